@@ -1,0 +1,198 @@
+/**
+ * Configuration: one schema (spec S4.3), validated once at start, then frozen and injected.
+ *
+ * Sources, later wins: defaults ← YAML file ← `MIROIR_*` environment variables. Nested keys use a
+ * double underscore in env names (`MIROIR_SERVER__PORT=7701`, `MIROIR_SCATTER__NODE_TIMEOUT_MS=2000`).
+ * Secrets (`master_key`, `node_master_key`, `admin.api_key`) come from the environment only.
+ */
+import { readFileSync } from 'node:fs';
+import { parse as parseYaml } from 'yaml';
+import { z } from 'zod';
+
+const nodeSchema = z.strictObject({
+  id: z.string().min(1).regex(/^[A-Za-z0-9_.:-]+$/, 'node ids use letters, digits, `_ . : -`'),
+  address: z.url({ protocol: /^https?$/ }),
+  replica_group: z.int().min(0).default(0),
+});
+
+/** A config block: every key has a default, so an absent block parses as `{}`. */
+const block = <T extends z.ZodRawShape>(shape: T) =>
+  z.strictObject(shape).prefault({} as z.input<z.ZodObject<T, z.core.$strict>>);
+
+export const configSchema = z
+  .strictObject({
+    master_key: z.string().default(''),
+    node_master_key: z.string().default(''),
+    shards: z.int().min(1).max(65536).default(64),
+    replication_factor: z.int().min(1).default(2),
+    replica_groups: z.int().min(1).default(1),
+    write_quorum: z.enum(['majority', 'one']).default('majority'),
+    nodes: z.array(nodeSchema).default([]),
+    task_store: block({
+      backend: z.enum(['sqlite', 'redis']).default('sqlite'),
+      path: z.string().default('./data/miroir-tasks.db'),
+      url: z.string().default(''),
+    }),
+    admin: block({
+      enabled: z.boolean().default(true),
+      api_key: z.string().default(''),
+    }),
+    health: block({
+      interval_ms: z.int().min(50).default(5000),
+      timeout_ms: z.int().min(10).default(2000),
+      unhealthy_threshold: z.int().min(1).default(3),
+      recovery_threshold: z.int().min(1).default(2),
+    }),
+    scatter: block({
+      node_timeout_ms: z.int().min(10).default(5000),
+      retry_on_timeout: z.boolean().default(true),
+      unavailable_shard_policy: z.enum(['partial', 'error']).default('partial'),
+    }),
+    server: block({
+      port: z.int().min(0).max(65535).default(7700),
+      bind: z.string().default('0.0.0.0'),
+      max_body_bytes: z.int().min(1).default(104_857_600),
+      max_concurrent_requests: z.int().min(1).default(500),
+      request_timeout_ms: z.int().min(1).default(30_000),
+    }),
+    connection_pool_per_node: block({
+      max_idle: z.int().min(1).default(32),
+      max_total: z.int().min(1).default(128),
+      idle_timeout_s: z.int().min(1).default(60),
+    }),
+    task_registry: block({
+      cache_size: z.int().min(0).default(10_000),
+      retention_days: z.number().positive().default(7),
+      poll_interval_ms: z.int().min(10).default(250),
+    }),
+    log: block({
+      level: z.enum(['fatal', 'error', 'warn', 'info', 'debug', 'trace', 'silent']).default('info'),
+    }),
+  })
+  .superRefine((c, ctx) => {
+    const ids = new Set<string>();
+    c.nodes.forEach((n, i) => {
+      if (ids.has(n.id)) ctx.addIssue({ code: 'custom', path: ['nodes', i, 'id'], message: `duplicate node id \`${n.id}\`` });
+      ids.add(n.id);
+      if (n.replica_group >= c.replica_groups) {
+        ctx.addIssue({
+          code: 'custom',
+          path: ['nodes', i, 'replica_group'],
+          message: `replica_group ${n.replica_group} is not below replica_groups (${c.replica_groups})`,
+        });
+      }
+    });
+  });
+
+export type Config = z.infer<typeof configSchema>;
+export type NodeConfig = Config['nodes'][number];
+
+/** A configuration problem; the message names the offending key. */
+export class ConfigError extends Error {
+  readonly code = 'MIROIR_CONFIG_INVALID';
+  constructor(readonly problems: string[]) {
+    super(`invalid configuration:\n  - ${problems.join('\n  - ')}`);
+    this.name = 'ConfigError';
+  }
+}
+
+const SECRET_ENV: Readonly<Record<string, string>> = {
+  master_key: 'MIROIR_MASTER_KEY',
+  node_master_key: 'MIROIR_NODE_MASTER_KEY',
+  'admin.api_key': 'MIROIR_ADMIN_API_KEY',
+};
+
+type Raw = Record<string, unknown>;
+const isObject = (v: unknown): v is Raw => typeof v === 'object' && v !== null && !Array.isArray(v);
+
+/**
+ * Blocks may sit at top level or under `miroir:` (spec S4.3, resolved): both are accepted and merged,
+ * a key given in both places is an error.
+ */
+function unnest(raw: Raw, problems: string[]): Raw {
+  const { miroir, ...rest } = raw;
+  if (miroir === undefined) return rest;
+  if (!isObject(miroir)) {
+    problems.push('miroir: expected a mapping');
+    return rest;
+  }
+  for (const k of Object.keys(miroir)) {
+    if (k in rest) problems.push(`${k}: given both at top level and under \`miroir:\``);
+  }
+  return { ...rest, ...miroir };
+}
+
+function envValue(text: string): unknown {
+  // Env values are YAML scalars, so `5000`, `true` and `[a, b]` get their natural types.
+  try {
+    return parseYaml(text) ?? text;
+  } catch {
+    return text;
+  }
+}
+
+/** Applies `MIROIR_*` overrides; returns the names of variables that match no key. */
+function applyEnv(raw: Raw, env: NodeJS.ProcessEnv, problems: string[]): void {
+  const known = configSchema.shape;
+  for (const [name, value] of Object.entries(env)) {
+    if (!name.startsWith('MIROIR_') || value === undefined) continue;
+    const secret = Object.entries(SECRET_ENV).find(([, v]) => v === name);
+    const path = secret ? secret[0].split('.') : name.slice(7).toLowerCase().split('__');
+    if (!(path[0]! in known)) continue; // other MIROIR_* variables belong to other tools (e.g. ctl)
+    let target = raw;
+    for (const seg of path.slice(0, -1)) {
+      const next = target[seg];
+      if (next !== undefined && !isObject(next)) {
+        problems.push(`${name}: ${path.join('.')} is not a block`);
+        return;
+      }
+      target = (target[seg] ??= {}) as Raw;
+    }
+    target[path[path.length - 1]!] = secret ? value : envValue(value);
+  }
+}
+
+/** Loads, validates and freezes the configuration. Throws {@link ConfigError} naming every bad key. */
+export function loadConfig(opts: { file?: string; text?: string; env?: NodeJS.ProcessEnv; overrides?: Raw } = {}): Readonly<Config> {
+  const problems: string[] = [];
+  let raw: Raw = {};
+  const text = opts.text ?? (opts.file ? readFileSync(opts.file, 'utf8') : undefined);
+  if (text !== undefined) {
+    let doc: unknown;
+    try {
+      doc = parseYaml(text);
+    } catch (e) {
+      throw new ConfigError([`${opts.file ?? 'config'}: not valid YAML: ${(e as Error).message}`]);
+    }
+    if (doc != null && !isObject(doc)) throw new ConfigError(['config: the top level must be a mapping']);
+    raw = unnest(doc ?? {}, problems);
+  }
+  for (const [key, envName] of Object.entries(SECRET_ENV)) {
+    const [a, b] = key.split('.') as [string, string | undefined];
+    const v = b ? (raw[a] as Raw | undefined)?.[b] : raw[a];
+    if (v !== undefined) problems.push(`${key}: secrets are read from the environment only; set ${envName}`);
+  }
+  if (opts.overrides) raw = { ...raw, ...opts.overrides };
+  applyEnv(raw, opts.env ?? process.env, problems);
+  const parsed = configSchema.safeParse(raw);
+  if (!parsed.success) {
+    for (const issue of parsed.error.issues) {
+      const at = issue.path.join('.');
+      if (issue.code === 'unrecognized_keys') {
+        for (const k of issue.keys) problems.push(`${at ? `${at}.` : ''}${k}: unknown key`);
+      } else {
+        problems.push(`${at || 'config'}: ${issue.message}`);
+      }
+    }
+  }
+  if (problems.length > 0 || !parsed.success) throw new ConfigError(problems);
+  return deepFreeze(parsed.data);
+}
+
+function deepFreeze<T>(v: T): T {
+  if (typeof v === 'object' && v !== null) {
+    for (const x of Object.values(v)) deepFreeze(x);
+    Object.freeze(v);
+  }
+  return v;
+}

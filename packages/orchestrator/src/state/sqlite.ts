@@ -1,0 +1,104 @@
+/**
+ * SQLite state store (better-sqlite3): synchronous, transactional, one file, for one process.
+ */
+import { mkdirSync } from 'node:fs';
+import { dirname } from 'node:path';
+import Database from 'better-sqlite3';
+import type { IndexMeta, StateStore, TaskRow } from './store.js';
+
+const SCHEMA = `
+CREATE TABLE IF NOT EXISTS meta (key TEXT PRIMARY KEY, value INTEGER NOT NULL);
+CREATE TABLE IF NOT EXISTS tasks (
+  uid INTEGER PRIMARY KEY,
+  status TEXT NOT NULL,
+  finished_at TEXT,
+  row TEXT NOT NULL
+);
+CREATE INDEX IF NOT EXISTS tasks_pending ON tasks (status) WHERE status IN ('enqueued', 'processing');
+CREATE TABLE IF NOT EXISTS index_meta (uid TEXT PRIMARY KEY, row TEXT NOT NULL);
+`;
+
+export class SqliteStore implements StateStore {
+  readonly #db: Database.Database;
+  readonly #stmts;
+
+  constructor(path: string) {
+    if (path !== ':memory:') mkdirSync(dirname(path), { recursive: true });
+    this.#db = new Database(path);
+    this.#db.pragma('journal_mode = WAL');
+    this.#db.pragma('synchronous = NORMAL');
+    this.#db.exec(SCHEMA);
+    const db = this.#db;
+    this.#stmts = {
+      nextUid: db.prepare(
+        `INSERT INTO meta (key, value) VALUES ('task_seq', 0)
+         ON CONFLICT (key) DO UPDATE SET value = value + 1 RETURNING value`,
+      ),
+      putTask: db.prepare('INSERT OR REPLACE INTO tasks (uid, status, finished_at, row) VALUES (?, ?, ?, ?)'),
+      getTask: db.prepare('SELECT row FROM tasks WHERE uid = ?'),
+      scanDesc: db.prepare('SELECT row FROM tasks WHERE uid <= ? ORDER BY uid DESC'),
+      scanAsc: db.prepare('SELECT row FROM tasks WHERE uid >= ? ORDER BY uid ASC'),
+      pending: db.prepare(`SELECT row FROM tasks WHERE status IN ('enqueued', 'processing') ORDER BY uid`),
+      deleteTask: db.prepare('DELETE FROM tasks WHERE uid = ?'),
+      prune: db.prepare(`DELETE FROM tasks WHERE finished_at IS NOT NULL AND finished_at < ?`),
+      getMeta: db.prepare('SELECT row FROM index_meta WHERE uid = ?'),
+      putMeta: db.prepare('INSERT OR REPLACE INTO index_meta (uid, row) VALUES (?, ?)'),
+      deleteMeta: db.prepare('DELETE FROM index_meta WHERE uid = ?'),
+      listMeta: db.prepare('SELECT row FROM index_meta ORDER BY uid'),
+    };
+  }
+
+  async nextTaskUid(): Promise<number> {
+    return (this.#stmts.nextUid.get() as { value: number }).value;
+  }
+
+  async putTask(row: TaskRow): Promise<void> {
+    this.#stmts.putTask.run(row.uid, row.status, row.finishedAt, JSON.stringify(row));
+  }
+
+  async getTask(uid: number): Promise<TaskRow | undefined> {
+    const r = this.#stmts.getTask.get(uid) as { row: string } | undefined;
+    return r ? (JSON.parse(r.row) as TaskRow) : undefined;
+  }
+
+  async *scanTasks(opts: { from?: number; reverse?: boolean }): AsyncIterable<TaskRow> {
+    const stmt = opts.reverse ? this.#stmts.scanAsc : this.#stmts.scanDesc;
+    const from = opts.from ?? (opts.reverse ? 0 : Number.MAX_SAFE_INTEGER);
+    for (const r of stmt.iterate(from) as Iterable<{ row: string }>) yield JSON.parse(r.row) as TaskRow;
+  }
+
+  async pendingTasks(): Promise<TaskRow[]> {
+    return (this.#stmts.pending.all() as { row: string }[]).map((r) => JSON.parse(r.row) as TaskRow);
+  }
+
+  async deleteTasks(uids: number[]): Promise<void> {
+    this.#db.transaction(() => {
+      for (const uid of uids) this.#stmts.deleteTask.run(uid);
+    })();
+  }
+
+  async pruneTasks(before: string): Promise<number> {
+    return this.#stmts.prune.run(before).changes;
+  }
+
+  async getIndexMeta(uid: string): Promise<IndexMeta | undefined> {
+    const r = this.#stmts.getMeta.get(uid) as { row: string } | undefined;
+    return r ? (JSON.parse(r.row) as IndexMeta) : undefined;
+  }
+
+  async putIndexMeta(meta: IndexMeta): Promise<void> {
+    this.#stmts.putMeta.run(meta.uid, JSON.stringify(meta));
+  }
+
+  async deleteIndexMeta(uid: string): Promise<void> {
+    this.#stmts.deleteMeta.run(uid);
+  }
+
+  async listIndexMeta(): Promise<IndexMeta[]> {
+    return (this.#stmts.listMeta.all() as { row: string }[]).map((r) => JSON.parse(r.row) as IndexMeta);
+  }
+
+  async close(): Promise<void> {
+    this.#db.close();
+  }
+}
