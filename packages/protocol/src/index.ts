@@ -1,2 +1,3 @@
 export * from './errors.js';
 export * from './settings.js';
+export * from './search-params.js';
