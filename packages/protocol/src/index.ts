@@ -1,3 +1,4 @@
 export * from './errors.js';
 export * from './settings.js';
+export * from './settings-validate.js';
 export * from './search-params.js';
