@@ -2,3 +2,4 @@ export * from './errors.js';
 export * from './settings.js';
 export * from './settings-validate.js';
 export * from './search-params.js';
+export * from './tasks.js';
