@@ -1,0 +1,132 @@
+/**
+ * Request helpers shared by the routes: JSON bodies with Meilisearch's payload errors, query
+ * parameters with deserr's query-parameter messages, index uid validation.
+ */
+import type { FastifyRequest } from 'fastify';
+import { describeJsonValue, didYouMean, MeiliError } from '@miroir/protocol';
+
+/** Raw body bytes as the catch-all content-type parser stored them. */
+export function rawBody(req: FastifyRequest): Buffer | undefined {
+  const b = req.body;
+  return Buffer.isBuffer(b) ? b : undefined;
+}
+
+/** Line and column (1-based column, as serde_json counts) of a character offset. */
+function lineColumn(text: string, pos: number): { line: number; column: number } {
+  let line = 1;
+  let col = 0;
+  for (let i = 0; i < pos && i < text.length; i++) {
+    if (text.charCodeAt(i) === 10) {
+      line++;
+      col = 0;
+    } else col++;
+  }
+  return { line, column: col + 1 };
+}
+
+/**
+ * A serde_json-like description of a JSON syntax error (`expected value at line 1 column 1`,
+ * `EOF while parsing a value at line 1 column 5`); V8 gives a different text, and Meilisearch
+ * shows serde's, so the position is recovered from V8's message and rephrased.
+ */
+function syntaxErrorText(text: string, err: unknown): string {
+  const msg = err instanceof Error ? err.message : String(err);
+  const m = /position (\d+)/.exec(msg);
+  if (m === null || /end of JSON input/.test(msg)) {
+    const { line, column } = lineColumn(text, Math.max(text.length - 1, 0));
+    return `EOF while parsing a value at line ${line} column ${column}`;
+  }
+  const { line, column } = lineColumn(text, Number(m[1]));
+  return `expected value at line ${line} column ${column}`;
+}
+
+/** Parses a JSON body: empty → `missing_payload`, unparsable → `malformed_payload`. */
+export function jsonBody(req: FastifyRequest): unknown {
+  const b = rawBody(req);
+  const text = b === undefined ? '' : b.toString('utf8');
+  if (text.trim() === '') throw new MeiliError('missing_payload', 'A json payload is missing.');
+  try {
+    return JSON.parse(text);
+  } catch (err) {
+    throw new MeiliError('malformed_payload', `The json payload provided is malformed. \`${syntaxErrorText(text, err)}\`.`);
+  }
+}
+
+/** Like {@link jsonBody} but an absent body counts as `{}` (routes whose body is optional). */
+export function optionalJsonBody(req: FastifyRequest): unknown {
+  const b = rawBody(req);
+  if (b === undefined || b.toString('utf8').trim() === '') return {};
+  return jsonBody(req);
+}
+
+const INDEX_UID_RE = /^[A-Za-z0-9_-]+$/;
+
+/** Meilisearch's `invalid_index_uid` message body. */
+export function invalidIndexUidText(uid: string): string {
+  return `\`${uid}\` is not a valid index uid. Index uid can be an integer or a string containing only alphanumeric characters, hyphens (-) and underscores (_), and can not be more than 512 bytes.`;
+}
+
+/** True for a valid index uid (the code limit is 400 bytes although the message says 512). */
+export function isValidIndexUid(uid: string): boolean {
+  return INDEX_UID_RE.test(uid) && Buffer.byteLength(uid) <= 400;
+}
+
+/** Validates an index uid taken from a path. */
+export function checkIndexUid(uid: string): string {
+  if (!isValidIndexUid(uid)) throw new MeiliError('invalid_index_uid', invalidIndexUidText(uid));
+  return uid;
+}
+
+export type QueryParams = Record<string, string | string[] | undefined>;
+
+/** ``Unknown parameter `x`: expected one of …`` when a query has a parameter outside `accepted`. */
+export function rejectUnknownParams(query: QueryParams, accepted: readonly string[]): void {
+  for (const k of Object.keys(query)) {
+    if (!accepted.includes(k)) {
+      throw new MeiliError(
+        'bad_request',
+        `Unknown parameter \`${k}\`: ${didYouMean(k, accepted)}expected one of ${accepted.map((a) => `\`${a}\``).join(', ')}`,
+      );
+    }
+  }
+}
+
+/** Last value of a query parameter (repeated parameters keep the last). */
+export function param(query: QueryParams, name: string): string | undefined {
+  const v = query[name];
+  return Array.isArray(v) ? v[v.length - 1] : v;
+}
+
+/** A non-negative integer query parameter. */
+export function intParam(query: QueryParams, name: string, code: string, dflt: number): number {
+  const v = param(query, name);
+  if (v === undefined) return dflt;
+  if (!/^\d+$/.test(v) || !Number.isSafeInteger(Number(v))) {
+    throw new MeiliError(code, `Invalid value in parameter \`${name}\`: could not parse \`${v}\` as a positive integer`);
+  }
+  return Number(v);
+}
+
+/** A boolean query parameter (`true`/`false`). */
+export function boolParam(query: QueryParams, name: string, code: string, dflt: boolean): boolean {
+  const v = param(query, name);
+  if (v === undefined) return dflt;
+  if (v === 'true') return true;
+  if (v === 'false') return false;
+  throw new MeiliError(
+    code,
+    `Invalid value in parameter \`${name}\`: could not parse \`${v}\` as a boolean, expected either \`true\` or \`false\``,
+  );
+}
+
+/** A comma-separated list query parameter. */
+export function listParam(query: QueryParams, name: string): string[] | undefined {
+  const v = param(query, name);
+  if (v === undefined) return undefined;
+  return v.split(',').map((s) => s.trim());
+}
+
+/** deserr's "Invalid value type" text for a JSON body value. */
+export function typeErrorText(path: string, expected: string, value: unknown): string {
+  return `Invalid value type${path === '' ? '' : ` at \`${path}\``}: expected ${expected}, but found ${describeJsonValue(value)}`;
+}

@@ -1,0 +1,84 @@
+/**
+ * The shapes the engine's HTTP layer needs from its collaborators: the search core
+ * (`@miroir/search`), the task queue and the key store (`./tasks`, `./auth`). Routes and the
+ * processor depend on these interfaces only; `index.ts` plugs in the implementations.
+ */
+import type { FastifyInstance } from 'fastify';
+import type {
+  FacetSearchQuery,
+  FacetSearchResponse,
+  SearchQuery,
+  SearchResponse,
+  Settings,
+} from '@miroir/protocol';
+
+export type Document = Record<string, unknown>;
+
+/** The in-memory search structures of one index. */
+export interface SearchCore {
+  setSettings(settings: Settings, all: Iterable<[number, Document]>): void;
+  add(iid: number, doc: Document): void;
+  remove(iid: number, doc: Document): void;
+  clear(): void;
+  search(q: SearchQuery, indexUid: string): SearchResponse;
+  facetSearch(q: FacetSearchQuery, indexUid: string): FacetSearchResponse;
+  /** iids matching a filter, ascending. */
+  filter(filter: unknown, errorCode: string, indexUid: string): number[];
+  /** iids ordered by a documents-route `sort`. */
+  sort(iids: number[], sort: string[], errorCode: string): number[];
+}
+
+export type SearchCoreFactory = (settings: Settings, opts: { getDocument(iid: number): Document | undefined }) => SearchCore;
+
+/** A task as the queue hands it to the processor. */
+export interface QueuedTask {
+  uid: number;
+  type: string;
+  indexUid: string | null;
+  details?: Record<string, unknown> | null;
+}
+
+/** The 202 summary of an enqueued task. */
+export interface TaskSummary {
+  taskUid: number;
+  indexUid: string | null;
+  status: string;
+  type: string;
+  enqueuedAt: string;
+}
+
+export interface EnqueueInput {
+  type: string;
+  indexUid: string | null;
+  details: Record<string, unknown>;
+  payload?: Buffer | string;
+  customMetadata?: string;
+}
+
+export interface TaskQueuePort {
+  enqueue(input: EnqueueInput): TaskSummary;
+  payload(uid: number): Buffer | undefined;
+}
+
+/** What an authorized request may do. */
+export interface AuthContextPort {
+  allowsIndex(uid: string): boolean;
+  searchFilter(indexUid: string): unknown;
+}
+
+export interface AuthPort {
+  authorize(authorization: string | undefined, action: string, indexUid: string | null): AuthContextPort;
+}
+
+/** Registers extra routes (tasks, keys) on the app. */
+export type RouteInstaller = (app: FastifyInstance) => void;
+
+/** Document payload handling (`@miroir/protocol` documents). */
+export interface DocumentsCodec {
+  parseDocumentsPayload(body: Buffer | string, contentType: string | undefined, opts: { csvDelimiter?: string }): Document[];
+  inferPrimaryKey(doc: Document): string;
+  documentId(doc: Document, primaryKey: string): string;
+}
+
+/** Filter syntax checking (`@miroir/filter`): false for an empty filter, throws `MeiliError(code)`. */
+export type FilterSyntaxCheck = (filter: unknown, code: string) => boolean;

@@ -1,0 +1,251 @@
+/**
+ * Applies one task to the indexes and returns its final `details`. Every user error is thrown
+ * before anything is written, and all writes of a task happen in one SQLite transaction, so a
+ * failed task changes nothing (a batch with one invalid document fails whole).
+ *
+ * @see https://www.meilisearch.com/docs/reference/api/async-task-management/get-task
+ */
+import { applySettingsPatch, MeiliError } from '@miroir/protocol';
+import type { SettingsPatch } from '@miroir/protocol';
+import type { Document, DocumentsCodec, QueuedTask } from './ports.js';
+import type { EngineIndex, Registry } from './registry.js';
+import type { Store } from './store.js';
+
+/** Payload of a `documentAdditionOrUpdate` task. */
+export interface DocumentsPayload {
+  method: 'replace' | 'update';
+  primaryKey?: string;
+  skipCreation?: boolean;
+  documents: Document[];
+}
+
+/** Payload of a `documentDeletion` task. */
+export type DeletionPayload =
+  | { kind: 'ids'; ids: string[] }
+  | { kind: 'filter'; filter: unknown }
+  | { kind: 'all' };
+
+/** Payload of an `indexCreation` / `indexUpdate` task. */
+export interface IndexPayload {
+  primaryKey?: string | null;
+  uid?: string;
+}
+
+export interface SwapEntry {
+  indexes: [string, string];
+  rename: boolean;
+}
+
+/** Meta key of the last time a task changed something (for `GET /stats`). */
+export const LAST_UPDATE_KEY = 'lastUpdate';
+
+export class Processor {
+  readonly #store: Store;
+  readonly #registry: Registry;
+  readonly #codec: DocumentsCodec;
+  /** uid of the index the task in progress works on (for `isIndexing`). */
+  current: string | null = null;
+
+  constructor(store: Store, registry: Registry, codec: DocumentsCodec) {
+    this.#store = store;
+    this.#registry = registry;
+    this.#codec = codec;
+  }
+
+  /** Applies `task` (its payload decoded from JSON) and returns its final details. */
+  process(task: QueuedTask, payload: Buffer | string | undefined): Record<string, unknown> {
+    const data: unknown = payload === undefined ? undefined : JSON.parse(payload.toString());
+    const details = { ...(task.details ?? {}) };
+    const uid = task.indexUid;
+    this.current = uid;
+    const created: string[] = [];
+    try {
+      const result = this.#store.transaction(() => this.#apply(task.type, uid, data, details, created));
+      this.#store.setMeta(LAST_UPDATE_KEY, new Date().toISOString());
+      return result;
+    } catch (err) {
+      // The transaction rolled back: forget indexes created in memory by this task.
+      for (const c of created) this.#registry.forget(c);
+      throw err;
+    } finally {
+      this.current = null;
+    }
+  }
+
+  #apply(type: string, uid: string | null, data: unknown, details: Record<string, unknown>, created: string[]): Record<string, unknown> {
+    const now = new Date().toISOString();
+    const getOrCreate = (u: string): EngineIndex => {
+      const existing = this.#registry.get(u);
+      if (existing !== undefined) return existing;
+      created.push(u);
+      return this.#registry.create(u, null, now);
+    };
+    switch (type) {
+      case 'indexCreation': {
+        const p = (data ?? {}) as IndexPayload;
+        this.#registry.create(uid!, p.primaryKey ?? null, now);
+        return details;
+      }
+      case 'indexUpdate':
+        return this.#updateIndex(this.#registry.require(uid!), (data ?? {}) as IndexPayload, details, now);
+      case 'indexDeletion': {
+        const idx = this.#registry.require(uid!);
+        const n = idx.numberOfDocuments;
+        this.#registry.delete(idx);
+        return { ...details, deletedDocuments: n };
+      }
+      case 'indexSwap':
+        this.#swap((details.swaps ?? []) as SwapEntry[], now);
+        return details;
+      case 'documentAdditionOrUpdate': {
+        const p = data as DocumentsPayload;
+        // With skipCreation, a missing index is not created.
+        const idx = p.skipCreation === true ? this.#registry.require(uid!) : getOrCreate(uid!);
+        const n = this.#addDocuments(idx, p, now);
+        return { ...details, indexedDocuments: n };
+      }
+      case 'documentDeletion': {
+        const idx = this.#registry.require(uid!);
+        const n = this.#deleteDocuments(idx, data as DeletionPayload, now);
+        return { ...details, deletedDocuments: n };
+      }
+      case 'settingsUpdate': {
+        const idx = getOrCreate(uid!);
+        const next = applySettingsPatch(idx.settings, data as SettingsPatch);
+        idx.settings = next;
+        idx.updatedAt = now;
+        idx.persist();
+        idx.search.setSettings(next, idx.allDocuments());
+        return details;
+      }
+      default:
+        throw new MeiliError('internal', `Task type \`${type}\` cannot be processed by this engine.`);
+    }
+  }
+
+  #updateIndex(idx: EngineIndex, p: IndexPayload, details: Record<string, unknown>, now: string): Record<string, unknown> {
+    if (p.primaryKey !== undefined && p.primaryKey !== null && p.primaryKey !== idx.primaryKey) {
+      if (idx.numberOfDocuments > 0 && idx.primaryKey !== null) {
+        throw new MeiliError('index_primary_key_already_exists', `Index already has a primary key: \`${idx.primaryKey}\`.`);
+      }
+      idx.primaryKey = p.primaryKey;
+    }
+    if (p.uid !== undefined && p.uid !== idx.uid) {
+      if (this.#registry.get(p.uid) !== undefined) {
+        throw new MeiliError('index_already_exists', `Index \`${p.uid}\` already exists.`);
+      }
+      this.#registry.rename(idx, p.uid);
+    }
+    idx.updatedAt = now;
+    idx.persist();
+    return details;
+  }
+
+  #swap(swaps: SwapEntry[], now: string): void {
+    const missing: string[] = [];
+    for (const s of swaps) {
+      const [a, b] = s.indexes;
+      if (this.#registry.get(a) === undefined) missing.push(a);
+      if (!s.rename && this.#registry.get(b) === undefined) missing.push(b);
+    }
+    if (missing.length === 1) throw new MeiliError('index_not_found', `Index \`${missing[0]}\` not found.`);
+    if (missing.length > 1) throw new MeiliError('index_not_found', `Indexes \`${missing.join('`, `')}\` not found.`);
+    for (const s of swaps) {
+      const [a, b] = s.indexes;
+      const ia = this.#registry.require(a);
+      if (s.rename) {
+        if (this.#registry.get(b) !== undefined) {
+          throw new MeiliError('index_already_exists', `Index \`${b}\` already exists.`);
+        }
+        this.#registry.rename(ia, b);
+        ia.updatedAt = now;
+        ia.persist();
+      } else {
+        const ib = this.#registry.require(b);
+        ia.updatedAt = now;
+        ib.updatedAt = now;
+        this.#registry.swap(ia, ib);
+      }
+    }
+  }
+
+  /** Validates every document, then writes them all. Returns the number of documents indexed. */
+  #addDocuments(idx: EngineIndex, p: DocumentsPayload, now: string): number {
+    const docs = p.documents;
+    let pk = idx.primaryKey;
+    if (p.primaryKey !== undefined) {
+      if (pk !== null && pk !== p.primaryKey) {
+        throw new MeiliError('index_primary_key_already_exists', `Index already has a primary key: \`${pk}\`.`);
+      }
+      pk = p.primaryKey;
+    }
+    if (docs.length === 0) return 0;
+    if (pk === null) pk = this.#codec.inferPrimaryKey(docs[0]);
+
+    // Plan: resolve every id first (any invalid document fails the whole task).
+    const planned = new Map<string, Document>();
+    for (const doc of docs) {
+      const id = this.#codec.documentId(doc, pk);
+      const prev = planned.get(id);
+      planned.set(id, p.method === 'update' && prev !== undefined ? { ...prev, ...doc } : doc);
+    }
+
+    if (idx.primaryKey !== pk) idx.primaryKey = pk;
+    for (const [id, doc] of planned) {
+      const iid = idx.ids.get(id);
+      if (iid === undefined) {
+        if (p.skipCreation === true) continue;
+        const newIid = idx.nextIid++;
+        const body = JSON.stringify(doc);
+        this.#store.putDocument(idx.id, newIid, id, body);
+        idx.track(newIid, id, doc, Buffer.byteLength(body));
+        continue;
+      }
+      const oldBody = this.#store.documentBody(idx.id, iid)!;
+      const old = JSON.parse(oldBody) as Document;
+      const next = p.method === 'update' ? { ...old, ...doc } : doc;
+      const body = JSON.stringify(next);
+      this.#store.putDocument(idx.id, iid, id, body);
+      idx.untrack(iid, id, old, Buffer.byteLength(oldBody));
+      idx.track(iid, id, next, Buffer.byteLength(body));
+    }
+    idx.updatedAt = now;
+    idx.persist();
+    return docs.length;
+  }
+
+  #deleteDocuments(idx: EngineIndex, p: DeletionPayload, now: string): number {
+    let iids: number[];
+    if (p.kind === 'all') {
+      const n = idx.numberOfDocuments;
+      this.#store.clearDocuments(idx.id);
+      idx.untrackAll();
+      idx.updatedAt = now;
+      idx.persist();
+      return n;
+    }
+    const externalOf = new Map<number, string>();
+    if (p.kind === 'ids') {
+      iids = [];
+      for (const id of p.ids) {
+        const iid = idx.ids.get(id);
+        if (iid !== undefined && !externalOf.has(iid)) {
+          iids.push(iid);
+          externalOf.set(iid, id);
+        }
+      }
+    } else {
+      iids = idx.search.filter(p.filter, 'invalid_document_filter', idx.uid);
+      if (iids.length > 0) for (const [ext, iid] of idx.ids) externalOf.set(iid, ext);
+    }
+    for (const iid of iids) {
+      const body = this.#store.documentBody(idx.id, iid);
+      if (body === undefined) continue;
+      this.#store.deleteDocument(idx.id, iid);
+      idx.untrack(iid, externalOf.get(iid)!, JSON.parse(body) as Document, Buffer.byteLength(body));
+    }
+    idx.updatedAt = now;
+    idx.persist();
+    return iids.length;
+  }
+}
