@@ -1,0 +1,193 @@
+/**
+ * The order one Meilisearch node gives its hits, reconstructed from `_rankingScoreDetails` so that
+ * hits from several nodes can be merged as if one node had ranked them all (spec S2.6 step 6,
+ * meilisearch-api §7.3, §12 items 1 and 7).
+ *
+ * Why details and not `_rankingScore`: with a `sort` (or an `attr:asc` custom rule) between
+ * relevancy rules, the bucket order is lexicographic over the rules, and the global score folds
+ * the sort away. Comparing each rule's entry in `order` reproduces the bucket order exactly.
+ */
+import type { Hit } from '@miroir/protocol';
+
+type Details = Record<string, Record<string, unknown>>;
+
+const RuleKind = { Score: 0, Sort: 1, Geo: 2, Vector: 3, Opaque: 4 } as const;
+type RuleKind = (typeof RuleKind)[keyof typeof RuleKind];
+
+interface Rule {
+  readonly name: string;
+  readonly kind: RuleKind;
+  /** +1 ascending, -1 descending (sort and geo rules). */
+  readonly dir: 1 | -1;
+}
+
+function ruleOf(name: string): Rule {
+  if (name === 'vectorSort') return { name, kind: RuleKind.Vector, dir: -1 };
+  // `skipped` (search cut-off) and redacted sort rules carry nothing comparable.
+  if (name === 'skipped' || name.startsWith('<hidden-rule')) return { name, kind: RuleKind.Opaque, dir: 1 };
+  const asc = name.endsWith(':asc');
+  if (asc || name.endsWith(':desc')) {
+    const kind = name.startsWith('_geoPoint(') ? RuleKind.Geo : RuleKind.Sort;
+    return { name, kind, dir: asc ? 1 : -1 };
+  }
+  return { name, kind: RuleKind.Score, dir: -1 };
+}
+
+/** The rules of a details object, by ascending `order`. */
+function rulesOf(details: Details): Rule[] {
+  const names = Object.keys(details);
+  names.sort((a, b) => orderOf(details[a]) - orderOf(details[b]));
+  return names.map(ruleOf);
+}
+
+function orderOf(entry: Record<string, unknown> | undefined): number {
+  const o = entry?.order;
+  return typeof o === 'number' ? o : Number.MAX_SAFE_INTEGER;
+}
+
+/**
+ * Meilisearch's sort-value order: numbers before strings in both directions, then missing/null
+ * last; only numbers and strings are compared in the requested direction. Strings compare by code
+ * unit on the value the node reported (nodes report normalized facet strings).
+ */
+export function compareSortValues(a: unknown, b: unknown, dir: 1 | -1): number {
+  const ra = valueRank(a);
+  const rb = valueRank(b);
+  if (ra !== rb) return ra - rb;
+  if (ra === 0) return ((a as number) - (b as number)) * dir;
+  if (ra === 1) return (a as string) < (b as string) ? -dir : (a as string) > (b as string) ? dir : 0;
+  return 0;
+}
+
+function valueRank(v: unknown): number {
+  if (typeof v === 'number') return Number.isNaN(v) ? 2 : 0;
+  if (typeof v === 'string') return 1;
+  if (typeof v === 'boolean') return 1;
+  return 2;
+}
+
+function num(v: unknown): number | undefined {
+  return typeof v === 'number' ? v : undefined;
+}
+
+/** Compares one rule's entries; negative when `a` ranks first. Missing entries rank last. */
+function compareEntry(rule: Rule, ea: Record<string, unknown> | undefined, eb: Record<string, unknown> | undefined): number {
+  if (ea === undefined || eb === undefined) return ea === eb ? 0 : ea === undefined ? 1 : -1;
+  switch (rule.kind) {
+    case RuleKind.Score: {
+      const sa = num(ea.score) ?? -1;
+      const sb = num(eb.score) ?? -1;
+      return sb - sa;
+    }
+    case RuleKind.Vector: {
+      const sa = num(ea.similarity) ?? -1;
+      const sb = num(eb.similarity) ?? -1;
+      return sb - sa;
+    }
+    case RuleKind.Sort:
+      return compareSortValues(
+        typeof ea.value === 'boolean' ? String(ea.value) : ea.value,
+        typeof eb.value === 'boolean' ? String(eb.value) : eb.value,
+        rule.dir,
+      );
+    case RuleKind.Geo:
+      return compareSortValues(num(ea.distance), num(eb.distance), rule.dir);
+    default:
+      return 0;
+  }
+}
+
+/** Primary-key tie-break: numbers numerically, otherwise by string (deterministic across pods). */
+export function comparePk(a: unknown, b: unknown): number {
+  if (typeof a === 'number' && typeof b === 'number') return a - b;
+  if (a === undefined || a === null) return b === undefined || b === null ? 0 : 1;
+  if (b === undefined || b === null) return -1;
+  const sa = String(a);
+  const sb = String(b);
+  return sa < sb ? -1 : sa > sb ? 1 : 0;
+}
+
+/** Options of {@link HitComparator}. */
+export interface HitOrderOptions {
+  readonly primaryKey: string;
+  /**
+   * Semantic ratio of a hybrid query. When a keyword hit meets a semantic hit, Meilisearch
+   * interleaves them by `score × (1 − ratio)` against `score × ratio`.
+   */
+  readonly semanticRatio?: number;
+}
+
+/**
+ * Compares hits in single-node order. The rule list is taken from the first hit compared and
+ * reused while hits share it (they do: same query, same settings), so a comparison is a handful of
+ * property reads.
+ */
+export class HitComparator {
+  readonly #pk: string;
+  readonly #ratio: number | undefined;
+  #rules: Rule[] | undefined;
+
+  constructor(opts: HitOrderOptions) {
+    this.#pk = opts.primaryKey;
+    this.#ratio = opts.semanticRatio;
+  }
+
+  /** Negative when `a` ranks before `b`. Total: ties end at the primary key. */
+  compare = (a: Hit, b: Hit): number => {
+    const da = a._rankingScoreDetails as Details | undefined;
+    const db = b._rankingScoreDetails as Details | undefined;
+    if (da !== undefined && db !== undefined) {
+      const semA = da.vectorSort !== undefined;
+      const semB = db.vectorSort !== undefined;
+      if (semA !== semB && this.#ratio !== undefined) {
+        const wa = (a._rankingScore ?? 0) * (semA ? this.#ratio : 1 - this.#ratio);
+        const wb = (b._rankingScore ?? 0) * (semB ? this.#ratio : 1 - this.#ratio);
+        if (wa !== wb) return wb - wa;
+      } else {
+        const c = this.#walk(da, db);
+        if (c !== 0) return c;
+      }
+    }
+    const sa = a._rankingScore ?? -1;
+    const sb = b._rankingScore ?? -1;
+    if (sa !== sb) return sb - sa;
+    return comparePk(a[this.#pk], b[this.#pk]);
+  };
+
+  #walk(da: Details, db: Details): number {
+    let rules = this.#rules;
+    if (rules === undefined) {
+      rules = rulesOf(da);
+      this.#rules = rules;
+    }
+    for (let i = 0; i < rules.length; i++) {
+      const r = rules[i];
+      const ea = da[r.name];
+      const eb = db[r.name];
+      if (ea === undefined || eb === undefined) return this.#slowWalk(da, db);
+      const c = compareEntry(r, ea, eb);
+      if (c !== 0) return c;
+    }
+    return 0;
+  }
+
+  /** Hits whose details differ in shape (cut-off `skipped`, mixed kinds): walk each by `order`. */
+  #slowWalk(da: Details, db: Details): number {
+    const ra = rulesOf(da);
+    const rb = rulesOf(db);
+    const n = Math.max(ra.length, rb.length);
+    for (let i = 0; i < n; i++) {
+      const rule = ra[i] ?? rb[i];
+      const other = rb[i] ?? ra[i];
+      if (rule.name !== other.name) {
+        // A rule that did not run (`skipped`) ranks below one that did.
+        if (rule.kind === RuleKind.Opaque) return ra[i] === rule ? 1 : -1;
+        if (other.kind === RuleKind.Opaque) return rb[i] === other ? -1 : 1;
+        return 0;
+      }
+      const c = compareEntry(rule, da[rule.name], db[rule.name]);
+      if (c !== 0) return c;
+    }
+    return 0;
+  }
+}

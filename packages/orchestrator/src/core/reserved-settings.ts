@@ -1,0 +1,57 @@
+/**
+ * Reserved fields in settings (spec S5.3): nodes must be able to filter on `_miroir_shard` (the
+ * read path's shard filter, migrations, anti-entropy), so Miroir adds it to every node's
+ * `filterableAttributes` and hides it again from everything a client reads back.
+ */
+import type { FilterableAttribute, Settings } from '@miroir/protocol';
+import { RESERVED_PREFIX, SHARD_FIELD } from './documents.js';
+
+const isReserved = (name: string) => name.startsWith(RESERVED_PREFIX);
+
+/** The node-side `filterableAttributes` for what a client set (null = reset). */
+export function withReservedFilterable(client: readonly FilterableAttribute[] | null | undefined): FilterableAttribute[] {
+  const list = (client ?? []).filter((a) => typeof a !== 'string' || !isReserved(a));
+  return [...list, SHARD_FIELD];
+}
+
+/** `filterableAttributes` as the client sees it: reserved names removed (also from pattern rules). */
+export function withoutReservedFilterable(node: readonly FilterableAttribute[]): FilterableAttribute[] {
+  const out: FilterableAttribute[] = [];
+  for (const a of node) {
+    if (typeof a === 'string') {
+      if (!isReserved(a)) out.push(a);
+      continue;
+    }
+    const patterns = a.attributePatterns.filter((p) => !isReserved(p));
+    if (patterns.length === a.attributePatterns.length) out.push(a);
+    else if (patterns.length > 0) out.push({ ...a, attributePatterns: patterns });
+  }
+  return out;
+}
+
+/** Whether a node's settings already let Miroir filter on the shard field. */
+export function hasShardFilterable(settings: Pick<Settings, 'filterableAttributes'>): boolean {
+  return settings.filterableAttributes.some((a) => a === SHARD_FIELD);
+}
+
+/** A settings object (full or partial) as the client sees it. */
+export function clientSettings<T extends Partial<Settings>>(node: T): T {
+  if (node.filterableAttributes === undefined || node.filterableAttributes === null) return node;
+  return { ...node, filterableAttributes: withoutReservedFilterable(node.filterableAttributes) };
+}
+
+/**
+ * The body Miroir sends nodes for a client's settings update: a client may set, reset (null) or
+ * omit `filterableAttributes`; the nodes always keep the reserved field.
+ */
+export function nodeSettingsUpdate(client: Record<string, unknown>): Record<string, unknown> {
+  if (!('filterableAttributes' in client)) return client;
+  return { ...client, filterableAttributes: withReservedFilterable(client.filterableAttributes as FilterableAttribute[] | null) };
+}
+
+/** Removes reserved fields from a stats `fieldDistribution`. */
+export function withoutReservedFields(distribution: Record<string, number>): Record<string, number> {
+  const out: Record<string, number> = {};
+  for (const k in distribution) if (!isReserved(k)) out[k] = distribution[k]!;
+  return out;
+}

@@ -1,0 +1,336 @@
+/**
+ * Scatter/gather for `POST /indexes/{uid}/search` (spec S2.6 steps 4–10): the body sent to each
+ * node, and the merge of their answers into exactly what one node holding all the data returns.
+ *
+ * @see https://www.meilisearch.com/docs/reference/api/search/search-with-post
+ */
+import { SEARCH_DEFAULTS } from '@miroir/protocol';
+import type { FacetStats, Hit, SearchQuery, SearchResponse } from '@miroir/protocol';
+import { RESERVED_PREFIX, SHARD_FIELD } from './documents.js';
+import { mergeFacetDistributions, mergeFacetStats, type FacetingContext } from './facets.js';
+import { HitComparator } from './hit-order.js';
+
+/** Index facts the scatter and the merge depend on. */
+export interface SearchContext extends FacetingContext {
+  readonly primaryKey: string;
+  /** `pagination.maxTotalHits`. */
+  readonly maxTotalHits: number;
+  /** `distinctAttribute` setting (a query's `distinct` overrides it). */
+  readonly distinctAttribute: string | null;
+  /**
+   * Multiplier on the per-node window for semantic and hybrid queries (spec S13.12
+   * `over_fetch_factor`, or `X-Miroir-Over-Fetch`). Keyword queries are never over-fetched.
+   */
+  readonly overFetchFactor?: number;
+}
+
+/** The client's window resolved the way one node resolves it. */
+export interface SearchWindow {
+  /** Page mode (`page` or `hitsPerPage` given). */
+  readonly paged: boolean;
+  /** First hit returned, after capping at maxTotalHits. */
+  readonly offset: number;
+  /** Number of hits returned at most, after capping. */
+  readonly limit: number;
+}
+
+/** Resolves offset/limit or page/hitsPerPage and caps them at `maxTotalHits`, as a node does. */
+export function searchWindow(query: SearchQuery, maxTotalHits: number): SearchWindow {
+  const paged = query.page !== undefined || query.hitsPerPage !== undefined;
+  let offset: number;
+  let limit: number;
+  if (paged) {
+    const hpp = query.hitsPerPage ?? SEARCH_DEFAULTS.limit;
+    const page = query.page ?? 1;
+    // page 0 asks for nothing.
+    offset = page === 0 ? 0 : (page - 1) * hpp;
+    limit = page === 0 ? 0 : hpp;
+  } else {
+    offset = query.offset ?? SEARCH_DEFAULTS.offset;
+    limit = query.limit ?? SEARCH_DEFAULTS.limit;
+  }
+  offset = Math.min(offset, maxTotalHits);
+  limit = Math.min(limit, Math.max(0, maxTotalHits - offset));
+  return { paged, offset, limit };
+}
+
+/** `_miroir_shard IN [a, b, …]`. */
+export function shardFilterExpression(shards: readonly number[]): string {
+  return `${SHARD_FIELD} IN [${shards.join(', ')}]`;
+}
+
+/**
+ * ANDs the shard filter onto a client filter. The result is always the array form (outer AND):
+ * a string filter becomes `[filter, shardFilter]`, an array gets one more element. Keeping the
+ * client's string whole, rather than writing `(filter) AND …`, keeps the node's error message for
+ * an invalid filter — which quotes the filter and column positions — identical to one node's.
+ * A filter of any other type is passed untouched: the node rejects it with Meilisearch's message.
+ */
+export function andShardFilter(filter: unknown, shards: readonly number[]): unknown {
+  const extra = shardFilterExpression(shards);
+  if (filter === undefined || filter === null) return [extra];
+  if (typeof filter === 'string') return filter.trim() === '' ? [extra] : [filter, extra];
+  if (Array.isArray(filter)) return [...filter, extra];
+  return filter;
+}
+
+function isRestricted(attrs: readonly string[] | undefined): attrs is readonly string[] {
+  return attrs !== undefined && !attrs.includes('*');
+}
+
+/** Attributes Miroir adds to a restricted `attributesToRetrieve` (to strip them again). */
+export function addedAttributes(query: SearchQuery, ctx: SearchContext): string[] {
+  const attrs = query.attributesToRetrieve;
+  if (!isRestricted(attrs)) return [];
+  const added: string[] = [];
+  const distinct = query.distinct ?? ctx.distinctAttribute;
+  for (const a of [ctx.primaryKey, distinct]) {
+    if (a !== null && a !== undefined && !attrs.includes(a) && !added.includes(a)) added.push(a);
+  }
+  return added;
+}
+
+function isSemantic(query: SearchQuery): boolean {
+  return query.hybrid !== undefined || query.vector !== undefined || query.media !== undefined;
+}
+
+/**
+ * The body Miroir sends one node: window from 0 to the client's end (capped at maxTotalHits, and
+ * over-fetched for semantic queries), page 1 in page mode, ranking scores and details on, the
+ * shard filter ANDed in when `shards` is given, pk and distinct attribute retrieved.
+ */
+export function nodeSearchBody(query: SearchQuery, ctx: SearchContext, shards: readonly number[] | null): Record<string, unknown> {
+  const w = searchWindow(query, ctx.maxTotalHits);
+  const body: Record<string, unknown> = { ...query };
+  let want = w.offset + w.limit;
+  if (isSemantic(query) && ctx.overFetchFactor !== undefined && ctx.overFetchFactor > 1) {
+    want = Math.ceil(want * ctx.overFetchFactor);
+  }
+  if (w.paged) {
+    delete body.offset;
+    delete body.limit;
+    body.page = 1;
+    body.hitsPerPage = want;
+  } else {
+    body.offset = 0;
+    body.limit = want;
+  }
+  body.showRankingScore = true;
+  body.showRankingScoreDetails = true;
+  if (shards !== null) body.filter = andShardFilter(query.filter, shards);
+  const added = addedAttributes(query, ctx);
+  if (added.length > 0) body.attributesToRetrieve = [...(query.attributesToRetrieve as string[]), ...added];
+  return body;
+}
+
+/** What one node answered (the fields the merge reads). */
+export type NodeSearchResponse = Pick<SearchResponse, 'hits'> &
+  Partial<
+    Pick<SearchResponse, 'estimatedTotalHits' | 'totalHits' | 'facetDistribution' | 'facetStats' | 'semanticHitCount' | 'processingTimeMs'>
+  > & { queryVector?: number[] };
+
+/** Per-request values of the merge that are not in the query. */
+export interface MergeExtras {
+  /** Miroir's own elapsed time for the request. */
+  readonly processingTimeMs: number;
+  /** Echoed as `requestUid` when given. */
+  readonly requestUid?: string;
+}
+
+/** Binary min-heap of list indexes, keyed by each list's current head. */
+class HeadHeap {
+  readonly #heap: number[] = [];
+  readonly #less: (i: number, j: number) => boolean;
+
+  constructor(less: (i: number, j: number) => boolean) {
+    this.#less = less;
+  }
+
+  get size(): number {
+    return this.#heap.length;
+  }
+
+  push(i: number): void {
+    const h = this.#heap;
+    h.push(i);
+    let c = h.length - 1;
+    while (c > 0) {
+      const p = (c - 1) >> 1;
+      if (!this.#less(h[c], h[p])) break;
+      [h[c], h[p]] = [h[p], h[c]];
+      c = p;
+    }
+  }
+
+  peek(): number {
+    return this.#heap[0];
+  }
+
+  /** Re-sinks the top after its key changed; removes it when `drop`. */
+  fix(drop: boolean): void {
+    const h = this.#heap;
+    if (drop) {
+      const last = h.pop() as number;
+      if (h.length === 0) return;
+      h[0] = last;
+    }
+    let p = 0;
+    const n = h.length;
+    for (;;) {
+      const l = 2 * p + 1;
+      if (l >= n) break;
+      const r = l + 1;
+      const c = r < n && this.#less(h[r], h[l]) ? r : l;
+      if (!this.#less(h[c], h[p])) break;
+      [h[c], h[p]] = [h[p], h[c]];
+      p = c;
+    }
+  }
+}
+
+/** Distinct keys of a hit's distinct-attribute value (any shared key makes two hits duplicates). */
+function distinctKeys(v: unknown, out: string[]): void {
+  if (v === null || v === undefined) return;
+  if (Array.isArray(v)) {
+    for (const x of v) distinctKeys(x, out);
+    return;
+  }
+  if (typeof v === 'number') out.push(`n${v}`);
+  else if (typeof v === 'string') out.push(`s${v.trim().toLowerCase()}`);
+  else if (typeof v === 'boolean') out.push(`s${v}`);
+}
+
+function readPath(doc: Record<string, unknown>, path: string): unknown {
+  if (path in doc) return doc[path];
+  if (!path.includes('.')) return undefined;
+  let cur: unknown = doc;
+  for (const part of path.split('.')) {
+    if (cur === null || typeof cur !== 'object') return undefined;
+    cur = (cur as Record<string, unknown>)[part];
+  }
+  return cur;
+}
+
+/**
+ * k-way merge of per-node hit lists (each already in single-node order) into the first `want`
+ * hits of the global order, with `distinct` re-applied across nodes (first hit per value wins;
+ * hits without the attribute are all kept, as on one node).
+ */
+export function mergeHits(lists: readonly (readonly Hit[])[], want: number, cmp: HitComparator, distinct: string | null): Hit[] {
+  const out: Hit[] = [];
+  if (want <= 0) return out;
+  const pos = new Int32Array(lists.length);
+  const heap = new HeadHeap((i, j) => {
+    const c = cmp.compare(lists[i][pos[i]], lists[j][pos[j]]);
+    return c < 0 || (c === 0 && i < j);
+  });
+  for (let i = 0; i < lists.length; i++) if (lists[i].length > 0) heap.push(i);
+  const seen = distinct === null ? undefined : new Set<string>();
+  const keys: string[] = [];
+  while (heap.size > 0 && out.length < want) {
+    const i = heap.peek();
+    const hit = lists[i][pos[i]++];
+    heap.fix(pos[i] >= lists[i].length);
+    if (seen !== undefined) {
+      keys.length = 0;
+      distinctKeys(readPath(hit, distinct as string), keys);
+      let dup = false;
+      for (const k of keys) if (seen.has(k)) dup = true;
+      if (dup) continue;
+      for (const k of keys) seen.add(k);
+    }
+    out.push(hit);
+  }
+  return out;
+}
+
+/** Copies `hit` without reserved fields, added attributes and unrequested ranking fields. */
+function cleanHit(hit: Hit, drop: ReadonlySet<string>, dropFormatted: ReadonlySet<string>): Hit {
+  const out: Record<string, unknown> = {};
+  for (const k in hit) {
+    if (drop.has(k) || k.startsWith(RESERVED_PREFIX)) continue;
+    const v = hit[k];
+    if (k === '_formatted' && v !== null && typeof v === 'object') {
+      const f: Record<string, unknown> = {};
+      const src = v as Record<string, unknown>;
+      for (const fk in src) if (!dropFormatted.has(fk) && !fk.startsWith(RESERVED_PREFIX)) f[fk] = src[fk];
+      out[k] = f;
+    } else out[k] = v;
+  }
+  return out as Hit;
+}
+
+function mentions(list: readonly string[] | undefined, attr: string): boolean {
+  return list !== undefined && (list.includes('*') || list.includes(attr));
+}
+
+/**
+ * Merges node answers into the client's response, with Meilisearch's key order: `hits`, `query`,
+ * (`queryVector`), `processingTimeMs`, the window fields, `facetDistribution`, `facetStats`,
+ * `semanticHitCount`, (`requestUid`).
+ */
+export function mergeSearch(
+  query: SearchQuery,
+  ctx: SearchContext,
+  responses: readonly NodeSearchResponse[],
+  extras: MergeExtras,
+): SearchResponse {
+  const w = searchWindow(query, ctx.maxTotalHits);
+  const cmp = new HitComparator({
+    primaryKey: ctx.primaryKey,
+    semanticRatio: query.hybrid !== undefined ? query.hybrid.semanticRatio ?? SEARCH_DEFAULTS.semanticRatio : undefined,
+  });
+  const distinct = query.distinct ?? ctx.distinctAttribute;
+  const merged = mergeHits(
+    responses.map((r) => r.hits),
+    w.offset + w.limit,
+    cmp,
+    distinct,
+  );
+
+  const drop = new Set<string>();
+  if (query.showRankingScore !== true) drop.add('_rankingScore');
+  if (query.showRankingScoreDetails !== true) drop.add('_rankingScoreDetails');
+  const added = addedAttributes(query, ctx);
+  const dropFormatted = new Set<string>();
+  for (const a of added) {
+    drop.add(a);
+    if (!mentions(query.attributesToHighlight, a) && !mentions(query.attributesToCrop, a)) dropFormatted.add(a);
+  }
+  const hits: Hit[] = [];
+  for (let i = w.offset; i < merged.length; i++) hits.push(cleanHit(merged[i], drop, dropFormatted));
+
+  let total = 0;
+  let semantic: number | undefined;
+  for (const r of responses) {
+    total += (w.paged ? r.totalHits : r.estimatedTotalHits) ?? 0;
+    if (r.semanticHitCount !== undefined) semantic = (semantic ?? 0) + r.semanticHitCount;
+  }
+  total = Math.min(total, ctx.maxTotalHits);
+
+  const res: SearchResponse & { queryVector?: number[] } = { hits, query: query.q ?? '', processingTimeMs: 0 };
+  const qv = responses.find((r) => r.queryVector !== undefined)?.queryVector;
+  if (qv !== undefined) res.queryVector = qv;
+  res.processingTimeMs = extras.processingTimeMs;
+  if (w.paged) {
+    const hpp = query.hitsPerPage ?? SEARCH_DEFAULTS.limit;
+    res.hitsPerPage = hpp;
+    res.page = query.page ?? 1;
+    res.totalPages = hpp === 0 ? 0 : Math.ceil(total / hpp);
+    res.totalHits = total;
+  } else {
+    res.limit = query.limit ?? SEARCH_DEFAULTS.limit;
+    res.offset = w.offset;
+    res.estimatedTotalHits = total;
+  }
+  if (query.facets !== undefined) {
+    res.facetDistribution = mergeFacetDistributions(
+      responses.map((r) => r.facetDistribution),
+      ctx,
+    );
+    res.facetStats = mergeFacetStats(responses.map((r) => r.facetStats as Record<string, FacetStats> | undefined));
+  }
+  if (semantic !== undefined) res.semanticHitCount = semantic;
+  if (extras.requestUid !== undefined) res.requestUid = extras.requestUid;
+  return res;
+}
