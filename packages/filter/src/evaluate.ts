@@ -1,0 +1,246 @@
+import type { FilterNode, Token } from './ast.js';
+import { fieldReader, normalizeFacet, someLeaf } from './document.js';
+import { parseFiniteFloat } from './text.js';
+
+/** A compiled filter: true when the document matches. */
+export type DocumentPredicate = (doc: unknown) => boolean;
+
+/**
+ * Compile a filter into a predicate over plain JSON documents, with Meilisearch's semantics:
+ * - strings compare after normalization (trim, NFKD, lowercase), so `=` ignores case; booleans are
+ *   the strings `true`/`false`;
+ * - `=` matches a string equal to the normalized literal, or a number equal to the literal when it
+ *   parses as a finite float (`id = 1` matches `1` and `"1"`); `IN` is an OR of `=`;
+ * - `>`, `>=`, `<`, `<=` and `TO` (inclusive) match numbers numerically when the literal is a
+ *   number, and strings lexicographically on their normalized form;
+ * - array fields match when any element does; nested objects are reached by dot paths;
+ * - `!=` and `NOT` are complements, so documents lacking the field match them;
+ * - `EXISTS`: the field is present, even if null; `IS NULL`; `IS EMPTY`: `""`, `[]` or `{}`;
+ * - `CONTAINS` / `STARTS WITH`: substring / prefix of a normalized string.
+ *
+ * Literals are normalized once here, not per document.
+ */
+export function compileFilter(node: FilterNode): DocumentPredicate {
+  switch (node.type) {
+    case 'comparison': {
+      const read = fieldReader(node.attribute.value);
+      if (node.op === '=' || node.op === '!=') {
+        const eq = equalityLeaf([node.value]);
+        const matches = (doc: unknown): boolean => someLeaf(read(doc), eq);
+        return node.op === '=' ? matches : (doc) => !matches(doc);
+      }
+      const leaf = rangeLeaf(node.op, node.value, node.value);
+      return (doc) => someLeaf(read(doc), leaf);
+    }
+    case 'range': {
+      const read = fieldReader(node.attribute.value);
+      const leaf = rangeLeaf('TO', node.from, node.to);
+      return (doc) => someLeaf(read(doc), leaf);
+    }
+    case 'in': {
+      const read = fieldReader(node.attribute.value);
+      const eq = equalityLeaf(node.values);
+      return (doc) => someLeaf(read(doc), eq);
+    }
+    case 'exists': {
+      const read = fieldReader(node.attribute.value);
+      return (doc) => read(doc).length > 0;
+    }
+    case 'isNull': {
+      const read = fieldReader(node.attribute.value);
+      return (doc) => someLeaf(read(doc), (v) => v === null);
+    }
+    case 'isEmpty': {
+      const read = fieldReader(node.attribute.value);
+      return (doc) => read(doc).some(isEmptyValue);
+    }
+    case 'contains': {
+      const read = fieldReader(node.attribute.value);
+      const needle = normalizeFacet(node.value.value);
+      return (doc) => someLeaf(read(doc), (v) => {
+        const s = facetString(v);
+        return s !== null && s.includes(needle);
+      });
+    }
+    case 'startsWith': {
+      const read = fieldReader(node.attribute.value);
+      const prefix = normalizeFacet(node.value.value);
+      if (prefix === '') return (doc) => read(doc).length > 0;
+      return (doc) => someLeaf(read(doc), (v) => {
+        const s = facetString(v);
+        return s !== null && s.startsWith(prefix);
+      });
+    }
+    case 'not': {
+      const child = compileFilter(node.child);
+      return (doc) => !child(doc);
+    }
+    case 'and': {
+      const children = node.children.map(compileFilter);
+      return (doc) => {
+        for (const c of children) if (!c(doc)) return false;
+        return true;
+      };
+    }
+    case 'or': {
+      const children = node.children.map(compileFilter);
+      return (doc) => {
+        for (const c of children) if (c(doc)) return true;
+        return false;
+      };
+    }
+    case 'geoRadius': {
+      const lat = Number(node.lat.value);
+      const lng = Number(node.lng.value);
+      const radius = Number(node.radius.value);
+      return (doc) => {
+        const p = geoPoint(doc);
+        return p !== null && haversineMeters(lat, lng, p[0], p[1]) <= radius + Number.EPSILON;
+      };
+    }
+    case 'geoBoundingBox': {
+      const top = Number(node.topRight[0].value);
+      const right = Number(node.topRight[1].value);
+      const bottom = Number(node.bottomLeft[0].value);
+      const left = Number(node.bottomLeft[1].value);
+      return (doc) => {
+        const p = geoPoint(doc);
+        if (p === null || p[0] < bottom || p[0] > top) return false;
+        // A box whose right edge is west of its left edge wraps around the antimeridian.
+        return right < left ? p[1] >= left || p[1] <= right : p[1] >= left && p[1] <= right;
+      };
+    }
+    case 'geoPolygon': {
+      const ring = node.points.map(([a, b]) => [Number(a.value), Number(b.value)] as const);
+      return (doc) => {
+        const p = geoPoint(doc);
+        return p !== null && pointInPolygon(p[0], p[1], ring);
+      };
+    }
+  }
+}
+
+const compiled = new WeakMap<FilterNode, DocumentPredicate>();
+
+/** Does `doc` match the filter? Compiles `node` on first use and caches the result. */
+export function evaluateFilter(node: FilterNode | null, doc: unknown): boolean {
+  if (node === null) return true;
+  let fn = compiled.get(node);
+  if (!fn) {
+    fn = compileFilter(node);
+    compiled.set(node, fn);
+  }
+  return fn(doc);
+}
+
+/** The normalized string facet of a scalar, or null for numbers, null and objects. */
+function facetString(v: unknown): string | null {
+  if (typeof v === 'string') return normalizeFacet(v);
+  if (typeof v === 'boolean') return v ? 'true' : 'false';
+  return null;
+}
+
+function equalityLeaf(literals: readonly Token[]): (v: unknown) => boolean {
+  const strings = new Set<string>();
+  const numbers = new Set<number>();
+  for (const t of literals) {
+    strings.add(normalizeFacet(t.value));
+    const n = parseFiniteFloat(t.value);
+    if (n !== null) numbers.add(n);
+  }
+  return (v) => {
+    if (typeof v === 'number') return numbers.has(v);
+    const s = facetString(v);
+    return s !== null && strings.has(s);
+  };
+}
+
+type RangeOp = '>' | '>=' | '<' | '<=' | 'TO';
+
+function rangeLeaf(op: RangeOp, from: Token, to: Token): (v: unknown) => boolean {
+  const loNum = parseFiniteFloat(from.value);
+  const hiNum = parseFiniteFloat(to.value);
+  const lo = normalizeFacet(from.value);
+  const hi = normalizeFacet(to.value);
+  let num: ((n: number) => boolean) | null;
+  let str: (s: string) => boolean;
+  switch (op) {
+    case '>':
+      num = loNum === null ? null : (n) => n > loNum;
+      str = (s) => s > lo;
+      break;
+    case '>=':
+      num = loNum === null ? null : (n) => n >= loNum;
+      str = (s) => s >= lo;
+      break;
+    case '<':
+      num = hiNum === null ? null : (n) => n < hiNum;
+      str = (s) => s < hi;
+      break;
+    case '<=':
+      num = hiNum === null ? null : (n) => n <= hiNum;
+      str = (s) => s <= hi;
+      break;
+    case 'TO':
+      num = loNum === null || hiNum === null ? null : (n) => n >= loNum && n <= hiNum;
+      str = (s) => s >= lo && s <= hi;
+      break;
+  }
+  const numeric = num;
+  return (v) => {
+    if (typeof v === 'number') return numeric !== null && numeric(v);
+    const s = facetString(v);
+    return s !== null && str(s);
+  };
+}
+
+function isEmptyValue(v: unknown): boolean {
+  if (v === '') return true;
+  if (Array.isArray(v)) return v.length === 0;
+  return typeof v === 'object' && v !== null && Object.keys(v).length === 0;
+}
+
+/** The document's `_geo` point as `[lat, lng]`, numbers or numeric strings; null when absent. */
+function geoPoint(doc: unknown): [number, number] | null {
+  if (typeof doc !== 'object' || doc === null) return null;
+  const geo = (doc as Record<string, unknown>)._geo;
+  if (typeof geo !== 'object' || geo === null) return null;
+  const lat = coordinate((geo as Record<string, unknown>).lat);
+  const lng = coordinate((geo as Record<string, unknown>).lng);
+  return lat === null || lng === null ? null : [lat, lng];
+}
+
+function coordinate(v: unknown): number | null {
+  if (typeof v === 'number') return Number.isFinite(v) ? v : null;
+  if (typeof v === 'string') return parseFiniteFloat(v.trim());
+  return null;
+}
+
+/** Mean Earth radius in meters, as used by the haversine distance of Meilisearch's geo filters. */
+const EARTH_RADIUS_M = 6_371_008.8;
+
+function haversineMeters(lat1: number, lng1: number, lat2: number, lng2: number): number {
+  const rad = Math.PI / 180;
+  const dLat = (lat2 - lat1) * rad;
+  const dLng = (lng2 - lng1) * rad;
+  const a = Math.sin(dLat / 2) ** 2 + Math.cos(lat1 * rad) * Math.cos(lat2 * rad) * Math.sin(dLng / 2) ** 2;
+  return 2 * EARTH_RADIUS_M * Math.asin(Math.min(1, Math.sqrt(a)));
+}
+
+/** Even-odd ray casting on (lng, lat); points on an edge count as inside. */
+function pointInPolygon(lat: number, lng: number, ring: readonly (readonly [number, number])[]): boolean {
+  let inside = false;
+  for (let i = 0, j = ring.length - 1; i < ring.length; j = i++) {
+    const [latI, lngI] = ring[i];
+    const [latJ, lngJ] = ring[j];
+    if (onSegment(lat, lng, latI, lngI, latJ, lngJ)) return true;
+    if (latI > lat !== latJ > lat && lng < ((lngJ - lngI) * (lat - latI)) / (latJ - latI) + lngI) inside = !inside;
+  }
+  return inside;
+}
+
+function onSegment(lat: number, lng: number, la: number, na: number, lb: number, nb: number): boolean {
+  const cross = (lb - la) * (lng - na) - (nb - na) * (lat - la);
+  if (Math.abs(cross) > 1e-12) return false;
+  return lat >= Math.min(la, lb) && lat <= Math.max(la, lb) && lng >= Math.min(na, nb) && lng <= Math.max(na, nb);
+}
