@@ -1,0 +1,70 @@
+/**
+ * Facet values of the faceted fields (filterable attributes and the distinct attribute):
+ * value tables per field and, per document, the (field, value) pairs it holds. Used for
+ * `facetDistribution`, `facetStats`, facet search and distinct.
+ */
+import { normalizeFacet } from '@miroir/filter';
+
+/** One field's distinct values. Numbers and strings are separate values, as in milli. */
+export class FacetField {
+  readonly name: string;
+  readonly #ids = new Map<string, number>();
+  /** Display form (first original seen for strings; the number as text for numbers). */
+  readonly display: string[] = [];
+  /** Normalized form, for alphabetical order and facet search. */
+  readonly norm: string[] = [];
+  /** Numeric value, or NaN for string values. */
+  readonly num: number[] = [];
+  /** Documents holding each value. */
+  readonly docCount: number[] = [];
+
+  constructor(name: string) {
+    this.name = name;
+  }
+
+  valueId(v: string | number | boolean): number {
+    const isNum = typeof v === 'number';
+    const norm = isNum ? '' : normalizeFacet(String(v));
+    const key = isNum ? `n:${v}` : `s:${norm}`;
+    let id = this.#ids.get(key);
+    if (id === undefined) {
+      id = this.display.length;
+      this.#ids.set(key, id);
+      this.display.push(isNum ? String(v) : String(v).trim());
+      this.norm.push(norm);
+      this.num.push(isNum ? (v as number) : NaN);
+      this.docCount.push(0);
+    }
+    return id;
+  }
+
+  get size(): number {
+    return this.display.length;
+  }
+}
+
+/** Value order for `alpha`: numbers ascending first, then strings by normalized form. */
+export function alphaCompare(f: FacetField, a: number, b: number): number {
+  const na = f.num[a];
+  const nb = f.num[b];
+  const aNum = !Number.isNaN(na);
+  const bNum = !Number.isNaN(nb);
+  if (aNum && bNum) return na - nb;
+  if (aNum) return -1;
+  if (bNum) return 1;
+  const sa = f.norm[a];
+  const sb = f.norm[b];
+  return sa < sb ? -1 : sa > sb ? 1 : 0;
+}
+
+/** Order values by `alpha` or by decreasing `count` (ties alphabetical), keep `max`. */
+export function orderValues(
+  f: FacetField,
+  counts: Map<number, number>,
+  by: 'alpha' | 'count',
+  max: number,
+): Array<[number, number]> {
+  const entries = [...counts.entries()];
+  entries.sort((x, y) => (by === 'count' ? y[1] - x[1] : 0) || alphaCompare(f, x[0], y[0]));
+  return entries.slice(0, max);
+}

@@ -1,0 +1,64 @@
+/**
+ * Shared shapes for the ranking rules. Every relevancy rule maps a document (its matches for
+ * the query terms still active in its `words` bucket) to a rank `r` of `M`, where `M` depends
+ * only on the query and the settings (milli `score_details.rs` `Rank`).
+ */
+
+/** One occurrence of a query term in a document. */
+export interface Occurrence {
+  /** Encoded position: `fid << 16 | wordPosition`. */
+  p: number;
+  typos: number;
+  /** The query word itself (no typo, not a longer prefix match, not a synonym). */
+  exact: boolean;
+}
+
+/** A query term. */
+export interface Term {
+  /** Normalized query word. */
+  word: string;
+  /** Index of the term in the query (0-based, stop words excluded). */
+  index: number;
+  prefix: boolean;
+  /** Typo allowance from the settings (0, 1 or 2). */
+  allowance: number;
+}
+
+/** What the rules know about one document. */
+export interface DocMatch {
+  iid: number;
+  /** Occurrences per term index; empty when the term does not match. */
+  occ: Occurrence[][];
+  /** Lowest typo count per term index (255 when absent). */
+  minTypo: Uint8Array;
+}
+
+/** What the rules know about the index and query. */
+export interface RankContext {
+  terms: Term[];
+  /** Weight (0-based rank in searchableAttributes) per fid. */
+  fidWeight: (fid: number) => number;
+  /** Number of distinct weights (searchableAttributes length; 1 for `["*"]`). */
+  weightCount: number;
+  /** Word count of field `fid` in document `iid`. */
+  fieldLength: (iid: number, fid: number) => number;
+  /** Settings' `minWordSizeForTypos`, used for n-gram allowances. */
+  typoAllowance: (word: string) => number;
+}
+
+export interface Rank {
+  rank: number;
+  max: number;
+}
+
+/** milli `Rank::merge`: fold an inner rank into an outer one (mixed radix). */
+export function mergeRank(outer: Rank, inner: Rank): Rank {
+  return { rank: Math.max(outer.rank - 1, 0) * inner.max + inner.rank, max: outer.max * inner.max };
+}
+
+/** milli `Rank::global_score`. */
+export function globalScore(ranks: Iterable<Rank>): number {
+  let r: Rank = { rank: 1, max: 1 };
+  for (const x of ranks) r = mergeRank(r, x);
+  return r.rank / r.max;
+}
