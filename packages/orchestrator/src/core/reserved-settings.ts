@@ -45,8 +45,10 @@ export function clientSettings<T extends Partial<Settings>>(node: T): T {
  * omit `filterableAttributes`; the nodes always keep the reserved field.
  */
 export function nodeSettingsUpdate(client: Record<string, unknown>): Record<string, unknown> {
-  if (!('filterableAttributes' in client)) return client;
-  return { ...client, filterableAttributes: withReservedFilterable(client.filterableAttributes as FilterableAttribute[] | null) };
+  const f = client.filterableAttributes;
+  // Anything but a list or a reset is left for the nodes to reject with their own error.
+  if (!('filterableAttributes' in client) || (f !== null && !Array.isArray(f))) return client;
+  return { ...client, filterableAttributes: withReservedFilterable(f as FilterableAttribute[] | null) };
 }
 
 /** Removes reserved fields from a stats `fieldDistribution`. */

@@ -69,7 +69,6 @@ export function aggregateTask(
   let allCanceled = true;
   let allTerminal = true;
   let failed: TaskView | undefined;
-  let canceledBy: number | null = null;
   let startedAt: number | null = null;
   let finishedAt: number | null = null;
   for (const v of views) {
@@ -78,7 +77,6 @@ export function aggregateTask(
     if (v.status !== 'canceled') allCanceled = false;
     if (!isTerminal(v.status)) allTerminal = false;
     if (v.status === 'failed' && failed === undefined) failed = v;
-    if (v.status === 'canceled' && canceledBy === null) canceledBy = v.canceledBy;
     const s = micros(v.startedAt);
     if (s !== null && (startedAt === null || s < startedAt)) startedAt = s;
     const f = micros(v.finishedAt);
@@ -103,7 +101,7 @@ export function aggregateTask(
     batchUid: status === 'enqueued' ? null : row.uid,
     startedAt: status === 'enqueued' ? null : startedAt ?? finishedAt,
     finishedAt: terminal ? finishedAt : null,
-    canceledBy: status === 'canceled' ? canceledBy : row.canceledBy,
+    canceledBy: status === 'canceled' ? (row.cancelRequestedBy ?? null) : row.canceledBy,
     error: status === 'failed' ? (failed?.error ?? row.error) : null,
     details: terminal ? finishedDetails(row, views, copies, status) : row.details,
   };

@@ -1,0 +1,200 @@
+import { describe, it } from 'node:test';
+import * as assert from 'node:assert/strict';
+import { assembleDocuments, mergeSortedDocuments, parseSortCriteria, planDocumentReads } from '../src/core/documents-list.js';
+import {
+  aggregateStatus,
+  aggregateTask,
+  formatDuration,
+  rfc3339ToNanos,
+  type MappedNodeTask,
+  type MiroirTaskRecord,
+  type NodeTaskView,
+  type TaskStatus,
+} from '../src/core/tasks.js';
+import { aggregateGlobalStats, aggregateIndexStats } from '../src/core/stats.js';
+
+describe('document listing', () => {
+  it('reads only the shards that overlap the window', () => {
+    const totals = [3, 0, 5, undefined, 2];
+    assert.deepEqual(planDocumentReads(totals, 0, 2), { total: 10, reads: [{ shard: 0, offset: 0, limit: 2 }] });
+    assert.deepEqual(planDocumentReads(totals, 2, 4), {
+      total: 10,
+      reads: [
+        { shard: 0, offset: 2, limit: 1 },
+        { shard: 2, offset: 0, limit: 3 },
+      ],
+    });
+    assert.deepEqual(planDocumentReads(totals, 7, 20).reads, [
+      { shard: 2, offset: 4, limit: 1 },
+      { shard: 4, offset: 0, limit: 2 },
+    ]);
+    assert.deepEqual(planDocumentReads(totals, 10, 5).reads, []);
+    assert.deepEqual(planDocumentReads(totals, 0, 0).reads, []);
+  });
+
+  it('pages of any size concatenate to the whole listing, in shard order', () => {
+    const shards = [['a', 'b'], [], ['c', 'd', 'e'], ['f']];
+    const totals = shards.map((s) => s.length);
+    const whole: string[] = [];
+    for (let offset = 0; offset < 6; offset += 4) {
+      const plan = planDocumentReads(totals, offset, 4);
+      const pages = new Map(plan.reads.map((r) => [r.shard, shards[r.shard].slice(r.offset, r.offset + r.limit).map((id) => ({ id, _miroir_shard: r.shard }))]));
+      const page = assembleDocuments(plan, pages, offset, 4);
+      assert.equal(page.total, 6);
+      assert.deepEqual(Object.keys(page), ['results', 'offset', 'limit', 'total']);
+      whole.push(...page.results.map((d) => {
+        assert.deepEqual(Object.keys(d), ['id']);
+        return d.id as string;
+      }));
+    }
+    assert.deepEqual(whole, ['a', 'b', 'c', 'd', 'e', 'f']);
+  });
+
+  it('merges sorted listings by the sort values, missing last', () => {
+    const n1 = [{ id: 1, price: 5 }, { id: 2, price: 'x' }, { id: 3 }];
+    const n2 = [{ id: 4, price: [9, 1] }, { id: 5, price: 7 }];
+    const page = mergeSortedDocuments([n1, n2], parseSortCriteria(['price:asc']), 'id', 1, 3, 5);
+    assert.deepEqual(page, { results: [{ id: 1, price: 5 }, { id: 5, price: 7 }, { id: 2, price: 'x' }], offset: 1, limit: 3, total: 5 });
+    const desc = mergeSortedDocuments([n1, n2], parseSortCriteria(['price:desc']), 'id', 0, 5, 5);
+    assert.deepEqual(desc.results.map((d) => d.id), [4, 5, 1, 2, 3]);
+  });
+});
+
+function nt(status: TaskStatus, extra: Partial<NodeTaskView> = {}): NodeTaskView {
+  return { uid: 1, status, type: 'documentAdditionOrUpdate', ...extra };
+}
+
+describe('task aggregation', () => {
+  const table: [TaskStatus[], TaskStatus][] = [
+    [['enqueued', 'enqueued'], 'enqueued'],
+    [['enqueued', 'processing'], 'processing'],
+    [['enqueued', 'succeeded'], 'processing'],
+    [['succeeded', 'succeeded'], 'succeeded'],
+    [['succeeded', 'failed'], 'failed'],
+    [['processing', 'failed'], 'failed'],
+    [['canceled', 'canceled'], 'canceled'],
+    [['canceled', 'succeeded'], 'canceled'],
+    [['canceled', 'processing'], 'processing'],
+    [[], 'enqueued'],
+  ];
+  for (const [input, want] of table) {
+    it(`[${input.join(', ')}] → ${want}`, () => assert.equal(aggregateStatus(input), want));
+  }
+
+  const record: MiroirTaskRecord = {
+    uid: 42,
+    indexUid: 'movies',
+    type: 'documentAdditionOrUpdate',
+    enqueuedAt: '2026-01-01T10:00:00.000001Z',
+    details: { receivedDocuments: 10, indexedDocuments: null },
+  };
+
+  it('counts indexed documents once across RF=2 and RG=2', () => {
+    // Group 0: 3 nodes, RF=2 → 20 copies of 10 docs. Group 1: missed a replica (node b1 indexed 0).
+    const nodes: MappedNodeTask[] = [
+      { nodeId: 'a0', groupId: 0, copies: 2, task: nt('succeeded', { details: { indexedDocuments: 7 }, startedAt: '2026-01-01T10:00:00.5Z', finishedAt: '2026-01-01T10:00:01Z' }) },
+      { nodeId: 'a1', groupId: 0, copies: 2, task: nt('succeeded', { details: { indexedDocuments: 6 }, startedAt: '2026-01-01T10:00:00.25Z', finishedAt: '2026-01-01T10:00:01.75Z' }) },
+      { nodeId: 'a2', groupId: 0, copies: 2, task: nt('succeeded', { details: { indexedDocuments: 7 }, startedAt: '2026-01-01T10:00:00.3Z', finishedAt: '2026-01-01T10:00:01.1Z' }) },
+      { nodeId: 'b0', groupId: 1, copies: 2, task: nt('succeeded', { details: { indexedDocuments: 10 }, startedAt: '2026-01-01T10:00:00.4Z', finishedAt: '2026-01-01T10:00:01Z' }) },
+      { nodeId: 'b1', groupId: 1, copies: 2, task: nt('succeeded', { details: { indexedDocuments: 0 }, startedAt: '2026-01-01T10:00:00.4Z', finishedAt: '2026-01-01T10:00:01Z' }) },
+    ];
+    const view = aggregateTask(record, nodes);
+    assert.deepEqual(view, {
+      uid: 42,
+      batchUid: null,
+      indexUid: 'movies',
+      status: 'succeeded',
+      type: 'documentAdditionOrUpdate',
+      canceledBy: null,
+      details: { receivedDocuments: 10, indexedDocuments: 10 },
+      error: null,
+      duration: 'PT1.500S',
+      enqueuedAt: '2026-01-01T10:00:00.000001Z',
+      startedAt: '2026-01-01T10:00:00.25Z',
+      finishedAt: '2026-01-01T10:00:01.75Z',
+    });
+    assert.deepEqual(Object.keys(view), ['uid', 'batchUid', 'indexUid', 'status', 'type', 'canceledBy', 'details', 'error', 'duration', 'enqueuedAt', 'startedAt', 'finishedAt']);
+  });
+
+  it('keeps counters null until finished and reports the failing node error', () => {
+    const err = { message: 'boom', code: 'internal', type: 'internal' as const, link: 'https://docs.meilisearch.com/errors#internal' };
+    const running = aggregateTask(record, [
+      { nodeId: 'a', groupId: 0, copies: 1, task: nt('processing', { startedAt: '2026-01-01T10:00:02Z' }) },
+      { nodeId: 'b', groupId: 0, copies: 1, task: null },
+    ]);
+    assert.equal(running.status, 'processing');
+    assert.deepEqual(running.details, { receivedDocuments: 10, indexedDocuments: null });
+    assert.equal(running.startedAt, '2026-01-01T10:00:02Z');
+    assert.equal(running.finishedAt, null);
+    assert.equal(running.duration, null);
+    const failed = aggregateTask(record, [
+      { nodeId: 'a', groupId: 0, copies: 1, task: nt('succeeded', { details: { indexedDocuments: 4 }, startedAt: '2026-01-01T10:00:02Z', finishedAt: '2026-01-01T10:00:03Z' }) },
+      { nodeId: 'b', groupId: 0, copies: 1, task: nt('failed', { error: err, details: { indexedDocuments: 0 }, startedAt: '2026-01-01T10:00:02Z', finishedAt: '2026-01-01T10:00:02.000123Z' }) },
+    ]);
+    assert.equal(failed.status, 'failed');
+    assert.deepEqual(failed.error, err);
+    assert.equal(failed.duration, 'PT1S');
+    const waiting = aggregateTask(record, [{ nodeId: 'a', groupId: 0, copies: 1, task: nt('enqueued', { startedAt: null }) }]);
+    assert.equal(waiting.startedAt, null);
+  });
+
+  it('counts deleted documents once per group for a broadcast delete', () => {
+    const rec: MiroirTaskRecord = { ...record, type: 'documentDeletion', details: { providedIds: 0, originalFilter: '"genre = x"', deletedDocuments: null } };
+    const view = aggregateTask(rec, [
+      { nodeId: 'a0', groupId: 0, copies: 3, task: nt('succeeded', { details: { deletedDocuments: 4 } }) },
+      { nodeId: 'a1', groupId: 0, copies: 3, task: nt('succeeded', { details: { deletedDocuments: 4 } }) },
+      { nodeId: 'a2', groupId: 0, copies: 3, task: nt('succeeded', { details: { deletedDocuments: 4 } }) },
+    ]);
+    assert.deepEqual(view.details, { providedIds: 0, originalFilter: '"genre = x"', deletedDocuments: 4 });
+  });
+
+  it('formats durations and parses timestamps like Meilisearch', () => {
+    assert.equal(formatDuration(0n), 'PT0S');
+    assert.equal(formatDuration(1_000_000_000n), 'PT1S');
+    assert.equal(formatDuration(184_000_000n), 'PT0.184S');
+    assert.equal(formatDuration(123_456_000n), 'PT0.123456S');
+    assert.equal(formatDuration(1n), 'PT0.000000001S');
+    assert.equal(formatDuration(86_400_000_000_000n), 'P1D');
+    assert.equal(formatDuration(90_061_500_000_000n), 'P1DT3661.500S');
+    assert.equal(formatDuration(-1n), null);
+    assert.equal(rfc3339ToNanos('1970-01-01T00:00:01.000000002Z'), 1_000_000_002n);
+    assert.equal(rfc3339ToNanos('1970-01-01T01:00:00+01:00'), 0n);
+    assert.equal(rfc3339ToNanos('nope'), null);
+  });
+});
+
+describe('stats aggregation', () => {
+  it('counts each document once and hides reserved fields', () => {
+    const s = aggregateIndexStats({
+      numberOfDocuments: 10,
+      copies: 2,
+      groupNodes: [
+        { numberOfDocuments: 6, rawDocumentDbSize: 600, avgDocumentSize: 100, isIndexing: false, fieldDistribution: { title: 6, _miroir_shard: 6, year: 2 } },
+        { numberOfDocuments: 7, rawDocumentDbSize: 1400, avgDocumentSize: 200, isIndexing: false, fieldDistribution: { title: 7, _miroir_shard: 7, genre: 4 } },
+        { numberOfDocuments: 7, rawDocumentDbSize: 0, avgDocumentSize: 150, isIndexing: false, fieldDistribution: { title: 7, _miroir_shard: 7, year: 2, genre: 4 } },
+      ],
+      indexingAnywhere: [false, false, true],
+    });
+    assert.deepEqual(s, {
+      numberOfDocuments: 10,
+      rawDocumentDbSize: 1000,
+      avgDocumentSize: 153, // (6×100 + 7×200 + 7×150) / 20 = 152.5
+      isIndexing: true,
+      fieldDistribution: { genre: 4, title: 10, year: 2 },
+    });
+    assert.deepEqual(Object.keys(s), ['numberOfDocuments', 'rawDocumentDbSize', 'avgDocumentSize', 'isIndexing', 'fieldDistribution']);
+  });
+
+  it('global stats: sizes per copy, latest update, indexes by uid', () => {
+    const idx = aggregateIndexStats({ numberOfDocuments: 0, copies: 1, groupNodes: [], indexingAnywhere: [] });
+    assert.deepEqual(idx, { numberOfDocuments: 0, isIndexing: false, fieldDistribution: {} });
+    const g = aggregateGlobalStats(
+      [{ databaseSize: 100, usedDatabaseSize: 80, lastUpdate: '2026-01-01T10:00:00Z' }, { databaseSize: 300, usedDatabaseSize: 200, lastUpdate: null }],
+      2,
+      [{ databaseSize: 1, lastUpdate: '2026-01-01T10:00:00Z' }, { databaseSize: 1, lastUpdate: '2026-01-02T00:00:00.5Z' }, { databaseSize: 1, lastUpdate: null }],
+      { zeta: idx, alpha: idx },
+    );
+    assert.deepEqual(g, { databaseSize: 200, usedDatabaseSize: 140, lastUpdate: '2026-01-02T00:00:00.5Z', indexes: { alpha: idx, zeta: idx } });
+    assert.deepEqual(Object.keys(g.indexes), ['alpha', 'zeta']);
+  });
+});
