@@ -73,8 +73,9 @@ export interface ErrorBody {
   link: string;
 }
 
+/** Meilisearch's documentation anchor for its codes; Miroir's own `miroir_*` codes point at its docs. */
 export function errorLink(code: string): string {
-  return `https://docs.meilisearch.com/errors#${code}`;
+  return code.startsWith('miroir_') ? `docs/errors.md#${code}` : `https://docs.meilisearch.com/errors#${code}`;
 }
 
 /**

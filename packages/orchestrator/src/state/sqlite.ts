@@ -11,7 +11,7 @@ CREATE TABLE IF NOT EXISTS meta (key TEXT PRIMARY KEY, value INTEGER NOT NULL);
 CREATE TABLE IF NOT EXISTS tasks (
   uid INTEGER PRIMARY KEY,
   status TEXT NOT NULL,
-  finished_at TEXT,
+  finished_at INTEGER,
   row TEXT NOT NULL
 );
 CREATE INDEX IF NOT EXISTS tasks_pending ON tasks (status) WHERE status IN ('enqueued', 'processing');
@@ -77,8 +77,8 @@ export class SqliteStore implements StateStore {
     })();
   }
 
-  async pruneTasks(before: string): Promise<number> {
-    return this.#stmts.prune.run(before).changes;
+  async pruneTasks(beforeMicros: number): Promise<number> {
+    return this.#stmts.prune.run(beforeMicros).changes;
   }
 
   async getIndexMeta(uid: string): Promise<IndexMeta | undefined> {

@@ -2,26 +2,22 @@
  * The state store: everything that must outlive an orchestrator process (spec S4.1). One interface;
  * SQLite serves a single process. Methods are async so that a networked backend fits the same shape.
  */
-import type { ErrorBody } from '@miroir/protocol';
+import type { TaskRecord } from '@miroir/protocol';
 
-export type TaskStatus = 'enqueued' | 'processing' | 'succeeded' | 'failed' | 'canceled';
-
-/** One Miroir task: the client-visible task plus the node tasks it stands for. */
-export interface TaskRow {
-  uid: number;
-  indexUid: string | null;
-  type: string;
-  status: TaskStatus;
-  canceledBy: number | null;
-  /** Client-visible details as known at enqueue time; node results are folded in by the poller. */
-  details: Record<string, unknown> | null;
-  error: ErrorBody | null;
-  enqueuedAt: string;
-  startedAt: string | null;
-  finishedAt: string | null;
-  customMetadata: string | null;
-  /** node id → node task uid, for the nodes that acknowledged. */
-  nodeTasks: Record<string, number>;
+/**
+ * One Miroir task: the client-visible task (times in microseconds since the epoch, as the protocol
+ * package renders them) plus the node tasks it stands for.
+ */
+export interface TaskRow extends TaskRecord {
+  /**
+   * node id → the node task uids this task stands for on that node, in the order they were sent
+   * (e.g. an index creation plus the settings that make the shard field filterable).
+   */
+  nodeTasks: Record<string, number[]>;
+  /** The Miroir `taskCancelation` that asked the nodes to cancel this task, if any. */
+  cancelRequestedBy?: number;
+  /** For a `taskCancelation`: the Miroir tasks it matched. */
+  matchedUids?: number[];
 }
 
 /** Per-index metadata Miroir keeps (spec S4.1 "also persisted"). */
@@ -43,8 +39,8 @@ export interface StateStore {
   /** Uids of tasks not yet in a terminal state, oldest first. */
   pendingTasks(): Promise<TaskRow[]>;
   deleteTasks(uids: number[]): Promise<void>;
-  /** Deletes finished tasks that finished before `before` (ISO date); returns how many. */
-  pruneTasks(before: string): Promise<number>;
+  /** Deletes finished tasks that finished before `beforeMicros`; returns how many. */
+  pruneTasks(beforeMicros: number): Promise<number>;
 
   getIndexMeta(uid: string): Promise<IndexMeta | undefined>;
   putIndexMeta(meta: IndexMeta): Promise<void>;

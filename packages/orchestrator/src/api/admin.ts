@@ -1,0 +1,71 @@
+/**
+ * `/_miroir/*`: cluster state for operators (spec S4.4, S10.1). Never proxied to nodes.
+ */
+import type { FastifyInstance } from 'fastify';
+import { coveringSet } from '../core/covering.js';
+import type { AppContext } from '../main.js';
+
+export function registerAdminRoutes(app: FastifyInstance, ctx: AppContext): void {
+  const { cluster } = ctx;
+  const guard = { onRequest: async (req: Parameters<typeof ctx.auth.admin>[0]) => ctx.auth.admin(req) };
+
+  /** Readiness: every serving group can assemble a covering set of healthy nodes. */
+  app.get('/_miroir/ready', guard, async (_req, reply) => {
+    const placement = cluster.placement(cluster.config.shards);
+    const ready =
+      cluster.nodes.size > 0 &&
+      placement.groupIds.every((gid) => {
+        const set = coveringSet(placement, { seq: 0, groupId: gid, eligible: (id) => cluster.health.isHealthy(id) });
+        return set.groupId === gid && set.uncovered.length === 0 && set.fallbackShards.length === 0;
+      });
+    return reply.code(ready ? 200 : 503).send({ status: ready ? 'ready' : 'unavailable' });
+  });
+
+  app.get('/_miroir/topology', guard, async () => {
+    const placement = cluster.placement(cluster.config.shards);
+    const nodes = cluster.topology.nodes.map((n) => {
+      const h = cluster.health.view(n.id);
+      return {
+        id: n.id,
+        address: n.address,
+        status: h?.state === 'healthy' ? 'healthy' : 'degraded',
+        state: h?.state === 'healthy' ? n.state : 'failed',
+        replica_group: n.group,
+        shard_count: placement.shardsOf(n.id).length,
+        last_seen_ms: h?.lastSeenMs ?? null,
+        ...(h?.lastError ? { error: h.lastError } : {}),
+      };
+    });
+    let fullyCovered = true;
+    for (let gi = 0; gi < placement.groupCount && fullyCovered; gi++) {
+      for (let s = 0; s < placement.shards; s++) {
+        const owners = placement.owners(gi, s);
+        if (owners.length < placement.replicationFactor || owners.some((id) => !cluster.health.isHealthy(id))) {
+          fullyCovered = false;
+          break;
+        }
+      }
+    }
+    return {
+      shards: placement.shards,
+      replication_factor: placement.replicationFactor,
+      replica_groups: placement.groupCount,
+      nodes,
+      degraded_node_count: nodes.filter((n) => n.status !== 'healthy').length,
+      rebalance_in_progress: false,
+      fully_covered: fullyCovered,
+    };
+  });
+
+  /** The shard → owners table; identical on every process for the same topology. */
+  app.get('/_miroir/shards', guard, async () => {
+    const placement = cluster.placement(cluster.config.shards);
+    const shards = [];
+    for (let s = 0; s < placement.shards; s++) {
+      const groups: Record<string, readonly string[]> = {};
+      placement.groupIds.forEach((gid, gi) => (groups[String(gid)] = placement.owners(gi, s)));
+      shards.push({ shard: s, groups });
+    }
+    return { version: placement.version, shards };
+  });
+}

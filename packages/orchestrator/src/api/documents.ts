@@ -1,0 +1,183 @@
+/**
+ * Documents (spec S2.3, S2.4, S3.2): writes routed by primary-key hash to the owners of each shard,
+ * deletes by id likewise, deletes by filter and clears broadcast, reads by id from one owner.
+ */
+import type { FastifyInstance, FastifyReply, FastifyRequest } from 'fastify';
+import {
+  documentId,
+  inferPrimaryKey,
+  MeiliError,
+  parseDocumentsPayload,
+  validateDocumentIdValue,
+} from '@miroir/protocol';
+import { checkReservedFields, routeDeleteIds, routeDocuments, RESERVED_PREFIX } from '../core/documents.js';
+import type { AppContext } from '../main.js';
+import { NodeHttpError, NodeTransportError, type NodeRequest } from '../nodes/node-client.js';
+import { jsonBody, rawBody } from './http.js';
+import { enc, queryString, uidParam } from './indexes.js';
+import { broadcastWrite, localTask, routedWrite } from './writes.js';
+
+type Doc = Record<string, unknown>;
+
+/** A document as a client may see it: without Miroir's reserved fields. */
+export function stripReserved(doc: Doc): Doc {
+  let out: Doc | undefined;
+  for (const k in doc) {
+    if (k.startsWith(RESERVED_PREFIX)) {
+      out ??= { ...doc };
+      delete out[k];
+    }
+  }
+  return out ?? doc;
+}
+
+function queryParam(req: FastifyRequest, name: string): string | undefined {
+  const v = (req.query as Record<string, unknown>)[name];
+  return typeof v === 'string' ? v : undefined;
+}
+
+export function registerDocumentRoutes(app: FastifyInstance, ctx: AppContext): void {
+  const { cluster, catalog } = ctx;
+  const docsPath = (uid: string) => `/indexes/${enc(uid)}/documents`;
+
+  /** POST replaces, PUT updates (top-level merge); both are `documentAdditionOrUpdate` tasks. */
+  const write = async (req: FastifyRequest, reply: FastifyReply, method: 'POST' | 'PUT') => {
+    const uid = uidParam(req);
+    await ctx.auth.client(req, 'documents.add', uid);
+    const csvDelimiter = queryParam(req, 'csvDelimiter');
+    const docs = parseDocumentsPayload(rawBody(req) ?? Buffer.alloc(0), req.headers['content-type'], {
+      ...(csvDelimiter === undefined ? {} : { csvDelimiter }),
+    }) as Doc[];
+    const reserved = { antiEntropy: false, ttl: false };
+    for (let i = 0; i < docs.length; i++) checkReservedFields(docs[i]!, i, reserved);
+    const customMetadata = queryParam(req, 'customMetadata') ?? null;
+    const intent = {
+      indexUid: uid,
+      type: 'documentAdditionOrUpdate' as const,
+      details: { receivedDocuments: docs.length, indexedDocuments: null },
+      customMetadata,
+    };
+
+    // The primary key is resolved here, as one node would at processing time, and then passed to
+    // every node explicitly: each node would otherwise infer it from a different first document.
+    const info = await catalog.get(uid);
+    const known = info?.primaryKey ?? (await cluster.store.getIndexMeta(uid))?.primaryKey ?? null;
+    const asked = queryParam(req, 'primaryKey');
+    let pk: string;
+    const ids: string[] = new Array(docs.length);
+    try {
+      if (known !== null && asked !== undefined && asked !== known) {
+        throw new MeiliError('index_primary_key_already_exists', `Index already has a primary key: \`${known}\`.`);
+      }
+      if (docs.length === 0) return reply.code(202).send(await localTask(ctx, { ...intent, details: { receivedDocuments: 0, indexedDocuments: 0 } }, null));
+      pk = known ?? asked ?? inferPrimaryKey(docs[0]!);
+      for (let i = 0; i < docs.length; i++) ids[i] = documentId(docs[i]!, pk);
+    } catch (e) {
+      if (!(e instanceof MeiliError)) throw e;
+      // One node would accept the payload and fail the task: so does Miroir, sending nothing.
+      return reply.code(202).send(await localTask(ctx, { ...intent, details: { receivedDocuments: docs.length, indexedDocuments: 0 } }, e));
+    }
+
+    const meta = await catalog.meta(uid, pk);
+    const placement = cluster.placement(meta.shards);
+    const routed = routeDocuments(docs, ids, placement, cluster.hasher);
+    const query = `?primaryKey=${enc(pk)}${customMetadata === null ? '' : `&customMetadata=${enc(customMetadata)}`}`;
+    const batches = new Map<string, NodeRequest>();
+    for (const [nodeId, batch] of routed.batches) {
+      batches.set(nodeId, { method, path: `${docsPath(uid)}${query}`, body: JSON.stringify(batch) });
+    }
+    const summary = await routedWrite(ctx, reply, intent, placement, routed.shards, batches, { setupIndex: true });
+    if (known === null) await catalog.setPrimaryKey(uid, pk);
+    return reply.code(202).send(summary);
+  };
+  app.post('/indexes/:uid/documents', (req, reply) => write(req, reply, 'POST'));
+  app.put('/indexes/:uid/documents', (req, reply) => write(req, reply, 'PUT'));
+
+  /** Deletes by id go to the owners of each id's shard only. */
+  const deleteIds = async (req: FastifyRequest, reply: FastifyReply, uid: string, given: unknown[]) => {
+    const ids = given.map((v) => validateDocumentIdValue(v));
+    const intent = {
+      indexUid: uid,
+      type: 'documentDeletion' as const,
+      details: { providedIds: given.length, deletedDocuments: null },
+    };
+    const meta = (await cluster.store.getIndexMeta(uid)) ?? { shards: cluster.config.shards };
+    const placement = cluster.placement(meta.shards);
+    const routed = routeDeleteIds(ids, ids, placement, cluster.hasher);
+    const batches = new Map<string, NodeRequest>();
+    for (const [nodeId, batch] of routed.batches) {
+      batches.set(nodeId, { method: 'POST', path: `${docsPath(uid)}/delete-batch`, body: JSON.stringify(batch) });
+    }
+    if (batches.size === 0) {
+      return reply.code(202).send(await localTask(ctx, { ...intent, details: { providedIds: 0, deletedDocuments: 0 } }, null));
+    }
+    return reply.code(202).send(await routedWrite(ctx, reply, intent, placement, routed.shards, batches, { setupIndex: false }));
+  };
+
+  app.delete('/indexes/:uid/documents/:id', async (req, reply) => {
+    const uid = uidParam(req);
+    await ctx.auth.client(req, 'documents.delete', uid);
+    return deleteIds(req, reply, uid, [(req.params as { id: string }).id]);
+  });
+
+  app.post('/indexes/:uid/documents/delete-batch', async (req, reply) => {
+    const uid = uidParam(req);
+    await ctx.auth.client(req, 'documents.delete', uid);
+    const body = jsonBody(req);
+    if (!Array.isArray(body)) {
+      // The node's own validation gives the exact answer for a body that is not a list of ids.
+      return cluster.node([...cluster.nodes.keys()][0]!).request({ method: 'POST', path: `${docsPath(uid)}/delete-batch`, body });
+    }
+    return deleteIds(req, reply, uid, body);
+  });
+
+  /** Every node deletes the matching documents of the shards it holds. */
+  app.post('/indexes/:uid/documents/delete', async (req, reply) => {
+    const uid = uidParam(req);
+    await ctx.auth.client(req, 'documents.delete', uid);
+    const body = jsonBody(req) as { filter?: unknown };
+    const filter = typeof body === 'object' && body !== null ? body.filter : undefined;
+    const details = { providedIds: 0, deletedDocuments: null, originalFilter: filter === undefined ? null : JSON.stringify(filter) };
+    const summary = await broadcastWrite(ctx, reply, { indexUid: uid, type: 'documentDeletion', details }, [
+      { method: 'POST', path: `${docsPath(uid)}/delete`, body },
+    ]);
+    return reply.code(202).send(summary);
+  });
+
+  app.delete('/indexes/:uid/documents', async (req, reply) => {
+    const uid = uidParam(req);
+    await ctx.auth.client(req, 'documents.delete', uid);
+    const summary = await broadcastWrite(ctx, reply, { indexUid: uid, type: 'documentDeletion', details: { deletedDocuments: null } }, [
+      { method: 'DELETE', path: docsPath(uid) },
+    ]);
+    return reply.code(202).send(summary);
+  });
+
+  /** One owner of the id's shard answers; the other owners (any group) are tried if it is down. */
+  app.get('/indexes/:uid/documents/:id', async (req) => {
+    const uid = uidParam(req);
+    await ctx.auth.client(req, 'documents.get', uid);
+    const id = (req.params as { id: string }).id;
+    const meta = (await cluster.store.getIndexMeta(uid)) ?? { shards: cluster.config.shards };
+    const placement = cluster.placement(meta.shards);
+    const shard = cluster.hasher.shardOf(id, meta.shards);
+    const owners: string[] = [];
+    for (let gi = 0; gi < placement.groupCount; gi++) owners.push(...placement.owners(gi, shard));
+    const healthy = owners.filter((o) => cluster.health.isHealthy(o));
+    const order = [...healthy, ...owners.filter((o) => !healthy.includes(o))];
+    const start = cluster.nextSeq() % Math.max(1, healthy.length);
+    const rotated = [...order.slice(start, healthy.length), ...order.slice(0, start), ...order.slice(healthy.length)];
+    let last: unknown;
+    for (const nodeId of rotated.length > 0 ? rotated : [...cluster.nodes.keys()]) {
+      try {
+        const res = await cluster.node(nodeId).request<Doc>({ method: 'GET', path: `${docsPath(uid)}/${enc(id)}${queryString(req)}` });
+        return stripReserved(res.body);
+      } catch (e) {
+        if (e instanceof NodeHttpError) throw e;
+        if (e instanceof NodeTransportError) cluster.health.reportFailure(nodeId, e.message);
+        last = e;
+      }
+    }
+    throw last;
+  });
+}

@@ -1,0 +1,24 @@
+/**
+ * Every route Miroir serves, one module per Meilisearch resource plus `/_miroir`.
+ */
+import type { FastifyInstance } from 'fastify';
+import type { AppContext } from '../main.js';
+import { registerAdminRoutes } from './admin.js';
+import { registerDocumentRoutes } from './documents.js';
+import { registerIndexRoutes } from './indexes.js';
+import { registerKeyRoutes } from './keys.js';
+import { registerMiscRoutes } from './misc.js';
+import { registerSearchRoutes } from './search.js';
+import { registerSettingsRoutes } from './settings.js';
+import { registerTaskRoutes } from './tasks.js';
+
+export function registerRoutes(app: FastifyInstance, ctx: AppContext): void {
+  registerMiscRoutes(app, ctx);
+  registerAdminRoutes(app, ctx);
+  registerKeyRoutes(app, ctx);
+  registerIndexRoutes(app, ctx);
+  registerSettingsRoutes(app, ctx);
+  registerDocumentRoutes(app, ctx);
+  registerSearchRoutes(app, ctx);
+  registerTaskRoutes(app, ctx);
+}

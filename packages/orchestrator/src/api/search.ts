@@ -1,0 +1,190 @@
+/**
+ * Search (spec S2.6): one covering set, scatter with the shard filter, merge in single-node order.
+ * Also facet search and `/multi-search` (plain form: each query is one scatter/gather).
+ */
+import type { FastifyInstance, FastifyReply, FastifyRequest } from 'fastify';
+import {
+  indexNotFound,
+  insideQuery,
+  MeiliError,
+  parseFacetSearchQuery,
+  parseMultiSearch,
+  parseSearchQuery,
+  searchQueryFromGet,
+  type FacetSearchQuery,
+  type FacetSearchResponse,
+  type SearchQuery,
+  type SearchResponse,
+} from '@miroir/protocol';
+import type { IndexInfo } from '../catalog.js';
+import { coveringSet, type CoveringSet } from '../core/covering.js';
+import { mergeFacetSearch } from '../core/facets.js';
+import { andShardFilter, mergeSearch, nodeSearchBody, type NodeSearchResponse, type SearchContext } from '../core/search-merge.js';
+import { miroirError } from '../errors.js';
+import type { AppContext } from '../main.js';
+import { NodeHttpError } from '../nodes/node-client.js';
+import type { Access } from './auth.js';
+import { callEach } from './fanout.js';
+import { jsonBody } from './http.js';
+import { enc, uidParam } from './indexes.js';
+
+/** A tenant token's filter is ANDed onto the client's (array form: outer AND). */
+function withTenantFilter(filter: unknown, tenant: unknown): unknown {
+  if (tenant === null || tenant === undefined) return filter;
+  if (filter === undefined || filter === null || filter === '' || (Array.isArray(filter) && filter.length === 0)) return tenant;
+  const a = Array.isArray(filter) ? filter : [filter];
+  const b = Array.isArray(tenant) ? tenant : [tenant];
+  return [...a, ...b];
+}
+
+export function searchContext(info: IndexInfo): SearchContext {
+  return {
+    primaryKey: info.primaryKey ?? '',
+    maxTotalHits: info.settings.pagination.maxTotalHits,
+    distinctAttribute: info.settings.distinctAttribute,
+    maxValuesPerFacet: info.settings.faceting.maxValuesPerFacet,
+    sortFacetValuesBy: info.settings.faceting.sortFacetValuesBy,
+  };
+}
+
+interface Scatter<T> {
+  answers: T[];
+  /** Shards no node answered for. */
+  missing: number[];
+}
+
+/**
+ * Plans the covering set and sends each node its body. A node's HTTP error is the answer one
+ * node would give (invalid filter, unknown attribute…) and is relayed verbatim; shards whose node
+ * could not be reached are reported missing.
+ */
+async function scatter<T>(
+  ctx: AppContext,
+  info: IndexInfo,
+  body: (shards: readonly number[] | null) => Record<string, unknown>,
+  path: string,
+): Promise<Scatter<T>> {
+  const { cluster } = ctx;
+  const placement = cluster.placement(info.shards);
+  const cover: CoveringSet = coveringSet(placement, {
+    seq: cluster.nextSeq(),
+    eligible: (id) => cluster.health.isHealthy(id),
+    groupFallback: true,
+  });
+  const nodeIds = [...cover.nodes.keys()];
+  const results = await callEach<T>(cluster, nodeIds, (id) => ({
+    method: 'POST',
+    path,
+    body: body(cover.needsShardFilter(id) ? cover.nodes.get(id)! : null),
+  }));
+  const answers: T[] = [];
+  const missing = [...cover.uncovered];
+  for (const r of results) {
+    if (r.ok) answers.push(r.ok.body);
+    else if (r.error instanceof NodeHttpError) throw r.error;
+    else missing.push(...cover.nodes.get(r.nodeId)!);
+  }
+  missing.sort((a, b) => a - b);
+  if (missing.length > 0 && cluster.config.scatter.unavailable_shard_policy === 'error') {
+    throw miroirError('miroir_shard_unavailable', `No node can serve shard(s) ${missing.join(', ')} right now.`);
+  }
+  return { answers, missing };
+}
+
+async function indexFor(ctx: AppContext, uid: string): Promise<IndexInfo> {
+  const info = await ctx.catalog.get(uid);
+  if (info === undefined) throw indexNotFound(uid);
+  return info;
+}
+
+/** One search against one index, merged; `degraded` lists shards nobody answered for. */
+export async function searchIndex(
+  ctx: AppContext,
+  uid: string,
+  query: SearchQuery,
+  access: Access,
+  started: number,
+): Promise<{ response: SearchResponse; missing: number[] }> {
+  const info = await indexFor(ctx, uid);
+  const q: SearchQuery = { ...query, filter: withTenantFilter(query.filter, access.searchFilter(uid)) };
+  if (q.filter === undefined) delete q.filter;
+  const sctx = searchContext(info);
+  const { answers, missing } = await scatter<NodeSearchResponse>(ctx, info, (shards) => nodeSearchBody(q, sctx, shards), `/indexes/${enc(uid)}/search`);
+  const response = mergeSearch(query, sctx, answers, { processingTimeMs: Math.round(performance.now() - started) });
+  return { response, missing };
+}
+
+function degrade(reply: FastifyReply, missing: readonly number[]): void {
+  if (missing.length > 0) reply.header('x-miroir-degraded', `shards=${missing.join(',')}`);
+}
+
+export function registerSearchRoutes(app: FastifyInstance, ctx: AppContext): void {
+  const run = async (req: FastifyRequest, reply: FastifyReply, query: SearchQuery, started: number) => {
+    const uid = uidParam(req);
+    const access = await ctx.auth.client(req, 'search', uid);
+    const { response, missing } = await searchIndex(ctx, uid, query, access, started);
+    degrade(reply, missing);
+    return response;
+  };
+
+  app.post('/indexes/:uid/search', async (req, reply) => {
+    const started = performance.now();
+    return run(req, reply, parseSearchQuery(jsonBody(req)), started);
+  });
+
+  app.get('/indexes/:uid/search', async (req, reply) => {
+    const started = performance.now();
+    return run(req, reply, searchQueryFromGet(req.query as Record<string, string>), started);
+  });
+
+  app.post('/indexes/:uid/facet-search', async (req, reply) => {
+    const started = performance.now();
+    const uid = uidParam(req);
+    const access = await ctx.auth.client(req, 'search', uid);
+    const query: FacetSearchQuery = parseFacetSearchQuery(jsonBody(req));
+    const info = await indexFor(ctx, uid);
+    const filter = withTenantFilter(query.filter, access.searchFilter(uid));
+    const { answers, missing } = await scatter<FacetSearchResponse>(
+      ctx,
+      info,
+      (shards) => {
+        const body: Record<string, unknown> = { ...query };
+        const f = shards === null ? filter : andShardFilter(filter, shards);
+        if (f === undefined) delete body.filter;
+        else body.filter = f;
+        return body;
+      },
+      `/indexes/${enc(uid)}/facet-search`,
+    );
+    degrade(reply, missing);
+    return mergeFacetSearch(query.facetName, query.facetQuery, answers, searchContext(info), Math.round(performance.now() - started));
+  });
+
+  /** Plain form: each query is its own scatter/gather, answers in query order; the first error fails all. */
+  app.post('/multi-search', async (req, reply) => {
+    const started = performance.now();
+    const body = parseMultiSearch(jsonBody(req));
+    if (body.federation !== undefined && body.federation !== null) {
+      throw miroirError('miroir_not_supported', 'Federated multi-search is not supported by Miroir yet.');
+    }
+    const missingAll = new Set<number>();
+    const results = await Promise.all(
+      body.queries.map(async (q, i) => {
+        const { indexUid, federationOptions: _f, ...query } = q;
+        try {
+          const access = await ctx.auth.client(req, 'search', indexUid);
+          const { response, missing } = await searchIndex(ctx, indexUid, query, access, started);
+          for (const s of missing) missingAll.add(s);
+          return { indexUid, ...response };
+        } catch (e) {
+          if (e instanceof NodeHttpError) {
+            throw insideQuery(i, new MeiliError(e.body.code, e.body.message, { status: e.status, type: e.body.type }));
+          }
+          throw e instanceof MeiliError ? insideQuery(i, e) : e;
+        }
+      }),
+    );
+    degrade(reply, [...missingAll].sort((a, b) => a - b));
+    return { results };
+  });
+}

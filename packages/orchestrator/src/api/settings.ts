@@ -1,0 +1,85 @@
+/**
+ * Settings: read from any node with the reserved fields hidden, changed on every node as one task
+ * with the reserved fields kept (spec S5.3). The two-phase protocol of S13.5 builds on this.
+ */
+import type { FastifyInstance, FastifyRequest } from 'fastify';
+import type { Settings } from '@miroir/protocol';
+import { clientSettings, nodeSettingsUpdate, withReservedFilterable, withoutReservedFilterable } from '../core/reserved-settings.js';
+import type { AppContext } from '../main.js';
+import type { NodeRequest } from '../nodes/node-client.js';
+import { firstAnswer } from './fanout.js';
+import { jsonBody } from './http.js';
+import { enc, uidParam } from './indexes.js';
+import { broadcastWrite } from './writes.js';
+
+const camel = (kebab: string) => kebab.replace(/-([a-z])/g, (_, c: string) => c.toUpperCase());
+
+export function registerSettingsRoutes(app: FastifyInstance, ctx: AppContext): void {
+  const { cluster } = ctx;
+  const base = (req: FastifyRequest) => `/indexes/${enc(uidParam(req))}/settings`;
+
+  app.get('/indexes/:uid/settings', async (req) => {
+    await ctx.auth.client(req, 'settings.get', uidParam(req));
+    return clientSettings(await firstAnswer<Settings>(cluster, { method: 'GET', path: base(req) }));
+  });
+
+  app.patch('/indexes/:uid/settings', async (req, reply) => {
+    const uid = uidParam(req);
+    await ctx.auth.client(req, 'settings.update', uid);
+    const body = jsonBody(req);
+    const details = typeof body === 'object' && body !== null && !Array.isArray(body) ? (body as Record<string, unknown>) : null;
+    const nodeBody = details ? nodeSettingsUpdate(details) : body;
+    const summary = await broadcastWrite(ctx, reply, { indexUid: uid, type: 'settingsUpdate', details }, [
+      { method: 'PATCH', path: base(req), body: nodeBody },
+    ], { setupIndex: uid });
+    return reply.code(202).send(summary);
+  });
+
+  /** A reset clears the nodes' filterable list too, so the reserved field is put back in the same task. */
+  app.delete('/indexes/:uid/settings', async (req, reply) => {
+    const uid = uidParam(req);
+    await ctx.auth.client(req, 'settings.update', uid);
+    const summary = await broadcastWrite(ctx, reply, { indexUid: uid, type: 'settingsUpdate', details: null }, [
+      { method: 'DELETE', path: base(req) },
+      { method: 'PUT', path: `${base(req)}/filterable-attributes`, body: withReservedFilterable(null) },
+    ]);
+    return reply.code(202).send(summary);
+  });
+
+  app.get('/indexes/:uid/settings/:name', async (req) => {
+    const { name } = req.params as { name: string };
+    await ctx.auth.client(req, 'settings.get', uidParam(req));
+    const value = await firstAnswer<unknown>(cluster, { method: 'GET', path: `${base(req)}/${enc(name)}` });
+    return name === 'filterable-attributes' && Array.isArray(value) ? withoutReservedFilterable(value) : value;
+  });
+
+  const update = async (req: FastifyRequest, reply: Parameters<typeof broadcastWrite>[1], method: 'PUT' | 'PATCH' | 'DELETE') => {
+    const uid = uidParam(req);
+    const { name } = req.params as { name: string };
+    await ctx.auth.client(req, 'settings.update', uid);
+    const path = `${base(req)}/${enc(name)}`;
+    const filterable = name === 'filterable-attributes';
+    let requests: NodeRequest[];
+    let details: Record<string, unknown> | null;
+    if (method === 'DELETE') {
+      requests = filterable ? [{ method: 'PUT', path, body: withReservedFilterable(null) }] : [{ method: 'DELETE', path }];
+      details = { [camel(name)]: null };
+    } else {
+      const body = jsonBody(req);
+      requests = [{ method, path, body: filterable ? reservedList(body) : body }];
+      details = { [camel(name)]: body };
+    }
+    const summary = await broadcastWrite(ctx, reply, { indexUid: uid, type: 'settingsUpdate', details }, requests, {
+      setupIndex: method === 'DELETE' ? undefined : uid,
+    });
+    return reply.code(202).send(summary);
+  };
+  app.put('/indexes/:uid/settings/:name', (req, reply) => update(req, reply, 'PUT'));
+  app.patch('/indexes/:uid/settings/:name', (req, reply) => update(req, reply, 'PATCH'));
+  app.delete('/indexes/:uid/settings/:name', (req, reply) => update(req, reply, 'DELETE'));
+}
+
+/** The node-side filterable list; anything that is not a list is left for the node to reject. */
+function reservedList(value: unknown): unknown {
+  return value === null || Array.isArray(value) ? withReservedFilterable(value) : value;
+}

@@ -1,0 +1,202 @@
+/**
+ * How writes reach the nodes. Every write becomes one Miroir task (integer uid from the store)
+ * standing for the node tasks it caused. Writes to one index are dispatched one at a time, so the
+ * order in which nodes enqueue them is the order of Miroir's task uids: a client may enqueue an
+ * index creation, settings and documents without waiting, as on one node.
+ */
+import type { FastifyReply } from 'fastify';
+import { MeiliError, toTaskSummary, type TaskSummary, type TaskType } from '@miroir/protocol';
+import { evaluateQuorum, writeDegradedHeader } from '../core/documents.js';
+import type { Placement } from '../core/placement.js';
+import { hasShardFilterable, nodeSettingsUpdate } from '../core/reserved-settings.js';
+import { miroirError } from '../errors.js';
+import type { AppContext } from '../main.js';
+import { NodeHttpError, type NodeRequest } from '../nodes/node-client.js';
+import type { TaskRow } from '../state/store.js';
+import { KeyedMutex } from '../util/keyed-mutex.js';
+import { callEach } from './fanout.js';
+
+export interface TaskIntent {
+  indexUid: string | null;
+  /** Every index the task touches when more than one (a swap, a rename). */
+  indexes?: string[];
+  type: TaskType;
+  details: Record<string, unknown> | null;
+  customMetadata?: string | null;
+}
+
+const lock = new KeyedMutex();
+
+const summary = (row: TaskRow): TaskSummary => toTaskSummary(row);
+const nowMicros = () => Date.now() * 1000;
+
+function newRow(uid: number, intent: TaskIntent, nodeTasks: Record<string, number[]>): TaskRow {
+  return {
+    uid,
+    batchUid: null,
+    indexUid: intent.indexUid,
+    ...(intent.indexes ? { indexes: intent.indexes } : {}),
+    type: intent.type,
+    status: 'enqueued',
+    canceledBy: null,
+    details: intent.details,
+    error: null,
+    enqueuedAt: nowMicros(),
+    startedAt: null,
+    finishedAt: null,
+    customMetadata: intent.customMetadata ?? null,
+    nodeTasks,
+  };
+}
+
+/** Sends each node its requests in order; resolves the node task uids, or the first failure. */
+async function sendInOrder(
+  ctx: AppContext,
+  nodeIds: readonly string[],
+  requests: (nodeId: string) => NodeRequest[],
+): Promise<{ nodeId: string; uids: number[]; error: unknown }[]> {
+  return Promise.all(
+    nodeIds.map(async (nodeId) => {
+      const uids: number[] = [];
+      for (const req of requests(nodeId)) {
+        const [r] = await callEach<{ taskUid: number }>(ctx.cluster, [nodeId], req);
+        if (r!.ok === undefined) return { nodeId, uids, error: r!.error };
+        uids.push(r!.ok.body.taskUid);
+      }
+      return { nodeId, uids, error: undefined };
+    }),
+  );
+}
+
+/**
+ * Requests that make sure an index exists on every node with the shard field filterable, to run
+ * before a write that may create the index (documents, settings): nodes create missing indexes on
+ * such writes, and Miroir's read path needs `_miroir_shard` filterable from the first document on.
+ */
+async function setupRequests(ctx: AppContext, uid: string): Promise<NodeRequest[]> {
+  const info = await ctx.catalog.get(uid);
+  if (info !== undefined && hasShardFilterable(info.settings)) return [];
+  const filterable = info?.settings.filterableAttributes ?? [];
+  return [
+    {
+      method: 'PATCH',
+      path: `/indexes/${encodeURIComponent(uid)}/settings`,
+      body: nodeSettingsUpdate({ filterableAttributes: filterable }),
+    },
+  ];
+}
+
+/**
+ * A write every node must apply (index and settings changes, delete by filter, delete all…).
+ * A request every node rejects at once is answered with the node's error and creates no task.
+ * When some nodes cannot be reached, the task covers the nodes that enqueued it and the answer
+ * says which nodes missed it (`X-Miroir-Degraded: nodes=…`).
+ */
+export async function broadcastWrite(
+  ctx: AppContext,
+  reply: FastifyReply,
+  intent: TaskIntent,
+  requests: NodeRequest[],
+  opts: { setupIndex?: string; lockKeys?: string[] } = {},
+): Promise<TaskSummary> {
+  const keys = opts.lockKeys ?? (intent.indexUid ? [intent.indexUid] : ['*']);
+  return lock.run(keys, async () => {
+    const setup = opts.setupIndex ? await setupRequests(ctx, opts.setupIndex) : [];
+    const nodeIds = [...ctx.cluster.nodes.keys()];
+    const results = await sendInOrder(ctx, nodeIds, () => [...setup, ...requests]);
+    const accepted = results.filter((r) => r.error === undefined);
+    if (accepted.length === 0) {
+      const answered = results.find((r) => r.error instanceof NodeHttpError);
+      throw (answered ?? results[0]!).error;
+    }
+    const rejected = results.find((r) => r.error instanceof NodeHttpError);
+    if (rejected && accepted.length < results.length) {
+      // Some nodes enqueued, some refused the same request: report the refusal as one node would.
+      ctx.log.warn({ nodes: results.filter((r) => r.error).map((r) => r.nodeId) }, 'broadcast refused by some nodes');
+    }
+    const missed = results.filter((r) => r.error !== undefined).map((r) => r.nodeId);
+    if (missed.length > 0) reply.header('x-miroir-degraded', `nodes=${missed.join(',')}`);
+    const uid = await ctx.cluster.store.nextTaskUid();
+    const row = newRow(uid, intent, Object.fromEntries(accepted.map((r) => [r.nodeId, r.uids])));
+    await ctx.tasks.insert(row);
+    if (opts.setupIndex) ctx.catalog.invalidate(opts.setupIndex);
+    return summary(row);
+  });
+}
+
+/**
+ * A document write routed by shard: `batches` maps each target node to its request. Quorum per
+ * spec S2.5: success when every shard has a group that met it (`X-Miroir-Degraded` names what
+ * missed), else 503 `miroir_no_quorum` and no task.
+ */
+export async function routedWrite(
+  ctx: AppContext,
+  reply: FastifyReply,
+  intent: TaskIntent & { indexUid: string },
+  placement: Placement,
+  shards: readonly number[],
+  batches: Map<string, NodeRequest>,
+  opts: { setupIndex: boolean },
+): Promise<TaskSummary> {
+  return lock.run([intent.indexUid], async () => {
+    const setup = opts.setupIndex ? await setupRequests(ctx, intent.indexUid) : [];
+    // Every node gets the setup, so an index exists everywhere even where no document lands.
+    const nodeIds = [...new Set([...batches.keys(), ...(setup.length > 0 ? ctx.cluster.nodes.keys() : [])])];
+    const results = await sendInOrder(ctx, nodeIds, (id) => {
+      const b = batches.get(id);
+      return b ? [...setup, b] : setup;
+    });
+    const acked = new Set(results.filter((r) => r.error === undefined && batches.has(r.nodeId)).map((r) => r.nodeId));
+    const quorum = evaluateQuorum(shards, placement, (id) => acked.has(id), ctx.cluster.config.write_quorum);
+    if (!quorum.ok) {
+      const refusal = results.find((r) => r.error instanceof NodeHttpError && batches.has(r.nodeId));
+      if (refusal && acked.size === 0) throw refusal.error;
+      throw miroirError(
+        'miroir_no_quorum',
+        `No replica group reached the write quorum for shard(s) ${quorum.noQuorumShards.join(', ')}. Retry the request.`,
+      );
+    }
+    const header = writeDegradedHeader(quorum);
+    if (header) reply.header('x-miroir-degraded', header);
+    const uid = await ctx.cluster.store.nextTaskUid();
+    const nodeTasks: Record<string, number[]> = {};
+    for (const r of results) if (r.error === undefined && r.uids.length > 0) nodeTasks[r.nodeId] = r.uids;
+    const row = newRow(uid, intent, nodeTasks);
+    await ctx.tasks.insert(row);
+    if (setup.length > 0) ctx.catalog.invalidate(intent.indexUid);
+    return summary(row);
+  });
+}
+
+/** Records a task for node tasks already enqueued by the caller. */
+export async function recordTask(
+  ctx: AppContext,
+  intent: TaskIntent,
+  nodeTasks: Record<string, number[]>,
+  extra: Partial<TaskRow> = {},
+): Promise<TaskSummary> {
+  const uid = await ctx.cluster.store.nextTaskUid();
+  const row = { ...newRow(uid, intent, nodeTasks), ...extra };
+  await ctx.tasks.insert(row);
+  return summary(row);
+}
+
+/**
+ * A write Miroir settles itself without any node (a document batch one node would accept and then
+ * fail, e.g. a missing primary key): 202 now, a `failed` task with the node's error.
+ */
+export async function localTask(ctx: AppContext, intent: TaskIntent, error: MeiliError | null): Promise<TaskSummary> {
+  const keys = intent.indexUid ? [intent.indexUid] : ['*'];
+  return lock.run(keys, async () => {
+    const uid = await ctx.cluster.store.nextTaskUid();
+    const row = newRow(uid, intent, {});
+    const now = nowMicros();
+    row.status = error ? 'failed' : 'succeeded';
+    row.error = error ? error.toJSON() : null;
+    row.startedAt = now;
+    row.finishedAt = now;
+    await ctx.tasks.insert(row);
+    return summary(row);
+  });
+}
+

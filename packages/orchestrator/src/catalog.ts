@@ -1,0 +1,125 @@
+/**
+ * What Miroir knows about each index: its shard count and primary key (persisted in the state
+ * store) and the node-side settings the merge needs (read from a node, cached briefly, dropped
+ * whenever a Miroir task that changes them finishes).
+ */
+import { MeiliError, defaultSettings, type Settings } from '@miroir/protocol';
+import type { Cluster } from './cluster.js';
+import { NodeHttpError } from './nodes/node-client.js';
+import type { IndexMeta } from './state/store.js';
+
+export interface IndexInfo {
+  readonly uid: string;
+  readonly primaryKey: string | null;
+  readonly shards: number;
+  readonly createdAt: string;
+  readonly updatedAt: string;
+  /** Settings as the nodes hold them (reserved fields included). */
+  readonly settings: Settings;
+}
+
+const TTL_MS = 5000;
+
+export class Catalog {
+  readonly #cluster: Cluster;
+  readonly #cache = new Map<string, { info: IndexInfo; at: number }>();
+  readonly #loading = new Map<string, Promise<IndexInfo | undefined>>();
+
+  constructor(cluster: Cluster) {
+    this.#cluster = cluster;
+  }
+
+  /** The index as the nodes know it, or undefined when no node has it. */
+  async get(uid: string): Promise<IndexInfo | undefined> {
+    const hit = this.#cache.get(uid);
+    if (hit && Date.now() - hit.at < TTL_MS) return hit.info;
+    let p = this.#loading.get(uid);
+    if (p === undefined) {
+      p = this.#load(uid).finally(() => this.#loading.delete(uid));
+      this.#loading.set(uid, p);
+    }
+    return p;
+  }
+
+  invalidate(uid: string): void {
+    this.#cache.delete(uid);
+  }
+
+  /** Shard count and primary key as Miroir recorded them; creates the record on first write. */
+  async meta(uid: string, primaryKey: string | null = null): Promise<IndexMeta> {
+    const store = this.#cluster.store;
+    let meta = await store.getIndexMeta(uid);
+    if (meta === undefined) {
+      meta = { uid, primaryKey, shards: this.#cluster.config.shards, settingsVersion: 0, createdAt: new Date().toISOString() };
+      await store.putIndexMeta(meta);
+    }
+    return meta;
+  }
+
+  /** Records the primary key Miroir resolved for an index (so every later batch uses the same). */
+  async setPrimaryKey(uid: string, primaryKey: string): Promise<void> {
+    const meta = await this.meta(uid, primaryKey);
+    if (meta.primaryKey !== primaryKey) await this.#cluster.store.putIndexMeta({ ...meta, primaryKey });
+    this.invalidate(uid);
+  }
+
+  /** After a rename: the metadata moves with the index. */
+  async rename(from: string, to: string): Promise<void> {
+    const store = this.#cluster.store;
+    const meta = await store.getIndexMeta(from);
+    if (meta) {
+      await store.putIndexMeta({ ...meta, uid: to });
+      await store.deleteIndexMeta(from);
+    }
+    this.invalidate(from);
+    this.invalidate(to);
+  }
+
+  /** After a swap: each name now holds the other's data, hence the other's metadata. */
+  async swap(a: string, b: string): Promise<void> {
+    const store = this.#cluster.store;
+    const [ma, mb] = await Promise.all([store.getIndexMeta(a), store.getIndexMeta(b)]);
+    if (mb) await store.putIndexMeta({ ...mb, uid: a });
+    else await store.deleteIndexMeta(a);
+    if (ma) await store.putIndexMeta({ ...ma, uid: b });
+    else await store.deleteIndexMeta(b);
+    this.invalidate(a);
+    this.invalidate(b);
+  }
+
+  async forget(uid: string): Promise<void> {
+    await this.#cluster.store.deleteIndexMeta(uid);
+    this.invalidate(uid);
+  }
+
+  async #load(uid: string): Promise<IndexInfo | undefined> {
+    let lastError: unknown;
+    for (const node of this.#cluster.readOrder()) {
+      try {
+        const [idx, settings] = await Promise.all([
+          node.request<{ uid: string; primaryKey: string | null; createdAt: string; updatedAt: string }>({
+            method: 'GET',
+            path: `/indexes/${encodeURIComponent(uid)}`,
+          }),
+          node.request<Settings>({ method: 'GET', path: `/indexes/${encodeURIComponent(uid)}/settings` }),
+        ]);
+        const meta = await this.meta(uid, idx.body.primaryKey);
+        const info: IndexInfo = {
+          uid,
+          primaryKey: idx.body.primaryKey ?? meta.primaryKey,
+          shards: meta.shards,
+          createdAt: idx.body.createdAt,
+          updatedAt: idx.body.updatedAt,
+          settings: { ...defaultSettings(), ...settings.body },
+        };
+        this.#cache.set(uid, { info, at: Date.now() });
+        return info;
+      } catch (e) {
+        if (e instanceof NodeHttpError && e.body.code === 'index_not_found') return undefined;
+        lastError = e;
+      }
+    }
+    if (lastError instanceof Error) throw lastError;
+    throw new MeiliError('internal', 'No node is configured.');
+  }
+}

@@ -1,0 +1,133 @@
+/**
+ * The task registry (spec S3.3): Miroir's tasks in the state store, each standing for node tasks.
+ * A poller folds the node tasks' progress into the rows until they reach a terminal state; a read
+ * of a pending task refreshes it first, so `waitForTask` never waits for the next poll tick.
+ */
+import type { Logger } from 'pino';
+import { type TaskView } from '@miroir/protocol';
+import type { Catalog } from '../catalog.js';
+import type { Cluster } from '../cluster.js';
+import { aggregateTask, isTerminal } from '../core/task-aggregate.js';
+import type { TaskRow } from '../state/store.js';
+
+type FinishedHook = (row: TaskRow) => Promise<void> | void;
+
+export class TaskRegistry {
+  readonly #cluster: Cluster;
+  readonly #catalog: Catalog;
+  readonly #log: Logger;
+  readonly #hooks: FinishedHook[] = [];
+  #timer: NodeJS.Timeout | undefined;
+  #polling: Promise<void> | undefined;
+  #closed = false;
+
+  constructor(cluster: Cluster, catalog: Catalog, log: Logger) {
+    this.#cluster = cluster;
+    this.#catalog = catalog;
+    this.#log = log;
+    // Settings, primary keys and index existence change when these tasks finish.
+    this.onFinished((row) => {
+      if (row.indexUid) this.#catalog.invalidate(row.indexUid);
+      for (const uid of row.indexes ?? []) this.#catalog.invalidate(uid);
+    });
+  }
+
+  /** Runs after a task reaches a terminal state (once per task and process). */
+  onFinished(hook: FinishedHook): void {
+    this.#hooks.push(hook);
+  }
+
+  async insert(row: TaskRow): Promise<void> {
+    await this.#cluster.store.putTask(row);
+    if (isTerminal(row.status)) await this.#finished(row);
+  }
+
+  /** The task, refreshed from its nodes when it is still pending. */
+  async get(uid: number): Promise<TaskRow | undefined> {
+    const row = await this.#cluster.store.getTask(uid);
+    if (row === undefined || isTerminal(row.status)) return row;
+    const [fresh] = await this.#refresh([row]);
+    return fresh;
+  }
+
+  start(): void {
+    const tick = async () => {
+      if (this.#closed) return;
+      this.#polling = this.pollOnce().catch((e: unknown) => this.#log.warn({ err: e }, 'task poll failed'));
+      await this.#polling;
+      if (!this.#closed) this.#timer = setTimeout(() => void tick(), this.#cluster.config.task_registry.poll_interval_ms);
+    };
+    void tick();
+  }
+
+  async close(): Promise<void> {
+    this.#closed = true;
+    clearTimeout(this.#timer);
+    await this.#polling;
+  }
+
+  /** One poll of every pending task; also prunes rows past the retention. */
+  async pollOnce(): Promise<void> {
+    const pending = await this.#cluster.store.pendingTasks();
+    if (pending.length > 0) await this.#refresh(pending);
+    const retentionMicros = this.#cluster.config.task_registry.retention_days * 86_400_000_000;
+    await this.#cluster.store.pruneTasks(Date.now() * 1000 - retentionMicros);
+  }
+
+  /** Reads the node tasks of `rows` (one request per node) and stores what changed. */
+  async #refresh(rows: TaskRow[]): Promise<TaskRow[]> {
+    const wanted = new Map<string, Set<number>>();
+    for (const row of rows) {
+      for (const [nodeId, uids] of Object.entries(row.nodeTasks)) {
+        let set = wanted.get(nodeId);
+        if (set === undefined) wanted.set(nodeId, (set = new Set()));
+        for (const u of uids) set.add(u);
+      }
+    }
+    const views = new Map<string, Map<number, TaskView>>();
+    await Promise.all(
+      [...wanted].map(async ([nodeId, uids]) => {
+        const node = this.#cluster.nodes.get(nodeId);
+        if (node === undefined) return;
+        const list = [...uids];
+        const byUid = new Map<number, TaskView>();
+        // Chunks keep the query string short; a node that cannot answer leaves its tasks as they were.
+        for (let i = 0; i < list.length; i += 200) {
+          const chunk = list.slice(i, i + 200);
+          try {
+            const res = await node.request<{ results: TaskView[] }>({
+              method: 'GET',
+              path: `/tasks?uids=${chunk.join(',')}&limit=${chunk.length}`,
+            });
+            for (const v of res.body.results) byUid.set(v.uid, v);
+          } catch (e) {
+            this.#log.debug({ node: nodeId, err: e }, 'node task read failed');
+            return;
+          }
+        }
+        views.set(nodeId, byUid);
+      }),
+    );
+    const out: TaskRow[] = [];
+    const copies = this.#cluster.config.replication_factor * this.#cluster.config.replica_groups;
+    for (const row of rows) {
+      const next = aggregateTask(row, (nodeId, uid) => views.get(nodeId)?.get(uid), copies);
+      if (next !== row) {
+        await this.#cluster.store.putTask(next);
+        if (isTerminal(next.status)) await this.#finished(next);
+      }
+      out.push(next);
+    }
+    return out;
+  }
+
+  async #finished(row: TaskRow): Promise<void> {
+    for (const hook of this.#hooks) {
+      try {
+        await hook(row);
+      } catch (e) {
+        this.#log.error({ err: e, task: row.uid }, 'task completion hook failed');
+      }
+    }
+  }
+}
