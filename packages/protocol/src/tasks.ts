@@ -558,7 +558,7 @@ function lastValue(v: unknown): string | undefined {
  * A comma list where `*` anywhere means "any" (`OptionStarOrList`): returns undefined for `*`,
  * else the parsed items. An item error names `param[i]` when the list has several items.
  */
-function parseList<T>(param: string, raw: string, parse: (item: string) => T | string): T[] | undefined {
+function parseList<T>(param: string, raw: string, parse: (item: string) => { ok: T } | { error: string }): T[] | undefined {
   const items = raw === '' ? [] : raw.split(',').map((s) => s.trim());
   let star = false;
   const out: T[] = [];
@@ -568,10 +568,8 @@ function parseList<T>(param: string, raw: string, parse: (item: string) => T | s
       return;
     }
     const r = parse(item);
-    if (typeof r === 'string') {
-      throw new ParamFailure(items.length > 1 ? `${param}[${i}]` : param, r);
-    }
-    out.push(r);
+    if ('error' in r) throw new ParamFailure(items.length > 1 ? `${param}[${i}]` : param, r.error);
+    out.push(r.ok);
   });
   return star ? undefined : out;
 }
@@ -637,7 +635,10 @@ export function parseTasksQuery(query: Record<string, unknown>, mode: TasksQuery
 
 function parseOne(out: TasksQuery, name: string, raw: string): void {
   const f = out.filter;
-  const u32Item = (item: string): number | string => parseU32(item) ?? notPositiveInteger(item);
+  const u32Item = (item: string): { ok: number } | { error: string } => {
+    const n = parseU32(item);
+    return n === undefined ? { error: notPositiveInteger(item) } : { ok: n };
+  };
   switch (name) {
     case 'limit': {
       const n = parseU32(raw);
@@ -668,19 +669,25 @@ function parseOne(out: TasksQuery, name: string, raw: string): void {
     }
     case 'statuses': {
       out.hasFilters = true;
-      const items = parseList<TaskStatus>(name, raw, (item) => parseTaskStatus(item) ?? `\`${item}\` is not a valid task status. Available statuses are ${list(TASK_STATUSES)}.`);
+      const items = parseList<TaskStatus>(name, raw, (item) => {
+        const s = parseTaskStatus(item);
+        return s !== undefined ? { ok: s } : { error: `\`${item}\` is not a valid task status. Available statuses are ${list(TASK_STATUSES)}.` };
+      });
       if (items !== undefined) f.statuses = items;
       return;
     }
     case 'types': {
       out.hasFilters = true;
-      const items = parseList<TaskType>(name, raw, (item) => parseTaskType(item) ?? `\`${item}\` is not a valid task type. Available types are ${list(TASK_TYPES)}.`);
+      const items = parseList<TaskType>(name, raw, (item) => {
+        const t = parseTaskType(item);
+        return t !== undefined ? { ok: t } : { error: `\`${item}\` is not a valid task type. Available types are ${list(TASK_TYPES)}.` };
+      });
       if (items !== undefined) f.types = items;
       return;
     }
     case 'indexUids': {
       out.hasFilters = true;
-      const items = parseList(name, raw, (item) => (isValidIndexUid(item) ? item : indexUidFormatMessage(item)));
+      const items = parseList<string>(name, raw, (item) => (isValidIndexUid(item) ? { ok: item } : { error: indexUidFormatMessage(item) }));
       if (items !== undefined) f.indexUids = items;
       return;
     }
