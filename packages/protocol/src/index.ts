@@ -3,3 +3,4 @@ export * from './settings.js';
 export * from './settings-validate.js';
 export * from './search-params.js';
 export * from './tasks.js';
+export * from './documents.js';
