@@ -54,7 +54,6 @@ export function createApp(opts: AppOptions): FastifyInstance {
     bodyLimit: PAYLOAD_LIMIT,
     // Meilisearch accepts `%2F`-free uids only, but clients may still send encoded paths.
     routerOptions: { ignoreTrailingSlash: true, maxParamLength: 1000 },
-    disableRequestLogging: !opts.logger,
   });
 
   app.decorateRequest('authCtx', null);
