@@ -185,7 +185,7 @@ export function loadConfig(opts: { file?: string; text?: string; env?: NodeJS.Pr
       }
     }
   }
-  if (problems.length > 0 || !parsed.success) throw new ConfigError(problems);
+  if (problems.length > 0 || !parsed.success) throw new ConfigError(problems.sort());
   return deepFreeze(parsed.data);
 }
 

@@ -5,12 +5,18 @@
 import type { FastifyInstance, FastifyReply, FastifyRequest } from 'fastify';
 import {
   documentId,
+  indexNotFound,
   inferPrimaryKey,
   MeiliError,
   parseDocumentsPayload,
+  splitSortParam,
   validateDocumentIdValue,
 } from '@miroir/protocol';
+import { coveringSet } from '../core/covering.js';
 import { checkReservedFields, routeDeleteIds, routeDocuments, RESERVED_PREFIX } from '../core/documents.js';
+import { assembleDocuments, mergeSortedDocuments, parseSortCriteria, planDocumentReads } from '../core/documents-list.js';
+import { andShardFilter } from '../core/search-merge.js';
+import { miroirError } from '../errors.js';
 import type { AppContext } from '../main.js';
 import { NodeHttpError, NodeTransportError, type NodeRequest } from '../nodes/node-client.js';
 import { jsonBody, rawBody } from './http.js';
@@ -18,6 +24,28 @@ import { enc, queryString, uidParam } from './indexes.js';
 import { broadcastWrite, localTask, routedWrite } from './writes.js';
 
 type Doc = Record<string, unknown>;
+interface DocsPage {
+  results: Doc[];
+  offset: number;
+  limit: number;
+  total: number;
+}
+
+/** A filter given as a query-string: JSON when it parses as JSON, else the raw string (as a node reads it). */
+function filterFromQuery(raw: string): unknown {
+  try {
+    const v: unknown = JSON.parse(raw);
+    return typeof v === 'string' || Array.isArray(v) ? v : raw;
+  } catch {
+    return raw;
+  }
+}
+
+function toQuery(params: Record<string, unknown>): string {
+  const q = new URLSearchParams();
+  for (const [k, v] of Object.entries(params)) if (v !== undefined) q.set(k, String(v));
+  return q.toString();
+}
 
 /** A document as a client may see it: without Miroir's reserved fields. */
 export function stripReserved(doc: Doc): Doc {
@@ -152,6 +180,65 @@ export function registerDocumentRoutes(app: FastifyInstance, ctx: AppContext): v
     ]);
     return reply.code(202).send(summary);
   });
+
+  /**
+   * Listing (spec S3.2): a `limit=0`-style count per shard (the first one carries the client's own
+   * parameters, so a node validates them exactly as it would alone), then reads of only the shards
+   * that overlap the window. With `sort`, each node reads the top of its shards and the lists merge.
+   */
+  const list = async (req: FastifyRequest, source: 'get' | 'post') => {
+    const uid = uidParam(req);
+    await ctx.auth.client(req, 'documents.get', uid);
+    const params: Record<string, unknown> =
+      source === 'get' ? { ...(req.query as Record<string, unknown>) } : ((jsonBody(req, false) as Record<string, unknown> | undefined) ?? {});
+    const info = await catalog.get(uid);
+    if (info === undefined) throw indexNotFound(uid);
+    const placement = cluster.placement(info.shards);
+    const cover = coveringSet(placement, { seq: cluster.nextSeq(), eligible: (id) => cluster.health.isHealthy(id), groupFallback: true });
+    const ownerOf = new Map<number, string>();
+    for (const [nodeId, shards] of cover.nodes) for (const sh of shards) ownerOf.set(sh, nodeId);
+    const clientFilter = source === 'get' && typeof params.filter === 'string' ? filterFromQuery(params.filter) : params.filter;
+    const request = (nodeId: string, shards: number[], override: Record<string, unknown>): Promise<DocsPage> => {
+      const p: Record<string, unknown> = { ...params, ...override, filter: andShardFilter(clientFilter, shards) };
+      const req2: NodeRequest =
+        source === 'get'
+          ? { method: 'GET', path: `${docsPath(uid)}?${toQuery({ ...p, filter: JSON.stringify(p.filter) })}` }
+          : { method: 'POST', path: `${docsPath(uid)}/fetch`, body: p };
+      return cluster.node(nodeId).request<DocsPage>(req2).then((r) => r.body);
+    };
+    const shardsInOrder = [...ownerOf.keys()].sort((a, b) => a - b);
+    if (shardsInOrder.length === 0) throw miroirError('miroir_shard_unavailable', 'No node can serve this index right now.');
+    // The client's own parameters go to one node first: its validation is the answer for all.
+    const first = await request(ownerOf.get(shardsInOrder[0]!)!, [shardsInOrder[0]!], {});
+    const offset = first.offset;
+    const limit = first.limit;
+    const sort = params.sort;
+    if (sort !== undefined && sort !== null) {
+      const criteria = parseSortCriteria(typeof sort === 'string' ? splitSortParam(sort) : (sort as string[]));
+      const pages = await Promise.all(
+        [...cover.nodes].map(([nodeId, shards]) => request(nodeId, shards, { offset: 0, limit: offset + limit })),
+      );
+      const total = pages.reduce((n, p) => n + p.total, 0);
+      return mergeSortedDocuments(pages.map((p) => p.results), criteria, info.primaryKey ?? '', offset, limit, total);
+    }
+    const totals: (number | undefined)[] = new Array(info.shards);
+    totals[shardsInOrder[0]!] = first.total;
+    await Promise.all(
+      shardsInOrder.slice(1).map(async (sh) => {
+        totals[sh] = (await request(ownerOf.get(sh)!, [sh], { offset: 0, limit: 0 })).total;
+      }),
+    );
+    const plan = planDocumentReads(totals, offset, limit);
+    const pages = new Map<number, Record<string, unknown>[]>();
+    await Promise.all(
+      plan.reads.map(async (r) => {
+        pages.set(r.shard, (await request(ownerOf.get(r.shard)!, [r.shard], { offset: r.offset, limit: r.limit })).results);
+      }),
+    );
+    return assembleDocuments(plan, pages, offset, limit);
+  };
+  app.get('/indexes/:uid/documents', (req) => list(req, 'get'));
+  app.post('/indexes/:uid/documents/fetch', (req) => list(req, 'post'));
 
   /** One owner of the id's shard answers; the other owners (any group) are tried if it is down. */
   app.get('/indexes/:uid/documents/:id', async (req) => {

@@ -10,6 +10,7 @@ import { registerKeyRoutes } from './keys.js';
 import { registerMiscRoutes } from './misc.js';
 import { registerSearchRoutes } from './search.js';
 import { registerSettingsRoutes } from './settings.js';
+import { registerStatsRoutes } from './stats.js';
 import { registerTaskRoutes } from './tasks.js';
 
 export function registerRoutes(app: FastifyInstance, ctx: AppContext): void {
@@ -21,4 +22,5 @@ export function registerRoutes(app: FastifyInstance, ctx: AppContext): void {
   registerDocumentRoutes(app, ctx);
   registerSearchRoutes(app, ctx);
   registerTaskRoutes(app, ctx);
+  registerStatsRoutes(app, ctx);
 }

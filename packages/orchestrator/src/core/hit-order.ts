@@ -47,16 +47,37 @@ function orderOf(entry: Record<string, unknown> | undefined): number {
 
 /**
  * Meilisearch's sort-value order: numbers before strings in both directions, then missing/null
- * last; only numbers and strings are compared in the requested direction. Strings compare by code
- * unit on the value the node reported (nodes report normalized facet strings).
+ * last; only numbers and strings are compared in the requested direction; strings by code point.
+ * Same rule as milli's `compare_sort_values` (crates/milli/src/score_details.rs).
  */
 export function compareSortValues(a: unknown, b: unknown, dir: 1 | -1): number {
   const ra = valueRank(a);
   const rb = valueRank(b);
   if (ra !== rb) return ra - rb;
   if (ra === 0) return ((a as number) - (b as number)) * dir;
-  if (ra === 1) return (a as string) < (b as string) ? -dir : (a as string) > (b as string) ? dir : 0;
+  if (ra === 1) return compareCodePoints(a as string, b as string) * dir;
   return 0;
+}
+
+/**
+ * Orders strings by Unicode code point (the byte order of their UTF-8 form, as Rust compares
+ * `String`s). Plain `<` compares UTF-16 code units, which misorders astral characters against
+ * U+E000–U+FFFF; the fix-up moves surrogates above that range only where the strings differ.
+ */
+export function compareCodePoints(a: string, b: string): number {
+  if (a === b) return 0;
+  const n = Math.min(a.length, b.length);
+  for (let i = 0; i < n; i++) {
+    let x = a.charCodeAt(i);
+    let y = b.charCodeAt(i);
+    if (x === y) continue;
+    if (x >= 0xd800 && y >= 0xd800) {
+      x = x >= 0xe000 ? x - 0x800 : x + 0x2000;
+      y = y >= 0xe000 ? y - 0x800 : y + 0x2000;
+    }
+    return x < y ? -1 : 1;
+  }
+  return a.length - b.length < 0 ? -1 : a.length === b.length ? 0 : 1;
 }
 
 function valueRank(v: unknown): number {
@@ -80,8 +101,9 @@ function compareEntry(rule: Rule, ea: Record<string, unknown> | undefined, eb: R
       return sb - sa;
     }
     case RuleKind.Vector: {
-      const sa = num(ea.similarity) ?? -1;
-      const sb = num(eb.similarity) ?? -1;
+      // A missing similarity counts as 0, as in milli's weighted score values.
+      const sa = num(ea.similarity) ?? 0;
+      const sb = num(eb.similarity) ?? 0;
       return sb - sa;
     }
     case RuleKind.Sort:

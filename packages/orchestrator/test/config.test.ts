@@ -1,0 +1,69 @@
+import * as assert from 'node:assert/strict';
+import { test } from 'node:test';
+import { ConfigError, loadConfig } from '../src/config.js';
+
+const nodes = 'nodes:\n  - {id: n0, address: "http://127.0.0.1:7701"}\n  - {id: n1, address: "http://127.0.0.1:7702"}\n';
+
+function problems(text: string, env: NodeJS.ProcessEnv = {}): string[] {
+  try {
+    loadConfig({ text, env });
+  } catch (e) {
+    if (e instanceof ConfigError) return e.problems;
+    throw e;
+  }
+  return assert.fail('expected a ConfigError');
+}
+
+test('defaults follow the spec (S4.3)', () => {
+  const c = loadConfig({ text: nodes, env: {} });
+  assert.equal(c.shards, 64);
+  assert.equal(c.replication_factor, 2);
+  assert.equal(c.replica_groups, 1);
+  assert.equal(c.write_quorum, 'majority');
+  assert.equal(c.server.port, 7700);
+  assert.equal(c.scatter.unavailable_shard_policy, 'partial');
+  assert.equal(c.health.unhealthy_threshold, 3);
+  assert.equal(c.nodes[1]!.replica_group, 0);
+  assert.ok(Object.isFrozen(c) && Object.isFrozen(c.server));
+});
+
+test('unknown keys are rejected, each by its full name', () => {
+  assert.deepEqual(problems(`${nodes}sharts: 8\nserver: {port: 1, prot: 2}\n`), ['server.prot: unknown key', 'sharts: unknown key']);
+});
+
+test('wrong types name the key', () => {
+  const p = problems(`${nodes}server: {port: "x"}\nscatter: {unavailable_shard_policy: maybe}\n`);
+  assert.equal(p.length, 2);
+  assert.match(p[0]!, /^scatter\.unavailable_shard_policy: /);
+  assert.match(p[1]!, /^server\.port: /);
+});
+
+test('secrets are refused in the file and read from the environment', () => {
+  assert.deepEqual(problems(`${nodes}master_key: abc\nadmin: {api_key: x}\n`), [
+    'admin.api_key: secrets are read from the environment only; set MIROIR_ADMIN_API_KEY',
+    'master_key: secrets are read from the environment only; set MIROIR_MASTER_KEY',
+  ]);
+  const c = loadConfig({ text: nodes, env: { MIROIR_MASTER_KEY: 'k-1', MIROIR_ADMIN_API_KEY: 'a-1', MIROIR_NODE_MASTER_KEY: 'n-1' } });
+  assert.equal(c.master_key, 'k-1');
+  assert.equal(c.admin.api_key, 'a-1');
+  assert.equal(c.node_master_key, 'n-1');
+});
+
+test('MIROIR_* variables override the file, nested keys with a double underscore', () => {
+  const c = loadConfig({ text: `${nodes}shards: 8\n`, env: { MIROIR_SHARDS: '32', MIROIR_SERVER__PORT: '7800', MIROIR_SCATTER__RETRY_ON_TIMEOUT: 'false' } });
+  assert.equal(c.shards, 32);
+  assert.equal(c.server.port, 7800);
+  assert.equal(c.scatter.retry_on_timeout, false);
+});
+
+test('blocks are accepted at top level and under miroir:, not both', () => {
+  assert.equal(loadConfig({ text: `miroir:\n  shards: 8\n${nodes}`, env: {} }).shards, 8);
+  assert.deepEqual(problems(`miroir:\n  shards: 8\nshards: 4\n${nodes}`), ['shards: given both at top level and under `miroir:`']);
+});
+
+test('topology rules: groups, replication, unique ids', () => {
+  const p = problems('replica_groups: 1\nreplication_factor: 0\nnodes:\n  - {id: a, address: "http://h:1", replica_group: 1}\n  - {id: a, address: "http://h:2"}\n');
+  assert.ok(p.includes('replication_factor: Too small: expected number to be >=1'), p.join('\n'));
+  assert.ok(p.includes('nodes.0.replica_group: replica_group 1 is not below replica_groups (1)'));
+  assert.ok(p.includes('nodes.1.id: duplicate node id `a`'));
+});
