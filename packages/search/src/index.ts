@@ -1,1 +1,12 @@
-export {};
+/**
+ * `@miroir/search`: the engine's pure search core (no I/O).
+ */
+export { SearchIndex, topK } from './search-index.js';
+export type { Document, SearchIndexOptions } from './search-index.js';
+export { federatedMerge } from './federated.js';
+export type { FederatedSource, FederatedResponse, FederationPaging } from './federated.js';
+export { tokenize, normalize } from './tokenizer.js';
+export type { Token } from './tokenizer.js';
+export { globalScore, mergeRank } from './rules/types.js';
+export type { Rank } from './rules/types.js';
+export { compareSortValues } from './rules/sort.js';

@@ -2,58 +2,45 @@
  * `words` rule. With `last`, terms are dropped from the end of the query: a document matching
  * the first k terms (and not the first k+1) has rank k of n (n = term count). With `all`
  * nothing can be dropped: rank 1 of 1. With `frequency`, the most frequent term (by document
- * count in this index) is dropped first.
- * Source: milli `search/new/ranking_rule_graph` + `score_details.rs` (`Words`).
+ * count in this index) is dropped first. Checked against Meilisearch snapshots ("doc optional"
+ * on a document with only "doc": matchingWords 1, maxMatchingWords 2).
+ * Source: milli `search/new/ranking_rules` words rule, `score_details.rs` (`Words`).
  */
 import type { MatchingStrategy } from '@miroir/protocol';
 import type { Rank } from './types.js';
 
-export interface WordsBucket extends Rank {
-  /** Term indexes still required in this bucket, in query order. */
+/** One bucket of the words rule: the terms still required and its rank. */
+export interface WordsStage extends Rank {
+  /** Bit mask of required term indexes. */
+  required: number;
+  /** Required term indexes, ascending. */
   active: number[];
 }
 
 /**
- * Removal order of the term indexes for a strategy: `last` removes from the end, `frequency`
- * removes the most frequent first (ties: later term first).
+ * The successive buckets, best first. `frequency(t)` is the document count of term t (used by
+ * the `frequency` strategy only; ties drop the later term first).
  */
-export function removalOrder(strategy: MatchingStrategy, termCount: number, frequency: (t: number) => number): number[] {
+export function wordsStages(strategy: MatchingStrategy, termCount: number, frequency: (t: number) => number): WordsStage[] {
   const idx = Array.from({ length: termCount }, (_, i) => i);
-  if (strategy === 'frequency') {
-    return idx.sort((a, b) => frequency(b) - frequency(a) || b - a).slice(0, Math.max(termCount - 1, 0));
+  let removal: number[];
+  if (strategy === 'all') removal = [];
+  else if (strategy === 'frequency') removal = [...idx].sort((a, b) => frequency(b) - frequency(a) || b - a).slice(0, termCount - 1);
+  else removal = [...idx].reverse().slice(0, termCount - 1);
+  const max = strategy === 'all' ? 1 : termCount;
+  const stages: WordsStage[] = [];
+  let required = termCount >= 31 ? -1 : (1 << termCount) - 1;
+  for (let s = 0; s <= removal.length; s++) {
+    stages.push({ rank: max - s, max, required, active: idx.filter((t) => (required & (1 << t)) !== 0) });
+    if (s < removal.length) required &= ~(1 << removal[s]);
   }
-  if (strategy === 'all') return [];
-  return idx.reverse().slice(0, Math.max(termCount - 1, 0));
+  return stages;
 }
 
-/**
- * The bucket of a document given which terms it matches (`matched(t)`), or undefined when it
- * does not match at all.
- */
-export function wordsBucket(
-  strategy: MatchingStrategy,
-  termCount: number,
-  removal: readonly number[],
-  matched: (t: number) => boolean,
-): WordsBucket | undefined {
-  const removed = new Set<number>();
-  const max = strategy === 'all' ? 1 : termCount;
-  for (let step = 0; step <= removal.length; step++) {
-    let ok = true;
-    for (let t = 0; t < termCount; t++) {
-      if (!removed.has(t) && !matched(t)) {
-        ok = false;
-        break;
-      }
-    }
-    if (ok) {
-      const active: number[] = [];
-      for (let t = 0; t < termCount; t++) if (!removed.has(t)) active.push(t);
-      return { rank: max - step, max, active };
-    }
-    if (step < removal.length) removed.add(removal[step]);
-  }
-  return undefined;
+/** Index of the first stage whose required terms are all in `mask`, or -1. */
+export function stageOf(stages: readonly WordsStage[], mask: number): number {
+  for (let s = 0; s < stages.length; s++) if ((mask & stages[s].required) === stages[s].required) return s;
+  return -1;
 }
 
 export function wordsDetails(order: number, b: Rank): Record<string, unknown> {

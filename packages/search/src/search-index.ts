@@ -1,0 +1,1236 @@
+/**
+ * The engine's in-memory search index over one Meilisearch index. Documents live elsewhere
+ * (the engine's SQLite); this keeps only derived structures: postings with positions per word,
+ * facet values, sort values, field lengths and a filterable projection per document.
+ *
+ * Search follows milli's bucket sort: ranking rules in settings order, each relevancy rule
+ * giving a rank r of M computed from the document and the query only (see `rules/`), ties
+ * broken by iid. Only the buckets needed for the requested page are fully ranked.
+ */
+import {
+  checkFilterable,
+  compileFilter,
+  FilterError,
+  isAttributeFilterable,
+  parseFilter,
+  type DocumentPredicate,
+  type FilterableRule,
+  type FilterNode,
+} from '@miroir/filter';
+import {
+  MeiliError,
+  SEARCH_DEFAULTS,
+  type FacetSearchQuery,
+  type FacetSearchResponse,
+  type FacetStats,
+  type Hit,
+  type SearchQuery,
+  type SearchResponse,
+  type Settings,
+} from '@miroir/protocol';
+import { FacetField, orderValues } from './facets.js';
+import { forEachLeaf, firstMatch, matchesPattern, project, type Document } from './fields.js';
+import { formatDocument, matchesPosition, selectFields, type FormatOptions, type Matcher } from './format.js';
+import { encodePos, fidOf, Posting } from './postings.js';
+import { attributeRankDetails, attributeRankRank } from './rules/attribute-rank.js';
+import { exactnessDetails, exactnessRank, type ExactnessRank } from './rules/exactness.js';
+import { proximityDetails, proximityRank } from './rules/proximity.js';
+import { compareSortValues, sortDetails, sortValueOf, type SortValue, type SortValues } from './rules/sort.js';
+import { typoDetails, typoRank } from './rules/typo.js';
+import { globalScore, type DocMatch, type Occurrence, type Rank, type RankContext, type Term } from './rules/types.js';
+import { wordPositionDetails, wordPositionRank } from './rules/word-position.js';
+import { stageOf, wordsDetails, wordsStages, type WordsStage } from './rules/words.js';
+import { HARD_GAP, normalize, tokenize } from './tokenizer.js';
+import { Vocabulary, type Derivation } from './vocabulary.js';
+
+export type { Document } from './fields.js';
+
+export interface SearchIndexOptions {
+  /** The stored document of an iid (used only to build returned hits). */
+  getDocument(iid: number): Document | undefined;
+}
+
+/** Meilisearch limits a query to its first 10 words. */
+const MAX_QUERY_WORDS = 10;
+/** Positions per attribute are capped (milli). */
+const MAX_POSITION = 0xffff;
+
+type RelevancyKind = 'words' | 'typo' | 'proximity' | 'attributeRank' | 'wordPosition' | 'exactness';
+
+type RuleSpec =
+  | { kind: RelevancyKind; legacyAttribute?: boolean }
+  | { kind: 'sortField'; field: string; ascending: boolean; label: string };
+
+/** One evaluated document: its stage, rule outcomes (in rule order) and score. */
+interface Evaluated {
+  iid: number;
+  items: unknown[];
+  score: number;
+}
+
+interface PreparedQuery {
+  terms: Term[];
+  derivations: Derivation[][];
+}
+
+/** Per-sortable-field values by iid. */
+class SortStore {
+  readonly values: (SortValues | undefined)[] = [];
+}
+
+/** Scratch arrays reused across searches (indexed by iid, stamped by generation). */
+class Scratch {
+  gen = 0;
+  stamp: Int32Array[] = [];
+  typo: Uint8Array[] = [];
+  head: Int32Array[] = [];
+  nodeDeriv = new Int32Array(1024);
+  nodeEntry = new Int32Array(1024);
+  nodeNext = new Int32Array(1024);
+  nodes = 0;
+  capacity = 0;
+
+  ensure(capacity: number, terms: number): void {
+    if (capacity > this.capacity) {
+      this.capacity = Math.max(capacity, this.capacity * 2, 1024);
+      this.stamp = [];
+      this.typo = [];
+      this.head = [];
+    }
+    while (this.stamp.length < terms) {
+      this.stamp.push(new Int32Array(this.capacity));
+      this.typo.push(new Uint8Array(this.capacity));
+      this.head.push(new Int32Array(this.capacity));
+    }
+  }
+
+  pushNode(deriv: number, entry: number, next: number): number {
+    if (this.nodes === this.nodeDeriv.length) {
+      const grow = (a: Int32Array): Int32Array<ArrayBuffer> => {
+        const b = new Int32Array(a.length * 2);
+        b.set(a);
+        return b;
+      };
+      this.nodeDeriv = grow(this.nodeDeriv);
+      this.nodeEntry = grow(this.nodeEntry);
+      this.nodeNext = grow(this.nodeNext);
+    }
+    const n = this.nodes++;
+    this.nodeDeriv[n] = deriv;
+    this.nodeEntry[n] = entry;
+    this.nodeNext[n] = next;
+    return n;
+  }
+}
+
+function byteOrder(a: string, b: string): number {
+  return Buffer.compare(Buffer.from(a), Buffer.from(b));
+}
+
+function ticks(list: readonly string[]): string {
+  return `\`${list.join(', ')}\``;
+}
+
+/**
+ * In-memory search structures for one index.
+ */
+export class SearchIndex {
+  #settings!: Settings;
+  readonly #getDocument: (iid: number) => Document | undefined;
+
+  // Derived settings.
+  #searchAll = true;
+  #searchable: string[] = [];
+  #weightCount = 1;
+  #stopWords = new Set<string>();
+  #synonyms = new Map<string, string[]>();
+  #filterRules: FilterableRule[] = [];
+  #sortable: string[] = [];
+  #typoDisabledWords = new Set<string>();
+
+  // Structures.
+  #fieldIds = new Map<string, number>();
+  #fieldNames: string[] = [];
+  #fidWeight: number[] = [];
+  #fidTypoDisabled: boolean[] = [];
+  #seenFields = new Set<string>();
+  #vocab = new Vocabulary();
+  #postings: (Posting | undefined)[] = [];
+  #present = new Uint8Array(1024);
+  #maxIid = -1;
+  #size = 0;
+  #fieldLens: (Uint32Array | undefined)[] = [];
+  #facetFields = new Map<string, FacetField>();
+  #facetList: FacetField[] = [];
+  #docFacets: (Int32Array | undefined)[] = [];
+  #filterDocs: (Document | undefined)[] = [];
+  #sortStores = new Map<string, SortStore>();
+  #scratch = new Scratch();
+
+  constructor(settings: Settings, opts: SearchIndexOptions) {
+    this.#getDocument = opts.getDocument;
+    this.#applySettings(settings);
+  }
+
+  /** Number of indexed documents. */
+  get size(): number {
+    return this.#size;
+  }
+
+  /** New settings: re-derive every structure from all documents. */
+  setSettings(settings: Settings, all: Iterable<[iid: number, doc: Document]>): void {
+    this.#applySettings(settings);
+    this.clear();
+    for (const [iid, doc] of all) this.add(iid, doc);
+  }
+
+  /** Drop every document. */
+  clear(): void {
+    this.#fieldIds = new Map();
+    this.#fieldNames = [];
+    this.#fidWeight = [];
+    this.#fidTypoDisabled = [];
+    this.#seenFields = new Set();
+    this.#vocab = new Vocabulary();
+    this.#postings = [];
+    this.#present = new Uint8Array(1024);
+    this.#maxIid = -1;
+    this.#size = 0;
+    this.#fieldLens = [];
+    this.#facetFields = new Map();
+    this.#facetList = [];
+    this.#docFacets = [];
+    this.#filterDocs = [];
+    this.#sortStores = new Map();
+    this.#scratch = new Scratch();
+  }
+
+  #applySettings(settings: Settings): void {
+    this.#settings = settings;
+    this.#searchAll = settings.searchableAttributes.includes('*');
+    this.#searchable = this.#searchAll ? [] : [...settings.searchableAttributes];
+    this.#weightCount = this.#searchAll ? 1 : Math.max(settings.searchableAttributes.length, 1);
+    this.#stopWords = new Set(settings.stopWords.map(normalize));
+    this.#synonyms = new Map();
+    for (const [k, vs] of Object.entries(settings.synonyms)) this.#synonyms.set(normalize(k), vs.map(normalize));
+    this.#filterRules = settings.filterableAttributes as FilterableRule[];
+    const custom = settings.rankingRules.map((r) => /^(.+):(asc|desc)$/.exec(r)?.[1]).filter((f): f is string => f !== undefined);
+    this.#sortable = [...settings.sortableAttributes, ...custom];
+    this.#typoDisabledWords = new Set(settings.typoTolerance.disableOnWords.map(normalize));
+  }
+
+  #fid(path: string): number {
+    let fid = this.#fieldIds.get(path);
+    if (fid === undefined) {
+      fid = this.#fieldNames.length;
+      this.#fieldIds.set(path, fid);
+      this.#fieldNames.push(path);
+      const w = this.#searchAll ? 0 : firstMatch(this.#searchable, path);
+      this.#fidWeight.push(w);
+      this.#fidTypoDisabled.push(firstMatch(this.#settings.typoTolerance.disableOnAttributes, path) >= 0);
+      for (let i = path.indexOf('.'); i >= 0; i = path.indexOf('.', i + 1)) this.#seenFields.add(path.slice(0, i));
+      this.#seenFields.add(path);
+    }
+    return fid;
+  }
+
+  #isFaceted(path: string): boolean {
+    const d = this.#settings.distinctAttribute;
+    return isAttributeFilterable(path, this.#filterRules) || (d !== null && (path === d || path.startsWith(`${d}.`)));
+  }
+
+  #facetField(path: string): FacetField {
+    let f = this.#facetFields.get(path);
+    if (f === undefined) {
+      f = new FacetField(path);
+      this.#facetFields.set(path, f);
+      this.#facetList.push(f);
+    }
+    return f;
+  }
+
+  /** Index a document that is not currently indexed under `iid`. */
+  add(iid: number, doc: Document): void {
+    if (iid >= this.#present.length) {
+      const p = new Uint8Array(Math.max(iid + 1, this.#present.length * 2));
+      p.set(this.#present);
+      this.#present = p;
+    }
+    if (this.#present[iid] === 1) throw new Error(`iid ${iid} is already indexed`);
+    this.#present[iid] = 1;
+    this.#size++;
+    if (iid > this.#maxIid) this.#maxIid = iid;
+
+    const positions = new Map<number, number[]>();
+    const nextPos = new Map<number, number>();
+    const lens: number[] = [];
+    const facetPairs: number[] = [];
+    const facetSeen = new Set<string>();
+    let sortUpdates: Map<string, SortValues> | undefined;
+
+    forEachLeaf(doc, (path, value) => {
+      const fid = this.#fid(path);
+      if (value === null || value === undefined) return;
+      const text = typeof value === 'string' ? value : String(value);
+      if (this.#fidWeight[fid] >= 0) {
+        const start = nextPos.get(fid);
+        const tokens = tokenize(text, start === undefined ? 0 : start + HARD_GAP);
+        for (const t of tokens) {
+          if (t.pos > MAX_POSITION) break;
+          const wid = this.#vocab.intern(t.word);
+          let list = positions.get(wid);
+          if (list === undefined) positions.set(wid, (list = []));
+          list.push(encodePos(fid, t.pos));
+        }
+        if (tokens.length > 0) {
+          nextPos.set(fid, tokens[tokens.length - 1].pos);
+          lens.push(fid, tokens.length);
+        }
+      }
+      if (this.#isFaceted(path) && (typeof value === 'string' || typeof value === 'number' || typeof value === 'boolean')) {
+        const f = this.#facetField(path);
+        const vid = f.valueId(value);
+        const key = `${path}\u0000${vid}`;
+        if (!facetSeen.has(key)) {
+          facetSeen.add(key);
+          f.docCount[vid]++;
+          facetPairs.push(this.#facetList.indexOf(f), vid);
+        }
+      }
+      if (this.#sortable.length > 0 && firstMatch(this.#sortable, path) >= 0) {
+        sortUpdates ??= new Map();
+        let sv = sortUpdates.get(path);
+        if (sv === undefined) sortUpdates.set(path, (sv = { numMin: NaN, numMax: NaN, strMin: undefined, strMax: undefined }));
+        if (typeof value === 'number') {
+          if (Number.isNaN(sv.numMin) || value < sv.numMin) sv.numMin = value;
+          if (Number.isNaN(sv.numMax) || value > sv.numMax) sv.numMax = value;
+        } else if (typeof value === 'string' || typeof value === 'boolean') {
+          const s = normalize(String(value));
+          if (sv.strMin === undefined || s < sv.strMin) sv.strMin = s;
+          if (sv.strMax === undefined || s > sv.strMax) sv.strMax = s;
+        }
+      }
+    });
+
+    for (const [wid, list] of positions) {
+      let p = this.#postings[wid];
+      if (p === undefined) this.#postings[wid] = p = new Posting();
+      p.add(iid, list);
+    }
+    this.#fieldLens[iid] = lens.length > 0 ? Uint32Array.from(lens) : undefined;
+    this.#docFacets[iid] = facetPairs.length > 0 ? Int32Array.from(facetPairs) : undefined;
+    if (this.#filterRules.length > 0) {
+      const fd = project(doc, (path) => isAttributeFilterable(path, this.#filterRules));
+      this.#filterDocs[iid] = Object.keys(fd).length > 0 ? fd : undefined;
+    }
+    if (sortUpdates !== undefined) {
+      for (const [path, sv] of sortUpdates) {
+        let store = this.#sortStores.get(path);
+        if (store === undefined) this.#sortStores.set(path, (store = new SortStore()));
+        store.values[iid] = sv;
+      }
+    }
+  }
+
+  /** Remove the currently indexed version of a document. */
+  remove(iid: number, doc: Document): void {
+    if (iid >= this.#present.length || this.#present[iid] !== 1) return;
+    this.#present[iid] = 0;
+    this.#size--;
+    const seen = new Set<number>();
+    forEachLeaf(doc, (path, value) => {
+      const fid = this.#fieldIds.get(path);
+      if (fid === undefined || value === null || value === undefined || this.#fidWeight[fid] < 0) return;
+      for (const t of tokenize(typeof value === 'string' ? value : String(value))) {
+        const wid = this.#vocab.id(t.word);
+        if (wid === undefined || seen.has(wid)) continue;
+        seen.add(wid);
+        this.#postings[wid]?.remove(iid);
+      }
+    });
+    const pairs = this.#docFacets[iid];
+    if (pairs !== undefined) for (let i = 0; i < pairs.length; i += 2) this.#facetList[pairs[i]].docCount[pairs[i + 1]]--;
+    this.#docFacets[iid] = undefined;
+    this.#fieldLens[iid] = undefined;
+    this.#filterDocs[iid] = undefined;
+    for (const store of this.#sortStores.values()) store.values[iid] = undefined;
+  }
+
+  // -------------------------------------------------------------------------------------------
+  // Query preparation
+
+  #prepare(q: string | undefined): PreparedQuery {
+    const text = q ?? '';
+    const tokens = tokenize(text).slice(0, MAX_QUERY_WORDS);
+    const s = this.#settings;
+    const terms: Term[] = [];
+    const derivations: Derivation[][] = [];
+    const lastIsPrefix = tokens.length > 0 && tokens[tokens.length - 1].end === text.length && s.prefixSearch !== 'disabled';
+    tokens.forEach((tok, i) => {
+      if (this.#stopWords.has(tok.word)) return;
+      const prefix = lastIsPrefix && i === tokens.length - 1;
+      const allowance = this.#allowance(tok.word);
+      const term: Term = { word: tok.word, index: terms.length, prefix, allowance };
+      const derivs = this.#vocab.derivations(tok.word, allowance, prefix);
+      for (const syn of this.#synonyms.get(tok.word) ?? []) {
+        const words = tokenize(syn).map((t) => t.word);
+        if (words.length !== 1) continue;
+        const id = this.#vocab.id(words[0]);
+        if (id !== undefined && !derivs.some((d) => d.wordId === id)) derivs.push({ wordId: id, typos: 0, exact: false });
+      }
+      terms.push(term);
+      derivations.push(derivs);
+    });
+    return { terms, derivations };
+  }
+
+  #allowance(word: string): number {
+    const t = this.#settings.typoTolerance;
+    if (!t.enabled || this.#typoDisabledWords.has(word)) return 0;
+    if (t.disableOnNumbers && /^\p{N}+$/u.test(word)) return 0;
+    return this.#typosForLength(word);
+  }
+
+  #typosForLength(word: string): number {
+    const t = this.#settings.typoTolerance;
+    const len = [...word].length;
+    if (len < t.minWordSizeForTypos.oneTypo) return 0;
+    if (len < t.minWordSizeForTypos.twoTypos) return 1;
+    return 2;
+  }
+
+  // -------------------------------------------------------------------------------------------
+  // Validation (messages from meilisearch `tests/search/errors.rs`)
+
+  #parseSortParam(sort: readonly string[], code: string): Array<{ field: string; ascending: boolean; label: string }> {
+    return sort.map((s) => {
+      const m = /^(.*):(asc|desc)$/.exec(s);
+      if (m === null) {
+        throw new MeiliError(code, `Invalid syntax for the sort parameter: expected expression ending by \`:asc\` or \`:desc\`, found \`${s}\`.`);
+      }
+      const field = m[1];
+      if (field === '_geo') {
+        throw new MeiliError(
+          code,
+          "`_geo` is a reserved keyword and thus can't be used as a sort expression. Use the _geoPoint(latitude, longitude) built-in rule to sort on _geo field coordinates.",
+        );
+      }
+      if (field === '_geoDistance') {
+        throw new MeiliError(code, "`_geoDistance` is a reserved keyword and thus can't be used as a sort expression.");
+      }
+      return { field, ascending: m[2] === 'asc', label: s };
+    });
+  }
+
+  #checkSortable(fields: ReadonlyArray<{ field: string }>, code: string, prefix: string): void {
+    const sortable = this.#settings.sortableAttributes;
+    for (const { field } of fields) {
+      if (firstMatch(sortable, field) >= 0) continue;
+      const available = this.#visibleList([...sortable].sort(byteOrder));
+      const tail =
+        sortable.length === 0
+          ? 'This index does not have configured sortable attributes.'
+          : `Available sortable attributes are: ${ticks(available)}.`;
+      throw new MeiliError(code, `${prefix}Attribute \`${field}\` is not sortable. ${tail}`);
+    }
+  }
+
+  /** Attribute lists in messages hide non-displayed attributes (meilisearch behaviour). */
+  #visibleList(list: readonly string[]): string[] {
+    const displayed = this.#settings.displayedAttributes;
+    if (displayed.includes('*')) return [...list];
+    const shown = list.filter((a) => firstMatch(displayed, a) >= 0);
+    if (shown.length < list.length) shown.push('<..hidden-attributes>');
+    return shown;
+  }
+
+  #filterPatterns(): string[] {
+    const set = new Set<string>();
+    for (const r of this.#filterRules) {
+      if (typeof r === 'string') set.add(r);
+      else for (const p of r.attributePatterns) set.add(p);
+    }
+    return [...set].sort(byteOrder);
+  }
+
+  #compileFilter(filter: unknown, code: string, indexUid: string): DocumentPredicate | null {
+    if (filter === null || filter === undefined) return null;
+    if (typeof filter !== 'string' && !Array.isArray(filter)) {
+      throw new MeiliError(code, `Invalid syntax for the filter parameter: \`expected String, Array, found: ${JSON.stringify(filter)}\`.`);
+    }
+    let node: FilterNode | null;
+    try {
+      node = parseFilter(filter);
+    } catch (e) {
+      if (e instanceof FilterError) throw new MeiliError(code, e.message, { cause: e });
+      throw e;
+    }
+    if (node === null) return null;
+    try {
+      checkFilterable(node, this.#filterRules, { fieldExists: (a) => this.#seenFields.has(a) });
+    } catch (e) {
+      if (e instanceof FilterError) throw new MeiliError(code, `Index \`${indexUid}\`: ${e.message}`, { cause: e });
+      throw e;
+    }
+    return compileFilter(node);
+  }
+
+  #matchesFilter(pred: DocumentPredicate, iid: number): boolean {
+    return pred(this.#filterDocs[iid] ?? {});
+  }
+
+  // -------------------------------------------------------------------------------------------
+  // Candidates
+
+  /** All indexed iids, ascending, passing `pred`. */
+  #allIids(pred: DocumentPredicate | null): number[] {
+    const out: number[] = [];
+    const p = this.#present;
+    for (let iid = 0; iid <= this.#maxIid; iid++) if (p[iid] === 1 && (pred === null || this.#matchesFilter(pred, iid))) out.push(iid);
+    return out;
+  }
+
+  /**
+   * Union pass over the derivations' postings: marks, per term, the documents it matches, their
+   * lowest typo count, and links each (derivation, entry) for later position reads.
+   */
+  #collect(pq: PreparedQuery, allowedFids: Uint8Array | null): { touched: number[][]; gen: number } {
+    const sc = this.#scratch;
+    const n = pq.terms.length;
+    sc.ensure(this.#maxIid + 1, n);
+    sc.gen++;
+    sc.nodes = 0;
+    const gen = sc.gen;
+    const touched: number[][] = [];
+    const typoDisabled = this.#fidTypoDisabled;
+    const anyTypoDisabled = typoDisabled.some(Boolean);
+    for (let t = 0; t < n; t++) {
+      const stamp = sc.stamp[t];
+      const typo = sc.typo[t];
+      const head = sc.head[t];
+      const list: number[] = [];
+      pq.derivations[t].forEach((d, di) => {
+        const P = this.#postings[d.wordId];
+        if (P === undefined) return;
+        const checkFids = allowedFids !== null || (anyTypoDisabled && d.typos > 0);
+        for (let e = 0; e < P.length; e++) {
+          if (checkFids) {
+            let ok = false;
+            for (let k = P.posStart[e]; k < P.posStart[e + 1] && !ok; k++) {
+              const fid = fidOf(P.pos[k]);
+              ok = (allowedFids === null || allowedFids[fid] === 1) && !(d.typos > 0 && typoDisabled[fid]);
+            }
+            if (!ok) continue;
+          }
+          const iid = P.iids[e];
+          if (stamp[iid] !== gen) {
+            stamp[iid] = gen;
+            typo[iid] = d.typos;
+            head[iid] = sc.pushNode(di, e, -1);
+            list.push(iid);
+          } else {
+            if (d.typos < typo[iid]) typo[iid] = d.typos;
+            head[iid] = sc.pushNode(di, e, head[iid]);
+          }
+        }
+      });
+      touched.push(list);
+    }
+    return { touched, gen };
+  }
+
+  #docMatch(pq: PreparedQuery, iid: number, gen: number, allowedFids: Uint8Array | null): DocMatch {
+    const sc = this.#scratch;
+    const n = pq.terms.length;
+    const occ: Occurrence[][] = [];
+    const minTypo = new Uint8Array(n).fill(255);
+    const typoDisabled = this.#fidTypoDisabled;
+    for (let t = 0; t < n; t++) {
+      const list: Occurrence[] = [];
+      if (sc.stamp[t][iid] === gen) {
+        for (let node = sc.head[t][iid]; node >= 0; node = sc.nodeNext[node]) {
+          const d = pq.derivations[t][sc.nodeDeriv[node]];
+          const P = this.#postings[d.wordId]!;
+          const e = sc.nodeEntry[node];
+          for (let k = P.posStart[e]; k < P.posStart[e + 1]; k++) {
+            const p = P.pos[k];
+            const fid = fidOf(p);
+            if (allowedFids !== null && allowedFids[fid] !== 1) continue;
+            if (d.typos > 0 && typoDisabled[fid]) continue;
+            list.push({ p, typos: d.typos, exact: d.exact });
+            if (d.typos < minTypo[t]) minTypo[t] = d.typos;
+          }
+        }
+      }
+      occ.push(list);
+    }
+    return { iid, occ, minTypo };
+  }
+
+  #rankContext(pq: PreparedQuery): RankContext {
+    return {
+      terms: pq.terms,
+      fidWeight: (fid) => {
+        const w = this.#fidWeight[fid];
+        return w < 0 ? this.#weightCount - 1 : w;
+      },
+      weightCount: this.#weightCount,
+      fieldLength: (iid, fid) => {
+        const l = this.#fieldLens[iid];
+        if (l === undefined) return 0;
+        for (let i = 0; i < l.length; i += 2) if (l[i] === fid) return l[i + 1];
+        return 0;
+      },
+      typoAllowance: (w) => this.#typosForLength(w),
+    };
+  }
+
+  // -------------------------------------------------------------------------------------------
+  // Ranking rules
+
+  /** Effective rules: `words` is inserted before the first relevancy rule when absent (milli). */
+  #rules(placeholder: boolean, sort: ReadonlyArray<{ field: string; ascending: boolean; label: string }>): RuleSpec[] {
+    const out: RuleSpec[] = [];
+    let words = false;
+    const relevancy = (kind: RelevancyKind, legacyAttribute = false): void => {
+      if (placeholder) return;
+      if (!words && kind !== 'words') {
+        out.push({ kind: 'words' });
+        words = true;
+      }
+      if (kind === 'words') {
+        if (words) return;
+        words = true;
+      }
+      out.push(legacyAttribute ? { kind, legacyAttribute } : { kind });
+    };
+    for (const r of this.#settings.rankingRules) {
+      switch (r) {
+        case 'words':
+        case 'typo':
+        case 'proximity':
+        case 'attributeRank':
+        case 'wordPosition':
+        case 'exactness':
+          relevancy(r);
+          break;
+        case 'attribute':
+          relevancy('attributeRank', true);
+          relevancy('wordPosition', true);
+          break;
+        case 'sort':
+          for (const s of sort) out.push({ kind: 'sortField', ...s });
+          break;
+        default: {
+          const m = /^(.+):(asc|desc)$/.exec(r);
+          if (m !== null) out.push({ kind: 'sortField', field: m[1], ascending: m[2] === 'asc', label: r });
+        }
+      }
+    }
+    if (!placeholder && !words) out.unshift({ kind: 'words' });
+    return out;
+  }
+
+  #sortValue(field: string, iid: number, ascending: boolean): SortValue {
+    return sortValueOf(this.#sortStores.get(field)?.values[iid], ascending);
+  }
+
+  /** Rule outcome for one document. */
+  #evalRule(rule: RuleSpec, ctx: RankContext | null, doc: DocMatch | null, stage: WordsStage | null, iid: number): unknown {
+    if (rule.kind === 'sortField') return this.#sortValue(rule.field, iid, rule.ascending);
+    const active = stage!.active;
+    switch (rule.kind) {
+      case 'words':
+        return { rank: stage!.rank, max: stage!.max } satisfies Rank;
+      case 'typo':
+        return typoRank(ctx!, doc!, active);
+      case 'proximity':
+        return proximityRank(doc!, active);
+      case 'attributeRank':
+        return attributeRankRank(ctx!, doc!, active);
+      case 'wordPosition':
+        return wordPositionRank(ctx!, doc!, active);
+      case 'exactness':
+        return exactnessRank(ctx!, doc!, active);
+    }
+  }
+
+  static #ranksOf(rule: RuleSpec, item: unknown): Rank[] {
+    if (rule.kind === 'sortField') return [];
+    if (rule.kind === 'exactness') {
+      const e = item as ExactnessRank;
+      return [e.attribute, e.words];
+    }
+    return [item as Rank];
+  }
+
+  static #compareItems(rules: readonly RuleSpec[], a: Evaluated, b: Evaluated): number {
+    for (let i = 0; i < rules.length; i++) {
+      const r = rules[i];
+      let c: number;
+      if (r.kind === 'sortField') {
+        c = compareSortValues(a.items[i] as SortValue, b.items[i] as SortValue, r.ascending);
+      } else if (r.kind === 'exactness') {
+        const x = a.items[i] as ExactnessRank;
+        const y = b.items[i] as ExactnessRank;
+        c = y.attribute.rank - x.attribute.rank || y.words.rank - x.words.rank;
+      } else {
+        c = (b.items[i] as Rank).rank - (a.items[i] as Rank).rank;
+      }
+      if (c !== 0) return c;
+    }
+    return a.iid - b.iid;
+  }
+
+  #details(rules: readonly RuleSpec[], items: readonly unknown[]): Record<string, Record<string, unknown>> {
+    const out: Record<string, Record<string, unknown>> = {};
+    let order = 0;
+    for (let i = 0; i < rules.length; i++) {
+      const r = rules[i];
+      const item = items[i];
+      if (r.kind === 'sortField') {
+        out[r.label] = sortDetails(order++, item as SortValue);
+        continue;
+      }
+      if ('legacyAttribute' in r && r.legacyAttribute === true) {
+        if (r.kind === 'attributeRank') {
+          const a = item as Rank;
+          out.attribute = { order: order++, attributeRankingOrderScore: a.rank / a.max };
+        } else {
+          const p = item as Rank;
+          const prev = rules[i - 1];
+          const a = prev !== undefined && prev.kind === 'attributeRank' ? (items[i - 1] as Rank) : { rank: 1, max: 1 };
+          out.attribute.queryWordDistanceScore = p.rank / p.max;
+          out.attribute.score = globalScore([a, p]);
+        }
+        continue;
+      }
+      switch (r.kind) {
+        case 'words':
+          out.words = wordsDetails(order++, item as Rank);
+          break;
+        case 'typo':
+          out.typo = typoDetails(order++, item as Rank & { typoCount: number });
+          break;
+        case 'proximity':
+          out.proximity = proximityDetails(order++, item as Rank);
+          break;
+        case 'attributeRank':
+          out.attributeRank = attributeRankDetails(order++, item as Rank);
+          break;
+        case 'wordPosition':
+          out.wordPosition = wordPositionDetails(order++, item as Rank);
+          break;
+        case 'exactness':
+          out.exactness = exactnessDetails(order++, item as ExactnessRank);
+          break;
+      }
+    }
+    return out;
+  }
+
+  // -------------------------------------------------------------------------------------------
+  // Search
+
+  /**
+   * Run a search. Errors are `MeiliError`s with Meilisearch's codes and messages.
+   * @see https://www.meilisearch.com/docs/reference/api/search/search-with-post
+   */
+  search(q: SearchQuery, indexUid: string): SearchResponse {
+    const started = performance.now();
+    const s = this.#settings;
+    const prefix = `Index \`${indexUid}\`: `;
+
+    // Pagination (meilisearch `perform_search`).
+    const finite = q.page !== undefined || q.hitsPerPage !== undefined;
+    const hitsPerPage = q.hitsPerPage ?? 20;
+    const page = q.page ?? 1;
+    let offset: number;
+    let limit: number;
+    if (finite) {
+      offset = page === 0 ? 0 : (page - 1) * hitsPerPage;
+      limit = page === 0 ? 0 : hitsPerPage;
+    } else {
+      offset = q.offset ?? SEARCH_DEFAULTS.offset;
+      limit = q.limit ?? SEARCH_DEFAULTS.limit;
+    }
+    const maxTotalHits = s.pagination.maxTotalHits;
+    offset = Math.min(offset, maxTotalHits);
+    limit = Math.min(limit, maxTotalHits - offset);
+
+    // Validation.
+    const allowedFids = this.#attributesToSearchOn(q.attributesToSearchOn, prefix);
+    const sortParam = q.sort !== undefined && q.sort.length > 0 ? this.#parseSortParam(q.sort, 'invalid_search_sort') : [];
+    if (sortParam.length > 0) {
+      if (!s.rankingRules.includes('sort')) {
+        throw new MeiliError(
+          'invalid_search_sort',
+          `${prefix}You must specify where \`sort\` is listed in the rankingRules setting to use the sort parameter at search time.`,
+        );
+      }
+      this.#checkSortable(sortParam, 'invalid_search_sort', prefix);
+    }
+    const distinct = this.#distinctAttribute(q.distinct, prefix);
+    const facetNames = q.facets === undefined ? undefined : this.#facetNames(q.facets);
+    const pred = this.#compileFilter(q.filter, 'invalid_search_filter', indexUid);
+
+    const pq = this.#prepare(q.q);
+    const placeholder = pq.terms.length === 0;
+    const rules = this.#rules(placeholder, sortParam);
+    const ranked = this.#rank(pq, rules, pred, allowedFids, q.matchingStrategy ?? 'last', {
+      needed: offset + limit,
+      threshold: q.rankingScoreThreshold,
+      distinct,
+    });
+
+    const total = Math.min(ranked.total, maxTotalHits);
+    const window = ranked.order.slice(offset, offset + limit);
+    const matcher = this.#matcher(pq);
+    const hits = window.map((ev) => this.#hit(ev, q, rules, matcher));
+
+    const res: SearchResponse = { hits, query: q.q ?? '', processingTimeMs: 0 };
+    if (finite) {
+      res.hitsPerPage = hitsPerPage;
+      res.page = page;
+      res.totalPages = hitsPerPage === 0 ? 0 : Math.ceil(total / hitsPerPage);
+      res.totalHits = total;
+    } else {
+      res.limit = limit;
+      res.offset = offset;
+      res.estimatedTotalHits = total;
+    }
+    if (facetNames !== undefined) {
+      const { distribution, stats } = this.#facetDistribution(facetNames, ranked.candidates);
+      res.facetDistribution = distribution;
+      res.facetStats = stats;
+    }
+    res.processingTimeMs = Math.floor(performance.now() - started);
+    return res;
+  }
+
+  #attributesToSearchOn(list: readonly string[] | undefined, prefix: string): Uint8Array | null {
+    if (list === undefined || list.includes('*') && list.every((a) => a === '*')) return null;
+    const searchable = this.#settings.searchableAttributes;
+    for (const a of list) {
+      if (a === '*') continue;
+      if (this.#searchAll || firstMatch(searchable, a) >= 0) continue;
+      throw new MeiliError(
+        'invalid_search_attributes_to_search_on',
+        `${prefix}Attribute \`${a}\` is not searchable. Available searchable attributes are: ${ticks(this.#visibleList(searchable))}.`,
+      );
+    }
+    if (list.includes('*')) return null;
+    const allowed = new Uint8Array(Math.max(this.#fieldNames.length, 1));
+    this.#fieldNames.forEach((name, fid) => {
+      if (list.some((a) => matchesPattern(a, name))) allowed[fid] = 1;
+    });
+    return allowed;
+  }
+
+  #distinctAttribute(param: string | undefined, prefix: string): string | null {
+    if (param === undefined) return this.#settings.distinctAttribute;
+    if (isAttributeFilterable(param, this.#filterRules)) return param;
+    const patterns = this.#visibleList(this.#filterPatterns());
+    const tail =
+      patterns.length === 0
+        ? 'This index does not have configured filterable attributes.'
+        : `Available filterable attributes patterns are: ${ticks(patterns)}.`;
+    throw new MeiliError(
+      'invalid_search_distinct',
+      `${prefix}Attribute \`${param}\` is not filterable and thus, cannot be used as distinct attribute. ${tail}`,
+    );
+  }
+
+  /** Facet names requested (patterns expanded), checked against filterable attributes. */
+  #facetNames(requested: readonly string[]): string[] {
+    const bad: string[] = [];
+    const out = new Set<string>();
+    for (const r of requested) {
+      if (r.includes('*')) {
+        for (const f of this.#facetFields.keys()) if (matchesPattern(r, f) && isAttributeFilterable(f, this.#filterRules)) out.add(f);
+        continue;
+      }
+      if (!isAttributeFilterable(r, this.#filterRules)) bad.push(r);
+      else out.add(r);
+    }
+    if (bad.length > 0) {
+      const patterns = this.#visibleList(this.#filterPatterns());
+      const head = bad.length === 1 ? `Attribute \`${bad[0]}\` is not filterable.` : `Attributes \`${bad.join(', ')}\` are not filterable.`;
+      const tail =
+        patterns.length === 0
+          ? 'This index does not have configured filterable attributes.'
+          : `Available filterable attributes patterns are: ${ticks(patterns)}.`;
+      throw new MeiliError('invalid_search_facets', `Invalid facet distribution: ${head} ${tail}`);
+    }
+    return [...out];
+  }
+
+  /**
+   * Bucket sort. Returns the ordered documents needed for the page, the total count and the
+   * candidate set (for facets).
+   */
+  #rank(
+    pq: PreparedQuery,
+    rules: readonly RuleSpec[],
+    pred: DocumentPredicate | null,
+    allowedFids: Uint8Array | null,
+    strategy: 'last' | 'all' | 'frequency',
+    opts: { needed: number; threshold: number | undefined; distinct: string | null },
+  ): { order: Evaluated[]; total: number; candidates: number[] } {
+    const placeholder = pq.terms.length === 0;
+    let candidates: number[];
+    let stageIdx: Int8Array | null = null;
+    let stages: WordsStage[] = [];
+    let gen = 0;
+    if (placeholder) {
+      candidates = this.#allIids(pred);
+    } else {
+      const c = this.#collect(pq, allowedFids);
+      gen = c.gen;
+      const n = pq.terms.length;
+      stages = wordsStages(strategy, n, (t) => c.touched[t].length);
+      // Every bucket requires the terms of the last stage: start from the rarest of them.
+      const last = stages[stages.length - 1].active;
+      let base = last[0];
+      for (const t of last) if (c.touched[t].length < c.touched[base].length) base = t;
+      const sc = this.#scratch;
+      candidates = [];
+      const stageList: number[] = [];
+      for (const iid of c.touched[base]) {
+        let mask = 0;
+        for (let t = 0; t < n; t++) if (sc.stamp[t][iid] === gen) mask |= 1 << t;
+        const st = stageOf(stages, mask);
+        if (st < 0) continue;
+        if (pred !== null && !this.#matchesFilter(pred, iid)) continue;
+        candidates.push(iid);
+        stageList.push(st);
+      }
+      // Keep candidates in iid order (the base list is not sorted when derivations overlap).
+      const perm = candidates.map((_, i) => i).sort((a, b) => candidates[a] - candidates[b]);
+      candidates = perm.map((i) => candidates[i]);
+      stageIdx = Int8Array.from(perm.map((i) => stageList[i]));
+    }
+
+    const ctx = placeholder ? null : this.#rankContext(pq);
+    const needAll = opts.threshold !== undefined;
+    const evaluate = (iid: number, st: number): Evaluated => {
+      const stage = placeholder ? null : stages[st];
+      const doc = placeholder ? null : this.#docMatch(pq, iid, gen, allowedFids);
+      const items = rules.map((r) => this.#evalRule(r, ctx, doc, stage, iid));
+      const score = placeholder ? 1 : globalScore(rules.flatMap((r, i) => SearchIndex.#ranksOf(r, items[i])));
+      return { iid, items, score };
+    };
+
+    // Groups: by words stage when `words` leads (buckets are then final), else one group.
+    const groups: Array<{ iids: number[]; stages: number[] }> = [];
+    if (!placeholder && rules.length > 0 && rules[0].kind === 'words') {
+      for (let i = 0; i < stages.length; i++) groups.push({ iids: [], stages: [] });
+      candidates.forEach((iid, i) => {
+        const g = groups[stageIdx![i]];
+        g.iids.push(iid);
+        g.stages.push(stageIdx![i]);
+      });
+    } else {
+      groups.push({ iids: candidates, stages: stageIdx === null ? [] : Array.from(stageIdx) });
+    }
+
+    const order: Evaluated[] = [];
+    const seen = new Set<string>();
+    const distinctOk = (iid: number): boolean => {
+      if (opts.distinct === null) return true;
+      const keys = this.#distinctKeys(opts.distinct, iid);
+      if (keys.length === 0) return true;
+      if (keys.some((k) => seen.has(k))) return false;
+      for (const k of keys) seen.add(k);
+      return true;
+    };
+    const hasSortRules = rules.some((r) => r.kind === 'sortField');
+    let kept: number[] = [];
+    for (const g of groups) {
+      if (!needAll && order.length >= opts.needed) break;
+      if (placeholder && !hasSortRules) {
+        // Order is by iid: no ranking work.
+        for (const iid of g.iids) {
+          if (!needAll && order.length >= opts.needed) break;
+          if (distinctOk(iid)) order.push({ iid, items: [], score: 1 });
+        }
+        continue;
+      }
+      let evs = g.iids.map((iid, i) => evaluate(iid, placeholder ? 0 : g.stages[i]));
+      if (opts.threshold !== undefined) {
+        const th = opts.threshold;
+        evs = evs.filter((e) => e.score >= th);
+        kept = kept.concat(evs.map((e) => e.iid));
+      }
+      const cmp = (a: Evaluated, b: Evaluated): number => SearchIndex.#compareItems(rules, a, b);
+      const want = opts.needed - order.length;
+      if (!needAll && opts.distinct === null && evs.length > want * 4 && want >= 0) {
+        evs = topK(evs, want, cmp);
+      } else {
+        evs.sort(cmp);
+      }
+      for (const e of evs) {
+        if (!needAll && order.length >= opts.needed) break;
+        if (distinctOk(e.iid)) order.push(e);
+      }
+    }
+
+    let finalCandidates = candidates;
+    let total: number;
+    if (opts.threshold !== undefined) {
+      finalCandidates = kept.sort((a, b) => a - b);
+      total = order.length;
+    } else if (opts.distinct !== null) {
+      total = this.#distinctCount(opts.distinct, candidates);
+    } else {
+      total = candidates.length;
+    }
+    return { order, total, candidates: finalCandidates };
+  }
+
+  #distinctKeys(field: string, iid: number): string[] {
+    const pairs = this.#docFacets[iid];
+    if (pairs === undefined) return [];
+    const keys: string[] = [];
+    for (let i = 0; i < pairs.length; i += 2) {
+      const f = this.#facetList[pairs[i]];
+      if (f.name === field || f.name.startsWith(`${field}.`)) keys.push(`${pairs[i]}:${pairs[i + 1]}`);
+    }
+    return keys;
+  }
+
+  #distinctCount(field: string, iids: readonly number[]): number {
+    const seen = new Set<string>();
+    let count = 0;
+    for (const iid of iids) {
+      const keys = this.#distinctKeys(field, iid);
+      if (keys.length === 0) {
+        count++;
+        continue;
+      }
+      if (keys.some((k) => seen.has(k))) continue;
+      for (const k of keys) seen.add(k);
+      count++;
+    }
+    return count;
+  }
+
+  #facetDistribution(
+    names: readonly string[],
+    iids: readonly number[],
+  ): { distribution: Record<string, Record<string, number>>; stats: Record<string, FacetStats> } {
+    const wanted = new Map<number, Map<number, number>>();
+    this.#facetList.forEach((f, i) => {
+      if (names.includes(f.name)) wanted.set(i, new Map());
+    });
+    if (wanted.size > 0) {
+      for (const iid of iids) {
+        const pairs = this.#docFacets[iid];
+        if (pairs === undefined) continue;
+        for (let i = 0; i < pairs.length; i += 2) {
+          const counts = wanted.get(pairs[i]);
+          if (counts !== undefined) counts.set(pairs[i + 1], (counts.get(pairs[i + 1]) ?? 0) + 1);
+        }
+      }
+    }
+    const distribution: Record<string, Record<string, number>> = {};
+    const stats: Record<string, FacetStats> = {};
+    const sortBy = this.#settings.faceting.sortFacetValuesBy;
+    const max = this.#settings.faceting.maxValuesPerFacet;
+    for (const name of [...names].sort(byteOrder)) {
+      const idx = this.#facetFields.has(name) ? this.#facetList.indexOf(this.#facetFields.get(name)!) : -1;
+      const counts = idx >= 0 ? wanted.get(idx)! : new Map<number, number>();
+      const f = idx >= 0 ? this.#facetList[idx] : new FacetField(name);
+      const by = sortBy[name] ?? sortBy['*'] ?? 'alpha';
+      const out: Record<string, number> = {};
+      for (const [vid, c] of orderValues(f, counts, by, max)) out[f.display[vid]] = c;
+      distribution[name] = out;
+      let min = Infinity;
+      let mx = -Infinity;
+      for (const vid of counts.keys()) {
+        const v = f.num[vid];
+        if (Number.isNaN(v)) continue;
+        if (v < min) min = v;
+        if (v > mx) mx = v;
+      }
+      if (min !== Infinity) stats[name] = { min, max: mx };
+    }
+    return { distribution, stats };
+  }
+
+  /** Highlight rule per normalized word: whole word (-1) or the matched prefix length. */
+  #matcher(pq: PreparedQuery): Matcher {
+    const map = new Map<string, number>();
+    pq.terms.forEach((term, t) => {
+      for (const d of pq.derivations[t]) {
+        const w = this.#vocab.word(d.wordId);
+        const len = term.prefix && d.typos === 0 && w !== term.word && w.startsWith(term.word) ? term.word.length : -1;
+        const prev = map.get(w);
+        if (prev === undefined || prev >= 0) map.set(w, prev === undefined ? len : len < 0 ? -1 : Math.max(prev, len));
+      }
+    });
+    return (w) => map.get(w);
+  }
+
+  #hit(ev: Evaluated, q: SearchQuery, rules: readonly RuleSpec[], matcher: Matcher): Hit {
+    const doc = this.#getDocument(ev.iid) ?? {};
+    const selected = selectFields(doc, this.#settings.displayedAttributes, q.attributesToRetrieve);
+    const hit: Hit = { ...selected };
+    const highlight = q.attributesToHighlight;
+    const crop = q.attributesToCrop;
+    if ((highlight !== undefined && highlight.length > 0) || (crop !== undefined && crop.length > 0)) {
+      const cropLength = q.cropLength ?? SEARCH_DEFAULTS.cropLength;
+      const cropMap = new Map<string, number>();
+      let cropAll: number | null = null;
+      for (const c of crop ?? []) {
+        const m = /^(.*):(\d+)$/.exec(c);
+        const [name, len] = m === null ? [c, cropLength] : [m[1], Number(m[2])];
+        if (name === '*') cropAll = len;
+        else cropMap.set(name, len);
+      }
+      const o: FormatOptions = {
+        highlight: highlight === undefined ? null : highlight.includes('*') ? 'all' : new Set(highlight),
+        crop: cropMap.size > 0 ? cropMap : null,
+        cropAll,
+        pre: q.highlightPreTag ?? SEARCH_DEFAULTS.highlightPreTag,
+        post: q.highlightPostTag ?? SEARCH_DEFAULTS.highlightPostTag,
+        marker: q.cropMarker ?? SEARCH_DEFAULTS.cropMarker,
+      };
+      hit._formatted = formatDocument(selected, matcher, o);
+    }
+    if (q.showMatchesPosition === true) hit._matchesPosition = matchesPosition(selected, matcher);
+    if (q.showRankingScore === true) hit._rankingScore = ev.score;
+    if (q.showRankingScoreDetails === true) hit._rankingScoreDetails = this.#details(rules, ev.items);
+    return hit;
+  }
+
+  // -------------------------------------------------------------------------------------------
+  // Facet search
+
+  /**
+   * Search facet values of `facetName` among the documents matching `q`/`filter`.
+   * @see https://www.meilisearch.com/docs/reference/api/facet-search/search-for-facet-values
+   */
+  facetSearch(q: FacetSearchQuery, indexUid: string): FacetSearchResponse {
+    const started = performance.now();
+    const s = this.#settings;
+    if (!s.facetSearch) throw new MeiliError('facet_search_disabled', 'The facet search is disabled for this index');
+    const searchable = this.#filterRules.filter((r) => typeof r === 'string' || r.features?.facetSearch === true);
+    if (!isAttributeFilterable(q.facetName, searchable)) {
+      const patterns = new Set<string>();
+      for (const r of searchable) for (const p of typeof r === 'string' ? [r] : r.attributePatterns) patterns.add(p);
+      const list = this.#visibleList([...patterns].sort(byteOrder));
+      const head =
+        list.length === 0
+          ? `Attribute \`${q.facetName}\` is not facet-searchable. This index does not have configured facet-searchable attributes.`
+          : `Attribute \`${q.facetName}\` is not facet-searchable. Available facet-searchable attributes patterns are: ${ticks(list)}.`;
+      throw new MeiliError(
+        'invalid_facet_search_facet_name',
+        `${head} To make it facet-searchable add it to the \`filterableAttributes\` index settings.`,
+      );
+    }
+    const allowed = this.#attributesToSearchOn(q.attributesToSearchOn, `Index \`${indexUid}\`: `);
+    const pred = this.#compileFilter(q.filter, 'invalid_search_filter', indexUid);
+    const pq = this.#prepare(q.q);
+    const rules = this.#rules(pq.terms.length === 0, []);
+    const { candidates } = this.#rank(pq, rules, pred, allowed, q.matchingStrategy ?? 'last', {
+      needed: 0,
+      threshold: q.rankingScoreThreshold,
+      distinct: null,
+    });
+    const f = this.#facetFields.get(q.facetName);
+    const counts = new Map<number, number>();
+    if (f !== undefined) {
+      const fi = this.#facetList.indexOf(f);
+      const query = q.facetQuery === undefined ? '' : normalize(q.facetQuery).trim();
+      const matchCache = new Map<number, boolean>();
+      const matches = (vid: number): boolean => {
+        let m = matchCache.get(vid);
+        if (m === undefined) {
+          m = !Number.isNaN(f.num[vid]) ? false : query === '' || facetValueMatches(f.display[vid], query);
+          matchCache.set(vid, m);
+        }
+        return m;
+      };
+      for (const iid of candidates) {
+        const pairs = this.#docFacets[iid];
+        if (pairs === undefined) continue;
+        for (let i = 0; i < pairs.length; i += 2) {
+          if (pairs[i] !== fi || !matches(pairs[i + 1])) continue;
+          counts.set(pairs[i + 1], (counts.get(pairs[i + 1]) ?? 0) + 1);
+        }
+      }
+    }
+    const by = s.faceting.sortFacetValuesBy[q.facetName] ?? s.faceting.sortFacetValuesBy['*'] ?? 'alpha';
+    const facetHits =
+      f === undefined ? [] : orderValues(f, counts, by, s.faceting.maxValuesPerFacet).map(([vid, count]) => ({ value: f.display[vid], count }));
+    return { facetHits, facetQuery: q.facetQuery ?? null, processingTimeMs: Math.floor(performance.now() - started) };
+  }
+
+  // -------------------------------------------------------------------------------------------
+  // Documents route helpers
+
+  /** iids matching a filter, ascending; errors carry `errorCode` (e.g. `invalid_document_filter`). */
+  filter(filter: unknown, errorCode: string, indexUid: string): number[] {
+    const pred = this.#compileFilter(filter, errorCode, indexUid);
+    return this.#allIids(pred);
+  }
+
+  /** Order iids by a documents-route `sort` (reference §3.2); missing values last, ties by iid. */
+  sort(iids: number[], sort: string[], errorCode: string): number[] {
+    const parsed = this.#parseSortParam(sort, errorCode);
+    this.#checkSortable(parsed, errorCode, '');
+    const keyed = iids.map((iid) => ({ iid, keys: parsed.map((p) => this.#sortValue(p.field, iid, p.ascending)) }));
+    keyed.sort((a, b) => {
+      for (let i = 0; i < parsed.length; i++) {
+        const c = compareSortValues(a.keys[i], b.keys[i], parsed[i].ascending);
+        if (c !== 0) return c;
+      }
+      return a.iid - b.iid;
+    });
+    return keyed.map((k) => k.iid);
+  }
+}
+
+/** A facet value matches a facet query when the value or one of its words starts with it. */
+function facetValueMatches(display: string, query: string): boolean {
+  const v = normalize(display);
+  if (v.startsWith(query)) return true;
+  return tokenize(display).some((t) => t.word.startsWith(query));
+}
+
+/** The best `k` items by `cmp`, sorted (bounded binary heap, worst on top). */
+export function topK<T>(items: readonly T[], k: number, cmp: (a: T, b: T) => number): T[] {
+  if (k <= 0) return [];
+  const heap: T[] = [];
+  const up = (i: number): void => {
+    while (i > 0) {
+      const p = (i - 1) >> 1;
+      if (cmp(heap[i], heap[p]) <= 0) break;
+      [heap[i], heap[p]] = [heap[p], heap[i]];
+      i = p;
+    }
+  };
+  const down = (i: number): void => {
+    for (;;) {
+      const l = 2 * i + 1;
+      const r = l + 1;
+      let m = i;
+      if (l < heap.length && cmp(heap[l], heap[m]) > 0) m = l;
+      if (r < heap.length && cmp(heap[r], heap[m]) > 0) m = r;
+      if (m === i) break;
+      [heap[i], heap[m]] = [heap[m], heap[i]];
+      i = m;
+    }
+  };
+  for (const x of items) {
+    if (heap.length < k) {
+      heap.push(x);
+      up(heap.length - 1);
+    } else if (cmp(x, heap[0]) < 0) {
+      heap[0] = x;
+      down(0);
+    }
+  }
+  return heap.sort(cmp);
+}
