@@ -7,8 +7,7 @@ import { describeJsonValue, didYouMean, MeiliError } from '@miroir/protocol';
 
 /** Raw body bytes as the catch-all content-type parser stored them. */
 export function rawBody(req: FastifyRequest): Buffer | undefined {
-  const b = req.body;
-  return Buffer.isBuffer(b) ? b : undefined;
+  return req.rawBody;
 }
 
 /** Line and column (1-based column, as serde_json counts) of a character offset. */

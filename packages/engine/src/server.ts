@@ -8,6 +8,7 @@ import type { Transform } from 'node:stream';
 import Fastify from 'fastify';
 import type { FastifyError, FastifyInstance, FastifyRequest } from 'fastify';
 import { MeiliError } from '@miroir/protocol';
+import { jsonBody } from './http.js';
 import type { AuthContextPort, AuthPort } from './ports.js';
 
 /** Meilisearch's default `--http-payload-size-limit` (100 MB). */
@@ -17,10 +18,14 @@ declare module 'fastify' {
   interface FastifyRequest {
     /** The authorization of the request (null when the route is public or auth is off). */
     authCtx: AuthContextPort | null;
+    /** The request body as received (after decompression). */
+    rawBody: Buffer | undefined;
   }
   interface FastifyContextConfig {
     /** The key action the route needs (`search`, `documents.add`…); absent = public. */
     action?: string;
+    /** The route decodes its body itself (documents in JSON, NDJSON or CSV). */
+    rawBody?: boolean;
   }
 }
 
@@ -57,11 +62,23 @@ export function createApp(opts: AppOptions): FastifyInstance {
   });
 
   app.decorateRequest('authCtx', null);
+  app.decorateRequest('rawBody', undefined);
 
   // Keep bodies raw: JSON, NDJSON and CSV are decoded by the routes so that the errors are
   // Meilisearch's and not fastify's.
   app.removeAllContentTypeParsers();
-  app.addContentTypeParser('*', { parseAs: 'buffer', bodyLimit: PAYLOAD_LIMIT }, (_req, body, done) => done(null, body));
+  app.addContentTypeParser('*', { parseAs: 'buffer', bodyLimit: PAYLOAD_LIMIT }, (req, body, done) => {
+    req.rawBody = body as Buffer;
+    done(null, undefined);
+  });
+
+  // Routes that do not decode their body themselves get it as parsed JSON (any content type, as
+  // Meilisearch's JSON extractor accepts every mime type), or undefined when it is empty.
+  app.addHook('preHandler', async (req) => {
+    if (req.routeOptions.config?.rawBody === true) return;
+    const raw = req.rawBody;
+    if (raw !== undefined && raw.length > 0 && raw.toString('utf8').trim() !== '') req.body = jsonBody(req);
+  });
 
   app.addHook('preParsing', async (req, _reply, payload) => {
     const enc = req.headers['content-encoding'];

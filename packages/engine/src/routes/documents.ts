@@ -193,8 +193,9 @@ export function registerDocumentRoutes(app: FastifyInstance, ctx: EngineContext)
       return reply.status(202).send(summary);
     };
 
-  app.post<{ Params: UidParams }>('/indexes/:indexUid/documents', { config: { action: 'documents.add' } }, addDocuments('replace'));
-  app.put<{ Params: UidParams }>('/indexes/:indexUid/documents', { config: { action: 'documents.add' } }, addDocuments('update'));
+  const addConfig = { config: { action: 'documents.add', rawBody: true } };
+  app.post<{ Params: UidParams }>('/indexes/:indexUid/documents', addConfig, addDocuments('replace'));
+  app.put<{ Params: UidParams }>('/indexes/:indexUid/documents', addConfig, addDocuments('update'));
 
   app.get<{ Params: UidParams }>('/indexes/:indexUid/documents', { config: { action: 'documents.get' } }, async (req) => {
     const uid = checkIndexUid(req.params.indexUid);
