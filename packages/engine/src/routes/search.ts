@@ -13,19 +13,15 @@ import {
   parseSearchQuery,
   searchQueryFromGet,
 } from '@miroir/protocol';
-import type { SearchQuery, SearchQueryWithIndex, SearchResponse } from '@miroir/protocol';
+import type { Federation, SearchQuery, SearchQueryWithIndex, SearchResponse } from '@miroir/protocol';
+import { federatedMerge } from '@miroir/search';
+import type { FederatedSource } from '@miroir/search';
 import type { EngineContext } from '../context.js';
 import { checkIndexUid, jsonBody, param } from '../http.js';
 import type { QueryParams } from '../http.js';
 import type { AuthContextPort } from '../ports.js';
 
 type UidParams = { indexUid: string };
-
-/** Per-query results of a federated multi-search, merged by the search core. */
-export type FederatedMerge = (
-  multi: { queries: SearchQueryWithIndex[]; federation: NonNullable<ReturnType<typeof parseMultiSearch>['federation']> },
-  run: (q: SearchQueryWithIndex, i: number) => SearchResponse,
-) => unknown;
 
 /** ANDs two filters (string or array form) as one array-form filter. */
 export function andFilters(a: unknown, b: unknown): unknown {
@@ -43,7 +39,7 @@ function withRules<Q extends { filter?: unknown }>(q: Q, auth: AuthContextPort |
   return { ...q, filter: andFilters(rule, q.filter) };
 }
 
-export function registerSearchRoutes(app: FastifyInstance, ctx: EngineContext, federatedMerge: FederatedMerge): void {
+export function registerSearchRoutes(app: FastifyInstance, ctx: EngineContext): void {
   const { registry } = ctx;
 
   const search = (uid: string, q: SearchQuery, auth: AuthContextPort | null): SearchResponse =>
@@ -69,6 +65,7 @@ export function registerSearchRoutes(app: FastifyInstance, ctx: EngineContext, f
   });
 
   app.post('/multi-search', { config: { action: 'search' } }, async (req) => {
+    const started = Date.now();
     const multi = parseMultiSearch(jsonBody(req));
     const auth = req.authCtx;
     const run = (q: SearchQueryWithIndex, i: number): SearchResponse => {
@@ -85,6 +82,34 @@ export function registerSearchRoutes(app: FastifyInstance, ctx: EngineContext, f
     if (multi.federation === undefined) {
       return { results: multi.queries.map((q, i) => ({ indexUid: q.indexUid, ...run(q, i) })) };
     }
-    return federatedMerge({ queries: multi.queries, federation: multi.federation }, run);
+    return federated(multi.queries, multi.federation, run, Date.now() - started);
+  });
+}
+
+/**
+ * A federated multi-search: every query is asked for enough hits to fill the federation's page,
+ * with ranking details so the hits can be merged in the order one index would give them.
+ */
+function federated(
+  queries: SearchQueryWithIndex[],
+  fed: Federation,
+  run: (q: SearchQueryWithIndex, i: number) => SearchResponse,
+  elapsed: number,
+): unknown {
+  const finite = fed.page !== undefined || fed.hitsPerPage !== undefined;
+  const want = finite ? (fed.page ?? 1) * (fed.hitsPerPage ?? 20) : (fed.offset ?? 0) + (fed.limit ?? 20);
+  const sources: FederatedSource[] = queries.map((q, i) => ({
+    indexUid: q.indexUid,
+    queryPosition: q.federationOptions?.queryPosition ?? i,
+    weight: q.federationOptions?.weight ?? 1,
+    response: run({ ...q, offset: 0, limit: want, showRankingScore: true, showRankingScoreDetails: true }, i),
+  }));
+  const paging = finite
+    ? { ...(fed.page === undefined ? {} : { page: fed.page }), ...(fed.hitsPerPage === undefined ? {} : { hitsPerPage: fed.hitsPerPage }) }
+    : { ...(fed.offset === undefined ? {} : { offset: fed.offset }), ...(fed.limit === undefined ? {} : { limit: fed.limit }) };
+  return federatedMerge(sources, paging, {
+    showRankingScore: queries.some((q) => q.showRankingScore === true),
+    showRankingScoreDetails: queries.some((q) => q.showRankingScoreDetails === true),
+    processingTimeMs: elapsed,
   });
 }

@@ -1,0 +1,65 @@
+// Per-route key actions and index scoping on the engine's own routes (reference §1.2, §1.3).
+import { after, before, test } from 'node:test';
+import { strict as assert } from 'node:assert';
+import { http, meiliError, startTestEngine, writeAndWait } from './helpers.js';
+import type { TestEngine } from './helpers.js';
+
+const MASTER = 'a-master-key-of-sufficient-length';
+const master = { authorization: `Bearer ${MASTER}` };
+let e: TestEngine;
+
+before(async () => {
+  e = await startTestEngine({ masterKey: MASTER });
+  for (const uid of ['books', 'films']) {
+    const t = await writeAndWait(e.url, 'POST', `/indexes/${uid}/documents`, [{ id: 1, title: uid }], master);
+    assert.equal(t.status, 'succeeded');
+  }
+});
+after(async () => {
+  await e.close();
+});
+
+async function key(actions: string[], indexes: string[]): Promise<Record<string, string>> {
+  const r = await http(e.url, 'POST', '/keys', { actions, indexes, expiresAt: null }, master);
+  assert.equal(r.status, 201, JSON.stringify(r.body));
+  return { authorization: `Bearer ${r.body.key}` };
+}
+
+test('routes need a key once a master key is set; /health stays public', async () => {
+  assert.equal((await http(e.url, 'GET', '/health')).status, 200);
+  const r = await http(e.url, 'GET', '/indexes/books/documents');
+  assert.equal(r.status, 401);
+  assert.deepEqual(
+    r.body,
+    meiliError('missing_authorization_header', 'The Authorization header is missing. It must use the bearer authorization method.', 'auth'),
+  );
+  const bad = await http(e.url, 'GET', '/indexes/books/documents', undefined, { authorization: 'Bearer nope' });
+  assert.equal(bad.status, 403);
+  assert.deepEqual(bad.body, meiliError('invalid_api_key', 'The provided API key is invalid.', 'auth'));
+});
+
+test('an action grants exactly its routes', async () => {
+  const reader = await key(['documents.get'], ['*']);
+  assert.equal((await http(e.url, 'GET', '/indexes/books/documents', undefined, reader)).status, 200);
+  assert.equal((await http(e.url, 'POST', '/indexes/books/documents', [{ id: 2 }], reader)).status, 403);
+  assert.equal((await http(e.url, 'GET', '/indexes/books/settings', undefined, reader)).status, 403);
+  const settings = await key(['settings.*'], ['*']);
+  assert.equal((await http(e.url, 'GET', '/indexes/books/settings', undefined, settings)).status, 200);
+  assert.equal((await http(e.url, 'PATCH', '/indexes/books/settings', { stopWords: ['a'] }, settings)).status, 202);
+  assert.equal((await http(e.url, 'DELETE', '/indexes/books', undefined, settings)).status, 403);
+});
+
+test('an index-scoped key sees only its indexes in /indexes and /stats', async () => {
+  const scoped = await key(['indexes.get', 'stats.get', 'documents.get'], ['books']);
+  const list = await http(e.url, 'GET', '/indexes', undefined, scoped);
+  assert.equal(list.status, 200);
+  assert.deepEqual(
+    list.body.results.map((i: { uid: string }) => i.uid),
+    ['books'],
+  );
+  assert.equal(list.body.total, 1);
+  const stats = await http(e.url, 'GET', '/stats', undefined, scoped);
+  assert.deepEqual(Object.keys(stats.body.indexes), ['books']);
+  assert.equal((await http(e.url, 'GET', '/indexes/films/documents', undefined, scoped)).status, 403);
+  assert.equal((await http(e.url, 'GET', '/indexes/books/documents', undefined, scoped)).status, 200);
+});

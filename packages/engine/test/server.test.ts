@@ -1,0 +1,115 @@
+// The HTTP conventions of Meilisearch (reference §1, §10): error shapes, payload errors
+// (messages from meilisearch `crates/meilisearch/src/error.rs`), compression, misc routes.
+import { after, before, test } from 'node:test';
+import { strict as assert } from 'node:assert';
+import { gzipSync, brotliCompressSync, deflateSync } from 'node:zlib';
+import { http, meiliError, startTestEngine, waitTask } from './helpers.js';
+import type { TestEngine } from './helpers.js';
+
+let e: TestEngine;
+before(async () => {
+  e = await startTestEngine();
+});
+after(async () => {
+  await e.close();
+});
+
+test('GET /health is public and available', async () => {
+  const r = await http(e.url, 'GET', '/health');
+  assert.equal(r.status, 200);
+  assert.deepEqual(r.body, { status: 'available' });
+  assert.deepEqual(await e.client.health(), { status: 'available' });
+});
+
+test('GET /version reports a Meilisearch-compatible version', async () => {
+  const v = await e.client.getVersion();
+  assert.deepEqual(v, { commitSha: 'unknown', commitDate: 'unknown', pkgVersion: '1.37.0' });
+});
+
+test('an unknown route answers 404 in the Meilisearch error shape', async () => {
+  const r = await http(e.url, 'GET', '/nope/nothing');
+  assert.equal(r.status, 404);
+  assert.deepEqual(r.body, meiliError('not_found', 'Not Found'));
+});
+
+test('malformed JSON is a 400 malformed_payload; an empty body is missing_payload', async () => {
+  const bad = await http(e.url, 'POST', '/indexes', '{"uid": ', { 'content-type': 'application/json' });
+  assert.equal(bad.status, 400);
+  assert.equal(bad.body.code, 'malformed_payload');
+  assert.match(bad.body.message, /^The json payload provided is malformed\. `.+`\.$/);
+  assert.equal(bad.body.type, 'invalid_request');
+  const empty = await http(e.url, 'POST', '/indexes', '', { 'content-type': 'application/json' });
+  assert.equal(empty.status, 400);
+  assert.deepEqual(empty.body, meiliError('missing_payload', 'A json payload is missing.'));
+});
+
+test('bodies over 100 MB are rejected with 413 payload_too_large', async () => {
+  const big = Buffer.alloc(100_000_001, 0x20);
+  const r = await http(e.url, 'POST', '/indexes', big, { 'content-type': 'application/json' });
+  assert.equal(r.status, 413);
+  assert.deepEqual(
+    r.body,
+    meiliError('payload_too_large', 'The provided payload reached the size limit. The maximum accepted payload size is 100 MB.'),
+  );
+});
+
+test('gzip, deflate and br request bodies are decoded', async () => {
+  const cases: [string, (b: Buffer) => Buffer][] = [
+    ['gzip', gzipSync],
+    ['deflate', deflateSync],
+    ['br', brotliCompressSync],
+  ];
+  for (const [encoding, compress] of cases) {
+    const uid = `compressed_${encoding}`;
+    const body = compress(Buffer.from(JSON.stringify({ uid, primaryKey: 'id' })));
+    const r = await http(e.url, 'POST', '/indexes', body, { 'content-type': 'application/json', 'content-encoding': encoding });
+    assert.equal(r.status, 202, JSON.stringify(r.body));
+    const task = await waitTask(e.url, r.body.taskUid);
+    assert.equal(task.status, 'succeeded');
+    const idx = await http(e.url, 'GET', `/indexes/${uid}`);
+    assert.equal(idx.body.primaryKey, 'id');
+  }
+  const broken = await http(e.url, 'POST', '/indexes', Buffer.from('not gzip at all'), {
+    'content-type': 'application/json',
+    'content-encoding': 'gzip',
+  });
+  assert.equal(broken.status, 400);
+  assert.equal(broken.body.code, 'bad_request');
+});
+
+test('experimental features: GET lists every flag, PATCH merges, unknown flag is bad_request', async () => {
+  const all = {
+    metrics: false,
+    logsRoute: false,
+    editDocumentsByFunction: false,
+    containsFilter: false,
+    network: false,
+    getTaskDocumentsRoute: false,
+    compositeEmbedders: false,
+    chatCompletions: false,
+    multimodal: false,
+    vectorStoreSetting: false,
+  };
+  const g = await http(e.url, 'GET', '/experimental-features');
+  assert.equal(g.status, 200);
+  assert.deepEqual(g.body, all);
+  const p = await http(e.url, 'PATCH', '/experimental-features', { containsFilter: true });
+  assert.equal(p.status, 200);
+  assert.deepEqual(p.body, { ...all, containsFilter: true });
+  assert.deepEqual((await http(e.url, 'GET', '/experimental-features')).body, { ...all, containsFilter: true });
+  const bad = await http(e.url, 'PATCH', '/experimental-features', { vectorStore: true });
+  assert.equal(bad.status, 400);
+  assert.deepEqual(
+    bad.body,
+    meiliError(
+      'bad_request',
+      'Unknown field `vectorStore`: expected one of `metrics`, `logsRoute`, `editDocumentsByFunction`, `containsFilter`, `network`, `getTaskDocumentsRoute`, `compositeEmbedders`, `chatCompletions`, `multimodal`, `vectorStoreSetting`',
+    ),
+  );
+  const badType = await http(e.url, 'PATCH', '/experimental-features', { metrics: 'yes' });
+  assert.deepEqual(
+    badType.body,
+    meiliError('bad_request', 'Invalid value type at `.metrics`: expected a boolean, but found a string: `"yes"`'),
+  );
+  await http(e.url, 'PATCH', '/experimental-features', { containsFilter: false });
+});
