@@ -135,15 +135,15 @@ function decodeClaims(text: string): Omit<TenantClaims, 'alg'> | string {
     const at = (ends.get(k) ?? text.length) + 1;
     if (k === 'searchRules') {
       searchRules = parseSearchRules(v);
-      if (searchRules === undefined) return jsonError(text, 'data did not match any variant of untagged enum SearchRules', at - 1);
+      if (searchRules === undefined) return jsonError(text, 'data did not match any variant of untagged enum SearchRules', at);
     } else if (k === 'exp') {
       if (v === null) exp = null;
       else if (typeof v === 'number' && Number.isInteger(v)) exp = v;
-      else return jsonError(text, `invalid type: ${JSON.stringify(v)}, expected i64`, at - 1);
+      else return jsonError(text, `invalid type: ${JSON.stringify(v)}, expected i64`, at);
     } else if (k === 'apiKeyUid') {
-      if (typeof v !== 'string') return jsonError(text, `invalid type: ${JSON.stringify(v)}, expected a UUID`, at - 1);
+      if (typeof v !== 'string') return jsonError(text, `invalid type: ${JSON.stringify(v)}, expected a UUID`, at);
       const r = parseUuid(v);
-      if ('error' in r) return jsonError(text, `UUID parsing failed: ${r.error}`, at - 1);
+      if ('error' in r) return jsonError(text, `UUID parsing failed: ${r.error}`, at);
       apiKeyUid = r.uuid;
     }
   }
