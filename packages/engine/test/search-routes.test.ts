@@ -1,0 +1,138 @@
+// Search routes over HTTP (reference §5, §9): POST and GET search, facet search, multi-search
+// (plain and federated), error prefixes, unknown index, tenant-token search rules.
+import { after, before, test } from 'node:test';
+import { strict as assert } from 'node:assert';
+import { generateTenantToken } from 'meilisearch/token';
+import { http, meiliError, startTestEngine, writeAndWait } from './helpers.js';
+import type { TestEngine } from './helpers.js';
+
+const MASTER = 'search-routes-master-key-0123456789';
+const master = { authorization: `Bearer ${MASTER}` };
+let e: TestEngine;
+
+const BOOKS = [
+  { id: 1, title: 'The Hobbit', genre: 'fantasy', year: 1937, tenant: 'a' },
+  { id: 2, title: 'Dune', genre: 'scifi', year: 1965, tenant: 'b' },
+  { id: 3, title: 'The Silmarillion', genre: 'fantasy', year: 1977, tenant: 'a' },
+  { id: 4, title: 'Hyperion', genre: 'scifi', year: 1989, tenant: 'b' },
+];
+
+before(async () => {
+  e = await startTestEngine({ masterKey: MASTER });
+  const s = await writeAndWait(e.url, 'PATCH', '/indexes/books/settings', {
+    filterableAttributes: ['genre', 'year', 'tenant'],
+    sortableAttributes: ['year'],
+  }, master);
+  assert.equal(s.status, 'succeeded', JSON.stringify(s.error));
+  const d = await writeAndWait(e.url, 'POST', '/indexes/books/documents', BOOKS, master);
+  assert.equal(d.status, 'succeeded', JSON.stringify(d.error));
+  const m = await writeAndWait(e.url, 'POST', '/indexes/movies/documents', [{ id: 10, title: 'The Hobbit: An Unexpected Journey' }], master);
+  assert.equal(m.status, 'succeeded', JSON.stringify(m.error));
+});
+after(async () => {
+  await e.close();
+});
+
+const ids = (hits: { id: number }[]) => hits.map((h) => h.id);
+
+test('POST search with filter, sort and facets', async () => {
+  const r = await e.client.index('books').search('', { filter: 'genre = fantasy', sort: ['year:desc'], facets: ['genre'] });
+  assert.deepEqual(ids(r.hits as { id: number }[]), [3, 1]);
+  assert.equal(r.estimatedTotalHits, 2);
+  assert.deepEqual(r.facetDistribution, { genre: { fantasy: 2 } });
+  const q = await http(e.url, 'POST', '/indexes/books/search', { q: 'dune' }, master);
+  assert.equal(q.status, 200);
+  assert.deepEqual(ids(q.body.hits), [2]);
+  assert.equal(q.body.query, 'dune');
+});
+
+test('GET search reads the same parameters from the query string', async () => {
+  const r = await http(e.url, 'GET', `/indexes/books/search?q=&filter=${encodeURIComponent('year > 1960')}&sort=year:asc&limit=1`, undefined, master);
+  assert.equal(r.status, 200, JSON.stringify(r.body));
+  assert.deepEqual(ids(r.body.hits), [2]);
+  assert.equal(r.body.limit, 1);
+});
+
+test('search errors: bad parameter, unknown index', async () => {
+  const bad = await http(e.url, 'POST', '/indexes/books/search', { limit: 'doggo' }, master);
+  assert.equal(bad.status, 400);
+  assert.deepEqual(
+    bad.body,
+    meiliError('invalid_search_limit', 'Invalid value type at `.limit`: expected a positive integer, but found a string: `"doggo"`'),
+  );
+  const ghost = await http(e.url, 'POST', '/indexes/ghost/search', { q: 'x' }, master);
+  assert.equal(ghost.status, 404);
+  assert.deepEqual(ghost.body, meiliError('index_not_found', 'Index `ghost` not found.'));
+});
+
+test('facet search', async () => {
+  const r = await http(e.url, 'POST', '/indexes/books/facet-search', { facetName: 'genre', facetQuery: 'sci' }, master);
+  assert.equal(r.status, 200, JSON.stringify(r.body));
+  assert.deepEqual(r.body.facetHits, [{ value: 'scifi', count: 2 }]);
+  assert.equal(r.body.facetQuery, 'sci');
+});
+
+test('multi-search: plain results in query order, errors prefixed with the query', async () => {
+  const r = await http(e.url, 'POST', '/multi-search', {
+    queries: [
+      { indexUid: 'movies', q: 'hobbit' },
+      { indexUid: 'books', q: 'hobbit' },
+    ],
+  }, master);
+  assert.equal(r.status, 200, JSON.stringify(r.body));
+  assert.deepEqual(
+    r.body.results.map((x: { indexUid: string; hits: { id: number }[] }) => [x.indexUid, ids(x.hits)]),
+    [
+      ['movies', [10]],
+      ['books', [1]],
+    ],
+  );
+  const err = await http(e.url, 'POST', '/multi-search', { queries: [{ indexUid: 'books' }, { indexUid: 'nope' }] }, master);
+  assert.equal(err.status, 404);
+  assert.deepEqual(err.body, meiliError('index_not_found', 'Inside `.queries[1]`: Index `nope` not found.'));
+});
+
+test('multi-search: federated hits carry _federation and are merged', async () => {
+  const r = await http(e.url, 'POST', '/multi-search', {
+    federation: { limit: 5 },
+    queries: [
+      { indexUid: 'books', q: 'hobbit' },
+      { indexUid: 'movies', q: 'hobbit' },
+    ],
+  }, master);
+  assert.equal(r.status, 200, JSON.stringify(r.body));
+  assert.equal(r.body.hits.length, 2);
+  assert.equal(r.body.limit, 5);
+  assert.equal(r.body.offset, 0);
+  assert.equal(r.body.estimatedTotalHits, 2);
+  for (const h of r.body.hits) {
+    assert.deepEqual(Object.keys(h._federation), ['indexUid', 'queriesPosition', 'weightedRankingScore']);
+    assert.equal('_rankingScore' in h, false);
+  }
+  assert.deepEqual(
+    r.body.hits.map((h: { _federation: { indexUid: string } }) => h._federation.indexUid).sort(),
+    ['books', 'movies'],
+  );
+});
+
+test('tenant token search rules are ANDed onto the query filter', async () => {
+  const created = await http(e.url, 'POST', '/keys', { actions: ['search'], indexes: ['books'], expiresAt: null }, master);
+  assert.equal(created.status, 201, JSON.stringify(created.body));
+  const token = await generateTenantToken({
+    apiKey: created.body.key,
+    apiKeyUid: created.body.uid,
+    searchRules: { books: { filter: 'tenant = a' } },
+  });
+  const auth = { authorization: `Bearer ${token}` };
+  const all = await http(e.url, 'POST', '/indexes/books/search', { q: '' }, auth);
+  assert.equal(all.status, 200, JSON.stringify(all.body));
+  assert.deepEqual(ids(all.body.hits), [1, 3]);
+  const narrowed = await http(e.url, 'POST', '/indexes/books/search', { q: '', filter: ['year > 1950'] }, auth);
+  assert.deepEqual(ids(narrowed.body.hits), [3]);
+  const other = await http(e.url, 'POST', '/indexes/movies/search', { q: '' }, auth);
+  assert.equal(other.status, 403);
+  const multi = await http(e.url, 'POST', '/multi-search', { queries: [{ indexUid: 'books' }, { indexUid: 'movies' }] }, auth);
+  assert.equal(multi.status, 403);
+  assert.equal(multi.body.code, 'invalid_api_key');
+  assert.match(multi.body.message, /^Inside `\.queries\[1\]`: /);
+});
