@@ -1,7 +1,7 @@
 /**
  * Wiring only: config → state → nodes → workers → api.
  */
-import Fastify, { type FastifyBaseLogger, type FastifyInstance } from 'fastify';
+import Fastify, { LogController, type FastifyBaseLogger, type FastifyInstance } from 'fastify';
 import { pino, type Logger } from 'pino';
 import { Authenticator } from './api/auth.js';
 import { acceptRawBodies, installErrorHandler } from './api/http.js';
@@ -50,7 +50,8 @@ export async function startMiroir(config: Readonly<Config>, opts: { logger?: Log
 
   const app = Fastify({
     loggerInstance: log as FastifyBaseLogger,
-    disableRequestLogging: true,
+    // One log line per request comes from the onResponse hook below, not fastify's two.
+    logController: new LogController({ disableRequestLogging: true }),
     bodyLimit: config.server.max_body_bytes,
     requestTimeout: config.server.request_timeout_ms,
     routerOptions: { ignoreTrailingSlash: true, ignoreDuplicateSlashes: true },

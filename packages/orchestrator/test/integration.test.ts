@@ -7,10 +7,17 @@ import { after, before, describe, test } from 'node:test';
 import { http, startCluster, type TestCluster } from './harness.js';
 
 const COLORS = ['red', 'green', 'blue'];
+/**
+ * A word unique to document i that no other document's word matches even with a typo or as a
+ * prefix: one two-letter syllable per decimal digit, no letter shared between syllables, so two
+ * keywords (8 letters, one typo allowed) differ by at least two substitutions.
+ */
+const SYL = ['bq', 'cw', 'dx', 'fz', 'gj', 'hk', 'lv', 'mp', 'ny', 'rt'];
+const keyword = (i: number) => [...String(i).padStart(4, '0')].map((d) => SYL[Number(d)]).join('');
 const docs = Array.from({ length: 1000 }, (_, i) => ({
   id: i,
   title: `document number ${i}`,
-  keyword: `kw${i.toString(36)}x`,
+  keyword: keyword(i),
   color: COLORS[i % 3],
   price: i % 97,
 }));

@@ -30,7 +30,7 @@ const lock = new KeyedMutex();
 const summary = (row: TaskRow): TaskSummary => toTaskSummary(row);
 const nowMicros = () => Date.now() * 1000;
 
-function newRow(uid: number, intent: TaskIntent, nodeTasks: Record<string, number[]>): TaskRow {
+function newRow(uid: number, intent: TaskIntent, nodeTasks: Record<string, number[]>, enqueuedAt = nowMicros()): TaskRow {
   return {
     uid,
     batchUid: null,
@@ -41,7 +41,7 @@ function newRow(uid: number, intent: TaskIntent, nodeTasks: Record<string, numbe
     canceledBy: null,
     details: intent.details,
     error: null,
-    enqueuedAt: nowMicros(),
+    enqueuedAt,
     startedAt: null,
     finishedAt: null,
     customMetadata: intent.customMetadata ?? null,
@@ -101,6 +101,7 @@ export async function broadcastWrite(
 ): Promise<TaskSummary> {
   const keys = opts.lockKeys ?? (intent.indexUid ? [intent.indexUid] : ['*']);
   return lock.run(keys, async () => {
+    const enqueuedAt = nowMicros();
     const setup = opts.setupIndex ? await setupRequests(ctx, opts.setupIndex) : [];
     const nodeIds = [...ctx.cluster.nodes.keys()];
     const results = await sendInOrder(ctx, nodeIds, () => [...setup, ...requests]);
@@ -117,7 +118,7 @@ export async function broadcastWrite(
     const missed = results.filter((r) => r.error !== undefined).map((r) => r.nodeId);
     if (missed.length > 0) reply.header('x-miroir-degraded', `nodes=${missed.join(',')}`);
     const uid = await ctx.cluster.store.nextTaskUid();
-    const row = newRow(uid, intent, Object.fromEntries(accepted.map((r) => [r.nodeId, r.uids])));
+    const row = newRow(uid, intent, Object.fromEntries(accepted.map((r) => [r.nodeId, r.uids])), enqueuedAt);
     await ctx.tasks.insert(row);
     if (opts.setupIndex) ctx.catalog.invalidate(opts.setupIndex);
     return summary(row);
@@ -139,6 +140,7 @@ export async function routedWrite(
   opts: { setupIndex: boolean },
 ): Promise<TaskSummary> {
   return lock.run([intent.indexUid], async () => {
+    const enqueuedAt = nowMicros();
     const setup = opts.setupIndex ? await setupRequests(ctx, intent.indexUid) : [];
     // Every node gets the setup, so an index exists everywhere even where no document lands.
     const nodeIds = [...new Set([...batches.keys(), ...(setup.length > 0 ? ctx.cluster.nodes.keys() : [])])];
@@ -161,7 +163,7 @@ export async function routedWrite(
     const uid = await ctx.cluster.store.nextTaskUid();
     const nodeTasks: Record<string, number[]> = {};
     for (const r of results) if (r.error === undefined && r.uids.length > 0) nodeTasks[r.nodeId] = r.uids;
-    const row = newRow(uid, intent, nodeTasks);
+    const row = newRow(uid, intent, nodeTasks, enqueuedAt);
     await ctx.tasks.insert(row);
     if (setup.length > 0) ctx.catalog.invalidate(intent.indexUid);
     return summary(row);
