@@ -6,8 +6,10 @@
 
 /** Meilisearch's facet string normalization: trim, NFKD compatibility decomposition, lowercase. */
 export function normalizeFacet(s: string): string {
-  return s.trim().normalize('NFKD').toLowerCase();
+  // ASCII text is its own NFKD form; skipping `normalize` there is the common, fast case.
+  return ASCII.test(s) ? s.trim().toLowerCase() : s.trim().normalize('NFKD').toLowerCase();
 }
+const ASCII = /^[\x00-\x7f]*$/;
 
 /** Every value the dot path `path` reaches in `doc`, arrays of objects included. */
 export type FieldReader = (doc: unknown) => unknown[];
@@ -59,4 +61,50 @@ export function someLeaf(values: readonly unknown[], visit: (v: unknown) => bool
     }
   }
   return false;
+}
+
+/** Does any scalar under the attribute satisfy `leaf`? (arrays flattened, as {@link someLeaf}). */
+export type LeafMatcher = (doc: unknown, leaf: (v: unknown) => boolean) => boolean;
+
+/** {@link fieldReader} fused with {@link someLeaf}, without allocating for plain top-level fields. */
+export function leafMatcher(path: string): LeafMatcher {
+  if (path.includes('.')) return dottedLeafMatcher(path);
+  return (doc, leaf) => {
+    if (typeof doc !== 'object' || doc === null) return false;
+    const v = (doc as Record<string, unknown>)[path];
+    if (v === undefined) return false;
+    return Array.isArray(v) ? someLeaf(v, leaf) : leaf(v);
+  };
+}
+
+/**
+ * Walks the document along the path's segments without collecting: at each object, every split of
+ * the remaining path is tried (`a.b.c` may be `a` → `b.c`, `a.b` → `c`, or the key `a.b.c`).
+ */
+function dottedLeafMatcher(path: string): LeafMatcher {
+  const segs = path.split('.');
+  const n = segs.length;
+  const keys: string[][] = segs.map((_, i) => segs.map((__, j) => (j < i ? '' : segs.slice(i, j + 1).join('.'))));
+  const walk = (obj: Record<string, unknown>, i: number, leaf: (v: unknown) => boolean): boolean => {
+    for (let j = i; j < n; j++) {
+      const child = obj[keys[i][j]];
+      if (child === undefined) continue;
+      if (j === n - 1) {
+        if (Array.isArray(child) ? someLeaf(child, leaf) : leaf(child)) return true;
+      } else if (typeof child === 'object' && child !== null) {
+        if (Array.isArray(child) ? someObject(child, j + 1, leaf) : walk(child as Record<string, unknown>, j + 1, leaf)) {
+          return true;
+        }
+      }
+    }
+    return false;
+  };
+  const someObject = (arr: readonly unknown[], i: number, leaf: (v: unknown) => boolean): boolean => {
+    for (const el of arr) {
+      if (typeof el !== 'object' || el === null) continue;
+      if (Array.isArray(el) ? someObject(el, i, leaf) : walk(el as Record<string, unknown>, i, leaf)) return true;
+    }
+    return false;
+  };
+  return (doc, leaf) => typeof doc === 'object' && doc !== null && !Array.isArray(doc) && walk(doc as Record<string, unknown>, 0, leaf);
 }

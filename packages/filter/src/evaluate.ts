@@ -1,5 +1,5 @@
 import type { FilterNode, Token } from './ast.js';
-import { fieldReader, normalizeFacet, someLeaf } from './document.js';
+import { fieldReader, leafMatcher, normalizeFacet } from './document.js';
 import { parseFiniteFloat } from './text.js';
 
 /** A compiled filter: true when the document matches. */
@@ -23,53 +23,54 @@ export type DocumentPredicate = (doc: unknown) => boolean;
 export function compileFilter(node: FilterNode): DocumentPredicate {
   switch (node.type) {
     case 'comparison': {
-      const read = fieldReader(node.attribute.value);
+      const some = leafMatcher(node.attribute.value);
       if (node.op === '=' || node.op === '!=') {
         const eq = equalityLeaf([node.value]);
-        const matches = (doc: unknown): boolean => someLeaf(read(doc), eq);
-        return node.op === '=' ? matches : (doc) => !matches(doc);
+        return node.op === '=' ? (doc) => some(doc, eq) : (doc) => !some(doc, eq);
       }
       const leaf = rangeLeaf(node.op, node.value, node.value);
-      return (doc) => someLeaf(read(doc), leaf);
+      return (doc) => some(doc, leaf);
     }
     case 'range': {
-      const read = fieldReader(node.attribute.value);
+      const some = leafMatcher(node.attribute.value);
       const leaf = rangeLeaf('TO', node.from, node.to);
-      return (doc) => someLeaf(read(doc), leaf);
+      return (doc) => some(doc, leaf);
     }
     case 'in': {
-      const read = fieldReader(node.attribute.value);
+      const some = leafMatcher(node.attribute.value);
       const eq = equalityLeaf(node.values);
-      return (doc) => someLeaf(read(doc), eq);
+      return (doc) => some(doc, eq);
     }
     case 'exists': {
       const read = fieldReader(node.attribute.value);
       return (doc) => read(doc).length > 0;
     }
     case 'isNull': {
-      const read = fieldReader(node.attribute.value);
-      return (doc) => someLeaf(read(doc), (v) => v === null);
+      const some = leafMatcher(node.attribute.value);
+      const isNull = (v: unknown): boolean => v === null;
+      return (doc) => some(doc, isNull);
     }
     case 'isEmpty': {
       const read = fieldReader(node.attribute.value);
       return (doc) => read(doc).some(isEmptyValue);
     }
     case 'contains': {
-      const read = fieldReader(node.attribute.value);
+      const some = leafMatcher(node.attribute.value);
       const needle = normalizeFacet(node.value.value);
-      return (doc) => someLeaf(read(doc), (v) => {
-        const s = facetString(v);
-        return s !== null && s.includes(needle);
-      });
+      const test = stringTest((s) => s.includes(needle));
+      const leaf = (v: unknown): boolean => test(v) === true;
+      return (doc) => some(doc, leaf);
     }
     case 'startsWith': {
-      const read = fieldReader(node.attribute.value);
       const prefix = normalizeFacet(node.value.value);
-      if (prefix === '') return (doc) => read(doc).length > 0;
-      return (doc) => someLeaf(read(doc), (v) => {
-        const s = facetString(v);
-        return s !== null && s.startsWith(prefix);
-      });
+      if (prefix === '') {
+        const read = fieldReader(node.attribute.value);
+        return (doc) => read(doc).length > 0;
+      }
+      const some = leafMatcher(node.attribute.value);
+      const test = stringTest((s) => s.startsWith(prefix));
+      const leaf = (v: unknown): boolean => test(v) === true;
+      return (doc) => some(doc, leaf);
     }
     case 'not': {
       const child = compileFilter(node.child);
@@ -133,11 +134,34 @@ export function evaluateFilter(node: FilterNode | null, doc: unknown): boolean {
   return fn(doc);
 }
 
-/** The normalized string facet of a scalar, or null for numbers, null and objects. */
-function facetString(v: unknown): string | null {
-  if (typeof v === 'string') return normalizeFacet(v);
-  if (typeof v === 'boolean') return v ? 'true' : 'false';
-  return null;
+const STRING_CACHE_LIMIT = 4096;
+
+/**
+ * A test on normalized facet strings, memoized per raw string: facet fields repeat their values
+ * across documents, and normalizing (NFKD) is the dominant cost of evaluating a filter. The memo
+ * is bounded; it is dropped when full.
+ */
+function stringTest(test: (normalized: string) => boolean): (v: unknown) => boolean | null {
+  let memo: Map<string, boolean> | null = new Map();
+  let hits = 0;
+  return (v) => {
+    if (typeof v === 'boolean') return test(v ? 'true' : 'false');
+    if (typeof v !== 'string') return null;
+    if (memo === null) return test(normalizeFacet(v));
+    let r = memo.get(v);
+    if (r !== undefined) {
+      hits++;
+      return r;
+    }
+    r = test(normalizeFacet(v));
+    if (memo.size >= STRING_CACHE_LIMIT) {
+      // Mostly distinct values (titles, ids): memoizing costs more than it saves.
+      memo = hits < memo.size ? null : new Map();
+      hits = 0;
+    }
+    memo?.set(v, r);
+    return r;
+  };
 }
 
 function equalityLeaf(literals: readonly Token[]): (v: unknown) => boolean {
@@ -148,11 +172,8 @@ function equalityLeaf(literals: readonly Token[]): (v: unknown) => boolean {
     const n = parseFiniteFloat(t.value);
     if (n !== null) numbers.add(n);
   }
-  return (v) => {
-    if (typeof v === 'number') return numbers.has(v);
-    const s = facetString(v);
-    return s !== null && strings.has(s);
-  };
+  const str = stringTest((s) => strings.has(s));
+  return (v) => (typeof v === 'number' ? numbers.has(v) : str(v) === true);
 }
 
 type RangeOp = '>' | '>=' | '<' | '<=' | 'TO';
@@ -187,11 +208,8 @@ function rangeLeaf(op: RangeOp, from: Token, to: Token): (v: unknown) => boolean
       break;
   }
   const numeric = num;
-  return (v) => {
-    if (typeof v === 'number') return numeric !== null && numeric(v);
-    const s = facetString(v);
-    return s !== null && str(s);
-  };
+  const strTest = stringTest(str);
+  return (v) => (typeof v === 'number' ? numeric !== null && numeric(v) : strTest(v) === true);
 }
 
 function isEmptyValue(v: unknown): boolean {

@@ -120,16 +120,6 @@ class Parser {
     }
   }
 
-  /** Run `fn`; a recoverable error comes back as a value, a failure propagates. */
-  #attempt<T>(fn: () => T): T | Fail {
-    try {
-      return fn();
-    } catch (e) {
-      if (e instanceof Fail && !e.failure) return e;
-      throw e;
-    }
-  }
-
   #skipMultispace(pos: number): number {
     while (pos < this.#len && isMultispace(this.#src.charCodeAt(pos))) pos++;
     return pos;
@@ -276,18 +266,16 @@ class Parser {
     const after = first.pos;
     const src = this.#src;
 
-    // value IN [ … ]
-    const inBody = this.#attempt(() => this.#inBody(after));
-    if (!(inBody instanceof Fail)) {
+    // value IN [ … ]  (past the `IN` keyword, errors are failures)
+    if (this.#wsWordExact(after, 'IN') !== -1) {
+      const inBody = this.#inBody(after);
       return { pos: inBody.pos, value: { type: 'in', attribute, values: inBody.value } };
     }
     // value NOT IN [ … ]
     const notAt = this.#wordExact(after, 'NOT');
-    if (notAt !== -1) {
-      const notIn = this.#attempt(() => this.#inBody(notAt));
-      if (!(notIn instanceof Fail)) {
-        return { pos: notIn.pos, value: { type: 'not', child: { type: 'in', attribute, values: notIn.value } } };
-      }
+    if (notAt !== -1 && this.#wsWordExact(notAt, 'IN') !== -1) {
+      const notIn = this.#inBody(notAt);
+      return { pos: notIn.pos, value: { type: 'not', child: { type: 'in', attribute, values: notIn.value } } };
     }
     // value (<= >= != < > =) value
     const op = src.startsWith('<=', after)
