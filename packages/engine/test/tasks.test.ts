@@ -134,8 +134,10 @@ describe('TaskQueue', () => {
 
   it('keeps customMetadata and omits it when unset', async () => {
     const { queue } = setup();
-    queue.enqueue({ type: 'indexCreation', indexUid: 'a', details: { primaryKey: null }, customMetadata: 'batch-7' });
-    queue.enqueue({ type: 'indexCreation', indexUid: 'b', details: { primaryKey: null } });
+    const withMeta = queue.enqueue({ type: 'indexCreation', indexUid: 'a', details: { primaryKey: null }, customMetadata: 'batch-7' });
+    const without = queue.enqueue({ type: 'indexCreation', indexUid: 'b', details: { primaryKey: null } });
+    assert.equal(withMeta.customMetadata, 'batch-7');
+    assert.equal('customMetadata' in without, false);
     assert.equal(queue.get(0)!.customMetadata, 'batch-7');
     assert.equal(Object.keys(queue.get(0)!).at(-1), 'customMetadata');
     assert.equal('customMetadata' in queue.get(1)!, false);

@@ -133,6 +133,8 @@ export interface TaskSummary {
   status: 'enqueued';
   type: TaskType;
   enqueuedAt: string;
+  /** Only when the write carried one (Meilisearch ≥ v1.26). */
+  customMetadata?: string;
 }
 
 /** `GET /tasks` and `GET /batches` page. */
@@ -215,14 +217,18 @@ export function toTaskView(t: TaskRecord): TaskView {
 }
 
 /** The summarized form of a task, as a write returns it. */
-export function toTaskSummary(t: Pick<TaskRecord, 'uid' | 'indexUid' | 'type' | 'enqueuedAt'>): TaskSummary {
-  return {
+export function toTaskSummary(
+  t: Pick<TaskRecord, 'uid' | 'indexUid' | 'type' | 'enqueuedAt'> & { customMetadata?: string | null },
+): TaskSummary {
+  const summary: TaskSummary = {
     taskUid: t.uid,
     indexUid: t.indexUid,
     status: 'enqueued',
     type: t.type,
     enqueuedAt: formatRfc3339(t.enqueuedAt),
   };
+  if (t.customMetadata !== undefined && t.customMetadata !== null) summary.customMetadata = t.customMetadata;
+  return summary;
 }
 
 // ---------------------------------------------------------------------------------------------

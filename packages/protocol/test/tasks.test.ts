@@ -276,6 +276,7 @@ describe('task rendering', () => {
       type: 'documentAdditionOrUpdate',
       enqueuedAt: '2026-01-01T10:00:00.123456Z',
     });
+    assert.equal(toTaskSummary({ ...record, customMetadata: 'm' }).customMetadata, 'm');
   });
 });
 
