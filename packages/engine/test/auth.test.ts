@@ -108,6 +108,12 @@ describe('authorization with a master key', () => {
     assert.equal(ctx.allowsIndex('logs_x'), true);
     assert.equal(ctx.allowsIndex('logs'), false);
     assert.equal(ctx.searchFilter('movies'), null);
+    assert.equal(ctx.allowIndexCreation('movies'), false, 'no indexes.create');
+    const creator = bearer(addKey(auth, { uid: '12121212-1212-4121-8121-121212121212', actions: ['documents.add', 'indexes.create'], indexes: ['logs_*'] }));
+    const cctx = auth.authorize(creator, 'documents.add', 'logs_1');
+    assert.equal(cctx.allowIndexCreation('logs_2'), true);
+    assert.equal(cctx.allowIndexCreation('movies'), false);
+    assert.equal(auth.authorize(bearer(MASTER), 'documents.add', 'x').allowIndexCreation('x'), true);
 
     const reads = bearer(addKey(auth, { uid: '22222222-2222-4222-8222-222222222222', actions: ['*.get'], indexes: ['*'] }));
     auth.authorize(reads, 'settings.get', 'x');

@@ -45,10 +45,12 @@ class KeyContext implements AuthContext {
   readonly allIndexes: boolean;
   readonly #key: ApiKey;
   readonly #rules: SearchRules | null;
+  readonly #canCreate: boolean;
 
-  constructor(key: ApiKey, rules: SearchRules | null) {
+  constructor(key: ApiKey, rules: SearchRules | null, canCreate: boolean) {
     this.#key = key;
     this.#rules = rules;
+    this.#canCreate = canCreate;
     this.allIndexes = key.indexes.includes('*') && (rules === null || rulesAllowAll(rules));
   }
 
@@ -59,6 +61,10 @@ class KeyContext implements AuthContext {
   searchFilter(indexUid: string): unknown | null {
     if (!this.allowsIndex(indexUid) || this.#rules === null) return null;
     return rulesFilter(this.#rules, indexUid);
+  }
+
+  allowIndexCreation(uid: string): boolean {
+    return this.#canCreate && this.allowsIndex(uid);
   }
 }
 
@@ -145,7 +151,7 @@ export class Auth {
       }
     }
     if (!this.#grants(key, action)) throw invalidApiKey();
-    return new KeyContext(key, rules);
+    return new KeyContext(key, rules, this.#grants(key, 'indexes.create'));
   }
 
   #grants(key: ApiKey, action: string): boolean {

@@ -13,6 +13,11 @@ export interface AuthContext {
    * onto the query's filter; null when there is none.
    */
   searchFilter(indexUid: string): unknown | null;
+  /**
+   * Whether a write may create this index when missing (Meilisearch's `allow_index_creation`:
+   * the key holds `indexes.create` and covers the index).
+   */
+  allowIndexCreation(uid: string): boolean;
 }
 
 /** Everything allowed, no search rules. */
@@ -20,4 +25,5 @@ export const OPEN_CONTEXT: AuthContext = {
   allIndexes: true,
   allowsIndex: () => true,
   searchFilter: () => null,
+  allowIndexCreation: () => true,
 };
