@@ -4,39 +4,11 @@
  */
 import type { FastifyRequest } from 'fastify';
 import { describeJsonValue, didYouMean, MeiliError } from '@miroir/protocol';
+import { serdeJsonError } from './json-error.js';
 
 /** Raw body bytes as the catch-all content-type parser stored them. */
 export function rawBody(req: FastifyRequest): Buffer | undefined {
   return req.rawBody;
-}
-
-/** Line and column (1-based column, as serde_json counts) of a character offset. */
-function lineColumn(text: string, pos: number): { line: number; column: number } {
-  let line = 1;
-  let col = 0;
-  for (let i = 0; i < pos && i < text.length; i++) {
-    if (text.charCodeAt(i) === 10) {
-      line++;
-      col = 0;
-    } else col++;
-  }
-  return { line, column: col + 1 };
-}
-
-/**
- * A serde_json-like description of a JSON syntax error (`expected value at line 1 column 1`,
- * `EOF while parsing a value at line 1 column 5`); V8 gives a different text, and Meilisearch
- * shows serde's, so the position is recovered from V8's message and rephrased.
- */
-function syntaxErrorText(text: string, err: unknown): string {
-  const msg = err instanceof Error ? err.message : String(err);
-  const m = /position (\d+)/.exec(msg);
-  if (m === null || /end of JSON input/.test(msg)) {
-    const { line, column } = lineColumn(text, Math.max(text.length - 1, 0));
-    return `EOF while parsing a value at line ${line} column ${column}`;
-  }
-  const { line, column } = lineColumn(text, Number(m[1]));
-  return `expected value at line ${line} column ${column}`;
 }
 
 /** Parses a JSON body: empty → `missing_payload`, unparsable → `malformed_payload`. */
@@ -46,8 +18,8 @@ export function jsonBody(req: FastifyRequest): unknown {
   if (text.trim() === '') throw new MeiliError('missing_payload', 'A json payload is missing.');
   try {
     return JSON.parse(text);
-  } catch (err) {
-    throw new MeiliError('malformed_payload', `The json payload provided is malformed. \`${syntaxErrorText(text, err)}\`.`);
+  } catch {
+    throw new MeiliError('malformed_payload', `The json payload provided is malformed. \`${serdeJsonError(text)}\`.`);
   }
 }
 

@@ -53,6 +53,8 @@ export interface EnqueueInput {
   details: Record<string, unknown>;
   payload?: Buffer | string;
   customMetadata?: string;
+  /** Every index the task touches when more than `indexUid` (a rename, a swap). */
+  indexes?: string[];
 }
 
 export interface TaskQueuePort {

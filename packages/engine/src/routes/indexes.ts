@@ -169,7 +169,13 @@ export function registerIndexRoutes(app: FastifyInstance, ctx: EngineContext): v
       details.newIndexUid = newUid;
     }
     const payload: IndexPayload = { primaryKey, ...(newUid === undefined ? {} : { uid: newUid }) };
-    const summary = queue.enqueue({ type: 'indexUpdate', indexUid: uid, details, payload: JSON.stringify(payload) });
+    const summary = queue.enqueue({
+      type: 'indexUpdate',
+      indexUid: uid,
+      details,
+      payload: JSON.stringify(payload),
+      ...(newUid === undefined ? {} : { indexes: [uid, newUid] }),
+    });
     return reply.status(202).send(summary);
   });
 
@@ -188,7 +194,12 @@ export function registerIndexRoutes(app: FastifyInstance, ctx: EngineContext): v
         }
       }
     }
-    const summary = queue.enqueue({ type: 'indexSwap', indexUid: null, details: { swaps } });
+    const summary = queue.enqueue({
+      type: 'indexSwap',
+      indexUid: null,
+      details: { swaps },
+      indexes: swaps.flatMap((s) => s.indexes),
+    });
     return reply.status(202).send(summary);
   });
 

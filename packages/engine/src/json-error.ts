@@ -1,0 +1,169 @@
+/**
+ * Describes why a JSON text is invalid the way serde_json (Meilisearch's parser) does:
+ * `expected value at line 1 column 9`, `EOF while parsing an object at line 1 column 8`,
+ * `trailing characters at line 1 column 10`… V8's `JSON.parse` messages carry neither serde's
+ * wording nor, for most errors, a position, so this small scanner re-reads the text when
+ * `JSON.parse` failed. Positions follow serde: 1-based line, column = byte offset in the line
+ * of the offending byte (or of the last byte read, at end of input).
+ */
+
+class SyntaxFailure {
+  constructor(readonly message: string) {}
+}
+
+export function serdeJsonError(text: string): string {
+  const b = Buffer.from(text, 'utf8');
+  let i = 0;
+  const position = (at: number): string => {
+    const lineStart = b.lastIndexOf(0x0a, at - 1) + 1;
+    let line = 1;
+    for (let k = 0; k < lineStart; k++) if (b[k] === 0x0a) line++;
+    return `line ${line} column ${at - lineStart}`;
+  };
+  // serde `peek_error`: at the byte being looked at; `error`: after the last consumed byte.
+  const peekError = (msg: string) => new SyntaxFailure(`${msg} at ${position(Math.min(b.length, i + 1))}`);
+  const error = (msg: string) => new SyntaxFailure(`${msg} at ${position(i)}`);
+  const ws = () => {
+    while (i < b.length && (b[i] === 0x20 || b[i] === 0x0a || b[i] === 0x09 || b[i] === 0x0d)) i++;
+  };
+  const ident = (word: string) => {
+    for (let k = 0; k < word.length; k++) {
+      if (i >= b.length) throw error('EOF while parsing a value');
+      if (b[i] !== word.charCodeAt(k)) {
+        i++;
+        throw error('expected ident');
+      }
+      i++;
+    }
+  };
+  const string = () => {
+    i++; // opening quote
+    for (;;) {
+      if (i >= b.length) throw error('EOF while parsing a string');
+      const c = b[i++];
+      if (c === 0x22) return;
+      if (c === 0x5c) {
+        if (i >= b.length) throw error('EOF while parsing a string');
+        const e = b[i++];
+        if (e === 0x75) {
+          for (let k = 0; k < 4; k++) {
+            if (i >= b.length) throw error('EOF while parsing a string');
+            const h = b[i++];
+            if (!((h >= 0x30 && h <= 0x39) || (h >= 0x41 && h <= 0x46) || (h >= 0x61 && h <= 0x66))) throw error('invalid escape');
+          }
+        } else if (!'"\\/bfnrt'.includes(String.fromCharCode(e))) throw error('invalid escape');
+      } else if (c < 0x20) throw error('control character (\\u0000-\\u001F) found while parsing a string');
+    }
+  };
+  const digits = () => {
+    const s = i;
+    while (i < b.length && b[i] >= 0x30 && b[i] <= 0x39) i++;
+    return i - s;
+  };
+  const number = () => {
+    if (b[i] === 0x2d) i++;
+    if (i >= b.length) throw error('EOF while parsing a value');
+    if (b[i] === 0x30) {
+      i++;
+      if (b[i] >= 0x30 && b[i] <= 0x39) {
+        i++;
+        throw error('invalid number');
+      }
+    } else if (digits() === 0) {
+      i++;
+      throw error('invalid number');
+    }
+    if (b[i] === 0x2e) {
+      i++;
+      if (digits() === 0) {
+        if (i >= b.length) throw error('EOF while parsing a value');
+        i++;
+        throw error('invalid number');
+      }
+    }
+    if (b[i] === 0x65 || b[i] === 0x45) {
+      i++;
+      if (b[i] === 0x2b || b[i] === 0x2d) i++;
+      if (digits() === 0) {
+        if (i >= b.length) throw error('EOF while parsing a value');
+        i++;
+        throw error('invalid number');
+      }
+    }
+  };
+  const value = (): void => {
+    ws();
+    if (i >= b.length) throw peekError('EOF while parsing a value');
+    const c = b[i];
+    if (c === 0x7b) {
+      i++;
+      ws();
+      if (b[i] === 0x7d) {
+        i++;
+        return;
+      }
+      for (;;) {
+        ws();
+        if (i >= b.length) throw peekError('EOF while parsing an object');
+        if (b[i] !== 0x22) throw peekError(b[i] === 0x7d ? 'trailing comma' : 'key must be a string');
+        string();
+        ws();
+        if (i >= b.length) throw peekError('EOF while parsing an object');
+        if (b[i] !== 0x3a) throw peekError('expected `:`');
+        i++;
+        value();
+        ws();
+        if (i >= b.length) throw peekError('EOF while parsing an object');
+        if (b[i] === 0x2c) {
+          i++;
+          continue;
+        }
+        if (b[i] === 0x7d) {
+          i++;
+          return;
+        }
+        throw peekError('expected `,` or `}`');
+      }
+    }
+    if (c === 0x5b) {
+      i++;
+      ws();
+      if (b[i] === 0x5d) {
+        i++;
+        return;
+      }
+      for (;;) {
+        ws();
+        if (b[i] === 0x5d) throw peekError('trailing comma');
+        value();
+        ws();
+        if (i >= b.length) throw peekError('EOF while parsing a list');
+        if (b[i] === 0x2c) {
+          i++;
+          continue;
+        }
+        if (b[i] === 0x5d) {
+          i++;
+          return;
+        }
+        throw peekError('expected `,` or `]`');
+      }
+    }
+    if (c === 0x22) return string();
+    if (c === 0x74) return ident('true');
+    if (c === 0x66) return ident('false');
+    if (c === 0x6e) return ident('null');
+    if (c === 0x2d || (c >= 0x30 && c <= 0x39)) return number();
+    throw peekError('expected value');
+  };
+  try {
+    value();
+    ws();
+    if (i < b.length) throw peekError('trailing characters');
+  } catch (e) {
+    if (e instanceof SyntaxFailure) return e.message;
+    throw e;
+  }
+  // Valid for serde but not for V8 (e.g. a lone surrogate escape): report it generically.
+  return `expected value at ${position(Math.min(b.length, 1))}`;
+}
