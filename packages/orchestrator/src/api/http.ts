@@ -4,6 +4,7 @@
  */
 import type { FastifyError, FastifyInstance, FastifyReply, FastifyRequest } from 'fastify';
 import { MeiliError } from '@miroir/protocol';
+import { withoutReservedInMessage } from '../core/reserved-settings.js';
 import { miroirError } from '../errors.js';
 import { NodeHttpError, NodeTransportError } from '../nodes/node-client.js';
 
@@ -58,7 +59,9 @@ export function sendError(reply: FastifyReply, err: MeiliError): FastifyReply {
 export function installErrorHandler(app: FastifyInstance): void {
   app.setErrorHandler((error: FastifyError | Error, req, reply) => {
     if (error instanceof MeiliError) return sendError(reply, error);
-    if (error instanceof NodeHttpError) return reply.code(error.status).send(error.body);
+    if (error instanceof NodeHttpError) {
+      return reply.code(error.status).send({ ...error.body, message: withoutReservedInMessage(error.body.message) });
+    }
     if (error instanceof NodeTransportError) {
       return sendError(reply, miroirError('miroir_node_unavailable', `A node could not be reached: ${error.message}.`, error));
     }

@@ -18,6 +18,7 @@ import {
 } from '@miroir/protocol';
 import type { IndexInfo } from '../catalog.js';
 import { coveringSet, type CoveringSet } from '../core/covering.js';
+import { withoutReservedInMessage } from '../core/reserved-settings.js';
 import { mergeFacetSearch } from '../core/facets.js';
 import { andShardFilter, mergeSearch, nodeSearchBody, type NodeSearchResponse, type SearchContext } from '../core/search-merge.js';
 import { miroirError } from '../errors.js';
@@ -178,7 +179,7 @@ export function registerSearchRoutes(app: FastifyInstance, ctx: AppContext): voi
           return { indexUid, ...response };
         } catch (e) {
           if (e instanceof NodeHttpError) {
-            throw insideQuery(i, new MeiliError(e.body.code, e.body.message, { status: e.status, type: e.body.type }));
+            throw insideQuery(i, new MeiliError(e.body.code, withoutReservedInMessage(e.body.message), { status: e.status, type: e.body.type }));
           }
           throw e instanceof MeiliError ? insideQuery(i, e) : e;
         }

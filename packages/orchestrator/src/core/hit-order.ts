@@ -129,6 +129,32 @@ export function comparePk(a: unknown, b: unknown): number {
   return sa < sb ? -1 : sa > sb ? 1 : 0;
 }
 
+/** A hit with its comparison values extracted (see {@link HitComparator.key}). */
+export interface HitKey {
+  readonly hit: Hit;
+  /** One value per rule of the shared rule list; null when the hit's details have another shape. */
+  readonly values: unknown[] | null;
+  /** The hit came from the semantic side of a hybrid search. */
+  readonly sem: boolean;
+  readonly score: number;
+}
+
+/** The comparable value of one details entry (see {@link compareEntry}). */
+function extract(rule: Rule, e: Record<string, unknown>): unknown {
+  switch (rule.kind) {
+    case RuleKind.Score:
+      return num(e.score) ?? -1;
+    case RuleKind.Vector:
+      return num(e.similarity) ?? 0;
+    case RuleKind.Sort:
+      return typeof e.value === 'boolean' ? String(e.value) : e.value;
+    case RuleKind.Geo:
+      return num(e.distance);
+    default:
+      return 0;
+  }
+}
+
 /** Options of {@link HitComparator}. */
 export interface HitOrderOptions {
   readonly primaryKey: string;
@@ -175,6 +201,58 @@ export class HitComparator {
     if (sa !== sb) return sb - sa;
     return comparePk(a[this.#pk], b[this.#pk]);
   };
+
+  /**
+   * Extracts a hit's comparison values once, so that a merge compares small arrays instead of
+   * re-reading the details objects on every comparison.
+   */
+  key(hit: Hit): HitKey {
+    const d = hit._rankingScoreDetails as Details | undefined;
+    let values: unknown[] | null = null;
+    let sem = false;
+    if (d !== undefined) {
+      sem = d.vectorSort !== undefined;
+      let rules = this.#rules;
+      if (rules === undefined) {
+        rules = rulesOf(d);
+        this.#rules = rules;
+      }
+      let count = 0;
+      for (const _ in d) count++;
+      if (count === rules.length) {
+        values = new Array<unknown>(rules.length);
+        for (let i = 0; i < rules.length; i++) {
+          const e = d[rules[i].name];
+          if (e === undefined) {
+            values = null;
+            break;
+          }
+          values[i] = extract(rules[i], e);
+        }
+      }
+    }
+    return { hit, values, sem, score: hit._rankingScore ?? -1 };
+  }
+
+  /** Same order as {@link compare}, on extracted keys. */
+  compareKeys(a: HitKey, b: HitKey): number {
+    const va = a.values;
+    const vb = b.values;
+    if (va === null || vb === null || (a.sem !== b.sem && this.#ratio !== undefined)) return this.compare(a.hit, b.hit);
+    const rules = this.#rules as Rule[];
+    for (let i = 0; i < va.length; i++) {
+      const r = rules[i];
+      const x = va[i];
+      const y = vb[i];
+      if (x === y) continue;
+      let c = 0;
+      if (r.kind === RuleKind.Score || r.kind === RuleKind.Vector) c = (y as number) - (x as number);
+      else if (r.kind === RuleKind.Sort || r.kind === RuleKind.Geo) c = compareSortValues(x, y, r.dir);
+      if (c !== 0) return c;
+    }
+    if (a.score !== b.score) return b.score - a.score;
+    return comparePk(a.hit[this.#pk], b.hit[this.#pk]);
+  }
 
   #walk(da: Details, db: Details): number {
     let rules = this.#rules;

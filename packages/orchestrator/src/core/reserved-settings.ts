@@ -57,3 +57,21 @@ export function withoutReservedFields(distribution: Record<string, number>): Rec
   for (const k in distribution) if (!isReserved(k)) out[k] = distribution[k]!;
   return out;
 }
+
+const LIST_CLAUSE = /Available ([a-z-]+) attributes? (?:patterns )?are: ((?:`[^`]*`(?:, )?)+)\./g;
+
+/**
+ * A node's error message as one node without Miroir's reserved fields would word it: reserved
+ * names are dropped from the "Available … are: `a`, `b`." lists, and a list left empty becomes
+ * "This index does not have configured … attributes." (e.g. for a filter on a non-filterable field).
+ */
+export function withoutReservedInMessage(message: string): string {
+  if (!message.includes(RESERVED_PREFIX)) return message;
+  return message.replace(LIST_CLAUSE, (clause, kind: string, list: string) => {
+    // Two list styles occur: `a`, `b` (one pair of backticks per item) and `a, b` (one pair in all).
+    const onePair = !list.slice(1, -1).includes('`');
+    const items = (onePair ? list.slice(1, -1) : list.replaceAll('`', '')).split(', ').filter((x) => !x.startsWith(RESERVED_PREFIX));
+    if (items.length === 0) return `This index does not have configured ${kind} attributes.`;
+    return clause.replace(list, onePair ? `\`${items.join(', ')}\`` : items.map((x) => `\`${x}\``).join(', '));
+  });
+}

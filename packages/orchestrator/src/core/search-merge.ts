@@ -8,7 +8,7 @@ import { SEARCH_DEFAULTS } from '@miroir/protocol';
 import type { FacetStats, Hit, SearchQuery, SearchResponse } from '@miroir/protocol';
 import { RESERVED_PREFIX, SHARD_FIELD } from './documents.js';
 import { mergeFacetDistributions, mergeFacetStats, type FacetingContext } from './facets.js';
-import { HitComparator } from './hit-order.js';
+import { HitComparator, type HitKey } from './hit-order.js';
 
 /** Index facts the scatter and the merge depend on. */
 export interface SearchContext extends FacetingContext {
@@ -220,17 +220,26 @@ export function mergeHits(lists: readonly (readonly Hit[])[], want: number, cmp:
   const out: Hit[] = [];
   if (want <= 0) return out;
   const pos = new Int32Array(lists.length);
+  // Each list's head with its comparison values extracted once (a head is compared many times).
+  const heads: (HitKey | undefined)[] = new Array(lists.length);
   const heap = new HeadHeap((i, j) => {
-    const c = cmp.compare(lists[i][pos[i]], lists[j][pos[j]]);
+    const c = cmp.compareKeys(heads[i] as HitKey, heads[j] as HitKey);
     return c < 0 || (c === 0 && i < j);
   });
-  for (let i = 0; i < lists.length; i++) if (lists[i].length > 0) heap.push(i);
+  for (let i = 0; i < lists.length; i++) {
+    if (lists[i].length > 0) {
+      heads[i] = cmp.key(lists[i][0]);
+      heap.push(i);
+    }
+  }
   const seen = distinct === null ? undefined : new Set<string>();
   const keys: string[] = [];
   while (heap.size > 0 && out.length < want) {
     const i = heap.peek();
     const hit = lists[i][pos[i]++];
-    heap.fix(pos[i] >= lists[i].length);
+    const more = pos[i] < lists[i].length;
+    if (more) heads[i] = cmp.key(lists[i][pos[i]]);
+    heap.fix(!more);
     if (seen !== undefined) {
       keys.length = 0;
       distinctKeys(readPath(hit, distinct as string), keys);

@@ -1,0 +1,45 @@
+import * as assert from 'node:assert/strict';
+import { test } from 'node:test';
+import {
+  clientSettings,
+  nodeSettingsUpdate,
+  withoutReservedFields,
+  withoutReservedFilterable,
+  withoutReservedInMessage,
+  withReservedFilterable,
+} from '../src/core/reserved-settings.js';
+
+test('nodes always keep the shard field filterable; clients never see it', () => {
+  assert.deepEqual(withReservedFilterable(['genre']), ['genre', '_miroir_shard']);
+  assert.deepEqual(withReservedFilterable(null), ['_miroir_shard']);
+  assert.deepEqual(withReservedFilterable(['_miroir_shard', 'a']), ['a', '_miroir_shard']);
+  assert.deepEqual(withoutReservedFilterable(['genre', '_miroir_shard']), ['genre']);
+  const rule = { attributePatterns: ['_miroir_shard', 'price'], features: { filter: { equality: true, comparison: true } } };
+  assert.deepEqual(withoutReservedFilterable([rule]), [{ ...rule, attributePatterns: ['price'] }]);
+  assert.deepEqual(withoutReservedFilterable([{ attributePatterns: ['_miroir_expires_at'] }]), []);
+  assert.deepEqual(clientSettings({ filterableAttributes: ['_miroir_shard'], synonyms: {} }), { filterableAttributes: [], synonyms: {} });
+  assert.deepEqual(nodeSettingsUpdate({ filterableAttributes: ['x'] }), { filterableAttributes: ['x', '_miroir_shard'] });
+  assert.deepEqual(nodeSettingsUpdate({ filterableAttributes: null }), { filterableAttributes: ['_miroir_shard'] });
+  // A value a node would reject is left for the node to reject with its own message.
+  assert.deepEqual(nodeSettingsUpdate({ filterableAttributes: 42 }), { filterableAttributes: 42 });
+  assert.deepEqual(nodeSettingsUpdate({ synonyms: {} }), { synonyms: {} });
+  assert.deepEqual(withoutReservedFields({ _miroir_shard: 3, id: 3, title: 2 }), { id: 3, title: 2 });
+});
+
+test('node error messages are reworded as one node without reserved fields would word them', () => {
+  const filterMsg = (list: string) => `Index \`movies\`: Attribute \`title\` is not filterable. ${list}\n1:6 title = apple`;
+  assert.equal(
+    withoutReservedInMessage(filterMsg('Available filterable attribute patterns are: `_miroir_shard`, `genre`, `price`.')),
+    filterMsg('Available filterable attribute patterns are: `genre`, `price`.'),
+  );
+  assert.equal(
+    withoutReservedInMessage(filterMsg('Available filterable attribute patterns are: `_miroir_shard`.')),
+    filterMsg('This index does not have configured filterable attributes.'),
+  );
+  assert.equal(
+    withoutReservedInMessage('Invalid facet distribution: Attribute `body` is not filterable. Available filterable attributes patterns are: `_miroir_shard, genre, tags`.'),
+    'Invalid facet distribution: Attribute `body` is not filterable. Available filterable attributes patterns are: `genre, tags`.',
+  );
+  const untouched = 'Attribute `x` is not sortable. Available sortable attributes are: `price`.';
+  assert.equal(withoutReservedInMessage(untouched), untouched);
+});
