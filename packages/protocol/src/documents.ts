@@ -32,9 +32,9 @@ export type PayloadFormat = (typeof PayloadFormat)[keyof typeof PayloadFormat];
  * The payload format for a `Content-Type` header (parameters such as `; charset=utf-8` ignored)
  * and an optional `csvDelimiter` query parameter, or the 415 error Meilisearch answers.
  */
-export function payloadFormat(contentType: string | undefined, csvDelimiter?: string): PayloadFormat {
+export function payloadFormat(contentType: string | null | undefined, csvDelimiter?: string): PayloadFormat {
   if (csvDelimiter !== undefined) parseCsvDelimiter(csvDelimiter);
-  if (contentType === undefined) {
+  if (contentType === undefined || contentType === null) {
     throw new MeiliError(
       'missing_content_type',
       `A Content-Type header is missing. Accepted values for the Content-Type header are: ${ACCEPTED_LIST}`,
@@ -103,7 +103,7 @@ export interface ParsePayloadOptions {
  */
 export function parseDocumentsPayload(
   body: Buffer | string,
-  contentType: string | undefined,
+  contentType: string | null | undefined,
   opts: ParsePayloadOptions = {},
 ): Document[] {
   const format = payloadFormat(contentType, opts.csvDelimiter);
@@ -149,13 +149,14 @@ function readJson(bytes: Buffer): Document[] {
   } catch {
     ok = false;
   }
+  // `JSON.parse` turns out-of-range numbers into Infinity where serde_json refuses them.
+  if (ok && HUGE_NUMBER.test(text)) ok = false;
   if (ok) {
     if (Array.isArray(parsed)) {
       if (parsed.every(isObject)) return parsed as Document[];
       // An element is not an object: Meilisearch then retries the payload as one object.
       const err = new JsonScanner(bytes).scanArrayOfObjects();
-      if (err) throw jsonMalformed(PayloadFormat.Json, err);
-      throw jsonMalformed(PayloadFormat.Json, NOT_OBJECTS);
+      throw jsonMalformed(PayloadFormat.Json, err !== null && err !== DATA_ERROR ? err : NOT_OBJECTS);
     }
     if (isObject(parsed)) return [parsed];
   }
@@ -210,6 +211,7 @@ function readNdjson(bytes: Buffer): Document[] {
 }
 
 const DATA_ERROR = '\0data';
+const HUGE_NUMBER = /\d[eE]\+?\d{3}|\d{309}/;
 
 /**
  * Finds where and why serde_json (Meilisearch's JSON parser) rejects a payload, with its messages
