@@ -92,6 +92,12 @@ describe('keys and tenant tokens through the official client', () => {
     });
   });
 
+  it('checks the key before reading the body', async () => {
+    const res = await fetch(`${engine.url}/keys`, { method: 'POST', body: '{not json', headers: { 'content-type': 'application/json' } });
+    assert.equal(res.status, 401);
+    assert.equal(((await res.json()) as { code: string }).code, 'missing_authorization_header');
+  });
+
   it('an index-scoped key sees only the tasks of its indexes', async () => {
     const k = await admin.createKey({ actions: ['tasks.get'], indexes: ['books'], expiresAt: null });
     const client = new Meilisearch({ host: engine.url, apiKey: k.key });

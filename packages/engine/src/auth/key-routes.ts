@@ -52,6 +52,9 @@ function findKey(keys: KeyStore, uidOrKey: string): ApiKey {
   return key;
 }
 
+// Each route declares its key action in `config.action`: an app that authorizes in an `onRequest`
+// hook then checks the key before the body is read, as Meilisearch does. The handlers authorize
+// again, so the routes stay closed in an app without that hook.
 const LIST_PARAMS = ['offset', 'limit'];
 
 /** Registers the `/keys` routes of an `Auth`. */
@@ -61,6 +64,7 @@ export function registerKeyRoutes(app: FastifyInstance, auth: Auth): void {
 
   app.post(
     '/keys',
+    { config: { action: 'keys.create' } },
     meiliRoute((req, reply) => {
       auth.authorize(req.headers.authorization, 'keys.create', null);
       const body = parseCreateKey(req.body, nowMicros());
@@ -87,6 +91,7 @@ export function registerKeyRoutes(app: FastifyInstance, auth: Auth): void {
 
   app.get(
     '/keys',
+    { config: { action: 'keys.get' } },
     meiliRoute((req) => {
       auth.authorize(req.headers.authorization, 'keys.get', null);
       let offset = 0;
@@ -111,6 +116,7 @@ export function registerKeyRoutes(app: FastifyInstance, auth: Auth): void {
 
   app.get(
     '/keys/:key',
+    { config: { action: 'keys.get' } },
     meiliRoute((req) => {
       auth.authorize(req.headers.authorization, 'keys.get', null);
       return keyView(findKey(keys, keyParam(req.params)), keys);
@@ -119,6 +125,7 @@ export function registerKeyRoutes(app: FastifyInstance, auth: Auth): void {
 
   app.patch(
     '/keys/:key',
+    { config: { action: 'keys.update' } },
     meiliRoute((req) => {
       auth.authorize(req.headers.authorization, 'keys.update', null);
       const patch = parsePatchKey(req.body);
@@ -133,6 +140,7 @@ export function registerKeyRoutes(app: FastifyInstance, auth: Auth): void {
 
   app.delete(
     '/keys/:key',
+    { config: { action: 'keys.delete' } },
     meiliRoute((req, reply) => {
       auth.authorize(req.headers.authorization, 'keys.delete', null);
       const key = findKey(keys, keyParam(req.params));

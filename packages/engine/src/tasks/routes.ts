@@ -24,6 +24,9 @@ export interface TaskRoutesAuth {
   authorize(authorization: string | undefined, action: string, indexUid: string | null): AuthContext;
 }
 
+// Each route declares its key action in `config.action`: an app that authorizes in an `onRequest`
+// hook then checks the key before the body is read, as Meilisearch does. The handlers authorize
+// again, so the routes stay closed in an app without that hook.
 type Query = Record<string, unknown>;
 type Params = Record<string, string>;
 
@@ -31,6 +34,7 @@ type Params = Record<string, string>;
 export function registerTaskRoutes(app: FastifyInstance, queue: TaskQueue, auth: TaskRoutesAuth): void {
   app.get(
     '/tasks',
+    { config: { action: 'tasks.get' } },
     meiliRoute((req) => {
       const ctx = auth.authorize(req.headers.authorization, 'tasks.get', null);
       return queue.list(parseTasksQuery(req.query as Query, 'list'), ctx);
@@ -39,6 +43,7 @@ export function registerTaskRoutes(app: FastifyInstance, queue: TaskQueue, auth:
 
   app.get(
     '/tasks/:uid',
+    { config: { action: 'tasks.get' } },
     meiliRoute((req) => {
       const ctx = auth.authorize(req.headers.authorization, 'tasks.get', null);
       const text = (req.params as Params).uid ?? '';
@@ -53,6 +58,7 @@ export function registerTaskRoutes(app: FastifyInstance, queue: TaskQueue, auth:
   // Meilisearch answers 200 (not 202) to these two, with the summarized task.
   app.post(
     '/tasks/cancel',
+    { config: { action: 'tasks.cancel' } },
     meiliRoute((req) => {
       const ctx = auth.authorize(req.headers.authorization, 'tasks.cancel', null);
       const q = parseTasksQuery(req.query as Query, 'cancel');
@@ -63,6 +69,7 @@ export function registerTaskRoutes(app: FastifyInstance, queue: TaskQueue, auth:
 
   app.delete(
     '/tasks',
+    { config: { action: 'tasks.delete' } },
     meiliRoute((req) => {
       const ctx = auth.authorize(req.headers.authorization, 'tasks.delete', null);
       const q = parseTasksQuery(req.query as Query, 'delete');
@@ -73,6 +80,7 @@ export function registerTaskRoutes(app: FastifyInstance, queue: TaskQueue, auth:
 
   app.get(
     '/batches',
+    { config: { action: 'tasks.get' } },
     meiliRoute((req) => {
       const ctx = auth.authorize(req.headers.authorization, 'tasks.get', null);
       return queue.listBatches(parseTasksQuery(req.query as Query, 'list'), ctx);
@@ -81,6 +89,7 @@ export function registerTaskRoutes(app: FastifyInstance, queue: TaskQueue, auth:
 
   app.get(
     '/batches/:uid',
+    { config: { action: 'tasks.get' } },
     meiliRoute((req) => {
       const ctx = auth.authorize(req.headers.authorization, 'tasks.get', null);
       const text = (req.params as Params).uid ?? '';
