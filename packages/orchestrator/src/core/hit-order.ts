@@ -217,19 +217,19 @@ export class HitComparator {
         rules = rulesOf(d);
         this.#rules = rules;
       }
-      let count = 0;
-      for (const _ in d) count++;
-      if (count === rules.length) {
-        values = new Array<unknown>(rules.length);
-        for (let i = 0; i < rules.length; i++) {
-          const e = d[rules[i].name];
-          if (e === undefined) {
-            values = null;
-            break;
-          }
-          values[i] = extract(rules[i], e);
+      // Nodes serialize details in rule order, so one pass over the keys matches them to the
+      // shared rule list by position; any other shape falls back to the generic comparison.
+      values = new Array<unknown>(rules.length);
+      let i = 0;
+      for (const k in d) {
+        const r = rules[i];
+        if (r === undefined || r.name !== k) {
+          values = null;
+          break;
         }
+        values[i++] = extract(r, d[k]);
       }
+      if (i !== rules.length) values = null;
     }
     return { hit, values, sem, score: hit._rankingScore ?? -1 };
   }
