@@ -66,6 +66,8 @@ export interface TaskQueuePort {
 export interface AuthContextPort {
   allowsIndex(uid: string): boolean;
   searchFilter(indexUid: string): unknown;
+  /** Whether a write may create this index when it is missing (the key holds `indexes.create`). */
+  allowIndexCreation(uid: string): boolean;
 }
 
 export interface AuthPort {

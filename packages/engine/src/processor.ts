@@ -16,7 +16,15 @@ export interface DocumentsPayload {
   method: 'replace' | 'update';
   primaryKey?: string;
   skipCreation?: boolean;
+  /** False when the caller's key may not create the index (it must then exist). */
+  allowIndexCreation?: boolean;
   documents: Document[];
+}
+
+/** Payload of a `settingsUpdate` task. */
+export interface SettingsPayload {
+  patch: SettingsPatch;
+  allowIndexCreation?: boolean;
 }
 
 /** Payload of a `documentDeletion` task. */
@@ -99,8 +107,7 @@ export class Processor {
         return details;
       case 'documentAdditionOrUpdate': {
         const p = data as DocumentsPayload;
-        // With skipCreation, a missing index is not created.
-        const idx = p.skipCreation === true ? this.#registry.require(uid!) : getOrCreate(uid!);
+        const idx = p.allowIndexCreation === false ? this.#registry.require(uid!) : getOrCreate(uid!);
         const n = this.#addDocuments(idx, p, now);
         return { ...details, indexedDocuments: n };
       }
@@ -110,8 +117,9 @@ export class Processor {
         return { ...details, deletedDocuments: n };
       }
       case 'settingsUpdate': {
-        const idx = getOrCreate(uid!);
-        const next = applySettingsPatch(idx.settings, data as SettingsPatch);
+        const p = data as SettingsPayload;
+        const idx = p.allowIndexCreation === false ? this.#registry.require(uid!) : getOrCreate(uid!);
+        const next = applySettingsPatch(idx.settings, p.patch);
         idx.settings = next;
         idx.updatedAt = now;
         idx.persist();

@@ -1,7 +1,7 @@
 // Per-route key actions and index scoping on the engine's own routes (reference §1.2, §1.3).
 import { after, before, test } from 'node:test';
 import { strict as assert } from 'node:assert';
-import { http, meiliError, startTestEngine, writeAndWait } from './helpers.js';
+import { http, meiliError, startTestEngine, waitTask, writeAndWait } from './helpers.js';
 import type { TestEngine } from './helpers.js';
 
 const MASTER = 'a-master-key-of-sufficient-length';
@@ -62,4 +62,24 @@ test('an index-scoped key sees only its indexes in /indexes and /stats', async (
   assert.deepEqual(Object.keys(stats.body.indexes), ['books']);
   assert.equal((await http(e.url, 'GET', '/indexes/films/documents', undefined, scoped)).status, 403);
   assert.equal((await http(e.url, 'GET', '/indexes/books/documents', undefined, scoped)).status, 200);
+});
+
+test('a key without indexes.create cannot create an index through a write', async () => {
+  const adder = await key(['documents.add', 'settings.update'], ['*']);
+  const write = async (method: string, path: string, body: unknown, headers: Record<string, string>) => {
+    const r = await http(e.url, method, path, body, headers);
+    assert.equal(r.status, 202, JSON.stringify(r.body));
+    return waitTask(e.url, r.body.taskUid, master);
+  };
+  const t = await write('POST', '/indexes/brand_new/documents', [{ id: 1 }], adder);
+  assert.equal(t.status, 'failed');
+  assert.deepEqual(t.error, meiliError('index_not_found', 'Index `brand_new` not found.'));
+  const s = await write('PATCH', '/indexes/brand_new/settings', { stopWords: ['a'] }, adder);
+  assert.equal(s.status, 'failed');
+  assert.equal(s.error.code, 'index_not_found');
+  const ok = await write('POST', '/indexes/books/documents', [{ id: 7 }], adder);
+  assert.equal(ok.status, 'succeeded');
+  const creator = await key(['documents.add', 'indexes.create'], ['*']);
+  const created = await write('POST', '/indexes/brand_new/documents', [{ id: 1 }], creator);
+  assert.equal(created.status, 'succeeded');
 });

@@ -4,7 +4,7 @@
  *
  * @see https://www.meilisearch.com/docs/reference/api/documents/add-or-replace-documents
  */
-import type { FastifyInstance } from 'fastify';
+import type { FastifyInstance, FastifyReply, FastifyRequest } from 'fastify';
 import {
   invalidTypeError,
   isJsonObject,
@@ -166,7 +166,7 @@ export function registerDocumentRoutes(app: FastifyInstance, ctx: EngineContext)
   const { registry, queue, codec } = ctx;
 
   const addDocuments = (method: 'replace' | 'update') =>
-    async function handler(req: import('fastify').FastifyRequest<{ Params: UidParams }>, reply: import('fastify').FastifyReply) {
+    async function handler(req: FastifyRequest<{ Params: UidParams }>, reply: FastifyReply) {
       const uid = checkIndexUid(req.params.indexUid);
       const q = req.query as QueryParams;
       rejectUnknownParams(q, ['primaryKey', 'csvDelimiter', 'customMetadata', 'skipCreation']);
@@ -183,6 +183,7 @@ export function registerDocumentRoutes(app: FastifyInstance, ctx: EngineContext)
         ...(skipCreation ? { skipCreation } : {}),
         documents: docs,
       };
+      if (req.authCtx !== null && !req.authCtx.allowIndexCreation(uid)) payload.allowIndexCreation = false;
       const summary = queue.enqueue({
         type: 'documentAdditionOrUpdate',
         indexUid: uid,

@@ -5,7 +5,7 @@
  *
  * @see https://www.meilisearch.com/docs/reference/api/settings/list-all-settings
  */
-import type { FastifyInstance } from 'fastify';
+import type { FastifyInstance, FastifyReply, FastifyRequest } from 'fastify';
 import {
   PATCH_SETTINGS_KEYS,
   resetAllSettingsPatch,
@@ -19,19 +19,23 @@ import {
 import type { SettingsPatch } from '@miroir/protocol';
 import type { EngineContext } from '../context.js';
 import { checkIndexUid, jsonBody } from '../http.js';
+import type { SettingsPayload } from '../processor.js';
 
 type UidParams = { indexUid: string };
 
 export function registerSettingsRoutes(app: FastifyInstance, ctx: EngineContext): void {
   const { registry, queue } = ctx;
 
-  const enqueue = (uid: string, patch: SettingsPatch) =>
-    queue.enqueue({
+  const enqueue = (req: FastifyRequest, uid: string, patch: SettingsPatch) => {
+    const payload: SettingsPayload = { patch };
+    if (req.authCtx !== null && !req.authCtx.allowIndexCreation(uid)) payload.allowIndexCreation = false;
+    return queue.enqueue({
       type: 'settingsUpdate',
       indexUid: uid,
       details: settingsTaskDetails(patch),
-      payload: JSON.stringify(patch),
+      payload: JSON.stringify(payload),
     });
+  };
 
   app.get<{ Params: UidParams }>('/indexes/:indexUid/settings', { config: { action: 'settings.get' } }, async (req) => {
     const uid = checkIndexUid(req.params.indexUid);
@@ -41,12 +45,12 @@ export function registerSettingsRoutes(app: FastifyInstance, ctx: EngineContext)
   app.patch<{ Params: UidParams }>('/indexes/:indexUid/settings', { config: { action: 'settings.update' } }, async (req, reply) => {
     const uid = checkIndexUid(req.params.indexUid);
     const patch = validateSettings(jsonBody(req));
-    return reply.status(202).send(enqueue(uid, patch));
+    return reply.status(202).send(enqueue(req, uid, patch));
   });
 
   app.delete<{ Params: UidParams }>('/indexes/:indexUid/settings', { config: { action: 'settings.update' } }, async (req, reply) => {
     const uid = checkIndexUid(req.params.indexUid);
-    return reply.status(202).send(enqueue(uid, resetAllSettingsPatch()));
+    return reply.status(202).send(enqueue(req, uid, resetAllSettingsPatch()));
   });
 
   for (const key of SETTINGS_KEYS) {
@@ -57,10 +61,10 @@ export function registerSettingsRoutes(app: FastifyInstance, ctx: EngineContext)
       return settingsView(registry.require(uid).settings)[key];
     });
 
-    const update = async (req: import('fastify').FastifyRequest<{ Params: UidParams }>, reply: import('fastify').FastifyReply) => {
+    const update = async (req: FastifyRequest<{ Params: UidParams }>, reply: FastifyReply) => {
       const uid = checkIndexUid(req.params.indexUid);
       const value = validateSettingValue(key, jsonBody(req), '');
-      return reply.status(202).send(enqueue(uid, { [key]: value } as SettingsPatch));
+      return reply.status(202).send(enqueue(req, uid, { [key]: value } as SettingsPatch));
     };
     if (PATCH_SETTINGS_KEYS.has(key)) {
       app.patch<{ Params: UidParams }>(path, { config: { action: 'settings.update' } }, update);
@@ -70,7 +74,7 @@ export function registerSettingsRoutes(app: FastifyInstance, ctx: EngineContext)
 
     app.delete<{ Params: UidParams }>(path, { config: { action: 'settings.update' } }, async (req, reply) => {
       const uid = checkIndexUid(req.params.indexUid);
-      return reply.status(202).send(enqueue(uid, { [key]: null } as SettingsPatch));
+      return reply.status(202).send(enqueue(req, uid, { [key]: null } as SettingsPatch));
     });
   }
 }
