@@ -10,7 +10,7 @@ import {
   type Topology,
   type TopologyNode,
 } from '../src/core/placement.js';
-import { coveringSet, shardsForKeys } from '../src/core/covering.js';
+import { coveringSet, readDegradedHeader, shardsForKeys } from '../src/core/covering.js';
 
 let hasher: Hasher;
 before(async () => {
@@ -254,8 +254,11 @@ describe('covering sets', () => {
       assert.ok(p.shardsOf(server).includes(s));
       assert.equal(fb.needsShardFilter(server), fb.nodes.get(server)?.length !== p.shardsOf(server).length);
     }
+    assert.equal(readDegradedHeader(fb.uncovered), null);
     down.add('b0').add('b1');
-    assert.deepEqual(coveringSet(p, { seq: 0, eligible, groupFallback: true }).uncovered, lost);
+    const none = coveringSet(p, { seq: 0, eligible, groupFallback: true });
+    assert.deepEqual(none.uncovered, lost);
+    assert.equal(readDegradedHeader(none.uncovered), `shards=${lost.join(',')}`);
   });
 
   it('never picks initializing or draining groups; honours a pinned serving group', () => {
@@ -274,6 +277,16 @@ describe('covering sets', () => {
     const cs = coveringSet(none, { seq: 0, eligible: () => true });
     assert.equal(cs.groupId, -1);
     assert.deepEqual(cs.uncovered, [0, 1, 2, 3]);
+  });
+
+  it('RF=2 with one node down still covers every shard (no degradation)', () => {
+    const p = new Placement(topo([node('a'), node('b'), node('c')], 16, 2), hasher);
+    for (let seq = 0; seq < 4; seq++) {
+      const cs = coveringSet(p, { seq, eligible: (id) => id !== 'b' });
+      assert.deepEqual(cs.uncovered, []);
+      assert.equal(cs.nodes.has('b'), false);
+      assert.equal([...cs.nodes.values()].flat().length, 16);
+    }
   });
 
   it('PK narrowing maps keys to their distinct shards', () => {

@@ -155,3 +155,12 @@ export function shardsForKeys(
   for (const k of keys) set.add(hasher.shardOf(k, shards));
   return [...set].sort(byNumber);
 }
+
+/**
+ * `X-Miroir-Degraded` value for a read that could not cover some shards (`shards=3,7,11`), or
+ * null when every shard was served (spec S3.4). A shard served by a surviving replica or by
+ * another group is not a degradation.
+ */
+export function readDegradedHeader(uncovered: readonly number[]): string | null {
+  return uncovered.length === 0 ? null : `shards=${uncovered.join(',')}`;
+}
