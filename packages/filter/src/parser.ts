@@ -9,6 +9,7 @@
 import type { ComparisonOp, FilterNode, Token } from './ast.js';
 import { FilterError } from './errors.js';
 import { charAt, escapeDebug, isMultispace, isUnicodeWhitespace, isWordChar } from './text.js';
+import { unescapeLossy } from './unescape.js';
 
 /**
  * Recursion budget of the parser (each parenthesis costs four levels, each `NOT` one).
@@ -435,7 +436,7 @@ class Parser {
         const ch = charAt(src, i);
         if (ch === quote) {
           const raw = src.slice(contentStart, i);
-          const value = escaped ? raw.replaceAll(`\\${quote}`, quote) : raw;
+          const value = unescapeLossy(escaped ? raw.replaceAll(`\\${quote}`, quote) : raw);
           return { pos: this.#skipMultispace(i + 1), value: this.#token(value, contentStart, i) };
         }
         if (ch === '\\') {

@@ -18,9 +18,8 @@ const BARE_WORD = /^[\p{Alphabetic}\p{Nd}\p{Nl}\p{No}_.\-]+$/u;
 
 /**
  * Print a filter back as a string that parses to the same AST (up to token positions): words that
- * are safe stay bare, everything else is quoted, parentheses only where precedence needs them.
- * Throws a `RangeError` for the rare text the filter language cannot express inside quotes
- * (a value ending with a backslash, or holding both `\"` and `\'`).
+ * are safe stay bare, everything else is quoted with `\` and `"` escaped, parentheses only where
+ * precedence needs them.
  */
 export function printFilter(node: FilterNode): string {
   switch (node.type) {
@@ -68,13 +67,8 @@ function tokenText(t: Token): string {
   return t.value;
 }
 
-/** A field name or value as filter text. */
+/** A field name or value as filter text: a bare word when safe, else double-quoted and escaped. */
 export function quote(value: string): string {
   if (BARE_WORD.test(value) && !KEYWORDS.has(value) && !value.startsWith('_geo')) return value;
-  // Inside quotes a backslash always swallows the next character, and only `\<quote>` is
-  // unescaped, so the value must not end with a backslash nor hold `\<quote>` itself.
-  if (value.endsWith('\\')) throw new RangeError(`the filter language cannot express ${JSON.stringify(value)}`);
-  if (!value.includes('\\"')) return `"${value.replaceAll('"', '\\"')}"`;
-  if (!value.includes("\\'")) return `'${value.replaceAll("'", "\\'")}'`;
-  throw new RangeError(`the filter language cannot express ${JSON.stringify(value)}`);
+  return `"${value.replaceAll('\\', '\\\\').replaceAll('"', '\\"')}"`;
 }

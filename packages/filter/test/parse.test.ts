@@ -141,10 +141,17 @@ describe('parseFilter: quoting and escaping', () => {
     [String.raw`x = "cha'nnel"`, "cha'nnel"],
     [String.raw`x = 'cha)nnel'`, 'cha)nnel'],
     [String.raw`x = " some spaces "`, ' some spaces '],
-    // Backslashes other than before the closing quote character are kept.
-    [String.raw`x = "aa\\aa"`, String.raw`aa\\aa`],
-    [String.raw`x = "a\nb"`, String.raw`a\nb`],
-    [String.raw`x = 'a\"b'`, String.raw`a\"b`],
+    // Backslash escapes are decoded; malformed ones are kept as written.
+    [String.raw`x = "aa\\aa"`, String.raw`aa\aa`],
+    [String.raw`x = 'foo\\'`, 'foo\\'],
+    [String.raw`x = "a\nb\tc"`, 'a\nb\tc'],
+    [String.raw`x = 'a\"b'`, 'a"b'],
+    [String.raw`x = 'a\\\'b'`, "a\\'b"],
+    [String.raw`x = "a\qb"`, String.raw`a\qb`],
+    [String.raw`x = "\x41\101\u00e9\u{1F43B}\/"`, 'AAé🐻/'],
+    [String.raw`x = "\x4"`, String.raw`\x4`],
+    [String.raw`x = "\u{zz}"`, String.raw`\u{zz}`],
+    [String.raw`x = "\u{41"`, 'A'],
   ];
   for (const [input, value] of cases) {
     it(input, () => assert.deepEqual(p(input), cmp('x', '=', value)));
