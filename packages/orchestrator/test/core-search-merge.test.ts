@@ -31,7 +31,7 @@ interface Facts {
   exactness: number;
 }
 
-function hitOf(f: Facts): Hit {
+function hitOf(f: Facts, dir: 'asc' | 'desc' = 'asc'): Hit {
   const score = (f.words * 4 + f.typo * 2 + f.exactness) / 7;
   return {
     id: f.id,
@@ -41,20 +41,21 @@ function hitOf(f: Facts): Hit {
     _rankingScoreDetails: {
       words: { order: 0, matchingWords: 2, maxMatchingWords: 3, score: f.words },
       typo: { order: 1, typoCount: 0, maxTypoCount: 2, score: f.typo },
-      'price:asc': f.price === null ? { order: 2 } : { order: 2, value: f.price },
+      [`price:${dir}`]: f.price === null ? { order: 2 } : { order: 2, value: f.price },
       exactness: { order: 3, matchType: 'noExactMatch', score: f.exactness },
     },
   };
 }
 
 /** The single-node order, written from the facts directly (bucket sort = lexicographic rules). */
-function referenceOrder(a: Facts, b: Facts): number {
+function referenceOrder(a: Facts, b: Facts, dir: 'asc' | 'desc' = 'asc'): number {
   if (a.words !== b.words) return b.words - a.words;
   if (a.typo !== b.typo) return b.typo - a.typo;
   const rank = (v: Facts['price']): number => (typeof v === 'number' ? 0 : typeof v === 'string' ? 1 : 2);
+  const sign = dir === 'asc' ? 1 : -1;
   if (rank(a.price) !== rank(b.price)) return rank(a.price) - rank(b.price);
-  if (typeof a.price === 'number' && typeof b.price === 'number' && a.price !== b.price) return a.price - b.price;
-  if (typeof a.price === 'string' && typeof b.price === 'string' && a.price !== b.price) return a.price < b.price ? -1 : 1;
+  if (typeof a.price === 'number' && typeof b.price === 'number' && a.price !== b.price) return (a.price - b.price) * sign;
+  if (typeof a.price === 'string' && typeof b.price === 'string' && a.price !== b.price) return (a.price < b.price ? -1 : 1) * sign;
   if (a.exactness !== b.exactness) return b.exactness - a.exactness;
   const sa = (a.words * 4 + a.typo * 2 + a.exactness) / 7;
   const sb = (b.words * 4 + b.typo * 2 + b.exactness) / 7;
@@ -86,8 +87,8 @@ describe('merge order', () => {
   it('equals the order of one sorted list, for random rule scores and sort values', () => {
     fc.assert(
       fc.property(factsArb, fc.integer({ min: 1, max: 8 }), fc.array(fc.nat(), { minLength: 1, maxLength: 50 }), (facts, k, assignment) => {
-        const sorted = [...facts].sort(referenceOrder);
-        const lists = split(sorted.map(hitOf), assignment, k);
+        const sorted = [...facts].sort((a, b) => referenceOrder(a, b));
+        const lists = split(sorted.map((f) => hitOf(f)), assignment, k);
         const merged = mergeHits(lists, facts.length, new HitComparator({ primaryKey: 'id' }), null);
         assert.deepEqual(
           merged.map((h) => h.id),
@@ -95,6 +96,30 @@ describe('merge order', () => {
         );
       }),
       { numRuns: 300 },
+    );
+  });
+
+  it('a descending sort merges the same way, and any offset/limit window is a slice of the one list', () => {
+    fc.assert(
+      fc.property(
+        factsArb,
+        fc.integer({ min: 1, max: 6 }),
+        fc.array(fc.nat(), { minLength: 1, maxLength: 20 }),
+        fc.nat({ max: 90 }),
+        fc.nat({ max: 40 }),
+        (facts, k, assignment, offset, limit) => {
+          const sorted = [...facts].sort((a, b) => referenceOrder(a, b, 'desc'));
+          const lists = split(sorted.map((f) => hitOf(f, 'desc')), assignment, k);
+          const responses = lists.map((hits) => ({ hits, estimatedTotalHits: hits.length }));
+          const res = mergeSearch({ offset, limit }, ctx, responses, { processingTimeMs: 0 });
+          assert.deepEqual(
+            res.hits.map((h) => h.id),
+            sorted.slice(offset, offset + limit).map((f) => f.id),
+          );
+          assert.equal(res.estimatedTotalHits, facts.length);
+        },
+      ),
+      { numRuns: 200 },
     );
   });
 
