@@ -9,6 +9,7 @@
  */
 import type { FacetHit, FacetSearchResponse, FacetStats } from '@miroir/protocol';
 import { RESERVED_PREFIX } from './documents.js';
+import { compareCodePoints } from './hit-order.js';
 
 /** `faceting` settings that shape merged facets. */
 export interface FacetingContext {
@@ -44,9 +45,7 @@ export function compareFacetValuesAlpha(a: string, b: string): number {
     const d = Number(a) - Number(b);
     if (d !== 0) return d;
   }
-  const ka = valueKey(a);
-  const kb = valueKey(b);
-  return ka < kb ? -1 : ka > kb ? 1 : 0;
+  return compareCodePoints(valueKey(a), valueKey(b));
 }
 
 interface Acc {
@@ -65,7 +64,7 @@ function sortAndCut(entries: Acc[], order: 'alpha' | 'count', max: number): Acc[
 }
 
 function byName(a: string, b: string): number {
-  return a < b ? -1 : a > b ? 1 : 0;
+  return compareCodePoints(a, b);
 }
 
 /**
