@@ -115,6 +115,11 @@ export type FilterNode =
   | GeoBoundingBoxNode
   | GeoPolygonNode;
 
+/** The token as written in its filter, quotes and escapes excluded from the span but kept inside. */
+export function originalText(token: Token): string {
+  return token.source.slice(token.start, token.end);
+}
+
 /** Nodes that test one attribute (everything but the boolean connectives and geo functions). */
 export type AttributeNode =
   | ComparisonNode

@@ -26,7 +26,9 @@ export function registerMeiliErrorFactory(f: MeiliErrorFactory): void {
  * Turn a filter error into the Meilisearch error of the caller's route (`invalid_search_filter`,
  * `invalid_document_filter`, `invalid_similar_filter`…). Any other error is returned unchanged.
  */
-export function toMeiliError(err: unknown, code: string): MeiliErrorLike | unknown {
+export function toMeiliError(err: FilterError, code: string): MeiliErrorLike;
+export function toMeiliError(err: unknown, code: string): unknown;
+export function toMeiliError(err: unknown, code: string): unknown {
   if (!(err instanceof FilterError)) return err;
   if (factory) return factory(code, err.message, err);
   return new FallbackMeiliError(code, err.message, err);

@@ -1,6 +1,6 @@
 import { strict as assert } from 'node:assert';
 import { describe, it } from 'node:test';
-import { FilterError, parseFilter, stripSpans } from '../src/index.js';
+import { FilterError, originalText, parseFilter, stripSpans } from '../src/index.js';
 
 /** The parse result with spans dropped, or the error message. */
 function p(input: unknown): unknown {
@@ -162,6 +162,13 @@ describe('parseFilter: quoting and escaping', () => {
     assert.ok(node !== null && node.type === 'comparison');
     assert.deepEqual([node.attribute.start, node.attribute.end, node.value.start, node.value.end], [1, 5, 10, 15]);
     assert.equal(node.attribute.source, '"many" = "Glass"');
+  });
+
+  it('keeps the original text of escaped tokens', () => {
+    const node = parseFilter(String.raw`x = "a\"b\\c"`);
+    assert.ok(node !== null && node.type === 'comparison');
+    assert.equal(node.value.value, 'a"b\\c');
+    assert.equal(originalText(node.value), String.raw`a\"b\\c`);
   });
 });
 
