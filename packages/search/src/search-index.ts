@@ -32,13 +32,13 @@ import { FacetField, orderValues } from './facets.js';
 import { forEachLeaf, firstMatch, matchesPattern, project, type Document } from './fields.js';
 import { formatDocument, matchesPosition, selectFields, type FormatOptions, type Matcher } from './format.js';
 import { encodePos, fidOf, Posting } from './postings.js';
-import { attributeRankDetails, attributeRankRank } from './rules/attribute-rank.js';
-import { exactnessDetails, exactnessRank, type ExactnessRank } from './rules/exactness.js';
-import { proximityDetails, proximityRank } from './rules/proximity.js';
+import { attributeRankCost, attributeRankDetails, attributeRankMax } from './rules/attribute-rank.js';
+import { exactAttributeRank, exactnessDetails, exactWordsCount } from './rules/exactness.js';
+import { proximityCost, proximityDetails, proximityMax } from './rules/proximity.js';
 import { compareSortValues, sortDetails, sortValueOf, type SortValue, type SortValues } from './rules/sort.js';
-import { typoDetails, typoRank } from './rules/typo.js';
-import { globalScore, type DocMatch, type Occurrence, type Rank, type RankContext, type Term } from './rules/types.js';
-import { wordPositionDetails, wordPositionRank } from './rules/word-position.js';
+import { maxTypoCount, typoCost, typoDetails } from './rules/typo.js';
+import { globalScore, type DocView, type RankContext, type Term } from './rules/types.js';
+import { wordPositionCost, wordPositionDetails, wordPositionMax } from './rules/word-position.js';
 import { stageOf, wordsDetails, wordsStages, type WordsStage } from './rules/words.js';
 import { HARD_GAP, normalize, tokenize } from './tokenizer.js';
 import { Vocabulary, type Derivation } from './vocabulary.js';
@@ -58,14 +58,30 @@ const MAX_POSITION = 0xffff;
 type RelevancyKind = 'words' | 'typo' | 'proximity' | 'attributeRank' | 'wordPosition' | 'exactness';
 
 type RuleSpec =
-  | { kind: RelevancyKind; legacyAttribute?: boolean }
+  | { kind: RelevancyKind; legacyAttribute?: boolean; field?: undefined }
   | { kind: 'sortField'; field: string; ascending: boolean; label: string };
 
-/** One evaluated document: its stage, rule outcomes (in rule order) and score. */
+/** A ranked document kept for output: its rank components (with their M), sort values, score. */
 interface Evaluated {
   iid: number;
-  items: unknown[];
+  ranks: number[];
+  max: number[];
+  sorts: SortValue[];
   score: number;
+}
+
+type Comp = 'words' | 'typo' | 'proximity' | 'attributeRank' | 'wordPosition' | 'exactAttr' | 'exactWords';
+
+type Slot = { kind: 'seg'; seg: number } | { kind: 'sort'; sort: number; field: string; ascending: boolean };
+
+/** A rule list compiled for evaluation: rank components, their segments, comparison slots. */
+interface Plan {
+  rules: readonly RuleSpec[];
+  comps: Comp[];
+  segOfComp: number[];
+  segCount: number;
+  slots: Slot[];
+  sorts: Array<Extract<Slot, { kind: 'sort' }>>;
 }
 
 interface PreparedQuery {
@@ -102,6 +118,34 @@ class Scratch {
       this.typo.push(new Uint8Array(this.capacity));
       this.head.push(new Int32Array(this.capacity));
     }
+  }
+
+  #view: DocView = {
+    iid: 0,
+    start: new Int32Array(MAX_QUERY_WORDS + 1),
+    pos: new Uint32Array(256),
+    typos: new Uint8Array(256),
+    exact: new Uint8Array(256),
+    minTypo: new Uint8Array(MAX_QUERY_WORDS),
+  };
+
+  /** The reused document view (occurrence buffers grow on demand). */
+  view(_terms: number): DocView {
+    return this.#view;
+  }
+
+  growView(): void {
+    const v = this.#view;
+    const n = v.pos.length * 2;
+    const pos = new Uint32Array(n);
+    pos.set(v.pos);
+    const typos = new Uint8Array(n);
+    typos.set(v.typos);
+    const exact = new Uint8Array(n);
+    exact.set(v.exact);
+    v.pos = pos;
+    v.typos = typos;
+    v.exact = exact;
   }
 
   pushNode(deriv: number, entry: number, next: number): number {
@@ -539,33 +583,43 @@ export class SearchIndex {
     return { touched, gen };
   }
 
-  #docMatch(pq: PreparedQuery, iid: number, gen: number, allowedFids: Uint8Array | null): DocMatch {
+  /** Fill the reused view with the occurrences of every term in `iid`. */
+  #fillView(pq: PreparedQuery, iid: number, gen: number, allowedFids: Uint8Array | null): DocView {
     const sc = this.#scratch;
+    const v = sc.view(pq.terms.length);
+    v.iid = iid;
     const n = pq.terms.length;
-    const occ: Occurrence[][] = [];
-    const minTypo = new Uint8Array(n).fill(255);
     const typoDisabled = this.#fidTypoDisabled;
+    let cursor = 0;
     for (let t = 0; t < n; t++) {
-      const list: Occurrence[] = [];
+      v.start[t] = cursor;
+      let min = 255;
       if (sc.stamp[t][iid] === gen) {
         for (let node = sc.head[t][iid]; node >= 0; node = sc.nodeNext[node]) {
           const d = pq.derivations[t][sc.nodeDeriv[node]];
           const P = this.#postings[d.wordId]!;
           const e = sc.nodeEntry[node];
-          for (let k = P.posStart[e]; k < P.posStart[e + 1]; k++) {
+          const end = P.posStart[e + 1];
+          for (let k = P.posStart[e]; k < end; k++) {
             const p = P.pos[k];
-            const fid = fidOf(p);
+            const fid = p >>> 16;
             if (allowedFids !== null && allowedFids[fid] !== 1) continue;
             if (d.typos > 0 && typoDisabled[fid]) continue;
-            list.push({ p, typos: d.typos, exact: d.exact });
-            if (d.typos < minTypo[t]) minTypo[t] = d.typos;
+            if (cursor === v.pos.length) sc.growView();
+            v.pos[cursor] = p;
+            v.typos[cursor] = d.typos;
+            v.exact[cursor] = d.exact ? 1 : 0;
+            cursor++;
+            if (d.typos < min) min = d.typos;
           }
         }
       }
-      occ.push(list);
+      v.minTypo[t] = min;
     }
-    return { iid, occ, minTypo };
+    v.start[n] = cursor;
+    return v;
   }
+
 
   #rankContext(pq: PreparedQuery): RankContext {
     return {
@@ -635,95 +689,166 @@ export class SearchIndex {
     return sortValueOf(this.#sortStores.get(field)?.values[iid], ascending);
   }
 
-  /** Rule outcome for one document. */
-  #evalRule(rule: RuleSpec, ctx: RankContext | null, doc: DocMatch | null, stage: WordsStage | null, iid: number): unknown {
-    if (rule.kind === 'sortField') return this.#sortValue(rule.field, iid, rule.ascending);
-    const active = stage!.active;
-    switch (rule.kind) {
-      case 'words':
-        return { rank: stage!.rank, max: stage!.max } satisfies Rank;
-      case 'typo':
-        return typoRank(ctx!, doc!, active);
-      case 'proximity':
-        return proximityRank(doc!, active);
-      case 'attributeRank':
-        return attributeRankRank(ctx!, doc!, active);
-      case 'wordPosition':
-        return wordPositionRank(ctx!, doc!, active);
-      case 'exactness':
-        return exactnessRank(ctx!, doc!, active);
-    }
-  }
-
-  static #ranksOf(rule: RuleSpec, item: unknown): Rank[] {
-    if (rule.kind === 'sortField') return [];
-    if (rule.kind === 'exactness') {
-      const e = item as ExactnessRank;
-      return [e.attribute, e.words];
-    }
-    return [item as Rank];
-  }
-
-  static #compareItems(rules: readonly RuleSpec[], a: Evaluated, b: Evaluated): number {
-    for (let i = 0; i < rules.length; i++) {
-      const r = rules[i];
-      let c: number;
+  /** Rank components, segments and comparison slots of a rule list. */
+  #plan(rules: readonly RuleSpec[]): Plan {
+    const comps: Comp[] = [];
+    const segOfComp: number[] = [];
+    const slots: Slot[] = [];
+    let seg = -1;
+    let inSeg = false;
+    for (const r of rules) {
       if (r.kind === 'sortField') {
-        c = compareSortValues(a.items[i] as SortValue, b.items[i] as SortValue, r.ascending);
-      } else if (r.kind === 'exactness') {
-        const x = a.items[i] as ExactnessRank;
-        const y = b.items[i] as ExactnessRank;
-        c = y.attribute.rank - x.attribute.rank || y.words.rank - x.words.rank;
-      } else {
-        c = (b.items[i] as Rank).rank - (a.items[i] as Rank).rank;
-      }
-      if (c !== 0) return c;
-    }
-    return a.iid - b.iid;
-  }
-
-  #details(rules: readonly RuleSpec[], items: readonly unknown[]): Record<string, Record<string, unknown>> {
-    const out: Record<string, Record<string, unknown>> = {};
-    let order = 0;
-    for (let i = 0; i < rules.length; i++) {
-      const r = rules[i];
-      const item = items[i];
-      if (r.kind === 'sortField') {
-        out[r.label] = sortDetails(order++, item as SortValue);
+        slots.push({ kind: 'sort', sort: slots.filter((x) => x.kind === 'sort').length, field: r.field, ascending: r.ascending });
+        inSeg = false;
         continue;
       }
-      if ('legacyAttribute' in r && r.legacyAttribute === true) {
+      if (!inSeg) {
+        seg++;
+        slots.push({ kind: 'seg', seg });
+        inSeg = true;
+      }
+      const add = (c: Comp): void => {
+        comps.push(c);
+        segOfComp.push(seg);
+      };
+      if (r.kind === 'exactness') {
+        add('exactAttr');
+        add('exactWords');
+      } else {
+        add(r.kind);
+      }
+    }
+    const sorts = slots.filter((x): x is Extract<Slot, { kind: 'sort' }> => x.kind === 'sort');
+    return { rules, comps, segOfComp, segCount: seg + 1, slots, sorts };
+  }
+
+  /** M of every rank component for a words stage. */
+  #stageMax(plan: Plan, ctx: RankContext, stage: WordsStage): Float64Array {
+    const active = stage.active;
+    const max = new Float64Array(plan.comps.length);
+    plan.comps.forEach((c, j) => {
+      switch (c) {
+        case 'words':
+          max[j] = stage.max;
+          break;
+        case 'typo':
+          max[j] = maxTypoCount(ctx, active) + 1;
+          break;
+        case 'proximity':
+          max[j] = proximityMax(active);
+          break;
+        case 'attributeRank':
+          max[j] = attributeRankMax(ctx, active);
+          break;
+        case 'wordPosition':
+          max[j] = wordPositionMax(active);
+          break;
+        case 'exactAttr':
+          max[j] = 3;
+          break;
+        case 'exactWords':
+          max[j] = active.length + 1;
+          break;
+      }
+    });
+    return max;
+  }
+
+  /** Rank of every component for one document, written to `out[offset..]`. */
+  #evalRanks(plan: Plan, ctx: RankContext, stage: WordsStage, max: Float64Array, v: DocView, out: Float64Array, offset: number): void {
+    const active = stage.active;
+    const comps = plan.comps;
+    for (let j = 0; j < comps.length; j++) {
+      let r: number;
+      switch (comps[j]) {
+        case 'words':
+          r = stage.rank;
+          break;
+        case 'typo':
+          r = max[j] - typoCost(v, active, max[j] - 1);
+          break;
+        case 'proximity':
+          r = active.length < 2 ? max[j] : max[j] - proximityCost(v, active);
+          break;
+        case 'attributeRank':
+          r = max[j] - attributeRankCost(ctx, v, active);
+          break;
+        case 'wordPosition':
+          r = max[j] - wordPositionCost(ctx, v, active);
+          break;
+        case 'exactAttr':
+          r = exactAttributeRank(ctx, v, active);
+          break;
+        case 'exactWords':
+          r = exactWordsCount(v, active) + 1;
+          break;
+      }
+      out[offset + j] = r;
+    }
+  }
+
+  #details(plan: Plan, ev: Evaluated): Record<string, Record<string, unknown>> {
+    const out: Record<string, Record<string, unknown>> = {};
+    let order = 0;
+    let c = 0;
+    let sortIdx = 0;
+    const rank = (): [number, number] => {
+      const j = c++;
+      return [ev.ranks[j], ev.max[j]];
+    };
+    for (const r of plan.rules) {
+      if (r.kind === 'sortField') {
+        out[r.label] = sortDetails(order++, ev.sorts[sortIdx++]);
+        continue;
+      }
+      if (r.legacyAttribute === true) {
+        const [rr, mm] = rank();
         if (r.kind === 'attributeRank') {
-          const a = item as Rank;
-          out.attribute = { order: order++, attributeRankingOrderScore: a.rank / a.max };
+          out.attribute = { order: order++, attributeRankingOrderScore: rr / mm };
         } else {
-          const p = item as Rank;
-          const prev = rules[i - 1];
-          const a = prev !== undefined && prev.kind === 'attributeRank' ? (items[i - 1] as Rank) : { rank: 1, max: 1 };
-          out.attribute.queryWordDistanceScore = p.rank / p.max;
-          out.attribute.score = globalScore([a, p]);
+          const prev = out.attribute;
+          const a = ev.ranks[c - 2];
+          const am = ev.max[c - 2];
+          prev.queryWordDistanceScore = rr / mm;
+          prev.score = globalScore([
+            { rank: a, max: am },
+            { rank: rr, max: mm },
+          ]);
         }
         continue;
       }
       switch (r.kind) {
-        case 'words':
-          out.words = wordsDetails(order++, item as Rank);
+        case 'words': {
+          const [rr, mm] = rank();
+          out.words = wordsDetails(order++, { rank: rr, max: mm });
           break;
-        case 'typo':
-          out.typo = typoDetails(order++, item as Rank & { typoCount: number });
+        }
+        case 'typo': {
+          const [rr, mm] = rank();
+          out.typo = typoDetails(order++, rr, mm);
           break;
-        case 'proximity':
-          out.proximity = proximityDetails(order++, item as Rank);
+        }
+        case 'proximity': {
+          const [rr, mm] = rank();
+          out.proximity = proximityDetails(order++, rr, mm);
           break;
-        case 'attributeRank':
-          out.attributeRank = attributeRankDetails(order++, item as Rank);
+        }
+        case 'attributeRank': {
+          const [rr, mm] = rank();
+          out.attributeRank = attributeRankDetails(order++, rr, mm);
           break;
-        case 'wordPosition':
-          out.wordPosition = wordPositionDetails(order++, item as Rank);
+        }
+        case 'wordPosition': {
+          const [rr, mm] = rank();
+          out.wordPosition = wordPositionDetails(order++, rr, mm);
           break;
-        case 'exactness':
-          out.exactness = exactnessDetails(order++, item as ExactnessRank);
+        }
+        case 'exactness': {
+          const [ar] = rank();
+          const [wr, wm] = rank();
+          out.exactness = exactnessDetails(order++, ar, wr, wm);
           break;
+        }
       }
     }
     return out;
@@ -786,7 +911,7 @@ export class SearchIndex {
     const total = Math.min(ranked.total, maxTotalHits);
     const window = ranked.order.slice(offset, offset + limit);
     const matcher = this.#matcher(pq);
-    const hits = window.map((ev) => this.#hit(ev, q, rules, matcher));
+    const hits = window.map((ev) => this.#hit(ev, q, ranked.plan, matcher));
 
     const res: SearchResponse = { hits, query: q.q ?? '', processingTimeMs: 0 };
     if (finite) {
@@ -876,11 +1001,12 @@ export class SearchIndex {
     allowedFids: Uint8Array | null,
     strategy: 'last' | 'all' | 'frequency',
     opts: { needed: number; threshold: number | undefined; distinct: string | null },
-  ): { order: Evaluated[]; total: number; candidates: number[] } {
+  ): { order: Evaluated[]; total: number; candidates: number[]; plan: Plan } {
     const placeholder = pq.terms.length === 0;
+    const plan = this.#plan(rules);
     let candidates: number[];
-    let stageIdx: Int8Array | null = null;
-    let stages: WordsStage[] = [];
+    let stageOfCand: Int8Array | null = null;
+    let stages: WordsStage[] = [{ rank: 1, max: 1, required: 0, active: [] }];
     let gen = 0;
     if (placeholder) {
       candidates = this.#allIids(pred);
@@ -894,9 +1020,10 @@ export class SearchIndex {
       let base = last[0];
       for (const t of last) if (c.touched[t].length < c.touched[base].length) base = t;
       const sc = this.#scratch;
+      const baseList = c.touched[base].sort((x, y) => x - y);
       candidates = [];
       const stageList: number[] = [];
-      for (const iid of c.touched[base]) {
+      for (const iid of baseList) {
         let mask = 0;
         for (let t = 0; t < n; t++) if (sc.stamp[t][iid] === gen) mask |= 1 << t;
         const st = stageOf(stages, mask);
@@ -905,33 +1032,23 @@ export class SearchIndex {
         candidates.push(iid);
         stageList.push(st);
       }
-      // Keep candidates in iid order (the base list is not sorted when derivations overlap).
-      const perm = candidates.map((_, i) => i).sort((a, b) => candidates[a] - candidates[b]);
-      candidates = perm.map((i) => candidates[i]);
-      stageIdx = Int8Array.from(perm.map((i) => stageList[i]));
+      stageOfCand = Int8Array.from(stageList);
     }
 
-    const ctx = placeholder ? null : this.#rankContext(pq);
+    const ctx = this.#rankContext(pq);
+    const stageMax = stages.map((st) => (placeholder ? new Float64Array(0) : this.#stageMax(plan, ctx, st)));
     const needAll = opts.threshold !== undefined;
-    const evaluate = (iid: number, st: number): Evaluated => {
-      const stage = placeholder ? null : stages[st];
-      const doc = placeholder ? null : this.#docMatch(pq, iid, gen, allowedFids);
-      const items = rules.map((r) => this.#evalRule(r, ctx, doc, stage, iid));
-      const score = placeholder ? 1 : globalScore(rules.flatMap((r, i) => SearchIndex.#ranksOf(r, items[i])));
-      return { iid, items, score };
-    };
+    const C = plan.comps.length;
+    const S = plan.segCount;
+    const T = plan.sorts.length;
 
-    // Groups: by words stage when `words` leads (buckets are then final), else one group.
-    const groups: Array<{ iids: number[]; stages: number[] }> = [];
+    // Groups: by words stage when `words` leads (its buckets are then final), else one group.
+    const groups: number[][] = [];
     if (!placeholder && rules.length > 0 && rules[0].kind === 'words') {
-      for (let i = 0; i < stages.length; i++) groups.push({ iids: [], stages: [] });
-      candidates.forEach((iid, i) => {
-        const g = groups[stageIdx![i]];
-        g.iids.push(iid);
-        g.stages.push(stageIdx![i]);
-      });
+      for (let i = 0; i < stages.length; i++) groups.push([]);
+      for (let i = 0; i < candidates.length; i++) groups[stageOfCand![i]].push(i);
     } else {
-      groups.push({ iids: candidates, stages: stageIdx === null ? [] : Array.from(stageIdx) });
+      groups.push(candidates.map((_, i) => i));
     }
 
     const order: Evaluated[] = [];
@@ -940,38 +1057,95 @@ export class SearchIndex {
       if (opts.distinct === null) return true;
       const keys = this.#distinctKeys(opts.distinct, iid);
       if (keys.length === 0) return true;
-      if (keys.some((k) => seen.has(k))) return false;
+      for (const k of keys) if (seen.has(k)) return false;
       for (const k of keys) seen.add(k);
       return true;
     };
-    const hasSortRules = rules.some((r) => r.kind === 'sortField');
-    let kept: number[] = [];
+    const kept: number[] = [];
     for (const g of groups) {
       if (!needAll && order.length >= opts.needed) break;
-      if (placeholder && !hasSortRules) {
+      if (g.length === 0) continue;
+      if (placeholder && T === 0) {
         // Order is by iid: no ranking work.
-        for (const iid of g.iids) {
+        for (const ci of g) {
           if (!needAll && order.length >= opts.needed) break;
-          if (distinctOk(iid)) order.push({ iid, items: [], score: 1 });
+          const iid = candidates[ci];
+          if (distinctOk(iid)) order.push({ iid, ranks: [], max: [], sorts: [], score: 1 });
         }
         continue;
       }
-      let evs = g.iids.map((iid, i) => evaluate(iid, placeholder ? 0 : g.stages[i]));
-      if (opts.threshold !== undefined) {
-        const th = opts.threshold;
-        evs = evs.filter((e) => e.score >= th);
-        kept = kept.concat(evs.map((e) => e.iid));
+      const G = g.length;
+      const ranks = new Float64Array(G * C);
+      const segs = new Float64Array(G * S);
+      const scores = new Float64Array(G);
+      const sortVals: SortValue[] = new Array<SortValue>(G * T);
+      for (let i = 0; i < G; i++) {
+        const ci = g[i];
+        const iid = candidates[ci];
+        const st = placeholder ? 0 : stageOfCand![ci];
+        if (C > 0) {
+          const v = this.#fillView(pq, iid, gen, allowedFids);
+          this.#evalRanks(plan, ctx, stages[st], stageMax[st], v, ranks, i * C);
+          const max = stageMax[st];
+          // Segment scores and the global score: milli's mixed-radix fold.
+          let gr = 1;
+          let gm = 1;
+          let sr = 1;
+          let sm = 1;
+          let curSeg = 0;
+          for (let j = 0; j < C; j++) {
+            if (plan.segOfComp[j] !== curSeg) {
+              segs[i * S + curSeg] = sr / sm;
+              curSeg = plan.segOfComp[j];
+              sr = 1;
+              sm = 1;
+            }
+            const r = ranks[i * C + j];
+            const m = max[j];
+            sr = (sr - 1) * m + r;
+            sm *= m;
+            gr = (gr - 1) * m + r;
+            gm *= m;
+          }
+          segs[i * S + curSeg] = sr / sm;
+          scores[i] = gr / gm;
+        } else {
+          scores[i] = 1;
+        }
+        for (let k = 0; k < T; k++) sortVals[i * T + k] = this.#sortValue(plan.sorts[k].field, iid, plan.sorts[k].ascending);
       }
-      const cmp = (a: Evaluated, b: Evaluated): number => SearchIndex.#compareItems(rules, a, b);
+      let idxs: number[] = [];
+      for (let i = 0; i < G; i++) {
+        if (opts.threshold !== undefined && scores[i] < opts.threshold) continue;
+        idxs.push(i);
+      }
+      if (needAll) for (const i of idxs) kept.push(candidates[g[i]]);
+      const slots = plan.slots;
+      const cmp = (a: number, b: number): number => {
+        for (let k = 0; k < slots.length; k++) {
+          const sl = slots[k];
+          let c: number;
+          if (sl.kind === 'seg') c = segs[b * S + sl.seg] - segs[a * S + sl.seg];
+          else c = compareSortValues(sortVals[a * T + sl.sort], sortVals[b * T + sl.sort], sl.ascending);
+          if (c !== 0) return c;
+        }
+        return candidates[g[a]] - candidates[g[b]];
+      };
       const want = opts.needed - order.length;
-      if (!needAll && opts.distinct === null && evs.length > want * 4 && want >= 0) {
-        evs = topK(evs, want, cmp);
-      } else {
-        evs.sort(cmp);
-      }
-      for (const e of evs) {
+      if (!needAll && opts.distinct === null && idxs.length > want * 4) idxs = topK(idxs, want, cmp);
+      else idxs.sort(cmp);
+      for (const i of idxs) {
         if (!needAll && order.length >= opts.needed) break;
-        if (distinctOk(e.iid)) order.push(e);
+        const iid = candidates[g[i]];
+        if (!distinctOk(iid)) continue;
+        const st = placeholder ? 0 : stageOfCand![g[i]];
+        order.push({
+          iid,
+          ranks: Array.from(ranks.subarray(i * C, (i + 1) * C)),
+          max: Array.from(stageMax[st]),
+          sorts: sortVals.slice(i * T, (i + 1) * T),
+          score: scores[i],
+        });
       }
     }
 
@@ -985,7 +1159,7 @@ export class SearchIndex {
     } else {
       total = candidates.length;
     }
-    return { order, total, candidates: finalCandidates };
+    return { order, total, candidates: finalCandidates, plan };
   }
 
   #distinctKeys(field: string, iid: number): string[] {
@@ -1072,7 +1246,7 @@ export class SearchIndex {
     return (w) => map.get(w);
   }
 
-  #hit(ev: Evaluated, q: SearchQuery, rules: readonly RuleSpec[], matcher: Matcher): Hit {
+  #hit(ev: Evaluated, q: SearchQuery, plan: Plan, matcher: Matcher): Hit {
     const doc = this.#getDocument(ev.iid) ?? {};
     const selected = selectFields(doc, this.#settings.displayedAttributes, q.attributesToRetrieve);
     const hit: Hit = { ...selected };
@@ -1100,7 +1274,7 @@ export class SearchIndex {
     }
     if (q.showMatchesPosition === true) hit._matchesPosition = matchesPosition(selected, matcher);
     if (q.showRankingScore === true) hit._rankingScore = ev.score;
-    if (q.showRankingScoreDetails === true) hit._rankingScoreDetails = this.#details(rules, ev.items);
+    if (q.showRankingScoreDetails === true) hit._rankingScoreDetails = this.#details(plan, ev);
     return hit;
   }
 

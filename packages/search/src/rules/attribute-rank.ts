@@ -3,25 +3,28 @@
  * (weight = index in searchableAttributes; all 0 with `["*"]`); M = 1 + (A − 1) × k for A
  * weights. Source: reference §7.2, milli `ranking_rule_graph/fid`.
  */
-import { fidOf } from '../postings.js';
-import type { DocMatch, Rank, RankContext } from './types.js';
+import type { DocView, RankContext } from './types.js';
 
-export function attributeRankRank(ctx: RankContext, doc: DocMatch, active: readonly number[]): Rank {
+export function attributeRankMax(ctx: RankContext, active: readonly number[]): number {
+  return 1 + (ctx.weightCount - 1) * active.length;
+}
+
+export function attributeRankCost(ctx: RankContext, doc: DocView, active: readonly number[]): number {
   const per = ctx.weightCount - 1;
-  const max = 1 + per * active.length;
+  if (per === 0) return 0;
   let cost = 0;
-  for (const t of active) {
+  for (let i = 0; i < active.length; i++) {
+    const t = active[i];
     let best = per;
-    for (const o of doc.occ[t]) {
-      const w = ctx.fidWeight(fidOf(o.p));
+    for (let x = doc.start[t]; x < doc.start[t + 1] && best > 0; x++) {
+      const w = ctx.fidWeight(doc.pos[x] >>> 16);
       if (w < best) best = w;
-      if (best === 0) break;
     }
     cost += best;
   }
-  return { rank: max - cost, max };
+  return cost;
 }
 
-export function attributeRankDetails(order: number, r: Rank): Record<string, unknown> {
-  return { order, score: r.rank / r.max };
+export function attributeRankDetails(order: number, rank: number, max: number): Record<string, unknown> {
+  return { order, score: rank / max };
 }

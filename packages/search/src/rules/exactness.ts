@@ -4,61 +4,61 @@
  * query word: m + 1 of k + 1). Details show the `ExactAttribute` score alone unless
  * `noExactMatch`, where they show the merge of both (milli `score_details.rs`).
  */
-import { fidOf, wordPosOf } from '../postings.js';
-import type { DocMatch, Rank, RankContext } from './types.js';
+import type { DocView, RankContext } from './types.js';
 import { mergeRank } from './types.js';
 
 export type MatchType = 'exactMatch' | 'matchesStart' | 'noExactMatch';
 
-export interface ExactnessRank {
-  attribute: Rank;
-  words: Rank;
-  matchType: MatchType;
-  matchingWords: number;
+const MATCH_TYPES: readonly MatchType[] = ['noExactMatch', 'noExactMatch', 'matchesStart', 'exactMatch'];
+
+/** `ExactAttribute` rank: 3 exact field, 2 field start, 1 otherwise. */
+export function exactAttributeRank(ctx: RankContext, doc: DocView, active: readonly number[]): number {
+  const k = active.length;
+  if (k === 0) return 1;
+  const { start, pos, exact } = doc;
+  let result = 1;
+  // Each field where the first active term is exact at position 0 is a candidate.
+  const t0 = active[0];
+  for (let x = start[t0]; x < start[t0 + 1]; x++) {
+    if (exact[x] !== 1 || (pos[x] & 0xffff) !== 0) continue;
+    const fid = pos[x] >>> 16;
+    let ok = true;
+    for (let i = 1; i < k && ok; i++) {
+      const t = active[i];
+      const want = (fid << 16) | i;
+      ok = false;
+      for (let y = start[t]; y < start[t + 1]; y++) {
+        if (exact[y] === 1 && pos[y] === want >>> 0) {
+          ok = true;
+          break;
+        }
+      }
+    }
+    if (!ok) continue;
+    if (ctx.fieldLength(doc.iid, fid) === k) return 3;
+    result = 2;
+  }
+  return result;
 }
 
-const MATCH_RANK: Record<MatchType, number> = { exactMatch: 3, matchesStart: 2, noExactMatch: 1 };
-
-export function exactnessRank(ctx: RankContext, doc: DocMatch, active: readonly number[]): ExactnessRank {
-  const k = active.length;
-  // Fields where the active terms appear exactly at positions 0..k-1.
-  let matchType: MatchType = 'noExactMatch';
-  if (k > 0) {
-    const candidates = new Set<number>();
-    for (const o of doc.occ[active[0]]) if (o.exact && wordPosOf(o.p) === 0) candidates.add(fidOf(o.p));
-    for (let i = 1; i < k && candidates.size > 0; i++) {
-      const ok = new Set<number>();
-      for (const o of doc.occ[active[i]]) {
-        if (o.exact && wordPosOf(o.p) === i && candidates.has(fidOf(o.p))) ok.add(fidOf(o.p));
-      }
-      for (const f of candidates) if (!ok.has(f)) candidates.delete(f);
-    }
-    for (const f of candidates) {
-      if (ctx.fieldLength(doc.iid, f) === k) {
-        matchType = 'exactMatch';
+/** `ExactWords`: number of active terms present as the exact query word. */
+export function exactWordsCount(doc: DocView, active: readonly number[]): number {
+  let m = 0;
+  for (let i = 0; i < active.length; i++) {
+    const t = active[i];
+    for (let x = doc.start[t]; x < doc.start[t + 1]; x++) {
+      if (doc.exact[x] === 1) {
+        m++;
         break;
       }
-      matchType = 'matchesStart';
     }
   }
-  let m = 0;
-  for (const t of active) if (doc.occ[t].some((o) => o.exact)) m++;
-  return {
-    attribute: { rank: MATCH_RANK[matchType], max: 3 },
-    words: { rank: m + 1, max: k + 1 },
-    matchType,
-    matchingWords: m,
-  };
+  return m;
 }
 
-export function exactnessDetails(order: number, r: ExactnessRank): Record<string, unknown> {
-  if (r.matchType !== 'noExactMatch') return { order, matchType: r.matchType, score: r.attribute.rank / 3 };
-  const merged = mergeRank(mergeRank({ rank: 1, max: 1 }, r.attribute), r.words);
-  return {
-    order,
-    matchType: r.matchType,
-    matchingWords: r.matchingWords,
-    maxMatchingWords: r.words.max - 1,
-    score: merged.rank / merged.max,
-  };
+export function exactnessDetails(order: number, attributeRank: number, wordsRank: number, wordsMax: number): Record<string, unknown> {
+  const matchType = MATCH_TYPES[attributeRank];
+  if (matchType !== 'noExactMatch') return { order, matchType, score: attributeRank / 3 };
+  const merged = mergeRank(mergeRank({ rank: 1, max: 1 }, { rank: attributeRank, max: 3 }), { rank: wordsRank, max: wordsMax });
+  return { order, matchType, matchingWords: wordsRank - 1, maxMatchingWords: wordsMax - 1, score: merged.rank / merged.max };
 }

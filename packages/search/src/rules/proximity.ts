@@ -5,37 +5,42 @@
  * Checked against Meilisearch snapshots ("doc optional" on "unchanged-doc-with-optional" → 0.75,
  * "doc premier organic" on "organic-premier-doc-1" → 5/7).
  */
-import { fidOf } from '../postings.js';
-import type { DocMatch, Rank } from './types.js';
+import type { DocView } from './types.js';
 
 export const MAX_DISTANCE = 4;
 
 export function positionProximity(a: number, b: number): number {
-  if (fidOf(a) !== fidOf(b)) return MAX_DISTANCE;
+  if (a >>> 16 !== b >>> 16) return MAX_DISTANCE;
   if (a < b) return Math.min(b - a, MAX_DISTANCE);
   return Math.min(a - b + 1, MAX_DISTANCE);
 }
 
-export function proximityRank(doc: DocMatch, active: readonly number[]): Rank {
-  const pairs = Math.max(active.length - 1, 0);
-  const max = 1 + (MAX_DISTANCE - 1) * pairs;
+export function proximityMax(active: readonly number[]): number {
+  return 1 + (MAX_DISTANCE - 1) * Math.max(active.length - 1, 0);
+}
+
+export function proximityCost(doc: DocView, active: readonly number[]): number {
   let cost = 0;
+  const { start, pos } = doc;
   for (let i = 0; i + 1 < active.length; i++) {
-    const left = doc.occ[active[i]];
-    const right = doc.occ[active[i + 1]];
+    const l = active[i];
+    const r = active[i + 1];
     let best = MAX_DISTANCE;
-    for (let x = 0; x < left.length && best > 1; x++) {
-      for (let y = 0; y < right.length; y++) {
-        const d = positionProximity(left[x].p, right[y].p);
-        if (d < best) best = d;
-        if (best === 1) break;
+    for (let x = start[l]; x < start[l + 1] && best > 1; x++) {
+      const a = pos[x];
+      for (let y = start[r]; y < start[r + 1]; y++) {
+        const d = positionProximity(a, pos[y]);
+        if (d < best) {
+          best = d;
+          if (best === 1) break;
+        }
       }
     }
     cost += best - 1;
   }
-  return { rank: max - cost, max };
+  return cost;
 }
 
-export function proximityDetails(order: number, r: Rank): Record<string, unknown> {
-  return { order, score: r.rank / r.max };
+export function proximityDetails(order: number, rank: number, max: number): Record<string, unknown> {
+  return { order, score: rank / max };
 }

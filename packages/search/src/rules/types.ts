@@ -4,13 +4,21 @@
  * only on the query and the settings (milli `score_details.rs` `Rank`).
  */
 
-/** One occurrence of a query term in a document. */
-export interface Occurrence {
-  /** Encoded position: `fid << 16 | wordPosition`. */
-  p: number;
-  typos: number;
-  /** The query word itself (no typo, not a longer prefix match, not a synonym). */
-  exact: boolean;
+/**
+ * What the rules know about one document: the occurrences of each query term, as parallel
+ * typed arrays (reused across documents, so the hot path allocates nothing). Occurrences of
+ * term t are the indexes `start[t]` to `start[t + 1] - 1`.
+ */
+export interface DocView {
+  iid: number;
+  start: Int32Array;
+  /** Encoded positions: `fid << 16 | wordPosition`. */
+  pos: Uint32Array;
+  typos: Uint8Array;
+  /** 1 when the occurrence is the query word itself (no typo, not a longer prefix, not a synonym). */
+  exact: Uint8Array;
+  /** Lowest typo count per term (255 when absent). */
+  minTypo: Uint8Array;
 }
 
 /** A query term. */
@@ -22,15 +30,6 @@ export interface Term {
   prefix: boolean;
   /** Typo allowance from the settings (0, 1 or 2). */
   allowance: number;
-}
-
-/** What the rules know about one document. */
-export interface DocMatch {
-  iid: number;
-  /** Occurrences per term index; empty when the term does not match. */
-  occ: Occurrence[][];
-  /** Lowest typo count per term index (255 when absent). */
-  minTypo: Uint8Array;
 }
 
 /** What the rules know about the index and query. */

@@ -7,7 +7,7 @@
  * → 2, "doc premier organic" → 3, "doc" alone (after `words` dropped "optional") → 1.
  * typoCount sums each active term's cheapest derivation present in the document.
  */
-import type { DocMatch, Rank, RankContext, Term } from './types.js';
+import type { DocView, RankContext, Term } from './types.js';
 
 function wordCost(t: Term): number {
   const split = [...t.word].length >= 2 ? 1 : 0;
@@ -34,14 +34,13 @@ export function maxTypoCount(ctx: RankContext, active: readonly number[]): numbe
   return best[0];
 }
 
-export function typoRank(ctx: RankContext, doc: DocMatch, active: readonly number[]): Rank & { typoCount: number } {
-  const maxTypo = maxTypoCount(ctx, active);
+/** Typo count of a document (capped at `maxTypo`). */
+export function typoCost(doc: DocView, active: readonly number[], maxTypo: number): number {
   let typos = 0;
-  for (const t of active) typos += doc.minTypo[t];
-  const typoCount = Math.min(typos, maxTypo);
-  return { rank: maxTypo + 1 - typoCount, max: maxTypo + 1, typoCount };
+  for (let i = 0; i < active.length; i++) typos += doc.minTypo[active[i]];
+  return Math.min(typos, maxTypo);
 }
 
-export function typoDetails(order: number, r: Rank & { typoCount: number }): Record<string, unknown> {
-  return { order, typoCount: r.typoCount, maxTypoCount: r.max - 1, score: r.rank / r.max };
+export function typoDetails(order: number, rank: number, max: number): Record<string, unknown> {
+  return { order, typoCount: max - rank, maxTypoCount: max - 1, score: rank / max };
 }

@@ -4,8 +4,7 @@
  * checked against Meilisearch snapshots ("doc premier organic" on "organic-premier-doc-1" →
  * 27/31).
  */
-import { wordPosOf } from '../postings.js';
-import type { DocMatch, Rank, RankContext } from './types.js';
+import type { DocView, RankContext } from './types.js';
 
 export const MAX_POSITION_COST = 10;
 
@@ -22,22 +21,25 @@ export function positionBucket(d: number): number {
   return MAX_POSITION_COST;
 }
 
-export function wordPositionRank(ctx: RankContext, doc: DocMatch, active: readonly number[]): Rank {
-  const max = 1 + MAX_POSITION_COST * active.length;
+export function wordPositionMax(active: readonly number[]): number {
+  return 1 + MAX_POSITION_COST * active.length;
+}
+
+export function wordPositionCost(ctx: RankContext, doc: DocView, active: readonly number[]): number {
   let cost = 0;
-  for (const t of active) {
+  for (let i = 0; i < active.length; i++) {
+    const t = active[i];
     const q = ctx.terms[t].index;
     let best = MAX_POSITION_COST;
-    for (const o of doc.occ[t]) {
-      const b = positionBucket(Math.abs(wordPosOf(o.p) - q));
+    for (let x = doc.start[t]; x < doc.start[t + 1] && best > 0; x++) {
+      const b = positionBucket(Math.abs((doc.pos[x] & 0xffff) - q));
       if (b < best) best = b;
-      if (best === 0) break;
     }
     cost += best;
   }
-  return { rank: max - cost, max };
+  return cost;
 }
 
-export function wordPositionDetails(order: number, r: Rank): Record<string, unknown> {
-  return { order, score: r.rank / r.max };
+export function wordPositionDetails(order: number, rank: number, max: number): Record<string, unknown> {
+  return { order, score: rank / max };
 }
