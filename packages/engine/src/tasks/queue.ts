@@ -364,6 +364,9 @@ export class TaskQueue {
         const next = this.#pickNext();
         if (next === undefined) break;
         await this.#run(next);
+        // A synchronous processor would otherwise keep the loop in microtasks until the queue
+        // is empty, starving HTTP requests (task polling included).
+        await new Promise<void>((resolve) => setImmediate(resolve));
       }
     } finally {
       this.#loop = null;
