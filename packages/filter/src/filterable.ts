@@ -373,3 +373,25 @@ function checkGeo(
       return;
   }
 }
+
+/**
+ * Meilisearch's `feature_not_enabled` message when a filter uses `CONTAINS` while the experimental
+ * `containsFilter` feature is off (`STARTS WITH` is not gated).
+ */
+export const CONTAINS_FILTER_DISABLED_MESSAGE =
+  'Using `CONTAINS` in a filter requires enabling the `contains filter` experimental feature. See https://github.com/orgs/meilisearch/discussions/763';
+
+/** Does the filter use `CONTAINS` / `NOT CONTAINS` (gated by the `containsFilter` feature)? */
+export function usesContains(node: FilterNode): boolean {
+  switch (node.type) {
+    case 'contains':
+      return true;
+    case 'not':
+      return usesContains(node.child);
+    case 'and':
+    case 'or':
+      return node.children.some(usesContains);
+    default:
+      return false;
+  }
+}

@@ -9,6 +9,8 @@ export type { DocumentPredicate } from './evaluate.js';
 export { normalizeFacet, fieldReader } from './document.js';
 export type { FieldReader } from './document.js';
 export {
+  CONTAINS_FILTER_DISABLED_MESSAGE,
+  usesContains,
   checkFilterable,
   filterAttributes,
   isAttributeFilterable,

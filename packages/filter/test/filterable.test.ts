@@ -2,6 +2,8 @@ import { strict as assert } from 'node:assert';
 import { describe, it } from 'node:test';
 import type { FilterableRule } from '../src/index.js';
 import {
+  CONTAINS_FILTER_DISABLED_MESSAGE,
+  usesContains,
   checkFilterable,
   FilterError,
   filterAttributes,
@@ -171,4 +173,13 @@ describe('checkFilterable', () => {
   for (const [filter, message] of geoErrors) {
     it(filter, () => assert.equal(check(filter, ['_geo']), message));
   }
+});
+
+describe('usesContains', () => {
+  it('finds CONTAINS anywhere, not STARTS WITH', () => {
+    assert.equal(usesContains(parseFilter('a = 1 AND (b = 2 OR NOT c CONTAINS x)')!), true);
+    assert.equal(usesContains(parseFilter('c NOT CONTAINS x')!), true);
+    assert.equal(usesContains(parseFilter('c STARTS WITH x OR d = 1')!), false);
+    assert.match(CONTAINS_FILTER_DISABLED_MESSAGE, /^Using `CONTAINS` in a filter requires enabling the `contains filter` experimental feature\./);
+  });
 });
