@@ -13,13 +13,15 @@ import {
   searchQueryFromGet,
   type FacetSearchQuery,
   type FacetSearchResponse,
+  type FacetStats,
   type SearchQuery,
   type SearchResponse,
 } from '@miroir/protocol';
 import type { IndexInfo } from '../catalog.js';
 import { coveringSet, type CoveringSet } from '../core/covering.js';
 import { withoutReservedInMessage } from '../core/reserved-settings.js';
-import { mergeFacetSearch } from '../core/facets.js';
+import { mergeFacetDistributions, mergeFacetSearch, mergeFacetStats } from '../core/facets.js';
+import { mergeFederated, nodeFederatedBody, type FederatedQueryInput, type IndexFacetsInput } from '../core/federated.js';
 import { andShardFilter, mergeSearch, nodeSearchBody, type NodeSearchResponse, type SearchContext } from '../core/search-merge.js';
 import { miroirError } from '../errors.js';
 import type { AppContext } from '../main.js';
@@ -161,31 +163,93 @@ export function registerSearchRoutes(app: FastifyInstance, ctx: AppContext): voi
     return mergeFacetSearch(query.facetName, query.facetQuery, answers, searchContext(info), Math.round(performance.now() - started));
   });
 
-  /** Plain form: each query is its own scatter/gather, answers in query order; the first error fails all. */
+  /**
+   * Plain form: each query is its own scatter/gather, answers in query order. Federated form: each
+   * query is merged across its nodes, then the queries are merged by weighted score values, as one
+   * node merges them. The first failing query fails the whole request.
+   */
   app.post('/multi-search', async (req, reply) => {
     const started = performance.now();
     const body = parseMultiSearch(jsonBody(req));
-    if (body.federation !== undefined && body.federation !== null) {
-      throw miroirError('miroir_not_supported', 'Federated multi-search is not supported by Miroir yet.');
-    }
     const missingAll = new Set<number>();
-    const results = await Promise.all(
-      body.queries.map(async (q, i) => {
-        const { indexUid, federationOptions: _f, ...query } = q;
-        try {
-          const access = await ctx.auth.client(req, 'search', indexUid);
-          const { response, missing } = await searchIndex(ctx, indexUid, query, access, started);
-          for (const s of missing) missingAll.add(s);
-          return { indexUid, ...response };
-        } catch (e) {
-          if (e instanceof NodeHttpError) {
-            throw insideQuery(i, new MeiliError(e.body.code, withoutReservedInMessage(e.body.message), { status: e.status, type: e.body.type }));
-          }
-          throw e instanceof MeiliError ? insideQuery(i, e) : e;
+    const federation = body.federation ?? null;
+    const run = async <T>(i: number, f: () => Promise<T>): Promise<T> => {
+      try {
+        return await f();
+      } catch (e) {
+        if (e instanceof NodeHttpError) {
+          throw insideQuery(i, new MeiliError(e.body.code, withoutReservedInMessage(e.body.message), { status: e.status, type: e.body.type }));
         }
-      }),
+        throw e instanceof MeiliError ? insideQuery(i, e) : e;
+      }
+    };
+    if (federation === null) {
+      const results = await Promise.all(
+        body.queries.map((q, i) =>
+          run(i, async () => {
+            const { indexUid, federationOptions: _f, ...query } = q;
+            const access = await ctx.auth.client(req, 'search', indexUid);
+            const { response, missing } = await searchIndex(ctx, indexUid, query, access, started);
+            for (const s of missing) missingAll.add(s);
+            return { indexUid, ...response };
+          }),
+        ),
+      );
+      degrade(reply, [...missingAll].sort((a, b) => a - b));
+      return { results };
+    }
+    const facetsByIndex = federation.facetsByIndex ?? {};
+    const inputs: FederatedQueryInput[] = await Promise.all(
+      body.queries.map((q, i) =>
+        run(i, async () => {
+          const { indexUid, federationOptions, ...rest } = q;
+          const access = await ctx.auth.client(req, 'search', indexUid);
+          const info = await indexFor(ctx, indexUid);
+          const query: SearchQuery = { ...rest, filter: withTenantFilter(rest.filter, access.searchFilter(indexUid)) };
+          if (query.filter === undefined) delete query.filter;
+          const facets = facetsByIndex[indexUid];
+          const sctx = searchContext(info);
+          const { answers, missing } = await scatter<NodeSearchResponse>(
+            ctx,
+            info,
+            (shards) => {
+              const b = nodeFederatedBody({ query, ctx: sctx }, federation, shards);
+              if (facets) b.facets = facets;
+              return b;
+            },
+            `/indexes/${enc(indexUid)}/search`,
+          );
+          for (const s of missing) missingAll.add(s);
+          return {
+            indexUid,
+            queriesPosition: federationOptions?.queryPosition ?? i,
+            weight: federationOptions?.weight ?? 1,
+            query,
+            ctx: sctx,
+            responses: answers,
+          };
+        }),
+      ),
     );
+    // Facets per index: exact when one query targets the index (several would need the union of
+    // their matches, which node answers do not give).
+    const indexFacets: Record<string, IndexFacetsInput> = {};
+    for (const uid of Object.keys(facetsByIndex)) {
+      const ofIndex = inputs.filter((x) => x.indexUid === uid);
+      if (ofIndex.length > 1) {
+        throw miroirError('miroir_not_supported', `Federated facets for an index targeted by several queries (\`${uid}\`) are not supported by Miroir yet.`);
+      }
+      const input = ofIndex[0];
+      if (input === undefined) continue;
+      indexFacets[uid] = {
+        facets: {
+          distribution: mergeFacetDistributions(input.responses.map((r) => r.facetDistribution), input.ctx),
+          stats: mergeFacetStats(input.responses.map((r) => r.facetStats as Record<string, FacetStats> | undefined)),
+        },
+        sortFacetValuesBy: input.ctx.sortFacetValuesBy,
+      };
+    }
     degrade(reply, [...missingAll].sort((a, b) => a - b));
-    return { results };
+    return mergeFederated(federation, inputs, Math.round(performance.now() - started), indexFacets);
   });
 }
