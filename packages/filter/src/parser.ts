@@ -520,8 +520,9 @@ class Parser {
     if (this.#src.charCodeAt(afterName) !== 0x28) throw fail();
     const args = this.#floatList(afterName + 1);
     if (args === null || this.#src.charCodeAt(args.pos) !== 0x29) throw fail();
+    // Count errors point past the closing parenthesis, where nom's shadowed `input` is.
     const n = args.value.length;
-    if (n !== 3 && n !== 4) throw this.#failure({ k: 'geoRadiusArgumentCount', count: n }, pos);
+    if (n !== 3 && n !== 4) throw this.#failure({ k: 'geoRadiusArgumentCount', count: n }, args.pos + 1);
     const [lat, lng, radius, resolution] = args.value as [Token, Token, Token, Token?];
     return {
       pos: args.pos + 1,
@@ -538,7 +539,9 @@ class Parser {
     const points = this.#pointList(afterName + 1);
     if (points === null || this.#src.charCodeAt(points.pos) !== 0x29) throw fail();
     const [a, b] = points.value;
-    if (points.value.length !== 2 || a.length !== 2 || b.length !== 2) throw fail();
+    if (points.value.length !== 2 || a.length !== 2 || b.length !== 2) {
+      throw this.#failure({ k: 'geoBoundingBox' }, points.pos + 1);
+    }
     return {
       pos: points.pos + 1,
       value: { type: 'geoBoundingBox', topRight: [a[0], a[1]], bottomLeft: [b[0], b[1]] },
@@ -554,10 +557,10 @@ class Parser {
     const points = this.#pointList(afterName + 1);
     if (points === null || this.#src.charCodeAt(points.pos) !== 0x29) throw fail();
     for (const p of points.value) {
-      if (p.length !== 2) throw this.#failure({ k: 'geoCoordinatesNotPair', count: p.length }, pos);
+      if (p.length !== 2) throw this.#failure({ k: 'geoCoordinatesNotPair', count: p.length }, points.pos + 1);
     }
     if (points.value.length < 3) {
-      throw this.#failure({ k: 'geoPolygonNotEnoughPoints', count: points.value.length }, pos);
+      throw this.#failure({ k: 'geoPolygonNotEnoughPoints', count: points.value.length }, points.pos + 1);
     }
     return {
       pos: points.pos + 1,
