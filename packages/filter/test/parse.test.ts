@@ -282,6 +282,8 @@ describe('parseFilter: errors (Meilisearch filter-parser texts and spans)', () =
     ['NOT', `${OPS} but instead got nothing.\n4:4 NOT`],
     ["x = 'a\\", 'Malformed value: `a\\\\`.\n6:8 x = \'a\\'],
     ['x = (', 'Was expecting a value but instead got nothing.\n5:5 x = ('],
+    // Geo functions take no whitespace after their closing parenthesis (only before AND/OR).
+    ['_geoRadius(1, 2, 3) ', 'Found unexpected characters at the end of the filter: ` `. You probably forgot an `OR` or an `AND` rule.\n20:21 _geoRadius(1, 2, 3) '],
     ['x STARTS WITH', 'Was expecting a value but instead got nothing.\n14:14 x STARTS WITH'],
     ['x CONTAINS AND', 'Was expecting a value but instead got `AND`, which is a reserved keyword. To use `AND` as a field name or a value, surround it by quotes.\n12:15 x CONTAINS AND'],
     // `TO` needs whitespace after it, so a trailing `TO` is no range at all.
