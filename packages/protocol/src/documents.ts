@@ -560,8 +560,8 @@ function readCsv(bytes: Buffer, delimiter: string): Document[] {
   const docs: Document[] = [];
   for (let r = 1; r < rows.length; r++) {
     const record = rows[r];
-    const doc: Document = {};
-    for (const [name] of fields) doc[name] = null;
+    // `Object.fromEntries` defines own properties, so a column named `__proto__` stays data.
+    const entries: [string, unknown][] = [];
     for (let i = 0; i < fields.length; i++) {
       const [name, type] = fields[i];
       const raw = record[i];
@@ -586,9 +586,9 @@ function readCsv(bytes: Buffer, delimiter: string): Document[] {
       } else {
         value = raw === '' ? null : raw;
       }
-      doc[name] = value;
+      entries.push([name, value]);
     }
-    docs.push(doc);
+    docs.push(Object.fromEntries(entries) as Document);
   }
   return docs;
 }

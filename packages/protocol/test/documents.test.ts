@@ -206,6 +206,13 @@ describe('CSV payloads', () => {
     assert.deepEqual(parseDocumentsPayload('id;name\n1;a,b\n', 'text/csv', { csvDelimiter: ';' }), [{ id: '1', name: 'a,b' }]);
   });
 
+  it('keeps a `__proto__` column as data', () => {
+    const [doc] = parseDocumentsPayload('id,__proto__\n1,x\n', 'text/csv');
+    assert.deepEqual(Object.keys(doc), ['id', '__proto__']);
+    assert.equal(Object.getPrototypeOf(doc), Object.prototype);
+    assert.equal(JSON.stringify(doc), '{"id":"1","__proto__":"x"}');
+  });
+
   it('header only: no documents', () => {
     assert.deepEqual(parseDocumentsPayload('id,name\n', 'text/csv'), []);
   });
