@@ -207,6 +207,14 @@ describe('tenant tokens', () => {
       'Could not decode tenant token, JSON error: data did not match any variant of untagged enum SearchRules at line 1 column 23.',
     );
 
+    const badExp = await sign({ apiKeyUid: PARENT, searchRules: ['movies'], exp: 'soon' });
+    denied(
+      () => auth.authorize(bearer(badExp), 'search', 'movies'),
+      403,
+      'invalid_api_key',
+      /^Could not decode tenant token, JSON error: invalid type: string "soon", expected i64 at line 1 column \d+\.$/,
+    );
+
     const unsigned = `${Buffer.from('{"alg":"none"}').toString('base64url')}.${Buffer.from(JSON.stringify({ apiKeyUid: PARENT, searchRules: ['movies'] })).toString('base64url')}.`;
     denied(() => auth.authorize(bearer(unsigned), 'search', 'movies'), 403, 'invalid_api_key', 'Could not decode tenant token, InvalidAlgorithm.');
 

@@ -5,8 +5,9 @@ import { tmpdir } from 'node:os';
 import { join } from 'node:path';
 import Database from 'better-sqlite3';
 import Fastify from 'fastify';
+import fc from 'fast-check';
 import type { FastifyInstance } from 'fastify';
-import { MeiliError } from '@miroir/protocol';
+import { MeiliError, parseTasksQuery } from '@miroir/protocol';
 import type { TaskView } from '@miroir/protocol';
 import { TaskQueue, registerTaskRoutes } from '../src/tasks/index.js';
 import type { Task } from '../src/tasks/index.js';
@@ -444,5 +445,39 @@ describe('/tasks and /batches routes', () => {
     assert.deepEqual((await send('GET', '/tasks?statuses=processing')).body.results.map((x: TaskView) => x.uid), [t.uid]);
     proc.release();
     await queue.waitIdle();
+  });
+});
+
+describe('pagination (property)', () => {
+  it('following `next` visits exactly the filtered tasks, in order, for any limit and direction', async () => {
+    const { queue } = setup();
+    const indexes = ['a', 'b', 'c'];
+    for (let i = 0; i < 40; i++) {
+      queue.enqueue({ type: i % 4 === 0 ? 'settingsUpdate' : 'documentAdditionOrUpdate', indexUid: indexes[i % 3]!, details: docs(1) });
+    }
+    queue.start();
+    await queue.waitIdle();
+    const access = { allIndexes: true, allowsIndex: () => true };
+    fc.assert(
+      fc.property(fc.integer({ min: 1, max: 45 }), fc.boolean(), fc.subarray(indexes, { minLength: 1 }), (limit, reverse, idx) => {
+        const base = { indexUids: idx.join(','), limit: String(limit), reverse: String(reverse) };
+        const full = queue.list(parseTasksQuery({ ...base, limit: '1000' }, 'list'), access);
+        const seen: number[] = [];
+        let from: number | null = null;
+        for (let guard = 0; guard < 100; guard++) {
+          const q = parseTasksQuery(from === null ? base : { ...base, from: String(from) }, 'list');
+          const page = queue.list(q, access);
+          assert.equal(page.total, full.total);
+          assert.ok(page.results.length <= limit);
+          seen.push(...page.results.map((t) => t.uid));
+          if (page.next === null) break;
+          from = page.next;
+        }
+        assert.deepEqual(seen, full.results.map((t) => t.uid));
+        assert.equal(seen.length, full.total);
+      }),
+      { numRuns: 60 },
+    );
+    await queue.close();
   });
 });

@@ -97,6 +97,15 @@ function jsonError(text: string, what: string, at: number): string {
   return `JSON error: ${what} at line ${line} column ${column}`;
 }
 
+/** serde's `Unexpected` wording for a JSON value (`string "x"`, `floating point `1.5``…). */
+function serdeUnexpected(v: unknown): string {
+  if (v === null) return 'null';
+  if (typeof v === 'string') return `string ${JSON.stringify(v)}`;
+  if (typeof v === 'boolean') return `boolean \`${v}\``;
+  if (typeof v === 'number') return Number.isInteger(v) ? `integer \`${v}\`` : `floating point \`${v}\``;
+  return Array.isArray(v) ? 'sequence' : 'map';
+}
+
 function parseSearchRules(v: unknown): SearchRules | undefined {
   if (Array.isArray(v)) {
     if (!v.every((p) => typeof p === 'string' && isValidIndexPattern(p))) return undefined;
@@ -139,9 +148,9 @@ function decodeClaims(text: string): Omit<TenantClaims, 'alg'> | string {
     } else if (k === 'exp') {
       if (v === null) exp = null;
       else if (typeof v === 'number' && Number.isInteger(v)) exp = v;
-      else return jsonError(text, `invalid type: ${JSON.stringify(v)}, expected i64`, at);
+      else return jsonError(text, `invalid type: ${serdeUnexpected(v)}, expected i64`, at);
     } else if (k === 'apiKeyUid') {
-      if (typeof v !== 'string') return jsonError(text, `invalid type: ${JSON.stringify(v)}, expected a UUID`, at);
+      if (typeof v !== 'string') return jsonError(text, `invalid type: ${serdeUnexpected(v)}, expected UUID`, at);
       const r = parseUuid(v);
       if ('error' in r) return jsonError(text, `UUID parsing failed: ${r.error}`, at);
       apiKeyUid = r.uuid;
