@@ -542,16 +542,26 @@ function csvMalformed(detail: string): MeiliError {
 const RUST_INT = /^[+-]?\d+$/;
 const RUST_FLOAT = /^[+-]?(?:(?:\d+\.?\d*|\.\d+)(?:[eE][+-]?\d+)?|inf|infinity|nan)$/i;
 
+function csvRows(bytes: Buffer, delimiter: string): string[][] {
+  return parseCsv(bytes, {
+    delimiter,
+    bom: true,
+    relax_quotes: true,
+    skip_empty_lines: true,
+    relax_column_count: false,
+  }) as string[][];
+}
+
 function readCsv(bytes: Buffer, delimiter: string): Document[] {
   let rows: string[][];
   try {
-    rows = parseCsv(bytes, {
-      delimiter,
-      bom: true,
-      relax_quotes: true,
-      skip_empty_lines: true,
-      relax_column_count: false,
-    }) as string[][];
+    try {
+      rows = csvRows(bytes, delimiter);
+    } catch (e) {
+      // The Rust csv reader ends an unclosed quoted field at the end of the input.
+      if ((e as { code?: string }).code !== 'CSV_QUOTE_NOT_CLOSED') throw e;
+      rows = csvRows(Buffer.concat([bytes, Buffer.from('"')]), delimiter);
+    }
   } catch (e) {
     throw csvMalformed(csvErrorText(e));
   }

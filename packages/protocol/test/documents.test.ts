@@ -213,6 +213,10 @@ describe('CSV payloads', () => {
     assert.equal(JSON.stringify(doc), '{"id":"1","__proto__":"x"}');
   });
 
+  it('an unclosed quote runs to the end of the input', () => {
+    assert.deepEqual(parseDocumentsPayload('a,b\n1,"x\ny\n', 'text/csv'), [{ a: '1', b: 'x\ny\n' }]);
+  });
+
   it('header only: no documents', () => {
     assert.deepEqual(parseDocumentsPayload('id,name\n', 'text/csv'), []);
   });
