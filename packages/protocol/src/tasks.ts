@@ -33,8 +33,9 @@ export const TASK_STATUSES: readonly TaskStatus[] = Object.values(TaskStatus);
 
 /**
  * Task types, in Meilisearch's declaration order (the `Kind` enum; the order shows in the
- * `invalid_task_types` message and in batch stats). `dsrUpdate`/`dsrClear` come from the v1.50
- * API reference; their position in the enum is not confirmed in source.
+ * `invalid_task_types` message and in batch stats). `dsrUpdate`/`dsrClear` (dynamic search
+ * rules, v1.50) are in the API reference and the official JS client's `TaskType`, which lists them
+ * after `networkTopologyChange`; the stored server source predates them.
  */
 export const TaskType = {
   DocumentAdditionOrUpdate: 'documentAdditionOrUpdate',
