@@ -30,7 +30,7 @@ export function selectFields(obj: Record<string, unknown>, patterns: readonly st
 }
 
 /** `_vectors` as Meilisearch shows it: per embedder `{embeddings: [[…]], regenerate}`. */
-function vectorsView(raw: unknown): Record<string, unknown> {
+export function vectorsView(raw: unknown): Record<string, unknown> {
   if (typeof raw !== 'object' || raw === null || Array.isArray(raw)) return {};
   const out: Record<string, unknown> = {};
   for (const [name, v] of Object.entries(raw as Record<string, unknown>)) {
@@ -59,4 +59,17 @@ export function projectDocument(
   if (fields !== null && !fields.includes('*')) out = selectFields(out, fields);
   if (retrieveVectors) out._vectors = vectorsView(vectors);
   return out;
+}
+
+/**
+ * Search hits as the search routes return them: `_vectors` only with `retrieveVectors` (in
+ * Meilisearch's per-embedder shape), never inside `_formatted`.
+ */
+export function presentHits(hits: Record<string, unknown>[], retrieveVectors: boolean): void {
+  for (const hit of hits) {
+    if (retrieveVectors) hit._vectors = vectorsView(hit._vectors);
+    else delete hit._vectors;
+    const f = hit._formatted;
+    if (typeof f === 'object' && f !== null) delete (f as Record<string, unknown>)._vectors;
+  }
 }

@@ -237,3 +237,16 @@ test('delete by filter errors', async () => {
   assert.equal(t.error.code, 'invalid_document_filter');
   assert.equal((await docs('delf')).body.total, 1);
 });
+
+test('skipCreation=true only updates documents that already exist', async () => {
+  await e.client.index('skip').addDocuments([{ id: 1, v: 'a' }]).waitTask();
+  const t = await writeAndWait(e.url, 'PUT', '/indexes/skip/documents?skipCreation=true', [
+    { id: 1, w: 'b' },
+    { id: 2, v: 'new' },
+  ]);
+  assert.equal(t.status, 'succeeded', JSON.stringify(t.error));
+  assert.deepEqual((await docs('skip')).body.results, [{ id: 1, v: 'a', w: 'b' }]);
+  const bad = await http(e.url, 'POST', '/indexes/skip/documents?skipCreation=maybe', [{ id: 3 }]);
+  assert.equal(bad.status, 400);
+  assert.equal(bad.body.code, 'invalid_document_skip_creation');
+});

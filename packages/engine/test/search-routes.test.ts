@@ -136,3 +136,12 @@ test('tenant token search rules are ANDed onto the query filter', async () => {
   assert.equal(multi.body.code, 'invalid_api_key');
   assert.match(multi.body.message, /^Inside `\.queries\[1\]`: /);
 });
+
+test('search hits show _vectors only with retrieveVectors', async () => {
+  const t = await writeAndWait(e.url, 'POST', '/indexes/vec/documents', [{ id: 1, name: 'with vector', _vectors: { emb: [0.5, 0.25] } }], master);
+  assert.equal(t.status, 'succeeded', JSON.stringify(t.error));
+  const plain = await http(e.url, 'POST', '/indexes/vec/search', { q: 'vector' }, master);
+  assert.deepEqual(plain.body.hits, [{ id: 1, name: 'with vector' }]);
+  const withVectors = await http(e.url, 'POST', '/indexes/vec/search', { q: 'vector', retrieveVectors: true }, master);
+  assert.deepEqual(withVectors.body.hits, [{ id: 1, name: 'with vector', _vectors: { emb: { embeddings: [[0.5, 0.25]], regenerate: false } } }]);
+});

@@ -19,6 +19,7 @@ import type { FederatedSource } from '@miroir/search';
 import type { EngineContext } from '../context.js';
 import { checkIndexUid, jsonBody, param } from '../http.js';
 import type { QueryParams } from '../http.js';
+import { presentHits } from '../documents-view.js';
 import type { AuthContextPort } from '../ports.js';
 
 type UidParams = { indexUid: string };
@@ -42,8 +43,11 @@ function withRules<Q extends { filter?: unknown }>(q: Q, auth: AuthContextPort |
 export function registerSearchRoutes(app: FastifyInstance, ctx: EngineContext): void {
   const { registry } = ctx;
 
-  const search = (uid: string, q: SearchQuery, auth: AuthContextPort | null): SearchResponse =>
-    registry.require(uid).search.search(withRules(q, auth, uid), uid);
+  const search = (uid: string, q: SearchQuery, auth: AuthContextPort | null): SearchResponse => {
+    const res = registry.require(uid).search.search(withRules(q, auth, uid), uid);
+    presentHits(res.hits, q.retrieveVectors === true);
+    return res;
+  };
 
   app.post<{ Params: UidParams }>('/indexes/:indexUid/search', { config: { action: 'search' } }, async (req) => {
     const uid = checkIndexUid(req.params.indexUid);
