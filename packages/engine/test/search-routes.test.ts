@@ -145,3 +145,20 @@ test('search hits show _vectors only with retrieveVectors', async () => {
   const withVectors = await http(e.url, 'POST', '/indexes/vec/search', { q: 'vector', retrieveVectors: true }, master);
   assert.deepEqual(withVectors.body.hits, [{ id: 1, name: 'with vector', _vectors: { emb: { embeddings: [[0.5, 0.25]], regenerate: false } } }]);
 });
+
+test('federated facetsByIndex and mergeFacets', async () => {
+  const r = await http(e.url, 'POST', '/multi-search', {
+    federation: { facetsByIndex: { books: ['genre'] }, mergeFacets: {} },
+    queries: [{ indexUid: 'books', q: '' }, { indexUid: 'movies', q: 'hobbit' }],
+  }, master);
+  assert.equal(r.status, 200, JSON.stringify(r.body));
+  assert.deepEqual(r.body.facetsByIndex, { books: { distribution: { genre: { fantasy: 2, scifi: 2 } }, stats: {} } });
+  assert.deepEqual(r.body.facetDistribution, { genre: { fantasy: 2, scifi: 2 } });
+  assert.deepEqual(r.body.facetStats, {});
+  const unused = await http(e.url, 'POST', '/multi-search', {
+    federation: { facetsByIndex: { movies: ['genre'] } },
+    queries: [{ indexUid: 'books' }],
+  }, master);
+  assert.equal(unused.status, 400);
+  assert.equal(unused.body.code, 'invalid_multi_search_facets_by_index');
+});

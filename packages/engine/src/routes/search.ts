@@ -86,7 +86,9 @@ export function registerSearchRoutes(app: FastifyInstance, ctx: EngineContext): 
     if (multi.federation === undefined) {
       return { results: multi.queries.map((q, i) => ({ indexUid: q.indexUid, ...run(q, i) })) };
     }
-    return federated(multi.queries, multi.federation, run, Date.now() - started);
+    const merged = federated(multi.queries, multi.federation, run, Date.now() - started) as Record<string, unknown>;
+    const facets = federatedFacets(multi.queries, multi.federation, run);
+    return { ...merged, ...facets, processingTimeMs: Date.now() - started };
   });
 }
 
@@ -116,4 +118,58 @@ function federated(
     showRankingScoreDetails: queries.some((q) => q.showRankingScoreDetails === true),
     processingTimeMs: elapsed,
   });
+}
+
+type Distribution = Record<string, Record<string, number>>;
+type Stats = Record<string, { min: number; max: number }>;
+
+/**
+ * `facetsByIndex` (and, with `mergeFacets`, the merged `facetDistribution`/`facetStats`) of a
+ * federated search: each index's facets are computed on the first query that targets it.
+ */
+function federatedFacets(
+  queries: SearchQueryWithIndex[],
+  fed: Federation,
+  run: (q: SearchQueryWithIndex, i: number) => SearchResponse,
+): Record<string, unknown> {
+  const byIndex = fed.facetsByIndex;
+  if (byIndex === undefined || byIndex === null) return {};
+  const out: Record<string, { distribution: Distribution; stats: Stats }> = {};
+  for (const [uid, names] of Object.entries(byIndex)) {
+    const i = queries.findIndex((q) => q.indexUid === uid);
+    if (i < 0) {
+      throw new MeiliError(
+        'invalid_multi_search_facets_by_index',
+        `Inside \`.federation.facetsByIndex.${uid}\`: Index \`${uid}\` is not used in queries.`,
+      );
+    }
+    if (names === null || names.length === 0) {
+      out[uid] = { distribution: {}, stats: {} };
+      continue;
+    }
+    const { federationOptions: _f, ...q } = queries[i];
+    const res = run({ ...q, facets: names, offset: 0, limit: 0 } as SearchQueryWithIndex, i);
+    out[uid] = { distribution: res.facetDistribution ?? {}, stats: (res.facetStats ?? {}) as Stats };
+  }
+  if (fed.mergeFacets === undefined || fed.mergeFacets === null) return { facetsByIndex: out };
+  const max = fed.mergeFacets.maxValuesPerFacet ?? 100;
+  const dist: Distribution = {};
+  const stats: Stats = {};
+  for (const { distribution, stats: st } of Object.values(out)) {
+    for (const [facet, values] of Object.entries(distribution)) {
+      const d = (dist[facet] ??= {});
+      for (const [v, n] of Object.entries(values)) d[v] = (d[v] ?? 0) + n;
+    }
+    for (const [facet, { min, max: mx }] of Object.entries(st)) {
+      const cur = stats[facet];
+      stats[facet] = cur === undefined ? { min, max: mx } : { min: Math.min(cur.min, min), max: Math.max(cur.max, mx) };
+    }
+  }
+  for (const facet of Object.keys(dist)) {
+    const sorted = Object.keys(dist[facet]).sort((a, b) => (a < b ? -1 : a > b ? 1 : 0)).slice(0, max);
+    const capped: Record<string, number> = {};
+    for (const v of sorted) capped[v] = dist[facet][v];
+    dist[facet] = capped;
+  }
+  return { facetsByIndex: out, facetDistribution: dist, facetStats: stats };
 }
