@@ -438,6 +438,8 @@ describe('/tasks and /batches routes', () => {
     assert.equal(task.status, 'processing');
     assert.equal(task.duration, null);
     assert.equal(task.finishedAt, null);
+    assert.equal(queue.isProcessing('slow'), true);
+    assert.equal(queue.isProcessing('movies'), false);
     const b = (await send('GET', `/batches/${task.batchUid}`)).body;
     assert.deepEqual(b.progress, { steps: [{ currentStep: 'processing tasks', finished: 0, total: 1 }], percentage: 0 });
     assert.equal(b.finishedAt, null);
@@ -445,6 +447,7 @@ describe('/tasks and /batches routes', () => {
     assert.deepEqual((await send('GET', '/tasks?statuses=processing')).body.results.map((x: TaskView) => x.uid), [t.uid]);
     proc.release();
     await queue.waitIdle();
+    assert.equal(queue.isProcessing('slow'), false);
   });
 });
 

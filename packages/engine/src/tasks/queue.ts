@@ -258,6 +258,12 @@ export class TaskQueue {
     return t !== undefined && visible(t, access) ? toTaskView(t) : undefined;
   }
 
+  /** Whether a task touching this index is in progress (`isIndexing` of `/stats`). */
+  isProcessing(indexUid: string): boolean {
+    const cur = this.#current?.task;
+    return cur !== undefined && indexesOf(cur).includes(indexUid);
+  }
+
   /** The persisted payload of an enqueued (or processing) task. */
   payload(uid: number): Buffer | undefined {
     return this.#store.payload(uid);
