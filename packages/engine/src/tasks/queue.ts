@@ -182,7 +182,7 @@ export class TaskQueue {
   /** Records a task (and its payload) and returns the 202 body. Processing starts after {@link start}. */
   enqueue(input: EnqueueInput): TaskSummary {
     if (this.#closing) throw new MeiliError('internal', 'The task queue is closed.');
-    const uid = this.#nextTask++;
+    const uid = this.#nextTask;
     const task: TaskRecord = {
       uid,
       batchUid: null,
@@ -204,8 +204,10 @@ export class TaskQueue {
         const data = typeof input.payload === 'string' ? Buffer.from(input.payload, 'utf8') : input.payload;
         this.#store.putPayload(uid, data);
       }
-      this.#store.setSequence(TASK_SEQ, this.#nextTask);
+      this.#store.setSequence(TASK_SEQ, uid + 1);
     });
+    // Only a persisted task consumes its uid.
+    this.#nextTask = uid + 1;
     this.#tasks.set(uid, task);
     this.#classOf(task.type).add(uid);
     this.#kick();
