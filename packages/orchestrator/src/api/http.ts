@@ -3,7 +3,14 @@
  * the one place where errors become wire responses.
  */
 import type { FastifyError, FastifyInstance, FastifyReply, FastifyRequest } from 'fastify';
-import { MeiliError } from '@miroir/protocol';
+import {
+  incompletePayloadError,
+  isDecompressionError,
+  isEmptyBody,
+  MeiliError,
+  parseJsonBody,
+  requestDecompressor,
+} from '@miroir/protocol';
 import { withoutReservedInMessage } from '../core/reserved-settings.js';
 import { miroirError } from '../errors.js';
 import { NodeHttpError, NodeTransportError } from '../nodes/node-client.js';
@@ -12,6 +19,13 @@ import { NodeHttpError, NodeTransportError } from '../nodes/node-client.js';
 export function acceptRawBodies(app: FastifyInstance): void {
   app.removeAllContentTypeParsers();
   app.addContentTypeParser('*', { parseAs: 'buffer' }, (_req, body, done) => done(null, body));
+  app.addHook('preParsing', async (req, _reply, payload) => {
+    const d = requestDecompressor(req.headers['content-encoding']);
+    if (d === null) return payload;
+    // The declared length is the compressed one; the body limit applies to the decoded bytes.
+    delete req.headers['content-length'];
+    return payload.pipe(d);
+  });
 }
 
 /** The raw body, or undefined when the request had none. */
@@ -21,28 +35,13 @@ export function rawBody(req: FastifyRequest): Buffer | undefined {
 }
 
 /**
- * Decodes a JSON body for a non-document route. Meilisearch answers a body that is not JSON with
- * `bad_request` and the parser's message; an absent body with `missing_payload` only where a body is
- * required, so `required` says which.
+ * The JSON body of a non-document route, decoded as one node decodes it (any content type;
+ * `missing_payload` / `malformed_payload`). With `required` false an empty body is undefined.
  */
 export function jsonBody(req: FastifyRequest, required = true): unknown {
   const raw = rawBody(req);
-  if (raw === undefined) {
-    if (!required) return undefined;
-    throw new MeiliError('missing_payload', 'A json payload is missing.');
-  }
-  const ct = req.headers['content-type'];
-  if (ct !== undefined && !/^application\/json\b/i.test(ct)) {
-    throw new MeiliError(
-      'invalid_content_type',
-      `The Content-Type \`${ct}\` is invalid. Accepted values for the Content-Type header are: \`application/json\``,
-    );
-  }
-  try {
-    return JSON.parse(raw.toString('utf8'));
-  } catch (e) {
-    throw new MeiliError('bad_request', `Json deserialize error: ${(e as Error).message}`);
-  }
+  if (!required && isEmptyBody(raw)) return undefined;
+  return parseJsonBody(raw);
 }
 
 /** Sends a Meilisearch-shaped error. */
@@ -66,6 +65,7 @@ export function installErrorHandler(app: FastifyInstance): void {
       return sendError(reply, miroirError('miroir_node_unavailable', `A node could not be reached: ${error.message}.`, error));
     }
     const code = (error as FastifyError).code;
+    if (isDecompressionError(error)) return sendError(reply, incompletePayloadError());
     if (code === 'FST_ERR_CTP_BODY_TOO_LARGE') {
       return sendError(
         reply,
