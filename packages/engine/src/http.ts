@@ -11,8 +11,32 @@ export function rawBody(req: FastifyRequest): Buffer | undefined {
   return req.rawBody;
 }
 
-/** Parses a JSON body: empty → `missing_payload`, unparsable → `malformed_payload`. */
+/**
+ * Meilisearch's JSON extractor accepts `application/json` only (parameters such as a charset
+ * aside): no header → 415 `missing_content_type`, another type → 415 `invalid_content_type`.
+ */
+export function checkJsonContentType(req: FastifyRequest): void {
+  const ct = req.headers['content-type'];
+  if (ct === undefined) {
+    throw new MeiliError(
+      'missing_content_type',
+      'A Content-Type header is missing. Accepted values for the Content-Type header are: `application/json`',
+    );
+  }
+  if (ct.split(';')[0].trim().toLowerCase() !== 'application/json') {
+    throw new MeiliError(
+      'invalid_content_type',
+      `The Content-Type \`${ct}\` is invalid. Accepted values for the Content-Type header are: \`application/json\``,
+    );
+  }
+}
+
+/**
+ * Parses a JSON body: wrong content type → 415, empty → `missing_payload`, unparsable →
+ * `malformed_payload`.
+ */
 export function jsonBody(req: FastifyRequest): unknown {
+  checkJsonContentType(req);
   const b = rawBody(req);
   const text = b === undefined ? '' : b.toString('utf8');
   if (text.trim() === '') throw new MeiliError('missing_payload', 'A json payload is missing.');
@@ -21,13 +45,6 @@ export function jsonBody(req: FastifyRequest): unknown {
   } catch {
     throw new MeiliError('malformed_payload', `The json payload provided is malformed. \`${serdeJsonError(text)}\`.`);
   }
-}
-
-/** Like {@link jsonBody} but an absent body counts as `{}` (routes whose body is optional). */
-export function optionalJsonBody(req: FastifyRequest): unknown {
-  const b = rawBody(req);
-  if (b === undefined || b.toString('utf8').trim() === '') return {};
-  return jsonBody(req);
 }
 
 const INDEX_UID_RE = /^[A-Za-z0-9_-]+$/;

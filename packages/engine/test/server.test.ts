@@ -113,3 +113,20 @@ test('experimental features: GET lists every flag, PATCH merges, unknown flag is
   );
   await http(e.url, 'PATCH', '/experimental-features', { containsFilter: false });
 });
+
+test('JSON routes need Content-Type application/json', async () => {
+  const missing = await http(e.url, 'POST', '/indexes', Buffer.from('{"uid":"ct"}'));
+  assert.equal(missing.status, 415);
+  assert.deepEqual(
+    missing.body,
+    meiliError('missing_content_type', 'A Content-Type header is missing. Accepted values for the Content-Type header are: `application/json`'),
+  );
+  const wrong = await http(e.url, 'POST', '/indexes', '{"uid":"ct"}', { 'content-type': 'text/plain' });
+  assert.equal(wrong.status, 415);
+  assert.deepEqual(
+    wrong.body,
+    meiliError('invalid_content_type', 'The Content-Type `text/plain` is invalid. Accepted values for the Content-Type header are: `application/json`'),
+  );
+  const charset = await http(e.url, 'POST', '/indexes', '{"uid":"ct"}', { 'content-type': 'application/json; charset=utf-8' });
+  assert.equal(charset.status, 202);
+});
