@@ -240,6 +240,22 @@ describe('TaskQueue', () => {
   });
 });
 
+describe('store failure', () => {
+  it('stops processing with a warning instead of crashing when the database fails', async () => {
+    const db = new Database(':memory:');
+    const queue = new TaskQueue(db, () => {
+      db.close(); // the disk goes away while the task runs
+      return {};
+    });
+    queue.enqueue({ type: 'indexCreation', indexUid: 'a', details: { primaryKey: null } });
+    const warning = new Promise<Error>((resolve) => process.once('warning', resolve));
+    queue.start();
+    await queue.waitIdle();
+    assert.match((await warning).message, /^Task processing stopped: /);
+    await queue.close();
+  });
+});
+
 describe('task deletion', () => {
   it('removes matched finished tasks and their batches; enqueued ones stay', async () => {
     const db = new Database(':memory:');

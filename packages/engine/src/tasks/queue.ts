@@ -366,6 +366,7 @@ export class TaskQueue {
   }
 
   async #drain(): Promise<void> {
+    let failed = false;
     try {
       for (;;) {
         if (this.#closing) break;
@@ -376,9 +377,14 @@ export class TaskQueue {
         // is empty, starving HTTP requests (task polling included).
         await new Promise<void>((resolve) => setImmediate(resolve));
       }
+    } catch (e) {
+      // The store itself failed (disk full, I/O error): the task's outcome may not be on disk.
+      // Stop rather than spin; the next enqueue retries, and a restart re-runs what is unfinished.
+      failed = true;
+      process.emitWarning(`Task processing stopped: ${e instanceof Error ? e.message : String(e)}`);
     } finally {
       this.#loop = null;
-      if (this.#idle()) this.#flushIdle();
+      if (failed || this.#idle()) this.#flushIdle();
       else this.#kick();
     }
   }
