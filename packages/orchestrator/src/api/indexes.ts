@@ -4,7 +4,7 @@
 import type { FastifyInstance, FastifyRequest } from 'fastify';
 import type { AppContext } from '../main.js';
 import { FULL_ACCESS } from './auth.js';
-import { firstAnswer } from './fanout.js';
+import { callEach, firstAnswer } from './fanout.js';
 import { jsonBody } from './http.js';
 import { nodeSettingsUpdate } from '../core/reserved-settings.js';
 import { broadcastWrite } from './writes.js';
@@ -106,6 +106,16 @@ export function registerIndexRoutes(app: FastifyInstance, ctx: AppContext): void
       { method: 'POST', path: '/swap-indexes', body },
     ], { lockKeys: uids.length > 0 ? uids : ['*'] });
     return reply.code(202).send(summary);
+  });
+
+  // An index creation that failed on some node is rolled back on the nodes where it succeeded,
+  // so the index exists everywhere or nowhere.
+  ctx.tasks.onFinished(async (row, nodes) => {
+    if (row.type !== 'indexCreation' || row.status !== 'failed' || row.indexUid === null) return;
+    const created = [...nodes].filter(([, views]) => views[0]?.status === 'succeeded').map(([id]) => id);
+    if (created.length === 0) return;
+    ctx.log.warn({ index: row.indexUid, nodes: created, task: row.uid }, 'rolling back a partial index creation');
+    await callEach(cluster, created, { method: 'DELETE', path: `/indexes/${enc(row.indexUid)}` });
   });
 
   // Index metadata follows the nodes once they applied a change.

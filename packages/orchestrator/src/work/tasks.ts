@@ -10,7 +10,9 @@ import type { Cluster } from '../cluster.js';
 import { aggregateTask, isTerminal } from '../core/task-aggregate.js';
 import type { TaskRow } from '../state/store.js';
 
-type FinishedHook = (row: TaskRow) => Promise<void> | void;
+/** Node task views of a finished task, by node id, in the order they were sent (absent when settled by Miroir). */
+export type NodeViews = ReadonlyMap<string, readonly TaskView[]>;
+type FinishedHook = (row: TaskRow, nodes: NodeViews) => Promise<void> | void;
 
 export class TaskRegistry {
   readonly #cluster: Cluster;
@@ -39,7 +41,7 @@ export class TaskRegistry {
 
   async insert(row: TaskRow): Promise<void> {
     await this.#cluster.store.putTask(row);
-    if (isTerminal(row.status)) await this.#finished(row);
+    if (isTerminal(row.status)) await this.#finished(row, new Map());
   }
 
   /** The task, refreshed from its nodes when it is still pending. */
@@ -114,17 +116,23 @@ export class TaskRegistry {
       const next = aggregateTask(row, (nodeId, uid) => views.get(nodeId)?.get(uid), copies);
       if (next !== row) {
         await this.#cluster.store.putTask(next);
-        if (isTerminal(next.status)) await this.#finished(next);
+        if (isTerminal(next.status)) {
+          const byNode = new Map<string, TaskView[]>();
+          for (const [nodeId, uids] of Object.entries(next.nodeTasks)) {
+            byNode.set(nodeId, uids.map((u) => views.get(nodeId)?.get(u)).filter((v): v is TaskView => v !== undefined));
+          }
+          await this.#finished(next, byNode);
+        }
       }
       out.push(next);
     }
     return out;
   }
 
-  async #finished(row: TaskRow): Promise<void> {
+  async #finished(row: TaskRow, nodes: NodeViews): Promise<void> {
     for (const hook of this.#hooks) {
       try {
-        await hook(row);
+        await hook(row, nodes);
       } catch (e) {
         this.#log.error({ err: e, task: row.uid }, 'task completion hook failed');
       }
