@@ -47,6 +47,13 @@ export interface SwapEntry {
 /** Meta key of the last time a task changed something (for `GET /stats`). */
 export const LAST_UPDATE_KEY = 'lastUpdate';
 
+/**
+ * Meta key of the last applied task and its details, written in the task's own transaction: a
+ * task the queue re-runs after a crash that happened once its changes were committed is not
+ * applied twice (an index creation would otherwise fail with `index_already_exists`).
+ */
+export const LAST_APPLIED_KEY = 'lastAppliedTask';
+
 export class Processor {
   readonly #store: Store;
   readonly #registry: Registry;
@@ -62,15 +69,23 @@ export class Processor {
 
   /** Applies `task` (its payload decoded from JSON) and returns its final details. */
   process(task: QueuedTask, payload: Buffer | string | undefined): Record<string, unknown> {
+    const applied = this.#store.getMeta(LAST_APPLIED_KEY);
+    if (applied !== undefined) {
+      const last = JSON.parse(applied) as { uid: number; details: Record<string, unknown> };
+      if (last.uid === task.uid) return last.details;
+    }
     const data: unknown = payload === undefined ? undefined : JSON.parse(payload.toString());
     const details = { ...(task.details ?? {}) };
     const uid = task.indexUid;
     this.current = uid;
     const created: string[] = [];
     try {
-      const result = this.#store.transaction(() => this.#apply(task.type, uid, data, details, created));
-      this.#store.setMeta(LAST_UPDATE_KEY, new Date().toISOString());
-      return result;
+      return this.#store.transaction(() => {
+        const result = this.#apply(task.type, uid, data, details, created);
+        this.#store.setMeta(LAST_APPLIED_KEY, JSON.stringify({ uid: task.uid, details: result }));
+        this.#store.setMeta(LAST_UPDATE_KEY, new Date().toISOString());
+        return result;
+      });
     } catch (err) {
       // The transaction rolled back: forget indexes created in memory by this task.
       for (const c of created) this.#registry.forget(c);

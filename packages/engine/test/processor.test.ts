@@ -1,0 +1,33 @@
+// The processor applies each task once: a task re-run after a crash that followed its commit
+// returns the recorded details instead of failing (e.g. `index_already_exists`).
+import { test } from 'node:test';
+import { strict as assert } from 'node:assert';
+import { rmSync } from 'node:fs';
+import { documentId, inferPrimaryKey, parseDocumentsPayload } from '@miroir/protocol';
+import { SearchIndex } from '@miroir/search';
+import { Processor } from '../src/processor.js';
+import { Registry } from '../src/registry.js';
+import { Store } from '../src/store.js';
+import { tempDir } from './helpers.js';
+
+test('a task already applied is not applied twice', () => {
+  const dir = tempDir();
+  const store = new Store(dir);
+  try {
+    const registry = new Registry(store, (s, o) => new SearchIndex(s, o));
+    const p = new Processor(store, registry, { parseDocumentsPayload, inferPrimaryKey, documentId });
+    const create = { uid: 0, type: 'indexCreation', indexUid: 'once', details: { primaryKey: 'id' } };
+    assert.deepEqual(p.process(create, JSON.stringify({ primaryKey: 'id' })), { primaryKey: 'id' });
+    assert.deepEqual(p.process(create, JSON.stringify({ primaryKey: 'id' })), { primaryKey: 'id' });
+    const add = { uid: 1, type: 'documentAdditionOrUpdate', indexUid: 'once', details: { receivedDocuments: 1, indexedDocuments: null } };
+    const payload = JSON.stringify({ method: 'replace', documents: [{ id: 1 }] });
+    assert.deepEqual(p.process(add, payload), { receivedDocuments: 1, indexedDocuments: 1 });
+    assert.deepEqual(p.process(add, payload), { receivedDocuments: 1, indexedDocuments: 1 });
+    assert.equal(registry.require('once').numberOfDocuments, 1);
+    // A new uid is applied normally.
+    assert.throws(() => p.process({ ...create, uid: 2 }, JSON.stringify({ primaryKey: 'id' })), { code: 'index_already_exists' });
+  } finally {
+    store.close();
+    rmSync(dir, { recursive: true, force: true });
+  }
+});
