@@ -162,3 +162,26 @@ test('federated facetsByIndex and mergeFacets', async () => {
   assert.equal(unused.status, 400);
   assert.equal(unused.body.code, 'invalid_multi_search_facets_by_index');
 });
+
+test('CONTAINS needs the containsFilter experimental feature', async () => {
+  const body = { q: '', filter: 'genre CONTAINS fant' };
+  const off = await http(e.url, 'POST', '/indexes/books/search', body, master);
+  assert.equal(off.status, 400);
+  assert.deepEqual(
+    off.body,
+    meiliError(
+      'feature_not_enabled',
+      'Using `CONTAINS` in a filter requires enabling the `contains filter` experimental feature. See https://github.com/orgs/meilisearch/discussions/763',
+    ),
+  );
+  const docsOff = await http(e.url, 'POST', '/indexes/books/documents/fetch', { filter: 'genre CONTAINS fant' }, master);
+  assert.equal(docsOff.body.code, 'feature_not_enabled');
+  await http(e.url, 'PATCH', '/experimental-features', { containsFilter: true }, master);
+  try {
+    const on = await http(e.url, 'POST', '/indexes/books/search', body, master);
+    assert.equal(on.status, 200, JSON.stringify(on.body));
+    assert.deepEqual(ids(on.body.hits), [1, 3]);
+  } finally {
+    await http(e.url, 'PATCH', '/experimental-features', { containsFilter: false }, master);
+  }
+});

@@ -15,6 +15,7 @@ import {
 } from '@miroir/protocol';
 import type { EngineContext } from '../context.js';
 import { projectDocument } from '../documents-view.js';
+import { checkFilterFeatures } from '../features.js';
 import {
   boolParam,
   checkIndexUid,
@@ -122,6 +123,7 @@ function browse(ctx: EngineContext, idx: EngineIndex, q: BrowseQuery): { results
     }
     iids = [...set].sort((a, b) => a - b);
   }
+  checkFilterFeatures(ctx, q.filter);
   if (q.filter !== null && q.filter !== undefined && ctx.checkFilter(q.filter, 'invalid_document_filter')) {
     const matched = idx.search.filter(q.filter, 'invalid_document_filter', idx.uid);
     if (iids === null) iids = matched;
@@ -269,6 +271,7 @@ export function registerDocumentRoutes(app: FastifyInstance, ctx: EngineContext)
     if (!ctx.checkFilter(filter, 'invalid_document_filter')) {
       throw new MeiliError('invalid_document_filter', 'Sending an empty filter is forbidden.');
     }
+    checkFilterFeatures(ctx, filter);
     const details = { providedIds: 0, deletedDocuments: null, originalFilter: JSON.stringify(filter) };
     return reply.status(202).send(enqueueDeletion(uid, details, { kind: 'filter', filter }, q));
   });

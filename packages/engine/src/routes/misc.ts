@@ -6,6 +6,7 @@
 import type { FastifyInstance } from 'fastify';
 import { invalidTypeError, isJsonObject, unknownFieldError } from '@miroir/protocol';
 import type { EngineContext } from '../context.js';
+import { EXPERIMENTAL_FEATURES, FEATURES_KEY, readFeatures } from '../features.js';
 import { jsonBody } from '../http.js';
 
 /**
@@ -13,30 +14,6 @@ import { jsonBody } from '../http.js';
  * `attributeRank`/`wordPosition`, `disableOnNumbers`, `prefixSearch`, …).
  */
 export const MEILISEARCH_COMPATIBLE_VERSION = '1.37.0';
-
-/** Meilisearch's runtime-togglable experimental features, in its order. */
-export const EXPERIMENTAL_FEATURES = [
-  'metrics',
-  'logsRoute',
-  'editDocumentsByFunction',
-  'containsFilter',
-  'network',
-  'getTaskDocumentsRoute',
-  'compositeEmbedders',
-  'chatCompletions',
-  'multimodal',
-  'vectorStoreSetting',
-] as const;
-
-const FEATURES_KEY = 'experimentalFeatures';
-
-/** Current experimental features (all off on a fresh data dir). */
-export function readFeatures(ctx: EngineContext): Record<string, boolean> {
-  const stored = JSON.parse(ctx.store.getMeta(FEATURES_KEY) ?? '{}') as Record<string, boolean>;
-  const out: Record<string, boolean> = {};
-  for (const f of EXPERIMENTAL_FEATURES) out[f] = stored[f] === true;
-  return out;
-}
 
 export function registerMiscRoutes(app: FastifyInstance, ctx: EngineContext): void {
   app.get('/health', async () => ({ status: 'available' }));

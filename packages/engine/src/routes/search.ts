@@ -20,6 +20,7 @@ import type { EngineContext } from '../context.js';
 import { checkIndexUid, jsonBody, param } from '../http.js';
 import type { QueryParams } from '../http.js';
 import { presentHits } from '../documents-view.js';
+import { checkFilterFeatures } from '../features.js';
 import type { AuthContextPort } from '../ports.js';
 
 type UidParams = { indexUid: string };
@@ -44,6 +45,7 @@ export function registerSearchRoutes(app: FastifyInstance, ctx: EngineContext): 
   const { registry } = ctx;
 
   const search = (uid: string, q: SearchQuery, auth: AuthContextPort | null): SearchResponse => {
+    checkFilterFeatures(ctx, q.filter);
     const res = registry.require(uid).search.search(withRules(q, auth, uid), uid);
     presentHits(res.hits, q.retrieveVectors === true);
     return res;
@@ -65,6 +67,7 @@ export function registerSearchRoutes(app: FastifyInstance, ctx: EngineContext): 
   app.post<{ Params: UidParams }>('/indexes/:indexUid/facet-search', { config: { action: 'search' } }, async (req) => {
     const uid = checkIndexUid(req.params.indexUid);
     const q = parseFacetSearchQuery(jsonBody(req));
+    checkFilterFeatures(ctx, q.filter);
     return registry.require(uid).search.facetSearch(withRules(q, req.authCtx, uid), uid);
   });
 
