@@ -54,3 +54,32 @@ test('everything survives a restart on the same data dir', async () => {
     rmSync(dataDir, { recursive: true, force: true });
   }
 });
+
+test('API keys survive a restart and keep working', async () => {
+  const dataDir = tempDir();
+  const MASTER = 'persistence-master-key-0123456789';
+  const master = { authorization: `Bearer ${MASTER}` };
+  try {
+    const first = await startTestEngine({ dataDir, masterKey: MASTER });
+    const created = await http(first.url, 'POST', '/keys', { name: 'reader', actions: ['documents.get'], indexes: ['books'], expiresAt: null }, master);
+    assert.equal(created.status, 201, JSON.stringify(created.body));
+    const t = await writeAndWait(first.url, 'POST', '/indexes/books/documents', [{ id: 1 }], master);
+    assert.equal(t.status, 'succeeded');
+    const keysBefore = (await http(first.url, 'GET', '/keys?limit=100', undefined, master)).body;
+    await first.stop();
+
+    const second = await startTestEngine({ dataDir, masterKey: MASTER });
+    try {
+      assert.deepEqual((await http(second.url, 'GET', '/keys?limit=100', undefined, master)).body, keysBefore);
+      const reader = { authorization: `Bearer ${created.body.key}` };
+      const docs = await http(second.url, 'GET', '/indexes/books/documents', undefined, reader);
+      assert.equal(docs.status, 200);
+      assert.deepEqual(docs.body.results, [{ id: 1 }]);
+      assert.equal((await http(second.url, 'GET', '/indexes/books/settings', undefined, reader)).status, 403);
+    } finally {
+      await second.stop();
+    }
+  } finally {
+    rmSync(dataDir, { recursive: true, force: true });
+  }
+});
