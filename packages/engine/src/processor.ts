@@ -5,11 +5,17 @@
  *
  * @see https://www.meilisearch.com/docs/reference/api/async-task-management/get-task
  */
-import { applySettingsPatch, MeiliError } from '@miroir/protocol';
+import { applySettingsPatch, formatRfc3339, MeiliError } from '@miroir/protocol';
 import type { SettingsPatch } from '@miroir/protocol';
 import type { Document, DocumentsCodec, QueuedTask } from './ports.js';
 import type { EngineIndex, Registry } from './registry.js';
 import type { Store } from './store.js';
+import { nowMicros } from './tasks/index.js';
+
+/** Now, as Meilisearch prints dates (RFC 3339, UTC, sub-second digits trimmed). */
+function now(): string {
+  return formatRfc3339(nowMicros());
+}
 
 /** Payload of a `documentAdditionOrUpdate` task. */
 export interface DocumentsPayload {
@@ -83,7 +89,7 @@ export class Processor {
       return this.#store.transaction(() => {
         const result = this.#apply(task.type, uid, data, details, created);
         this.#store.setMeta(LAST_APPLIED_KEY, JSON.stringify({ uid: task.uid, details: result }));
-        this.#store.setMeta(LAST_UPDATE_KEY, new Date().toISOString());
+        this.#store.setMeta(LAST_UPDATE_KEY, now());
         return result;
       });
     } catch (err) {
@@ -96,21 +102,21 @@ export class Processor {
   }
 
   #apply(type: string, uid: string | null, data: unknown, details: Record<string, unknown>, created: string[]): Record<string, unknown> {
-    const now = new Date().toISOString();
+    const date = now();
     const getOrCreate = (u: string): EngineIndex => {
       const existing = this.#registry.get(u);
       if (existing !== undefined) return existing;
       created.push(u);
-      return this.#registry.create(u, null, now);
+      return this.#registry.create(u, null, date);
     };
     switch (type) {
       case 'indexCreation': {
         const p = (data ?? {}) as IndexPayload;
-        this.#registry.create(uid!, p.primaryKey ?? null, now);
+        this.#registry.create(uid!, p.primaryKey ?? null, date);
         return details;
       }
       case 'indexUpdate':
-        return this.#updateIndex(this.#registry.require(uid!), (data ?? {}) as IndexPayload, details, now);
+        return this.#updateIndex(this.#registry.require(uid!), (data ?? {}) as IndexPayload, details, date);
       case 'indexDeletion': {
         const idx = this.#registry.require(uid!);
         const n = idx.numberOfDocuments;
@@ -118,17 +124,17 @@ export class Processor {
         return { ...details, deletedDocuments: n };
       }
       case 'indexSwap':
-        this.#swap((details.swaps ?? []) as SwapEntry[], now);
+        this.#swap((details.swaps ?? []) as SwapEntry[], date);
         return details;
       case 'documentAdditionOrUpdate': {
         const p = data as DocumentsPayload;
         const idx = p.allowIndexCreation === false ? this.#registry.require(uid!) : getOrCreate(uid!);
-        const n = this.#addDocuments(idx, p, now);
+        const n = this.#addDocuments(idx, p, date);
         return { ...details, indexedDocuments: n };
       }
       case 'documentDeletion': {
         const idx = this.#registry.require(uid!);
-        const n = this.#deleteDocuments(idx, data as DeletionPayload, now);
+        const n = this.#deleteDocuments(idx, data as DeletionPayload, date);
         return { ...details, deletedDocuments: n };
       }
       case 'settingsUpdate': {
@@ -136,7 +142,7 @@ export class Processor {
         const idx = p.allowIndexCreation === false ? this.#registry.require(uid!) : getOrCreate(uid!);
         const next = applySettingsPatch(idx.settings, p.patch);
         idx.settings = next;
-        idx.updatedAt = now;
+        idx.updatedAt = date;
         idx.persist();
         idx.search.setSettings(next, idx.allDocuments());
         return details;
