@@ -56,8 +56,24 @@ const checkFilter: FilterSyntaxCheck = (filter, code) => {
   }
 };
 
+function checkOptions(opts: EngineOptions): void {
+  if (!Number.isInteger(opts.port) || opts.port < 0 || opts.port > 65535) {
+    throw new TypeError(`startEngine: \`port\` must be an integer in 0-65535, got ${String(opts.port)}`);
+  }
+  if (typeof opts.dataDir !== 'string' || opts.dataDir === '') {
+    throw new TypeError('startEngine: `dataDir` must be a non-empty path');
+  }
+  if (opts.host !== undefined && (typeof opts.host !== 'string' || opts.host === '')) {
+    throw new TypeError('startEngine: `host` must be a non-empty string');
+  }
+  if (opts.masterKey !== undefined && typeof opts.masterKey !== 'string') {
+    throw new TypeError('startEngine: `masterKey` must be a string');
+  }
+}
+
 /** Starts an engine node. */
 export async function startEngine(opts: EngineOptions): Promise<RunningEngine> {
+  checkOptions(opts);
   const store = new Store(opts.dataDir);
   const registry = new Registry(store, searchCore);
   registry.load();

@@ -130,3 +130,9 @@ test('JSON routes need Content-Type application/json', async () => {
   const charset = await http(e.url, 'POST', '/indexes', '{"uid":"ct"}', { 'content-type': 'application/json; charset=utf-8' });
   assert.equal(charset.status, 202);
 });
+
+test('startEngine validates its options', async () => {
+  const { startEngine } = await import('../src/index.js');
+  await assert.rejects(startEngine({ port: -1, dataDir: '/tmp/x' }), /`port` must be an integer in 0-65535, got -1/);
+  await assert.rejects(startEngine({ port: 0, dataDir: '' }), /`dataDir` must be a non-empty path/);
+});
