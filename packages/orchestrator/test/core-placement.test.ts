@@ -10,7 +10,7 @@ import {
   type Topology,
   type TopologyNode,
 } from '../src/core/placement.js';
-import { coveringSet, readDegradedHeader, shardsForKeys } from '../src/core/covering.js';
+import { chooseAdaptive, coveringSet, readDegradedHeader, shardsForKeys, tenantGroupId } from '../src/core/covering.js';
 
 let hasher: Hasher;
 before(async () => {
@@ -287,6 +287,26 @@ describe('covering sets', () => {
       assert.equal(cs.nodes.has('b'), false);
       assert.equal([...cs.nodes.values()].flat().length, 16);
     }
+  });
+
+  it('adaptive selection picks the lowest score, explores with probability ε', () => {
+    const scores: Record<string, number> = { a: 50, b: 10, c: 30 };
+    const score = (id: string): number => scores[id];
+    assert.equal(chooseAdaptive(['a', 'b', 'c'], score, 0.5, 0.05), 'b');
+    assert.equal(chooseAdaptive(['a', 'b', 'c'], score, 0.0, 0.05), 'a');
+    assert.equal(chooseAdaptive(['a', 'b', 'c'], score, 0.049, 0.05), 'c');
+    assert.equal(chooseAdaptive(['a', 'b'], () => 1, 0.9, 0.05), 'a');
+    const p = new Placement(topo([node('a'), node('b'), node('c')], 8, 3), hasher);
+    const cs = coveringSet(p, { seq: 0, eligible: () => true, choose: (ok) => chooseAdaptive(ok, score, 0.9, 0.05) });
+    assert.deepEqual([...cs.nodes.keys()], ['b']);
+    assert.equal(cs.needsShardFilter('b'), false);
+  });
+
+  it('tenant hash routing picks among the candidate groups deterministically', () => {
+    const g = tenantGroupId(hasher, 'acme', [0, 2]);
+    assert.equal(g, [0, 2][hasher.shardOf('acme', 2)]);
+    assert.equal(tenantGroupId(hasher, 'acme', [0, 2]), g);
+    assert.equal(tenantGroupId(hasher, 'acme', []), -1);
   });
 
   it('PK narrowing maps keys to their distinct shards', () => {

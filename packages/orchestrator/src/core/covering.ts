@@ -2,6 +2,7 @@
  * Covering sets for a search (spec S2.6 steps 2–4): one group, one eligible owner per needed shard,
  * and for each chosen node the exact list of shards it answers for.
  */
+import type { Hasher } from './hash.js';
 import type { Placement } from './placement.js';
 
 /** Inputs of {@link coveringSet}. */
@@ -21,6 +22,11 @@ export interface CoveringOptions {
   readonly shards?: readonly number[];
   /** A migration is in flight: nodes may hold copies beyond their placement, so always filter. */
   readonly migrationInFlight?: boolean;
+  /**
+   * Picks one of a shard's eligible owners (best rendezvous score first), e.g. adaptive replica
+   * selection ({@link chooseAdaptive}). Default: round-robin by `seq`.
+   */
+  readonly choose?: (eligible: readonly string[], shard: number) => string;
 }
 
 /** The result of {@link coveringSet}. */
@@ -55,19 +61,15 @@ function pickOwner(
   gi: number,
   shard: number,
   seq: number,
-  eligible: (nodeId: string, shard: number) => boolean,
+  opts: CoveringOptions,
 ): string | undefined {
   const owners = placement.owners(gi, shard);
-  if (owners.length === 1) return eligible(owners[0], shard) ? owners[0] : undefined;
-  let count = 0;
+  const eligible = opts.eligible;
+  if (owners.length === 1 && opts.choose === undefined) return eligible(owners[0], shard) ? owners[0] : undefined;
   let ok: string[] | undefined;
-  for (const id of owners) {
-    if (eligible(id, shard)) {
-      (ok ??= []).push(id);
-      count++;
-    }
-  }
-  return ok === undefined ? undefined : ok[seq % count];
+  for (const id of owners) if (eligible(id, shard)) (ok ??= []).push(id);
+  if (ok === undefined) return undefined;
+  return opts.choose !== undefined ? opts.choose(ok, shard) : ok[seq % ok.length];
 }
 
 /** Builds the covering set for one search. Pure: the same inputs give the same set on every pod. */
@@ -91,10 +93,10 @@ export function coveringSet(placement: Placement, opts: CoveringOptions): Coveri
   const sorted = opts.shards === undefined ? needed : [...new Set(needed)].sort(byNumber);
   for (const shard of sorted) {
     if (!Number.isInteger(shard) || shard < 0 || shard >= placement.shards) throw new RangeError(`shard ${shard} out of range`);
-    let node = pickOwner(placement, gi, shard, seq, opts.eligible);
+    let node = pickOwner(placement, gi, shard, seq, opts);
     if (node === undefined && opts.groupFallback === true) {
       for (let k = 1; k < groups.length && node === undefined; k++) {
-        node = pickOwner(placement, groups[(gPos + k) % groups.length], shard, seq, opts.eligible);
+        node = pickOwner(placement, groups[(gPos + k) % groups.length], shard, seq, opts);
       }
       if (node !== undefined) fallbackShards.push(shard);
     }
@@ -163,4 +165,39 @@ export function shardsForKeys(
  */
 export function readDegradedHeader(uncovered: readonly number[]): string | null {
   return uncovered.length === 0 ? null : `shards=${uncovered.join(',')}`;
+}
+
+/**
+ * Adaptive replica selection (spec S13.3): the eligible replica with the lowest score, except
+ * with probability `epsilon` a uniformly chosen one (exploration, so a healed replica is noticed).
+ * `u` is a uniform random number in [0, 1) supplied by the caller (the core draws none); ties go
+ * to the earlier candidate (better rendezvous rank).
+ */
+export function chooseAdaptive(
+  candidates: readonly string[],
+  scoreOf: (nodeId: string) => number,
+  u: number,
+  epsilon: number,
+): string {
+  if (candidates.length === 1) return candidates[0];
+  if (u < epsilon) return candidates[Math.min(candidates.length - 1, Math.floor((u / epsilon) * candidates.length))];
+  let best = candidates[0];
+  let bestScore = scoreOf(best);
+  for (let i = 1; i < candidates.length; i++) {
+    const s = scoreOf(candidates[i]);
+    if (s < bestScore) {
+      best = candidates[i];
+      bestScore = s;
+    }
+  }
+  return best;
+}
+
+/**
+ * Group for a tenant routed by hash (spec S13.15): `xxh64(utf8(tenant) ‖ 0xFF) mod n` over the
+ * candidate group ids (the non-dedicated serving groups, ascending), or -1 when there are none.
+ */
+export function tenantGroupId(hasher: Pick<Hasher, 'shardOf'>, tenant: string, candidateGroupIds: readonly number[]): number {
+  if (candidateGroupIds.length === 0) return -1;
+  return candidateGroupIds[hasher.shardOf(tenant, candidateGroupIds.length)];
 }
