@@ -123,3 +123,17 @@ describe('code point order', () => {
     assert.deepEqual(sorted, bytes);
   });
 });
+
+describe('index facets for facetsByIndex', () => {
+  it('sums one index’s node facets', async () => {
+    const { indexFacetsOf } = await import('../src/core/federated.js');
+    const f = indexFacetsOf(
+      [
+        { hits: [], facetDistribution: { genre: { Drama: 1 }, _miroir_shard: { '0': 1 } }, facetStats: { year: { min: 2, max: 3 } } },
+        { hits: [], facetDistribution: { genre: { drama: 2, Action: 1 } }, facetStats: { year: { min: 1, max: 2 } } },
+      ],
+      { maxValuesPerFacet: 100, sortFacetValuesBy: {} },
+    );
+    assert.deepEqual(f, { distribution: { genre: { Action: 1, Drama: 3 } }, stats: { year: { min: 1, max: 3 } } });
+  });
+});

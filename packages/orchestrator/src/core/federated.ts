@@ -20,6 +20,7 @@
  */
 import type { Federation, Hit, SearchQuery } from '@miroir/protocol';
 import { RESERVED_PREFIX } from './documents.js';
+import { mergeFacetDistributions, mergeFacetStats, type FacetingContext } from './facets.js';
 import { compareCodePoints, compareSortValues, HitComparator } from './hit-order.js';
 import { addedAttributes, mergeHits, nodeSearchBody, type NodeSearchResponse, type SearchContext } from './search-merge.js';
 
@@ -64,6 +65,20 @@ export interface IndexFacetsInput {
   readonly facets: ComputedFacets;
   /** The index's `sortFacetValuesBy` (used when `mergeFacets` merges indexes). */
   readonly sortFacetValuesBy: Readonly<Record<string, 'alpha' | 'count'>>;
+}
+
+/**
+ * One index's facets for `facetsByIndex`, from the node answers of a query on that index that
+ * carried the index's facet list (counts summed, re-sorted, truncated as for a search).
+ */
+export function indexFacetsOf(responses: readonly NodeSearchResponse[], ctx: FacetingContext): ComputedFacets {
+  return {
+    distribution: mergeFacetDistributions(
+      responses.map((r) => r.facetDistribution),
+      ctx,
+    ),
+    stats: mergeFacetStats(responses.map((r) => r.facetStats)),
+  };
 }
 
 function federationWindow(f: Federation): { paged: boolean; offset: number; limit: number } {
@@ -293,7 +308,7 @@ export function mergeIndexFacets(
  * Merges the queries of a federated search into Meilisearch's single federated result. A document
  * reached by several queries of the same index is returned once, at its best position.
  * `indexFacets` are the facets computed per index for `federation.facetsByIndex` (computed by the
- * caller, e.g. with {@link mergeFacetDistributions} over that index's nodes).
+ * caller, e.g. with {@link indexFacetsOf} over that index's nodes).
  */
 export function mergeFederated(
   federation: Federation,
