@@ -41,6 +41,17 @@ export class FacetField {
   get size(): number {
     return this.display.length;
   }
+
+  #alpha: Int32Array | null = null;
+
+  /** Value ids in `alpha` order (cached until a new value appears). */
+  alphaOrder(): Int32Array {
+    if (this.#alpha === null || this.#alpha.length !== this.size) {
+      const ids = Array.from({ length: this.size }, (_, i) => i).sort((a, b) => alphaCompare(this, a, b));
+      this.#alpha = Int32Array.from(ids);
+    }
+    return this.#alpha;
+  }
 }
 
 /** Value order for `alpha`: numbers ascending first, then strings by normalized form. */
@@ -57,14 +68,21 @@ export function alphaCompare(f: FacetField, a: number, b: number): number {
   return sa < sb ? -1 : sa > sb ? 1 : 0;
 }
 
-/** Order values by `alpha` or by decreasing `count` (ties alphabetical), keep `max`. */
-export function orderValues(
-  f: FacetField,
-  counts: Map<number, number>,
-  by: 'alpha' | 'count',
-  max: number,
-): Array<[number, number]> {
-  const entries = [...counts.entries()];
-  entries.sort((x, y) => (by === 'count' ? y[1] - x[1] : 0) || alphaCompare(f, x[0], y[0]));
-  return entries.slice(0, max);
+/**
+ * Order the values having a count by `alpha` or by decreasing `count` (ties alphabetical), keep
+ * `max`. `counts` is indexed by value id.
+ */
+export function orderValues(f: FacetField, counts: Int32Array, by: 'alpha' | 'count', max: number): Array<[number, number]> {
+  const out: Array<[number, number]> = [];
+  const alpha = f.alphaOrder();
+  if (by === 'alpha') {
+    for (let i = 0; i < alpha.length && out.length < max; i++) {
+      const id = alpha[i];
+      if (counts[id] > 0) out.push([id, counts[id]]);
+    }
+    return out;
+  }
+  // Stable by alphabetical rank, then by count.
+  for (let i = 0; i < alpha.length; i++) if (counts[alpha[i]] > 0) out.push([alpha[i], counts[alpha[i]]]);
+  return out.map((e, rank) => [e, rank] as const).sort((x, y) => y[0][1] - x[0][1] || x[1] - y[1]).slice(0, max).map((x) => x[0]);
 }

@@ -7,6 +7,11 @@ export class Posting {
   /** `posStart[i]..posStart[i+1]` indexes `pos` for entry i. */
   posStart: Int32Array = new Int32Array(5);
   pos: Uint32Array = new Uint32Array(8);
+  /**
+   * Per entry, a summary of its positions for cheap ranking bounds:
+   * `bestWeight << 16 | minWordPosition` (see `summarize`).
+   */
+  summary: Uint32Array = new Uint32Array(4);
   length = 0;
 
   get posLength(): number {
@@ -37,6 +42,9 @@ export class Posting {
       const ps = new Int32Array(cap + 1);
       ps.set(this.posStart.subarray(0, this.length + 1));
       this.posStart = ps;
+      const sm = new Uint32Array(cap);
+      sm.set(this.summary.subarray(0, this.length));
+      this.summary = sm;
     }
     const used = this.posLength;
     if (used + positions > this.pos.length) {
@@ -47,7 +55,7 @@ export class Posting {
   }
 
   /** Add an entry (the iid must not be present). */
-  add(iid: number, positions: readonly number[]): void {
+  add(iid: number, positions: readonly number[], summary: number): void {
     const n = positions.length;
     this.#reserve(1, n);
     const len = this.length;
@@ -55,6 +63,7 @@ export class Posting {
       // Common case: append.
       const at = this.posStart[len];
       this.iids[len] = iid;
+      this.summary[len] = summary;
       for (let k = 0; k < n; k++) this.pos[at + k] = positions[k];
       this.posStart[len + 1] = at + n;
       this.length = len + 1;
@@ -69,6 +78,8 @@ export class Posting {
     for (let k = 0; k < n; k++) this.pos[at + k] = positions[k];
     this.iids.copyWithin(i + 1, i, len);
     this.iids[i] = iid;
+    this.summary.copyWithin(i + 1, i, len);
+    this.summary[i] = summary;
     this.posStart.copyWithin(i + 1, i, len + 1);
     for (let k = i + 1; k <= len + 1; k++) this.posStart[k] += n;
     this.length = len + 1;
@@ -84,6 +95,7 @@ export class Posting {
     const used = this.posLength;
     this.pos.copyWithin(at, at + n, used);
     this.iids.copyWithin(i, i + 1, len);
+    this.summary.copyWithin(i, i + 1, len);
     this.posStart.copyWithin(i + 1, i + 2, len + 1);
     for (let k = i + 1; k < len; k++) this.posStart[k] -= n;
     this.length = len - 1;
@@ -100,4 +112,29 @@ export function wordPosOf(p: number): number {
 }
 export function encodePos(fid: number, pos: number): number {
   return ((fid << 16) | pos) >>> 0;
+}
+
+/** Summary bit: the word is the whole content of a one-word field. */
+export const SOLE_WORD = 1 << 24;
+
+/**
+ * Entry summary: the best field weight (bits 16-23), the lowest word position (bits 0-15) and
+ * {@link SOLE_WORD}.
+ */
+export function summarize(
+  positions: readonly number[],
+  weightOf: (fid: number) => number,
+  fieldLength: (fid: number) => number,
+): number {
+  let w = 0xff;
+  let p = 0xffff;
+  let sole = 0;
+  for (const x of positions) {
+    const fw = Math.min(weightOf(x >>> 16), 0xff);
+    if (fw < w) w = fw;
+    const wp = x & 0xffff;
+    if (wp < p) p = wp;
+    if (wp === 0 && fieldLength(x >>> 16) === 1) sole = SOLE_WORD;
+  }
+  return (sole | (w << 16) | p) >>> 0;
 }

@@ -31,14 +31,14 @@ import {
 import { FacetField, orderValues } from './facets.js';
 import { forEachLeaf, firstMatch, matchesPattern, project, type Document } from './fields.js';
 import { formatDocument, matchesPosition, selectFields, type FormatOptions, type Matcher } from './format.js';
-import { encodePos, fidOf, Posting } from './postings.js';
+import { encodePos, fidOf, Posting, SOLE_WORD, summarize } from './postings.js';
 import { attributeRankCost, attributeRankDetails, attributeRankMax } from './rules/attribute-rank.js';
 import { exactAttributeRank, exactnessDetails, exactWordsCount } from './rules/exactness.js';
 import { proximityCost, proximityDetails, proximityMax } from './rules/proximity.js';
 import { compareSortValues, sortDetails, sortValueOf, type SortValue, type SortValues } from './rules/sort.js';
 import { maxTypoCount, typoCost, typoDetails } from './rules/typo.js';
 import { globalScore, type DocView, type RankContext, type Term } from './rules/types.js';
-import { wordPositionCost, wordPositionDetails, wordPositionMax } from './rules/word-position.js';
+import { positionBucket, wordPositionCost, wordPositionDetails, wordPositionMax } from './rules/word-position.js';
 import { stageOf, wordsDetails, wordsStages, type WordsStage } from './rules/words.js';
 import { HARD_GAP, normalize, tokenize } from './tokenizer.js';
 import { Vocabulary, type Derivation } from './vocabulary.js';
@@ -100,6 +100,16 @@ class Scratch {
   stamp: Int32Array[] = [];
   typo: Uint8Array[] = [];
   head: Int32Array[] = [];
+  /** Per term and iid: best field weight, lowest word position, exact word present (bounds). */
+  weight: Uint8Array[] = [];
+  minPos: Uint16Array[] = [];
+  exact: Uint8Array[] = [];
+  /** Per term and iid: the exact query word occurs at a field's first position. */
+  exact0: Uint8Array[] = [];
+  /** Per term and iid: the exact query word is the whole content of a field. */
+  exact1: Uint8Array[] = [];
+  /** Reused per-group evaluation buffers. */
+  f64 = new Float64Array(0);
   nodeDeriv = new Int32Array(1024);
   nodeEntry = new Int32Array(1024);
   nodeNext = new Int32Array(1024);
@@ -112,11 +122,21 @@ class Scratch {
       this.stamp = [];
       this.typo = [];
       this.head = [];
+      this.weight = [];
+      this.minPos = [];
+      this.exact = [];
+      this.exact0 = [];
+      this.exact1 = [];
     }
     while (this.stamp.length < terms) {
       this.stamp.push(new Int32Array(this.capacity));
       this.typo.push(new Uint8Array(this.capacity));
       this.head.push(new Int32Array(this.capacity));
+      this.weight.push(new Uint8Array(this.capacity));
+      this.minPos.push(new Uint16Array(this.capacity));
+      this.exact.push(new Uint8Array(this.capacity));
+      this.exact0.push(new Uint8Array(this.capacity));
+      this.exact1.push(new Uint8Array(this.capacity));
     }
   }
 
@@ -356,12 +376,30 @@ export class SearchIndex {
       }
     });
 
+    let fieldLens: Uint32Array | undefined;
+    if (lens.length > 0) {
+      let maxFid = 0;
+      for (let i = 0; i < lens.length; i += 2) if (lens[i] > maxFid) maxFid = lens[i];
+      const byFid = new Uint32Array(maxFid + 1);
+      for (let i = 0; i < lens.length; i += 2) byFid[lens[i]] += lens[i + 1];
+      this.#fieldLens[iid] = byFid;
+      fieldLens = byFid;
+    } else {
+      this.#fieldLens[iid] = undefined;
+    }
     for (const [wid, list] of positions) {
       let p = this.#postings[wid];
       if (p === undefined) this.#postings[wid] = p = new Posting();
-      p.add(iid, list);
+      p.add(
+        iid,
+        list,
+        summarize(
+          list,
+          (fid) => this.#fidWeight[fid],
+          (fid) => fieldLens?.[fid] ?? 0,
+        ),
+      );
     }
-    this.#fieldLens[iid] = lens.length > 0 ? Uint32Array.from(lens) : undefined;
     this.#docFacets[iid] = facetPairs.length > 0 ? Int32Array.from(facetPairs) : undefined;
     if (this.#filterRules.length > 0) {
       const fd = project(doc, (path) => isAttributeFilterable(path, this.#filterRules));
@@ -552,6 +590,11 @@ export class SearchIndex {
       const stamp = sc.stamp[t];
       const typo = sc.typo[t];
       const head = sc.head[t];
+      const weight = sc.weight[t];
+      const minPos = sc.minPos[t];
+      const exact = sc.exact[t];
+      const exact0 = sc.exact0[t];
+      const exact1 = sc.exact1[t];
       const list: number[] = [];
       pq.derivations[t].forEach((d, di) => {
         const P = this.#postings[d.wordId];
@@ -567,14 +610,27 @@ export class SearchIndex {
             if (!ok) continue;
           }
           const iid = P.iids[e];
+          const sum = P.summary[e];
           if (stamp[iid] !== gen) {
             stamp[iid] = gen;
             typo[iid] = d.typos;
             head[iid] = sc.pushNode(di, e, -1);
+            weight[iid] = (sum >>> 16) & 0xff;
+            minPos[iid] = sum & 0xffff;
+            exact[iid] = d.exact ? 1 : 0;
+            exact0[iid] = d.exact && (sum & 0xffff) === 0 ? 1 : 0;
+            exact1[iid] = d.exact && (sum & SOLE_WORD) !== 0 ? 1 : 0;
             list.push(iid);
           } else {
             if (d.typos < typo[iid]) typo[iid] = d.typos;
             head[iid] = sc.pushNode(di, e, head[iid]);
+            if (((sum >>> 16) & 0xff) < weight[iid]) weight[iid] = (sum >>> 16) & 0xff;
+            if ((sum & 0xffff) < minPos[iid]) minPos[iid] = sum & 0xffff;
+            if (d.exact) {
+              exact[iid] = 1;
+              if ((sum & 0xffff) === 0) exact0[iid] = 1;
+              if ((sum & SOLE_WORD) !== 0) exact1[iid] = 1;
+            }
           }
         }
       });
@@ -631,9 +687,7 @@ export class SearchIndex {
       weightCount: this.#weightCount,
       fieldLength: (iid, fid) => {
         const l = this.#fieldLens[iid];
-        if (l === undefined) return 0;
-        for (let i = 0; i < l.length; i += 2) if (l[i] === fid) return l[i + 1];
-        return 0;
+        return l === undefined || fid >= l.length ? 0 : l[fid];
       },
       typoAllowance: (w) => this.#typosForLength(w),
     };
@@ -785,6 +839,142 @@ export class SearchIndex {
       }
       out[offset + j] = r;
     }
+  }
+
+  /**
+   * Best `want` documents of a group without ranking all of them: documents are visited by
+   * decreasing optimistic key (first-segment bound, then the sort values that directly follow
+   * it, which are exact), each visited one is ranked exactly, and the visit stops once the
+   * `want`-th exact result beats the next optimistic key.
+   */
+  #boundedTopK(
+    plan: Plan,
+    ctx: RankContext,
+    stages: readonly WordsStage[],
+    stageMax: readonly Float64Array[],
+    stageOfCand: Int8Array,
+    candidates: readonly number[],
+    g: readonly number[],
+    gen: number,
+    want: number,
+    sortVals: SortValue[],
+    segs: Float64Array,
+    evalAt: (i: number) => void,
+    cmp: (a: number, b: number) => number,
+  ): number[] {
+    const G = g.length;
+    const S = plan.segCount;
+    const T = plan.sorts.length;
+    const opt = new Float64Array(G);
+    for (let i = 0; i < G; i++) {
+      const ci = g[i];
+      const st = stageOfCand[ci];
+      opt[i] = this.#optimisticSeg0(plan, ctx, stages[st], stageMax[st], candidates[ci], gen);
+      for (let k = 0; k < T; k++) sortVals[i * T + k] = this.#sortValue(plan.sorts[k].field, candidates[ci], plan.sorts[k].ascending);
+    }
+    // Sort slots that directly follow the first segment.
+    const prefixSorts: Array<Extract<Slot, { kind: 'sort' }>> = [];
+    for (let k = 1; k < plan.slots.length; k++) {
+      const sl = plan.slots[k];
+      if (sl.kind !== 'sort') break;
+      prefixSorts.push(sl);
+    }
+    const fullPrefix = prefixSorts.length === plan.slots.length - 1;
+    const optCmp = (a: number, b: number): number => {
+      const c = opt[b] - opt[a];
+      if (c !== 0) return c;
+      for (const sl of prefixSorts) {
+        const d = compareSortValues(sortVals[a * T + sl.sort], sortVals[b * T + sl.sort], sl.ascending);
+        if (d !== 0) return d;
+      }
+      return candidates[g[a]] - candidates[g[b]];
+    };
+    // `exact` beats optimistic key of `o` for sure (strictly better on the known prefix).
+    const beats = (e: number, o: number): boolean => {
+      const c = segs[e * S] - opt[o];
+      if (c !== 0) return c > 0;
+      for (const sl of prefixSorts) {
+        const d = compareSortValues(sortVals[e * T + sl.sort], sortVals[o * T + sl.sort], sl.ascending);
+        if (d !== 0) return d < 0;
+      }
+      // Equal on everything known: only the iid decides when nothing else follows.
+      return fullPrefix && plan.segCount === 1 && candidates[g[e]] < candidates[g[o]];
+    };
+    const heap = new BinaryHeap<number>((a, b) => optCmp(b, a));
+    heap.heapify(Array.from({ length: G }, (_, i) => i));
+    // Best `want` so far, worst on top.
+    const best = new BinaryHeap<number>(cmp);
+    while (heap.size > 0) {
+      const i = heap.pop()!;
+      evalAt(i);
+      best.push(i);
+      if (best.size > want) best.pop();
+      if (best.size === want && heap.size > 0 && (want === 0 || beats(best.peek()!, heap.peek()!))) break;
+    }
+    return best.items().sort(cmp);
+  }
+
+  /**
+   * An upper bound of a document's first-segment score from the per-entry summaries gathered
+   * by `#collect`: exact for words, typo, attributeRank, exactWords and one-term proximity; a
+   * bound for proximity (cost 0), wordPosition (lowest position) and exactAttribute.
+   */
+  #optimisticSeg0(plan: Plan, ctx: RankContext, stage: WordsStage, max: Float64Array, iid: number, gen: number): number {
+    const sc = this.#scratch;
+    const active = stage.active;
+    let r = 1;
+    let m = 1;
+    for (let j = 0; j < plan.comps.length && plan.segOfComp[j] === 0; j++) {
+      const M = max[j];
+      let rank: number;
+      switch (plan.comps[j]) {
+        case 'words':
+          rank = stage.rank;
+          break;
+        case 'typo': {
+          let t = 0;
+          for (const a of active) t += sc.typo[a][iid];
+          rank = M - Math.min(t, M - 1);
+          break;
+        }
+        case 'proximity':
+          rank = M;
+          break;
+        case 'attributeRank': {
+          let c = 0;
+          for (const a of active) c += Math.min(sc.weight[a][iid], ctx.weightCount - 1);
+          rank = M - c;
+          break;
+        }
+        case 'wordPosition': {
+          let c = 0;
+          for (const a of active) {
+            const q = ctx.terms[a].index;
+            const p = sc.minPos[a][iid];
+            c += p <= q ? 0 : positionBucket(p - q);
+          }
+          rank = M - c;
+          break;
+        }
+        case 'exactAttr': {
+          // One term: exact (field equal to the word: 3, field starting with it: 2).
+          const t0 = active[0];
+          if (t0 === undefined) rank = 1;
+          else if (active.length === 1) rank = sc.exact1[t0][iid] === 1 ? 3 : sc.exact0[t0][iid] === 1 ? 2 : 1;
+          else rank = sc.exact0[t0][iid] === 1 ? 3 : 1;
+          break;
+        }
+        case 'exactWords': {
+          let c = 0;
+          for (const a of active) c += sc.exact[a][iid];
+          rank = c + 1;
+          break;
+        }
+      }
+      r = (r - 1) * M + rank;
+      m *= M;
+    }
+    return r / m;
   }
 
   #details(plan: Plan, ev: Evaluated): Record<string, Record<string, unknown>> {
@@ -1020,7 +1210,7 @@ export class SearchIndex {
       let base = last[0];
       for (const t of last) if (c.touched[t].length < c.touched[base].length) base = t;
       const sc = this.#scratch;
-      const baseList = c.touched[base].sort((x, y) => x - y);
+      const baseList = Int32Array.from(c.touched[base]).sort();
       candidates = [];
       const stageList: number[] = [];
       for (const iid of baseList) {
@@ -1041,6 +1231,14 @@ export class SearchIndex {
     const C = plan.comps.length;
     const S = plan.segCount;
     const T = plan.sorts.length;
+    const useBounds =
+      !placeholder &&
+      !needAll &&
+      opts.distinct === null &&
+      allowedFids === null &&
+      !this.#fidTypoDisabled.some(Boolean) &&
+      plan.slots.length > 0 &&
+      plan.slots[0].kind === 'seg';
 
     // Groups: by words stage when `words` leads (its buckets are then final), else one group.
     const groups: number[][] = [];
@@ -1075,11 +1273,14 @@ export class SearchIndex {
         continue;
       }
       const G = g.length;
-      const ranks = new Float64Array(G * C);
-      const segs = new Float64Array(G * S);
-      const scores = new Float64Array(G);
-      const sortVals: SortValue[] = new Array<SortValue>(G * T);
-      for (let i = 0; i < G; i++) {
+      const need = G * (C + S + 1);
+      if (this.#scratch.f64.length < need) this.#scratch.f64 = new Float64Array(Math.max(need, this.#scratch.f64.length * 2));
+      const buf = this.#scratch.f64;
+      const ranks = buf.subarray(0, G * C);
+      const segs = buf.subarray(G * C, G * (C + S));
+      const scores = buf.subarray(G * (C + S), G * (C + S + 1));
+      const sortVals: SortValue[] = T > 0 ? new Array<SortValue>(G * T) : [];
+      const evalAt = (i: number): void => {
         const ci = g[i];
         const iid = candidates[ci];
         const st = placeholder ? 0 : stageOfCand![ci];
@@ -1113,13 +1314,7 @@ export class SearchIndex {
           scores[i] = 1;
         }
         for (let k = 0; k < T; k++) sortVals[i * T + k] = this.#sortValue(plan.sorts[k].field, iid, plan.sorts[k].ascending);
-      }
-      let idxs: number[] = [];
-      for (let i = 0; i < G; i++) {
-        if (opts.threshold !== undefined && scores[i] < opts.threshold) continue;
-        idxs.push(i);
-      }
-      if (needAll) for (const i of idxs) kept.push(candidates[g[i]]);
+      };
       const slots = plan.slots;
       const cmp = (a: number, b: number): number => {
         for (let k = 0; k < slots.length; k++) {
@@ -1132,8 +1327,19 @@ export class SearchIndex {
         return candidates[g[a]] - candidates[g[b]];
       };
       const want = opts.needed - order.length;
-      if (!needAll && opts.distinct === null && idxs.length > want * 4) idxs = topK(idxs, want, cmp);
-      else idxs.sort(cmp);
+      let idxs: number[] = [];
+      if (useBounds && G > want * 4) {
+        idxs = this.#boundedTopK(plan, ctx, stages, stageMax, stageOfCand!, candidates, g, gen, want, sortVals, segs, evalAt, cmp);
+      } else {
+        for (let i = 0; i < G; i++) {
+          evalAt(i);
+          if (opts.threshold !== undefined && scores[i] < opts.threshold) continue;
+          idxs.push(i);
+        }
+        if (needAll) for (const i of idxs) kept.push(candidates[g[i]]);
+        if (!needAll && opts.distinct === null && idxs.length > want * 4) idxs = topK(idxs, want, cmp);
+        else idxs.sort(cmp);
+      }
       for (const i of idxs) {
         if (!needAll && order.length >= opts.needed) break;
         const iid = candidates[g[i]];
@@ -1193,17 +1399,22 @@ export class SearchIndex {
     names: readonly string[],
     iids: readonly number[],
   ): { distribution: Record<string, Record<string, number>>; stats: Record<string, FacetStats> } {
-    const wanted = new Map<number, Map<number, number>>();
+    // Counting by (field slot, value id) in typed arrays: the hot loop does no hashing.
+    const slotOf = new Int32Array(this.#facetList.length).fill(-1);
+    const slotCounts: Int32Array[] = [];
     this.#facetList.forEach((f, i) => {
-      if (names.includes(f.name)) wanted.set(i, new Map());
+      if (names.includes(f.name)) {
+        slotOf[i] = slotCounts.length;
+        slotCounts.push(new Int32Array(f.size));
+      }
     });
-    if (wanted.size > 0) {
-      for (const iid of iids) {
-        const pairs = this.#docFacets[iid];
+    if (slotCounts.length > 0) {
+      for (let n = 0; n < iids.length; n++) {
+        const pairs = this.#docFacets[iids[n]];
         if (pairs === undefined) continue;
         for (let i = 0; i < pairs.length; i += 2) {
-          const counts = wanted.get(pairs[i]);
-          if (counts !== undefined) counts.set(pairs[i + 1], (counts.get(pairs[i + 1]) ?? 0) + 1);
+          const slot = slotOf[pairs[i]];
+          if (slot >= 0) slotCounts[slot][pairs[i + 1]]++;
         }
       }
     }
@@ -1212,17 +1423,19 @@ export class SearchIndex {
     const sortBy = this.#settings.faceting.sortFacetValuesBy;
     const max = this.#settings.faceting.maxValuesPerFacet;
     for (const name of [...names].sort(byteOrder)) {
-      const idx = this.#facetFields.has(name) ? this.#facetList.indexOf(this.#facetFields.get(name)!) : -1;
-      const counts = idx >= 0 ? wanted.get(idx)! : new Map<number, number>();
-      const f = idx >= 0 ? this.#facetList[idx] : new FacetField(name);
+      const f = this.#facetFields.get(name);
+      const idx = f === undefined ? -1 : this.#facetList.indexOf(f);
+      const counts = idx >= 0 && slotOf[idx] >= 0 ? slotCounts[slotOf[idx]] : new Int32Array(0);
+      const field = f ?? new FacetField(name);
       const by = sortBy[name] ?? sortBy['*'] ?? 'alpha';
       const out: Record<string, number> = {};
-      for (const [vid, c] of orderValues(f, counts, by, max)) out[f.display[vid]] = c;
+      for (const [vid, c] of orderValues(field, counts, by, max)) out[field.display[vid]] = c;
       distribution[name] = out;
       let min = Infinity;
       let mx = -Infinity;
-      for (const vid of counts.keys()) {
-        const v = f.num[vid];
+      for (let vid = 0; vid < counts.length; vid++) {
+        if (counts[vid] === 0) continue;
+        const v = field.num[vid];
         if (Number.isNaN(v)) continue;
         if (v < min) min = v;
         if (v > mx) mx = v;
@@ -1313,7 +1526,7 @@ export class SearchIndex {
       distinct: null,
     });
     const f = this.#facetFields.get(q.facetName);
-    const counts = new Map<number, number>();
+    const counts = new Int32Array(f?.size ?? 0);
     if (f !== undefined) {
       const fi = this.#facetList.indexOf(f);
       const query = q.facetQuery === undefined ? '' : normalize(q.facetQuery).trim();
@@ -1331,7 +1544,7 @@ export class SearchIndex {
         if (pairs === undefined) continue;
         for (let i = 0; i < pairs.length; i += 2) {
           if (pairs[i] !== fi || !matches(pairs[i + 1])) continue;
-          counts.set(pairs[i + 1], (counts.get(pairs[i + 1]) ?? 0) + 1);
+          counts[pairs[i + 1]]++;
         }
       }
     }
@@ -1371,6 +1584,63 @@ function facetValueMatches(display: string, query: string): boolean {
   const v = normalize(display);
   if (v.startsWith(query)) return true;
   return tokenize(display).some((t) => t.word.startsWith(query));
+}
+
+/** A binary heap; `cmp(a, b) > 0` puts `a` above `b`. */
+class BinaryHeap<T> {
+  #a: T[] = [];
+  readonly #cmp: (a: T, b: T) => number;
+  constructor(cmp: (a: T, b: T) => number) {
+    this.#cmp = cmp;
+  }
+  get size(): number {
+    return this.#a.length;
+  }
+  peek(): T | undefined {
+    return this.#a[0];
+  }
+  items(): T[] {
+    return [...this.#a];
+  }
+  heapify(items: T[]): void {
+    this.#a = items;
+    for (let i = (items.length >> 1) - 1; i >= 0; i--) this.#down(i);
+  }
+  push(x: T): void {
+    const a = this.#a;
+    a.push(x);
+    let i = a.length - 1;
+    while (i > 0) {
+      const p = (i - 1) >> 1;
+      if (this.#cmp(a[i], a[p]) <= 0) break;
+      [a[i], a[p]] = [a[p], a[i]];
+      i = p;
+    }
+  }
+  pop(): T | undefined {
+    const a = this.#a;
+    if (a.length === 0) return undefined;
+    const top = a[0];
+    const last = a.pop()!;
+    if (a.length > 0) {
+      a[0] = last;
+      this.#down(0);
+    }
+    return top;
+  }
+  #down(i: number): void {
+    const a = this.#a;
+    for (;;) {
+      const l = 2 * i + 1;
+      const r = l + 1;
+      let m = i;
+      if (l < a.length && this.#cmp(a[l], a[m]) > 0) m = l;
+      if (r < a.length && this.#cmp(a[r], a[m]) > 0) m = r;
+      if (m === i) return;
+      [a[i], a[m]] = [a[m], a[i]];
+      i = m;
+    }
+  }
 }
 
 /** The best `k` items by `cmp`, sorted (bounded binary heap, worst on top). */
