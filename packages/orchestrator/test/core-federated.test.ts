@@ -1,7 +1,7 @@
 import { describe, it } from 'node:test';
 import * as assert from 'node:assert/strict';
 import type { Hit } from '@miroir/protocol';
-import { mergeFederated, mergeIndexFacets, nodeFederatedBody, type FederatedQueryInput } from '../src/core/federated.js';
+import { indexFacetsOf, mergeFederated, mergeIndexFacets, nodeFederatedBody, type FederatedQueryInput } from '../src/core/federated.js';
 import { compareCodePoints } from '../src/core/hit-order.js';
 import type { SearchContext } from '../src/core/search-merge.js';
 
@@ -125,8 +125,7 @@ describe('code point order', () => {
 });
 
 describe('index facets for facetsByIndex', () => {
-  it('sums one index’s node facets', async () => {
-    const { indexFacetsOf } = await import('../src/core/federated.js');
+  it('sums one index’s node facets', () => {
     const f = indexFacetsOf(
       [
         { hits: [], facetDistribution: { genre: { Drama: 1 }, _miroir_shard: { '0': 1 } }, facetStats: { year: { min: 2, max: 3 } } },
