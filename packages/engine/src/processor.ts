@@ -8,6 +8,7 @@
 import { applySettingsPatch, formatRfc3339, MeiliError } from '@miroir/protocol';
 import type { SettingsPatch } from '@miroir/protocol';
 import type { Document, DocumentsCodec, QueuedTask } from './ports.js';
+import { compareUids } from './registry.js';
 import type { EngineIndex, Registry } from './registry.js';
 import type { Store } from './store.js';
 import { nowMicros } from './tasks/index.js';
@@ -171,12 +172,14 @@ export class Processor {
   }
 
   #swap(swaps: SwapEntry[], now: string): void {
-    const missing: string[] = [];
+    // Reported sorted and de-duplicated (Meilisearch collects them in a BTreeSet).
+    const missingSet = new Set<string>();
     for (const s of swaps) {
       const [a, b] = s.indexes;
-      if (this.#registry.get(a) === undefined) missing.push(a);
-      if (!s.rename && this.#registry.get(b) === undefined) missing.push(b);
+      if (this.#registry.get(a) === undefined) missingSet.add(a);
+      if (!s.rename && this.#registry.get(b) === undefined) missingSet.add(b);
     }
+    const missing = [...missingSet].sort(compareUids);
     if (missing.length === 1) throw new MeiliError('index_not_found', `Index \`${missing[0]}\` not found.`);
     if (missing.length > 1) throw new MeiliError('index_not_found', `Indexes \`${missing.join('`, `')}\` not found.`);
     for (const s of swaps) {

@@ -137,9 +137,11 @@ test('swap indexes, swap with rename, and swap validation', async () => {
   assert.equal((await http(e.url, 'GET', '/indexes/swap_a')).status, 404);
   assert.deepEqual((await http(e.url, 'GET', '/indexes/swap_c/documents')).body.results, [{ id: 'b' }]);
 
-  const missing = await writeAndWait(e.url, 'POST', '/swap-indexes', [{ indexes: ['nope1', 'nope2'] }]);
+  const missing = await writeAndWait(e.url, 'POST', '/swap-indexes', [{ indexes: ['nope2', 'swap_b'] }, { indexes: ['nope1', 'swap_c'] }]);
   assert.equal(missing.status, 'failed');
   assert.deepEqual(missing.error, meiliError('index_not_found', 'Indexes `nope1`, `nope2` not found.'));
+  const one = await writeAndWait(e.url, 'POST', '/swap-indexes', [{ indexes: ['swap_b', 'nope3'] }]);
+  assert.deepEqual(one.error, meiliError('index_not_found', 'Index `nope3` not found.'));
 
   const three = await http(e.url, 'POST', '/swap-indexes', [{ indexes: ['a', 'b', 'c'] }]);
   assert.equal(three.status, 400);
