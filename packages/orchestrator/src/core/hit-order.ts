@@ -48,7 +48,10 @@ function orderOf(entry: Record<string, unknown> | undefined): number {
 /**
  * Meilisearch's sort-value order: numbers before strings in both directions, then missing/null
  * last; only numbers and strings are compared in the requested direction; strings by code point.
- * Same rule as milli's `compare_sort_values` (crates/milli/src/score_details.rs).
+ * Same rule as milli's `compare_sort_values` (crates/milli/src/score_details.rs). A string `value`
+ * in the details is the normalized facet key the node sorted by (milli's sort rule decodes it from
+ * the facet database and chains numbers before strings), so code-point order on it is the node's
+ * own order.
  */
 export function compareSortValues(a: unknown, b: unknown, dir: 1 | -1): number {
   const ra = valueRank(a);
