@@ -46,9 +46,10 @@ export async function send(side: Side, method: string, path: string, spec: Reque
   const headers: Record<string, string> = { ...spec.headers };
   const auth = spec.auth === undefined ? 'master' : spec.auth;
   if (auth !== null) headers.authorization = `Bearer ${auth === 'master' ? side.key : auth}`;
-  let body: string | Buffer | undefined;
-  if (spec.raw !== undefined) body = spec.raw;
-  else if (spec.json !== undefined) body = JSON.stringify(spec.json);
+  // Bytes, not strings: fetch would add `text/plain` to a string body sent without a content type.
+  let body: Buffer | undefined;
+  if (spec.raw !== undefined) body = Buffer.from(spec.raw);
+  else if (spec.json !== undefined) body = Buffer.from(JSON.stringify(spec.json));
   if (body !== undefined && spec.contentType !== null) headers['content-type'] = spec.contentType ?? 'application/json';
   else if (spec.contentType) headers['content-type'] = spec.contentType;
   const res = await fetch(`${side.url}${path}`, { method, headers, body });
