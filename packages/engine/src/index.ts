@@ -6,7 +6,7 @@
  * @see https://www.meilisearch.com/docs/reference/api/overview
  */
 import { FilterError, parseFilter } from '@miroir/filter';
-import { documentId, inferPrimaryKey, MeiliError, parseDocumentsPayload } from '@miroir/protocol';
+import { documentId, inferPrimaryKey, MeiliError, parseDocumentsPayload, validateDocumentIdValue } from '@miroir/protocol';
 import { SearchIndex } from '@miroir/search';
 import { Auth } from './auth/index.js';
 import type { EngineContext } from './context.js';
@@ -45,7 +45,7 @@ export interface RunningEngine {
 
 const searchCore: SearchCoreFactory = (settings, opts) => new SearchIndex(settings, opts);
 
-const codec: DocumentsCodec = { parseDocumentsPayload, inferPrimaryKey, documentId };
+const codec: DocumentsCodec = { parseDocumentsPayload, inferPrimaryKey, documentId, validateDocumentIdValue };
 
 const checkFilter: FilterSyntaxCheck = (filter, code) => {
   try {

@@ -82,6 +82,8 @@ export interface DocumentsCodec {
   parseDocumentsPayload(body: Buffer | string, contentType: string | undefined, opts: { csvDelimiter?: string }): Document[];
   inferPrimaryKey(doc: Document): string;
   documentId(doc: Document, primaryKey: string): string;
+  /** A document id given alone (canonical string), or `invalid_document_id`. */
+  validateDocumentIdValue(value: unknown): string;
 }
 
 /** Filter syntax checking (`@miroir/filter`): false for an empty filter, throws `MeiliError(code)`. */

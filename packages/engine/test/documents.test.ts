@@ -180,6 +180,10 @@ test('listing: offset/limit, fields, ids, filter, sort, retrieveVectors, display
     badLimit.body,
     meiliError('invalid_document_limit', 'Invalid value in parameter `limit`: could not parse `-1` as a positive integer'),
   );
+  const badIds = await http(e.url, 'POST', '/indexes/browse/documents/fetch', { ids: [1, 'a b'] });
+  assert.equal(badIds.status, 400);
+  assert.equal(badIds.body.code, 'invalid_document_ids');
+  assert.match(badIds.body.message, /^In `\.ids\[1\]`: Document identifier `"a b"` is invalid\./);
   const badFetch = await http(e.url, 'POST', '/indexes/browse/documents/fetch', { offset: 'a' });
   assert.deepEqual(
     badFetch.body,
@@ -248,5 +252,8 @@ test('skipCreation=true only updates documents that already exist', async () => 
   assert.deepEqual((await docs('skip')).body.results, [{ id: 1, v: 'a', w: 'b' }]);
   const bad = await http(e.url, 'POST', '/indexes/skip/documents?skipCreation=maybe', [{ id: 3 }]);
   assert.equal(bad.status, 400);
-  assert.equal(bad.body.code, 'invalid_document_skip_creation');
+  assert.deepEqual(bad.body, meiliError('invalid_skip_creation', 'skipCreation must be either `true` or `false`. Found: `maybe`'));
+  const upper = await writeAndWait(e.url, 'PUT', '/indexes/skip/documents?skipCreation=TRUE', [{ id: 3 }]);
+  assert.equal(upper.status, 'succeeded');
+  assert.equal((await docs('skip')).body.total, 1);
 });

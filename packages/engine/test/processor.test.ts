@@ -3,7 +3,7 @@
 import { test } from 'node:test';
 import { strict as assert } from 'node:assert';
 import { rmSync } from 'node:fs';
-import { documentId, inferPrimaryKey, parseDocumentsPayload } from '@miroir/protocol';
+import { documentId, inferPrimaryKey, parseDocumentsPayload, validateDocumentIdValue } from '@miroir/protocol';
 import { SearchIndex } from '@miroir/search';
 import { Processor } from '../src/processor.js';
 import { Registry } from '../src/registry.js';
@@ -15,7 +15,7 @@ test('a task already applied is not applied twice', () => {
   const store = new Store(dir);
   try {
     const registry = new Registry(store, (s, o) => new SearchIndex(s, o));
-    const p = new Processor(store, registry, { parseDocumentsPayload, inferPrimaryKey, documentId });
+    const p = new Processor(store, registry, { parseDocumentsPayload, inferPrimaryKey, documentId, validateDocumentIdValue });
     const create = { uid: 0, type: 'indexCreation', indexUid: 'once', details: { primaryKey: 'id' } };
     assert.deepEqual(p.process(create, JSON.stringify({ primaryKey: 'id' })), { primaryKey: 'id' });
     assert.deepEqual(p.process(create, JSON.stringify({ primaryKey: 'id' })), { primaryKey: 'id' });

@@ -45,31 +45,47 @@ interface BrowseQuery {
   sort: string[] | null;
 }
 
-const BROWSE_FIELDS = ['offset', 'limit', 'fields', 'retrieveVectors', 'ids', 'filter', 'sort'];
+const BROWSE_FIELDS = ['offset', 'limit', 'fields', 'retrieveVectors', 'ids', 'filter', 'sort', 'useNetwork'];
 
-/** A filter given as a query-string: JSON when it parses as JSON, else the raw string. */
+/** A filter given as a query-string: the JSON value when it parses as JSON, else the raw string. */
 function filterFromQuery(raw: string): unknown {
   try {
-    const v: unknown = JSON.parse(raw);
-    return typeof v === 'string' || Array.isArray(v) ? v : raw;
+    return JSON.parse(raw) as unknown;
   } catch {
     return raw;
   }
 }
 
-function browseFromQuery(q: QueryParams): BrowseQuery {
+/** Validates requested ids as Meilisearch does (`In \`.ids[i]\`: …`, `invalid_document_ids`). */
+function checkIds(ids: unknown[], validate: (v: unknown) => string): string[] {
+  return ids.map((id, i) => {
+    try {
+      return validate(id);
+    } catch (err) {
+      if (err instanceof MeiliError) throw new MeiliError('invalid_document_ids', `In \`.ids[${i}]\`: ${err.message}`);
+      throw err;
+    }
+  });
+}
+
+function browseFromQuery(q: QueryParams, validateId: (v: unknown) => string): BrowseQuery {
   rejectUnknownParams(q, BROWSE_FIELDS);
   const f = param(q, 'filter');
   const fields = listParam(q, 'fields');
-  return {
+  const out: BrowseQuery = {
     offset: intParam(q, 'offset', 'invalid_document_offset', 0),
     limit: intParam(q, 'limit', 'invalid_document_limit', 20),
     fields: fields ?? null,
     retrieveVectors: boolParam(q, 'retrieveVectors', 'invalid_document_retrieve_vectors', false),
-    ids: listParam(q, 'ids') ?? null,
+    ids: null,
     filter: f === undefined ? null : filterFromQuery(f),
     sort: listParam(q, 'sort') ?? null,
   };
+  const ids = listParam(q, 'ids');
+  if (ids !== undefined) out.ids = checkIds(ids, validateId);
+  // `useNetwork` only matters on a sharded Meilisearch network; a lone node answers locally.
+  boolParam(q, 'useNetwork', 'invalid_document_use_network', false);
+  return out;
 }
 
 function stringList(v: unknown, code: string, path: string): string[] {
@@ -80,7 +96,7 @@ function stringList(v: unknown, code: string, path: string): string[] {
   });
 }
 
-function browseFromBody(body: unknown): BrowseQuery {
+function browseFromBody(body: unknown, validateId: (v: unknown) => string): BrowseQuery {
   if (!isJsonObject(body)) throw invalidTypeError('bad_request', '', 'an object', body);
   for (const k of Object.keys(body)) if (!BROWSE_FIELDS.includes(k)) throw unknownFieldError('bad_request', '', k, BROWSE_FIELDS);
   const out: BrowseQuery = { offset: 0, limit: 20, fields: null, retrieveVectors: false, ids: null, filter: null, sort: null };
@@ -101,14 +117,13 @@ function browseFromBody(body: unknown): BrowseQuery {
   }
   if (body.ids !== undefined && body.ids !== null) {
     if (!Array.isArray(body.ids)) throw invalidTypeError('invalid_document_ids', '.ids', 'an array', body.ids);
-    out.ids = body.ids.map((id, i) => {
-      if (typeof id === 'string') return id;
-      if (typeof id === 'number' && Number.isInteger(id)) return String(id);
-      throw invalidTypeError('invalid_document_ids', `.ids[${i}]`, 'a string or an integer', id);
-    });
+    out.ids = checkIds(body.ids, validateId);
   }
   if (body.filter !== undefined) out.filter = body.filter;
   if (body.sort !== undefined && body.sort !== null) out.sort = stringList(body.sort, 'invalid_document_sort', '.sort');
+  if (body.useNetwork !== undefined && body.useNetwork !== null && typeof body.useNetwork !== 'boolean') {
+    throw invalidTypeError('invalid_document_use_network', '.useNetwork', 'a boolean', body.useNetwork);
+  }
   return out;
 }
 
@@ -164,6 +179,15 @@ function serdeUnexpected(v: unknown): string {
   return Array.isArray(v) ? 'sequence' : 'map';
 }
 
+/** `skipCreation`: `true`/`false` in any letter case. */
+function skipCreationParam(q: QueryParams): boolean {
+  const v = param(q, 'skipCreation');
+  if (v === undefined) return false;
+  if (v.toLowerCase() === 'true') return true;
+  if (v.toLowerCase() === 'false') return false;
+  throw new MeiliError('invalid_skip_creation', `skipCreation must be either \`true\` or \`false\`. Found: \`${v}\``);
+}
+
 export function registerDocumentRoutes(app: FastifyInstance, ctx: EngineContext): void {
   const { registry, queue, codec } = ctx;
 
@@ -175,7 +199,7 @@ export function registerDocumentRoutes(app: FastifyInstance, ctx: EngineContext)
       const primaryKey = param(q, 'primaryKey');
       const csvDelimiter = param(q, 'csvDelimiter');
       const customMetadata = param(q, 'customMetadata');
-      const skipCreation = boolParam(q, 'skipCreation', 'invalid_document_skip_creation', false);
+      const skipCreation = skipCreationParam(q);
       const docs = codec.parseDocumentsPayload(rawBody(req) ?? Buffer.alloc(0), req.headers['content-type'], {
         ...(csvDelimiter === undefined ? {} : { csvDelimiter }),
       });
@@ -202,13 +226,13 @@ export function registerDocumentRoutes(app: FastifyInstance, ctx: EngineContext)
 
   app.get<{ Params: UidParams }>('/indexes/:indexUid/documents', { config: { action: 'documents.get' } }, async (req) => {
     const uid = checkIndexUid(req.params.indexUid);
-    const q = browseFromQuery(req.query as QueryParams);
+    const q = browseFromQuery(req.query as QueryParams, codec.validateDocumentIdValue);
     return browse(ctx, registry.require(uid), q);
   });
 
   app.post<{ Params: UidParams }>('/indexes/:indexUid/documents/fetch', { config: { action: 'documents.get' } }, async (req) => {
     const uid = checkIndexUid(req.params.indexUid);
-    const q = browseFromBody(jsonBody(req));
+    const q = browseFromBody(jsonBody(req), codec.validateDocumentIdValue);
     return browse(ctx, registry.require(uid), q);
   });
 
