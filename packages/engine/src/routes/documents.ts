@@ -239,9 +239,10 @@ export function registerDocumentRoutes(app: FastifyInstance, ctx: EngineContext)
   app.get<{ Params: DocParams }>('/indexes/:indexUid/documents/:documentId', { config: { action: 'documents.get' } }, async (req) => {
     const uid = checkIndexUid(req.params.indexUid);
     const q = req.query as QueryParams;
-    rejectUnknownParams(q, ['fields', 'retrieveVectors']);
+    rejectUnknownParams(q, ['fields', 'retrieveVectors', 'useNetwork']);
     const fields = listParam(q, 'fields') ?? null;
     const retrieveVectors = boolParam(q, 'retrieveVectors', 'invalid_document_retrieve_vectors', false);
+    boolParam(q, 'useNetwork', 'invalid_document_use_network', false);
     const idx = registry.require(uid);
     const id = req.params.documentId;
     const iid = idx.ids.get(id);
