@@ -1,0 +1,93 @@
+import { test } from 'node:test';
+import { strict as assert } from 'node:assert';
+import fc from 'fast-check';
+import type { Hit } from '@miroir/protocol';
+import { compareSortValues } from '../src/index.js';
+import { makeIndex } from './helpers.js';
+
+const WORDS = ['alpha', 'alpine', 'beta', 'better', 'gamma', 'gammas', 'delta', 'deltas', 'omega', 'mega', 'zeta', 'eta'];
+
+const docArb = fc.record({
+  title: fc.array(fc.constantFrom(...WORDS), { minLength: 1, maxLength: 4 }).map((w) => w.join(' ')),
+  body: fc.array(fc.constantFrom(...WORDS), { minLength: 0, maxLength: 12 }).map((w) => w.join(' ')),
+  price: fc.option(fc.integer({ min: 0, max: 5 }), { nil: undefined }),
+});
+
+const queryArb = fc.record({
+  q: fc
+    .array(fc.constantFrom(...WORDS, 'alph', 'gam', 'detla', 'omgea'), { minLength: 1, maxLength: 3 })
+    .chain((w) => fc.constantFrom(w.join(' '), `${w.join(' ')} `)),
+  sort: fc.constantFrom<string[] | undefined>(undefined, ['price:asc'], ['price:desc']),
+  matchingStrategy: fc.constantFrom('last' as const, 'all' as const, 'frequency' as const),
+});
+
+/** Lexicographic comparison of `_rankingScoreDetails` in `order`: rule scores, then sort values. */
+function compareDetails(a: Hit, b: Hit): number {
+  const ea = Object.entries(a._rankingScoreDetails!).sort((x, y) => (x[1].order as number) - (y[1].order as number));
+  const eb = Object.entries(b._rankingScoreDetails!).sort((x, y) => (x[1].order as number) - (y[1].order as number));
+  assert.deepEqual(
+    ea.map(([k]) => k),
+    eb.map(([k]) => k),
+  );
+  for (let i = 0; i < ea.length; i++) {
+    const [key, da] = ea[i];
+    const db = eb[i][1];
+    const m = /:(asc|desc)$/.exec(key);
+    const c =
+      m !== null
+        ? compareSortValues(da.value as number | null, db.value as number | null, m[1] === 'asc')
+        : (db.score as number) - (da.score as number);
+    if (c !== 0) return c;
+  }
+  return 0;
+}
+
+test('hits are ordered by per-rule scores and sort values, then iid; pages agree with the full order', () => {
+  fc.assert(
+    fc.property(fc.array(docArb, { minLength: 1, maxLength: 40 }), queryArb, fc.integer({ min: 1, max: 5 }), (docs, query, limit) => {
+      const { index } = makeIndex(
+        docs.map((d, i) => ({ id: i, ...d })),
+        { sortableAttributes: ['price'], searchableAttributes: ['title', 'body'] },
+      );
+      const full = index.search({ ...query, limit: 1000, showRankingScoreDetails: true }, 'p');
+      for (let i = 1; i < full.hits.length; i++) {
+        const c = compareDetails(full.hits[i - 1], full.hits[i]);
+        assert.ok(c < 0 || (c === 0 && (full.hits[i - 1].id as number) < (full.hits[i].id as number)), `order at ${i}`);
+      }
+      // Any page equals the same slice of the full order (exercises the bounded top-k path).
+      for (let offset = 0; offset < full.hits.length; offset += limit) {
+        const page = index.search({ ...query, offset, limit }, 'p');
+        assert.deepEqual(
+          page.hits.map((h) => h.id),
+          full.hits.slice(offset, offset + limit).map((h) => h.id),
+        );
+      }
+    }),
+    { numRuns: 150 },
+  );
+});
+
+test("corpus independence: a document's score and details do not depend on other documents", () => {
+  const rand = fc.sample(fc.array(docArb, { minLength: 2000, maxLength: 2000 }), { numRuns: 1, seed: 7 })[0];
+  const target = { id: 'target', title: 'gamma delta alpha', body: 'omega beta gamma zeta', price: 3 };
+  const small = makeIndex([...rand.slice(0, 10).map((d, i) => ({ id: i, ...d })), target], {
+    filterableAttributes: ['id'],
+    sortableAttributes: ['price'],
+    searchableAttributes: ['title', 'body'],
+  }).index;
+  const big = makeIndex([...rand.map((d, i) => ({ id: i, ...d })), target], {
+    filterableAttributes: ['id'],
+    sortableAttributes: ['price'],
+    searchableAttributes: ['title', 'body'],
+  }).index;
+  fc.assert(
+    fc.property(queryArb, (query) => {
+      const q = { ...query, matchingStrategy: query.matchingStrategy === 'frequency' ? ('last' as const) : query.matchingStrategy };
+      const params = { ...q, filter: 'id = target', showRankingScore: true, showRankingScoreDetails: true };
+      const a = small.search(params, 'p').hits;
+      const b = big.search(params, 'p').hits;
+      assert.deepEqual(a, b);
+    }),
+    { numRuns: 200 },
+  );
+});
