@@ -39,6 +39,8 @@ export function readFeatures(ctx: EngineContext): Record<string, boolean> {
  */
 export function checkFilterFeatures(ctx: EngineContext, filter: unknown): void {
   if (filter === null || filter === undefined) return;
+  // Fast path: most filters cannot contain the operator at all.
+  if (!JSON.stringify(filter).includes('CONTAINS')) return;
   let node;
   try {
     node = parseFilter(filter);

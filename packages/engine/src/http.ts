@@ -36,16 +36,24 @@ export function checkJsonContentType(req: FastifyRequest): void {
  * `malformed_payload`.
  */
 export function jsonBody(req: FastifyRequest): unknown {
+  const cached = parsedBodies.get(req);
+  if (cached !== undefined) return cached.value;
   checkJsonContentType(req);
   const b = rawBody(req);
   const text = b === undefined ? '' : b.toString('utf8');
   if (text.trim() === '') throw new MeiliError('missing_payload', 'A json payload is missing.');
+  let value: unknown;
   try {
-    return JSON.parse(text);
+    value = JSON.parse(text);
   } catch {
     throw new MeiliError('malformed_payload', `The json payload provided is malformed. \`${serdeJsonError(text)}\`.`);
   }
+  parsedBodies.set(req, { value });
+  return value;
 }
+
+/** Bodies already decoded for a request (the pre-handler and the route share one parse). */
+const parsedBodies = new WeakMap<FastifyRequest, { value: unknown }>();
 
 const INDEX_UID_RE = /^[A-Za-z0-9_-]+$/;
 
