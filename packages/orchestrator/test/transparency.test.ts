@@ -75,6 +75,14 @@ const queryArb = fc.record(
 
 type Query = Record<string, unknown>;
 
+/** The default rules, or rules with a custom `field:asc|desc` rule, or `sort` first. */
+const rankingRulesArb = fc.constantFrom<string[] | undefined>(
+  undefined,
+  ['words', 'typo', 'price:desc', 'proximity', 'attributeRank', 'sort', 'wordPosition', 'exactness'],
+  ['sort', 'words', 'typo', 'proximity', 'attributeRank', 'wordPosition', 'exactness', 'price:asc'],
+  ['words', 'typo', 'proximity', 'attribute', 'sort', 'exactness'],
+);
+
 function body(q: Record<string, unknown>): Record<string, unknown> {
   const { window, ...rest } = q as { window: Record<string, number> };
   const out: Record<string, unknown> = { ...rest, ...window, showRankingScoreDetails: true };
@@ -136,9 +144,14 @@ describe('sharding transparency', () => {
 
   let corpusSeq = 0;
   /** Loads the same corpus into a fresh index on the reference and on every cluster. */
-  async function load(docs: Doc[]): Promise<string> {
+  async function load(docs: Doc[], rankingRules?: string[]): Promise<string> {
     const uid = `corpus${corpusSeq++}`;
-    const settings = { filterableAttributes: ['genre', 'price', 'tags'], sortableAttributes: ['price'], searchableAttributes: ['title', 'body'] };
+    const settings = {
+      filterableAttributes: ['genre', 'price', 'tags'],
+      sortableAttributes: ['price'],
+      searchableAttributes: ['title', 'body'],
+      ...(rankingRules ? { rankingRules } : {}),
+    };
     const targets = [{ url: ref.url, key: NODE_KEY }, ...clusters.map(({ c }) => ({ url: c.url, key: undefined }))];
     await Promise.all(
       targets.map(async (t) => {
@@ -163,8 +176,8 @@ describe('sharding transparency', () => {
 
   test('random corpora and queries answer alike', async () => {
     await fc.assert(
-      fc.asyncProperty(corpusArb, fc.array(queryArb, { minLength: 8, maxLength: 8 }), async (docs, queries) => {
-        const uid = await load(docs);
+      fc.asyncProperty(corpusArb, rankingRulesArb, fc.array(queryArb, { minLength: 8, maxLength: 8 }), async (docs, rules, queries) => {
+        const uid = await load(docs, rules);
         for (const q of queries as Query[]) {
           const b = body(q);
           const expected = await http(ref.url, 'POST', `/indexes/${uid}/search`, { body: b, key: NODE_KEY });
@@ -182,8 +195,24 @@ describe('sharding transparency', () => {
           }
         }
       }),
-      { numRuns: 6, seed: 20261126, endOnFailure: true },
+      { numRuns: 8, seed: 20261126, endOnFailure: true, includeErrorInReport: true },
     );
+  });
+
+  test('distinct leaves no duplicate values across shards', async () => {
+    const docs = Array.from({ length: 60 }, (_, id) => ({ id, title: `apple ${WORDS[id % 12]}`, body: '', genre: GENRES[id % 4]!, price: id % 7, tags: [] }));
+    const uid = await load(docs);
+    for (const b of [{ q: 'apple', distinct: 'genre' }, { q: '', distinct: 'price', sort: ['price:asc'] }]) {
+      const expected = await http(ref.url, 'POST', `/indexes/${uid}/search`, { body: b, key: NODE_KEY });
+      for (const { name, c } of clusters) {
+        const got = await http(c.url, 'POST', `/indexes/${uid}/search`, { body: b });
+        assert.equal(got.status, 200, name);
+        const field = b.distinct as 'genre' | 'price';
+        const values = got.body.hits.map((h: Doc) => h[field]);
+        assert.equal(new Set(values).size, values.length, `${name}: no duplicate ${field}`);
+        assert.deepEqual([...values].sort(), expected.body.hits.map((h: Doc) => h[field]).sort(), name);
+      }
+    }
   });
 
   test('errors are the ones one node gives', async () => {

@@ -26,11 +26,15 @@ export interface CredentialResolver {
   resolve(token: string, action: string, indexUid: string | null): Promise<Access | null>;
 }
 
+/**
+ * The bearer token, '' for a bare `Bearer`, or undefined when there is no header or it uses
+ * another scheme (Meilisearch answers both with `missing_authorization_header`).
+ */
 export function bearer(req: FastifyRequest): string | undefined {
   const h = req.headers.authorization;
   if (h === undefined) return undefined;
-  const m = /^Bearer\s+(.+)$/i.exec(h.trim());
-  return m ? m[1]!.trim() : '';
+  const m = /^Bearer(?:\s+(.*))?$/i.exec(h.trim());
+  return m ? (m[1] ?? '').trim() : undefined;
 }
 
 export function safeEqual(a: string, b: string): boolean {

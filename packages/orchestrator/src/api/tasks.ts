@@ -107,7 +107,7 @@ export function registerTaskRoutes(app: FastifyInstance, ctx: AppContext): void 
     return toBatchView(row);
   });
 
-  /** Cancels the node tasks behind every matching pending Miroir task. */
+  /** Cancels the node tasks behind every matching pending Miroir task (200, as Meilisearch answers). */
   app.post('/tasks/cancel', async (req, reply) => {
     const access = await ctx.auth.client(req, 'tasks.cancel', null);
     const query = parseTasksQuery(req.query as Record<string, unknown>, 'cancel');
@@ -118,7 +118,7 @@ export function registerTaskRoutes(app: FastifyInstance, ctx: AppContext): void 
     }
     const details = { matchedTasks: pending.length, canceledTasks: null, originalFilter: originalFilter(req) };
     if (perNode.size === 0) {
-      return reply.code(202).send(await localTask(ctx, { indexUid: null, type: 'taskCancelation', details: { ...details, canceledTasks: 0 } }, null));
+      return reply.code(200).send(await localTask(ctx, { indexUid: null, type: 'taskCancelation', details: { ...details, canceledTasks: 0 } }, null));
     }
     const results = await callEach<{ taskUid: number }>(cluster, [...perNode.keys()], (nodeId) => ({
       method: 'POST',
@@ -130,7 +130,7 @@ export function registerTaskRoutes(app: FastifyInstance, ctx: AppContext): void 
       matchedUids: pending.map((r) => r.uid),
     });
     for (const row of pending) await cluster.store.putTask({ ...row, cancelRequestedBy: summary.taskUid });
-    return reply.code(202).send(summary);
+    return reply.code(200).send(summary);
   });
 
   /** Deletes finished Miroir tasks from the registry (node task lists are Miroir's own business). */
@@ -140,7 +140,7 @@ export function registerTaskRoutes(app: FastifyInstance, ctx: AppContext): void 
     const finished = await select(query, access, (r) => r.finishedAt !== null);
     await cluster.store.deleteTasks(finished.map((r) => r.uid));
     const details = { matchedTasks: finished.length, deletedTasks: finished.length, originalFilter: originalFilter(req) };
-    return reply.code(202).send(await localTask(ctx, { indexUid: null, type: 'taskDeletion', details }, null));
+    return reply.code(200).send(await localTask(ctx, { indexUid: null, type: 'taskDeletion', details }, null));
   });
 
   // A cancelation reports how many of its matched tasks ended canceled.
