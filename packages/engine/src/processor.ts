@@ -51,9 +51,6 @@ export interface SwapEntry {
   rename: boolean;
 }
 
-/** Meta key of the last time a task changed something (for `GET /stats`). */
-export const LAST_UPDATE_KEY = 'lastUpdate';
-
 /**
  * Meta key of the last applied task and its details, written in the task's own transaction: a
  * task the queue re-runs after a crash that happened once its changes were committed is not
@@ -90,7 +87,6 @@ export class Processor {
       return this.#store.transaction(() => {
         const result = this.#apply(task.type, uid, data, details, created);
         this.#store.setMeta(LAST_APPLIED_KEY, JSON.stringify({ uid: task.uid, details: result }));
-        this.#store.setMeta(LAST_UPDATE_KEY, now());
         return result;
       });
     } catch (err) {

@@ -175,6 +175,9 @@ test('index stats and global stats', async () => {
   const all = await e.client.getStats();
   assert.ok(all.databaseSize > 0);
   assert.ok(all.usedDatabaseSize > 0 && all.usedDatabaseSize <= all.databaseSize);
-  assert.match(String(all.lastUpdate), RFC3339);
+  // lastUpdate is the latest updatedAt among the indexes: here the one just written to.
+  const statsRaw = await http(e.url, 'GET', '/stats');
+  assert.match(statsRaw.body.lastUpdate, RFC3339);
+  assert.equal(statsRaw.body.lastUpdate, (await http(e.url, 'GET', '/indexes/stats_idx')).body.updatedAt);
   assert.deepEqual(all.indexes.stats_idx, s.body);
 });

@@ -23,7 +23,6 @@ import {
   rejectUnknownParams,
 } from '../http.js';
 import type { QueryParams } from '../http.js';
-import { LAST_UPDATE_KEY } from '../processor.js';
 import type { IndexPayload, SwapEntry } from '../processor.js';
 import type { EngineIndex } from '../registry.js';
 import { compareUids } from '../registry.js';
@@ -56,6 +55,13 @@ export function indexStats(ctx: EngineContext, idx: EngineIndex): Record<string,
     numberOfEmbeddedDocuments: 0,
     fieldDistribution,
   };
+}
+
+/** Microseconds since the epoch of an RFC 3339 UTC date (fractions of any length). */
+function rfc3339Micros(date: string): number {
+  const m = /^(.*?:\d{2})(?:\.(\d+))?Z$/.exec(date);
+  if (m === null) return Date.parse(date) * 1000;
+  return Date.parse(`${m[1]}Z`) * 1000 + Number((m[2] ?? '').padEnd(6, '0').slice(0, 6));
 }
 
 function fileSize(path: string): number {
@@ -210,14 +216,18 @@ export function registerIndexRoutes(app: FastifyInstance, ctx: EngineContext): v
 
   app.get('/stats', { config: { action: 'stats.get' } }, async (req) => {
     const indexes: Record<string, unknown> = {};
+    // Meilisearch reports the latest `updatedAt` among the indexes the key may see.
+    let lastUpdate: string | null = null;
     for (const idx of registry.list()) {
-      if (req.authCtx === null || req.authCtx.allowsIndex(idx.uid)) indexes[idx.uid] = indexStats(ctx, idx);
+      if (req.authCtx !== null && !req.authCtx.allowsIndex(idx.uid)) continue;
+      indexes[idx.uid] = indexStats(ctx, idx);
+      if (lastUpdate === null || rfc3339Micros(idx.updatedAt) > rfc3339Micros(lastUpdate)) lastUpdate = idx.updatedAt;
     }
     const path = ctx.store.path;
     return {
       databaseSize: fileSize(path) + fileSize(`${path}-wal`),
       usedDatabaseSize: ctx.store.usedBytes(),
-      lastUpdate: ctx.store.getMeta(LAST_UPDATE_KEY) ?? null,
+      lastUpdate,
       indexes,
     };
   });
