@@ -132,7 +132,7 @@ describe('search', () => {
       [{ attributesToSearchOn: ['rating'] }, 'invalid_search_attributes_to_search_on'],
       [{ distinct: 'overview' }, 'invalid_search_distinct'],
       [{ locales: 'eng' }, 'invalid_search_locales'],
-      [{ hybrid: { semanticRatio: 0.5 } }, 'missing_search_hybrid_embedder'],
+      [{ hybrid: { semanticRatio: 0.5 } }, 'invalid_search_hybrid_query'],
       [{ color: 'red' }, 'bad_request'],
     ];
     for (const [json, code] of cases) await refuses('POST', '/indexes/movies/search', 400, code, json);
