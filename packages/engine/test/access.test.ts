@@ -83,3 +83,12 @@ test('a key without indexes.create cannot create an index through a write', asyn
   const created = await write('POST', '/indexes/brand_new/documents', [{ id: 1 }], creator);
   assert.equal(created.status, 'succeeded');
 });
+
+test('creating an index needs a key that covers its uid', async () => {
+  const scoped = await key(['indexes.create'], ['logs_*']);
+  const denied = await http(e.url, 'POST', '/indexes', { uid: 'books2' }, scoped);
+  assert.equal(denied.status, 403);
+  assert.deepEqual(denied.body, meiliError('invalid_api_key', 'The provided API key is invalid.', 'auth'));
+  const allowed = await http(e.url, 'POST', '/indexes', { uid: 'logs_2026' }, scoped);
+  assert.equal(allowed.status, 202);
+});

@@ -150,6 +150,10 @@ export function registerIndexRoutes(app: FastifyInstance, ctx: EngineContext): v
     if (body.uid === undefined) throw missingFieldError('missing_index_uid', '', 'uid');
     const uid = readUid(body.uid, '.uid');
     const primaryKey = readPrimaryKey(body.primaryKey);
+    // The uid is in the body: the key must cover it (and hold `indexes.create`).
+    if (req.authCtx !== null && !req.authCtx.allowIndexCreation(uid)) {
+      throw new MeiliError('invalid_api_key', 'The provided API key is invalid.');
+    }
     const payload: IndexPayload = { primaryKey };
     const summary = queue.enqueue({ type: 'indexCreation', indexUid: uid, details: { primaryKey }, payload: JSON.stringify(payload) });
     return reply.status(202).send(summary);
