@@ -173,6 +173,9 @@ export function registerIndexRoutes(app: FastifyInstance, ctx: EngineContext): v
     }
     const primaryKey = readPrimaryKey(body.primaryKey);
     const newUid = body.uid === undefined || body.uid === null ? undefined : readUid(body.uid, '.uid');
+    if (newUid !== undefined && req.authCtx !== null && !req.authCtx.allowsIndex(newUid)) {
+      throw new MeiliError('invalid_api_key', 'The provided API key is invalid.');
+    }
     const details: Record<string, unknown> = { primaryKey };
     if (newUid !== undefined) {
       details.oldIndexUid = uid;
