@@ -137,11 +137,18 @@ export class Processor {
       case 'settingsUpdate': {
         const p = data as SettingsPayload;
         const idx = p.allowIndexCreation === false ? this.#registry.require(uid!) : getOrCreate(uid!);
-        const next = applySettingsPatch(idx.settings, p.patch);
+        const previous = idx.settings;
+        const next = applySettingsPatch(previous, p.patch);
+        try {
+          idx.search.setSettings(next, idx.allDocuments());
+        } catch (err) {
+          // Leave the search structures as they were: the task fails and changes nothing.
+          idx.search.setSettings(previous, idx.allDocuments());
+          throw err;
+        }
         idx.settings = next;
         idx.updatedAt = date;
         idx.persist();
-        idx.search.setSettings(next, idx.allDocuments());
         return details;
       }
       default:
