@@ -123,6 +123,42 @@ describe('merge order', () => {
     );
   });
 
+  it('relevancy-only rules: the folded _rankingScore gives the bucket order (fast path)', () => {
+    // Ranks r of M per rule (words M=3, typo M=3, proximity M=4, exactness M=3); the global score
+    // is milli's mixed-radix fold, and the single-node order is lexicographic over the ranks.
+    const M = [3, 3, 4, 3];
+    const names = ['words', 'typo', 'proximity', 'exactness'];
+    const ranks = fc.tuple(fc.integer({ min: 1, max: 3 }), fc.integer({ min: 1, max: 3 }), fc.integer({ min: 1, max: 4 }), fc.integer({ min: 1, max: 3 }));
+    fc.assert(
+      fc.property(fc.array(ranks, { maxLength: 60 }), fc.integer({ min: 1, max: 5 }), fc.array(fc.nat(), { minLength: 1, maxLength: 20 }), (rs, k, assignment) => {
+        const docs = rs.map((r, id) => ({ id, r }));
+        const lex = (a: (typeof docs)[0], b: (typeof docs)[0]): number => {
+          for (let i = 0; i < 4; i++) if (a.r[i] !== b.r[i]) return b.r[i] - a.r[i];
+          return a.id - b.id;
+        };
+        const sorted = [...docs].sort(lex);
+        const toHit = (d: (typeof docs)[0]): Hit => {
+          let r = 1;
+          let m = 1;
+          const details: Record<string, Record<string, unknown>> = {};
+          d.r.forEach((ri, i) => {
+            r = (r - 1) * M[i] + ri;
+            m *= M[i];
+            details[names[i]] = { order: i, score: ri / M[i] };
+          });
+          return { id: d.id, _rankingScore: r / m, _rankingScoreDetails: details };
+        };
+        const lists = split(sorted.map(toHit), assignment, k);
+        const merged = mergeHits(lists, docs.length, new HitComparator({ primaryKey: 'id' }), null);
+        assert.deepEqual(
+          merged.map((h) => h.id),
+          sorted.map((d) => d.id),
+        );
+      }),
+      { numRuns: 200 },
+    );
+  });
+
   it('sort values: numbers before strings in both directions, missing last', () => {
     const asc = [3, 'b', null, 1, 'a', undefined, 2].sort((a, b) => compareSortValues(a, b, 1));
     assert.deepEqual(asc.slice(0, 5), [1, 2, 3, 'a', 'b']);

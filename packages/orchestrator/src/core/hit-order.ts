@@ -142,6 +142,8 @@ export interface HitKey {
   readonly score: number;
 }
 
+const NO_VALUES: unknown[] = [];
+
 /** The comparable value of one details entry (see {@link compareEntry}). */
 function extract(rule: Rule, e: Record<string, unknown>): unknown {
   switch (rule.kind) {
@@ -177,6 +179,8 @@ export class HitComparator {
   readonly #pk: string;
   readonly #ratio: number | undefined;
   #rules: Rule[] | undefined;
+  /** The rules are relevancy rules only: then `_rankingScore` order is the bucket order. */
+  #allRank = false;
 
   constructor(opts: HitOrderOptions) {
     this.#pk = opts.primaryKey;
@@ -215,11 +219,10 @@ export class HitComparator {
     let sem = false;
     if (d !== undefined) {
       sem = d.vectorSort !== undefined;
-      let rules = this.#rules;
-      if (rules === undefined) {
-        rules = rulesOf(d);
-        this.#rules = rules;
-      }
+      const rules = this.#rules ?? this.#setRules(d);
+      // Without sort, geo or vector rules the global score is the mixed-radix fold of the rule
+      // ranks, so comparing `_rankingScore` alone is exact (meilisearch-api §7.3): skip the details.
+      if (this.#allRank && !sem) return { hit, values: NO_VALUES, sem, score: hit._rankingScore ?? -1 };
       // Nodes serialize details in rule order, so one pass over the keys matches them to the
       // shared rule list by position; any other shape falls back to the generic comparison.
       values = new Array<unknown>(rules.length);
@@ -257,12 +260,15 @@ export class HitComparator {
     return comparePk(a.hit[this.#pk], b.hit[this.#pk]);
   }
 
+  #setRules(d: Details): Rule[] {
+    const rules = rulesOf(d);
+    this.#rules = rules;
+    this.#allRank = rules.every((r) => r.kind === RuleKind.Score);
+    return rules;
+  }
+
   #walk(da: Details, db: Details): number {
-    let rules = this.#rules;
-    if (rules === undefined) {
-      rules = rulesOf(da);
-      this.#rules = rules;
-    }
+    const rules = this.#rules ?? this.#setRules(da);
     for (let i = 0; i < rules.length; i++) {
       const r = rules[i];
       const ea = da[r.name];
