@@ -57,6 +57,8 @@ describe('document listing', () => {
     assert.deepEqual(page, { results: [{ id: 1, price: 5 }, { id: 5, price: 7 }, { id: 2, price: 'x' }], offset: 1, limit: 3, total: 5 });
     const desc = mergeSortedDocuments([n1, n2], parseSortCriteria(['price:desc']), 'id', 0, 5, 5);
     assert.deepEqual(desc.results.map((d) => d.id), [4, 5, 1, 2, 3]);
+    const flags = mergeSortedDocuments([[{ id: 1, on: true }, { id: 2 }], [{ id: 4, on: 2 }, { id: 3, on: false }]], parseSortCriteria(['on:asc']), 'id', 0, 4, 4);
+    assert.deepEqual(flags.results.map((d) => d.id), [4, 3, 1, 2]);
   });
 });
 

@@ -58,7 +58,7 @@ export function compareSortValues(a: unknown, b: unknown, dir: 1 | -1): number {
   const rb = valueRank(b);
   if (ra !== rb) return ra - rb;
   if (ra === 0) return ((a as number) - (b as number)) * dir;
-  if (ra === 1) return compareCodePoints(a as string, b as string) * dir;
+  if (ra === 1) return compareCodePoints(String(a), String(b)) * dir;
   return 0;
 }
 
@@ -86,6 +86,7 @@ export function compareCodePoints(a: string, b: string): number {
 function valueRank(v: unknown): number {
   if (typeof v === 'number') return Number.isNaN(v) ? 2 : 0;
   if (typeof v === 'string') return 1;
+  // Booleans are indexed as the strings `true` / `false`.
   if (typeof v === 'boolean') return 1;
   return 2;
 }
