@@ -185,6 +185,18 @@ describe('merge order', () => {
     assert.deepEqual(v.map((h) => h.id), [3, 1, 2, 4]);
   });
 
+  it('a hit whose later rules were cut off (`skipped`) ranks below one whose rules ran', () => {
+    const full: Hit = {
+      id: 2,
+      _rankingScore: 0.9,
+      _rankingScoreDetails: { words: { order: 0, score: 1 }, 'price:asc': { order: 1, value: 3 }, proximity: { order: 2, score: 0.5 } },
+    };
+    const cut: Hit = { id: 1, _rankingScore: 0.95, _rankingScoreDetails: { words: { order: 0, score: 1 }, 'price:asc': { order: 1, value: 3 }, skipped: { order: 2 } } };
+    const better: Hit = { id: 3, _rankingScore: 0.5, _rankingScoreDetails: { words: { order: 0, score: 1 }, 'price:asc': { order: 1, value: 1 }, skipped: { order: 2 } } };
+    const m = mergeHits([[better, cut], [full]], 3, new HitComparator({ primaryKey: 'id' }), null);
+    assert.deepEqual(m.map((h) => h.id), [3, 2, 1]);
+  });
+
   it('hybrid: keyword and semantic hits interleave by weighted score', () => {
     const kw = (id: number, s: number): Hit => ({ id, _rankingScore: s, _rankingScoreDetails: { words: { order: 0, score: s } } });
     const sem = (id: number, s: number): Hit => ({ id, _rankingScore: s, _rankingScoreDetails: { vectorSort: { order: 0, similarity: s } } });

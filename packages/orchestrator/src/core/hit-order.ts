@@ -285,18 +285,20 @@ export class HitComparator {
   #slowWalk(da: Details, db: Details): number {
     const ra = rulesOf(da);
     const rb = rulesOf(db);
-    const n = Math.max(ra.length, rb.length);
+    const n = Math.min(ra.length, rb.length);
     for (let i = 0; i < n; i++) {
-      const rule = ra[i] ?? rb[i];
-      const other = rb[i] ?? ra[i];
-      if (rule.name !== other.name) {
-        // A rule that did not run (`skipped`) ranks below one that did.
-        if (rule.kind === RuleKind.Opaque) return ra[i] === rule ? 1 : -1;
-        if (other.kind === RuleKind.Opaque) return rb[i] === other ? -1 : 1;
-        return 0;
+      const x = ra[i];
+      const y = rb[i];
+      if (x.name === y.name) {
+        const c = compareEntry(x, da[x.name], db[y.name]);
+        if (c !== 0) return c;
+        continue;
       }
-      const c = compareEntry(rule, da[rule.name], db[rule.name]);
-      if (c !== 0) return c;
+      // A rule cut off by `searchCutoffMs` is rank 0 of 1: below any rule that ran.
+      if (x.name === 'skipped') return 1;
+      if (y.name === 'skipped') return -1;
+      // Otherwise incomparable here: `_rankingScore` decides.
+      return 0;
     }
     return 0;
   }
