@@ -64,6 +64,8 @@ export class Processor {
   readonly #codec: DocumentsCodec;
   /** uid of the index the task in progress works on (for `isIndexing`). */
   current: string | null = null;
+  /** Set once a task starts changing state: a failure after that point reloads from the store. */
+  #mutating = false;
 
   constructor(store: Store, registry: Registry, codec: DocumentsCodec) {
     this.#store = store;
@@ -83,6 +85,7 @@ export class Processor {
     const uid = task.indexUid;
     this.current = uid;
     const created: string[] = [];
+    this.#mutating = false;
     try {
       return this.#store.transaction(() => {
         const result = this.#apply(task.type, uid, data, details, created);
@@ -90,8 +93,10 @@ export class Processor {
         return result;
       });
     } catch (err) {
-      // The transaction rolled back: forget indexes created in memory by this task.
+      // The transaction rolled back: forget indexes created in memory by this task and, if the
+      // failure came after changes began (an unexpected error), rebuild memory from the store.
       for (const c of created) this.#registry.forget(c);
+      if (this.#mutating) this.#registry.reload();
       throw err;
     } finally {
       this.current = null;
@@ -139,6 +144,7 @@ export class Processor {
         const idx = p.allowIndexCreation === false ? this.#registry.require(uid!) : getOrCreate(uid!);
         const previous = idx.settings;
         const next = applySettingsPatch(previous, p.patch);
+        this.#mutating = true;
         try {
           idx.search.setSettings(next, idx.allDocuments());
         } catch (err) {
@@ -157,18 +163,17 @@ export class Processor {
   }
 
   #updateIndex(idx: EngineIndex, p: IndexPayload, details: Record<string, unknown>, now: string): Record<string, unknown> {
-    if (p.primaryKey !== undefined && p.primaryKey !== null && p.primaryKey !== idx.primaryKey) {
-      if (idx.numberOfDocuments > 0 && idx.primaryKey !== null) {
-        throw new MeiliError('index_primary_key_already_exists', `Index already has a primary key: \`${idx.primaryKey}\`.`);
-      }
-      idx.primaryKey = p.primaryKey;
+    const newPk = p.primaryKey !== undefined && p.primaryKey !== null && p.primaryKey !== idx.primaryKey ? p.primaryKey : null;
+    if (newPk !== null && idx.numberOfDocuments > 0 && idx.primaryKey !== null) {
+      throw new MeiliError('index_primary_key_already_exists', `Index already has a primary key: \`${idx.primaryKey}\`.`);
     }
-    if (p.uid !== undefined && p.uid !== idx.uid) {
-      if (this.#registry.get(p.uid) !== undefined) {
-        throw new MeiliError('index_already_exists', `Index \`${p.uid}\` already exists.`);
-      }
-      this.#registry.rename(idx, p.uid);
+    const newUid = p.uid !== undefined && p.uid !== idx.uid ? p.uid : null;
+    if (newUid !== null && this.#registry.get(newUid) !== undefined) {
+      throw new MeiliError('index_already_exists', `Index \`${newUid}\` already exists.`);
     }
+    this.#mutating = true;
+    if (newPk !== null) idx.primaryKey = newPk;
+    if (newUid !== null) this.#registry.rename(idx, newUid);
     idx.updatedAt = now;
     idx.persist();
     return details;
@@ -186,12 +191,15 @@ export class Processor {
     if (missing.length === 1) throw new MeiliError('index_not_found', `Index \`${missing[0]}\` not found.`);
     if (missing.length > 1) throw new MeiliError('index_not_found', `Indexes \`${missing.join('`, `')}\` not found.`);
     for (const s of swaps) {
+      if (s.rename && this.#registry.get(s.indexes[1]) !== undefined) {
+        throw new MeiliError('index_already_exists', `Index \`${s.indexes[1]}\` already exists.`);
+      }
+    }
+    this.#mutating = true;
+    for (const s of swaps) {
       const [a, b] = s.indexes;
       const ia = this.#registry.require(a);
       if (s.rename) {
-        if (this.#registry.get(b) !== undefined) {
-          throw new MeiliError('index_already_exists', `Index \`${b}\` already exists.`);
-        }
         this.#registry.rename(ia, b);
         ia.updatedAt = now;
         ia.persist();
@@ -225,6 +233,7 @@ export class Processor {
       planned.set(id, p.method === 'update' && prev !== undefined ? { ...prev, ...doc } : doc);
     }
 
+    this.#mutating = true;
     if (idx.primaryKey !== pk) idx.primaryKey = pk;
     for (const [id, doc] of planned) {
       const iid = idx.ids.get(id);
@@ -252,6 +261,7 @@ export class Processor {
   #deleteDocuments(idx: EngineIndex, p: DeletionPayload, now: string): number {
     let iids: number[];
     if (p.kind === 'all') {
+      this.#mutating = true;
       const n = idx.numberOfDocuments;
       this.#store.clearDocuments(idx.id);
       idx.untrackAll();
@@ -273,6 +283,7 @@ export class Processor {
       iids = idx.search.filter(p.filter, 'invalid_document_filter', idx.uid);
       if (iids.length > 0) for (const [ext, iid] of idx.ids) externalOf.set(iid, ext);
     }
+    this.#mutating = true;
     for (const iid of iids) {
       const body = this.#store.documentBody(idx.id, iid);
       if (body === undefined) continue;

@@ -132,6 +132,12 @@ export class Registry {
     this.#factory = factory;
   }
 
+  /** Drops the in-memory state and loads it again from the store. */
+  reload(): void {
+    this.#byUid.clear();
+    this.load();
+  }
+
   /** Loads every index from the store and rebuilds its search structures. */
   load(): void {
     for (const row of this.#store.listIndexes()) {
