@@ -8,6 +8,8 @@ import { normalizeFacet } from '@miroir/filter';
 /** One field's distinct values. Numbers and strings are separate values, as in milli. */
 export class FacetField {
   readonly name: string;
+  /** Position in the index's facet field list. */
+  readonly index: number;
   readonly #ids = new Map<string, number>();
   /** Display form (first original seen for strings; the number as text for numbers). */
   readonly display: string[] = [];
@@ -18,8 +20,9 @@ export class FacetField {
   /** Documents holding each value. */
   readonly docCount: number[] = [];
 
-  constructor(name: string) {
+  constructor(name: string, index: number) {
     this.name = name;
+    this.index = index;
   }
 
   valueId(v: string | number | boolean): number {

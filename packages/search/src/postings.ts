@@ -55,8 +55,8 @@ export class Posting {
   }
 
   /** Add an entry (the iid must not be present). */
-  add(iid: number, positions: readonly number[], summary: number): void {
-    const n = positions.length;
+  add(iid: number, positions: ArrayLike<number>, summary: number, count = positions.length): void {
+    const n = count;
     this.#reserve(1, n);
     const len = this.length;
     if (len === 0 || this.iids[len - 1] < iid) {
@@ -122,14 +122,15 @@ export const SOLE_WORD = 1 << 24;
  * {@link SOLE_WORD}.
  */
 export function summarize(
-  positions: readonly number[],
+  positions: ArrayLike<number>,
   weightOf: (fid: number) => number,
   fieldLength: (fid: number) => number,
 ): number {
   let w = 0xff;
   let p = 0xffff;
   let sole = 0;
-  for (const x of positions) {
+  for (let i = 0; i < positions.length; i++) {
+    const x = positions[i];
     const fw = Math.min(weightOf(x >>> 16), 0xff);
     if (fw < w) w = fw;
     const wp = x & 0xffff;

@@ -31,7 +31,7 @@ import {
 import { FacetField, orderValues } from './facets.js';
 import { forEachLeaf, firstMatch, matchesPattern, project, type Document } from './fields.js';
 import { formatDocument, matchesPosition, selectFields, type FormatOptions, type Matcher } from './format.js';
-import { encodePos, fidOf, Posting, SOLE_WORD, summarize } from './postings.js';
+import { encodePos, fidOf, Posting, SOLE_WORD } from './postings.js';
 import { attributeRankCost, attributeRankDetails, attributeRankMax } from './rules/attribute-rank.js';
 import { exactAttributeRank, exactnessDetails, exactWordsCount } from './rules/exactness.js';
 import { proximityCost, proximityDetails, proximityMax } from './rules/proximity.js';
@@ -40,7 +40,7 @@ import { maxTypoCount, typoCost, typoDetails } from './rules/typo.js';
 import { globalScore, type DocView, type RankContext, type Term } from './rules/types.js';
 import { positionBucket, wordPositionCost, wordPositionDetails, wordPositionMax } from './rules/word-position.js';
 import { stageOf, wordsDetails, wordsStages, type WordsStage } from './rules/words.js';
-import { HARD_GAP, normalize, tokenize } from './tokenizer.js';
+import { forEachToken, HARD_GAP, normalize, tokenize } from './tokenizer.js';
 import { Vocabulary, type Derivation } from './vocabulary.js';
 
 export type { Document } from './fields.js';
@@ -230,6 +230,8 @@ export class SearchIndex {
   #filterDocs: (Document | undefined)[] = [];
   #sortStores = new Map<string, SortStore>();
   #scratch = new Scratch();
+  #pairBuf = new Float64Array(1024);
+  #posBuf = new Uint32Array(256);
 
   constructor(settings: Settings, opts: SearchIndexOptions) {
     this.#getDocument = opts.getDocument;
@@ -267,6 +269,7 @@ export class SearchIndex {
     this.#filterDocs = [];
     this.#sortStores = new Map();
     this.#scratch = new Scratch();
+    this.#pathInfo = new Map();
   }
 
   #applySettings(settings: Settings): void {
@@ -298,15 +301,28 @@ export class SearchIndex {
     return fid;
   }
 
-  #isFaceted(path: string): boolean {
-    const d = this.#settings.distinctAttribute;
-    return isAttributeFilterable(path, this.#filterRules) || (d !== null && (path === d || path.startsWith(`${d}.`)));
+  /** Per-path decisions, computed once per field path. */
+  #pathInfo = new Map<string, { faceted: boolean; sortable: boolean; filterable: boolean }>();
+
+  #info(path: string): { faceted: boolean; sortable: boolean; filterable: boolean } {
+    let info = this.#pathInfo.get(path);
+    if (info === undefined) {
+      const d = this.#settings.distinctAttribute;
+      const filterable = isAttributeFilterable(path, this.#filterRules);
+      info = {
+        filterable,
+        faceted: filterable || (d !== null && (path === d || path.startsWith(`${d}.`))),
+        sortable: this.#sortable.length > 0 && firstMatch(this.#sortable, path) >= 0,
+      };
+      this.#pathInfo.set(path, info);
+    }
+    return info;
   }
 
   #facetField(path: string): FacetField {
     let f = this.#facetFields.get(path);
     if (f === undefined) {
-      f = new FacetField(path);
+      f = new FacetField(path, this.#facetList.length);
       this.#facetFields.set(path, f);
       this.#facetList.push(f);
     }
@@ -325,11 +341,12 @@ export class SearchIndex {
     this.#size++;
     if (iid > this.#maxIid) this.#maxIid = iid;
 
-    const positions = new Map<number, number[]>();
+    // (wordId, position) pairs packed as wordId * 2^32 + position, sorted once per document.
+    let keys = this.#pairBuf;
+    let nKeys = 0;
     const nextPos = new Map<number, number>();
     const lens: number[] = [];
     const facetPairs: number[] = [];
-    const facetSeen = new Set<string>();
     let sortUpdates: Map<string, SortValues> | undefined;
 
     forEachLeaf(doc, (path, value) => {
@@ -338,30 +355,34 @@ export class SearchIndex {
       const text = typeof value === 'string' ? value : String(value);
       if (this.#fidWeight[fid] >= 0) {
         const start = nextPos.get(fid);
-        const tokens = tokenize(text, start === undefined ? 0 : start + HARD_GAP);
-        for (const t of tokens) {
-          if (t.pos > MAX_POSITION) break;
-          const wid = this.#vocab.intern(t.word);
-          let list = positions.get(wid);
-          if (list === undefined) positions.set(wid, (list = []));
-          list.push(encodePos(fid, t.pos));
-        }
-        if (tokens.length > 0) {
-          nextPos.set(fid, tokens[tokens.length - 1].pos);
-          lens.push(fid, tokens.length);
+        let count = 0;
+        const last = forEachToken(text, start === undefined ? 0 : start + HARD_GAP, (word, pos) => {
+          count++;
+          if (pos > MAX_POSITION) return;
+          if (nKeys === keys.length) {
+            const grown = new Float64Array(keys.length * 2);
+            grown.set(keys);
+            keys = this.#pairBuf = grown;
+          }
+          keys[nKeys++] = this.#vocab.intern(word) * 4294967296 + encodePos(fid, pos);
+        });
+        if (count > 0) {
+          nextPos.set(fid, last);
+          lens.push(fid, count);
         }
       }
-      if (this.#isFaceted(path) && (typeof value === 'string' || typeof value === 'number' || typeof value === 'boolean')) {
+      const info = this.#info(path);
+      if (info.faceted && (typeof value === 'string' || typeof value === 'number' || typeof value === 'boolean')) {
         const f = this.#facetField(path);
         const vid = f.valueId(value);
-        const key = `${path}\u0000${vid}`;
-        if (!facetSeen.has(key)) {
-          facetSeen.add(key);
+        let dup = false;
+        for (let i = 0; i < facetPairs.length && !dup; i += 2) dup = facetPairs[i] === f.index && facetPairs[i + 1] === vid;
+        if (!dup) {
           f.docCount[vid]++;
-          facetPairs.push(this.#facetList.indexOf(f), vid);
+          facetPairs.push(f.index, vid);
         }
       }
-      if (this.#sortable.length > 0 && firstMatch(this.#sortable, path) >= 0) {
+      if (info.sortable) {
         sortUpdates ??= new Map();
         let sv = sortUpdates.get(path);
         if (sv === undefined) sortUpdates.set(path, (sv = { numMin: NaN, numMax: NaN, strMin: undefined, strMax: undefined }));
@@ -387,22 +408,40 @@ export class SearchIndex {
     } else {
       this.#fieldLens[iid] = undefined;
     }
-    for (const [wid, list] of positions) {
+    const sorted = keys.subarray(0, nKeys).sort();
+    let posBuf = this.#posBuf;
+    for (let i = 0; i < nKeys; ) {
+      const wid = Math.floor(sorted[i] / 4294967296);
+      let n = 0;
+      while (i < nKeys && Math.floor(sorted[i] / 4294967296) === wid) {
+        if (n === posBuf.length) {
+          const grown = new Uint32Array(posBuf.length * 2);
+          grown.set(posBuf);
+          posBuf = this.#posBuf = grown;
+        }
+        posBuf[n++] = sorted[i] - wid * 4294967296;
+        i++;
+      }
+      // Entry summary (see `summarize`), inlined: this loop runs for every word of every document.
+      let w = 0xff;
+      let minP = 0xffff;
+      let sole = 0;
+      for (let k = 0; k < n; k++) {
+        const x = posBuf[k];
+        const fid = x >>> 16;
+        const fw = this.#fidWeight[fid];
+        if (fw < w) w = fw;
+        const wp = x & 0xffff;
+        if (wp < minP) minP = wp;
+        if (wp === 0 && fieldLens !== undefined && fieldLens[fid] === 1) sole = SOLE_WORD;
+      }
       let p = this.#postings[wid];
       if (p === undefined) this.#postings[wid] = p = new Posting();
-      p.add(
-        iid,
-        list,
-        summarize(
-          list,
-          (fid) => this.#fidWeight[fid],
-          (fid) => fieldLens?.[fid] ?? 0,
-        ),
-      );
+      p.add(iid, posBuf, (sole | (Math.min(w, 0xff) << 16) | minP) >>> 0, n);
     }
     this.#docFacets[iid] = facetPairs.length > 0 ? Int32Array.from(facetPairs) : undefined;
     if (this.#filterRules.length > 0) {
-      const fd = project(doc, (path) => isAttributeFilterable(path, this.#filterRules));
+      const fd = project(doc, (path) => this.#info(path).filterable);
       this.#filterDocs[iid] = Object.keys(fd).length > 0 ? fd : undefined;
     }
     if (sortUpdates !== undefined) {
@@ -1426,7 +1465,7 @@ export class SearchIndex {
       const f = this.#facetFields.get(name);
       const idx = f === undefined ? -1 : this.#facetList.indexOf(f);
       const counts = idx >= 0 && slotOf[idx] >= 0 ? slotCounts[slotOf[idx]] : new Int32Array(0);
-      const field = f ?? new FacetField(name);
+      const field = f ?? new FacetField(name, -1);
       const by = sortBy[name] ?? sortBy['*'] ?? 'alpha';
       const out: Record<string, number> = {};
       for (const [vid, c] of orderValues(field, counts, by, max)) out[field.display[vid]] = c;

@@ -8,6 +8,8 @@
  */
 
 const WORD_RE = /[\p{L}\p{N}\p{M}]+/gu;
+/** Separate instance for `forEachToken` (its callback may call `tokenize`). */
+const TOKEN_RE = /[\p{L}\p{N}\p{M}]+/gu;
 const CJK_RE = /[\p{Script=Han}\p{Script=Hiragana}\p{Script=Katakana}\p{Script=Hangul}]/u;
 const HARD_SEP_RE = /[.!?;\n\r。！？；¡¿…]/u;
 const MARK_RE = /\p{M}/gu;
@@ -63,6 +65,42 @@ export function tokenize(text: string, firstPos = 0): Token[] {
     }
   }
   return out;
+}
+
+/**
+ * Allocation-light tokenization for indexing: calls `fn(word, pos)` per token and returns the
+ * position of the last token (or `firstPos - 1` when there is none). Same rules as `tokenize`.
+ */
+export function forEachToken(text: string, firstPos: number, fn: (word: string, pos: number) => void): number {
+  let pos = firstPos;
+  let prevEnd = -1;
+  const re = TOKEN_RE;
+  re.lastIndex = 0;
+  let m: RegExpExecArray | null;
+  let last = firstPos - 1;
+  while ((m = re.exec(text)) !== null) {
+    const run = m[0];
+    const base = m.index;
+    if (CJK_RE.test(run)) {
+      for (const p of cjkSegments(run)) {
+        const start = base + p.i;
+        if (prevEnd >= 0) pos += HARD_SEP_RE.test(text.slice(prevEnd, start)) ? HARD_GAP : 1;
+        fn(normalize(p.s), pos);
+        last = pos;
+        prevEnd = start + p.s.length;
+      }
+      continue;
+    }
+    if (prevEnd >= 0) {
+      // Most gaps are a single space: skip the separator test then.
+      const gap = base - prevEnd;
+      pos += gap === 1 && text.charCodeAt(prevEnd) === 32 ? 1 : HARD_SEP_RE.test(text.slice(prevEnd, base)) ? HARD_GAP : 1;
+    }
+    fn(normalize(run), pos);
+    last = pos;
+    prevEnd = base + run.length;
+  }
+  return last;
 }
 
 /** Normalized words of a text, without positions. */
