@@ -349,6 +349,12 @@ describe('mergeSearch', () => {
     assert.deepEqual(viaSettings.hits.map((h) => h.id), [1, 4, 2, 5, 6]);
   });
 
+  it('echoes queryVector right after query, as a node does with retrieveVectors', () => {
+    const r = mergeSearch({ q: 'x', retrieveVectors: true }, ctx, [node([], 0, { queryVector: [0.5, 1] }), node([], 0, { queryVector: [0.5, 1] })], { processingTimeMs: 1 });
+    assert.deepEqual(Object.keys(r), ['hits', 'query', 'queryVector', 'processingTimeMs', 'limit', 'offset', 'estimatedTotalHits']);
+    assert.deepEqual((r as { queryVector?: number[] }).queryVector, [0.5, 1]);
+  });
+
   it('sums semanticHitCount and echoes requestUid', () => {
     const r = mergeSearch({ q: 'x', hybrid: { embedder: 'e', semanticRatio: 0.5 } }, ctx, [node([], 1, { semanticHitCount: 2 }), node([], 1, { semanticHitCount: 3 })], {
       processingTimeMs: 4,

@@ -317,10 +317,11 @@ export function mergeSearch(
   }
   total = Math.min(total, ctx.maxTotalHits);
 
-  const res: SearchResponse & { queryVector?: number[] } = { hits, query: query.q ?? '', processingTimeMs: 0 };
   const qv = responses.find((r) => r.queryVector !== undefined)?.queryVector;
-  if (qv !== undefined) res.queryVector = qv;
-  res.processingTimeMs = extras.processingTimeMs;
+  const res: SearchResponse & { queryVector?: number[] } =
+    qv === undefined
+      ? { hits, query: query.q ?? '', processingTimeMs: extras.processingTimeMs }
+      : { hits, query: query.q ?? '', queryVector: qv, processingTimeMs: extras.processingTimeMs };
   if (w.paged) {
     const hpp = query.hitsPerPage ?? SEARCH_DEFAULTS.limit;
     res.hitsPerPage = hpp;
