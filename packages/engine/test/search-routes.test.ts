@@ -185,3 +185,16 @@ test('CONTAINS needs the containsFilter experimental feature', async () => {
     await http(e.url, 'PATCH', '/experimental-features', { containsFilter: false }, master);
   }
 });
+
+test('Meili-Include-Metadata adds a metadata object with a UUIDv7 queryUid', async () => {
+  const r = await http(e.url, 'POST', '/indexes/books/search', { q: 'dune' }, { ...master, 'Meili-Include-Metadata': 'true' });
+  assert.equal(r.status, 200);
+  assert.deepEqual(Object.keys(r.body.metadata), ['queryUid', 'indexUid', 'primaryKey']);
+  assert.match(r.body.metadata.queryUid, /^[0-9a-f]{8}-[0-9a-f]{4}-7[0-9a-f]{3}-[89ab][0-9a-f]{3}-[0-9a-f]{12}$/);
+  assert.equal(r.body.metadata.indexUid, 'books');
+  assert.equal(r.body.metadata.primaryKey, 'id');
+  const plain = await http(e.url, 'POST', '/indexes/books/search', { q: 'dune' }, master);
+  assert.equal('metadata' in plain.body, false);
+  const multi = await http(e.url, 'POST', '/multi-search', { queries: [{ indexUid: 'books', q: 'dune' }] }, { ...master, 'meili-include-metadata': '1' });
+  assert.equal(multi.body.results[0].metadata.indexUid, 'books');
+});

@@ -4,7 +4,8 @@
  *
  * @see https://www.meilisearch.com/docs/reference/api/search/search-with-post
  */
-import type { FastifyInstance } from 'fastify';
+import { randomBytes } from 'node:crypto';
+import type { FastifyInstance, FastifyRequest } from 'fastify';
 import {
   insideQuery,
   MeiliError,
@@ -34,6 +35,26 @@ export function andFilters(a: unknown, b: unknown): unknown {
   return [...parts(a), ...parts(b)];
 }
 
+/** `Meili-Include-Metadata: true|1` (any case) asks for a `metadata` object on search results. */
+function wantsMetadata(req: FastifyRequest): boolean {
+  const v = req.headers['meili-include-metadata'];
+  return typeof v === 'string' && ['true', '1'].includes(v.toLowerCase());
+}
+
+/**
+ * A UUIDv7 (RFC 9562: 48-bit millisecond timestamp, version, random bits), the form of
+ * Meilisearch's `queryUid`. Node 20 has no v7 generator, hence these few lines.
+ */
+export function uuidV7(): string {
+  const b = randomBytes(16);
+  const ms = Date.now();
+  b.writeUIntBE(ms, 0, 6);
+  b[6] = (b[6] & 0x0f) | 0x70;
+  b[8] = (b[8] & 0x3f) | 0x80;
+  const h = b.toString('hex');
+  return `${h.slice(0, 8)}-${h.slice(8, 12)}-${h.slice(12, 16)}-${h.slice(16, 20)}-${h.slice(20)}`;
+}
+
 function withRules<Q extends { filter?: unknown }>(q: Q, auth: AuthContextPort | null, uid: string): Q {
   if (auth === null) return q;
   const rule = auth.searchFilter(uid);
@@ -44,16 +65,18 @@ function withRules<Q extends { filter?: unknown }>(q: Q, auth: AuthContextPort |
 export function registerSearchRoutes(app: FastifyInstance, ctx: EngineContext): void {
   const { registry } = ctx;
 
-  const search = (uid: string, q: SearchQuery, auth: AuthContextPort | null): SearchResponse => {
+  const search = (uid: string, q: SearchQuery, auth: AuthContextPort | null, metadata = false): SearchResponse => {
     checkFilterFeatures(ctx, q.filter);
-    const res = registry.require(uid).search.search(withRules(q, auth, uid), uid);
+    const idx = registry.require(uid);
+    const res = idx.search.search(withRules(q, auth, uid), uid);
     presentHits(res.hits, q.retrieveVectors === true);
+    if (metadata) (res as SearchResponse & { metadata?: unknown }).metadata = { queryUid: uuidV7(), indexUid: uid, primaryKey: idx.primaryKey };
     return res;
   };
 
   app.post<{ Params: UidParams }>('/indexes/:indexUid/search', { config: { action: 'search' } }, async (req) => {
     const uid = checkIndexUid(req.params.indexUid);
-    return search(uid, parseSearchQuery(jsonBody(req)), req.authCtx);
+    return search(uid, parseSearchQuery(jsonBody(req)), req.authCtx, wantsMetadata(req));
   });
 
   app.get<{ Params: UidParams }>('/indexes/:indexUid/search', { config: { action: 'search' } }, async (req) => {
@@ -61,7 +84,7 @@ export function registerSearchRoutes(app: FastifyInstance, ctx: EngineContext): 
     const raw = req.query as QueryParams;
     const flat: Record<string, string> = {};
     for (const k of Object.keys(raw)) flat[k] = param(raw, k)!;
-    return search(uid, searchQueryFromGet(flat), req.authCtx);
+    return search(uid, searchQueryFromGet(flat), req.authCtx, wantsMetadata(req));
   });
 
   app.post<{ Params: UidParams }>('/indexes/:indexUid/facet-search', { config: { action: 'search' } }, async (req) => {
@@ -75,13 +98,14 @@ export function registerSearchRoutes(app: FastifyInstance, ctx: EngineContext): 
     const started = Date.now();
     const multi = parseMultiSearch(jsonBody(req));
     const auth = req.authCtx;
+    const metadata = multi.federation === undefined && wantsMetadata(req);
     const run = (q: SearchQueryWithIndex, i: number): SearchResponse => {
       try {
         if (auth !== null && !auth.allowsIndex(q.indexUid)) {
           throw new MeiliError('invalid_api_key', 'The provided API key is invalid.');
         }
         const { indexUid, federationOptions: _f, ...query } = q;
-        return search(indexUid, query, auth);
+        return search(indexUid, query, auth, metadata);
       } catch (err) {
         throw err instanceof MeiliError ? insideQuery(i, err) : err;
       }
