@@ -240,9 +240,12 @@ describe('tasks', () => {
 });
 
 /**
- * Where Miroir answers otherwise than one node. Meilisearch's `cancel_tasks` and `delete_tasks`
- * handlers answer `200 OK` with the summarized task (routes/tasks.rs), and refuse an empty filter
- * set with `missing_task_filters`, as the reference engine does.
+ * Where Miroir answers otherwise than one node:
+ * - Meilisearch's `cancel_tasks` and `delete_tasks` handlers refuse an empty filter set with
+ *   `missing_task_filters` (routes/tasks.rs), as the reference engine does; Miroir enqueues a
+ *   cancelation of every pending task;
+ * - the tasks Miroir completes by itself (a cancelation or deletion of Miroir tasks) have
+ *   `batchUid: null`, where a node's finished task always belongs to a batch.
  */
 describe('known discrepancies', () => {
   test('cancel and delete without filters: missing_task_filters', async () => {
