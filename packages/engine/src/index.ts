@@ -14,6 +14,7 @@ import type { DocumentsCodec, FilterSyntaxCheck, SearchCoreFactory } from './por
 import { Processor } from './processor.js';
 import { Registry } from './registry.js';
 import { registerDocumentRoutes } from './routes/documents.js';
+import { registerFieldRoutes } from './routes/fields.js';
 import { registerIndexRoutes } from './routes/indexes.js';
 import { registerMiscRoutes } from './routes/misc.js';
 import { registerSearchRoutes } from './routes/search.js';
@@ -87,6 +88,7 @@ export async function startEngine(opts: EngineOptions): Promise<RunningEngine> {
   registerIndexRoutes(app, ctx);
   registerDocumentRoutes(app, ctx);
   registerSettingsRoutes(app, ctx);
+  registerFieldRoutes(app, ctx);
   registerSearchRoutes(app, ctx);
   registerTaskRoutes(app, queue, auth);
   auth.registerKeyRoutes(app);
