@@ -102,6 +102,12 @@ describe('document writes', () => {
     assertSame(await p.both('GET', '/indexes/autocreated'));
   });
 
+  test('customMetadata is kept on the task', async () => {
+    const uid = await fresh('id');
+    const done = await write('POST', `/indexes/${uid}/documents?customMetadata=batch-7`, { json: [{ id: 1 }] });
+    assert.equal(done.mir.body.customMetadata, 'batch-7');
+  });
+
   test('PUT updates fields, POST replaces the document', async () => {
     const uid = await fresh('id', MOVIES.slice(0, 2));
     await write('PUT', `/indexes/${uid}/documents`, { json: [{ id: 1, rating: 5 }, { id: 8, title: 'New' }] });

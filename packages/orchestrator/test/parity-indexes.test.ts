@@ -123,6 +123,29 @@ describe('indexes', () => {
     await refuses('PATCH', '/indexes/bad%20uid', 400, 'invalid_index_uid', { primaryKey: 'id' });
   });
 
+  test('rename with PATCH uid: the task details, then the index answers under its new name', async () => {
+    const { done: made } = await p.task('POST', '/indexes', { json: { uid: 'oldname', primaryKey: 'id' } });
+    assertSame(made);
+    const { enqueued, done } = await p.task('PATCH', '/indexes/oldname', { json: { uid: 'newname' } });
+    assertSame(enqueued);
+    assertSame(done);
+    assert.equal(done.ref.body.status, 'succeeded');
+    assertSame(await p.both('GET', '/indexes/newname'));
+    await refuses('GET', '/indexes/oldname', 404, 'index_not_found');
+  });
+
+  test('stats of one index and of all', async () => {
+    // Sizes are the storage's own business; counts, field distribution and the key order are not.
+    const sizes = { mask: ['rawDocumentDbSize', 'avgDocumentSize', 'databaseSize', 'usedDatabaseSize', 'lastUpdate'] };
+    assertSame(await p.both('GET', '/indexes/movies/stats'), sizes);
+    await refuses('GET', '/indexes/nope/stats', 404, 'index_not_found');
+    assertSame(await p.both('GET', '/stats'), sizes);
+  });
+
+  test('version', async () => {
+    assertSame(await p.both('GET', '/version'));
+  });
+
   test('delete: the task and its details; then the index is gone', async () => {
     const { done: made } = await p.task('POST', '/indexes', { json: { uid: 'doomed', primaryKey: 'id' } });
     assertSame(made);
@@ -155,6 +178,17 @@ describe('swap-indexes', () => {
     const a = await p.both('GET', '/indexes/swapa');
     assertSame(a);
     assert.equal(a.mir.body.primaryKey, 'b');
+  });
+
+  test('a swap with rename: the first index takes the second name', async () => {
+    const { done: made } = await p.task('POST', '/indexes', { json: { uid: 'draft', primaryKey: 'id' } });
+    assertSame(made);
+    const { enqueued, done } = await p.task('POST', '/swap-indexes', { json: [{ indexes: ['draft', 'published'], rename: true }] });
+    assertSame(enqueued);
+    assertSame(done);
+    assert.equal(done.ref.body.status, 'succeeded');
+    assertSame(await p.both('GET', '/indexes/published'));
+    await refuses('GET', '/indexes/draft', 404, 'index_not_found');
   });
 
   test('a swap with an unknown index: the task fails', async () => {

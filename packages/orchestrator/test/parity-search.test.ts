@@ -211,6 +211,7 @@ describe('multi-search', () => {
     await refuses('POST', '/multi-search', 404, 'index_not_found', { queries: [{ indexUid: 'movies' }, { indexUid: 'nope' }] });
     await refuses('POST', '/multi-search', 400, 'invalid_search_limit', { queries: [{ indexUid: 'movies', limit: -1 }] });
     await refuses('POST', '/multi-search', 400, 'missing_index_uid', { queries: [{ q: 'x' }] });
+    await refuses('POST', '/multi-search', 400, 'invalid_index_uid', { queries: [{ indexUid: 'bad uid' }] });
     await refuses('POST', '/multi-search', 400, 'invalid_multi_search_federation_options', {
       queries: [{ indexUid: 'movies', federationOptions: { weight: 2 } }],
     });
