@@ -175,6 +175,7 @@ describe('document reads', () => {
       '?limit=0',
       '?offset=100&sort=id:asc',
       '?ids=2,4,999&sort=id:asc',
+      '?retrieveVectors=true&sort=id:asc&limit=2',
     ]) {
       const pair = await p.both('GET', `/indexes/movies/documents${q}`);
       assertSame(pair);
@@ -267,9 +268,16 @@ describe('document deletes', () => {
  *   runs, so no id makes the request fail at once;
  * - a failed task's filter error names the reserved `_miroir_shard` attribute;
  * - a JSON parse error message differs from serde_json's;
- * - an unknown query parameter on a document write is ignored instead of refused.
+ * - an unknown query parameter on a document write is ignored instead of refused;
+ * - `skipCreation=true` is not passed on: documents with unknown ids are created.
  */
 describe('known discrepancies', () => {
+  test('skipCreation ignores unknown ids', async () => {
+    const uid = await fresh('id', MOVIES.slice(0, 2));
+    await write('PUT', `/indexes/${uid}/documents?skipCreation=true`, { json: [{ id: 1, extra: true }, { id: 55, title: 'skipped' }] });
+    await sameContent(uid);
+  });
+
   test('documents: unknown query parameter on a write', async () => {
     await refuses('POST', '/indexes/scratch/documents?color=red', 400, 'bad_request', { json: [{ id: 1 }] });
   });

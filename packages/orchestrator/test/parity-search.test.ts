@@ -221,10 +221,19 @@ describe('multi-search', () => {
 });
 
 /**
- * Where Miroir answers otherwise than one node: with `distinct`, each node removes duplicates among
- * its own shards only, and Miroir adds up their counts — one node counts each distinct value once.
+ * Where Miroir answers otherwise than one node:
+ * - with `distinct`, each node removes duplicates among its own shards only, and Miroir adds up
+ *   their counts — one node counts each distinct value once;
+ * - `Meili-Include-Metadata: true` gets no `metadata` object.
  */
 describe('known discrepancies', () => {
+  test('Meili-Include-Metadata adds the query metadata', async () => {
+    const headers = { 'meili-include-metadata': 'true' };
+    const mask = { mask: ['queryUid'] };
+    assertSame(await p.both('POST', '/indexes/movies/search', { json: { q: 'river', sort: ['year:asc'] }, headers }), mask);
+    assertSame(await p.both('POST', '/multi-search', { json: { queries: [{ indexUid: 'movies', q: 'storm', sort: ['year:asc'] }] }, headers }), mask);
+  });
+
   test('distinct: estimatedTotalHits counts each distinct value once', async () => {
     await same('POST', '/indexes/movies/search', { q: 'city', distinct: 'genre', sort: ['year:asc'] });
     await same('GET', '/indexes/movies/search?q=city&distinct=genre&sort=year:asc');

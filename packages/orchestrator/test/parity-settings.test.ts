@@ -77,6 +77,13 @@ const SUB_ROUTES: SubRoute[] = [
     code: 'invalid_settings_faceting',
   },
   { route: 'pagination', method: 'PATCH', value: { maxTotalHits: 500 }, invalid: { maxTotalHits: 'all' }, code: 'invalid_settings_pagination' },
+  {
+    route: 'embedders',
+    method: 'PATCH',
+    value: { manual: { source: 'userProvided', dimensions: 3 } },
+    invalid: { manual: { source: 'telepathy' } },
+    code: 'invalid_settings_embedders',
+  },
 ];
 
 /**
