@@ -101,7 +101,7 @@ function makeCorpus(count: number): Corpus {
     docs.push({
       id: i,
       title: sentence(4 + Math.floor(rand() * 6)),
-      description: sentence(45 + Math.floor(rand() * 25)),
+      description: sentence(30 + Math.floor(rand() * 20)),
       genre: genres[Math.floor(Math.pow(rand(), 2) * genres.length)],
       brand: brands[Math.floor(rand() * brands.length)],
       tags: Array.from({ length: 2 + Math.floor(rand() * 3) }, () => tags[Math.floor(rand() * tags.length)]),

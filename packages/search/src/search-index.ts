@@ -1249,14 +1249,20 @@ export class SearchIndex {
       let base = last[0];
       for (const t of last) if (c.touched[t].length < c.touched[base].length) base = t;
       const sc = this.#scratch;
-      const baseList = Int32Array.from(c.touched[base]).sort();
+      // Visiting iids in order through the stamps yields sorted candidates without a sort.
+      const baseStamp = sc.stamp[base];
       candidates = [];
       const stageList: number[] = [];
-      for (const iid of baseList) {
-        let mask = 0;
-        for (let t = 0; t < n; t++) if (sc.stamp[t][iid] === gen) mask |= 1 << t;
-        const st = stageOf(stages, mask);
-        if (st < 0) continue;
+      const maxIid = this.#maxIid;
+      for (let iid = 0; iid <= maxIid; iid++) {
+        if (baseStamp[iid] !== gen) continue;
+        let st = 0;
+        if (n > 1) {
+          let mask = 0;
+          for (let t = 0; t < n; t++) if (sc.stamp[t][iid] === gen) mask |= 1 << t;
+          st = stageOf(stages, mask);
+          if (st < 0) continue;
+        }
         if (pred !== null && !this.#matchesFilter(pred, iid)) continue;
         candidates.push(iid);
         stageList.push(st);
@@ -1270,6 +1276,7 @@ export class SearchIndex {
     const C = plan.comps.length;
     const S = plan.segCount;
     const T = plan.sorts.length;
+    const sortStores = plan.sorts.map((x) => this.#sortStores.get(x.field)?.values);
     const useBounds =
       !placeholder &&
       !needAll &&
@@ -1352,7 +1359,7 @@ export class SearchIndex {
         } else {
           scores[i] = 1;
         }
-        for (let k = 0; k < T; k++) sortVals[i * T + k] = this.#sortValue(plan.sorts[k].field, iid, plan.sorts[k].ascending);
+        for (let k = 0; k < T; k++) sortVals[i * T + k] = sortValueOf(sortStores[k]?.[iid], plan.sorts[k].ascending);
       };
       const slots = plan.slots;
       const cmp = (a: number, b: number): number => {
