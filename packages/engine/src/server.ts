@@ -5,6 +5,7 @@
  */
 import { createBrotliDecompress, createGunzip, createInflate } from 'node:zlib';
 import type { Transform } from 'node:stream';
+import cors from '@fastify/cors';
 import Fastify from 'fastify';
 import type { FastifyError, FastifyInstance, FastifyRequest } from 'fastify';
 import { MeiliError } from '@miroir/protocol';
@@ -59,6 +60,16 @@ export function createApp(opts: AppOptions): FastifyInstance {
     bodyLimit: PAYLOAD_LIMIT,
     // Meilisearch accepts `%2F`-free uids only, but clients may still send encoded paths.
     routerOptions: { ignoreTrailingSlash: true, maxParamLength: 1000 },
+  });
+
+  // CORS as Meilisearch configures it: any origin (answered with `*`), any method, any header,
+  // preflight results cached for a day.
+  void app.register(cors, {
+    origin: '*',
+    methods: ['GET', 'HEAD', 'POST', 'PUT', 'PATCH', 'DELETE'],
+    maxAge: 86_400,
+    optionsSuccessStatus: 200,
+    strictPreflight: false,
   });
 
   app.decorateRequest('authCtx', null);

@@ -92,3 +92,15 @@ test('creating an index needs a key that covers its uid', async () => {
   const allowed = await http(e.url, 'POST', '/indexes', { uid: 'logs_2026' }, scoped);
   assert.equal(allowed.status, 202);
 });
+
+test('CORS headers are on refused requests too, and preflights need no key', async () => {
+  const refused = await http(e.url, 'GET', '/indexes', undefined, { origin: 'https://app.example' });
+  assert.equal(refused.status, 401);
+  assert.equal(refused.headers.get('access-control-allow-origin'), '*');
+  const pre = await fetch(`${e.url}/indexes`, {
+    method: 'OPTIONS',
+    headers: { origin: 'https://app.example', 'access-control-request-method': 'GET', 'access-control-request-headers': 'authorization' },
+  });
+  assert.equal(pre.status, 200);
+  assert.equal(pre.headers.get('access-control-allow-origin'), '*');
+});

@@ -136,3 +136,17 @@ test('startEngine validates its options', async () => {
   await assert.rejects(startEngine({ port: -1, dataDir: '/tmp/x' }), /`port` must be an integer in 0-65535, got -1/);
   await assert.rejects(startEngine({ port: 0, dataDir: '' }), /`dataDir` must be a non-empty path/);
 });
+
+test('CORS: any origin, preflight answered for any method and header', async () => {
+  const simple = await http(e.url, 'GET', '/health', undefined, { origin: 'https://app.example' });
+  assert.equal(simple.headers.get('access-control-allow-origin'), '*');
+  const pre = await fetch(`${e.url}/indexes/x/search`, {
+    method: 'OPTIONS',
+    headers: { origin: 'https://app.example', 'access-control-request-method': 'POST', 'access-control-request-headers': 'authorization,content-type' },
+  });
+  assert.equal(pre.status, 200);
+  assert.equal(pre.headers.get('access-control-allow-origin'), '*');
+  assert.match(pre.headers.get('access-control-allow-methods') ?? '', /POST/);
+  assert.equal(pre.headers.get('access-control-allow-headers'), 'authorization,content-type');
+  assert.equal(pre.headers.get('access-control-max-age'), '86400');
+});
