@@ -19,6 +19,22 @@ export class FacetField {
   readonly num: number[] = [];
   /** Documents holding each value. */
   readonly docCount: number[] = [];
+  /** Per iid: the value id of a single-valued document, -1 without value, -2 with several. */
+  single: Int32Array = new Int32Array(0).fill(-1);
+
+  /** Record that `iid` holds value `vid` (called once per distinct value of the document). */
+  setDocValue(iid: number, vid: number): void {
+    if (iid >= this.single.length) {
+      const grown = new Int32Array(Math.max(iid + 1, this.single.length * 2, 1024)).fill(-1);
+      grown.set(this.single);
+      this.single = grown;
+    }
+    this.single[iid] = this.single[iid] === -1 ? vid : -2;
+  }
+
+  clearDoc(iid: number): void {
+    if (iid < this.single.length) this.single[iid] = -1;
+  }
 
   constructor(name: string, index: number) {
     this.name = name;

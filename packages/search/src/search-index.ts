@@ -9,11 +9,9 @@
  */
 import {
   checkFilterable,
-  compileFilter,
   FilterError,
   isAttributeFilterable,
   parseFilter,
-  type DocumentPredicate,
   type FilterableRule,
   type FilterNode,
 } from '@miroir/filter';
@@ -29,6 +27,7 @@ import {
   type Settings,
 } from '@miroir/protocol';
 import { FacetField, orderValues } from './facets.js';
+import { compileIidFilter, type FilterSource, type IidPredicate } from './filter-eval.js';
 import { forEachLeaf, firstMatch, matchesPattern, project, type Document } from './fields.js';
 import { formatDocument, matchesPosition, selectFields, type FormatOptions, type Matcher } from './format.js';
 import { encodePos, fidOf, Posting, SOLE_WORD } from './postings.js';
@@ -379,6 +378,7 @@ export class SearchIndex {
         for (let i = 0; i < facetPairs.length && !dup; i += 2) dup = facetPairs[i] === f.index && facetPairs[i + 1] === vid;
         if (!dup) {
           f.docCount[vid]++;
+          f.setDocValue(iid, vid);
           facetPairs.push(f.index, vid);
         }
       }
@@ -470,7 +470,13 @@ export class SearchIndex {
       }
     });
     const pairs = this.#docFacets[iid];
-    if (pairs !== undefined) for (let i = 0; i < pairs.length; i += 2) this.#facetList[pairs[i]].docCount[pairs[i + 1]]--;
+    if (pairs !== undefined) {
+      for (let i = 0; i < pairs.length; i += 2) {
+        const f = this.#facetList[pairs[i]];
+        f.docCount[pairs[i + 1]]--;
+        f.clearDoc(iid);
+      }
+    }
     this.#docFacets[iid] = undefined;
     this.#fieldLens[iid] = undefined;
     this.#filterDocs[iid] = undefined;
@@ -574,7 +580,7 @@ export class SearchIndex {
     return [...set].sort(byteOrder);
   }
 
-  #compileFilter(filter: unknown, code: string, indexUid: string): DocumentPredicate | null {
+  #compileFilter(filter: unknown, code: string, indexUid: string): IidPredicate | null {
     if (filter === null || filter === undefined) return null;
     if (typeof filter !== 'string' && !Array.isArray(filter)) {
       throw new MeiliError(code, `Invalid syntax for the filter parameter: \`expected String, Array, found: ${JSON.stringify(filter)}\`.`);
@@ -593,18 +599,23 @@ export class SearchIndex {
       if (e instanceof FilterError) throw new MeiliError(code, `Index \`${indexUid}\`: ${e.message}`, { cause: e });
       throw e;
     }
-    return compileFilter(node);
+    return compileIidFilter(node, this.#filterSource);
   }
 
-  #matchesFilter(pred: DocumentPredicate, iid: number): boolean {
-    return pred(this.#filterDocs[iid] ?? {});
+  readonly #filterSource: FilterSource = {
+    facetField: (a) => this.#facetFields.get(a),
+    filterDoc: (iid) => this.#filterDocs[iid] ?? {},
+  };
+
+  #matchesFilter(pred: IidPredicate, iid: number): boolean {
+    return pred(iid);
   }
 
   // -------------------------------------------------------------------------------------------
   // Candidates
 
   /** All indexed iids, ascending, passing `pred`. */
-  #allIids(pred: DocumentPredicate | null): number[] {
+  #allIids(pred: IidPredicate | null): number[] {
     const out: number[] = [];
     const p = this.#present;
     for (let iid = 0; iid <= this.#maxIid; iid++) if (p[iid] === 1 && (pred === null || this.#matchesFilter(pred, iid))) out.push(iid);
@@ -1226,7 +1237,7 @@ export class SearchIndex {
   #rank(
     pq: PreparedQuery,
     rules: readonly RuleSpec[],
-    pred: DocumentPredicate | null,
+    pred: IidPredicate | null,
     allowedFids: Uint8Array | null,
     strategy: 'last' | 'all' | 'frequency',
     opts: { needed: number; threshold: number | undefined; distinct: string | null },
@@ -1454,16 +1465,24 @@ export class SearchIndex {
         slotCounts.push(new Int32Array(f.size));
       }
     });
-    if (slotCounts.length > 0) {
+    // Single-valued documents are counted through the field's value-per-iid array; documents
+    // with several values through their (field, value) pairs.
+    this.#facetList.forEach((f, fi) => {
+      const slot = slotOf[fi];
+      if (slot < 0) return;
+      const counts = slotCounts[slot];
+      const single = f.single;
       for (let n = 0; n < iids.length; n++) {
-        const pairs = this.#docFacets[iids[n]];
-        if (pairs === undefined) continue;
-        for (let i = 0; i < pairs.length; i += 2) {
-          const slot = slotOf[pairs[i]];
-          if (slot >= 0) slotCounts[slot][pairs[i + 1]]++;
+        const iid = iids[n];
+        const v = iid < single.length ? single[iid] : -1;
+        if (v >= 0) {
+          counts[v]++;
+        } else if (v === -2) {
+          const pairs = this.#docFacets[iid]!;
+          for (let i = 0; i < pairs.length; i += 2) if (pairs[i] === fi) counts[pairs[i + 1]]++;
         }
       }
-    }
+    });
     const distribution: Record<string, Record<string, number>> = {};
     const stats: Record<string, FacetStats> = {};
     const sortBy = this.#settings.faceting.sortFacetValuesBy;

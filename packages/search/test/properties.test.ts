@@ -2,6 +2,7 @@ import { test } from 'node:test';
 import { strict as assert } from 'node:assert';
 import fc from 'fast-check';
 import type { Hit } from '@miroir/protocol';
+import { compileFilter, parseFilter } from '@miroir/filter';
 import { compareSortValues } from '../src/index.js';
 import { makeIndex } from './helpers.js';
 
@@ -89,5 +90,38 @@ test("corpus independence: a document's score and details do not depend on other
       assert.deepEqual(a, b);
     }),
     { numRuns: 200 },
+  );
+});
+
+test('filter by facet tables agrees with the document predicate of @miroir/filter', () => {
+  const value = fc.oneof(
+    fc.constantFrom('Action', 'action ', 'Drama', 'true', '10', ''),
+    fc.integer({ min: 0, max: 12 }),
+    fc.boolean(),
+    fc.constant(null),
+  );
+  const field = fc.option(fc.oneof(value, fc.array(value, { maxLength: 3 })), { nil: undefined });
+  const docs = fc.array(fc.record({ a: field, b: field }, { requiredKeys: [] }), { minLength: 1, maxLength: 30 });
+  const literal = fc.constantFrom('Action', 'drama', '10', '3', 'true', "''");
+  const cond = fc.oneof(
+    fc.tuple(fc.constantFrom('a', 'b'), fc.constantFrom('=', '!=', '>', '>=', '<', '<='), literal).map(([f, op, v]) => `${f} ${op} ${v}`),
+    fc.tuple(fc.constantFrom('a', 'b'), literal, literal).map(([f, x, y]) => `${f} ${x} TO ${y}`),
+    fc.tuple(fc.constantFrom('a', 'b'), fc.array(literal, { maxLength: 3 })).map(([f, vs]) => `${f} IN [${vs.join(', ')}]`),
+    fc.constantFrom('a EXISTS', 'b IS NULL', 'a IS EMPTY', 'b NOT EXISTS'),
+  );
+  const filter = fc
+    .array(fc.tuple(cond, fc.constantFrom(' AND ', ' OR '), fc.boolean()), { minLength: 1, maxLength: 3 })
+    .map((parts) => parts.map(([c, op, neg], i) => `${i > 0 ? op : ''}${neg ? 'NOT ' : ''}${c}`).join(''));
+  fc.assert(
+    fc.property(docs, filter, (ds, f) => {
+      const { index } = makeIndex(
+        ds.map((d, i) => ({ id: i, ...d })),
+        { filterableAttributes: ['a', 'b'] },
+      );
+      const pred = compileFilter(parseFilter(f)!);
+      const expected = ds.flatMap((d, i) => (pred({ id: i, ...d }) ? [i] : []));
+      assert.deepEqual(index.filter(f, 'invalid_document_filter', 'p'), expected);
+    }),
+    { numRuns: 300 },
   );
 });
