@@ -83,7 +83,7 @@ export async function startEngine(opts: EngineOptions): Promise<RunningEngine> {
   const auth = new Auth(store.db, opts.masterKey);
   const ctx: EngineContext = { store, registry, processor, queue, auth, codec, checkFilter };
 
-  const app = createApp({ logger: opts.logger ?? false, auth });
+  const app = await createApp({ logger: opts.logger ?? false, auth });
   registerMiscRoutes(app, ctx);
   registerIndexRoutes(app, ctx);
   registerDocumentRoutes(app, ctx);

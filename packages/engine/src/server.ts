@@ -5,6 +5,7 @@
  */
 import { createBrotliDecompress, createGunzip, createInflate } from 'node:zlib';
 import type { Transform } from 'node:stream';
+import compress from '@fastify/compress';
 import cors from '@fastify/cors';
 import Fastify from 'fastify';
 import type { FastifyError, FastifyInstance, FastifyRequest } from 'fastify';
@@ -54,7 +55,7 @@ function decompressor(encoding: string): Transform | null {
 }
 
 /** Creates the app with the cross-cutting behaviour; routes are added by the caller. */
-export function createApp(opts: AppOptions): FastifyInstance {
+export async function createApp(opts: AppOptions): Promise<FastifyInstance> {
   const app = Fastify({
     logger: opts.logger ? { level: 'info' } : false,
     bodyLimit: PAYLOAD_LIMIT,
@@ -64,13 +65,18 @@ export function createApp(opts: AppOptions): FastifyInstance {
 
   // CORS as Meilisearch configures it: any origin (answered with `*`), any method, any header,
   // preflight results cached for a day.
-  void app.register(cors, {
+  await app.register(cors, {
     origin: '*',
     methods: ['GET', 'HEAD', 'POST', 'PUT', 'PATCH', 'DELETE'],
     maxAge: 86_400,
     optionsSuccessStatus: 200,
     strictPreflight: false,
   });
+
+  // Responses compressed per `Accept-Encoding` (br, gzip, deflate), as Meilisearch's Compress
+  // middleware does; small bodies are sent as they are. Request bodies are decoded below.
+  // Registered (awaited) before any route: the plugin hooks into routes as they are added.
+  await app.register(compress, { global: true, globalDecompression: false, threshold: 1024, encodings: ['br', 'gzip', 'deflate'] });
 
   app.decorateRequest('authCtx', null);
   app.decorateRequest('rawBody', undefined);

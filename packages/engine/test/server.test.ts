@@ -2,7 +2,8 @@
 // (messages from meilisearch `crates/meilisearch/src/error.rs`), compression, misc routes.
 import { after, before, test } from 'node:test';
 import { strict as assert } from 'node:assert';
-import { gzipSync, brotliCompressSync, deflateSync } from 'node:zlib';
+import { get } from 'node:http';
+import { brotliCompressSync, brotliDecompressSync, deflateSync, gunzipSync, gzipSync, inflateSync } from 'node:zlib';
 import { http, meiliError, startTestEngine, waitTask } from './helpers.js';
 import type { TestEngine } from './helpers.js';
 
@@ -149,4 +150,34 @@ test('CORS: any origin, preflight answered for any method and header', async () 
   assert.match(pre.headers.get('access-control-allow-methods') ?? '', /POST/);
   assert.equal(pre.headers.get('access-control-allow-headers'), 'authorization,content-type');
   assert.equal(pre.headers.get('access-control-max-age'), '86400');
+});
+
+/** A GET that leaves the body as sent (fetch would decode it). */
+function rawGet(url: string, headers: Record<string, string> = {}): Promise<{ headers: Record<string, unknown>; body: Buffer }> {
+  return new Promise((resolve, reject) => {
+    get(url, { headers }, (res) => {
+      const chunks: Buffer[] = [];
+      res.on('data', (c: Buffer) => chunks.push(c));
+      res.on('end', () => resolve({ headers: res.headers, body: Buffer.concat(chunks) }));
+      res.on('error', reject);
+    }).on('error', reject);
+  });
+}
+
+test('responses are compressed per Accept-Encoding', async () => {
+  // Small bodies stay as they are.
+  const small = await rawGet(`${e.url}/experimental-features`, { 'accept-encoding': 'gzip' });
+  assert.equal(small.headers['content-encoding'], undefined);
+  const docs = Array.from({ length: 50 }, (_, i) => ({ id: i, text: 'lorem ipsum dolor sit amet '.repeat(4) }));
+  const t = await http(e.url, 'POST', '/indexes/gz/documents', docs);
+  await waitTask(e.url, t.body.taskUid);
+  const decode = { gzip: gunzipSync, br: brotliDecompressSync, deflate: inflateSync };
+  for (const enc of ['gzip', 'br', 'deflate'] as const) {
+    const r = await rawGet(`${e.url}/indexes/gz/documents?limit=50`, { 'accept-encoding': enc });
+    assert.equal(r.headers['content-encoding'], enc);
+    assert.equal(JSON.parse(decode[enc](r.body).toString()).total, 50);
+  }
+  const none = await rawGet(`${e.url}/indexes/gz/documents?limit=50`);
+  assert.equal(none.headers['content-encoding'], undefined);
+  assert.equal(JSON.parse(none.body.toString()).total, 50);
 });
