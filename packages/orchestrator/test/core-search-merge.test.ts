@@ -11,7 +11,7 @@ import {
   type NodeSearchResponse,
   type SearchContext,
 } from '../src/core/search-merge.js';
-import { HitComparator, compareSortValues } from '../src/core/hit-order.js';
+import { HitComparator, compareSortValues, orderedRuleNames } from '../src/core/hit-order.js';
 import { mergeFacetSearch } from '../src/core/facets.js';
 
 const ctx: SearchContext = {
@@ -195,6 +195,36 @@ describe('merge order', () => {
     const better: Hit = { id: 3, _rankingScore: 0.5, _rankingScoreDetails: { words: { order: 0, score: 1 }, 'price:asc': { order: 1, value: 1 }, skipped: { order: 2 } } };
     const m = mergeHits([[better, cut], [full]], 3, new HitComparator({ primaryKey: 'id' }), null);
     assert.deepEqual(m.map((h) => h.id), [3, 2, 1]);
+  });
+
+  it('a sort entry overwritten by a custom rule of the same name keeps its earlier place', () => {
+    // rankingRules [sort, words, price:asc] with sort [price:asc]: the map keeps one `price:asc`
+    // key (at order 2, first position) and order 0 is missing; the node sorted by price first.
+    const hit = (id: number, price: number, words: number): Hit => ({
+      id,
+      _rankingScore: words,
+      _rankingScoreDetails: { 'price:asc': { order: 2, value: price }, words: { order: 1, score: words } },
+    });
+    const n1 = [hit(1, 1, 0.5), hit(2, 5, 1)];
+    const n2 = [hit(3, 2, 1), hit(4, 9, 1)];
+    const m = mergeSearch({ q: 'x', sort: ['price:asc'] }, ctx, [node(n1, 2), node(n2, 2)], { processingTimeMs: 0 });
+    assert.deepEqual(m.hits.map((h) => h.id), [1, 3, 2, 4]);
+    assert.deepEqual(orderedRuleNames({ 'price:asc': { order: 2 }, words: { order: 1 } }), ['price:asc', 'words', 'price:asc']);
+  });
+
+  it('several overwritten sort entries are placed in the query sort sequence', () => {
+    // rankingRules [sort, words, year:desc, price:asc], sort [price:asc, year:desc].
+    const details = { 'price:asc': { order: 4 }, 'year:desc': { order: 3 }, words: { order: 2 } };
+    assert.deepEqual(orderedRuleNames(details, ['price:asc', 'year:desc']), ['price:asc', 'year:desc', 'words', 'year:desc', 'price:asc']);
+    const hit = (id: number, price: number, year: number): Hit => ({
+      id,
+      _rankingScore: 1,
+      _rankingScoreDetails: { 'price:asc': { order: 4, value: price }, 'year:desc': { order: 3, value: year }, words: { order: 2, score: 1 } },
+    });
+    const a = [hit(1, 1, 1990), hit(2, 3, 2020)];
+    const b = [hit(3, 1, 2000), hit(4, 2, 1980)];
+    const m = mergeSearch({ sort: ['price:asc', 'year:desc'] }, ctx, [node(a, 2), node(b, 2)], { processingTimeMs: 0 });
+    assert.deepEqual(m.hits.map((h) => h.id), [3, 1, 4, 2]);
   });
 
   it('hybrid: keyword and semantic hits interleave by weighted score', () => {

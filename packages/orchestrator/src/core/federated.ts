@@ -21,7 +21,7 @@
 import type { Federation, Hit, SearchQuery } from '@miroir/protocol';
 import { RESERVED_PREFIX } from './documents.js';
 import { mergeFacetDistributions, mergeFacetStats, type FacetingContext } from './facets.js';
-import { compareCodePoints, compareSortValues, HitComparator } from './hit-order.js';
+import { compareCodePoints, compareSortValues, HitComparator, orderedRuleNames } from './hit-order.js';
 import { addedAttributes, mergeHits, nodeSearchBody, type NodeSearchResponse, type SearchContext } from './search-merge.js';
 
 /** One query of a federated search, with what its nodes answered. */
@@ -146,10 +146,10 @@ function foldRun(run: [string, Record<string, unknown>][]): number {
   return r / m;
 }
 
-function weightedValues(hit: Hit, weight: number): Weighted[] {
+function weightedValues(hit: Hit, weight: number, sortHint: readonly string[] | undefined): Weighted[] {
   const details = hit._rankingScoreDetails as Details | undefined;
   if (details === undefined) return [{ kind: 'score', v: (hit._rankingScore ?? 0) * weight }];
-  const entries = Object.entries(details).sort((a, b) => Number(a[1].order) - Number(b[1].order));
+  const entries = orderedRuleNames(details, sortHint).map((name): [string, Record<string, unknown>] => [name, details[name]]);
   const out: Weighted[] = [];
   let run: [string, Record<string, unknown>][] = [];
   let firstRun = true;
@@ -194,7 +194,7 @@ interface Cursor {
 }
 
 function headValues(c: Cursor): Weighted[] {
-  c.head ??= weightedValues(c.hits[c.pos], c.input.weight);
+  c.head ??= weightedValues(c.hits[c.pos], c.input.weight, c.input.query.sort);
   return c.head;
 }
 
@@ -325,6 +325,7 @@ export function mergeFederated(
     const cmp = new HitComparator({
       primaryKey: input.ctx.primaryKey,
       semanticRatio: input.query.hybrid?.semanticRatio,
+      sort: input.query.sort,
     });
     const hits = mergeHits(
       input.responses.map((r) => r.hits),

@@ -33,11 +33,56 @@ function ruleOf(name: string): Rule {
   return { name, kind: RuleKind.Score, dir: -1 };
 }
 
-/** The rules of a details object, by ascending `order`. */
-function rulesOf(details: Details): Rule[] {
+/**
+ * The rule names of a details object, one per `order` position, ascending.
+ *
+ * Details are a map keyed by rule name, so when the query's `sort` names the same `field:dir` as a
+ * custom ranking rule, the later rule's entry overwrites the earlier one (keeping its key
+ * position) and the earlier `order` goes missing — e.g. rules `[sort, words, …, price:asc]` with
+ * `sort: ["price:asc"]` give `price:asc` at order 7 and no order 0. Both compare the same field
+ * value, so a missing order is filled with the sort entry that took its place: the first unused
+ * sort-like entry recorded at a later order, taken in the query's `sort` sequence when known.
+ */
+export function orderedRuleNames(details: Readonly<Record<string, Readonly<Record<string, unknown>>>>, sortHint?: readonly string[]): string[] {
   const names = Object.keys(details);
   names.sort((a, b) => orderOf(details[a]) - orderOf(details[b]));
-  return names.map(ruleOf);
+  const last = names.length === 0 ? -1 : orderOf(details[names[names.length - 1]]);
+  if (last < names.length) return names;
+  const byOrder = new Map<number, string>();
+  for (const n of names) byOrder.set(orderOf(details[n]), n);
+  const hintIndex = (n: string): number => {
+    if (sortHint === undefined) return 0;
+    const squeeze = (x: string): string => x.replace(/\s+/g, '');
+    const i = sortHint.findIndex((h) => h === n || squeeze(h) === squeeze(n));
+    return i < 0 ? sortHint.length : i;
+  };
+  const candidates = names
+    .filter((n) => isSortName(n))
+    .sort((a, b) => hintIndex(a) - hintIndex(b) || orderOf(details[a]) - orderOf(details[b]));
+  const used = new Set<string>();
+  const out: string[] = [];
+  for (let k = 0; k <= last; k++) {
+    const present = byOrder.get(k);
+    if (present !== undefined) {
+      out.push(present);
+      continue;
+    }
+    const fill = candidates.find((c) => !used.has(c) && orderOf(details[c]) > k);
+    if (fill !== undefined) {
+      used.add(fill);
+      out.push(fill);
+    }
+  }
+  return out;
+}
+
+function isSortName(name: string): boolean {
+  return name.endsWith(':asc') || name.endsWith(':desc');
+}
+
+/** The rules of a details object, by ascending `order` (see {@link orderedRuleNames}). */
+function rulesOf(details: Details, sortHint?: readonly string[]): Rule[] {
+  return orderedRuleNames(details, sortHint).map(ruleOf);
 }
 
 function orderOf(entry: Record<string, unknown> | undefined): number {
@@ -169,6 +214,8 @@ export interface HitOrderOptions {
    * interleaves them by `score × (1 − ratio)` against `score × ratio`.
    */
   readonly semanticRatio?: number;
+  /** The query's `sort`, to place sort entries whose `order` was overwritten (see {@link orderedRuleNames}). */
+  readonly sort?: readonly string[];
 }
 
 /**
@@ -179,13 +226,18 @@ export interface HitOrderOptions {
 export class HitComparator {
   readonly #pk: string;
   readonly #ratio: number | undefined;
+  readonly #sort: readonly string[] | undefined;
   #rules: Rule[] | undefined;
+  /** The rule list is the details' own key sequence (no filled-in order), so keys match by position. */
+  #positional = true;
+  #distinctNames = 0;
   /** The rules are relevancy rules only: then `_rankingScore` order is the bucket order. */
   #allRank = false;
 
   constructor(opts: HitOrderOptions) {
     this.#pk = opts.primaryKey;
     this.#ratio = opts.semanticRatio;
+    this.#sort = opts.sort;
   }
 
   /** Negative when `a` ranks before `b`. Total: ties end at the primary key. */
@@ -224,19 +276,35 @@ export class HitComparator {
       // Without sort, geo or vector rules the global score is the mixed-radix fold of the rule
       // ranks, so comparing `_rankingScore` alone is exact (meilisearch-api §7.3): skip the details.
       if (this.#allRank && !sem) return { hit, values: NO_VALUES, sem, score: hit._rankingScore ?? -1 };
-      // Nodes serialize details in rule order, so one pass over the keys matches them to the
-      // shared rule list by position; any other shape falls back to the generic comparison.
       values = new Array<unknown>(rules.length);
-      let i = 0;
-      for (const k in d) {
-        const r = rules[i];
-        if (r === undefined || r.name !== k) {
-          values = null;
-          break;
+      if (this.#positional) {
+        // Nodes serialize details in rule order, so one pass over the keys matches them to the
+        // shared rule list by position; any other shape falls back to the generic comparison.
+        let i = 0;
+        for (const k in d) {
+          const r = rules[i];
+          if (r === undefined || r.name !== k) {
+            values = null;
+            break;
+          }
+          values[i++] = extract(r, d[k]);
         }
-        values[i++] = extract(r, d[k]);
+        if (i !== rules.length) values = null;
+      } else {
+        let count = 0;
+        for (const _ in d) count++;
+        if (count !== this.#distinctNames) values = null;
+        else {
+          for (let i = 0; i < rules.length; i++) {
+            const e = d[rules[i].name];
+            if (e === undefined) {
+              values = null;
+              break;
+            }
+            values[i] = extract(rules[i], e);
+          }
+        }
       }
-      if (i !== rules.length) values = null;
     }
     return { hit, values, sem, score: hit._rankingScore ?? -1 };
   }
@@ -262,8 +330,13 @@ export class HitComparator {
   }
 
   #setRules(d: Details): Rule[] {
-    const rules = rulesOf(d);
+    const rules = rulesOf(d, this.#sort);
     this.#rules = rules;
+    this.#distinctNames = new Set(rules.map((r) => r.name)).size;
+    let i = 0;
+    this.#positional = true;
+    for (const k in d) if (rules[i++]?.name !== k) this.#positional = false;
+    if (i !== rules.length) this.#positional = false;
     this.#allRank = rules.every((r) => r.kind === RuleKind.Score);
     return rules;
   }
@@ -283,8 +356,8 @@ export class HitComparator {
 
   /** Hits whose details differ in shape (cut-off `skipped`, mixed kinds): walk each by `order`. */
   #slowWalk(da: Details, db: Details): number {
-    const ra = rulesOf(da);
-    const rb = rulesOf(db);
+    const ra = rulesOf(da, this.#sort);
+    const rb = rulesOf(db, this.#sort);
     const n = Math.min(ra.length, rb.length);
     for (let i = 0; i < n; i++) {
       const x = ra[i];

@@ -288,6 +288,7 @@ export function mergeSearch(
   const cmp = new HitComparator({
     primaryKey: ctx.primaryKey,
     semanticRatio: query.hybrid !== undefined ? query.hybrid.semanticRatio ?? SEARCH_DEFAULTS.semanticRatio : undefined,
+    sort: query.sort,
   });
   const distinct = query.distinct ?? ctx.distinctAttribute;
   const merged = mergeHits(
