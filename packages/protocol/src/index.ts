@@ -6,3 +6,4 @@ export * from './tasks.js';
 export * from './documents.js';
 export * from './json-body.js';
 export * from './encoding.js';
+export * from './auth/index.js';
