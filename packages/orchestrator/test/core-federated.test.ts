@@ -111,6 +111,8 @@ describe('federated multi-search merge', () => {
     assert.deepEqual(merged.facetDistribution, { genre: { Action: 1, Drama: 4 } });
     assert.deepEqual(merged.facetStats, { year: { min: 1800, max: 2000 } });
     assert.deepEqual(mergeIndexFacets({ movies: facets.movies }, undefined).distribution, { genre: { Drama: 3, Action: 1 } });
+    const withUid = mergeFederated({}, [], 0, facets, { requestUid: 'r', metadata: [{ queryUid: 'q', indexUid: 'movies', primaryKey: 'id' }] });
+    assert.deepEqual(Object.keys(withUid), ['hits', 'processingTimeMs', 'limit', 'offset', 'estimatedTotalHits', 'facetsByIndex', 'requestUid', 'metadata']);
   });
 });
 

@@ -390,7 +390,12 @@ describe('mergeSearch', () => {
       processingTimeMs: 4,
       requestUid: 'r-1',
     });
-    assert.deepEqual(r, { hits: [], query: 'x', processingTimeMs: 4, limit: 20, offset: 0, estimatedTotalHits: 2, semanticHitCount: 5, requestUid: 'r-1' });
+    assert.deepEqual(r, { hits: [], query: 'x', processingTimeMs: 4, limit: 20, offset: 0, estimatedTotalHits: 2, requestUid: 'r-1', semanticHitCount: 5 });
+    assert.deepEqual(Object.keys(r), ['hits', 'query', 'processingTimeMs', 'limit', 'offset', 'estimatedTotalHits', 'requestUid', 'semanticHitCount']);
+    const meta = { queryUid: 'q-1', indexUid: 'movies', primaryKey: 'id' };
+    const withMeta = mergeSearch({ facets: ['genre'] }, ctx, [node([], 0)], { processingTimeMs: 0, requestUid: 'r-2', metadata: meta });
+    assert.deepEqual(Object.keys(withMeta), ['hits', 'query', 'processingTimeMs', 'limit', 'offset', 'estimatedTotalHits', 'facetDistribution', 'facetStats', 'requestUid', 'metadata']);
+    assert.deepEqual(withMeta.metadata, meta);
   });
 });
 

@@ -58,6 +58,9 @@ export interface FederatedSearchResponse {
   facetDistribution?: Record<string, Record<string, number>>;
   facetStats?: Record<string, { min: number; max: number }>;
   facetsByIndex?: Record<string, ComputedFacets>;
+  requestUid?: string;
+  /** One metadata object per query (`Meili-Include-Metadata: true`). */
+  metadata?: readonly Readonly<Record<string, unknown>>[];
 }
 
 /** Facets computed per index, plus each index's faceting settings, for `facetsByIndex`. */
@@ -315,6 +318,7 @@ export function mergeFederated(
   inputs: readonly FederatedQueryInput[],
   processingTimeMs: number,
   indexFacets?: Readonly<Record<string, IndexFacetsInput>>,
+  extras: { readonly requestUid?: string; readonly metadata?: readonly Readonly<Record<string, unknown>>[] } = {},
 ): FederatedSearchResponse {
   const w = federationWindow(federation);
   const want = w.offset + w.limit;
@@ -395,5 +399,7 @@ export function mergeFederated(
       res.facetsByIndex = byIndex;
     }
   }
+  if (extras.requestUid !== undefined) res.requestUid = extras.requestUid;
+  if (extras.metadata !== undefined) res.metadata = extras.metadata;
   return res;
 }

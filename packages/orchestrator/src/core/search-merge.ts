@@ -135,7 +135,12 @@ export interface MergeExtras {
   readonly processingTimeMs: number;
   /** Echoed as `requestUid` when given. */
   readonly requestUid?: string;
+  /** `Meili-Include-Metadata: true`: the query metadata object, echoed as `metadata`. */
+  readonly metadata?: Readonly<Record<string, unknown>>;
 }
+
+/** Search response fields newer than the shared type. */
+export type MergedSearchResponse = SearchResponse & { queryVector?: number[]; metadata?: Readonly<Record<string, unknown>> };
 
 /** Binary min-heap of list indexes, keyed by each list's current head. */
 class HeadHeap {
@@ -274,16 +279,16 @@ function mentions(list: readonly string[] | undefined, attr: string): boolean {
 }
 
 /**
- * Merges node answers into the client's response, with Meilisearch's key order: `hits`, `query`,
- * (`queryVector`), `processingTimeMs`, the window fields, `facetDistribution`, `facetStats`,
- * `semanticHitCount`, (`requestUid`).
+ * Merges node answers into the client's response, with Meilisearch's (1.50) key order: `hits`,
+ * `query`, (`queryVector`), `processingTimeMs`, the window fields, `facetDistribution`,
+ * `facetStats`, (`requestUid`), (`metadata`), `semanticHitCount`.
  */
 export function mergeSearch(
   query: SearchQuery,
   ctx: SearchContext,
   responses: readonly NodeSearchResponse[],
   extras: MergeExtras,
-): SearchResponse {
+): MergedSearchResponse {
   const w = searchWindow(query, ctx.maxTotalHits);
   const cmp = new HitComparator({
     primaryKey: ctx.primaryKey,
@@ -319,7 +324,7 @@ export function mergeSearch(
   total = Math.min(total, ctx.maxTotalHits);
 
   const qv = responses.find((r) => r.queryVector !== undefined)?.queryVector;
-  const res: SearchResponse & { queryVector?: number[] } =
+  const res: MergedSearchResponse =
     qv === undefined
       ? { hits, query: query.q ?? '', processingTimeMs: extras.processingTimeMs }
       : { hits, query: query.q ?? '', queryVector: qv, processingTimeMs: extras.processingTimeMs };
@@ -341,7 +346,9 @@ export function mergeSearch(
     );
     res.facetStats = mergeFacetStats(responses.map((r) => r.facetStats as Record<string, FacetStats> | undefined));
   }
-  if (semantic !== undefined) res.semanticHitCount = semantic;
+  // Meilisearch ≥ 1.50 order: requestUid, metadata, then semanticHitCount.
   if (extras.requestUid !== undefined) res.requestUid = extras.requestUid;
+  if (extras.metadata !== undefined) res.metadata = extras.metadata;
+  if (semantic !== undefined) res.semanticHitCount = semantic;
   return res;
 }
