@@ -950,16 +950,63 @@ export class SearchIndex {
       // Equal on everything known: only the iid decides when nothing else follows.
       return fullPrefix && plan.segCount === 1 && candidates[g[e]] < candidates[g[o]];
     };
-    const heap = new BinaryHeap<number>((a, b) => optCmp(b, a));
-    heap.heapify(Array.from({ length: G }, (_, i) => i));
+    // Documents grouped by optimistic first-segment score, best first; inside a group, by the
+    // prefix sort values (a heap) or, without them, by iid (group lists are in iid order).
+    const byKey = new Map<number, number[]>();
+    for (let i = 0; i < G; i++) {
+      let list = byKey.get(opt[i]);
+      if (list === undefined) byKey.set(opt[i], (list = []));
+      list.push(i);
+    }
+    const keys = [...byKey.keys()].sort((x, y) => y - x);
+    let ki = 0;
+    let cur: number[] = [];
+    let at = 0;
+    let heap: BinaryHeap<number> | null = null;
+    const load = (): boolean => {
+      while (ki < keys.length) {
+        cur = byKey.get(keys[ki++])!;
+        at = 0;
+        if (prefixSorts.length > 0) {
+          heap = new BinaryHeap<number>((a, b) => optCmp(b, a));
+          heap.heapify(cur);
+        }
+        return true;
+      }
+      return false;
+    };
+    const remaining = (): boolean => (heap !== null ? heap.size > 0 : at < cur.length) || ki < keys.length;
+    const peek = (): number | undefined => {
+      if (heap !== null ? heap.size === 0 : at >= cur.length) {
+        // The first of the next group.
+        if (ki >= keys.length) return undefined;
+        const next = byKey.get(keys[ki])!;
+        if (prefixSorts.length === 0) return next[0];
+        let bestI = next[0];
+        for (const i of next) if (optCmp(i, bestI) < 0) bestI = i;
+        return bestI;
+      }
+      return heap !== null ? heap.peek() : cur[at];
+    };
+    const take = (): number => {
+      if (heap !== null ? heap.size === 0 : at >= cur.length) {
+        heap = null;
+        load();
+      }
+      return heap !== null ? heap.pop()! : cur[at++];
+    };
+    load();
     // Best `want` so far, worst on top.
     const best = new BinaryHeap<number>(cmp);
-    while (heap.size > 0) {
-      const i = heap.pop()!;
+    while (remaining()) {
+      const i = take();
       evalAt(i);
       best.push(i);
       if (best.size > want) best.pop();
-      if (best.size === want && heap.size > 0 && (want === 0 || beats(best.peek()!, heap.peek()!))) break;
+      if (best.size === want) {
+        const next = peek();
+        if (next === undefined || want === 0 || beats(best.peek()!, next)) break;
+      }
     }
     return best.items().sort(cmp);
   }
