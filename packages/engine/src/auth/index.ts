@@ -4,9 +4,8 @@
 export { Auth } from './auth.js';
 export type { AuthContext } from './context.js';
 export { OPEN_CONTEXT } from './context.js';
-export { ACTIONS, expandActions, isAction } from './actions.js';
-export type { Action } from './actions.js';
-export { deriveKey } from './key-store.js';
+export { ACTIONS, deriveKey, expandActions, isAction } from '@miroir/protocol';
+export type { Action } from '@miroir/protocol';
 export type { ApiKey } from './key-store.js';
 export { keyView } from './key-routes.js';
 export type { KeyView } from './key-routes.js';

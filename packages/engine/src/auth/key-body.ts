@@ -15,10 +15,12 @@ import {
   unknownFieldError,
   unknownValueError,
   describeJsonValue,
+  ACTIONS,
+  invalidIndexPatternMessage,
+  isAction,
+  isValidIndexPattern,
+  parseUuid,
 } from '@miroir/protocol';
-import { ACTIONS, isAction } from './actions.js';
-import { invalidIndexPatternMessage, isValidIndexPattern } from './index-pattern.js';
-import { parseUuid } from './uuid.js';
 
 const CREATE_FIELDS = ['description', 'name', 'uid', 'actions', 'indexes', 'expiresAt'] as const;
 const PATCH_FIELDS = ['description', 'name'] as const;

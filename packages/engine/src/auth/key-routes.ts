@@ -6,13 +6,12 @@
  */
 import { randomUUID } from 'node:crypto';
 import type { FastifyInstance } from 'fastify';
-import { MeiliError, formatRfc3339, notPositiveInteger, parseUsize, unknownParameterError, invalidParameterError } from '@miroir/protocol';
+import { MeiliError, formatRfc3339, notPositiveInteger, parseUsize, unknownParameterError, invalidParameterError, parseUuid } from '@miroir/protocol';
 import { nextMicros, nowMicros } from '../tasks/clock.js';
 import type { Auth } from './auth.js';
 import { meiliRoute } from './http.js';
 import { formatExpiration, parseCreateKey, parsePatchKey } from './key-body.js';
 import type { ApiKey, KeyStore } from './key-store.js';
-import { parseUuid } from './uuid.js';
 
 /** A key as the API shows it (Meilisearch's `KeyView` field order). */
 export interface KeyView {

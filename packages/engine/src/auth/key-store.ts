@@ -3,9 +3,9 @@
  * `hex(HMAC-SHA256(masterKey, uid))`, so every node started with the same master key derives the
  * same secret for a uid (Meilisearch's `generate_key_as_hexa`).
  */
-import { createHmac } from 'node:crypto';
 import { randomUUID } from 'node:crypto';
 import type Database from 'better-sqlite3';
+import { deriveKey } from '@miroir/protocol';
 import { nextMicros } from '../tasks/clock.js';
 
 /** A stored key. Times in microseconds since the epoch. */
@@ -63,11 +63,6 @@ const DEFAULT_KEYS: readonly Pick<ApiKey, 'name' | 'description' | 'actions'>[] 
   },
   { name: 'Default Search API Key', description: 'Use it to search from the frontend', actions: ['search'] },
 ];
-
-/** `hex(HMAC-SHA256(key = masterKey, msg = lowercase hyphenated uid))`. */
-export function deriveKey(masterKey: string, uid: string): string {
-  return createHmac('sha256', masterKey).update(uid).digest('hex');
-}
 
 function toKey(r: KeyRow): ApiKey {
   return {
