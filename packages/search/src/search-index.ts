@@ -1019,40 +1019,44 @@ export class SearchIndex {
   #optimisticSeg0(plan: Plan, ctx: RankContext, stage: WordsStage, max: Float64Array, iid: number, gen: number): number {
     const sc = this.#scratch;
     const active = stage.active;
+    // One pass over the active terms gathers what every bound needs.
+    let typos = 0;
+    let weights = 0;
+    let posCost = 0;
+    let exactCount = 0;
+    const wmax = ctx.weightCount - 1;
+    for (let k = 0; k < active.length; k++) {
+      const a = active[k];
+      typos += sc.typo[a][iid];
+      const w = sc.weight[a][iid];
+      weights += w < wmax ? w : wmax;
+      const q = ctx.terms[a].index;
+      const p = sc.minPos[a][iid];
+      if (p > q) posCost += positionBucket(p - q);
+      exactCount += sc.exact[a][iid];
+    }
     let r = 1;
     let m = 1;
-    for (let j = 0; j < plan.comps.length && plan.segOfComp[j] === 0; j++) {
+    const comps = plan.comps;
+    for (let j = 0; j < comps.length && plan.segOfComp[j] === 0; j++) {
       const M = max[j];
       let rank: number;
-      switch (plan.comps[j]) {
+      switch (comps[j]) {
         case 'words':
           rank = stage.rank;
           break;
-        case 'typo': {
-          let t = 0;
-          for (const a of active) t += sc.typo[a][iid];
-          rank = M - Math.min(t, M - 1);
+        case 'typo':
+          rank = M - (typos < M - 1 ? typos : M - 1);
           break;
-        }
         case 'proximity':
           rank = M;
           break;
-        case 'attributeRank': {
-          let c = 0;
-          for (const a of active) c += Math.min(sc.weight[a][iid], ctx.weightCount - 1);
-          rank = M - c;
+        case 'attributeRank':
+          rank = M - weights;
           break;
-        }
-        case 'wordPosition': {
-          let c = 0;
-          for (const a of active) {
-            const q = ctx.terms[a].index;
-            const p = sc.minPos[a][iid];
-            c += p <= q ? 0 : positionBucket(p - q);
-          }
-          rank = M - c;
+        case 'wordPosition':
+          rank = M - posCost;
           break;
-        }
         case 'exactAttr': {
           // One term: exact (field equal to the word: 3, field starting with it: 2).
           const t0 = active[0];
@@ -1061,16 +1065,14 @@ export class SearchIndex {
           else rank = sc.exact0[t0][iid] === 1 ? 3 : 1;
           break;
         }
-        case 'exactWords': {
-          let c = 0;
-          for (const a of active) c += sc.exact[a][iid];
-          rank = c + 1;
+        case 'exactWords':
+          rank = exactCount + 1;
           break;
-        }
       }
       r = (r - 1) * M + rank;
       m *= M;
     }
+    void gen;
     return r / m;
   }
 

@@ -288,14 +288,15 @@ test('documents route: filter and sort helpers', () => {
 test('facet search: prefix on values, counts among matching documents', () => {
   const { index } = makeIndex(MOVIES, { filterableAttributes: ['genre'] });
   assert.deepEqual(index.facetSearch({ facetName: 'genre', facetQuery: 'ac' }, 'movies').facetHits, [{ value: 'Action', count: 2 }]);
-  assert.deepEqual(index.facetSearch({ facetName: 'genre', q: 'batman' }, 'movies'), {
-    facetHits: [
+  const res = index.facetSearch({ facetName: 'genre', q: 'batman' }, 'movies');
+  assert.deepEqual(Object.keys(res), ['facetHits', 'facetQuery', 'processingTimeMs']);
+  assert.deepEqual([res.facetHits, res.facetQuery], [
+    [
       { value: 'Action', count: 1 },
       { value: 'Drama', count: 1 },
       { value: 'Family', count: 1 },
     ],
-    facetQuery: null,
-    processingTimeMs: 0,
-  });
+    null,
+  ]);
   assert.throws(() => index.facetSearch({ facetName: 'title' }, 'movies'), { code: 'invalid_facet_search_facet_name' });
 });
