@@ -385,6 +385,28 @@ describe('mergeSearch', () => {
     assert.deepEqual((r as { queryVector?: number[] }).queryVector, [0.5, 1]);
   });
 
+  it('with distinct, counts each distinct value once across shards', () => {
+    const q: SearchQuery = { q: 'city', distinct: 'genre', facets: ['year'] };
+    assert.deepEqual(nodeSearchBody(q, ctx, null).facets, ['year', 'genre']);
+    assert.deepEqual(nodeSearchBody({ distinct: 'genre', facets: ['*'] }, ctx, null).facets, ['*']);
+    assert.equal(nodeSearchBody({}, { ...ctx, distinctAttribute: 'genre' }, null).facets, undefined);
+    assert.deepEqual(nodeSearchBody({}, { ...ctx, distinctAttribute: 'genre', distinctFilterable: true }, null).facets, ['genre']);
+    // Node 1: drama, comedy + 1 document without a genre; node 2: Drama, horror.
+    const a = node([], 3, { facetDistribution: { genre: { comedy: 4, drama: 2 }, year: { '2000': 3 } }, facetStats: { year: { min: 2000, max: 2000 } } });
+    const b = node([], 2, { facetDistribution: { genre: { Drama: 1, horror: 5 }, year: { '2001': 2 } }, facetStats: { year: { min: 2001, max: 2001 } } });
+    const r = mergeSearch(q, ctx, [a, b], { processingTimeMs: 0 });
+    assert.equal(r.estimatedTotalHits, 4);
+    assert.deepEqual(r.facetDistribution, { year: { '2000': 3, '2001': 2 } });
+    assert.deepEqual(r.facetStats, { year: { min: 2000, max: 2001 } });
+    const paged = mergeSearch({ ...q, page: 1, hitsPerPage: 2 }, ctx, [a, b], { processingTimeMs: 0 });
+    assert.deepEqual([paged.totalHits, paged.totalPages], [4, 2]);
+    const noFacets = mergeSearch({ distinct: 'genre' }, ctx, [a, b], { processingTimeMs: 0 });
+    assert.deepEqual(Object.keys(noFacets), ['hits', 'query', 'processingTimeMs', 'limit', 'offset', 'estimatedTotalHits']);
+    // A value list that may be truncated at maxValuesPerFacet: fall back to the sum.
+    const truncated = mergeSearch(q, { ...ctx, maxValuesPerFacet: 2 }, [a, b], { processingTimeMs: 0 });
+    assert.equal(truncated.estimatedTotalHits, 5);
+  });
+
   it('sums semanticHitCount and echoes requestUid', () => {
     const r = mergeSearch({ q: 'x', hybrid: { embedder: 'e', semanticRatio: 0.5 } }, ctx, [node([], 1, { semanticHitCount: 2 }), node([], 1, { semanticHitCount: 3 })], {
       processingTimeMs: 4,

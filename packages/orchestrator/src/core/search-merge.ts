@@ -18,6 +18,11 @@ export interface SearchContext extends FacetingContext {
   /** `distinctAttribute` setting (a query's `distinct` overrides it). */
   readonly distinctAttribute: string | null;
   /**
+   * The `distinctAttribute` setting is filterable, so nodes may be asked for its facet values to
+   * count distinct values exactly across shards (a query's `distinct` is always filterable).
+   */
+  readonly distinctFilterable?: boolean;
+  /**
    * Multiplier on the per-node window for semantic and hybrid queries (spec S13.12
    * `over_fetch_factor`, or `X-Miroir-Over-Fetch`). Keyword queries are never over-fetched.
    */
@@ -90,6 +95,21 @@ export function addedAttributes(query: SearchQuery, ctx: SearchContext): string[
   return added;
 }
 
+/**
+ * The distinct attribute whose facet values Miroir asks nodes for, so that totals can count each
+ * distinct value once across shards; null when distinct is off or the attribute may not be
+ * faceted. Each node only removes duplicates among its own documents, so summing node totals
+ * counts a value present on several shards several times.
+ */
+export function distinctCountFacet(query: SearchQuery, ctx: SearchContext): string | null {
+  if (query.distinct !== undefined) return query.distinct;
+  return ctx.distinctAttribute !== null && ctx.distinctFilterable === true ? ctx.distinctAttribute : null;
+}
+
+function facetsCover(facets: readonly string[] | undefined, attr: string): boolean {
+  return facets !== undefined && (facets.includes('*') || facets.includes(attr));
+}
+
 function isSemantic(query: SearchQuery): boolean {
   return query.hybrid !== undefined || query.vector !== undefined || query.media !== undefined;
 }
@@ -120,6 +140,8 @@ export function nodeSearchBody(query: SearchQuery, ctx: SearchContext, shards: r
   if (shards !== null) body.filter = andShardFilter(query.filter, shards);
   const added = addedAttributes(query, ctx);
   if (added.length > 0) body.attributesToRetrieve = [...(query.attributesToRetrieve as string[]), ...added];
+  const df = distinctCountFacet(query, ctx);
+  if (df !== null && !facetsCover(query.facets, df)) body.facets = [...(query.facets ?? []), df];
   return body;
 }
 
@@ -258,6 +280,36 @@ export function mergeHits(lists: readonly (readonly Hit[])[], want: number, cmp:
   return out;
 }
 
+/** `obj` without the key `k` (a facet Miroir added for its own counting). */
+function without<T>(obj: Readonly<Record<string, T>> | undefined, k: string): Record<string, T> | undefined {
+  if (obj === undefined || !(k in obj)) return obj;
+  const out: Record<string, T> = {};
+  for (const key in obj) if (key !== k) out[key] = obj[key];
+  return out;
+}
+
+/**
+ * Total with `distinct`, counting each distinct value once: the union of the nodes' values of the
+ * distinct attribute, plus each node's documents without it (node total − its value count).
+ * Null (fall back to the sum) when a node's value list may be truncated at `maxValuesPerFacet`.
+ */
+function distinctTotal(responses: readonly NodeSearchResponse[], attr: string, paged: boolean, maxValues: number): number | null {
+  const values = new Set<string>();
+  let without = 0;
+  for (const r of responses) {
+    const dist = r.facetDistribution?.[attr];
+    if (dist === undefined) return null;
+    let n = 0;
+    for (const v in dist) {
+      values.add(v.toLowerCase());
+      n++;
+    }
+    if (n >= maxValues) return null;
+    without += Math.max(0, ((paged ? r.totalHits : r.estimatedTotalHits) ?? 0) - n);
+  }
+  return values.size + without;
+}
+
 /** Copies `hit` without reserved fields, added attributes and unrequested ranking fields. */
 function cleanHit(hit: Hit, drop: ReadonlySet<string>, dropFormatted: ReadonlySet<string>): Hit {
   const out: Record<string, unknown> = {};
@@ -321,6 +373,8 @@ export function mergeSearch(
     total += (w.paged ? r.totalHits : r.estimatedTotalHits) ?? 0;
     if (r.semanticHitCount !== undefined) semantic = (semantic ?? 0) + r.semanticHitCount;
   }
+  const df = distinctCountFacet(query, ctx);
+  if (df !== null) total = distinctTotal(responses, df, w.paged, ctx.maxValuesPerFacet) ?? total;
   total = Math.min(total, ctx.maxTotalHits);
 
   const qv = responses.find((r) => r.queryVector !== undefined)?.queryVector;
@@ -340,11 +394,14 @@ export function mergeSearch(
     res.estimatedTotalHits = total;
   }
   if (query.facets !== undefined) {
+    const hide = df !== null && !facetsCover(query.facets, df) ? df : null;
     res.facetDistribution = mergeFacetDistributions(
-      responses.map((r) => r.facetDistribution),
+      responses.map((r) => (hide === null ? r.facetDistribution : without(r.facetDistribution, hide))),
       ctx,
     );
-    res.facetStats = mergeFacetStats(responses.map((r) => r.facetStats as Record<string, FacetStats> | undefined));
+    res.facetStats = mergeFacetStats(
+      responses.map((r) => (hide === null ? r.facetStats : without(r.facetStats, hide)) as Record<string, FacetStats> | undefined),
+    );
   }
   // Meilisearch ≥ 1.50 order: requestUid, metadata, then semanticHitCount.
   if (extras.requestUid !== undefined) res.requestUid = extras.requestUid;
