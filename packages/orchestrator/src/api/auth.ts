@@ -1,34 +1,39 @@
 /**
- * Bearer dispatch (spec S5.5, without the search-UI JWT part): the admin key for `/_miroir/*`, the
- * master key for the client API, and the node-issued credentials Miroir knows (API keys created
- * through it, tenant tokens signed with them), whose actions and index patterns Miroir enforces
- * itself with Meilisearch's auth errors.
+ * Bearer dispatch (spec S5.5, without the search-UI JWT part): the admin key for `/_miroir/*`; for
+ * the client API, Meilisearch's own decision (`authorize` of `@miroir/protocol`, the code the engine
+ * runs) with Miroir's master key and the API keys its nodes list, so every auth answer (status,
+ * code, message) is the one a single node gives.
  */
 import { timingSafeEqual } from 'node:crypto';
 import type { FastifyRequest } from 'fastify';
-import { MeiliError } from '@miroir/protocol';
+import { OPEN_CONTEXT, authorize, invalidApiKey } from '@miroir/protocol';
+import type { AuthContext, KeyGrant, KeyLookup } from '@miroir/protocol';
 import { miroirError } from '../errors.js';
 
 /** What an authenticated request may touch. */
-export interface Access {
-  allowsIndex(uid: string): boolean;
-  /** The tenant-token filter to AND onto searches of `uid`, or null. */
-  searchFilter(uid: string): unknown;
+export type Access = AuthContext;
+
+/** The master key's access: every index, no search rules. */
+export const FULL_ACCESS: Access = OPEN_CONTEXT;
+
+/** The node API keys Miroir knows (it never stores key values itself). */
+export interface KeySource {
+  /** The keys known now (no I/O). */
+  current(): KeyLookup;
+  /** Re-reads the keys from the nodes when the copy is older than `maxAgeMs`; whether it did. */
+  refreshIfOlder(maxAgeMs: number): Promise<boolean>;
 }
 
-export const FULL_ACCESS: Access = Object.freeze({
-  allowsIndex: () => true,
-  searchFilter: () => null,
-});
+/** How long a key listing is trusted (a key deleted on the nodes directly lives this long here). */
+const KEYS_MAX_AGE_MS = 10_000;
+/** An unknown credential re-reads the keys (one may have been created on the nodes), at most this often. */
+const MISS_REFRESH_MS = 1_000;
 
-/** Resolves credentials that are not the master key (API keys, tenant tokens); null = unknown. */
-export interface CredentialResolver {
-  resolve(token: string, action: string, indexUid: string | null): Promise<Access | null>;
-}
+const NO_KEYS: KeyLookup = { byUid: () => undefined, bySecret: () => undefined, secretOf: () => undefined };
 
 /**
  * The bearer token, '' for a bare `Bearer`, or undefined when there is no header or it uses
- * another scheme (Meilisearch answers both with `missing_authorization_header`).
+ * another scheme.
  */
 export function bearer(req: FastifyRequest): string | undefined {
   const h = req.headers.authorization;
@@ -43,17 +48,18 @@ export function safeEqual(a: string, b: string): boolean {
   return x.length === y.length && timingSafeEqual(x, y);
 }
 
-const invalidKey = () => new MeiliError('invalid_api_key', 'The provided API key is invalid.');
-
 export class Authenticator {
   readonly #masterKey: string;
   readonly #adminKey: string;
-  readonly #resolver: CredentialResolver | undefined;
+  readonly #keys: KeySource | undefined;
+  /** The route-level decision of each `/multi-search` request, reused by its queries. */
+  readonly #multiSearch = new WeakMap<FastifyRequest, Promise<Access>>();
 
-  constructor(opts: { masterKey: string; adminKey: string; resolver?: CredentialResolver }) {
+  /** `resolver`: where the node API keys come from (none: only the master key opens the API). */
+  constructor(opts: { masterKey: string; adminKey: string; resolver?: KeySource }) {
     this.#masterKey = opts.masterKey;
     this.#adminKey = opts.adminKey;
-    this.#resolver = opts.resolver;
+    this.#keys = opts.resolver;
   }
 
   get open(): boolean {
@@ -61,29 +67,61 @@ export class Authenticator {
   }
 
   /**
-   * Client API. Without a master key everything is open except the key routes, as on a node in
-   * development mode; with one, the bearer must be the master key or a credential the resolver knows.
+   * Client API: whether the request's `Authorization` header allows `action` (on `indexUid` when
+   * the route names one). Throws Meilisearch's `missing_authorization_header`,
+   * `missing_master_key` or `invalid_api_key` errors.
    */
   async client(req: FastifyRequest, action: string, indexUid: string | null): Promise<Access> {
-    if (this.open) {
-      if (action.startsWith('keys.')) {
-        throw new MeiliError(
-          'missing_master_key',
-          'Meilisearch is running without a master key. To access this API endpoint, you must have set a master key at launch.',
-        );
-      }
-      return FULL_ACCESS;
+    const header = req.headers.authorization;
+    const source = this.#keys;
+    if (source === undefined) return authorize({ masterKey: this.#masterKey, keys: NO_KEYS }, header, action, indexUid);
+    let consulted = false;
+    let missed = false;
+    const note = <T>(found: T | undefined): T | undefined => {
+      consulted = true;
+      if (found === undefined) missed = true;
+      return found;
+    };
+    const decide = (): Access => {
+      const keys = source.current();
+      const tracked: KeyLookup = {
+        byUid: (uid): KeyGrant | undefined => note(keys.byUid(uid)),
+        bySecret: (secret): KeyGrant | undefined => note(keys.bySecret(secret)),
+        secretOf: (uid): string | undefined => note(keys.secretOf(uid)),
+      };
+      return authorize({ masterKey: this.#masterKey, keys: tracked }, header, action, indexUid);
+    };
+    // Decide on the cached keys; re-read them when they were consulted and are old, or when the
+    // credential was unknown (it may be a key created on the nodes since), then decide again.
+    try {
+      const access = decide();
+      if (!consulted || !(await source.refreshIfOlder(KEYS_MAX_AGE_MS))) return access;
+    } catch (e) {
+      if (!consulted || !(await source.refreshIfOlder(missed ? MISS_REFRESH_MS : KEYS_MAX_AGE_MS))) throw e;
     }
-    const token = bearer(req);
-    if (token === undefined) {
-      throw new MeiliError(
-        'missing_authorization_header',
-        'The Authorization header is missing. It must use the bearer authorization method.',
-      );
+    return decide();
+  }
+
+  /**
+   * `/multi-search` is authorized once for `search`, with no index, before its body is read (as one
+   * node does); the decision is kept for the request's queries.
+   */
+  multiSearch(req: FastifyRequest): Promise<Access> {
+    let route = this.#multiSearch.get(req);
+    if (route === undefined) {
+      route = this.client(req, 'search', null);
+      this.#multiSearch.set(req, route);
     }
-    if (safeEqual(token, this.#masterKey)) return FULL_ACCESS;
-    const access = this.#resolver ? await this.#resolver.resolve(token, action, indexUid) : null;
-    if (access === null) throw invalidKey();
+    return route;
+  }
+
+  /**
+   * One query of a `/multi-search`: its index checked against the route's access. An uncovered
+   * index gets the generic `invalid_api_key`, which the route prefixes with the query's position.
+   */
+  async multiSearchQuery(req: FastifyRequest, indexUid: string): Promise<Access> {
+    const access = await this.multiSearch(req);
+    if (!access.allowsIndex(indexUid)) throw invalidApiKey();
     return access;
   }
 

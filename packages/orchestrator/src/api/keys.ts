@@ -1,19 +1,21 @@
 /**
  * API keys through Miroir: `/keys` CRUD is broadcast so every node holds every key with the same
- * uid (hence the same value, derived from uid and the node master key), and Miroir checks the
- * credentials it knows itself: an API key's actions and index patterns, and tenant tokens signed
- * with one (their `searchRules` filters are applied to every node query).
+ * uid (hence the same value, derived from uid and the node master key). Miroir never stores key
+ * values: {@link KeyCache} holds what the nodes list (`GET /keys`) for the shared authorization
+ * decision of `@miroir/protocol`, which then answers as one node would.
  */
 import { randomUUID } from 'node:crypto';
 import type { FastifyInstance } from 'fastify';
-import { decodeJwt, jwtVerify } from 'jose';
+import { deriveKey, parseRfc3339Nanos } from '@miroir/protocol';
+import type { KeyGrant, KeyLookup } from '@miroir/protocol';
 import type { Cluster } from '../cluster.js';
 import type { AppContext } from '../main.js';
-import type { Access, CredentialResolver } from './auth.js';
+import type { KeySource } from './auth.js';
 import { broadcast, callEach, firstAnswer } from './fanout.js';
 import { jsonBody } from './http.js';
 
-interface ApiKey {
+/** A key as a node lists it. */
+interface NodeKey {
   uid: string;
   key: string;
   actions: string[];
@@ -21,123 +23,84 @@ interface ApiKey {
   expiresAt: string | null;
 }
 
-type SearchRules = string[] | Record<string, { filter?: unknown } | null>;
+const PAGE = 1000;
 
-const REFRESH_MS = 10_000;
-
-/** `*`, exact, or a trailing-`*` prefix pattern, as Meilisearch matches index patterns. */
-export function indexPatternMatches(pattern: string, uid: string): boolean {
-  if (pattern === '*') return true;
-  return pattern.endsWith('*') ? uid.startsWith(pattern.slice(0, -1)) : pattern === uid;
+/** Microseconds since the epoch of a node's `expiresAt` (RFC 3339, any offset). */
+function expiryMicros(text: string): number {
+  const ns = parseRfc3339Nanos(text);
+  if (ns !== undefined) return Number(ns / 1000n);
+  const ms = Date.parse(text);
+  // A date no parser reads: the key is treated as expired rather than as never expiring.
+  return Number.isNaN(ms) ? 0 : ms * 1000;
 }
 
-/** Whether a key's actions grant `action` (`*`, `family.*`, `*.get`, exact). */
-export function actionAllowed(actions: readonly string[], action: string): boolean {
-  const family = action.split('.')[0];
-  return actions.some(
-    (a) =>
-      a === '*' || a === action || a === `${family}.*` || (a === '*.get' && action.endsWith('.get')) || (action === 'search' && a === 'search'),
-  );
-}
-
-export class KeyCache implements CredentialResolver {
+/** The node keys, read from one node (every node holds the same keys) and kept for a while. */
+export class KeyCache implements KeySource {
   readonly #cluster: Cluster;
-  #keys = new Map<string, ApiKey>();
-  #byUid = new Map<string, ApiKey>();
+  readonly #nodeMasterKey: string;
+  #bySecret = new Map<string, KeyGrant>();
+  #byUid = new Map<string, KeyGrant>();
+  #secretByUid = new Map<string, string>();
   #loadedAt = 0;
-  #loading: Promise<void> | undefined;
+  /** Bumped by every key change made through Miroir: a listing begun before it is stale. */
+  #generation = 0;
+  #loading: { generation: number; done: Promise<void> } | undefined;
+  readonly #lookup: KeyLookup = {
+    byUid: (uid) => this.#byUid.get(uid),
+    bySecret: (secret) => this.#bySecret.get(secret),
+    // Meilisearch derives the signing secret of any uid, listed or not; Miroir can too when it
+    // knows the node master key.
+    secretOf: (uid) => this.#secretByUid.get(uid) ?? (this.#nodeMasterKey === '' ? undefined : deriveKey(this.#nodeMasterKey, uid)),
+  };
 
   constructor(cluster: Cluster) {
     this.#cluster = cluster;
+    this.#nodeMasterKey = cluster.config.node_master_key;
   }
 
+  /** Forgets the age of the cache: the next credential check re-reads the keys. */
   invalidate(): void {
+    this.#generation++;
     this.#loadedAt = 0;
   }
 
-  async #refresh(force: boolean): Promise<void> {
-    if (!force && Date.now() - this.#loadedAt < REFRESH_MS) return;
-    this.#loading ??= (async () => {
-      try {
-        const keys: ApiKey[] = [];
-        for (let offset = 0; ; offset += 1000) {
-          const page = await firstAnswer<{ results: ApiKey[]; total: number }>(this.#cluster, {
-            method: 'GET',
-            path: `/keys?offset=${offset}&limit=1000`,
-          });
-          keys.push(...page.results);
-          if (offset + 1000 >= page.total) break;
-        }
-        this.#keys = new Map(keys.map((k) => [k.key, k]));
-        this.#byUid = new Map(keys.map((k) => [k.uid, k]));
-        this.#loadedAt = Date.now();
-      } finally {
-        this.#loading = undefined;
-      }
-    })();
-    await this.#loading;
+  current(): KeyLookup {
+    return this.#lookup;
   }
 
-  async resolve(token: string, action: string, indexUid: string | null): Promise<Access | null> {
-    const jwt = looksLikeJwt(token);
-    const find = async (lookup: () => ApiKey | undefined) => {
-      await this.#refresh(false);
-      let k = lookup();
-      if (k === undefined && Date.now() - this.#loadedAt > 1000) {
-        await this.#refresh(true);
-        k = lookup();
-      }
-      return k;
-    };
-    if (!jwt) {
-      const key = await find(() => this.#keys.get(token));
-      if (key === undefined || expired(key) || !actionAllowed(key.actions, action)) return null;
-      if (indexUid !== null && !key.indexes.some((p) => indexPatternMatches(p, indexUid))) return null;
-      return {
-        allowsIndex: (uid) => key.indexes.some((p) => indexPatternMatches(p, uid)),
-        searchFilter: () => null,
-      };
+  async refreshIfOlder(maxAgeMs: number): Promise<boolean> {
+    if (Date.now() - this.#loadedAt < maxAgeMs) return false;
+    if (this.#loading === undefined || this.#loading.generation !== this.#generation) {
+      const loading = { generation: this.#generation, done: this.#load(this.#generation) };
+      this.#loading = loading;
+      void loading.done.finally(() => {
+        if (this.#loading === loading) this.#loading = undefined;
+      }).catch(() => {});
     }
-    // A tenant token: accepted on search routes only, signed with the key named by `apiKeyUid`.
-    if (action !== 'search') return null;
-    let claims: ReturnType<typeof decodeJwt>;
-    try {
-      claims = decodeJwt(token);
-    } catch {
-      return null;
-    }
-    const parentUid = claims.apiKeyUid;
-    if (typeof parentUid !== 'string') return null;
-    const parent = await find(() => this.#byUid.get(parentUid));
-    if (parent === undefined || expired(parent) || !actionAllowed(parent.actions, 'search')) return null;
-    try {
-      await jwtVerify(token, new TextEncoder().encode(parent.key), { algorithms: ['HS256', 'HS384', 'HS512'] });
-    } catch {
-      return null;
-    }
-    const rules = claims.searchRules as SearchRules | undefined;
-    if (rules === undefined || rules === null) return null;
-    const rule = (uid: string): { allowed: boolean; filter: unknown } => {
-      if (!parent.indexes.some((p) => indexPatternMatches(p, uid))) return { allowed: false, filter: null };
-      if (Array.isArray(rules)) return { allowed: rules.some((p) => indexPatternMatches(p, uid)), filter: null };
-      // The most specific pattern wins: the exact uid, then the longest prefix pattern, then `*`.
-      const patterns = Object.keys(rules)
-        .filter((p) => indexPatternMatches(p, uid))
-        .sort((a, b) => (a === uid ? -1 : b === uid ? 1 : b.length - a.length));
-      if (patterns.length === 0) return { allowed: false, filter: null };
-      return { allowed: true, filter: rules[patterns[0]!]?.filter ?? null };
-    };
-    if (indexUid !== null && !rule(indexUid).allowed) return null;
-    return { allowsIndex: (uid) => rule(uid).allowed, searchFilter: (uid) => rule(uid).filter };
+    await this.#loading.done;
+    return true;
   }
-}
 
-function looksLikeJwt(token: string): boolean {
-  return token.split('.').length === 3 && token.startsWith('eyJ');
-}
-
-function expired(k: ApiKey): boolean {
-  return k.expiresAt !== null && Date.parse(k.expiresAt) <= Date.now();
+  async #load(generation: number): Promise<void> {
+    const keys: NodeKey[] = [];
+    for (let offset = 0; ; offset += PAGE) {
+      const page = await firstAnswer<{ results: NodeKey[]; total: number }>(this.#cluster, {
+        method: 'GET',
+        path: `/keys?offset=${offset}&limit=${PAGE}`,
+      });
+      keys.push(...page.results);
+      if (offset + PAGE >= page.total) break;
+    }
+    if (generation !== this.#generation) return;
+    const grants = keys.map((k) => ({
+      secret: k.key,
+      grant: { uid: k.uid, actions: k.actions, indexes: k.indexes, expiresAt: k.expiresAt === null ? null : expiryMicros(k.expiresAt) },
+    }));
+    this.#bySecret = new Map(grants.map((g) => [g.secret, g.grant]));
+    this.#byUid = new Map(grants.map((g) => [g.grant.uid, g.grant]));
+    this.#secretByUid = new Map(grants.map((g) => [g.grant.uid, g.secret]));
+    this.#loadedAt = Date.now();
+  }
 }
 
 export function registerKeyRoutes(app: FastifyInstance, ctx: AppContext): void {
