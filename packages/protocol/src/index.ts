@@ -7,3 +7,4 @@ export * from './documents.js';
 export * from './json-body.js';
 export * from './encoding.js';
 export * from './auth/index.js';
+export * from './metadata.js';

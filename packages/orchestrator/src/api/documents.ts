@@ -10,7 +10,7 @@ import {
   MeiliError,
   parseDocumentsPayload,
   splitSortParam,
-  validateDocumentIdValue,
+  unknownParameterError,
 } from '@miroir/protocol';
 import { coveringSet } from '../core/covering.js';
 import { checkReservedFields, routeDeleteIds, routeDocuments, RESERVED_PREFIX } from '../core/documents.js';
@@ -24,6 +24,9 @@ import { enc, queryString, uidParam } from './indexes.js';
 import { broadcastWrite, localTask, routedWrite } from './writes.js';
 
 type Doc = Record<string, unknown>;
+
+/** Query parameters of a document write, in Meilisearch's order (its error message lists them). */
+const WRITE_PARAMS = ['primaryKey', 'csvDelimiter', 'customMetadata', 'skipCreation'];
 interface DocsPage {
   results: Doc[];
   offset: number;
@@ -72,7 +75,14 @@ export function registerDocumentRoutes(app: FastifyInstance, ctx: AppContext): v
   const write = async (req: FastifyRequest, reply: FastifyReply, method: 'POST' | 'PUT') => {
     const uid = uidParam(req);
     await ctx.auth.client(req, 'documents.add', uid);
+    for (const name of Object.keys(req.query as object)) {
+      if (!WRITE_PARAMS.includes(name)) throw unknownParameterError(name, WRITE_PARAMS);
+    }
     const csvDelimiter = queryParam(req, 'csvDelimiter');
+    const skipCreation = queryParam(req, 'skipCreation');
+    if (skipCreation !== undefined && !/^(true|false)$/i.test(skipCreation)) {
+      throw new MeiliError('invalid_skip_creation', `skipCreation must be either \`true\` or \`false\`. Found: \`${skipCreation}\``);
+    }
     const docs = parseDocumentsPayload(rawBody(req) ?? Buffer.alloc(0), req.headers['content-type'], {
       ...(csvDelimiter === undefined ? {} : { csvDelimiter }),
     }) as Doc[];
@@ -109,10 +119,13 @@ export function registerDocumentRoutes(app: FastifyInstance, ctx: AppContext): v
     const meta = await catalog.meta(uid, pk);
     const placement = cluster.placement(meta.shards);
     const routed = routeDocuments(docs, ids, placement, cluster.hasher);
-    const query = `?primaryKey=${enc(pk)}${customMetadata === null ? '' : `&customMetadata=${enc(customMetadata)}`}`;
+    // The nodes get JSON whatever the client sent, so `csvDelimiter` stays here.
+    const query = `?primaryKey=${enc(pk)}${customMetadata === null ? '' : `&customMetadata=${enc(customMetadata)}`}${
+      skipCreation === undefined ? '' : `&skipCreation=${enc(skipCreation)}`
+    }`;
     const batches = new Map<string, NodeRequest>();
     for (const [nodeId, batch] of routed.batches) {
-      batches.set(nodeId, { method, path: `${docsPath(uid)}${query}`, body: JSON.stringify(batch) });
+      batches.set(nodeId, { method, path: `${docsPath(uid)}${query}`, raw: JSON.stringify(batch) });
     }
     const summary = await routedWrite(ctx, reply, intent, placement, routed.shards, batches, { setupIndex: true });
     if (known === null) await catalog.setPrimaryKey(uid, pk);
@@ -122,22 +135,23 @@ export function registerDocumentRoutes(app: FastifyInstance, ctx: AppContext): v
   app.put('/indexes/:uid/documents', (req, reply) => write(req, reply, 'PUT'));
 
   /** Deletes by id go to the owners of each id's shard only. */
+  /** Deletes by id: a node reads every id as a string (numbers and other values by their JSON text). */
   const deleteIds = async (req: FastifyRequest, reply: FastifyReply, uid: string, given: unknown[]) => {
-    const ids = given.map((v) => validateDocumentIdValue(v));
+    const ids = given.map((v) => (typeof v === 'string' ? v : JSON.stringify(v)));
     const intent = {
       indexUid: uid,
       type: 'documentDeletion' as const,
-      details: { providedIds: given.length, deletedDocuments: null },
+      details: { providedIds: given.length, deletedDocuments: null, originalFilter: null },
     };
     const meta = (await cluster.store.getIndexMeta(uid)) ?? { shards: cluster.config.shards };
     const placement = cluster.placement(meta.shards);
     const routed = routeDeleteIds(ids, ids, placement, cluster.hasher);
     const batches = new Map<string, NodeRequest>();
     for (const [nodeId, batch] of routed.batches) {
-      batches.set(nodeId, { method: 'POST', path: `${docsPath(uid)}/delete-batch`, body: JSON.stringify(batch) });
+      batches.set(nodeId, { method: 'POST', path: `${docsPath(uid)}/delete-batch`, raw: JSON.stringify(batch) });
     }
     if (batches.size === 0) {
-      return reply.code(202).send(await localTask(ctx, { ...intent, details: { providedIds: 0, deletedDocuments: 0 } }, null));
+      return reply.code(202).send(await localTask(ctx, { ...intent, details: { providedIds: 0, deletedDocuments: 0, originalFilter: null } }, null));
     }
     return reply.code(202).send(await routedWrite(ctx, reply, intent, placement, routed.shards, batches, { setupIndex: false }));
   };

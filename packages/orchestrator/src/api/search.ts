@@ -10,16 +10,20 @@ import {
   parseFacetSearchQuery,
   parseMultiSearch,
   parseSearchQuery,
+  searchMetadata,
   searchQueryFromGet,
+  wantsSearchMetadata,
   type FacetSearchQuery,
   type FacetSearchResponse,
   type FacetStats,
   type SearchQuery,
   type SearchResponse,
 } from '@miroir/protocol';
+import { andFilters, type FilterInput } from '@miroir/filter';
 import type { IndexInfo } from '../catalog.js';
 import { coveringSet, type CoveringSet } from '../core/covering.js';
 import { withoutReservedInMessage } from '../core/reserved-settings.js';
+import { distinctTotal } from '../core/distinct-total.js';
 import { mergeFacetDistributions, mergeFacetSearch, mergeFacetStats } from '../core/facets.js';
 import { mergeFederated, nodeFederatedBody, type FederatedQueryInput, type IndexFacetsInput } from '../core/federated.js';
 import { andShardFilter, mergeSearch, nodeSearchBody, type NodeSearchResponse, type SearchContext } from '../core/search-merge.js';
@@ -31,13 +35,19 @@ import { callEach } from './fanout.js';
 import { jsonBody } from './http.js';
 import { enc, uidParam } from './indexes.js';
 
-/** A tenant token's filter is ANDed onto the client's (array form: outer AND). */
+/**
+ * A tenant token's filter is ANDed onto the client's, as one node does it. A client filter of the
+ * wrong shape is left alone: the nodes reject the query with their own error.
+ */
 function withTenantFilter(filter: unknown, tenant: unknown): unknown {
   if (tenant === null || tenant === undefined) return filter;
-  if (filter === undefined || filter === null || filter === '' || (Array.isArray(filter) && filter.length === 0)) return tenant;
-  const a = Array.isArray(filter) ? filter : [filter];
-  const b = Array.isArray(tenant) ? tenant : [tenant];
-  return [...a, ...b];
+  const shaped = (f: unknown) => f === null || f === undefined || typeof f === 'string' || Array.isArray(f);
+  if (!shaped(filter) || !shaped(tenant)) return filter;
+  try {
+    return andFilters(tenant as FilterInput, filter as FilterInput) ?? undefined;
+  } catch {
+    return filter;
+  }
 }
 
 export function searchContext(info: IndexInfo): SearchContext {
@@ -107,13 +117,47 @@ export async function searchIndex(
   query: SearchQuery,
   access: Access,
   started: number,
+  metadata = false,
 ): Promise<{ response: SearchResponse; missing: number[] }> {
   const info = await indexFor(ctx, uid);
   const q: SearchQuery = { ...query, filter: withTenantFilter(query.filter, access.searchFilter(uid)) };
   if (q.filter === undefined) delete q.filter;
   const sctx = searchContext(info);
-  const { answers, missing } = await scatter<NodeSearchResponse>(ctx, info, (shards) => nodeSearchBody(q, sctx, shards), `/indexes/${enc(uid)}/search`);
-  const response = mergeSearch(query, sctx, answers, { processingTimeMs: Math.round(performance.now() - started) });
+  // Under distinct, the nodes also report the distinct attribute's values, to count them once.
+  const distinct = query.distinct ?? sctx.distinctAttribute;
+  const askedFacets = query.facets ?? [];
+  const addFacet = distinct !== null && distinct !== undefined && !askedFacets.includes(distinct);
+  const body = (shards: readonly number[] | null) => {
+    const b = nodeSearchBody(q, sctx, shards);
+    if (distinct) b.facets = addFacet ? [...askedFacets, distinct] : askedFacets;
+    return b;
+  };
+  const { answers, missing } = await scatter<NodeSearchResponse>(ctx, info, body, `/indexes/${enc(uid)}/search`);
+  let shown = answers;
+  if (addFacet) {
+    shown = answers.map((a) => {
+      const { [distinct]: _d, ...rest } = a.facetDistribution ?? {};
+      const { [distinct]: _s, ...stats } = (a.facetStats ?? {}) as Record<string, FacetStats>;
+      return { ...a, facetDistribution: rest, facetStats: stats };
+    });
+  }
+  const response = mergeSearch(query, sctx, shown, { processingTimeMs: Math.round(performance.now() - started) });
+  if (distinct) {
+    const paged = response.totalHits !== undefined;
+    const exact = distinctTotal(answers, distinct, paged, sctx.maxValuesPerFacet);
+    if (exact !== undefined) {
+      const total = Math.min(exact, sctx.maxTotalHits);
+      if (paged) {
+        response.totalHits = total;
+        response.totalPages = response.hitsPerPage ? Math.ceil(total / response.hitsPerPage) : 0;
+      } else response.estimatedTotalHits = total;
+    }
+  }
+  if (query.facets === undefined) {
+    delete response.facetDistribution;
+    delete response.facetStats;
+  }
+  if (metadata) (response as SearchResponse & { metadata?: unknown }).metadata = searchMetadata(uid, info.primaryKey);
   return { response, missing };
 }
 
@@ -125,7 +169,7 @@ export function registerSearchRoutes(app: FastifyInstance, ctx: AppContext): voi
   const run = async (req: FastifyRequest, reply: FastifyReply, query: SearchQuery, started: number) => {
     const uid = uidParam(req);
     const access = await ctx.auth.client(req, 'search', uid);
-    const { response, missing } = await searchIndex(ctx, uid, query, access, started);
+    const { response, missing } = await searchIndex(ctx, uid, query, access, started, wantsSearchMetadata(req.headers['meili-include-metadata']));
     degrade(reply, missing);
     return response;
   };
@@ -170,6 +214,7 @@ export function registerSearchRoutes(app: FastifyInstance, ctx: AppContext): voi
    */
   app.post('/multi-search', async (req, reply) => {
     const started = performance.now();
+    await ctx.auth.multiSearch(req);
     const body = parseMultiSearch(jsonBody(req));
     const missingAll = new Set<number>();
     const federation = body.federation ?? null;
@@ -184,12 +229,13 @@ export function registerSearchRoutes(app: FastifyInstance, ctx: AppContext): voi
       }
     };
     if (federation === null) {
+      const metadata = wantsSearchMetadata(req.headers['meili-include-metadata']);
       const results = await Promise.all(
         body.queries.map((q, i) =>
           run(i, async () => {
             const { indexUid, federationOptions: _f, ...query } = q;
-            const access = await ctx.auth.client(req, 'search', indexUid);
-            const { response, missing } = await searchIndex(ctx, indexUid, query, access, started);
+            const access = await ctx.auth.multiSearchQuery(req, indexUid);
+            const { response, missing } = await searchIndex(ctx, indexUid, query, access, started, metadata);
             for (const s of missing) missingAll.add(s);
             return { indexUid, ...response };
           }),
@@ -203,7 +249,7 @@ export function registerSearchRoutes(app: FastifyInstance, ctx: AppContext): voi
       body.queries.map((q, i) =>
         run(i, async () => {
           const { indexUid, federationOptions, ...rest } = q;
-          const access = await ctx.auth.client(req, 'search', indexUid);
+          const access = await ctx.auth.multiSearchQuery(req, indexUid);
           const info = await indexFor(ctx, indexUid);
           const query: SearchQuery = { ...rest, filter: withTenantFilter(rest.filter, access.searchFilter(indexUid)) };
           if (query.filter === undefined) delete query.filter;

@@ -31,7 +31,7 @@ export function registerSettingsRoutes(app: FastifyInstance, ctx: AppContext): v
     const nodeBody = details ? nodeSettingsUpdate(details) : body;
     const summary = await broadcastWrite(ctx, reply, { indexUid: uid, type: 'settingsUpdate', details }, [
       { method: 'PATCH', path: base(req), body: nodeBody },
-    ], { setupIndex: uid });
+    ], { setupIndex: uid, detailsFrom: 0 });
     return reply.code(202).send(summary);
   });
 
@@ -42,15 +42,17 @@ export function registerSettingsRoutes(app: FastifyInstance, ctx: AppContext): v
     const summary = await broadcastWrite(ctx, reply, { indexUid: uid, type: 'settingsUpdate', details: null }, [
       { method: 'DELETE', path: base(req) },
       { method: 'PUT', path: `${base(req)}/filterable-attributes`, body: withReservedFilterable(null) },
-    ]);
+    ], { detailsFrom: 0 });
     return reply.code(202).send(summary);
   });
 
-  app.get('/indexes/:uid/settings/:name', async (req) => {
+  /** Sub-route values may be bare strings or null, so they are serialized here, always as JSON. */
+  app.get('/indexes/:uid/settings/:name', async (req, reply) => {
     const { name } = req.params as { name: string };
     await ctx.auth.client(req, 'settings.get', uidParam(req));
     const value = await firstAnswer<unknown>(cluster, { method: 'GET', path: `${base(req)}/${enc(name)}` });
-    return name === 'filterable-attributes' && Array.isArray(value) ? withoutReservedFilterable(value) : value;
+    const shown = name === 'filterable-attributes' && Array.isArray(value) ? withoutReservedFilterable(value) : value;
+    return reply.type('application/json').send(JSON.stringify(shown));
   });
 
   const update = async (req: FastifyRequest, reply: Parameters<typeof broadcastWrite>[1], method: 'PUT' | 'PATCH' | 'DELETE') => {
@@ -62,7 +64,8 @@ export function registerSettingsRoutes(app: FastifyInstance, ctx: AppContext): v
     let requests: NodeRequest[];
     let details: Record<string, unknown> | null;
     if (method === 'DELETE') {
-      requests = filterable ? [{ method: 'PUT', path, body: withReservedFilterable(null) }] : [{ method: 'DELETE', path }];
+      // A reset of the filterable list is followed by the reserved field's return, in the same task.
+      requests = [{ method: 'DELETE', path }, ...(filterable ? [{ method: 'PUT' as const, path, body: withReservedFilterable(null) }] : [])];
       details = { [camel(name)]: null };
     } else {
       const body = jsonBody(req);
@@ -71,6 +74,7 @@ export function registerSettingsRoutes(app: FastifyInstance, ctx: AppContext): v
     }
     const summary = await broadcastWrite(ctx, reply, { indexUid: uid, type: 'settingsUpdate', details }, requests, {
       setupIndex: method === 'DELETE' ? undefined : uid,
+      detailsFrom: 0,
     });
     return reply.code(202).send(summary);
   };

@@ -10,6 +10,7 @@ import {
   formatRfc3339,
   invalidBatchUid,
   invalidTaskUid,
+  missingTaskFilters,
   paginateUids,
   parseTasksQuery,
   parseU32,
@@ -111,6 +112,7 @@ export function registerTaskRoutes(app: FastifyInstance, ctx: AppContext): void 
   app.post('/tasks/cancel', async (req, reply) => {
     const access = await ctx.auth.client(req, 'tasks.cancel', null);
     const query = parseTasksQuery(req.query as Record<string, unknown>, 'cancel');
+    if (!query.hasFilters) throw missingTaskFilters('cancel');
     const pending = await select(query, access, (r) => r.status === 'enqueued' || r.status === 'processing');
     const perNode = new Map<string, number[]>();
     for (const row of pending) {
@@ -137,6 +139,7 @@ export function registerTaskRoutes(app: FastifyInstance, ctx: AppContext): void 
   app.delete('/tasks', async (req, reply) => {
     const access = await ctx.auth.client(req, 'tasks.delete', null);
     const query = parseTasksQuery(req.query as Record<string, unknown>, 'delete');
+    if (!query.hasFilters) throw missingTaskFilters('delete');
     const finished = await select(query, access, (r) => r.finishedAt !== null);
     await cluster.store.deleteTasks(finished.map((r) => r.uid));
     const details = { matchedTasks: finished.length, deletedTasks: finished.length, originalFilter: originalFilter(req) };

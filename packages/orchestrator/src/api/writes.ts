@@ -97,7 +97,12 @@ export async function broadcastWrite(
   reply: FastifyReply,
   intent: TaskIntent,
   requests: NodeRequest[],
-  opts: { setupIndex?: string; lockKeys?: string[] } = {},
+  opts: {
+    setupIndex?: string;
+    lockKeys?: string[];
+    /** Show the details of the node task for `requests[detailsFrom]` (a node normalizes them). */
+    detailsFrom?: number;
+  } = {},
 ): Promise<TaskSummary> {
   const keys = opts.lockKeys ?? (intent.indexUid ? [intent.indexUid] : ['*']);
   return lock.run(keys, async () => {
@@ -119,6 +124,7 @@ export async function broadcastWrite(
     if (missed.length > 0) reply.header('x-miroir-degraded', `nodes=${missed.join(',')}`);
     const uid = await ctx.cluster.store.nextTaskUid();
     const row = newRow(uid, intent, Object.fromEntries(accepted.map((r) => [r.nodeId, r.uids])), enqueuedAt);
+    if (opts.detailsFrom !== undefined) row.detailsFrom = setup.length + opts.detailsFrom;
     await ctx.tasks.insert(row);
     if (opts.setupIndex) ctx.catalog.invalidate(opts.setupIndex);
     return summary(row);
@@ -193,6 +199,7 @@ export async function localTask(ctx: AppContext, intent: TaskIntent, error: Meil
     const uid = await ctx.cluster.store.nextTaskUid();
     const row = newRow(uid, intent, {});
     const now = nowMicros();
+    row.batchUid = uid;
     row.status = error ? 'failed' : 'succeeded';
     row.error = error ? error.toJSON() : null;
     row.startedAt = now;

@@ -8,6 +8,12 @@
  */
 import { rfc3339ToMicros, type TaskStatus, type TaskView } from '@miroir/protocol';
 import type { TaskRow } from '../state/store.js';
+import { clientSettings, withoutReservedInMessage } from './reserved-settings.js';
+
+/** A node's error as one node without Miroir's reserved fields would word it. */
+function hideReserved<T extends { message: string } | null>(error: T): T {
+  return error === null ? error : { ...error, message: withoutReservedInMessage(error.message) };
+}
 
 export function isTerminal(status: TaskStatus): boolean {
   return status === 'succeeded' || status === 'failed' || status === 'canceled';
@@ -93,8 +99,14 @@ export function aggregateTask(
           : allTerminal
             ? 'failed'
             : 'processing';
-  if (status === row.status && !isTerminal(status) && row.startedAt === startedAt) return row;
   const terminal = isTerminal(status);
+  let details = terminal ? finishedDetails(row, views, copies, status) : row.details;
+  if (row.detailsFrom !== undefined) {
+    const first = Object.keys(row.nodeTasks)[0];
+    const shown = first === undefined ? undefined : lookup(first, row.nodeTasks[first]![row.detailsFrom]!)?.details;
+    if (shown !== undefined) details = clientSettings(shown);
+  }
+  if (status === row.status && !terminal && row.startedAt === startedAt && JSON.stringify(details) === JSON.stringify(row.details)) return row;
   return {
     ...row,
     status,
@@ -102,7 +114,7 @@ export function aggregateTask(
     startedAt: status === 'enqueued' ? null : startedAt ?? finishedAt,
     finishedAt: terminal ? finishedAt : null,
     canceledBy: status === 'canceled' ? (row.cancelRequestedBy ?? null) : row.canceledBy,
-    error: status === 'failed' ? (failed?.error ?? row.error) : null,
-    details: terminal ? finishedDetails(row, views, copies, status) : row.details,
+    error: status === 'failed' ? hideReserved(failed?.error ?? row.error) : null,
+    details,
   };
 }

@@ -11,8 +11,10 @@ import { isErrorBody, type ErrorBody } from '@miroir/protocol';
 export interface NodeRequest {
   method: 'GET' | 'POST' | 'PUT' | 'PATCH' | 'DELETE';
   path: string;
-  /** Sent as is when a string/Buffer (with `contentType`), else JSON-encoded. */
+  /** A JSON value, encoded for the wire (a string is sent as a JSON string). */
   body?: unknown;
+  /** Bytes sent as they are, with `contentType` (default JSON); takes precedence over `body`. */
+  raw?: string | Buffer;
   contentType?: string;
   timeoutMs?: number;
   signal?: AbortSignal;
@@ -83,14 +85,12 @@ export class NodeClient {
     const headers: Record<string, string> = {};
     if (this.#auth) headers.authorization = this.#auth;
     let body: string | Buffer | undefined;
-    if (req.body !== undefined) {
-      if (typeof req.body === 'string' || Buffer.isBuffer(req.body)) {
-        body = req.body;
-        headers['content-type'] = req.contentType ?? 'application/json';
-      } else {
-        body = JSON.stringify(req.body);
-        headers['content-type'] = 'application/json';
-      }
+    if (req.raw !== undefined) {
+      body = req.raw;
+      headers['content-type'] = req.contentType ?? 'application/json';
+    } else if (req.body !== undefined) {
+      body = JSON.stringify(req.body);
+      headers['content-type'] = 'application/json';
     }
     const timeout = req.timeoutMs ?? this.#timeoutMs;
     const signal = req.signal ? AbortSignal.any([req.signal, AbortSignal.timeout(timeout)]) : AbortSignal.timeout(timeout);

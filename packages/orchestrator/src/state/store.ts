@@ -14,6 +14,11 @@ export interface TaskRow extends TaskRecord {
    * (e.g. an index creation plus the settings that make the shard field filterable).
    */
   nodeTasks: Record<string, number[]>;
+  /**
+   * Position, in each node's list, of the node task that carries the client's own operation: its
+   * `details` are shown (settings updates, whose details a node normalizes). Absent: Miroir's own.
+   */
+  detailsFrom?: number;
   /** The Miroir `taskCancelation` that asked the nodes to cancel this task, if any. */
   cancelRequestedBy?: number;
   /** For a `taskCancelation`: the Miroir tasks it matched. */
