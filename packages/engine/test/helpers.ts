@@ -53,7 +53,7 @@ export async function startTestEngine(opts: { dataDir?: string; masterKey?: stri
 export interface HttpResult {
   status: number;
   headers: Headers;
-  /** Parsed JSON body, or the raw text when it is not JSON, or null when empty. */
+  /** Parsed body of a JSON response, else the raw text; null when empty. */
   body: any;
 }
 
@@ -76,12 +76,10 @@ export async function http(
   const res = await fetch(`${base}${path}`, init);
   const text = await res.text();
   let parsed: unknown = null;
+  // Only a JSON response is parsed: a text answer stays a string (and fails JSON comparisons).
   if (text !== '') {
-    try {
-      parsed = JSON.parse(text);
-    } catch {
-      parsed = text;
-    }
+    const isJson = (res.headers.get('content-type') ?? '').startsWith('application/json');
+    parsed = isJson ? JSON.parse(text) : text;
   }
   return { status: res.status, headers: res.headers, body: parsed };
 }

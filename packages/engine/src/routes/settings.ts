@@ -56,9 +56,12 @@ export function registerSettingsRoutes(app: FastifyInstance, ctx: EngineContext)
   for (const key of SETTINGS_KEYS) {
     const path = `/indexes/:indexUid/settings/${settingsRouteName(key)}`;
 
-    app.get<{ Params: UidParams }>(path, { config: { action: 'settings.get' } }, async (req) => {
+    app.get<{ Params: UidParams }>(path, { config: { action: 'settings.get' } }, async (req, reply) => {
       const uid = checkIndexUid(req.params.indexUid);
-      return settingsView(registry.require(uid).settings)[key];
+      // Bare values (`"byWord"`, `null`, `150`) are JSON too: serialize them explicitly, or fastify
+      // would send a string as text.
+      const value = settingsView(registry.require(uid).settings)[key];
+      return reply.type('application/json; charset=utf-8').send(JSON.stringify(value));
     });
 
     const update = async (req: FastifyRequest<{ Params: UidParams }>, reply: FastifyReply) => {
