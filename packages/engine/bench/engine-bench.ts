@@ -196,6 +196,7 @@ function inProcess(c: Corpus, queries: SearchQuery[]): PhaseResult {
     index.add(iid, d);
     if ((iid & 0x3fff) === 0) sampleRss();
   });
+  index.flush();
   const indexSeconds = (performance.now() - t0) / 1000;
   sampleRss();
   // Warm-up: JIT and lazily built structures.

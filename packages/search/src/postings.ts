@@ -85,6 +85,46 @@ export class Posting {
     this.length = len + 1;
   }
 
+  /**
+   * Append entries of ascending iids, all greater than the last one (bulk path of
+   * `PendingPostings.flush`): `count` entries from index `from` of the given parallel arrays.
+   */
+  appendMany(
+    iids: Int32Array,
+    summaries: Uint32Array,
+    posStart: Int32Array,
+    pos: Uint32Array,
+    order: Int32Array,
+    from: number,
+    count: number,
+  ): void {
+    let total = 0;
+    for (let k = 0; k < count; k++) {
+      const e = order[from + k];
+      total += posStart[e + 1] - posStart[e];
+    }
+    this.#reserve(count, total);
+    let len = this.length;
+    let at = this.posStart[len];
+    for (let k = 0; k < count; k++) {
+      const e = order[from + k];
+      this.iids[len] = iids[e];
+      this.summary[len] = summaries[e];
+      const s = posStart[e];
+      const n = posStart[e + 1] - s;
+      this.pos.set(pos.subarray(s, s + n), at);
+      at += n;
+      len++;
+      this.posStart[len] = at;
+    }
+    this.length = len;
+  }
+
+  /** Last iid, or -1 when empty. */
+  get lastIid(): number {
+    return this.length === 0 ? -1 : this.iids[this.length - 1];
+  }
+
   /** Remove the entry of `iid` if present. */
   remove(iid: number): void {
     const i = this.find(iid);
@@ -138,4 +178,84 @@ export function summarize(
     if (wp === 0 && fieldLength(x >>> 16) === 1) sole = SOLE_WORD;
   }
   return (sole | (w << 16) | p) >>> 0;
+}
+
+/**
+ * Entries added since the last flush, kept in one append-only buffer and moved into the
+ * per-word postings in bulk (grouped by word with a counting sort): far fewer cache misses
+ * than appending to thousands of postings document by document.
+ */
+export class PendingPostings {
+  wid = new Int32Array(4096);
+  iid = new Int32Array(4096);
+  summary = new Uint32Array(4096);
+  posStart = new Int32Array(4097);
+  pos = new Uint32Array(16384);
+  length = 0;
+
+  get posLength(): number {
+    return this.posStart[this.length];
+  }
+
+  push(wid: number, iid: number, summary: number, positions: Uint32Array, n: number): void {
+    if (this.length === this.wid.length) {
+      const cap = this.wid.length * 2;
+      const grow32 = (a: Int32Array, c: number): Int32Array<ArrayBuffer> => {
+        const b = new Int32Array(c);
+        b.set(a);
+        return b;
+      };
+      this.wid = grow32(this.wid, cap);
+      this.iid = grow32(this.iid, cap);
+      this.posStart = grow32(this.posStart, cap + 1);
+      const sm = new Uint32Array(cap);
+      sm.set(this.summary);
+      this.summary = sm;
+    }
+    const at = this.posLength;
+    if (at + n > this.pos.length) {
+      const p = new Uint32Array(Math.max(this.pos.length * 2, at + n));
+      p.set(this.pos);
+      this.pos = p;
+    }
+    const e = this.length;
+    this.wid[e] = wid;
+    this.iid[e] = iid;
+    this.summary[e] = summary;
+    this.pos.set(positions.subarray(0, n), at);
+    this.posStart[e + 1] = at + n;
+    this.length = e + 1;
+  }
+
+  /** Move every pending entry into `postings` (created on demand) and empty the buffer. */
+  flush(postings: (Posting | undefined)[], vocabularySize: number): void {
+    const n = this.length;
+    if (n === 0) return;
+    // Counting sort by word id; stable, so each word's entries stay in insertion order.
+    const counts = new Int32Array(vocabularySize + 1);
+    for (let e = 0; e < n; e++) counts[this.wid[e] + 1]++;
+    for (let w = 0; w < vocabularySize; w++) counts[w + 1] += counts[w];
+    const order = new Int32Array(n);
+    const next = counts.slice(0, vocabularySize);
+    for (let e = 0; e < n; e++) order[next[this.wid[e]]++] = e;
+    for (let w = 0; w < vocabularySize; w++) {
+      const from = counts[w];
+      const count = counts[w + 1] - from;
+      if (count === 0) continue;
+      let p = postings[w];
+      if (p === undefined) postings[w] = p = new Posting();
+      // Bulk append when iids keep increasing; entry by entry otherwise (re-added documents).
+      let ascending = this.iid[order[from]] > p.lastIid;
+      for (let k = 1; k < count && ascending; k++) ascending = this.iid[order[from + k]] > this.iid[order[from + k - 1]];
+      if (ascending) {
+        p.appendMany(this.iid, this.summary, this.posStart, this.pos, order, from, count);
+      } else {
+        for (let k = 0; k < count; k++) {
+          const e = order[from + k];
+          p.add(this.iid[e], this.pos.subarray(this.posStart[e], this.posStart[e + 1]), this.summary[e]);
+        }
+      }
+    }
+    this.length = 0;
+  }
 }

@@ -30,7 +30,7 @@ import { FacetField, orderValues } from './facets.js';
 import { compileIidFilter, type FilterSource, type IidPredicate } from './filter-eval.js';
 import { forEachLeaf, firstMatch, matchesPattern, project, type Document } from './fields.js';
 import { formatDocument, matchesPosition, selectFields, type FormatOptions, type Matcher } from './format.js';
-import { encodePos, fidOf, Posting, SOLE_WORD } from './postings.js';
+import { encodePos, fidOf, PendingPostings, Posting, SOLE_WORD } from './postings.js';
 import { attributeRankCost, attributeRankDetails, attributeRankMax } from './rules/attribute-rank.js';
 import { exactAttributeRank, exactnessDetails, exactWordsCount } from './rules/exactness.js';
 import { proximityCost, proximityDetails, proximityMax } from './rules/proximity.js';
@@ -51,6 +51,8 @@ export interface SearchIndexOptions {
 
 /** Meilisearch limits a query to its first 10 words. */
 const MAX_QUERY_WORDS = 10;
+/** Pending posting entries are moved into the postings at this size (bounds the buffer). */
+const PENDING_FLUSH_ENTRIES = 1 << 20;
 /** Positions per attribute are capped (milli). */
 const MAX_POSITION = 0xffff;
 
@@ -230,6 +232,7 @@ export class SearchIndex {
   #sortStores = new Map<string, SortStore>();
   #scratch = new Scratch();
   #pairBuf = new Float64Array(1024);
+  #pending = new PendingPostings();
   #posBuf = new Uint32Array(256);
 
   constructor(settings: Settings, opts: SearchIndexOptions) {
@@ -269,6 +272,7 @@ export class SearchIndex {
     this.#sortStores = new Map();
     this.#scratch = new Scratch();
     this.#pathInfo = new Map();
+    this.#pending = new PendingPostings();
   }
 
   #applySettings(settings: Settings): void {
@@ -435,10 +439,9 @@ export class SearchIndex {
         if (wp < minP) minP = wp;
         if (wp === 0 && fieldLens !== undefined && fieldLens[fid] === 1) sole = SOLE_WORD;
       }
-      let p = this.#postings[wid];
-      if (p === undefined) this.#postings[wid] = p = new Posting();
-      p.add(iid, posBuf, (sole | (Math.min(w, 0xff) << 16) | minP) >>> 0, n);
+      this.#pending.push(wid, iid, (sole | (Math.min(w, 0xff) << 16) | minP) >>> 0, posBuf, n);
     }
+    if (this.#pending.length >= PENDING_FLUSH_ENTRIES) this.#flush();
     this.#docFacets[iid] = facetPairs.length > 0 ? Int32Array.from(facetPairs) : undefined;
     if (this.#filterRules.length > 0) {
       const fd = project(doc, (path) => this.#info(path).filterable);
@@ -453,8 +456,22 @@ export class SearchIndex {
     }
   }
 
+  /**
+   * Make every added document searchable now. Additions are buffered and moved into the
+   * postings in bulk; reads flush automatically, so calling this (e.g. once per indexing batch)
+   * only moves that work out of the next search.
+   */
+  flush(): void {
+    this.#pending.flush(this.#postings, this.#vocab.size);
+  }
+
+  #flush(): void {
+    this.flush();
+  }
+
   /** Remove the currently indexed version of a document. */
   remove(iid: number, doc: Document): void {
+    this.#flush();
     if (iid >= this.#present.length || this.#present[iid] !== 1) return;
     this.#present[iid] = 0;
     this.#size--;
@@ -1152,6 +1169,7 @@ export class SearchIndex {
    */
   search(q: SearchQuery, indexUid: string): SearchResponse {
     const started = performance.now();
+    this.#flush();
     const s = this.#settings;
     const prefix = `Index \`${indexUid}\`: `;
 
@@ -1614,6 +1632,7 @@ export class SearchIndex {
    */
   facetSearch(q: FacetSearchQuery, indexUid: string): FacetSearchResponse {
     const started = performance.now();
+    this.#flush();
     const s = this.#settings;
     if (!s.facetSearch) throw new MeiliError('facet_search_disabled', 'The facet search is disabled for this index');
     const searchable = this.#filterRules.filter((r) => typeof r === 'string' || r.features?.facetSearch === true);
