@@ -41,6 +41,9 @@ interface RawIndexRow {
   next_iid: number;
 }
 
+/** Documents read per query when iterating a whole index. */
+const DOCUMENT_PAGE = 2000;
+
 /** File name of the database inside the data dir. */
 export const DATABASE_FILE = 'engine.sqlite';
 
@@ -92,8 +95,8 @@ export class Store {
       ),
       deleteIndex: db.prepare<[number]>('DELETE FROM engine_indexes WHERE id = ?'),
       deleteIndexDocs: db.prepare<[number]>('DELETE FROM engine_documents WHERE index_id = ?'),
-      docsOf: db.prepare<[number], { iid: number; external_id: string; body: string }>(
-        'SELECT iid, external_id, body FROM engine_documents WHERE index_id = ? ORDER BY iid',
+      docsAfter: db.prepare<[number, number, number], { iid: number; external_id: string; body: string }>(
+        'SELECT iid, external_id, body FROM engine_documents WHERE index_id = ? AND iid > ? ORDER BY iid LIMIT ?',
       ),
       docPage: db.prepare<[number, number, number], { iid: number; body: string }>(
         'SELECT iid, body FROM engine_documents WHERE index_id = ? ORDER BY iid LIMIT ? OFFSET ?',
@@ -149,9 +152,18 @@ export class Store {
     this.#stmts.deleteIndexDocs.run(indexId);
   }
 
-  /** Every document of an index in iid order (lazily, for the start-up rebuild). */
+  /**
+   * Every document of an index in iid order, read in pages: no statement stays open between
+   * pages, so the caller may run other statements (e.g. fetch a document) while iterating.
+   */
   *documents(indexId: number): IterableIterator<DocumentRow> {
-    for (const r of this.#stmts.docsOf.iterate(indexId)) yield { iid: r.iid, externalId: r.external_id, body: r.body };
+    let after = -1;
+    for (;;) {
+      const page = this.#stmts.docsAfter.all(indexId, after, DOCUMENT_PAGE);
+      for (const r of page) yield { iid: r.iid, externalId: r.external_id, body: r.body };
+      if (page.length < DOCUMENT_PAGE) return;
+      after = page[page.length - 1].iid;
+    }
   }
 
   /** A page of documents in iid order. */
