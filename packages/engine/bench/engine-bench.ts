@@ -5,13 +5,13 @@
  *      p50/p99 over 1,000 mixed queries (words, multi-word, typos, filters, facets, sort);
  *   2. with `--http`: the same through the engine HTTP API with the official `meilisearch`
  *      client (`addDocuments` in batches + `waitForTask`, then the same queries).
- * Prints a table and writes JSON (`--out`, default `engine-bench.json` in the working directory).
+ * Prints a table and writes JSON (`--out`, default `bench/results/engine-bench.json`, git-ignored).
  *
  * Usage: npm run bench -w @miroir/engine -- [--docs 100000] [--queries 1000] [--http] [--out file]
  */
-import { writeFileSync, mkdtempSync, rmSync } from 'node:fs';
+import { mkdirSync, mkdtempSync, rmSync, writeFileSync } from 'node:fs';
 import { tmpdir } from 'node:os';
-import { join } from 'node:path';
+import { dirname, join } from 'node:path';
 import { defaultSettings, type SearchQuery, type Settings } from '@miroir/protocol';
 import { SearchIndex, type Document } from '@miroir/search';
 
@@ -23,7 +23,7 @@ interface Args {
 }
 
 function parseArgs(argv: string[]): Args {
-  const a: Args = { docs: 100_000, queries: 1000, http: false, out: 'engine-bench.json' };
+  const a: Args = { docs: 100_000, queries: 1000, http: false, out: join('bench', 'results', 'engine-bench.json') };
   for (let i = 0; i < argv.length; i++) {
     const k = argv[i];
     if (k === '--docs') a.docs = Number(argv[++i]);
@@ -277,6 +277,7 @@ async function main(): Promise<void> {
     peakRssMiB: Math.round(Math.max(peakRss, process.resourceUsage().maxRSS * 1024) / 2 ** 20),
     results,
   };
+  mkdirSync(dirname(args.out), { recursive: true });
   writeFileSync(args.out, `${JSON.stringify(out, null, 2)}\n`);
   console.log(`peak RSS ${out.peakRssMiB} MiB; results written to ${args.out}`);
 }
