@@ -231,6 +231,16 @@ export class PendingPostings {
   flush(postings: (Posting | undefined)[], vocabularySize: number): void {
     const n = this.length;
     if (n === 0) return;
+    if (n * 8 < vocabularySize) {
+      // Few entries (e.g. a single document before a removal): no sort needed.
+      for (let e = 0; e < n; e++) {
+        let p = postings[this.wid[e]];
+        if (p === undefined) postings[this.wid[e]] = p = new Posting();
+        p.add(this.iid[e], this.pos.subarray(this.posStart[e], this.posStart[e + 1]), this.summary[e]);
+      }
+      this.length = 0;
+      return;
+    }
     // Counting sort by word id; stable, so each word's entries stay in insertion order.
     const counts = new Int32Array(vocabularySize + 1);
     for (let e = 0; e < n; e++) counts[this.wid[e] + 1]++;

@@ -125,3 +125,32 @@ test('filter by facet tables agrees with the document predicate of @miroir/filte
     { numRuns: 300 },
   );
 });
+
+test('an index after adds, removals and re-adds answers like one built from the final documents', () => {
+  fc.assert(
+    fc.property(
+      fc.array(docArb, { minLength: 1, maxLength: 60 }),
+      fc.array(fc.tuple(fc.nat(59), docArb), { maxLength: 30 }),
+      queryArb,
+      (initial, updates, query) => {
+        const settings = { sortableAttributes: ['price'], filterableAttributes: ['price'], searchableAttributes: ['title', 'body'] };
+        const { index, docs } = makeIndex(
+          initial.map((d, i) => ({ id: i, ...d })),
+          settings,
+        );
+        for (const [k, d] of updates) {
+          const iid = k % initial.length;
+          index.remove(iid, docs.get(iid)!);
+          const next = { id: iid, ...d };
+          docs.set(iid, next);
+          index.add(iid, next);
+        }
+        const fresh = makeIndex([...docs.values()], settings).index;
+        const q = { ...query, facets: ['price'], showRankingScoreDetails: true, limit: 100 };
+        // processingTimeMs is a measurement, not part of the answer.
+        assert.deepEqual({ ...index.search(q, 'p'), processingTimeMs: 0 }, { ...fresh.search(q, 'p'), processingTimeMs: 0 });
+      },
+    ),
+    { numRuns: 150 },
+  );
+});
