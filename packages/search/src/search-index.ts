@@ -169,22 +169,19 @@ class Scratch {
     v.exact = exact;
   }
 
-  pushNode(deriv: number, entry: number, next: number): number {
-    if (this.nodes === this.nodeDeriv.length) {
-      const grow = (a: Int32Array): Int32Array<ArrayBuffer> => {
-        const b = new Int32Array(a.length * 2);
-        b.set(a);
-        return b;
-      };
-      this.nodeDeriv = grow(this.nodeDeriv);
-      this.nodeEntry = grow(this.nodeEntry);
-      this.nodeNext = grow(this.nodeNext);
-    }
-    const n = this.nodes++;
-    this.nodeDeriv[n] = deriv;
-    this.nodeEntry[n] = entry;
-    this.nodeNext[n] = next;
-    return n;
+  /** Make room for `total` nodes. */
+  reserveNodes(total: number): void {
+    if (total <= this.nodeDeriv.length) return;
+    let cap = this.nodeDeriv.length;
+    while (cap < total) cap *= 2;
+    const grow = (a: Int32Array): Int32Array<ArrayBuffer> => {
+      const b = new Int32Array(cap);
+      b.set(a.subarray(0, this.nodes));
+      return b;
+    };
+    this.nodeDeriv = grow(this.nodeDeriv);
+    this.nodeEntry = grow(this.nodeEntry);
+    this.nodeNext = grow(this.nodeNext);
   }
 }
 
@@ -643,14 +640,14 @@ export class SearchIndex {
    * Union pass over the derivations' postings: marks, per term, the documents it matches, their
    * lowest typo count, and links each (derivation, entry) for later position reads.
    */
-  #collect(pq: PreparedQuery, allowedFids: Uint8Array | null): { touched: number[][]; gen: number } {
+  #collect(pq: PreparedQuery, allowedFids: Uint8Array | null): { frequency: number[]; gen: number } {
     const sc = this.#scratch;
     const n = pq.terms.length;
     sc.ensure(this.#maxIid + 1, n);
     sc.gen++;
     sc.nodes = 0;
     const gen = sc.gen;
-    const touched: number[][] = [];
+    const frequency: number[] = [];
     const typoDisabled = this.#fidTypoDisabled;
     const anyTypoDisabled = typoDisabled.some(Boolean);
     for (let t = 0; t < n; t++) {
@@ -662,48 +659,69 @@ export class SearchIndex {
       const exact = sc.exact[t];
       const exact0 = sc.exact0[t];
       const exact1 = sc.exact1[t];
-      const list: number[] = [];
-      pq.derivations[t].forEach((d, di) => {
+      let count = 0;
+      const derivs = pq.derivations[t];
+      // Reserve the linked-list nodes for every entry up front: the loop below stays branch-light.
+      let entries = 0;
+      for (const d of derivs) entries += this.#postings[d.wordId]?.length ?? 0;
+      sc.reserveNodes(sc.nodes + entries);
+      const nodeDeriv = sc.nodeDeriv;
+      const nodeEntry = sc.nodeEntry;
+      const nodeNext = sc.nodeNext;
+      let nodes = sc.nodes;
+      for (let di = 0; di < derivs.length; di++) {
+        const d = derivs[di];
         const P = this.#postings[d.wordId];
-        if (P === undefined) return;
+        if (P === undefined) continue;
         const checkFids = allowedFids !== null || (anyTypoDisabled && d.typos > 0);
-        for (let e = 0; e < P.length; e++) {
+        const dTypos = d.typos;
+        const dExact = d.exact;
+        const iids = P.iids;
+        const summary = P.summary;
+        const len = P.length;
+        for (let e = 0; e < len; e++) {
           if (checkFids) {
             let ok = false;
             for (let k = P.posStart[e]; k < P.posStart[e + 1] && !ok; k++) {
               const fid = fidOf(P.pos[k]);
-              ok = (allowedFids === null || allowedFids[fid] === 1) && !(d.typos > 0 && typoDisabled[fid]);
+              ok = (allowedFids === null || allowedFids[fid] === 1) && !(dTypos > 0 && typoDisabled[fid]);
             }
             if (!ok) continue;
           }
-          const iid = P.iids[e];
-          const sum = P.summary[e];
+          const iid = iids[e];
+          const sum = summary[e];
+          const node = nodes++;
+          nodeDeriv[node] = di;
+          nodeEntry[node] = e;
           if (stamp[iid] !== gen) {
             stamp[iid] = gen;
-            typo[iid] = d.typos;
-            head[iid] = sc.pushNode(di, e, -1);
+            typo[iid] = dTypos;
+            nodeNext[node] = -1;
+            head[iid] = node;
             weight[iid] = (sum >>> 16) & 0xff;
             minPos[iid] = sum & 0xffff;
-            exact[iid] = d.exact ? 1 : 0;
-            exact0[iid] = d.exact && (sum & 0xffff) === 0 ? 1 : 0;
-            exact1[iid] = d.exact && (sum & SOLE_WORD) !== 0 ? 1 : 0;
-            list.push(iid);
+            exact[iid] = dExact ? 1 : 0;
+            exact0[iid] = dExact && (sum & 0xffff) === 0 ? 1 : 0;
+            exact1[iid] = dExact && (sum & SOLE_WORD) !== 0 ? 1 : 0;
+            count++;
           } else {
-            if (d.typos < typo[iid]) typo[iid] = d.typos;
-            head[iid] = sc.pushNode(di, e, head[iid]);
+            if (dTypos < typo[iid]) typo[iid] = dTypos;
+            nodeNext[node] = head[iid];
+            head[iid] = node;
             if (((sum >>> 16) & 0xff) < weight[iid]) weight[iid] = (sum >>> 16) & 0xff;
             if ((sum & 0xffff) < minPos[iid]) minPos[iid] = sum & 0xffff;
-            if (d.exact) {
+            if (dExact) {
               exact[iid] = 1;
               if ((sum & 0xffff) === 0) exact0[iid] = 1;
               if ((sum & SOLE_WORD) !== 0) exact1[iid] = 1;
             }
           }
         }
-      });
-      touched.push(list);
+      }
+      sc.nodes = nodes;
+      frequency.push(count);
     }
-    return { touched, gen };
+    return { frequency, gen };
   }
 
   /** Fill the reused view with the occurrences of every term in `iid`. */
@@ -1321,11 +1339,11 @@ export class SearchIndex {
       const c = this.#collect(pq, allowedFids);
       gen = c.gen;
       const n = pq.terms.length;
-      stages = wordsStages(strategy, n, (t) => c.touched[t].length);
+      stages = wordsStages(strategy, n, (t) => c.frequency[t]);
       // Every bucket requires the terms of the last stage: start from the rarest of them.
       const last = stages[stages.length - 1].active;
       let base = last[0];
-      for (const t of last) if (c.touched[t].length < c.touched[base].length) base = t;
+      for (const t of last) if (c.frequency[t] < c.frequency[base]) base = t;
       const sc = this.#scratch;
       // Visiting iids in order through the stamps yields sorted candidates without a sort.
       const baseStamp = sc.stamp[base];
