@@ -3,32 +3,11 @@
  * parameters with deserr's query-parameter messages, index uid validation.
  */
 import type { FastifyRequest } from 'fastify';
-import { describeJsonValue, didYouMean, MeiliError } from '@miroir/protocol';
-import { serdeJsonError } from './json-error.js';
+import { describeJsonValue, didYouMean, MeiliError, parseJsonBody } from '@miroir/protocol';
 
 /** Raw body bytes as the catch-all content-type parser stored them. */
 export function rawBody(req: FastifyRequest): Buffer | undefined {
   return req.rawBody;
-}
-
-/**
- * Meilisearch's JSON extractor accepts `application/json` only (parameters such as a charset
- * aside): no header → 415 `missing_content_type`, another type → 415 `invalid_content_type`.
- */
-export function checkJsonContentType(req: FastifyRequest): void {
-  const ct = req.headers['content-type'];
-  if (ct === undefined) {
-    throw new MeiliError(
-      'missing_content_type',
-      'A Content-Type header is missing. Accepted values for the Content-Type header are: `application/json`',
-    );
-  }
-  if (ct.split(';')[0].trim().toLowerCase() !== 'application/json') {
-    throw new MeiliError(
-      'invalid_content_type',
-      `The Content-Type \`${ct}\` is invalid. Accepted values for the Content-Type header are: \`application/json\``,
-    );
-  }
 }
 
 /**
@@ -38,16 +17,7 @@ export function checkJsonContentType(req: FastifyRequest): void {
 export function jsonBody(req: FastifyRequest): unknown {
   const cached = parsedBodies.get(req);
   if (cached !== undefined) return cached.value;
-  checkJsonContentType(req);
-  const b = rawBody(req);
-  const text = b === undefined ? '' : b.toString('utf8');
-  if (text.trim() === '') throw new MeiliError('missing_payload', 'A json payload is missing.');
-  let value: unknown;
-  try {
-    value = JSON.parse(text);
-  } catch {
-    throw new MeiliError('malformed_payload', `The json payload provided is malformed. \`${serdeJsonError(text)}\`.`);
-  }
+  const value = parseJsonBody(rawBody(req), req.headers['content-type']);
   parsedBodies.set(req, { value });
   return value;
 }

@@ -3,13 +3,11 @@
  * Meilisearch's errors), request decompression, per-route authorization, one error handler that
  * renders every error as `{message, code, type, link}`, and the 404 fallback.
  */
-import { createBrotliDecompress, createGunzip, createInflate } from 'node:zlib';
-import type { Transform } from 'node:stream';
 import compress from '@fastify/compress';
 import cors from '@fastify/cors';
 import Fastify from 'fastify';
 import type { FastifyError, FastifyInstance, FastifyRequest } from 'fastify';
-import { MeiliError } from '@miroir/protocol';
+import { incompletePayloadError, isDecompressionError, MeiliError, requestDecompressor } from '@miroir/protocol';
 import { jsonBody } from './http.js';
 import type { AuthContextPort, AuthPort } from './ports.js';
 
@@ -38,20 +36,6 @@ export interface AppOptions {
 
 function isMeiliError(err: unknown): err is MeiliError {
   return err instanceof MeiliError;
-}
-
-function decompressor(encoding: string): Transform | null {
-  switch (encoding.trim().toLowerCase()) {
-    case 'gzip':
-    case 'x-gzip':
-      return createGunzip();
-    case 'deflate':
-      return createInflate();
-    case 'br':
-      return createBrotliDecompress();
-    default:
-      return null;
-  }
 }
 
 /** Creates the app with the cross-cutting behaviour; routes are added by the caller. */
@@ -100,7 +84,7 @@ export async function createApp(opts: AppOptions): Promise<FastifyInstance> {
   app.addHook('preParsing', async (req, _reply, payload) => {
     const enc = req.headers['content-encoding'];
     if (typeof enc !== 'string' || enc === '' || enc.toLowerCase() === 'identity') return payload;
-    const d = decompressor(enc);
+    const d = requestDecompressor(enc);
     if (d === null) return payload;
     // The declared length is the compressed one; the limit applies to the decoded bytes.
     delete req.headers['content-length'];
@@ -130,8 +114,8 @@ export async function createApp(opts: AppOptions): Promise<FastifyInstance> {
       );
       return reply.status(e.status).send(e.toJSON());
     }
-    if (code.startsWith('Z_') || code === 'ERR_BROTLI_DECOMPRESSION_FAILED' || /incorrect header check|unexpected end of file/i.test(err.message)) {
-      const e = new MeiliError('bad_request', 'The provided payload is incomplete and cannot be parsed');
+    if (isDecompressionError(err)) {
+      const e = incompletePayloadError();
       return reply.status(e.status).send(e.toJSON());
     }
     const status = (err as FastifyError).statusCode;

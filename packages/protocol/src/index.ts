@@ -5,6 +5,7 @@ export * from './search-params.js';
 export * from './tasks.js';
 export * from './documents.js';
 export * from './json-body.js';
+export * from './json-error.js';
 export * from './encoding.js';
 export * from './auth/index.js';
 export * from './metadata.js';

@@ -1,37 +1,26 @@
 /**
- * JSON request bodies as Meilisearch decodes them: any content type is accepted by its JSON
- * extractor; an empty body is `missing_payload`, an unparsable one `malformed_payload` with
- * serde_json's wording of the position. Shared by the engine and the orchestrator, so a bad body
- * gets the same answer from both.
+ * JSON request bodies as Meilisearch decodes them: `application/json` only (415
+ * `missing_content_type` / `invalid_content_type` otherwise), an empty body is `missing_payload`, an
+ * unparsable one `malformed_payload` with serde_json's wording. Shared by the engine and the
+ * orchestrator, so a bad body gets the same answer from both.
  */
 import { MeiliError } from './errors.js';
+import { serdeJsonError } from './json-error.js';
 
-/** Line and column (1-based column, as serde_json counts) of a character offset. */
-function lineColumn(text: string, pos: number): { line: number; column: number } {
-  let line = 1;
-  let col = 0;
-  for (let i = 0; i < pos && i < text.length; i++) {
-    if (text.charCodeAt(i) === 10) {
-      line++;
-      col = 0;
-    } else col++;
+/** No header → 415 `missing_content_type`; a type other than `application/json` → 415 `invalid_content_type`. */
+export function checkJsonContentType(contentType: string | undefined): void {
+  if (contentType === undefined) {
+    throw new MeiliError(
+      'missing_content_type',
+      'A Content-Type header is missing. Accepted values for the Content-Type header are: `application/json`',
+    );
   }
-  return { line, column: col + 1 };
-}
-
-/**
- * serde_json's description of a syntax error (`expected value at line 1 column 1`, `EOF while
- * parsing a value at line 1 column 5`), recovered from V8's message, which words it differently.
- */
-export function jsonSyntaxErrorText(text: string, err: unknown): string {
-  const msg = err instanceof Error ? err.message : String(err);
-  const m = /position (\d+)/.exec(msg);
-  if (m === null || /end of JSON input/.test(msg)) {
-    const { line, column } = lineColumn(text, Math.max(text.length - 1, 0));
-    return `EOF while parsing a value at line ${line} column ${column}`;
+  if (contentType.split(';')[0]!.trim().toLowerCase() !== 'application/json') {
+    throw new MeiliError(
+      'invalid_content_type',
+      `The Content-Type \`${contentType}\` is invalid. Accepted values for the Content-Type header are: \`application/json\``,
+    );
   }
-  const { line, column } = lineColumn(text, Number(m[1]));
-  return `expected value at line ${line} column ${column}`;
 }
 
 /** True when the body carries nothing but white space. */
@@ -41,13 +30,23 @@ export function isEmptyBody(raw: Buffer | string | undefined): boolean {
   return text.trim() === '';
 }
 
-/** Decodes a JSON body: empty → `missing_payload`, unparsable → `malformed_payload`. */
-export function parseJsonBody(raw: Buffer | string | undefined): unknown {
+/** Decodes a JSON body: content type checked, empty → `missing_payload`, unparsable → `malformed_payload`. */
+export function parseJsonBody(raw: Buffer | string | undefined, contentType: string | undefined): unknown {
+  checkJsonContentType(contentType);
   const text = raw === undefined ? '' : typeof raw === 'string' ? raw : raw.toString('utf8');
   if (text.trim() === '') throw new MeiliError('missing_payload', 'A json payload is missing.');
   try {
     return JSON.parse(text);
-  } catch (err) {
-    throw new MeiliError('malformed_payload', `The json payload provided is malformed. \`${jsonSyntaxErrorText(text, err)}\`.`);
+  } catch {
+    throw new MeiliError('malformed_payload', `The json payload provided is malformed. \`${serdeJsonError(text)}\`.`);
+  }
+}
+
+/** A query-string value read as Meilisearch reads `filter`: its JSON value when it parses as JSON, else the text. */
+export function jsonOrText(raw: string): unknown {
+  try {
+    return JSON.parse(raw) as unknown;
+  } catch {
+    return raw;
   }
 }

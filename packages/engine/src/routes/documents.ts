@@ -12,6 +12,7 @@ import {
   MeiliError,
   missingFieldError,
   unknownFieldError,
+  jsonOrText,
 } from '@miroir/protocol';
 import type { EngineContext } from '../context.js';
 import { projectDocument } from '../documents-view.js';
@@ -47,14 +48,6 @@ interface BrowseQuery {
 
 const BROWSE_FIELDS = ['offset', 'limit', 'fields', 'retrieveVectors', 'ids', 'filter', 'sort', 'useNetwork'];
 
-/** A filter given as a query-string: the JSON value when it parses as JSON, else the raw string. */
-function filterFromQuery(raw: string): unknown {
-  try {
-    return JSON.parse(raw) as unknown;
-  } catch {
-    return raw;
-  }
-}
 
 /** Validates requested ids as Meilisearch does (`In \`.ids[i]\`: …`, `invalid_document_ids`). */
 function checkIds(ids: unknown[], validate: (v: unknown) => string): string[] {
@@ -78,7 +71,7 @@ function browseFromQuery(q: QueryParams, validateId: (v: unknown) => string): Br
     fields: fields ?? null,
     retrieveVectors: boolParam(q, 'retrieveVectors', 'invalid_document_retrieve_vectors', false),
     ids: null,
-    filter: f === undefined ? null : filterFromQuery(f),
+    filter: f === undefined ? null : jsonOrText(f),
     sort: listParam(q, 'sort') ?? null,
   };
   const ids = listParam(q, 'ids');

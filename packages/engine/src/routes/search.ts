@@ -4,7 +4,6 @@
  *
  * @see https://www.meilisearch.com/docs/reference/api/search/search-with-post
  */
-import { randomBytes } from 'node:crypto';
 import type { FastifyInstance, FastifyRequest } from 'fastify';
 import {
   insideQuery,
@@ -13,6 +12,8 @@ import {
   parseMultiSearch,
   parseSearchQuery,
   searchQueryFromGet,
+  searchMetadata,
+  wantsSearchMetadata,
 } from '@miroir/protocol';
 import type { Federation, SearchQuery, SearchQueryWithIndex, SearchResponse } from '@miroir/protocol';
 import { federatedMerge } from '@miroir/search';
@@ -35,26 +36,6 @@ export function andFilters(a: unknown, b: unknown): unknown {
   return [...parts(a), ...parts(b)];
 }
 
-/** `Meili-Include-Metadata: true|1` (any case) asks for a `metadata` object on search results. */
-function wantsMetadata(req: FastifyRequest): boolean {
-  const v = req.headers['meili-include-metadata'];
-  return typeof v === 'string' && ['true', '1'].includes(v.toLowerCase());
-}
-
-/**
- * A UUIDv7 (RFC 9562: 48-bit millisecond timestamp, version, random bits), the form of
- * Meilisearch's `queryUid`. Node 20 has no v7 generator, hence these few lines.
- */
-export function uuidV7(): string {
-  const b = randomBytes(16);
-  const ms = Date.now();
-  b.writeUIntBE(ms, 0, 6);
-  b[6] = (b[6] & 0x0f) | 0x70;
-  b[8] = (b[8] & 0x3f) | 0x80;
-  const h = b.toString('hex');
-  return `${h.slice(0, 8)}-${h.slice(8, 12)}-${h.slice(12, 16)}-${h.slice(16, 20)}-${h.slice(20)}`;
-}
-
 function withRules<Q extends { filter?: unknown }>(q: Q, auth: AuthContextPort | null, uid: string): Q {
   if (auth === null) return q;
   const rule = auth.searchFilter(uid);
@@ -70,13 +51,13 @@ export function registerSearchRoutes(app: FastifyInstance, ctx: EngineContext): 
     const idx = registry.require(uid);
     const res = idx.search.search(withRules(q, auth, uid), uid);
     presentHits(res.hits, q.retrieveVectors === true);
-    if (metadata) (res as SearchResponse & { metadata?: unknown }).metadata = { queryUid: uuidV7(), indexUid: uid, primaryKey: idx.primaryKey };
+    if (metadata) (res as SearchResponse & { metadata?: unknown }).metadata = searchMetadata(uid, idx.primaryKey);
     return res;
   };
 
   app.post<{ Params: UidParams }>('/indexes/:indexUid/search', { config: { action: 'search' } }, async (req) => {
     const uid = checkIndexUid(req.params.indexUid);
-    return search(uid, parseSearchQuery(jsonBody(req)), req.authCtx, wantsMetadata(req));
+    return search(uid, parseSearchQuery(jsonBody(req)), req.authCtx, wantsSearchMetadata(req.headers['meili-include-metadata']));
   });
 
   app.get<{ Params: UidParams }>('/indexes/:indexUid/search', { config: { action: 'search' } }, async (req) => {
@@ -84,7 +65,7 @@ export function registerSearchRoutes(app: FastifyInstance, ctx: EngineContext): 
     const raw = req.query as QueryParams;
     const flat: Record<string, string> = {};
     for (const k of Object.keys(raw)) flat[k] = param(raw, k)!;
-    return search(uid, searchQueryFromGet(flat), req.authCtx, wantsMetadata(req));
+    return search(uid, searchQueryFromGet(flat), req.authCtx, wantsSearchMetadata(req.headers['meili-include-metadata']));
   });
 
   app.post<{ Params: UidParams }>('/indexes/:indexUid/facet-search', { config: { action: 'search' } }, async (req) => {
@@ -98,7 +79,7 @@ export function registerSearchRoutes(app: FastifyInstance, ctx: EngineContext): 
     const started = Date.now();
     const multi = parseMultiSearch(jsonBody(req));
     const auth = req.authCtx;
-    const metadata = multi.federation === undefined && wantsMetadata(req);
+    const metadata = multi.federation === undefined && wantsSearchMetadata(req.headers['meili-include-metadata']);
     const run = (q: SearchQueryWithIndex, i: number): SearchResponse => {
       try {
         if (auth !== null && !auth.allowsIndex(q.indexUid)) {

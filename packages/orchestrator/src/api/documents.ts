@@ -11,6 +11,7 @@ import {
   parseDocumentsPayload,
   splitSortParam,
   unknownParameterError,
+  jsonOrText,
 } from '@miroir/protocol';
 import { coveringSet } from '../core/covering.js';
 import { checkReservedFields, routeDeleteIds, routeDocuments, RESERVED_PREFIX } from '../core/documents.js';
@@ -34,15 +35,6 @@ interface DocsPage {
   total: number;
 }
 
-/** A filter given as a query-string: JSON when it parses as JSON, else the raw string (as a node reads it). */
-function filterFromQuery(raw: string): unknown {
-  try {
-    const v: unknown = JSON.parse(raw);
-    return typeof v === 'string' || Array.isArray(v) ? v : raw;
-  } catch {
-    return raw;
-  }
-}
 
 function toQuery(params: Record<string, unknown>): string {
   const q = new URLSearchParams();
@@ -211,7 +203,7 @@ export function registerDocumentRoutes(app: FastifyInstance, ctx: AppContext): v
     const cover = coveringSet(placement, { seq: cluster.nextSeq(), eligible: (id) => cluster.health.isHealthy(id), groupFallback: true });
     const ownerOf = new Map<number, string>();
     for (const [nodeId, shards] of cover.nodes) for (const sh of shards) ownerOf.set(sh, nodeId);
-    const clientFilter = source === 'get' && typeof params.filter === 'string' ? filterFromQuery(params.filter) : params.filter;
+    const clientFilter = source === 'get' && typeof params.filter === 'string' ? jsonOrText(params.filter) : params.filter;
     const request = (nodeId: string, shards: number[], override: Record<string, unknown>): Promise<DocsPage> => {
       const p: Record<string, unknown> = { ...params, ...override, filter: andShardFilter(clientFilter, shards) };
       const req2: NodeRequest =

@@ -41,7 +41,7 @@ export function rawBody(req: FastifyRequest): Buffer | undefined {
 export function jsonBody(req: FastifyRequest, required = true): unknown {
   const raw = rawBody(req);
   if (!required && isEmptyBody(raw)) return undefined;
-  return parseJsonBody(raw);
+  return parseJsonBody(raw, req.headers['content-type']);
 }
 
 /** Sends a Meilisearch-shaped error. */
