@@ -32,12 +32,21 @@ function b64urlDecode(part: string): Buffer | undefined {
   return Buffer.from(part, 'base64url');
 }
 
+/** Where a top-level value of a JSON object text lies: `[start, end)`, and the next non-blank offset after it. */
+interface ValueSpan {
+  start: number;
+  end: number;
+  after: number;
+}
+
 /**
- * End offsets (exclusive) of the top-level values of a JSON object text, by key. A small scanner
- * because serde's error positions ("at line 1 column N") point just past a value.
+ * The spans of the top-level values of a JSON object text, by key. A small scanner because serde's
+ * error positions ("at line 1 column N") are offsets into the text: just past the value for a
+ * value serde rejects itself, at its start for a container it rejects unread, and past the closing
+ * brace (or at the next comma) for an error the struct reports after the value.
  */
-function valueEnds(text: string): Map<string, number> {
-  const ends = new Map<string, number>();
+function valueSpans(text: string): Map<string, ValueSpan> {
+  const spans = new Map<string, ValueSpan>();
   let i = text.indexOf('{') + 1;
   const skipWs = (): void => {
     while (i < text.length && /\s/.test(text[i]!)) i++;
@@ -48,7 +57,6 @@ function valueEnds(text: string): Map<string, number> {
     i++;
   };
   const skipValue = (): void => {
-    skipWs();
     const c = text[i];
     if (c === '"') return skipString();
     if (c === '{' || c === '[') {
@@ -71,22 +79,25 @@ function valueEnds(text: string): Map<string, number> {
   while (i < text.length) {
     skipWs();
     if (text[i] !== '"') break;
-    const start = i;
+    const keyStart = i;
     skipString();
     let key: string;
     try {
-      key = JSON.parse(text.slice(start, i)) as string;
+      key = JSON.parse(text.slice(keyStart, i)) as string;
     } catch {
       break;
     }
     skipWs();
     i++; // ':'
-    skipValue();
-    ends.set(key, i);
     skipWs();
+    const start = i;
+    skipValue();
+    const end = i;
+    skipWs();
+    spans.set(key, { start, end, after: i });
     if (text[i] === ',') i++;
   }
-  return ends;
+  return spans;
 }
 
 function jsonError(text: string, what: string, at: number): string {
@@ -97,12 +108,19 @@ function jsonError(text: string, what: string, at: number): string {
   return `JSON error: ${what} at line ${line} column ${column}`;
 }
 
-/** serde's `Unexpected` wording for a JSON value (`string "x"`, `floating point `1.5``…). */
-function serdeUnexpected(v: unknown): string {
+/**
+ * serde's `Unexpected` wording for a JSON value (`string "x"`, `floating point `1.5``…); `raw` is
+ * the value's text, which tells a float written `1.0` or `1e3` from an integer.
+ */
+function serdeUnexpected(v: unknown, raw: string): string {
   if (v === null) return 'null';
   if (typeof v === 'string') return `string ${JSON.stringify(v)}`;
   if (typeof v === 'boolean') return `boolean \`${v}\``;
-  if (typeof v === 'number') return Number.isInteger(v) ? `integer \`${v}\`` : `floating point \`${v}\``;
+  if (typeof v === 'number') {
+    if (!/[.eE]/.test(raw)) return `integer \`${raw}\``;
+    // Rust prints floats in full with at least one decimal (`1000.0`).
+    return `floating point \`${Number.isInteger(v) && Math.abs(v) < 1e21 ? `${BigInt(v)}.0` : String(v)}\``;
+  }
   return Array.isArray(v) ? 'sequence' : 'map';
 }
 
@@ -135,24 +153,31 @@ function decodeClaims(text: string): Omit<TenantClaims, 'alg'> | string {
   if (typeof raw !== 'object' || raw === null || Array.isArray(raw)) {
     return jsonError(text, 'invalid type: expected struct Claims', text.length);
   }
-  const ends = valueEnds(text);
+  const spans = valueSpans(text);
   const obj = raw as Record<string, unknown>;
   let searchRules: SearchRules | undefined;
   let exp: number | null = null;
   let apiKeyUid: string | undefined;
   for (const [k, v] of Object.entries(obj)) {
-    const at = (ends.get(k) ?? text.length) + 1;
+    const span = spans.get(k) ?? { start: text.length, end: text.length, after: text.length };
+    // A rejected value: serde reads a scalar before refusing it, not an array or an object.
+    const typeAt = typeof v === 'object' && v !== null ? span.start : span.end;
+    const unexpected = (): string => serdeUnexpected(v, text.slice(span.start, span.end));
     if (k === 'searchRules') {
       searchRules = parseSearchRules(v);
-      if (searchRules === undefined) return jsonError(text, 'data did not match any variant of untagged enum SearchRules', at);
+      // The untagged enum's error surfaces after the struct reads on to its closing brace (or stops at a comma).
+      if (searchRules === undefined) {
+        const at = text[span.after] === '}' ? span.after + 1 : span.after;
+        return jsonError(text, 'data did not match any variant of untagged enum SearchRules', at);
+      }
     } else if (k === 'exp') {
       if (v === null) exp = null;
-      else if (typeof v === 'number' && Number.isInteger(v)) exp = v;
-      else return jsonError(text, `invalid type: ${serdeUnexpected(v)}, expected i64`, at);
+      else if (typeof v === 'number' && Number.isInteger(v) && !/[.eE]/.test(text.slice(span.start, span.end))) exp = v;
+      else return jsonError(text, `invalid type: ${unexpected()}, expected i64`, typeAt);
     } else if (k === 'apiKeyUid') {
-      if (typeof v !== 'string') return jsonError(text, `invalid type: ${serdeUnexpected(v)}, expected UUID`, at);
+      if (typeof v !== 'string') return jsonError(text, `invalid type: ${unexpected()}, expected a UUID string`, typeAt);
       const r = parseUuid(v);
-      if ('error' in r) return jsonError(text, `UUID parsing failed: ${r.error}`, at);
+      if ('error' in r) return jsonError(text, `UUID parsing failed: ${r.error}`, span.end);
       apiKeyUid = r.uuid;
     }
   }
