@@ -14,8 +14,8 @@ import {
   jsonOrText,
 } from '@miroir/protocol';
 import { coveringSet } from '../core/covering.js';
-import { checkReservedFields, routeDeleteIds, routeDocuments, RESERVED_PREFIX } from '../core/documents.js';
-import { assembleDocuments, mergeSortedDocuments, parseSortCriteria, planDocumentReads } from '../core/documents-list.js';
+import { checkReservedFields, routeDeleteIds, routeDocuments } from '../core/documents.js';
+import { assembleDocuments, mergeSortedDocuments, parseSortCriteria, planDocumentReads, stripDocument } from '../core/documents-list.js';
 import { andShardFilter } from '../core/search-merge.js';
 import { miroirError } from '../errors.js';
 import type { AppContext } from '../main.js';
@@ -40,18 +40,6 @@ function toQuery(params: Record<string, unknown>): string {
   const q = new URLSearchParams();
   for (const [k, v] of Object.entries(params)) if (v !== undefined) q.set(k, String(v));
   return q.toString();
-}
-
-/** A document as a client may see it: without Miroir's reserved fields. */
-export function stripReserved(doc: Doc): Doc {
-  let out: Doc | undefined;
-  for (const k in doc) {
-    if (k.startsWith(RESERVED_PREFIX)) {
-      out ??= { ...doc };
-      delete out[k];
-    }
-  }
-  return out ?? doc;
 }
 
 function queryParam(req: FastifyRequest, name: string): string | undefined {
@@ -264,7 +252,7 @@ export function registerDocumentRoutes(app: FastifyInstance, ctx: AppContext): v
     for (const nodeId of rotated.length > 0 ? rotated : [...cluster.nodes.keys()]) {
       try {
         const res = await cluster.node(nodeId).request<Doc>({ method: 'GET', path: `${docsPath(uid)}/${enc(id)}${queryString(req)}` });
-        return stripReserved(res.body);
+        return stripDocument(res.body);
       } catch (e) {
         if (e instanceof NodeHttpError) throw e;
         if (e instanceof NodeTransportError) cluster.health.reportFailure(nodeId, e.message);
