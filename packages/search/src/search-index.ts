@@ -34,7 +34,7 @@ import { encodePos, fidOf, PendingPostings, Posting, SOLE_WORD } from './posting
 import { attributeRankCost, attributeRankDetails, attributeRankMax } from './rules/attribute-rank.js';
 import { exactAttributeRank, exactnessDetails, exactWordsCount } from './rules/exactness.js';
 import { proximityCost, proximityDetails, proximityMax } from './rules/proximity.js';
-import { compareSortValues, sortDetails, sortValueOf, type SortValue, type SortValues } from './rules/sort.js';
+import { compareSortValues, sortDetails, type SortValue, type SortValues } from './rules/sort.js';
 import { maxTypoCount, typoCost, typoDetails } from './rules/typo.js';
 import { globalScore, type DocView, type RankContext, type Term } from './rules/types.js';
 import { positionBucket, wordPositionCost, wordPositionDetails, wordPositionMax } from './rules/word-position.js';
@@ -92,7 +92,51 @@ interface PreparedQuery {
 
 /** Per-sortable-field values by iid. */
 class SortStore {
-  readonly values: (SortValues | undefined)[] = [];
+  /** Lowest/highest number per iid (NaN: none). Typed arrays keep the heap small. */
+  numMin = new Float64Array(0);
+  numMax = new Float64Array(0);
+  /** Lowest/highest normalized string per iid, only for documents with string values. */
+  strMin: (string | undefined)[] = [];
+  strMax: (string | undefined)[] = [];
+
+  set(iid: number, v: SortValues): void {
+    if (iid >= this.numMin.length) {
+      const cap = Math.max(iid + 1, this.numMin.length * 2, 1024);
+      const grow = (a: Float64Array): Float64Array<ArrayBuffer> => {
+        const b = new Float64Array(cap).fill(NaN);
+        b.set(a);
+        return b;
+      };
+      this.numMin = grow(this.numMin);
+      this.numMax = grow(this.numMax);
+    }
+    this.numMin[iid] = v.numMin;
+    this.numMax[iid] = v.numMax;
+    if (v.strMin !== undefined || this.strMin[iid] !== undefined) {
+      this.strMin[iid] = v.strMin;
+      this.strMax[iid] = v.strMax;
+    }
+  }
+
+  clear(iid: number): void {
+    if (iid < this.numMin.length) {
+      this.numMin[iid] = NaN;
+      this.numMax[iid] = NaN;
+    }
+    if (this.strMin[iid] !== undefined) {
+      this.strMin[iid] = undefined;
+      this.strMax[iid] = undefined;
+    }
+  }
+
+  /** The value `iid` sorts by in the given direction (see `sortValueOf`). */
+  value(iid: number, ascending: boolean): SortValue {
+    if (iid < this.numMin.length) {
+      const n = ascending ? this.numMin[iid] : this.numMax[iid];
+      if (!Number.isNaN(n)) return n;
+    }
+    return (ascending ? this.strMin[iid] : this.strMax[iid]) ?? null;
+  }
 }
 
 /** Scratch arrays reused across searches (indexed by iid, stamped by generation). */
@@ -448,7 +492,7 @@ export class SearchIndex {
       for (const [path, sv] of sortUpdates) {
         let store = this.#sortStores.get(path);
         if (store === undefined) this.#sortStores.set(path, (store = new SortStore()));
-        store.values[iid] = sv;
+        store.set(iid, sv);
       }
     }
   }
@@ -494,7 +538,7 @@ export class SearchIndex {
     this.#docFacets[iid] = undefined;
     this.#fieldLens[iid] = undefined;
     this.#filterDocs[iid] = undefined;
-    for (const store of this.#sortStores.values()) store.values[iid] = undefined;
+    for (const store of this.#sortStores.values()) store.clear(iid);
   }
 
   // -------------------------------------------------------------------------------------------
@@ -825,7 +869,7 @@ export class SearchIndex {
   }
 
   #sortValue(field: string, iid: number, ascending: boolean): SortValue {
-    return sortValueOf(this.#sortStores.get(field)?.values[iid], ascending);
+    return this.#sortStores.get(field)?.value(iid, ascending) ?? null;
   }
 
   /** Rank components, segments and comparison slots of a rule list. */
@@ -1372,7 +1416,7 @@ export class SearchIndex {
     const C = plan.comps.length;
     const S = plan.segCount;
     const T = plan.sorts.length;
-    const sortStores = plan.sorts.map((x) => this.#sortStores.get(x.field)?.values);
+    const sortStores = plan.sorts.map((x) => this.#sortStores.get(x.field));
     const useBounds =
       !placeholder &&
       !needAll &&
@@ -1455,7 +1499,7 @@ export class SearchIndex {
         } else {
           scores[i] = 1;
         }
-        for (let k = 0; k < T; k++) sortVals[i * T + k] = sortValueOf(sortStores[k]?.[iid], plan.sorts[k].ascending);
+        for (let k = 0; k < T; k++) sortVals[i * T + k] = sortStores[k]?.value(iid, plan.sorts[k].ascending) ?? null;
       };
       const slots = plan.slots;
       const cmp = (a: number, b: number): number => {

@@ -14,14 +14,6 @@ export interface SortValues {
 
 export type SortValue = number | string | null;
 
-/** The value a document sorts by in the given direction. */
-export function sortValueOf(v: SortValues | undefined, ascending: boolean): SortValue {
-  if (v === undefined) return null;
-  if (!Number.isNaN(v.numMin)) return ascending ? v.numMin : v.numMax;
-  const s = ascending ? v.strMin : v.strMax;
-  return s ?? null;
-}
-
 /** Negative when `a` ranks before `b`. */
 export function compareSortValues(a: SortValue, b: SortValue, ascending: boolean): number {
   if (a === b) return 0;
