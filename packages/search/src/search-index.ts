@@ -129,7 +129,7 @@ class SortStore {
     }
   }
 
-  /** The value `iid` sorts by in the given direction (see `sortValueOf`). */
+  /** The value `iid` sorts by: its best number for the direction, else its best string, else null. */
   value(iid: number, ascending: boolean): SortValue {
     if (iid < this.numMin.length) {
       const n = ascending ? this.numMin[iid] : this.numMax[iid];
