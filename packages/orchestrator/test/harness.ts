@@ -86,21 +86,27 @@ export async function startCluster(spec: ClusterSpec): Promise<TestCluster> {
   return cluster;
 }
 
-/** Raw HTTP against a base URL, returning status, headers and parsed JSON. */
+/** Raw HTTP against a base URL, returning status, headers and the body (parsed when it is JSON). */
 export async function http(
   base: string,
   method: string,
   path: string,
-  opts: { body?: unknown; raw?: string; contentType?: string; key?: string; headers?: Record<string, string> } = {},
+  opts: {
+    body?: unknown;
+    raw?: string | Buffer;
+    /** Defaults to JSON when there is a body; null sends none. */
+    contentType?: string | null;
+    key?: string;
+    headers?: Record<string, string>;
+  } = {},
 ): Promise<{ status: number; body: any; headers: Headers }> {
   const headers: Record<string, string> = { ...opts.headers };
-  if (opts.key) headers.authorization = `Bearer ${opts.key}`;
-  let body: string | undefined;
-  if (opts.raw !== undefined) {
-    body = opts.raw;
-    headers['content-type'] = opts.contentType ?? 'application/json';
-  } else if (opts.body !== undefined) {
-    body = JSON.stringify(opts.body);
+  if (opts.key !== undefined) headers.authorization = `Bearer ${opts.key}`;
+  // Bytes, not strings: fetch would add `text/plain` to a string body sent without a content type.
+  let body: Buffer | undefined;
+  if (opts.raw !== undefined) body = Buffer.from(opts.raw);
+  else if (opts.body !== undefined) body = Buffer.from(JSON.stringify(opts.body));
+  if (opts.contentType !== null && (body !== undefined || opts.contentType !== undefined)) {
     headers['content-type'] = opts.contentType ?? 'application/json';
   }
   const res = await fetch(`${base}${path}`, { method, headers, body });

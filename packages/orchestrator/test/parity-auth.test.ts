@@ -12,7 +12,7 @@ import { promisify } from 'node:util';
 import { brotliCompress, deflate, gzip } from 'node:zlib';
 import { after, before, describe, test } from 'node:test';
 import { generateTenantToken } from 'meilisearch/token';
-import { assertSame, assertSameError, send, startParity, type Pair, type Parity, type RequestSpec, type Side } from './parity-kit.test.js';
+import { assertSame, assertSameError, send, startParity, type Pair, type Parity, type RequestSpec, type Side } from './parity-kit.js';
 
 let p: Parity;
 

@@ -4,7 +4,7 @@
  */
 import * as assert from 'node:assert/strict';
 import { after, before, describe, test } from 'node:test';
-import { assertSame, assertSameError, startParity, type Parity } from './parity-kit.test.js';
+import { assertSame, assertSameError, startParity, type Parity } from './parity-kit.js';
 
 let p: Parity;
 

@@ -6,7 +6,7 @@
  */
 import * as assert from 'node:assert/strict';
 import { after, before, describe, test } from 'node:test';
-import { assertSame, assertSameError, startParity, type Parity, type RequestSpec } from './parity-kit.test.js';
+import { assertSame, assertSameError, startParity, type Parity, type RequestSpec } from './parity-kit.js';
 
 let p: Parity;
 

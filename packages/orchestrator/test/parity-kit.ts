@@ -9,7 +9,7 @@ import { mkdtempSync, rmSync } from 'node:fs';
 import { tmpdir } from 'node:os';
 import { join } from 'node:path';
 import { startEngineProcess, type EngineProcess } from '../src/demo/engine-process.js';
-import { startCluster, type TestCluster } from './harness.js';
+import { http, startCluster, type TestCluster } from './harness.js';
 
 /** The reference engine's master key. */
 export const REF_KEY = 'parity-reference-master-key';
@@ -43,26 +43,14 @@ export interface RequestSpec {
 
 /** One HTTP exchange; the body is parsed as JSON when it is JSON. */
 export async function send(side: Side, method: string, path: string, spec: RequestSpec = {}): Promise<Answer> {
-  const headers: Record<string, string> = { ...spec.headers };
   const auth = spec.auth === undefined ? 'master' : spec.auth;
-  if (auth !== null) headers.authorization = `Bearer ${auth === 'master' ? side.key : auth}`;
-  // Bytes, not strings: fetch would add `text/plain` to a string body sent without a content type.
-  let body: Buffer | undefined;
-  if (spec.raw !== undefined) body = Buffer.from(spec.raw);
-  else if (spec.json !== undefined) body = Buffer.from(JSON.stringify(spec.json));
-  if (body !== undefined && spec.contentType !== null) headers['content-type'] = spec.contentType ?? 'application/json';
-  else if (spec.contentType) headers['content-type'] = spec.contentType;
-  const res = await fetch(`${side.url}${path}`, { method, headers, body });
-  const text = await res.text();
-  let parsed: unknown = null;
-  if (text) {
-    try {
-      parsed = JSON.parse(text);
-    } catch {
-      parsed = text;
-    }
-  }
-  return { status: res.status, body: parsed, headers: res.headers };
+  return http(side.url, method, path, {
+    raw: spec.raw,
+    body: spec.json,
+    contentType: spec.contentType,
+    key: auth === null ? undefined : auth === 'master' ? side.key : auth,
+    headers: spec.headers,
+  });
 }
 
 export interface Pair {
