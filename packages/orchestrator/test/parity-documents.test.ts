@@ -260,7 +260,7 @@ describe('document deletes', () => {
 });
 
 /**
- * Where Miroir answers otherwise than one node (each test names the difference it shows):
+ * Regressions: cases where Miroir once answered otherwise than one node (each test names the difference it guarded):
  * - a task Miroir fails or completes by itself, without the nodes, has `batchUid: null`; a node's
  *   task always has a batch once it ran;
  * - deletions by id lack `originalFilter: null` in their details;
@@ -271,7 +271,7 @@ describe('document deletes', () => {
  * - an unknown query parameter on a document write is ignored instead of refused;
  * - `skipCreation=true` is not passed on: documents with unknown ids are created.
  */
-describe('known discrepancies', () => {
+describe('regressions', () => {
   test('skipCreation ignores unknown ids', async () => {
     const uid = await fresh('id', MOVIES.slice(0, 2));
     await write('PUT', `/indexes/${uid}/documents?skipCreation=true`, { json: [{ id: 1, extra: true }, { id: 55, title: 'skipped' }] });

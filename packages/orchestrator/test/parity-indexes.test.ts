@@ -274,14 +274,14 @@ describe('tasks', () => {
 });
 
 /**
- * Where Miroir answers otherwise than one node:
+ * Regressions: cases where Miroir once answered otherwise than one node:
  * - Meilisearch's `cancel_tasks` and `delete_tasks` handlers refuse an empty filter set with
  *   `missing_task_filters` (routes/tasks.rs), as the reference engine does; Miroir enqueues a
  *   cancelation of every pending task;
  * - the tasks Miroir completes by itself (a cancelation or deletion of Miroir tasks) have
  *   `batchUid: null`, where a node's finished task always belongs to a batch.
  */
-describe('known discrepancies', () => {
+describe('regressions', () => {
   test('cancel and delete without filters: missing_task_filters', async () => {
     await refuses('POST', '/tasks/cancel', 400, 'missing_task_filters');
     await refuses('DELETE', '/tasks', 400, 'missing_task_filters');

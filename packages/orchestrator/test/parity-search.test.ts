@@ -221,12 +221,12 @@ describe('multi-search', () => {
 });
 
 /**
- * Where Miroir answers otherwise than one node:
+ * Regressions: cases where Miroir once answered otherwise than one node:
  * - with `distinct`, each node removes duplicates among its own shards only, and Miroir adds up
  *   their counts — one node counts each distinct value once;
  * - `Meili-Include-Metadata: true` gets no `metadata` object.
  */
-describe('known discrepancies', () => {
+describe('regressions', () => {
   test('Meili-Include-Metadata adds the query metadata', async () => {
     const headers = { 'meili-include-metadata': 'true' };
     const mask = { mask: ['queryUid'] };

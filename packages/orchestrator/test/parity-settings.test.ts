@@ -87,7 +87,7 @@ const SUB_ROUTES: SubRoute[] = [
 ];
 
 /**
- * Sub-route cases where Miroir differs (see the `known discrepancies` block):
+ * Sub-route cases where Miroir once differed (see the `regressions` block):
  * - a JSON string body (`"genre"`) or a string value read from a node (`"byWord"`) is mishandled:
  *   string updates fail with `malformed_payload`, string reads with a 503;
  * - task details echo the submitted value where a node normalises it: set-like lists sorted
@@ -194,7 +194,7 @@ describe('settings', () => {
   for (const [name, fn] of subRouteCases()) if (!KNOWN.has(name)) test(name, fn);
 });
 
-describe('known discrepancies', () => {
+describe('regressions', () => {
   test('PATCH many settings at once, then a whole reset: its task details list every setting', async () => {
     const json = {
       searchableAttributes: ['title', 'genre'],
