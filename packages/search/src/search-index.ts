@@ -155,6 +155,22 @@ class Scratch {
   exact1: Uint8Array[] = [];
   /** Reused per-group evaluation buffers. */
   f64 = new Float64Array(0);
+  /** Reused candidate buffers: iids, their words stage, group order, optimistic keys. */
+  cand = new Int32Array(0);
+  candStage = new Int8Array(0);
+  groupOrder = new Int32Array(0);
+  opt = new Float64Array(0);
+  byOpt = new Int32Array(0);
+
+  ensureCandidates(n: number): void {
+    if (this.cand.length >= n) return;
+    const cap = Math.max(n, this.cand.length * 2, 1024);
+    this.cand = new Int32Array(cap);
+    this.candStage = new Int8Array(cap);
+    this.groupOrder = new Int32Array(cap);
+    this.opt = new Float64Array(cap);
+    this.byOpt = new Int32Array(cap);
+  }
   nodeDeriv = new Int32Array(1024);
   nodeEntry = new Int32Array(1024);
   nodeNext = new Int32Array(1024);
@@ -672,12 +688,15 @@ export class SearchIndex {
   // -------------------------------------------------------------------------------------------
   // Candidates
 
-  /** All indexed iids, ascending, passing `pred`. */
-  #allIids(pred: IidPredicate | null): number[] {
-    const out: number[] = [];
+  /** All indexed iids, ascending, passing `pred` (a view of a reused buffer). */
+  #allIids(pred: IidPredicate | null): Int32Array {
+    const sc = this.#scratch;
+    sc.ensureCandidates(this.#maxIid + 1);
+    const out = sc.cand;
+    let n = 0;
     const p = this.#present;
-    for (let iid = 0; iid <= this.#maxIid; iid++) if (p[iid] === 1 && (pred === null || this.#matchesFilter(pred, iid))) out.push(iid);
-    return out;
+    for (let iid = 0; iid <= this.#maxIid; iid++) if (p[iid] === 1 && (pred === null || pred(iid))) out[n++] = iid;
+    return out.subarray(0, n);
   }
 
   /**
@@ -982,8 +1001,8 @@ export class SearchIndex {
     stages: readonly WordsStage[],
     stageMax: readonly Float64Array[],
     stageOfCand: Int8Array,
-    candidates: readonly number[],
-    g: readonly number[],
+    candidates: ArrayLike<number>,
+    g: ArrayLike<number>,
     gen: number,
     want: number,
     sortVals: SortValue[],
@@ -994,7 +1013,7 @@ export class SearchIndex {
     const G = g.length;
     const S = plan.segCount;
     const T = plan.sorts.length;
-    const opt = new Float64Array(G);
+    const opt = this.#scratch.opt;
     for (let i = 0; i < G; i++) {
       const ci = g[i];
       const st = stageOfCand[ci];
@@ -1031,15 +1050,27 @@ export class SearchIndex {
     };
     // Documents grouped by optimistic first-segment score, best first; inside a group, by the
     // prefix sort values (a heap) or, without them, by iid (group lists are in iid order).
-    const byKey = new Map<number, number[]>();
-    for (let i = 0; i < G; i++) {
-      let list = byKey.get(opt[i]);
-      if (list === undefined) byKey.set(opt[i], (list = []));
-      list.push(i);
+    // Two passes: count per distinct key, then place indexes (in iid order) in one buffer.
+    const counts = new Map<number, number>();
+    for (let i = 0; i < G; i++) counts.set(opt[i], (counts.get(opt[i]) ?? 0) + 1);
+    const keys = [...counts.keys()].sort((x, y) => y - x);
+    const startOf = new Map<number, number>();
+    let acc = 0;
+    for (const k of keys) {
+      startOf.set(k, acc);
+      acc += counts.get(k)!;
     }
-    const keys = [...byKey.keys()].sort((x, y) => y - x);
+    const placed = this.#scratch.byOpt;
+    const fill = new Map(startOf);
+    for (let i = 0; i < G; i++) {
+      const at = fill.get(opt[i])!;
+      placed[at] = i;
+      fill.set(opt[i], at + 1);
+    }
+    const byKey = new Map<number, Int32Array>();
+    for (const k of keys) byKey.set(k, placed.subarray(startOf.get(k)!, startOf.get(k)! + counts.get(k)!));
     let ki = 0;
-    let cur: number[] = [];
+    let cur: Int32Array = new Int32Array(0);
     let at = 0;
     let heap: BinaryHeap<number> | null = null;
     const load = (): boolean => {
@@ -1048,7 +1079,7 @@ export class SearchIndex {
         at = 0;
         if (prefixSorts.length > 0) {
           heap = new BinaryHeap<number>((a, b) => optCmp(b, a));
-          heap.heapify(cur);
+          heap.heapify(Array.from(cur));
         }
         return true;
       }
@@ -1370,10 +1401,10 @@ export class SearchIndex {
     allowedFids: Uint8Array | null,
     strategy: 'last' | 'all' | 'frequency',
     opts: { needed: number; threshold: number | undefined; distinct: string | null },
-  ): { order: Evaluated[]; total: number; candidates: number[]; plan: Plan } {
+  ): { order: Evaluated[]; total: number; candidates: ArrayLike<number>; plan: Plan } {
     const placeholder = pq.terms.length === 0;
     const plan = this.#plan(rules);
-    let candidates: number[];
+    let candidates: Int32Array;
     let stageOfCand: Int8Array | null = null;
     let stages: WordsStage[] = [{ rank: 1, max: 1, required: 0, active: [] }];
     let gen = 0;
@@ -1391,8 +1422,10 @@ export class SearchIndex {
       const sc = this.#scratch;
       // Visiting iids in order through the stamps yields sorted candidates without a sort.
       const baseStamp = sc.stamp[base];
-      candidates = [];
-      const stageList: number[] = [];
+      sc.ensureCandidates(this.#maxIid + 1);
+      const candBuf = sc.cand;
+      const stageBuf = sc.candStage;
+      let nCand = 0;
       const maxIid = this.#maxIid;
       for (let iid = 0; iid <= maxIid; iid++) {
         if (baseStamp[iid] !== gen) continue;
@@ -1403,11 +1436,12 @@ export class SearchIndex {
           st = stageOf(stages, mask);
           if (st < 0) continue;
         }
-        if (pred !== null && !this.#matchesFilter(pred, iid)) continue;
-        candidates.push(iid);
-        stageList.push(st);
+        if (pred !== null && !pred(iid)) continue;
+        candBuf[nCand] = iid;
+        stageBuf[nCand++] = st;
       }
-      stageOfCand = Int8Array.from(stageList);
+      candidates = candBuf.subarray(0, nCand);
+      stageOfCand = stageBuf.subarray(0, nCand);
     }
 
     const ctx = this.#rankContext(pq);
@@ -1427,12 +1461,19 @@ export class SearchIndex {
       plan.slots[0].kind === 'seg';
 
     // Groups: by words stage when `words` leads (its buckets are then final), else one group.
-    const groups: number[][] = [];
+    // Candidate indexes grouped by a counting sort into one reused buffer.
+    const groups: Int32Array[] = [];
+    const gOrder = this.#scratch.groupOrder;
     if (!placeholder && rules.length > 0 && rules[0].kind === 'words') {
-      for (let i = 0; i < stages.length; i++) groups.push([]);
-      for (let i = 0; i < candidates.length; i++) groups[stageOfCand![i]].push(i);
+      const starts = new Int32Array(stages.length + 1);
+      for (let i = 0; i < candidates.length; i++) starts[stageOfCand![i] + 1]++;
+      for (let k = 0; k < stages.length; k++) starts[k + 1] += starts[k];
+      const fill = starts.slice(0, stages.length);
+      for (let i = 0; i < candidates.length; i++) gOrder[fill[stageOfCand![i]]++] = i;
+      for (let k = 0; k < stages.length; k++) groups.push(gOrder.subarray(starts[k], starts[k + 1]));
     } else {
-      groups.push(candidates.map((_, i) => i));
+      for (let i = 0; i < candidates.length; i++) gOrder[i] = i;
+      groups.push(gOrder.subarray(0, candidates.length));
     }
 
     const order: Evaluated[] = [];
@@ -1541,7 +1582,7 @@ export class SearchIndex {
       }
     }
 
-    let finalCandidates = candidates;
+    let finalCandidates: ArrayLike<number> = candidates;
     let total: number;
     if (opts.threshold !== undefined) {
       finalCandidates = kept.sort((a, b) => a - b);
@@ -1565,10 +1606,11 @@ export class SearchIndex {
     return keys;
   }
 
-  #distinctCount(field: string, iids: readonly number[]): number {
+  #distinctCount(field: string, iids: ArrayLike<number>): number {
     const seen = new Set<string>();
     let count = 0;
-    for (const iid of iids) {
+    for (let n = 0; n < iids.length; n++) {
+      const iid = iids[n];
       const keys = this.#distinctKeys(field, iid);
       if (keys.length === 0) {
         count++;
@@ -1583,7 +1625,7 @@ export class SearchIndex {
 
   #facetDistribution(
     names: readonly string[],
-    iids: readonly number[],
+    iids: ArrayLike<number>,
   ): { distribution: Record<string, Record<string, number>>; stats: Record<string, FacetStats> } {
     // Counting by (field slot, value id) in typed arrays: the hot loop does no hashing.
     const slotOf = new Int32Array(this.#facetList.length).fill(-1);
@@ -1734,8 +1776,8 @@ export class SearchIndex {
         }
         return m;
       };
-      for (const iid of candidates) {
-        const pairs = this.#docFacets[iid];
+      for (let n = 0; n < candidates.length; n++) {
+        const pairs = this.#docFacets[candidates[n]];
         if (pairs === undefined) continue;
         for (let i = 0; i < pairs.length; i += 2) {
           if (pairs[i] !== fi || !matches(pairs[i + 1])) continue;
@@ -1755,7 +1797,7 @@ export class SearchIndex {
   /** iids matching a filter, ascending; errors carry `errorCode` (e.g. `invalid_document_filter`). */
   filter(filter: unknown, errorCode: string, indexUid: string): number[] {
     const pred = this.#compileFilter(filter, errorCode, indexUid);
-    return this.#allIids(pred);
+    return Array.from(this.#allIids(pred));
   }
 
   /** Order iids by a documents-route `sort` (reference §3.2); missing values last, ties by iid. */
