@@ -7,6 +7,7 @@
  *
  * @see https://www.meilisearch.com/docs/learn/security/basic_security
  */
+import { timingSafeEqual } from 'node:crypto';
 import { MeiliError } from '../errors.js';
 import { expandActions, isAction, isKeysAction } from './actions.js';
 import type { AuthContext } from './context.js';
@@ -63,6 +64,13 @@ function debugList(xs: readonly string[]): string {
 }
 
 const defaultNow = (): number => Date.now() * 1000;
+
+/** Compares a bearer with the master key in time independent of where they differ. */
+function sameSecret(given: string, secret: string): boolean {
+  const a = Buffer.from(given);
+  const b = Buffer.from(secret);
+  return a.length === b.length && timingSafeEqual(a, b);
+}
 
 /** Expanded action sets, per key object (keys are immutable but for name and description). */
 const expanded = new WeakMap<KeyGrant, ReadonlySet<string>>();
@@ -128,7 +136,7 @@ export function authorize(policy: AuthPolicy, authorization: string | undefined,
     throw new MeiliError('missing_master_key', MISSING_MASTER_KEY);
   }
   if (token === null) throw new MeiliError('missing_authorization_header', MISSING_HEADER);
-  if (token === masterKey) return OPEN_CONTEXT;
+  if (sameSecret(token, masterKey)) return OPEN_CONTEXT;
   return authorizeToken(policy, token, action, indexUid);
 }
 
