@@ -51,14 +51,28 @@ export function compareFacetValuesAlpha(a: string, b: string): number {
 interface Acc {
   value: string;
   count: number;
+  /** Normalized value (the summing key). */
+  key: string;
+  /** The value as a number when it is numeric (sorted before strings), else NaN. */
+  num: number;
+}
+
+function acc(value: string, key: string, count: number): Acc {
+  return { value, count, key, num: NUMERIC.test(value) ? Number(value) : NaN };
+}
+
+/** {@link compareFacetValuesAlpha} on precomputed keys (sorting calls it n log n times). */
+function alphaAcc(a: Acc, b: Acc): number {
+  const na = !Number.isNaN(a.num);
+  const nb = !Number.isNaN(b.num);
+  if (na !== nb) return na ? -1 : 1;
+  if (na && a.num !== b.num) return a.num - b.num;
+  return compareCodePoints(a.key, b.key);
 }
 
 function sortAndCut(entries: Acc[], order: 'alpha' | 'count', max: number): Acc[] {
-  if (order === 'count') {
-    entries.sort((x, y) => y.count - x.count || compareFacetValuesAlpha(x.value, y.value));
-  } else {
-    entries.sort((x, y) => compareFacetValuesAlpha(x.value, y.value));
-  }
+  if (order === 'count') entries.sort((x, y) => y.count - x.count || alphaAcc(x, y));
+  else entries.sort(alphaAcc);
   if (entries.length > max) entries.length = max;
   return entries;
 }
@@ -80,16 +94,16 @@ export function mergeFacetDistributions(
     if (dist === undefined) continue;
     for (const facet in dist) {
       if (facet.startsWith(RESERVED_PREFIX)) continue;
-      let acc = byFacet.get(facet);
-      if (acc === undefined) {
-        acc = new Map();
-        byFacet.set(facet, acc);
+      let accs = byFacet.get(facet);
+      if (accs === undefined) {
+        accs = new Map();
+        byFacet.set(facet, accs);
       }
       const values = dist[facet];
       for (const value in values) {
         const key = valueKey(value);
-        const cur = acc.get(key);
-        if (cur === undefined) acc.set(key, { value, count: values[value] });
+        const cur = accs.get(key);
+        if (cur === undefined) accs.set(key, acc(value, key, values[value]));
         else cur.count += values[value];
       }
     }
@@ -106,14 +120,14 @@ export function mergeFacetDistributions(
 
 /** Min of mins and max of maxes per facet, names in byte order; reserved facets dropped. */
 export function mergeFacetStats(parts: readonly (Readonly<Record<string, FacetStats>> | undefined)[]): Record<string, FacetStats> {
-  const acc = new Map<string, FacetStats>();
+  const merged = new Map<string, FacetStats>();
   for (const stats of parts) {
     if (stats === undefined) continue;
     for (const facet in stats) {
       if (facet.startsWith(RESERVED_PREFIX)) continue;
       const s = stats[facet];
-      const cur = acc.get(facet);
-      if (cur === undefined) acc.set(facet, { min: s.min, max: s.max });
+      const cur = merged.get(facet);
+      if (cur === undefined) merged.set(facet, { min: s.min, max: s.max });
       else {
         if (s.min < cur.min) cur.min = s.min;
         if (s.max > cur.max) cur.max = s.max;
@@ -121,7 +135,7 @@ export function mergeFacetStats(parts: readonly (Readonly<Record<string, FacetSt
     }
   }
   const out: Record<string, FacetStats> = {};
-  for (const facet of [...acc.keys()].sort(byName)) out[facet] = acc.get(facet) as FacetStats;
+  for (const facet of [...merged.keys()].sort(byName)) out[facet] = merged.get(facet) as FacetStats;
   return out;
 }
 
@@ -136,16 +150,16 @@ export function mergeFacetSearch(
   ctx: FacetingContext,
   processingTimeMs: number,
 ): FacetSearchResponse {
-  const acc = new Map<string, Acc>();
+  const accs = new Map<string, Acc>();
   for (const r of responses) {
     for (const h of r.facetHits) {
       const key = valueKey(h.value);
-      const cur = acc.get(key);
-      if (cur === undefined) acc.set(key, { value: h.value, count: h.count });
+      const cur = accs.get(key);
+      if (cur === undefined) accs.set(key, acc(h.value, key, h.count));
       else cur.count += h.count;
     }
   }
-  const entries = sortAndCut([...acc.values()], facetOrder(ctx, facetName), ctx.maxValuesPerFacet);
+  const entries = sortAndCut([...accs.values()], facetOrder(ctx, facetName), ctx.maxValuesPerFacet);
   const facetHits: FacetHit[] = entries.map((e) => ({ value: e.value, count: e.count }));
   return { facetHits, facetQuery: facetQuery ?? null, processingTimeMs };
 }
