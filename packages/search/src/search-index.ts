@@ -162,6 +162,14 @@ class Scratch {
   opt = new Float64Array(0);
   byOpt = new Int32Array(0);
 
+  #placed = new Int32Array(0);
+
+  /** A second index buffer of at least `n` entries. */
+  groupOrder2(n: number): Int32Array {
+    if (this.#placed.length < n) this.#placed = new Int32Array(Math.max(n, this.#placed.length * 2));
+    return this.#placed;
+  }
+
   ensureCandidates(n: number): void {
     if (this.cand.length >= n) return;
     const cap = Math.max(n, this.cand.length * 2, 1024);
@@ -1003,7 +1011,6 @@ export class SearchIndex {
     stageOfCand: Int8Array,
     candidates: ArrayLike<number>,
     g: ArrayLike<number>,
-    gen: number,
     want: number,
     sortVals: SortValue[],
     segs: Float64Array,
@@ -1014,10 +1021,10 @@ export class SearchIndex {
     const S = plan.segCount;
     const T = plan.sorts.length;
     const opt = this.#scratch.opt;
+    const bound = stages.map((st, k) => this.#optimisticSeg0For(plan, ctx, st, stageMax[k]));
     for (let i = 0; i < G; i++) {
       const ci = g[i];
-      const st = stageOfCand[ci];
-      opt[i] = this.#optimisticSeg0(plan, ctx, stages[st], stageMax[st], candidates[ci], gen);
+      opt[i] = bound[stageOfCand[ci]](candidates[ci]);
       for (let k = 0; k < T; k++) sortVals[i * T + k] = this.#sortValue(plan.sorts[k].field, candidates[ci], plan.sorts[k].ascending);
     }
     // Sort slots that directly follow the first segment.
@@ -1050,25 +1057,41 @@ export class SearchIndex {
     };
     // Documents grouped by optimistic first-segment score, best first; inside a group, by the
     // prefix sort values (a heap) or, without them, by iid (group lists are in iid order).
-    // Two passes: count per distinct key, then place indexes (in iid order) in one buffer.
-    const counts = new Map<number, number>();
-    for (let i = 0; i < G; i++) counts.set(opt[i], (counts.get(opt[i]) ?? 0) + 1);
-    const keys = [...counts.keys()].sort((x, y) => y - x);
-    const startOf = new Map<number, number>();
-    let acc = 0;
-    for (const k of keys) {
-      startOf.set(k, acc);
-      acc += counts.get(k)!;
-    }
-    const placed = this.#scratch.byOpt;
-    const fill = new Map(startOf);
+    // Group indexes by optimistic key (few distinct values): one map lookup per document,
+    // then a counting placement into one buffer (indexes stay in iid order inside a group).
+    const idOfKey = new Map<number, number>();
+    const keyOfId: number[] = [];
+    const bucket = this.#scratch.byOpt;
+    let sizes = new Int32Array(16);
     for (let i = 0; i < G; i++) {
-      const at = fill.get(opt[i])!;
-      placed[at] = i;
-      fill.set(opt[i], at + 1);
+      const k = opt[i];
+      let id = idOfKey.get(k);
+      if (id === undefined) {
+        id = keyOfId.length;
+        idOfKey.set(k, id);
+        keyOfId.push(k);
+        if (id === sizes.length) {
+          const grown = new Int32Array(sizes.length * 2);
+          grown.set(sizes);
+          sizes = grown;
+        }
+      }
+      bucket[i] = id;
+      sizes[id]++;
     }
+    const ids = keyOfId.map((_, id) => id).sort((x, y) => keyOfId[y] - keyOfId[x]);
+    const keys = ids.map((id) => keyOfId[id]);
+    const start = new Int32Array(keyOfId.length);
+    let acc = 0;
+    for (const id of ids) {
+      start[id] = acc;
+      acc += sizes[id];
+    }
+    const placed = this.#scratch.groupOrder2(G);
+    const fillAt = start.slice();
+    for (let i = 0; i < G; i++) placed[fillAt[bucket[i]]++] = i;
     const byKey = new Map<number, Int32Array>();
-    for (const k of keys) byKey.set(k, placed.subarray(startOf.get(k)!, startOf.get(k)! + counts.get(k)!));
+    for (const id of ids) byKey.set(keyOfId[id], placed.subarray(start[id], start[id] + sizes[id]));
     let ki = 0;
     let cur: Int32Array = new Int32Array(0);
     let at = 0;
@@ -1126,64 +1149,76 @@ export class SearchIndex {
    * by `#collect`: exact for words, typo, attributeRank, exactWords and one-term proximity; a
    * bound for proximity (cost 0), wordPosition (lowest position) and exactAttribute.
    */
-  #optimisticSeg0(plan: Plan, ctx: RankContext, stage: WordsStage, max: Float64Array, iid: number, gen: number): number {
+  #optimisticSeg0For(plan: Plan, ctx: RankContext, stage: WordsStage, max: Float64Array): (iid: number) => number {
     const sc = this.#scratch;
     const active = stage.active;
-    // One pass over the active terms gathers what every bound needs.
-    let typos = 0;
-    let weights = 0;
-    let posCost = 0;
-    let exactCount = 0;
+    const k = active.length;
+    // Per-term arrays resolved once per stage: the per-document loop only indexes by iid.
+    const typoA = active.map((a) => sc.typo[a]);
+    const weightA = active.map((a) => sc.weight[a]);
+    const minPosA = active.map((a) => sc.minPos[a]);
+    const exactA = active.map((a) => sc.exact[a]);
+    const queryPos = active.map((a) => ctx.terms[a].index);
+    const exact0 = k > 0 ? sc.exact0[active[0]] : null;
+    const exact1 = k > 0 ? sc.exact1[active[0]] : null;
     const wmax = ctx.weightCount - 1;
-    for (let k = 0; k < active.length; k++) {
-      const a = active[k];
-      typos += sc.typo[a][iid];
-      const w = sc.weight[a][iid];
-      weights += w < wmax ? w : wmax;
-      const q = ctx.terms[a].index;
-      const p = sc.minPos[a][iid];
-      if (p > q) posCost += positionBucket(p - q);
-      exactCount += sc.exact[a][iid];
+    const codes: number[] = [];
+    const Ms: number[] = [];
+    const CODE: Record<Comp, number> = { words: 0, typo: 1, proximity: 2, attributeRank: 3, wordPosition: 4, exactAttr: 5, exactWords: 6 };
+    for (let j = 0; j < plan.comps.length && plan.segOfComp[j] === 0; j++) {
+      codes.push(CODE[plan.comps[j]]);
+      Ms.push(max[j]);
     }
-    let r = 1;
-    let m = 1;
-    const comps = plan.comps;
-    for (let j = 0; j < comps.length && plan.segOfComp[j] === 0; j++) {
-      const M = max[j];
-      let rank: number;
-      switch (comps[j]) {
-        case 'words':
-          rank = stage.rank;
-          break;
-        case 'typo':
-          rank = M - (typos < M - 1 ? typos : M - 1);
-          break;
-        case 'proximity':
-          rank = M;
-          break;
-        case 'attributeRank':
-          rank = M - weights;
-          break;
-        case 'wordPosition':
-          rank = M - posCost;
-          break;
-        case 'exactAttr': {
-          // One term: exact (field equal to the word: 3, field starting with it: 2).
-          const t0 = active[0];
-          if (t0 === undefined) rank = 1;
-          else if (active.length === 1) rank = sc.exact1[t0][iid] === 1 ? 3 : sc.exact0[t0][iid] === 1 ? 2 : 1;
-          else rank = sc.exact0[t0][iid] === 1 ? 3 : 1;
-          break;
-        }
-        case 'exactWords':
-          rank = exactCount + 1;
-          break;
+    const wordsRank = stage.rank;
+    return (iid: number): number => {
+      let typos = 0;
+      let weights = 0;
+      let posCost = 0;
+      let exactCount = 0;
+      for (let t = 0; t < k; t++) {
+        typos += typoA[t][iid];
+        const w = weightA[t][iid];
+        weights += w < wmax ? w : wmax;
+        const p = minPosA[t][iid];
+        const q = queryPos[t];
+        if (p > q) posCost += positionBucket(p - q);
+        exactCount += exactA[t][iid];
       }
-      r = (r - 1) * M + rank;
-      m *= M;
-    }
-    void gen;
-    return r / m;
+      let r = 1;
+      let m = 1;
+      for (let j = 0; j < codes.length; j++) {
+        const M = Ms[j];
+        let rank: number;
+        switch (codes[j]) {
+          case 0:
+            rank = wordsRank;
+            break;
+          case 1:
+            rank = M - (typos < M - 1 ? typos : M - 1);
+            break;
+          case 2:
+            rank = M;
+            break;
+          case 3:
+            rank = M - weights;
+            break;
+          case 4:
+            rank = M - posCost;
+            break;
+          case 5:
+            // One term: exact (field equal to the word: 3, field starting with it: 2).
+            if (exact0 === null) rank = 1;
+            else if (k === 1) rank = exact1![iid] === 1 ? 3 : exact0[iid] === 1 ? 2 : 1;
+            else rank = exact0[iid] === 1 ? 3 : 1;
+            break;
+          default:
+            rank = exactCount + 1;
+        }
+        r = (r - 1) * M + rank;
+        m *= M;
+      }
+      return r / m;
+    };
   }
 
   #details(plan: Plan, ev: Evaluated): Record<string, Record<string, unknown>> {
@@ -1556,7 +1591,7 @@ export class SearchIndex {
       const want = opts.needed - order.length;
       let idxs: number[] = [];
       if (useBounds && G > want * 4) {
-        idxs = this.#boundedTopK(plan, ctx, stages, stageMax, stageOfCand!, candidates, g, gen, want, sortVals, segs, evalAt, cmp);
+        idxs = this.#boundedTopK(plan, ctx, stages, stageMax, stageOfCand!, candidates, g, want, sortVals, segs, evalAt, cmp);
       } else {
         for (let i = 0; i < G; i++) {
           evalAt(i);
