@@ -1,16 +1,8 @@
 import { describe, it } from 'node:test';
 import * as assert from 'node:assert/strict';
 import { assembleDocuments, mergeSortedDocuments, parseSortCriteria, planDocumentReads } from '../src/core/documents-list.js';
-import {
-  aggregateStatus,
-  aggregateTask,
-  formatDuration,
-  rfc3339ToNanos,
-  type MappedNodeTask,
-  type MiroirTaskRecord,
-  type NodeTaskView,
-  type TaskStatus,
-} from '../src/core/tasks.js';
+import { rfc3339ToMicros } from '@miroir/protocol';
+import { aggregateStatus, foldTask, type FoldableTask, type MappedNodeTask, type NodeTaskView, type TaskStatus } from '../src/core/tasks.js';
 import { aggregateGlobalStats, aggregateIndexStats } from '../src/core/stats.js';
 
 describe('document listing', () => {
@@ -83,13 +75,17 @@ describe('task aggregation', () => {
     it(`[${input.join(', ')}] → ${want}`, () => assert.equal(aggregateStatus(input), want));
   }
 
-  const record: MiroirTaskRecord = {
+  const record: FoldableTask = {
     uid: 42,
-    indexUid: 'movies',
-    type: 'documentAdditionOrUpdate',
-    enqueuedAt: '2026-01-01T10:00:00.000001Z',
+    status: 'enqueued',
+    batchUid: null,
+    canceledBy: null,
     details: { receivedDocuments: 10, indexedDocuments: null },
+    error: null,
+    startedAt: null,
+    finishedAt: null,
   };
+  const at = (t: string) => rfc3339ToMicros(t);
 
   it('counts indexed documents once across RF=2 and RG=2', () => {
     // Group 0: 3 nodes, RF=2 → 20 copies of 10 docs. Group 1: missed a replica (node b1 indexed 0).
@@ -100,68 +96,57 @@ describe('task aggregation', () => {
       { nodeId: 'b0', groupId: 1, copies: 2, task: nt('succeeded', { details: { indexedDocuments: 10 }, startedAt: '2026-01-01T10:00:00.4Z', finishedAt: '2026-01-01T10:00:01Z' }) },
       { nodeId: 'b1', groupId: 1, copies: 2, task: nt('succeeded', { details: { indexedDocuments: 0 }, startedAt: '2026-01-01T10:00:00.4Z', finishedAt: '2026-01-01T10:00:01Z' }) },
     ];
-    const view = aggregateTask(record, nodes);
-    assert.deepEqual(view, {
-      uid: 42,
-      batchUid: null,
-      indexUid: 'movies',
+    assert.deepEqual(foldTask(record, nodes), {
+      ...record,
       status: 'succeeded',
-      type: 'documentAdditionOrUpdate',
-      canceledBy: null,
+      batchUid: 42,
       details: { receivedDocuments: 10, indexedDocuments: 10 },
-      error: null,
-      duration: 'PT1.500S',
-      enqueuedAt: '2026-01-01T10:00:00.000001Z',
-      startedAt: '2026-01-01T10:00:00.25Z',
-      finishedAt: '2026-01-01T10:00:01.75Z',
+      startedAt: at('2026-01-01T10:00:00.25Z'),
+      finishedAt: at('2026-01-01T10:00:01.75Z'),
     });
-    assert.deepEqual(Object.keys(view), ['uid', 'batchUid', 'indexUid', 'status', 'type', 'canceledBy', 'details', 'error', 'duration', 'enqueuedAt', 'startedAt', 'finishedAt']);
   });
 
-  it('keeps counters null until finished and reports the failing node error', () => {
-    const err = { message: 'boom', code: 'internal', type: 'internal' as const, link: 'https://docs.meilisearch.com/errors#internal' };
-    const running = aggregateTask(record, [
+  it('keeps counters null until finished and reports the failing node error without reserved fields', () => {
+    const err = {
+      message: 'Attribute `x` is not filterable. Available filterable attribute patterns are: `_miroir_shard`, `genre`.',
+      code: 'invalid_document_filter',
+      type: 'invalid_request',
+      link: 'https://docs.meilisearch.com/errors#invalid_document_filter',
+    };
+    const running = foldTask(record, [
       { nodeId: 'a', groupId: 0, copies: 1, task: nt('processing', { startedAt: '2026-01-01T10:00:02Z' }) },
       { nodeId: 'b', groupId: 0, copies: 1, task: null },
     ]);
     assert.equal(running.status, 'processing');
     assert.deepEqual(running.details, { receivedDocuments: 10, indexedDocuments: null });
-    assert.equal(running.startedAt, '2026-01-01T10:00:02Z');
+    assert.equal(running.startedAt, at('2026-01-01T10:00:02Z'));
     assert.equal(running.finishedAt, null);
-    assert.equal(running.duration, null);
-    const failed = aggregateTask(record, [
+    const failed = foldTask(record, [
       { nodeId: 'a', groupId: 0, copies: 1, task: nt('succeeded', { details: { indexedDocuments: 4 }, startedAt: '2026-01-01T10:00:02Z', finishedAt: '2026-01-01T10:00:03Z' }) },
       { nodeId: 'b', groupId: 0, copies: 1, task: nt('failed', { error: err, details: { indexedDocuments: 0 }, startedAt: '2026-01-01T10:00:02Z', finishedAt: '2026-01-01T10:00:02.000123Z' }) },
     ]);
     assert.equal(failed.status, 'failed');
-    assert.deepEqual(failed.error, err);
-    assert.equal(failed.duration, 'PT1S');
-    const waiting = aggregateTask(record, [{ nodeId: 'a', groupId: 0, copies: 1, task: nt('enqueued', { startedAt: null }) }]);
-    assert.equal(waiting.startedAt, null);
+    assert.deepEqual(failed.error, { ...err, message: 'Attribute `x` is not filterable. Available filterable attribute patterns are: `genre`.' });
+    assert.equal(failed.finishedAt! - failed.startedAt!, 1_000_000);
+    const waiting = foldTask(record, [{ nodeId: 'a', groupId: 0, copies: 1, task: nt('enqueued', { startedAt: null }) }]);
+    assert.equal(waiting, record, 'nothing changed: the same object');
   });
 
   it('counts deleted documents once per group for a broadcast delete', () => {
-    const rec: MiroirTaskRecord = { ...record, type: 'documentDeletion', details: { providedIds: 0, originalFilter: '"genre = x"', deletedDocuments: null } };
-    const view = aggregateTask(rec, [
+    const rec: FoldableTask = { ...record, details: { providedIds: 0, originalFilter: '"genre = x"', deletedDocuments: null } };
+    const folded = foldTask(rec, [
       { nodeId: 'a0', groupId: 0, copies: 3, task: nt('succeeded', { details: { deletedDocuments: 4 } }) },
       { nodeId: 'a1', groupId: 0, copies: 3, task: nt('succeeded', { details: { deletedDocuments: 4 } }) },
       { nodeId: 'a2', groupId: 0, copies: 3, task: nt('succeeded', { details: { deletedDocuments: 4 } }) },
     ]);
-    assert.deepEqual(view.details, { providedIds: 0, originalFilter: '"genre = x"', deletedDocuments: 4 });
+    assert.deepEqual(folded.details, { providedIds: 0, originalFilter: '"genre = x"', deletedDocuments: 4 });
   });
 
-  it('formats durations and parses timestamps like Meilisearch', () => {
-    assert.equal(formatDuration(0n), 'PT0S');
-    assert.equal(formatDuration(1_000_000_000n), 'PT1S');
-    assert.equal(formatDuration(184_000_000n), 'PT0.184S');
-    assert.equal(formatDuration(123_456_000n), 'PT0.123456S');
-    assert.equal(formatDuration(1n), 'PT0.000000001S');
-    assert.equal(formatDuration(86_400_000_000_000n), 'P1D');
-    assert.equal(formatDuration(90_061_500_000_000n), 'P1DT3661.500S');
-    assert.equal(formatDuration(-1n), null);
-    assert.equal(rfc3339ToNanos('1970-01-01T00:00:01.000000002Z'), 1_000_000_002n);
-    assert.equal(rfc3339ToNanos('1970-01-01T01:00:00+01:00'), 0n);
-    assert.equal(rfc3339ToNanos('nope'), null);
+  it('shows a node task\'s details, reserved fields hidden, where a node normalizes them', () => {
+    const rec: FoldableTask = { ...record, details: { filterableAttributes: ['b', 'a'] }, detailsFrom: 0 };
+    const node = nt('enqueued', { details: { filterableAttributes: ['a', 'b', '_miroir_shard'] } });
+    const folded = foldTask(rec, [{ nodeId: 'a', groupId: 0, copies: 1, task: node }], node);
+    assert.deepEqual(folded.details, { filterableAttributes: ['a', 'b'] });
   });
 });
 

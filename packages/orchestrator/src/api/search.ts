@@ -19,11 +19,10 @@ import {
   type SearchQuery,
   type SearchResponse,
 } from '@miroir/protocol';
-import { andFilters, type FilterInput } from '@miroir/filter';
+import { andFilters, isAttributeFilterable, type FilterInput } from '@miroir/filter';
 import type { IndexInfo } from '../catalog.js';
 import { coveringSet, type CoveringSet } from '../core/covering.js';
 import { withoutReservedInMessage } from '../core/reserved-settings.js';
-import { distinctTotal } from '../core/distinct-total.js';
 import { mergeFacetDistributions, mergeFacetSearch, mergeFacetStats } from '../core/facets.js';
 import { mergeFederated, nodeFederatedBody, type FederatedQueryInput, type IndexFacetsInput } from '../core/federated.js';
 import { andShardFilter, mergeSearch, nodeSearchBody, type NodeSearchResponse, type SearchContext } from '../core/search-merge.js';
@@ -51,10 +50,12 @@ function withTenantFilter(filter: unknown, tenant: unknown): unknown {
 }
 
 export function searchContext(info: IndexInfo): SearchContext {
+  const distinct = info.settings.distinctAttribute;
   return {
     primaryKey: info.primaryKey ?? '',
     maxTotalHits: info.settings.pagination.maxTotalHits,
-    distinctAttribute: info.settings.distinctAttribute,
+    distinctAttribute: distinct,
+    distinctFilterable: distinct !== null && isAttributeFilterable(distinct, info.settings.filterableAttributes),
     maxValuesPerFacet: info.settings.faceting.maxValuesPerFacet,
     sortFacetValuesBy: info.settings.faceting.sortFacetValuesBy,
   };
@@ -123,41 +124,11 @@ export async function searchIndex(
   const q: SearchQuery = { ...query, filter: withTenantFilter(query.filter, access.searchFilter(uid)) };
   if (q.filter === undefined) delete q.filter;
   const sctx = searchContext(info);
-  // Under distinct, the nodes also report the distinct attribute's values, to count them once.
-  const distinct = query.distinct ?? sctx.distinctAttribute;
-  const askedFacets = query.facets ?? [];
-  const addFacet = distinct !== null && distinct !== undefined && !askedFacets.includes(distinct);
-  const body = (shards: readonly number[] | null) => {
-    const b = nodeSearchBody(q, sctx, shards);
-    if (distinct) b.facets = addFacet ? [...askedFacets, distinct] : askedFacets;
-    return b;
-  };
-  const { answers, missing } = await scatter<NodeSearchResponse>(ctx, info, body, `/indexes/${enc(uid)}/search`);
-  let shown = answers;
-  if (addFacet) {
-    shown = answers.map((a) => {
-      const { [distinct]: _d, ...rest } = a.facetDistribution ?? {};
-      const { [distinct]: _s, ...stats } = (a.facetStats ?? {}) as Record<string, FacetStats>;
-      return { ...a, facetDistribution: rest, facetStats: stats };
-    });
-  }
-  const response = mergeSearch(query, sctx, shown, { processingTimeMs: Math.round(performance.now() - started) });
-  if (distinct) {
-    const paged = response.totalHits !== undefined;
-    const exact = distinctTotal(answers, distinct, paged, sctx.maxValuesPerFacet);
-    if (exact !== undefined) {
-      const total = Math.min(exact, sctx.maxTotalHits);
-      if (paged) {
-        response.totalHits = total;
-        response.totalPages = response.hitsPerPage ? Math.ceil(total / response.hitsPerPage) : 0;
-      } else response.estimatedTotalHits = total;
-    }
-  }
-  if (query.facets === undefined) {
-    delete response.facetDistribution;
-    delete response.facetStats;
-  }
-  if (metadata) (response as SearchResponse & { metadata?: unknown }).metadata = searchMetadata(uid, info.primaryKey);
+  const { answers, missing } = await scatter<NodeSearchResponse>(ctx, info, (shards) => nodeSearchBody(q, sctx, shards), `/indexes/${enc(uid)}/search`);
+  const response = mergeSearch(query, sctx, answers, {
+    processingTimeMs: Math.round(performance.now() - started),
+    ...(metadata ? { metadata: searchMetadata(uid, info.primaryKey) } : {}),
+  });
   return { response, missing };
 }
 

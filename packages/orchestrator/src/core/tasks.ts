@@ -1,24 +1,24 @@
 /**
  * One Miroir task over many node tasks (spec S3.3, meilisearch-api §4 and §12 item 9): status,
- * error, dates, duration and client-visible `details`.
+ * error, times and client-visible `details`. Dates and durations are rendered by the protocol
+ * package from the microsecond times kept here.
  *
  * @see https://www.meilisearch.com/docs/reference/api/async-task-management/get-task
  */
-import type { ErrorBody } from '@miroir/protocol';
+import { rfc3339ToMicros, type TaskError, type TaskStatus } from '@miroir/protocol';
+import { clientSettings, withoutReservedInMessage } from './reserved-settings.js';
 
-export type TaskStatus = 'enqueued' | 'processing' | 'succeeded' | 'failed' | 'canceled';
+export type { TaskStatus };
 
-/** A task as a node returns it from `GET /tasks/{uid}` (fields Miroir reads). */
+/** A task as a node returns it from `GET /tasks` (fields Miroir reads). */
 export interface NodeTaskView {
   readonly uid: number;
   readonly status: TaskStatus;
   readonly type: string;
   readonly details?: Readonly<Record<string, unknown>> | null;
-  readonly error?: ErrorBody | null;
-  readonly enqueuedAt?: string;
+  readonly error?: TaskError | null;
   readonly startedAt?: string | null;
   readonly finishedAt?: string | null;
-  readonly canceledBy?: number | null;
 }
 
 /** One node task mapped under a Miroir task. */
@@ -31,46 +31,31 @@ export interface MappedNodeTask {
    * counter summed over a group's nodes is divided by this to count each document once.
    */
   readonly copies: number;
-  /** The node's latest view of its task; `null` until first polled (counts as enqueued). */
+  /** The node's latest view of its task; `null` until first read (counts as enqueued). */
   readonly task: NodeTaskView | null;
 }
 
-/** What Miroir recorded when it enqueued the task. */
-export interface MiroirTaskRecord {
+/** The fields of a Miroir task that folding node tasks changes (times in microseconds). */
+export interface FoldableTask {
   readonly uid: number;
-  readonly indexUid: string | null;
-  readonly type: string;
-  /** Miroir's own enqueue time (RFC 3339). */
-  readonly enqueuedAt: string;
-  /**
-   * Client-visible details known at enqueue time, in Meilisearch's key order, with counters not
-   * yet known set to `null` (e.g. `{receivedDocuments: 3, indexedDocuments: null}`). Settings
-   * details must already have reserved attributes hidden.
-   */
-  readonly details: Readonly<Record<string, unknown>> | null;
-  readonly customMetadata?: string;
-  /** Miroir task uid that canceled this one, when known. */
-  readonly canceledBy?: number | null;
-}
-
-/** The Meilisearch task object a client sees. */
-export interface TaskView {
-  uid: number;
-  batchUid: number | null;
-  indexUid: string | null;
   status: TaskStatus;
-  type: string;
+  batchUid: number | null;
   canceledBy: number | null;
-  details?: Record<string, unknown>;
-  error: ErrorBody | null;
-  duration: string | null;
-  enqueuedAt: string;
-  startedAt: string | null;
-  finishedAt: string | null;
-  customMetadata?: string;
+  details: Record<string, unknown> | null;
+  error: TaskError | null;
+  startedAt: number | null;
+  finishedAt: number | null;
+  /** Index of the node task (in each node's list) whose `details` are shown (settings updates). */
+  readonly detailsFrom?: number;
+  /** The Miroir cancelation that asked the nodes to cancel this task. */
+  readonly cancelRequestedBy?: number;
 }
 
-/** Counters that count documents: summed per group, divided by the group's copies, max over groups. */
+export function isTerminal(status: TaskStatus): boolean {
+  return status === 'succeeded' || status === 'failed' || status === 'canceled';
+}
+
+/** Counters that count documents: summed per group, divided by the group's copies, best group wins. */
 const DOCUMENT_COUNTERS = new Set(['indexedDocuments', 'deletedDocuments', 'editedDocuments']);
 
 /**
@@ -98,97 +83,11 @@ export function aggregateStatus(statuses: readonly TaskStatus[]): TaskStatus {
 }
 
 /**
- * RFC 3339 timestamp → nanoseconds since the epoch (BigInt), keeping the sub-millisecond digits
- * Meilisearch prints and `Date.parse` would drop. Returns null for an unparsable value.
- */
-export function rfc3339ToNanos(s: string): bigint | null {
-  const m = /^(.*?:\d{2})(?:\.(\d{1,9}))?(Z|[+-]\d{2}:\d{2})$/.exec(s);
-  if (m === null) return null;
-  const ms = Date.parse(`${m[1]}${m[3]}`);
-  if (Number.isNaN(ms)) return null;
-  const frac = (m[2] ?? '').padEnd(9, '0');
-  return BigInt(ms) * 1_000_000n + BigInt(frac);
-}
-
-/**
- * ISO 8601 duration as Meilisearch prints it: `P[nD]T<s>S` with the fraction in 3, 6 or 9 digits,
- * whichever is exact (`PT1S`, `PT0.184S`, `PT0.000123S`); whole days as `nD`.
- */
-export function formatDuration(nanos: bigint): string | null {
-  if (nanos < 0n) return null;
-  const DAY = 86_400n;
-  let secs = nanos / 1_000_000_000n;
-  const sub = nanos % 1_000_000_000n;
-  const days = secs / DAY;
-  secs -= days * DAY;
-  let out = 'P';
-  if (days !== 0n) out += `${days}D`;
-  if (secs !== 0n || sub !== 0n || days === 0n) {
-    if (sub === 0n) out += `T${secs}S`;
-    else if (sub % 1_000_000n === 0n) out += `T${secs}.${String(sub / 1_000_000n).padStart(3, '0')}S`;
-    else if (sub % 1_000n === 0n) out += `T${secs}.${String(sub / 1_000n).padStart(6, '0')}S`;
-    else out += `T${secs}.${String(sub).padStart(9, '0')}S`;
-  }
-  return out;
-}
-
-function pickTime(values: (string | null | undefined)[], pick: 'min' | 'max'): string | null {
-  let best: string | null = null;
-  let bestN: bigint | null = null;
-  for (const v of values) {
-    if (v === null || v === undefined) continue;
-    const n = rfc3339ToNanos(v);
-    if (n === null) continue;
-    if (bestN === null || (pick === 'min' ? n < bestN : n > bestN)) {
-      best = v;
-      bestN = n;
-    }
-  }
-  return best;
-}
-
-const TERMINAL: ReadonlySet<TaskStatus> = new Set(['succeeded', 'failed', 'canceled']);
-
-/**
- * Folds node tasks into the client's task. Nodes that became `failed` or `removed` must already be
- * left out by the caller (spec S3.3). Document counters (`indexedDocuments`, `deletedDocuments`,
- * `editedDocuments`) count each document once: per group, the nodes' counters are summed and
+ * Fills a task's document counters from its nodes: per group, the nodes' counters are summed and
  * divided by the group's copies; the best group wins (a group that missed the write reports
  * fewer). They stay `null` until the task is finished, as on one node; other details come from
- * the record (what the client sent).
+ * `base` (what the client sent).
  */
-export function aggregateTask(record: MiroirTaskRecord, nodes: readonly MappedNodeTask[]): TaskView {
-  const statuses = nodes.map((n) => n.task?.status ?? 'enqueued');
-  const status = aggregateStatus(statuses);
-  const finished = TERMINAL.has(status);
-  const error = status === 'failed' ? (nodes.find((n) => n.task?.status === 'failed')?.task?.error ?? null) : null;
-
-  const startedAt = status === 'enqueued' ? null : pickTime(nodes.map((n) => n.task?.startedAt), 'min');
-  const finishedAt = finished ? pickTime(nodes.map((n) => n.task?.finishedAt), 'max') : null;
-  let duration: string | null = null;
-  if (startedAt !== null && finishedAt !== null) {
-    duration = formatDuration((rfc3339ToNanos(finishedAt) as bigint) - (rfc3339ToNanos(startedAt) as bigint));
-  }
-
-  const view: TaskView = {
-    uid: record.uid,
-    batchUid: null,
-    indexUid: record.indexUid,
-    status,
-    type: record.type,
-    canceledBy: record.canceledBy ?? null,
-  } as TaskView;
-  if (record.details !== null) view.details = aggregateDetails(record.details, nodes, finished);
-  view.error = error;
-  view.duration = duration;
-  view.enqueuedAt = record.enqueuedAt;
-  view.startedAt = startedAt;
-  view.finishedAt = finishedAt;
-  if (record.customMetadata !== undefined) view.customMetadata = record.customMetadata;
-  return view;
-}
-
-/** Fills the record's document counters from the nodes (see {@link aggregateTask}). */
 export function aggregateDetails(
   base: Readonly<Record<string, unknown>>,
   nodes: readonly MappedNodeTask[],
@@ -216,4 +115,44 @@ export function aggregateDetails(
     out[key] = best;
   }
   return out;
+}
+
+const micros = (text: string | null | undefined): number | null => (text === null || text === undefined ? null : rfc3339ToMicros(text));
+
+/**
+ * The task after folding in its node tasks (`nodes`, in the order of the task's node lists); the
+ * same object when nothing changed. Times: the earliest start, the latest finish. A failed task
+ * carries the failing node's error, worded without Miroir's reserved fields.
+ */
+export function foldTask<T extends FoldableTask>(row: T, nodes: readonly MappedNodeTask[], shown?: NodeTaskView | null): T {
+  if (isTerminal(row.status) || nodes.length === 0) return row;
+  const status = aggregateStatus(nodes.map((n) => n.task?.status ?? 'enqueued'));
+  const terminal = isTerminal(status);
+  let startedAt: number | null = null;
+  let finishedAt: number | null = null;
+  for (const n of nodes) {
+    const s = micros(n.task?.startedAt);
+    if (s !== null && (startedAt === null || s < startedAt)) startedAt = s;
+    const f = micros(n.task?.finishedAt);
+    if (f !== null && (finishedAt === null || f > finishedAt)) finishedAt = f;
+  }
+  let details = row.details === null ? null : aggregateDetails(row.details, nodes, terminal);
+  if (shown?.details) details = clientSettings(shown.details as Record<string, unknown>);
+  const failed = status === 'failed' ? nodes.find((n) => n.task?.status === 'failed')?.task?.error ?? row.error : null;
+  const next: T = {
+    ...row,
+    status,
+    batchUid: status === 'enqueued' ? null : row.uid,
+    startedAt: status === 'enqueued' ? null : (startedAt ?? finishedAt),
+    finishedAt: terminal ? finishedAt : null,
+    canceledBy: status === 'canceled' ? (row.cancelRequestedBy ?? null) : row.canceledBy,
+    error: failed ? { ...failed, message: withoutReservedInMessage(failed.message) } : null,
+    details,
+  };
+  const same =
+    next.status === row.status &&
+    next.startedAt === row.startedAt &&
+    next.finishedAt === row.finishedAt &&
+    JSON.stringify(next.details) === JSON.stringify(row.details);
+  return same ? row : next;
 }

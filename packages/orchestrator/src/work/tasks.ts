@@ -7,7 +7,7 @@ import type { Logger } from 'pino';
 import { type TaskView } from '@miroir/protocol';
 import type { Catalog } from '../catalog.js';
 import type { Cluster } from '../cluster.js';
-import { aggregateTask, isTerminal } from '../core/task-aggregate.js';
+import { foldTask, isTerminal, type MappedNodeTask } from '../core/tasks.js';
 import type { TaskRow } from '../state/store.js';
 
 /** Node task views of a finished task, by node id, in the order they were sent (absent when settled by Miroir). */
@@ -111,9 +111,15 @@ export class TaskRegistry {
       }),
     );
     const out: TaskRow[] = [];
-    const copies = this.#cluster.config.replication_factor * this.#cluster.config.replica_groups;
     for (const row of rows) {
-      const next = aggregateTask(row, (nodeId, uid) => views.get(nodeId)?.get(uid), copies);
+      const mapped: MappedNodeTask[] = [];
+      for (const [nodeId, uids] of Object.entries(row.nodeTasks)) {
+        const { groupId, copies } = this.#copiesOf(nodeId);
+        for (const u of uids) mapped.push({ nodeId, groupId, copies, task: views.get(nodeId)?.get(u) ?? null });
+      }
+      const first = Object.keys(row.nodeTasks)[0];
+      const shown = row.detailsFrom === undefined || first === undefined ? null : views.get(first)?.get(row.nodeTasks[first]![row.detailsFrom]!);
+      const next = foldTask(row, mapped, shown);
       if (next !== row) {
         await this.#cluster.store.putTask(next);
         if (isTerminal(next.status)) {
@@ -127,6 +133,14 @@ export class TaskRegistry {
       out.push(next);
     }
     return out;
+  }
+
+  /** A node's replica group and how many copies of each document that group holds. */
+  #copiesOf(nodeId: string): { groupId: number; copies: number } {
+    const topo = this.#cluster.topology;
+    const groupId = topo.nodes.find((n) => n.id === nodeId)?.group ?? 0;
+    const members = topo.nodes.filter((n) => n.group === groupId).length;
+    return { groupId, copies: Math.max(1, Math.min(topo.replicationFactor, members)) };
   }
 
   async #finished(row: TaskRow, nodes: NodeViews): Promise<void> {
