@@ -81,7 +81,9 @@ function weightedValues(hit: Hit, weight: number): WeightedValue[] {
     const m = /^(.+):(asc|desc)$/.exec(key);
     if (m !== null && 'value' in d) {
       flush();
-      out.push({ kind: 'sort', asc: m[2] === 'asc', value: d.value as SortValue });
+      // Geo sorts compare by distance (milli `WeightedScoreValue::GeoSort`).
+      const value = key.startsWith('_geoPoint(') ? ((d.distance as number | null) ?? null) : (d.value as SortValue);
+      out.push({ kind: 'sort', asc: m[2] === 'asc', value });
       continue;
     }
     const ranks = ranksOf(key, d);

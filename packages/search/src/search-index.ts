@@ -60,7 +60,12 @@ type RelevancyKind = 'words' | 'typo' | 'proximity' | 'attributeRank' | 'wordPos
 
 type RuleSpec =
   | { kind: RelevancyKind; legacyAttribute?: boolean; field?: undefined }
-  | { kind: 'sortField'; field: string; ascending: boolean; label: string };
+  | { kind: 'sortField'; field: string; ascending: boolean; label: string; geo?: GeoPoint };
+
+/** `[lat, lng]` of a `_geoPoint(lat, lng)` sort. */
+type GeoPoint = [number, number];
+
+type SortSpec = { field: string; ascending: boolean; label: string; geo?: GeoPoint };
 
 /** A ranked document kept for output: its rank components (with their M), sort values, score. */
 interface Evaluated {
@@ -73,7 +78,7 @@ interface Evaluated {
 
 type Comp = 'words' | 'typo' | 'proximity' | 'attributeRank' | 'wordPosition' | 'exactAttr' | 'exactWords';
 
-type Slot = { kind: 'seg'; seg: number } | { kind: 'sort'; sort: number; field: string; ascending: boolean };
+type Slot = { kind: 'seg'; seg: number } | { kind: 'sort'; sort: number; field: string; ascending: boolean; geo?: GeoPoint };
 
 /** A rule list compiled for evaluation: rank components, their segments, comparison slots. */
 interface Plan {
@@ -298,6 +303,9 @@ export class SearchIndex {
   #scratch = new Scratch();
   #pairBuf = new Float64Array(1024);
   #pending = new PendingPostings();
+  /** `_geo` coordinates per iid (NaN: none), kept when `_geo` is sortable. */
+  #geoLat = new Float64Array(0);
+  #geoLng = new Float64Array(0);
   #posBuf = new Uint32Array(256);
 
   constructor(settings: Settings, opts: SearchIndexOptions) {
@@ -338,6 +346,8 @@ export class SearchIndex {
     this.#scratch = new Scratch();
     this.#pathInfo = new Map();
     this.#pending = new PendingPostings();
+    this.#geoLat = new Float64Array(0);
+    this.#geoLng = new Float64Array(0);
   }
 
   #applySettings(settings: Settings): void {
@@ -367,6 +377,36 @@ export class SearchIndex {
       this.#seenFields.add(path);
     }
     return fid;
+  }
+
+  get #geoSortable(): boolean {
+    return firstMatch(this.#settings.sortableAttributes, '_geo') >= 0;
+  }
+
+  #setGeo(iid: number, geo: unknown): void {
+    if (geo === null || typeof geo !== 'object') return;
+    const g = geo as Record<string, unknown>;
+    const lat = typeof g.lat === 'string' ? Number(g.lat) : g.lat;
+    const lng = typeof g.lng === 'string' ? Number(g.lng) : g.lng;
+    if (typeof lat !== 'number' || typeof lng !== 'number' || !Number.isFinite(lat) || !Number.isFinite(lng)) return;
+    if (iid >= this.#geoLat.length) {
+      const cap = Math.max(iid + 1, this.#geoLat.length * 2, 1024);
+      const grow = (a: Float64Array): Float64Array<ArrayBuffer> => {
+        const b = new Float64Array(cap).fill(NaN);
+        b.set(a);
+        return b;
+      };
+      this.#geoLat = grow(this.#geoLat);
+      this.#geoLng = grow(this.#geoLng);
+    }
+    this.#geoLat[iid] = lat;
+    this.#geoLng[iid] = lng;
+  }
+
+  /** Distance in meters from `p` to the document's `_geo`, or null (milli: geoutils haversine). */
+  #geoDistance(iid: number, p: GeoPoint): number | null {
+    if (iid >= this.#geoLat.length || Number.isNaN(this.#geoLat[iid])) return null;
+    return haversineMeters(p[0], p[1], this.#geoLat[iid], this.#geoLng[iid]);
   }
 
   /** Per-path decisions, computed once per field path. */
@@ -512,6 +552,7 @@ export class SearchIndex {
       const fd = project(doc, (path) => this.#info(path).filterable);
       this.#filterDocs[iid] = Object.keys(fd).length > 0 ? fd : undefined;
     }
+    if (this.#geoSortable) this.#setGeo(iid, doc._geo);
     if (sortUpdates !== undefined) {
       for (const [path, sv] of sortUpdates) {
         let store = this.#sortStores.get(path);
@@ -563,6 +604,10 @@ export class SearchIndex {
     this.#fieldLens[iid] = undefined;
     this.#filterDocs[iid] = undefined;
     for (const store of this.#sortStores.values()) store.clear(iid);
+    if (iid < this.#geoLat.length) {
+      this.#geoLat[iid] = NaN;
+      this.#geoLng[iid] = NaN;
+    }
   }
 
   // -------------------------------------------------------------------------------------------
@@ -611,11 +656,21 @@ export class SearchIndex {
   // -------------------------------------------------------------------------------------------
   // Validation (messages from meilisearch `tests/search/errors.rs`)
 
-  #parseSortParam(sort: readonly string[], code: string): Array<{ field: string; ascending: boolean; label: string }> {
+  #parseSortParam(sort: readonly string[], code: string): SortSpec[] {
     return sort.map((s) => {
       const m = /^(.*):(asc|desc)$/.exec(s);
       if (m === null) {
         throw new MeiliError(code, `Invalid syntax for the sort parameter: expected expression ending by \`:asc\` or \`:desc\`, found \`${s}\`.`);
+      }
+      const geo = /^_geoPoint\(\s*([^,\s]+)\s*,\s*([^)\s]+)\s*\)$/.exec(m[1]);
+      if (geo !== null) {
+        const lat = Number(geo[1]);
+        const lng = Number(geo[2]);
+        if (!Number.isFinite(lat) || !Number.isFinite(lng) || Math.abs(lat) > 90 || Math.abs(lng) > 180) {
+          throw new MeiliError(code, `Invalid syntax for the sort parameter: expected expression ending by \`:asc\` or \`:desc\`, found \`${s}\`.`);
+        }
+        // Label as milli prints it: `_geoPoint({lat}, {lng}):dir` with f64 Display.
+        return { field: '_geo', ascending: m[2] === 'asc', label: `_geoPoint(${lat}, ${lng}):${m[2]}`, geo: [lat, lng] as GeoPoint };
       }
       const field = m[1];
       if (field === '_geo') {
@@ -908,7 +963,9 @@ export class SearchIndex {
     let inSeg = false;
     for (const r of rules) {
       if (r.kind === 'sortField') {
-        slots.push({ kind: 'sort', sort: slots.filter((x) => x.kind === 'sort').length, field: r.field, ascending: r.ascending });
+        const slot: Slot = { kind: 'sort', sort: slots.filter((x) => x.kind === 'sort').length, field: r.field, ascending: r.ascending };
+        if (r.geo !== undefined) slot.geo = r.geo;
+        slots.push(slot);
         inSeg = false;
         continue;
       }
@@ -1025,7 +1082,11 @@ export class SearchIndex {
     for (let i = 0; i < G; i++) {
       const ci = g[i];
       opt[i] = bound[stageOfCand[ci]](candidates[ci]);
-      for (let k = 0; k < T; k++) sortVals[i * T + k] = this.#sortValue(plan.sorts[k].field, candidates[ci], plan.sorts[k].ascending);
+      for (let k = 0; k < T; k++) {
+        const sl = plan.sorts[k];
+        sortVals[i * T + k] =
+          sl.geo !== undefined ? this.#geoDistance(candidates[ci], sl.geo) : this.#sortValue(sl.field, candidates[ci], sl.ascending);
+      }
     }
     // Sort slots that directly follow the first segment.
     const prefixSorts: Array<Extract<Slot, { kind: 'sort' }>> = [];
@@ -1232,7 +1293,17 @@ export class SearchIndex {
     };
     for (const r of plan.rules) {
       if (r.kind === 'sortField') {
-        out[r.label] = sortDetails(order++, ev.sorts[sortIdx++]);
+        const value = ev.sorts[sortIdx++];
+        if (r.geo !== undefined) {
+          const has = ev.iid < this.#geoLat.length && !Number.isNaN(this.#geoLat[ev.iid]);
+          out[r.label] = {
+            order: order++,
+            value: has ? { lat: this.#geoLat[ev.iid], lng: this.#geoLng[ev.iid] } : null,
+            distance: value,
+          };
+        } else {
+          out[r.label] = sortDetails(order++, value);
+        }
         continue;
       }
       if (r.legacyAttribute === true) {
@@ -1575,7 +1646,10 @@ export class SearchIndex {
         } else {
           scores[i] = 1;
         }
-        for (let k = 0; k < T; k++) sortVals[i * T + k] = sortStores[k]?.value(iid, plan.sorts[k].ascending) ?? null;
+        for (let k = 0; k < T; k++) {
+          const sl = plan.sorts[k];
+          sortVals[i * T + k] = sl.geo !== undefined ? this.#geoDistance(iid, sl.geo) : (sortStores[k]?.value(iid, sl.ascending) ?? null);
+        }
       };
       const slots = plan.slots;
       const cmp = (a: number, b: number): number => {
@@ -1734,6 +1808,11 @@ export class SearchIndex {
     const doc = this.#getDocument(ev.iid) ?? {};
     const selected = selectFields(doc, this.#settings.displayedAttributes, q.attributesToRetrieve);
     const hit: Hit = { ...selected };
+    const geoSort = plan.sorts.find((x) => x.geo !== undefined);
+    if (geoSort !== undefined) {
+      const d = this.#geoDistance(ev.iid, geoSort.geo!);
+      if (d !== null) hit._geoDistance = Math.round(d);
+    }
     const highlight = q.attributesToHighlight;
     const crop = q.attributesToCrop;
     if ((highlight !== undefined && highlight.length > 0) || (crop !== undefined && crop.length > 0)) {
@@ -1839,7 +1918,10 @@ export class SearchIndex {
   sort(iids: number[], sort: string[], errorCode: string): number[] {
     const parsed = this.#parseSortParam(sort, errorCode);
     this.#checkSortable(parsed, errorCode, '');
-    const keyed = iids.map((iid) => ({ iid, keys: parsed.map((p) => this.#sortValue(p.field, iid, p.ascending)) }));
+    const keyed = iids.map((iid) => ({
+      iid,
+      keys: parsed.map((p) => (p.geo !== undefined ? this.#geoDistance(iid, p.geo) : this.#sortValue(p.field, iid, p.ascending))),
+    }));
     keyed.sort((a, b) => {
       for (let i = 0; i < parsed.length; i++) {
         const c = compareSortValues(a.keys[i], b.keys[i], parsed[i].ascending);
@@ -1949,4 +2031,14 @@ export function topK<T>(items: readonly T[], k: number, cmp: (a: T, b: T) => num
     }
   }
   return heap.sort(cmp);
+}
+
+/** geoutils `haversine_distance_to` (used by milli): meters, rounded to the millimeter. */
+export function haversineMeters(lat1: number, lng1: number, lat2: number, lng2: number): number {
+  const hav = (theta: number): number => (1 - Math.cos(theta)) / 2;
+  const rad = Math.PI / 180;
+  const phi1 = lat1 * rad;
+  const phi2 = lat2 * rad;
+  const total = hav(phi2 - phi1) + Math.cos(phi1) * Math.cos(phi2) * hav((lng2 - lng1) * rad);
+  return Math.round(2 * 6371e3 * Math.asin(Math.sqrt(total)) * 1000) / 1000;
 }

@@ -300,3 +300,36 @@ test('facet search: prefix on values, counts among matching documents', () => {
   ]);
   assert.throws(() => index.facetSearch({ facetName: 'title' }, 'movies'), { code: 'invalid_facet_search_facet_name' });
 });
+
+test('geo sort: _geoPoint distance order, details and _geoDistance', () => {
+  const { index } = makeIndex(
+    [
+      { id: 'lyon', _geo: { lat: 45.764, lng: 4.8357 } },
+      { id: 'nowhere' },
+      { id: 'versailles', _geo: { lat: '48.8049', lng: '2.1204' } },
+      { id: 'paris', _geo: { lat: 48.8566, lng: 2.3522 } },
+    ],
+    { sortableAttributes: ['_geo'] },
+  );
+  const res = index.search({ sort: ['_geoPoint(48.8566, 2.3522):asc'], showRankingScoreDetails: true }, 'places');
+  assert.deepEqual(ids(res.hits), ['paris', 'versailles', 'lyon', 'nowhere']);
+  assert.deepEqual(res.hits[0]._rankingScoreDetails, {
+    '_geoPoint(48.8566, 2.3522):asc': { order: 0, value: { lat: 48.8566, lng: 2.3522 }, distance: 0 },
+  });
+  assert.equal(res.hits[0]._geoDistance, 0);
+  const versailles = res.hits[1]._rankingScoreDetails!['_geoPoint(48.8566, 2.3522):asc'];
+  assert.equal(res.hits[1]._geoDistance, Math.round(versailles.distance as number));
+  // Paris–Versailles is about 17.5 km, Paris–Lyon about 392 km.
+  assert.ok(Math.abs((res.hits[1]._geoDistance as number) - 17_500) < 500);
+  assert.ok(Math.abs((res.hits[2]._geoDistance as number) - 392_000) < 2_000);
+  assert.equal('_geoDistance' in res.hits[3], false);
+  assert.deepEqual(res.hits[3]._rankingScoreDetails, { '_geoPoint(48.8566, 2.3522):asc': { order: 0, value: null, distance: null } });
+  // Versailles, west of Paris, is the farthest from Lyon.
+  assert.deepEqual(ids(index.search({ sort: ['_geoPoint(45.76, 4.83):desc'] }, 'places').hits), ['versailles', 'paris', 'lyon', 'nowhere']);
+  const unsortable = makeIndex([{ id: 1 }]).index;
+  fails(
+    () => unsortable.search({ sort: ['_geoPoint(1, 2):asc'] }, 'places'),
+    'invalid_search_sort',
+    'Index `places`: Attribute `_geo` is not sortable. This index does not have configured sortable attributes.',
+  );
+});
