@@ -1390,6 +1390,9 @@ export class SearchIndex {
     limit = Math.min(limit, maxTotalHits - offset);
 
     // Validation.
+    if (q.hybrid !== undefined && !Object.hasOwn(s.embedders, q.hybrid.embedder)) {
+      throw new MeiliError('invalid_search_embedder', `Cannot find embedder with name \`${q.hybrid.embedder}\`.`);
+    }
     const allowedFids = this.#attributesToSearchOn(q.attributesToSearchOn, prefix);
     const sortParam = q.sort !== undefined && q.sort.length > 0 ? this.#parseSortParam(q.sort, 'invalid_search_sort') : [];
     if (sortParam.length > 0) {

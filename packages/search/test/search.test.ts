@@ -333,3 +333,12 @@ test('geo sort: _geoPoint distance order, details and _geoDistance', () => {
     'Index `places`: Attribute `_geo` is not sortable. This index does not have configured sortable attributes.',
   );
 });
+
+test('hybrid with an unknown embedder is refused', () => {
+  const { index } = makeIndex(MOVIES);
+  fails(
+    () => index.search({ q: 'x', hybrid: { embedder: 'default', semanticRatio: 0.5 } }, 'movies'),
+    'invalid_search_embedder',
+    'Cannot find embedder with name `default`.',
+  );
+});
