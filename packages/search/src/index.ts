@@ -1,7 +1,9 @@
 /**
  * `@miroir/search`: the engine's pure search core (no I/O).
  */
-export { SearchIndex, topK } from './search-index.js';
+export { SearchIndex } from './search-index.js';
+export { topK } from './heap.js';
+export { haversineMeters } from './geo.js';
 export type { Document, SearchIndexOptions } from './search-index.js';
 export { federatedMerge } from './federated.js';
 export type { FederatedSource, FederatedResponse, FederationPaging } from './federated.js';

@@ -41,6 +41,10 @@ import { positionBucket, wordPositionCost, wordPositionDetails, wordPositionMax 
 import { stageOf, wordsDetails, wordsStages, type WordsStage } from './rules/words.js';
 import { forEachToken, HARD_GAP, normalize, tokenize } from './tokenizer.js';
 import { Vocabulary, type Derivation } from './vocabulary.js';
+import { BinaryHeap, topK } from './heap.js';
+import { haversineMeters } from './geo.js';
+import { MAX_QUERY_WORDS, Scratch } from './scratch.js';
+import { SortStore } from './sort-store.js';
 
 export type { Document } from './fields.js';
 
@@ -49,8 +53,6 @@ export interface SearchIndexOptions {
   getDocument(iid: number): Document | undefined;
 }
 
-/** Meilisearch limits a query to its first 10 words. */
-const MAX_QUERY_WORDS = 10;
 /** Pending posting entries are moved into the postings at this size (bounds the buffer). */
 const PENDING_FLUSH_ENTRIES = 1 << 20;
 /** Positions per attribute are capped (milli). */
@@ -93,169 +95,6 @@ interface Plan {
 interface PreparedQuery {
   terms: Term[];
   derivations: Derivation[][];
-}
-
-/** Per-sortable-field values by iid. */
-class SortStore {
-  /** Lowest/highest number per iid (NaN: none). Typed arrays keep the heap small. */
-  numMin = new Float64Array(0);
-  numMax = new Float64Array(0);
-  /** Lowest/highest normalized string per iid, only for documents with string values. */
-  strMin: (string | undefined)[] = [];
-  strMax: (string | undefined)[] = [];
-
-  set(iid: number, v: SortValues): void {
-    if (iid >= this.numMin.length) {
-      const cap = Math.max(iid + 1, this.numMin.length * 2, 1024);
-      const grow = (a: Float64Array): Float64Array<ArrayBuffer> => {
-        const b = new Float64Array(cap).fill(NaN);
-        b.set(a);
-        return b;
-      };
-      this.numMin = grow(this.numMin);
-      this.numMax = grow(this.numMax);
-    }
-    this.numMin[iid] = v.numMin;
-    this.numMax[iid] = v.numMax;
-    if (v.strMin !== undefined || this.strMin[iid] !== undefined) {
-      this.strMin[iid] = v.strMin;
-      this.strMax[iid] = v.strMax;
-    }
-  }
-
-  clear(iid: number): void {
-    if (iid < this.numMin.length) {
-      this.numMin[iid] = NaN;
-      this.numMax[iid] = NaN;
-    }
-    if (this.strMin[iid] !== undefined) {
-      this.strMin[iid] = undefined;
-      this.strMax[iid] = undefined;
-    }
-  }
-
-  /** The value `iid` sorts by: its best number for the direction, else its best string, else null. */
-  value(iid: number, ascending: boolean): SortValue {
-    if (iid < this.numMin.length) {
-      const n = ascending ? this.numMin[iid] : this.numMax[iid];
-      if (!Number.isNaN(n)) return n;
-    }
-    return (ascending ? this.strMin[iid] : this.strMax[iid]) ?? null;
-  }
-}
-
-/** Scratch arrays reused across searches (indexed by iid, stamped by generation). */
-class Scratch {
-  gen = 0;
-  stamp: Int32Array[] = [];
-  typo: Uint8Array[] = [];
-  head: Int32Array[] = [];
-  /** Per term and iid: best field weight, lowest word position, exact word present (bounds). */
-  weight: Uint8Array[] = [];
-  minPos: Uint16Array[] = [];
-  exact: Uint8Array[] = [];
-  /** Per term and iid: the exact query word occurs at a field's first position. */
-  exact0: Uint8Array[] = [];
-  /** Per term and iid: the exact query word is the whole content of a field. */
-  exact1: Uint8Array[] = [];
-  /** Reused per-group evaluation buffers. */
-  f64 = new Float64Array(0);
-  /** Reused candidate buffers: iids, their words stage, group order, optimistic keys. */
-  cand = new Int32Array(0);
-  candStage = new Int8Array(0);
-  groupOrder = new Int32Array(0);
-  opt = new Float64Array(0);
-  byOpt = new Int32Array(0);
-
-  #placed = new Int32Array(0);
-
-  /** A second index buffer of at least `n` entries. */
-  groupOrder2(n: number): Int32Array {
-    if (this.#placed.length < n) this.#placed = new Int32Array(Math.max(n, this.#placed.length * 2));
-    return this.#placed;
-  }
-
-  ensureCandidates(n: number): void {
-    if (this.cand.length >= n) return;
-    const cap = Math.max(n, this.cand.length * 2, 1024);
-    this.cand = new Int32Array(cap);
-    this.candStage = new Int8Array(cap);
-    this.groupOrder = new Int32Array(cap);
-    this.opt = new Float64Array(cap);
-    this.byOpt = new Int32Array(cap);
-  }
-  nodeDeriv = new Int32Array(1024);
-  nodeEntry = new Int32Array(1024);
-  nodeNext = new Int32Array(1024);
-  nodes = 0;
-  capacity = 0;
-
-  ensure(capacity: number, terms: number): void {
-    if (capacity > this.capacity) {
-      this.capacity = Math.max(capacity, this.capacity * 2, 1024);
-      this.stamp = [];
-      this.typo = [];
-      this.head = [];
-      this.weight = [];
-      this.minPos = [];
-      this.exact = [];
-      this.exact0 = [];
-      this.exact1 = [];
-    }
-    while (this.stamp.length < terms) {
-      this.stamp.push(new Int32Array(this.capacity));
-      this.typo.push(new Uint8Array(this.capacity));
-      this.head.push(new Int32Array(this.capacity));
-      this.weight.push(new Uint8Array(this.capacity));
-      this.minPos.push(new Uint16Array(this.capacity));
-      this.exact.push(new Uint8Array(this.capacity));
-      this.exact0.push(new Uint8Array(this.capacity));
-      this.exact1.push(new Uint8Array(this.capacity));
-    }
-  }
-
-  #view: DocView = {
-    iid: 0,
-    start: new Int32Array(MAX_QUERY_WORDS + 1),
-    pos: new Uint32Array(256),
-    typos: new Uint8Array(256),
-    exact: new Uint8Array(256),
-    minTypo: new Uint8Array(MAX_QUERY_WORDS),
-  };
-
-  /** The reused document view (occurrence buffers grow on demand). */
-  view(_terms: number): DocView {
-    return this.#view;
-  }
-
-  growView(): void {
-    const v = this.#view;
-    const n = v.pos.length * 2;
-    const pos = new Uint32Array(n);
-    pos.set(v.pos);
-    const typos = new Uint8Array(n);
-    typos.set(v.typos);
-    const exact = new Uint8Array(n);
-    exact.set(v.exact);
-    v.pos = pos;
-    v.typos = typos;
-    v.exact = exact;
-  }
-
-  /** Make room for `total` nodes. */
-  reserveNodes(total: number): void {
-    if (total <= this.nodeDeriv.length) return;
-    let cap = this.nodeDeriv.length;
-    while (cap < total) cap *= 2;
-    const grow = (a: Int32Array): Int32Array<ArrayBuffer> => {
-      const b = new Int32Array(cap);
-      b.set(a.subarray(0, this.nodes));
-      return b;
-    };
-    this.nodeDeriv = grow(this.nodeDeriv);
-    this.nodeEntry = grow(this.nodeEntry);
-    this.nodeNext = grow(this.nodeNext);
-  }
 }
 
 function byteOrder(a: string, b: string): number {
@@ -744,9 +583,6 @@ export class SearchIndex {
     filterDoc: (iid) => this.#filterDocs[iid] ?? {},
   };
 
-  #matchesFilter(pred: IidPredicate, iid: number): boolean {
-    return pred(iid);
-  }
 
   // -------------------------------------------------------------------------------------------
   // Candidates
@@ -1943,105 +1779,3 @@ function facetValueMatches(display: string, query: string): boolean {
   return tokenize(display).some((t) => t.word.startsWith(query));
 }
 
-/** A binary heap; `cmp(a, b) > 0` puts `a` above `b`. */
-class BinaryHeap<T> {
-  #a: T[] = [];
-  readonly #cmp: (a: T, b: T) => number;
-  constructor(cmp: (a: T, b: T) => number) {
-    this.#cmp = cmp;
-  }
-  get size(): number {
-    return this.#a.length;
-  }
-  peek(): T | undefined {
-    return this.#a[0];
-  }
-  items(): T[] {
-    return [...this.#a];
-  }
-  heapify(items: T[]): void {
-    this.#a = items;
-    for (let i = (items.length >> 1) - 1; i >= 0; i--) this.#down(i);
-  }
-  push(x: T): void {
-    const a = this.#a;
-    a.push(x);
-    let i = a.length - 1;
-    while (i > 0) {
-      const p = (i - 1) >> 1;
-      if (this.#cmp(a[i], a[p]) <= 0) break;
-      [a[i], a[p]] = [a[p], a[i]];
-      i = p;
-    }
-  }
-  pop(): T | undefined {
-    const a = this.#a;
-    if (a.length === 0) return undefined;
-    const top = a[0];
-    const last = a.pop()!;
-    if (a.length > 0) {
-      a[0] = last;
-      this.#down(0);
-    }
-    return top;
-  }
-  #down(i: number): void {
-    const a = this.#a;
-    for (;;) {
-      const l = 2 * i + 1;
-      const r = l + 1;
-      let m = i;
-      if (l < a.length && this.#cmp(a[l], a[m]) > 0) m = l;
-      if (r < a.length && this.#cmp(a[r], a[m]) > 0) m = r;
-      if (m === i) return;
-      [a[i], a[m]] = [a[m], a[i]];
-      i = m;
-    }
-  }
-}
-
-/** The best `k` items by `cmp`, sorted (bounded binary heap, worst on top). */
-export function topK<T>(items: readonly T[], k: number, cmp: (a: T, b: T) => number): T[] {
-  if (k <= 0) return [];
-  const heap: T[] = [];
-  const up = (i: number): void => {
-    while (i > 0) {
-      const p = (i - 1) >> 1;
-      if (cmp(heap[i], heap[p]) <= 0) break;
-      [heap[i], heap[p]] = [heap[p], heap[i]];
-      i = p;
-    }
-  };
-  const down = (i: number): void => {
-    for (;;) {
-      const l = 2 * i + 1;
-      const r = l + 1;
-      let m = i;
-      if (l < heap.length && cmp(heap[l], heap[m]) > 0) m = l;
-      if (r < heap.length && cmp(heap[r], heap[m]) > 0) m = r;
-      if (m === i) break;
-      [heap[i], heap[m]] = [heap[m], heap[i]];
-      i = m;
-    }
-  };
-  for (const x of items) {
-    if (heap.length < k) {
-      heap.push(x);
-      up(heap.length - 1);
-    } else if (cmp(x, heap[0]) < 0) {
-      heap[0] = x;
-      down(0);
-    }
-  }
-  return heap.sort(cmp);
-}
-
-/** geoutils `haversine_distance_to` (used by milli): meters, rounded to the millimeter. */
-export function haversineMeters(lat1: number, lng1: number, lat2: number, lng2: number): number {
-  const hav = (theta: number): number => (1 - Math.cos(theta)) / 2;
-  const rad = Math.PI / 180;
-  const phi1 = lat1 * rad;
-  const phi2 = lat2 * rad;
-  const total = hav(phi2 - phi1) + Math.cos(phi1) * Math.cos(phi2) * hav((lng2 - lng1) * rad);
-  return Math.round(2 * 6371e3 * Math.asin(Math.sqrt(total)) * 1000) / 1000;
-}
