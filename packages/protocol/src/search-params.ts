@@ -518,35 +518,38 @@ const paramVector: ParamReader = (raw, name, code) =>
     return f;
   });
 
-/** `SearchQueryGet` fields in declaration order. */
+/** `SearchQueryGet` fields in declaration order (meilisearch `routes/indexes/search.rs`, v1.50). */
 const GET_FIELDS: ReadonlyArray<[string, { code: string; read: ParamReader }]> = [
   ['q', { code: 'invalid_search_q', read: paramStr }],
-  ['vector', { code: 'invalid_search_vector', read: paramVector }],
   ['offset', { code: 'invalid_search_offset', read: paramUsize }],
   ['limit', { code: 'invalid_search_limit', read: paramUsize }],
   ['page', { code: 'invalid_search_page', read: paramUsize }],
   ['hitsPerPage', { code: 'invalid_search_hits_per_page', read: paramUsize }],
   ['attributesToRetrieve', { code: 'invalid_search_attributes_to_retrieve', read: paramList }],
-  ['retrieveVectors', { code: 'invalid_search_retrieve_vectors', read: paramBool }],
   ['attributesToCrop', { code: 'invalid_search_attributes_to_crop', read: paramList }],
   ['cropLength', { code: 'invalid_search_crop_length', read: paramUsize }],
+  ['cropMarker', { code: 'invalid_search_crop_marker', read: paramStr }],
   ['attributesToHighlight', { code: 'invalid_search_attributes_to_highlight', read: paramList }],
+  ['highlightPreTag', { code: 'invalid_search_highlight_pre_tag', read: paramStr }],
+  ['highlightPostTag', { code: 'invalid_search_highlight_post_tag', read: paramStr }],
+  ['showMatchesPosition', { code: 'invalid_search_show_matches_position', read: paramBool }],
   ['filter', { code: 'invalid_search_filter', read: paramStr }],
   ['sort', { code: 'invalid_search_sort', read: paramStr }],
   ['distinct', { code: 'invalid_search_distinct', read: paramStr }],
-  ['showMatchesPosition', { code: 'invalid_search_show_matches_position', read: paramBool }],
-  ['showRankingScore', { code: 'invalid_search_show_ranking_score', read: paramBool }],
-  ['showRankingScoreDetails', { code: 'invalid_search_show_ranking_score_details', read: paramBool }],
   ['facets', { code: 'invalid_search_facets', read: paramList }],
-  ['highlightPreTag', { code: 'invalid_search_highlight_pre_tag', read: paramStr }],
-  ['highlightPostTag', { code: 'invalid_search_highlight_post_tag', read: paramStr }],
-  ['cropMarker', { code: 'invalid_search_crop_marker', read: paramStr }],
   ['matchingStrategy', { code: 'invalid_search_matching_strategy', read: paramMatching }],
   ['attributesToSearchOn', { code: 'invalid_search_attributes_to_search_on', read: paramList }],
-  ['hybridEmbedder', { code: 'invalid_search_embedder', read: paramStr }],
-  ['hybridSemanticRatio', { code: 'invalid_search_semantic_ratio', read: paramRatio('semanticRatio') }],
   ['rankingScoreThreshold', { code: 'invalid_search_ranking_score_threshold', read: paramRatio('rankingScoreThreshold') }],
   ['locales', { code: 'invalid_search_locales', read: paramList }],
+  ['hybridEmbedder', { code: 'invalid_search_embedder', read: paramStr }],
+  ['hybridSemanticRatio', { code: 'invalid_search_semantic_ratio', read: paramRatio('semanticRatio') }],
+  ['vector', { code: 'invalid_search_vector', read: paramVector }],
+  ['retrieveVectors', { code: 'invalid_search_retrieve_vectors', read: paramBool }],
+  ['personalizeUserContext', { code: 'invalid_search_personalize_user_context', read: paramStr }],
+  ['useNetwork', { code: 'invalid_search_use_network', read: paramBool }],
+  ['showRankingScore', { code: 'invalid_search_show_ranking_score', read: paramBool }],
+  ['showRankingScoreDetails', { code: 'invalid_search_show_ranking_score_details', read: paramBool }],
+  ['showPerformanceDetails', { code: 'invalid_search_show_performance_details', read: paramBool }],
 ];
 const GET_SPEC = new Map(GET_FIELDS);
 const GET_FIELD_NAMES = GET_FIELDS.map(([k]) => k);
@@ -606,6 +609,9 @@ export function searchQueryFromGet(query: Record<string, string>): SearchQuery {
         break;
       case 'hybridEmbedder':
       case 'hybridSemanticRatio':
+        break;
+      case 'personalizeUserContext':
+        out.personalize = { userContext: v as string };
         break;
       default:
         (out as Record<string, unknown>)[k] = v;

@@ -128,7 +128,7 @@ test('GET parameters: lists, filter JSON, hybrid, and query-param messages', () 
         return (e as MeiliError).message;
       }
     })(),
-    /^Unknown parameter `marin`: expected one of `q`, `vector`, `offset`, `limit`, /,
+    /^Unknown parameter `marin`: expected one of `q`, `offset`, `limit`, `page`, `hitsPerPage`, .*`showRankingScoreDetails`, `showPerformanceDetails`$/,
   );
 });
 
