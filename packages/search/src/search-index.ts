@@ -1646,6 +1646,8 @@ export class SearchIndex {
   #hit(ev: Evaluated, q: SearchQuery, plan: Plan, matcher: Matcher): Hit {
     const doc = this.#getDocument(ev.iid) ?? {};
     const selected = selectFields(doc, this.#settings.displayedAttributes, q.attributesToRetrieve);
+    // `_vectors` is only returned with `retrieveVectors` (reference §3.2).
+    if (q.retrieveVectors !== true) delete selected._vectors;
     const hit: Hit = { ...selected };
     const geoSort = plan.sorts.find((x) => x.geo !== undefined);
     if (geoSort !== undefined) {

@@ -342,3 +342,9 @@ test('hybrid with an unknown embedder is refused', () => {
     'Cannot find embedder with name `default`.',
   );
 });
+
+test('_vectors is returned only with retrieveVectors', () => {
+  const { index } = makeIndex([{ id: 1, t: 'a', _vectors: { e: [1, 2] } }]);
+  assert.deepEqual(index.search({}, 'm').hits[0], { id: 1, t: 'a' });
+  assert.deepEqual(index.search({ retrieveVectors: true }, 'm').hits[0], { id: 1, t: 'a', _vectors: { e: [1, 2] } });
+});
