@@ -209,7 +209,9 @@ export class SearchIndex {
       fid = this.#fieldNames.length;
       this.#fieldIds.set(path, fid);
       this.#fieldNames.push(path);
-      const w = this.#searchAll ? 0 : firstMatch(this.#searchable, path);
+      // `_vectors` holds embeddings, never searchable text.
+      const reserved = path === '_vectors' || path.startsWith('_vectors.');
+      const w = reserved ? -1 : this.#searchAll ? 0 : firstMatch(this.#searchable, path);
       this.#fidWeight.push(w);
       this.#fidTypoDisabled.push(firstMatch(this.#settings.typoTolerance.disableOnAttributes, path) >= 0);
       for (let i = path.indexOf('.'); i >= 0; i = path.indexOf('.', i + 1)) this.#seenFields.add(path.slice(0, i));

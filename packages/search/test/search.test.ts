@@ -347,4 +347,6 @@ test('_vectors is returned only with retrieveVectors', () => {
   const { index } = makeIndex([{ id: 1, t: 'a', _vectors: { e: [1, 2] } }]);
   assert.deepEqual(index.search({}, 'm').hits[0], { id: 1, t: 'a' });
   assert.deepEqual(index.search({ retrieveVectors: true }, 'm').hits[0], { id: 1, t: 'a', _vectors: { e: [1, 2] } });
+  // Embeddings are not searchable text.
+  assert.equal(index.search({ q: '2' }, 'm').hits.length, 0);
 });
