@@ -95,6 +95,8 @@ interface Plan {
 interface PreparedQuery {
   terms: Term[];
   derivations: Derivation[][];
+  /** Word ids of negated words (`-word`): documents containing one are excluded. */
+  excluded: number[];
 }
 
 function byteOrder(a: string, b: string): number {
@@ -461,7 +463,15 @@ export class SearchIndex {
     const terms: Term[] = [];
     const derivations: Derivation[][] = [];
     const lastIsPrefix = tokens.length > 0 && tokens[tokens.length - 1].end === text.length && s.prefixSearch !== 'disabled';
+    const excluded: number[] = [];
     tokens.forEach((tok, i) => {
+      // `-word` (the minus starting a whitespace-separated word) excludes documents holding the
+      // exact word [≥v1.8]; it is not a term.
+      if (tok.start > 0 && text[tok.start - 1] === '-' && (tok.start === 1 || /\s/u.test(text[tok.start - 2]))) {
+        const id = this.#vocab.id(tok.word);
+        if (id !== undefined) excluded.push(id);
+        return;
+      }
       if (this.#stopWords.has(tok.word)) return;
       const prefix = lastIsPrefix && i === tokens.length - 1;
       const allowance = this.#allowance(tok.word);
@@ -476,7 +486,7 @@ export class SearchIndex {
       terms.push(term);
       derivations.push(derivs);
     });
-    return { terms, derivations };
+    return { terms, derivations, excluded };
   }
 
   #allowance(word: string): number {
@@ -1351,6 +1361,14 @@ export class SearchIndex {
   ): { order: Evaluated[]; total: number; candidates: ArrayLike<number>; plan: Plan } {
     const placeholder = pq.terms.length === 0;
     const plan = this.#plan(rules);
+    if (pq.excluded.length > 0) {
+      const excludedPostings = pq.excluded.map((w) => this.#postings[w]).filter((p): p is Posting => p !== undefined);
+      const inner = pred;
+      pred = (iid) => {
+        for (const p of excludedPostings) if (p.find(iid) >= 0) return false;
+        return inner === null || inner(iid);
+      };
+    }
     let candidates: Int32Array;
     let stageOfCand: Int8Array | null = null;
     let stages: WordsStage[] = [{ rank: 1, max: 1, required: 0, active: [] }];

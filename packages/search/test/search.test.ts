@@ -350,3 +350,11 @@ test('_vectors is returned only with retrieveVectors', () => {
   // Embeddings are not searchable text.
   assert.equal(index.search({ q: '2' }, 'm').hits.length, 0);
 });
+
+test('negated words exclude documents; a query of only negations is a placeholder', () => {
+  const { index } = makeIndex(MOVIES);
+  assert.deepEqual(ids(index.search({ q: 'batman -begins' }, 'movies').hits), [5, 3]);
+  assert.deepEqual(ids(index.search({ q: '-batman' }, 'movies').hits), [2, 4]);
+  // A hyphen inside a word is a separator, not a negation.
+  assert.deepEqual(ids(index.search({ q: 'batman-begins' }, 'movies').hits), [1, 5, 3]);
+});
