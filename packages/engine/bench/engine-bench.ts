@@ -5,7 +5,8 @@
  *      p50/p99 over 1,000 mixed queries (words, multi-word, typos, filters, facets, sort);
  *   2. with `--http`: the same through the engine HTTP API with the official `meilisearch`
  *      client (`addDocuments` in batches + `waitForTask`, then the same queries).
- * Prints a table and writes JSON (`--out`, default `bench/results/engine-bench.json`, git-ignored).
+ * Prints a table and writes JSON (`--out`, default `dist/bench/engine-bench.json`, next to the
+ * compiled bench and git-ignored with `dist/`).
  *
  * Usage: npm run bench -w @miroir/engine -- [--docs 100000] [--queries 1000] [--http] [--out file]
  */
@@ -23,7 +24,7 @@ interface Args {
 }
 
 function parseArgs(argv: string[]): Args {
-  const a: Args = { docs: 100_000, queries: 1000, http: false, out: join('bench', 'results', 'engine-bench.json') };
+  const a: Args = { docs: 100_000, queries: 1000, http: false, out: join('dist', 'bench', 'engine-bench.json') };
   for (let i = 0; i < argv.length; i++) {
     const k = argv[i];
     if (k === '--docs') a.docs = Number(argv[++i]);
