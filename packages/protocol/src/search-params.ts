@@ -782,6 +782,9 @@ export function parseMultiSearch(body: unknown): MultiSearchQuery {
         return out as unknown as SearchQueryWithIndex;
       });
     } else if (k === 'federation') {
+      if (v !== null && kindOf(v) !== 'object') {
+        throw typeError('invalid_multi_search_federated', '.federation', ['null', 'object'], v);
+      }
       if (v !== null) federation = readObject(v, '.federation', FEDERATION_SPEC, FEDERATION_NAMES, true) as Federation;
     } else {
       throw unknownField('bad_request', '', k, MULTI_FIELDS);

@@ -192,4 +192,9 @@ test('multi-search: plain and federated bodies with their checks', () => {
     'Invalid value at `.queries[0].federationOptions.weight`: the value of `weight` is invalid, expected a positive float (>= 0.0).',
   );
   fails(() => parseMultiSearch({ queries: [], foo: 1 }), 'bad_request', 'Unknown field `foo`: expected one of `queries`, `federation`');
+  fails(
+    () => parseMultiSearch({ queries: [], federation: 'x' }),
+    'invalid_multi_search_federated',
+    'Invalid value type at `.federation`: expected null or an object, but found a string: `"x"`',
+  );
 });
