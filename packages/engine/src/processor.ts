@@ -132,6 +132,9 @@ export class Processor {
         const p = data as DocumentsPayload;
         const idx = p.allowIndexCreation === false ? this.#registry.require(uid!) : getOrCreate(uid!);
         const n = this.#addDocuments(idx, p, date);
+        // Buffered additions move into the word lists now: the cost belongs to the task, not to
+        // the next search.
+        idx.search.flush();
         return { ...details, indexedDocuments: n };
       }
       case 'documentDeletion': {
