@@ -20,6 +20,8 @@ export interface SearchCore {
   add(iid: number, doc: Document): void;
   remove(iid: number, doc: Document): void;
   clear(): void;
+  /** Moves buffered additions into the search structures (reads do it on their own too). */
+  flush(): void;
   search(q: SearchQuery, indexUid: string): SearchResponse;
   facetSearch(q: FacetSearchQuery, indexUid: string): FacetSearchResponse;
   /** iids matching a filter, ascending. */
