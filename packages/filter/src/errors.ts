@@ -4,7 +4,7 @@ import { spanLine } from './text.js';
 /**
  * A filter Meilisearch would reject. `message` is Meilisearch's text, including (where Meilisearch
  * has one) the trailing `\n<start>:<end> <filter>` span line. Callers map it onto their route's
- * error code with {@link toMeiliError}.
+ * error code (`invalid_search_filter`, `invalid_document_filter`, …) as a `MeiliError`.
  */
 export class FilterError extends Error {
   /** The offending fragment, as UTF-16 offsets into `source`, when the message carries a span. */

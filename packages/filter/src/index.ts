@@ -26,5 +26,3 @@ export type { AttributeUse, CheckFilterableOptions, FilterableRule, FilterFeatur
 export { pinnedPrimaryKeys } from './pinned.js';
 export type { PinnedKeysOptions } from './pinned.js';
 export { andFilters } from './combine.js';
-export { toMeiliError, registerMeiliErrorFactory } from './meili-error.js';
-export type { MeiliErrorLike } from './meili-error.js';

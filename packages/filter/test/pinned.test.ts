@@ -1,6 +1,6 @@
 import { strict as assert } from 'node:assert';
 import { describe, it } from 'node:test';
-import { andFilters, FilterError, parseFilter, pinnedPrimaryKeys, stripSpans, toMeiliError } from '../src/index.js';
+import { andFilters, FilterError, parseFilter, pinnedPrimaryKeys, stripSpans } from '../src/index.js';
 
 describe('pinnedPrimaryKeys', () => {
   const cases: [string, string[] | null][] = [
@@ -61,30 +61,5 @@ describe('andFilters', () => {
       stripSpans(parseFilter(combined)!),
       stripSpans(parseFilter('(a = 1 OR b = 2) AND s IN [1]')!),
     );
-  });
-});
-
-describe('toMeiliError', () => {
-  it('gives a Meilisearch error with the route code and the filter message', () => {
-    let caught: unknown;
-    try {
-      parseFilter('x = ');
-    } catch (e) {
-      caught = e;
-    }
-    assert.ok(caught instanceof FilterError);
-    const m = toMeiliError(caught, 'invalid_search_filter') as { status: number; toJSON(): unknown };
-    assert.equal(m.status, 400);
-    assert.deepEqual(m.toJSON(), {
-      message: 'Was expecting a value but instead got nothing.\n5:5 x = ',
-      code: 'invalid_search_filter',
-      type: 'invalid_request',
-      link: 'https://docs.meilisearch.com/errors#invalid_search_filter',
-    });
-  });
-
-  it('passes other errors through', () => {
-    const e = new TypeError('boom');
-    assert.equal(toMeiliError(e, 'invalid_search_filter'), e);
   });
 });

@@ -6,13 +6,8 @@
  * @see https://www.meilisearch.com/docs/reference/api/documents/add-or-replace-documents
  * @see https://www.meilisearch.com/docs/resources/internals/primary_key
  */
-import { registerMeiliErrorFactory } from '@miroir/filter';
 import { parse as parseCsv } from 'csv-parse/sync';
 import { MeiliError } from './errors.js';
-
-// `@miroir/filter` cannot import this package (this package depends on it); give it the
-// constructor of `MeiliError` so its `toMeiliError` builds real `MeiliError`s.
-registerMeiliErrorFactory((code, message, cause) => new MeiliError(code, message, { cause }));
 
 export type Document = Record<string, unknown>;
 

@@ -1,6 +1,5 @@
 import { strict as assert } from 'node:assert';
 import { describe, it } from 'node:test';
-import { FilterError, parseFilter, toMeiliError } from '@miroir/filter';
 import {
   documentId,
   inferPrimaryKey,
@@ -315,25 +314,5 @@ describe('document ids', () => {
   it('ids given alone', () => {
     assert.equal(validateDocumentIdValue(12), '12');
     assert.equal(validateDocumentIdValue('12'), '12');
-  });
-});
-
-describe('filter errors become MeiliErrors once this package is loaded', () => {
-  it('toMeiliError builds a real MeiliError', () => {
-    let caught: unknown;
-    try {
-      parseFilter('title = ');
-    } catch (e) {
-      caught = e;
-    }
-    assert.ok(caught instanceof FilterError);
-    const m = toMeiliError(caught, 'invalid_document_filter');
-    assert.ok(m instanceof MeiliError);
-    assert.deepEqual(m.toJSON(), {
-      message: 'Was expecting a value but instead got nothing.\n9:9 title = ',
-      code: 'invalid_document_filter',
-      type: 'invalid_request',
-      link: 'https://docs.meilisearch.com/errors#invalid_document_filter',
-    });
   });
 });
