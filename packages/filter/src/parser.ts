@@ -19,7 +19,8 @@ export const MAX_PARSE_DEPTH = 150;
 /** And/Or nesting budget checked after parsing (`milli` `MAX_FILTER_DEPTH`). */
 export const MAX_FILTER_CONDITIONS_DEPTH = 150;
 
-const KEYWORDS: ReadonlySet<string> = new Set([
+/** Words that cannot stand unquoted as a value or attribute name. */
+export const KEYWORDS: ReadonlySet<string> = new Set([
   'AND',
   'OR',
   'IN',

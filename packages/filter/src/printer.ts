@@ -1,19 +1,6 @@
 import type { FilterNode, Token } from './ast.js';
+import { KEYWORDS } from './parser.js';
 
-const KEYWORDS: ReadonlySet<string> = new Set([
-  'AND',
-  'OR',
-  'IN',
-  'NOT',
-  'TO',
-  'EXISTS',
-  'IS',
-  'NULL',
-  'EMPTY',
-  'CONTAINS',
-  'STARTS',
-  'WITH',
-]);
 const BARE_WORD = /^[\p{Alphabetic}\p{Nd}\p{Nl}\p{No}_.\-]+$/u;
 
 /**

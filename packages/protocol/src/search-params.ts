@@ -159,6 +159,32 @@ export interface SearchResponse {
   requestUid?: string;
 }
 
+/** Facets of one index in a federated response's `facetsByIndex`. */
+export interface ComputedFacets {
+  distribution: Record<string, Record<string, number>>;
+  stats: Record<string, FacetStats>;
+}
+
+/** A federated `/multi-search` response, keys in Meilisearch's order. */
+export interface FederatedSearchResponse {
+  hits: Hit[];
+  processingTimeMs: number;
+  limit?: number;
+  offset?: number;
+  estimatedTotalHits?: number;
+  hitsPerPage?: number;
+  page?: number;
+  totalPages?: number;
+  totalHits?: number;
+  semanticHitCount?: number;
+  facetDistribution?: Record<string, Record<string, number>>;
+  facetStats?: Record<string, FacetStats>;
+  facetsByIndex?: Record<string, ComputedFacets>;
+  requestUid?: string;
+  /** One metadata object per query (`Meili-Include-Metadata: true`). */
+  metadata?: readonly Readonly<Record<string, unknown>>[];
+}
+
 export interface FacetHit {
   value: string;
   count: number;

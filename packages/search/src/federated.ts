@@ -6,7 +6,7 @@
  * When two groups cannot be compared (different kinds or directions), the weighted global
  * score decides. Ties keep query order, then each query's own order.
  */
-import type { Hit, SearchResponse } from '@miroir/protocol';
+import type { FederatedSearchResponse, Hit, SearchResponse } from '@miroir/protocol';
 import { compareSortValues, type SortValue } from './rules/sort.js';
 import { mergeRank, type Rank } from './rules/types.js';
 
@@ -26,17 +26,8 @@ export interface FederationPaging {
   hitsPerPage?: number;
 }
 
-export interface FederatedResponse {
-  hits: Hit[];
-  processingTimeMs: number;
-  limit?: number;
-  offset?: number;
-  estimatedTotalHits?: number;
-  hitsPerPage?: number;
-  page?: number;
-  totalPages?: number;
-  totalHits?: number;
-}
+/** The merged answer (the protocol's federated response shape). */
+export type FederatedResponse = FederatedSearchResponse;
 
 type WeightedValue = { kind: 'score'; score: number } | { kind: 'sort'; asc: boolean; value: SortValue };
 

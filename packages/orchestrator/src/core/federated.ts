@@ -18,7 +18,9 @@
  *
  * @see https://www.meilisearch.com/docs/reference/api/multi-search/perform-a-multi-search
  */
-import type { Federation, Hit, SearchQuery } from '@miroir/protocol';
+import type { ComputedFacets, Federation, FederatedSearchResponse, Hit, SearchQuery } from '@miroir/protocol';
+
+export type { ComputedFacets, FederatedSearchResponse };
 import { RESERVED_PREFIX } from './documents.js';
 import { mergeFacetDistributions, mergeFacetStats, type FacetingContext } from './facets.js';
 import { compareCodePoints, compareSortValues, HitComparator, orderedRuleNames } from './hit-order.js';
@@ -35,32 +37,6 @@ export interface FederatedQueryInput {
   readonly query: SearchQuery;
   readonly ctx: SearchContext;
   readonly responses: readonly NodeSearchResponse[];
-}
-
-/** Facets of one index in `facetsByIndex`. */
-export interface ComputedFacets {
-  distribution: Record<string, Record<string, number>>;
-  stats: Record<string, { min: number; max: number }>;
-}
-
-/** A federated search response, keys in Meilisearch's order. */
-export interface FederatedSearchResponse {
-  hits: Hit[];
-  processingTimeMs: number;
-  limit?: number;
-  offset?: number;
-  estimatedTotalHits?: number;
-  hitsPerPage?: number;
-  page?: number;
-  totalPages?: number;
-  totalHits?: number;
-  semanticHitCount?: number;
-  facetDistribution?: Record<string, Record<string, number>>;
-  facetStats?: Record<string, { min: number; max: number }>;
-  facetsByIndex?: Record<string, ComputedFacets>;
-  requestUid?: string;
-  /** One metadata object per query (`Meili-Include-Metadata: true`). */
-  metadata?: readonly Readonly<Record<string, unknown>>[];
 }
 
 /** Facets computed per index, plus each index's faceting settings, for `facetsByIndex`. */
