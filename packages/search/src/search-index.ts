@@ -39,8 +39,10 @@ import { maxTypoCount, typoCost, typoDetails } from './rules/typo.js';
 import { globalScore, type DocView, type RankContext, type Term } from './rules/types.js';
 import { positionBucket, wordPositionCost, wordPositionDetails, wordPositionMax } from './rules/word-position.js';
 import { stageOf, wordsDetails, wordsStages, type WordsStage } from './rules/words.js';
-import { forEachToken, HARD_GAP, normalize, tokenize } from './tokenizer.js';
-import { Vocabulary, type Derivation } from './vocabulary.js';
+import { forEachToken, HARD_GAP, normalize, tokenize, words } from './tokenizer.js';
+import { Vocabulary } from './vocabulary.js';
+import { parseQuery } from './query-parse.js';
+import { buildTerms, type PreparedQuery, type TermSource } from './query-terms.js';
 import { BinaryHeap, topK } from './heap.js';
 import { haversineMeters } from './geo.js';
 import { MAX_QUERY_WORDS, Scratch } from './scratch.js';
@@ -92,12 +94,6 @@ interface Plan {
   sorts: Array<Extract<Slot, { kind: 'sort' }>>;
 }
 
-interface PreparedQuery {
-  terms: Term[];
-  derivations: Derivation[][];
-  /** Word ids of negated words (`-word`): documents containing one are excluded. */
-  excluded: number[];
-}
 
 function byteOrder(a: string, b: string): number {
   return Buffer.compare(Buffer.from(a), Buffer.from(b));
@@ -119,7 +115,10 @@ export class SearchIndex {
   #searchable: string[] = [];
   #weightCount = 1;
   #stopWords = new Set<string>();
-  #synonyms = new Map<string, string[]>();
+  /** Synonyms by normalized word sequence (words joined by one space), each as words. */
+  #synonyms = new Map<string, string[][]>();
+  /** Best split per query word (see `query-terms.ts`), valid until the documents change. */
+  #splitCache = new Map<string, { words: [string, string]; posting: Posting } | null>();
   #filterRules: FilterableRule[] = [];
   #sortable: string[] = [];
   #typoDisabledWords = new Set<string>();
@@ -175,6 +174,7 @@ export class SearchIndex {
     this.#seenFields = new Set();
     this.#vocab = new Vocabulary();
     this.#postings = [];
+    this.#splitCache = new Map();
     this.#present = new Uint8Array(1024);
     this.#maxIid = -1;
     this.#size = 0;
@@ -198,7 +198,15 @@ export class SearchIndex {
     this.#weightCount = this.#searchAll ? 1 : Math.max(settings.searchableAttributes.length, 1);
     this.#stopWords = new Set(settings.stopWords.map(normalize));
     this.#synonyms = new Map();
-    for (const [k, vs] of Object.entries(settings.synonyms)) this.#synonyms.set(normalize(k), vs.map(normalize));
+    for (const [k, vs] of Object.entries(settings.synonyms)) {
+      const key = words(k).join(' ');
+      const list = this.#synonyms.get(key) ?? [];
+      for (const v of vs) {
+        const ws = words(v);
+        if (ws.length > 0) list.push(ws);
+      }
+      this.#synonyms.set(key, list);
+    }
     this.#filterRules = settings.filterableAttributes as FilterableRule[];
     const custom = settings.rankingRules.map((r) => /^(.+):(asc|desc)$/.exec(r)?.[1]).filter((f): f is string => f !== undefined);
     this.#sortable = [...settings.sortableAttributes, ...custom];
@@ -288,6 +296,7 @@ export class SearchIndex {
       this.#present = p;
     }
     if (this.#present[iid] === 1) throw new Error(`iid ${iid} is already indexed`);
+    if (this.#splitCache.size > 0) this.#splitCache.clear();
     this.#present[iid] = 1;
     this.#size++;
     if (iid > this.#maxIid) this.#maxIid = iid;
@@ -423,6 +432,7 @@ export class SearchIndex {
     this.#flush();
     if (iid >= this.#present.length || this.#present[iid] !== 1) return;
     this.#present[iid] = 0;
+    this.#splitCache.clear();
     this.#size--;
     const seen = new Set<number>();
     forEachLeaf(doc, (path, value) => {
@@ -457,36 +467,23 @@ export class SearchIndex {
   // Query preparation
 
   #prepare(q: string | undefined): PreparedQuery {
-    const text = q ?? '';
-    const tokens = tokenize(text).slice(0, MAX_QUERY_WORDS);
-    const s = this.#settings;
-    const terms: Term[] = [];
-    const derivations: Derivation[][] = [];
-    const lastIsPrefix = tokens.length > 0 && tokens[tokens.length - 1].end === text.length && s.prefixSearch !== 'disabled';
-    const excluded: number[] = [];
-    tokens.forEach((tok, i) => {
-      // `-word` (the minus starting a whitespace-separated word) excludes documents holding the
-      // exact word [≥v1.8]; it is not a term.
-      if (tok.start > 0 && text[tok.start - 1] === '-' && (tok.start === 1 || /\s/u.test(text[tok.start - 2]))) {
-        const id = this.#vocab.id(tok.word);
-        if (id !== undefined) excluded.push(id);
-        return;
-      }
-      if (this.#stopWords.has(tok.word)) return;
-      const prefix = lastIsPrefix && i === tokens.length - 1;
-      const allowance = this.#allowance(tok.word);
-      const term: Term = { word: tok.word, index: terms.length, prefix, allowance };
-      const derivs = this.#vocab.derivations(tok.word, allowance, prefix);
-      for (const syn of this.#synonyms.get(tok.word) ?? []) {
-        const words = tokenize(syn).map((t) => t.word);
-        if (words.length !== 1) continue;
-        const id = this.#vocab.id(words[0]);
-        if (id !== undefined && !derivs.some((d) => d.wordId === id)) derivs.push({ wordId: id, typos: 0, exact: false });
-      }
-      terms.push(term);
-      derivations.push(derivs);
-    });
-    return { terms, derivations, excluded };
+    const parsed = parseQuery(q ?? '', (w) => this.#stopWords.has(w), this.#settings.prefixSearch !== 'disabled');
+    return buildTerms(this.#termSource(), parsed);
+  }
+
+  #termSource(): TermSource {
+    return {
+      vocab: this.#vocab,
+      posting: (id) => this.#postings[id],
+      allowance: (w) => this.#allowance(w),
+      synonyms: (key) => this.#synonyms.get(key),
+      fidWeight: (fid) => this.#fidWeight[fid],
+      fieldLength: (iid, fid) => {
+        const l = this.#fieldLens[iid];
+        return l === undefined || fid >= l.length ? 0 : l[fid];
+      },
+      splitCache: this.#splitCache,
+    };
   }
 
   #allowance(word: string): number {
@@ -637,7 +634,7 @@ export class SearchIndex {
       const derivs = pq.derivations[t];
       // Reserve the linked-list nodes for every entry up front: the loop below stays branch-light.
       let entries = 0;
-      for (const d of derivs) entries += this.#postings[d.wordId]?.length ?? 0;
+      for (const d of derivs) entries += (d.posting ?? this.#postings[d.wordId])?.length ?? 0;
       sc.reserveNodes(sc.nodes + entries);
       const nodeDeriv = sc.nodeDeriv;
       const nodeEntry = sc.nodeEntry;
@@ -645,7 +642,7 @@ export class SearchIndex {
       let nodes = sc.nodes;
       for (let di = 0; di < derivs.length; di++) {
         const d = derivs[di];
-        const P = this.#postings[d.wordId];
+        const P = d.posting ?? this.#postings[d.wordId];
         if (P === undefined) continue;
         const checkFids = allowedFids !== null || (anyTypoDisabled && d.typos > 0);
         const dTypos = d.typos;
@@ -712,7 +709,7 @@ export class SearchIndex {
       if (sc.stamp[t][iid] === gen) {
         for (let node = sc.head[t][iid]; node >= 0; node = sc.nodeNext[node]) {
           const d = pq.derivations[t][sc.nodeDeriv[node]];
-          const P = this.#postings[d.wordId]!;
+          const P = d.posting ?? this.#postings[d.wordId]!;
           const e = sc.nodeEntry[node];
           const end = P.posStart[e + 1];
           for (let k = P.posStart[e]; k < end; k++) {
@@ -1361,8 +1358,9 @@ export class SearchIndex {
   ): { order: Evaluated[]; total: number; candidates: ArrayLike<number>; plan: Plan } {
     const placeholder = pq.terms.length === 0;
     const plan = this.#plan(rules);
-    if (pq.excluded.length > 0) {
+    if (pq.excluded.length > 0 || pq.excludedPostings.length > 0) {
       const excludedPostings = pq.excluded.map((w) => this.#postings[w]).filter((p): p is Posting => p !== undefined);
+      excludedPostings.push(...pq.excludedPostings);
       const inner = pred;
       pred = (iid) => {
         for (const p of excludedPostings) if (p.find(iid) >= 0) return false;
@@ -1654,6 +1652,11 @@ export class SearchIndex {
     const map = new Map<string, number>();
     pq.terms.forEach((term, t) => {
       for (const d of pq.derivations[t]) {
+        if (d.wordId < 0) {
+          // Multi-word derivations (phrases, splits, multi-word synonyms) highlight whole words.
+          for (const w of d.words ?? []) map.set(w, -1);
+          continue;
+        }
         const w = this.#vocab.word(d.wordId);
         const len = term.prefix && d.typos === 0 && w !== term.word && w.startsWith(term.word) ? term.word.length : -1;
         const prev = map.get(w);

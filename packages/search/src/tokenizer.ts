@@ -11,7 +11,7 @@ const WORD_RE = /[\p{L}\p{N}\p{M}]+/gu;
 /** Separate instance for `forEachToken` (its callback may call `tokenize`). */
 const TOKEN_RE = /[\p{L}\p{N}\p{M}]+/gu;
 const CJK_RE = /[\p{Script=Han}\p{Script=Hiragana}\p{Script=Katakana}\p{Script=Hangul}]/u;
-const HARD_SEP_RE = /[.!?;\n\r。！？；¡¿…]/u;
+export const HARD_SEP_RE = /[.!?;\n\r。！？；¡¿…]/u;
 const MARK_RE = /\p{M}/gu;
 
 /** Gap between two words separated by a hard separator (milli `MAX_DISTANCE`-style jump). */

@@ -30,6 +30,10 @@ export interface Term {
   prefix: boolean;
   /** Typo allowance from the settings (0, 1 or 2). */
   allowance: number;
+  /** A quoted phrase (no typo, no prefix, no n-gram). */
+  phrase?: boolean;
+  /** Position in the query (stop words and separators counted, as milli); n-grams need consecutive ones. */
+  position?: number;
 }
 
 /** What the rules know about the index and query. */

@@ -10,6 +10,7 @@
 import type { DocView, RankContext, Term } from './types.js';
 
 function wordCost(t: Term): number {
+  if (t.phrase === true) return 0;
   const split = [...t.word].length >= 2 ? 1 : 0;
   return Math.max(t.allowance, split);
 }
@@ -23,8 +24,8 @@ export function maxTypoCount(ctx: RankContext, active: readonly number[]): numbe
     let b = wordCost(terms[i]) + best[i + 1];
     for (let size = 2; size <= 3 && i + size <= n; size++) {
       const parts = terms.slice(i, i + size);
-      // n-grams are only built from consecutive query words.
-      if (parts.some((p, k) => k > 0 && p.index !== parts[k - 1].index + 1)) continue;
+      // n-grams are only built from consecutive query words, never from phrases.
+      if (parts.some((p, k) => p.phrase === true || (k > 0 && (p.position ?? p.index) !== (parts[k - 1].position ?? parts[k - 1].index) + 1))) continue;
       const concat = parts.map((p) => p.word).join('');
       const cost = size - 1 + Math.max(ctx.typoAllowance(concat) - (size - 1), 0);
       b = Math.max(b, cost + best[i + size]);

@@ -1,0 +1,227 @@
+/**
+ * Query items → ranked terms and their derivations, as milli's query terms
+ * (`search/new/query_term/{parse_query,compute_derivations}.rs`):
+ * - a word derives to itself, its typo and prefix derivations (vocabulary walk), its synonyms
+ *   (one word or a phrase, 0 typos) and its best split into two consecutive words (1 typo; the
+ *   split whose pair occurs in most documents, `split_best_frequency`);
+ * - a phrase derives only to its consecutive occurrences (0 typos, exact);
+ * - 2- and 3-grams of consecutive query words derive to the concatenated word (typo allowance
+ *   of the concatenation minus n − 1, prefix when the last word is) and to the synonyms of the
+ *   word sequence; a document matching an n-gram matches all its words, at a base cost of
+ *   n − 1 typos plus the derivation's own (the typo rule's maximum counts the same way, see
+ *   `rules/typo.ts`).
+ * Multi-word derivations are built as postings at query time (`phrasePosting`).
+ */
+import { Posting, SOLE_WORD } from './postings.js';
+import type { ParsedQuery } from './query-parse.js';
+import type { Term } from './rules/types.js';
+import type { Derivation, Vocabulary } from './vocabulary.js';
+
+/** A derivation whose documents come from a posting built at query time. */
+export interface QueryDerivation extends Derivation {
+  /** Postings of a multi-word derivation (then `wordId` is -1). */
+  posting?: Posting;
+  /** Normalized words to highlight for a multi-word derivation. */
+  words?: readonly string[];
+}
+
+export interface PreparedQuery {
+  terms: Term[];
+  derivations: QueryDerivation[][];
+  /** Word ids of negated words (`-word`): documents containing one are excluded. */
+  excluded: number[];
+  /** Postings of negated phrases (`-"…"`): documents in one are excluded. */
+  excludedPostings: Posting[];
+}
+
+/** What building terms needs from the index. */
+export interface TermSource {
+  vocab: Vocabulary;
+  posting(wordId: number): Posting | undefined;
+  /** Typo allowance of a word (settings: enabled, sizes, disableOnWords, disableOnNumbers). */
+  allowance(word: string): number;
+  /** Synonyms of a normalized word sequence (words joined by one space), each as words. */
+  synonyms(key: string): ReadonlyArray<readonly string[]> | undefined;
+  /** Field weight (searchable rank) of a fid, for posting summaries. */
+  fidWeight(fid: number): number;
+  /** Word count of a field of a document. */
+  fieldLength(iid: number, fid: number): number;
+  /** Cache of split results per word (cleared by the index on any change). */
+  splitCache: Map<string, { words: [string, string]; posting: Posting } | null>;
+}
+
+const MAX_WORD_POSITION = 0xffff;
+
+function hasPosition(p: Posting, entry: number, want: number): boolean {
+  let lo = p.posStart[entry];
+  let hi = p.posStart[entry + 1] - 1;
+  const a = p.pos;
+  while (lo <= hi) {
+    const mid = (lo + hi) >>> 1;
+    const v = a[mid];
+    if (v < want) lo = mid + 1;
+    else if (v > want) hi = mid - 1;
+    else return true;
+  }
+  return false;
+}
+
+/**
+ * Documents where `words` occur consecutively in one attribute (`null`: any word), with the
+ * position of the phrase's first word. Empty when a word is not in the index.
+ */
+export function phrasePosting(src: TermSource, words: ReadonlyArray<string | null>): Posting {
+  const out = new Posting();
+  const parts: Array<{ offset: number; p: Posting }> = [];
+  for (let k = 0; k < words.length; k++) {
+    const w = words[k];
+    if (w === null) continue;
+    const id = src.vocab.id(w);
+    const p = id === undefined ? undefined : src.posting(id);
+    if (p === undefined || p.length === 0) return out;
+    parts.push({ offset: k, p });
+  }
+  if (parts.length === 0) return out;
+  // Drive by the rarest word; the first word's positions anchor the check.
+  let driver = 0;
+  for (let k = 1; k < parts.length; k++) if (parts[k].p.length < parts[driver].p.length) driver = k;
+  const first = parts[0];
+  const span = words.length - first.offset;
+  const D = parts[driver].p;
+  const entries = new Int32Array(parts.length);
+  const found: number[] = [];
+  for (let e = 0; e < D.length; e++) {
+    const iid = D.iids[e];
+    let all = true;
+    for (let k = 0; k < parts.length && all; k++) {
+      const f = k === driver ? e : parts[k].p.find(iid);
+      entries[k] = f;
+      all = f >= 0;
+    }
+    if (!all) continue;
+    found.length = 0;
+    const fp = first.p;
+    for (let x = fp.posStart[entries[0]]; x < fp.posStart[entries[0] + 1]; x++) {
+      const start = fp.pos[x];
+      if ((start & 0xffff) + span - 1 > MAX_WORD_POSITION) continue;
+      let ok = true;
+      for (let k = 1; k < parts.length && ok; k++) ok = hasPosition(parts[k].p, entries[k], start + parts[k].offset - first.offset);
+      if (ok) found.push(start);
+    }
+    if (found.length === 0) continue;
+    let w = 0xff;
+    let minPos = 0xffff;
+    let sole = 0;
+    for (const x of found) {
+      const fid = x >>> 16;
+      w = Math.min(w, src.fidWeight(fid));
+      minPos = Math.min(minPos, x & 0xffff);
+      if ((x & 0xffff) === 0 && src.fieldLength(iid, fid) === words.length) sole = SOLE_WORD;
+    }
+    out.add(iid, found, (sole | (Math.max(0, Math.min(w, 0xff)) << 16) | minPos) >>> 0);
+  }
+  return out;
+}
+
+/** The split of `word` into two consecutive indexed words found in most documents. */
+function bestSplit(src: TermSource, word: string): { words: [string, string]; posting: Posting } | null {
+  const cached = src.splitCache.get(word);
+  if (cached !== undefined) return cached;
+  let best: { words: [string, string]; posting: Posting } | null = null;
+  const chars = [...word];
+  for (let i = 1; i < chars.length; i++) {
+    const left = chars.slice(0, i).join('');
+    const right = chars.slice(i).join('');
+    if (src.vocab.id(left) === undefined || src.vocab.id(right) === undefined) continue;
+    const posting = phrasePosting(src, [left, right]);
+    if (posting.length > 0 && (best === null || posting.length > best.posting.length)) best = { words: [left, right], posting };
+  }
+  src.splitCache.set(word, best);
+  return best;
+}
+
+/** A term's derivations, one per word id (the cheapest kept). */
+class DerivationList {
+  readonly list: QueryDerivation[];
+  readonly #at = new Map<number, number>();
+  constructor(initial: QueryDerivation[]) {
+    this.list = initial;
+    initial.forEach((d, i) => this.#at.set(d.wordId, i));
+  }
+  add(d: QueryDerivation): void {
+    if (d.wordId >= 0) {
+      const i = this.#at.get(d.wordId);
+      if (i !== undefined) {
+        const prev = this.list[i];
+        if (d.typos < prev.typos || (d.typos === prev.typos && d.exact && !prev.exact)) this.list[i] = d;
+        return;
+      }
+      this.#at.set(d.wordId, this.list.length);
+    }
+    this.list.push(d);
+  }
+}
+
+function synonymDerivations(src: TermSource, key: string, typos: number): QueryDerivation[] {
+  const out: QueryDerivation[] = [];
+  for (const words of src.synonyms(key) ?? []) {
+    if (words.length === 1) {
+      const id = src.vocab.id(words[0]);
+      if (id !== undefined) out.push({ wordId: id, typos, exact: false });
+    } else if (words.length > 1) {
+      const posting = phrasePosting(src, words);
+      if (posting.length > 0) out.push({ wordId: -1, typos, exact: false, posting, words });
+    }
+  }
+  return out;
+}
+
+/** Build the terms of a parsed query. */
+export function buildTerms(src: TermSource, parsed: ParsedQuery): PreparedQuery {
+  const terms: Term[] = [];
+  const lists: DerivationList[] = [];
+  for (const item of parsed.items) {
+    const index = terms.length;
+    if (item.kind === 'phrase') {
+      const words = item.words.filter((w): w is string => w !== null);
+      terms.push({ word: item.words.map((w) => w ?? '').join(' '), index, prefix: false, allowance: 0, phrase: true, position: item.position });
+      const posting = phrasePosting(src, item.words);
+      lists.push(new DerivationList(posting.length > 0 ? [{ wordId: -1, typos: 0, exact: true, posting, words }] : []));
+      continue;
+    }
+    const allowance = src.allowance(item.word);
+    terms.push({ word: item.word, index, prefix: item.prefix, allowance, position: item.position });
+    const list = new DerivationList(src.vocab.derivations(item.word, allowance, item.prefix));
+    for (const d of synonymDerivations(src, item.word, 0)) list.add(d);
+    if ([...item.word].length >= 2) {
+      const split = bestSplit(src, item.word);
+      if (split !== null) list.add({ wordId: -1, typos: 1, exact: false, posting: split.posting, words: split.words });
+    }
+    lists.push(list);
+  }
+  // n-grams of 2 and 3 consecutive words.
+  for (let i = 0; i < terms.length; i++) {
+    for (let n = 2; n <= 3 && i + n <= terms.length; n++) {
+      const parts = terms.slice(i, i + n);
+      if (parts.some((t, k) => t.phrase === true || (k > 0 && t.position !== parts[k - 1].position! + 1))) break;
+      const words = parts.map((t) => t.word);
+      const concat = words.join('');
+      const prefix = parts[n - 1].prefix;
+      const allowance = Math.max(src.allowance(concat) - (n - 1), 0);
+      const found: QueryDerivation[] = src.vocab.derivations(concat, allowance, prefix);
+      found.push(...synonymDerivations(src, words.join(' '), 0));
+      for (const d of found) {
+        // The first word carries the n-gram's cost; the others match it at no cost.
+        lists[i].add({ ...d, typos: d.typos + n - 1, exact: false });
+        for (let k = 1; k < n; k++) lists[i + k].add({ ...d, typos: 0, exact: false });
+      }
+    }
+  }
+  const excluded: number[] = [];
+  for (const w of parsed.negativeWords) {
+    const id = src.vocab.id(w);
+    if (id !== undefined) excluded.push(id);
+  }
+  const excludedPostings = parsed.negativePhrases.map((p) => phrasePosting(src, p)).filter((p) => p.length > 0);
+  return { terms, derivations: lists.map((l) => l.list), excluded, excludedPostings };
+}
