@@ -199,6 +199,36 @@ describe('sharding transparency', () => {
     );
   });
 
+  test('federated multi-search merges like one node', async () => {
+    await fc.assert(
+      fc.asyncProperty(corpusArb, corpusArb, fc.array(queryWordArb, { minLength: 1, maxLength: 2 }), fc.double({ min: 0.2, max: 2, noNaN: true }), async (a, b, words, weight) => {
+        const uidA = await load(a);
+        const uidB = await load(b.map((d) => ({ ...d, id: d.id + 10_000 })));
+        const q = words.join(' ');
+        const request = (federation: Record<string, unknown>) => ({
+          federation,
+          queries: [
+            { indexUid: uidA, q, showRankingScoreDetails: true },
+            { indexUid: uidB, q, filter: 'price > 5', showRankingScoreDetails: true, federationOptions: { weight } },
+          ],
+        });
+        const fed = { offset: 3, limit: 15, facetsByIndex: { [uidA]: ['genre'], [uidB]: ['genre', 'price'] } };
+        const expected = await http(ref.url, 'POST', '/multi-search', { body: request(fed), key: NODE_KEY });
+        assert.equal(expected.status, 200, JSON.stringify(expected.body));
+        const full = await http(ref.url, 'POST', '/multi-search', { body: request({ limit: 1000 }), key: NODE_KEY });
+        for (const { name, c } of clusters) {
+          const got = await http(c.url, 'POST', '/multi-search', { body: request(fed) });
+          assert.equal(got.status, 200, `${name}: ${JSON.stringify(got.body)}`);
+          const { hits: eh, processingTimeMs: _e, ...erest } = expected.body;
+          const { hits: gh, processingTimeMs: _g, ...grest } = got.body;
+          assert.deepEqual(grest, erest, name);
+          assertSameHits(eh, gh, full.body.hits);
+        }
+      }),
+      { numRuns: 3, seed: 7, endOnFailure: true, includeErrorInReport: true },
+    );
+  });
+
   test('distinct leaves no duplicate values across shards', async () => {
     const docs = Array.from({ length: 60 }, (_, id) => ({ id, title: `apple ${WORDS[id % 12]}`, body: '', genre: GENRES[id % 4]!, price: id % 7, tags: [] }));
     const uid = await load(docs);

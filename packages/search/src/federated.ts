@@ -53,10 +53,17 @@ function ranksOf(key: string, d: Record<string, unknown>): Rank[] | undefined {
   }
 }
 
-/** A rank equal to `score` (exact for the rationals the rules produce, within float precision). */
+/**
+ * A rank equal to `score`: the rules' local scores are fractions with small denominators (1 + the
+ * rule's maximum cost), so the smallest denominator that makes `score` whole restores the rank. A
+ * large fixed denominator would not do: folding several of them overflows float precision.
+ */
 function fraction(score: number): Rank {
-  const max = 1_000_000;
-  return { rank: Math.round(score * max), max };
+  for (let max = 1; max <= 4096; max++) {
+    const rank = Math.round(score * max);
+    if (Math.abs(score * max - rank) < 1e-9) return { rank, max };
+  }
+  return { rank: Math.round(score * 4096), max: 4096 };
 }
 
 function weightedValues(hit: Hit, weight: number): WeightedValue[] {
@@ -64,8 +71,15 @@ function weightedValues(hit: Hit, weight: number): WeightedValue[] {
   const entries = Object.entries(details).sort((a, b) => (a[1].order as number) - (b[1].order as number));
   const out: WeightedValue[] = [];
   let run: Rank | null = null;
+  let first = true;
+  // The first run of relevancy rules folds into exactly the hit's `_rankingScore` (sort rules only
+  // come after it): use that, and fold only later runs from the details.
   const flush = (): void => {
-    if (run !== null) out.push({ kind: 'score', score: (run.rank / run.max) * weight });
+    if (run !== null) {
+      const score = first && hit._rankingScore !== undefined ? hit._rankingScore : run.rank / run.max;
+      out.push({ kind: 'score', score: score * weight });
+      first = false;
+    }
     run = null;
   };
   for (const [key, d] of entries) {
