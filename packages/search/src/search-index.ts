@@ -47,6 +47,7 @@ import { BinaryHeap, topK } from './heap.js';
 import { haversineMeters } from './geo.js';
 import { MAX_QUERY_WORDS, Scratch } from './scratch.js';
 import { SortStore } from './sort-store.js';
+import { VectorStore } from './vectors.js';
 
 export type { Document } from './fields.js';
 
@@ -147,6 +148,8 @@ export class SearchIndex {
   #geoLat = new Float64Array(0);
   #geoLng = new Float64Array(0);
   #posBuf = new Uint32Array(256);
+  /** User-provided embeddings per embedder. */
+  #vectors!: VectorStore;
 
   constructor(settings: Settings, opts: SearchIndexOptions) {
     this.#getDocument = opts.getDocument;
@@ -189,10 +192,12 @@ export class SearchIndex {
     this.#pending = new PendingPostings();
     this.#geoLat = new Float64Array(0);
     this.#geoLng = new Float64Array(0);
+    this.#vectors = new VectorStore(this.#settings.embedders);
   }
 
   #applySettings(settings: Settings): void {
     this.#settings = settings;
+    this.#vectors = new VectorStore(settings.embedders);
     this.#searchAll = settings.searchableAttributes.includes('*');
     this.#searchable = this.#searchAll ? [] : [...settings.searchableAttributes];
     this.#weightCount = this.#searchAll ? 1 : Math.max(settings.searchableAttributes.length, 1);
@@ -405,6 +410,7 @@ export class SearchIndex {
       this.#filterDocs[iid] = Object.keys(fd).length > 0 ? fd : undefined;
     }
     if (this.#geoSortable) this.#setGeo(iid, doc._geo);
+    if (doc._vectors !== undefined) this.#vectors.add(iid, doc._vectors);
     if (sortUpdates !== undefined) {
       for (const [path, sv] of sortUpdates) {
         let store = this.#sortStores.get(path);
@@ -457,6 +463,7 @@ export class SearchIndex {
     this.#fieldLens[iid] = undefined;
     this.#filterDocs[iid] = undefined;
     for (const store of this.#sortStores.values()) store.clear(iid);
+    this.#vectors.remove(iid);
     if (iid < this.#geoLat.length) {
       this.#geoLat[iid] = NaN;
       this.#geoLng[iid] = NaN;
