@@ -48,6 +48,7 @@ import { haversineMeters } from './geo.js';
 import { MAX_QUERY_WORDS, Scratch } from './scratch.js';
 import { SortStore } from './sort-store.js';
 import { VectorStore } from './vectors.js';
+import { mergeHybrid, searchKind, type ScoreValue, type SearchKind, type SideHit } from './hybrid.js';
 
 export type { Document } from './fields.js';
 
@@ -1242,9 +1243,7 @@ export class SearchIndex {
     limit = Math.min(limit, maxTotalHits - offset);
 
     // Validation.
-    if (q.hybrid !== undefined && !Object.hasOwn(s.embedders, q.hybrid.embedder)) {
-      throw new MeiliError('invalid_search_embedder', `Cannot find embedder with name \`${q.hybrid.embedder}\`.`);
-    }
+    const kind = this.#searchKind(q);
     const allowedFids = this.#attributesToSearchOn(q.attributesToSearchOn, prefix);
     const sortParam = q.sort !== undefined && q.sort.length > 0 ? this.#parseSortParam(q.sort, 'invalid_search_sort') : [];
     if (sortParam.length > 0) {
@@ -1260,21 +1259,69 @@ export class SearchIndex {
     const facetNames = q.facets === undefined ? undefined : this.#facetNames(q.facets);
     const pred = this.#compileFilter(q.filter, 'invalid_search_filter', indexUid);
 
-    const pq = this.#prepare(q.q);
-    const placeholder = pq.terms.length === 0;
-    const rules = this.#rules(placeholder, sortParam);
-    const ranked = this.#rank(pq, rules, pred, allowedFids, q.matchingStrategy ?? 'last', {
-      needed: offset + limit,
-      threshold: q.rankingScoreThreshold,
-      distinct,
-    });
-
-    const total = Math.min(ranked.total, maxTotalHits);
-    const window = ranked.order.slice(offset, offset + limit);
-    const matcher = this.#matcher(pq);
-    const hits = window.map((ev) => this.#hit(ev, q, ranked.plan, matcher));
+    const opts = { needed: offset + limit, threshold: q.rankingScoreThreshold, distinct };
+    let hits: Hit[];
+    let total: number;
+    let candidates: ArrayLike<number>;
+    let semanticHitCount: number | undefined;
+    let queryVector: number[] | undefined;
+    if (kind.kind === 'semantic') {
+      // Semantic only: no query words, hence nothing highlighted.
+      const sem = this.#semanticRank(kind.embedder, q.vector!, pred, sortParam, opts);
+      const matcher = this.#matcher(this.#prepare(undefined));
+      hits = sem.order.slice(offset, offset + limit).map((h) => this.#hit(h.ev, q, sem.plan, matcher, h.details));
+      total = sem.total;
+      candidates = sem.candidates;
+      semanticHitCount = hits.length;
+      queryVector = q.vector;
+    } else {
+      const pq = this.#prepare(q.q);
+      const placeholder = pq.terms.length === 0;
+      const rules = this.#rules(placeholder, sortParam);
+      const ranked = this.#rank(pq, rules, pred, allowedFids, q.matchingStrategy ?? 'last', opts);
+      const matcher = this.#matcher(pq);
+      total = ranked.total;
+      candidates = ranked.candidates;
+      const keywordPage = (): Hit[] => ranked.order.slice(offset, offset + limit).map((ev) => this.#hit(ev, q, ranked.plan, matcher));
+      if (kind.kind === 'keyword') {
+        hits = keywordPage();
+      } else if (
+        q.vector === undefined ||
+        (ranked.order.length >= offset + limit && ranked.order.every((ev) => ev.score * (1 - kind.ratio) >= 0.45))
+      ) {
+        // Keyword results good enough, or no vector to search with (user-provided embedders
+        // cannot embed the query): the semantic side is skipped.
+        hits = keywordPage();
+        semanticHitCount = 0;
+      } else {
+        const keywordCandidates = Int32Array.from(ranked.candidates);
+        const sem = this.#semanticRank(kind.embedder, q.vector, pred, sortParam, opts);
+        const keyword: SideHit<() => Hit>[] = ranked.order.map((ev) => ({
+          iid: ev.iid,
+          values: keywordScoreValues(ranked.plan, ev),
+          item: () => this.#hit(ev, q, ranked.plan, matcher),
+        }));
+        const semantic: SideHit<() => Hit>[] = sem.order.map((h) => ({
+          iid: h.ev.iid,
+          values: h.values,
+          item: () => this.#hit(h.ev, q, sem.plan, matcher, h.details),
+        }));
+        const distinctKeys = distinct === null ? null : (iid: number) => this.#distinctKeys(distinct, iid);
+        const merged = mergeHybrid(semantic, keyword, kind.ratio, offset, limit, distinctKeys);
+        hits = merged.hits.map((h) => h.item());
+        semanticHitCount = merged.semanticHitCount;
+        queryVector = q.vector;
+        const union = new Set<number>(keywordCandidates);
+        for (let i = 0; i < sem.candidates.length; i++) union.add(sem.candidates[i]);
+        candidates = Int32Array.from(union).sort();
+        total = distinct === null ? candidates.length : this.#distinctCount(distinct, candidates);
+      }
+    }
+    total = Math.min(total, maxTotalHits);
 
     const res: SearchResponse = { hits, query: q.q ?? '', processingTimeMs: 0 };
+    // `queryVector` follows `query` (meilisearch `SearchResult` field order).
+    if (q.retrieveVectors === true && queryVector !== undefined) (res as SearchResponse & { queryVector?: number[] }).queryVector = queryVector;
     if (finite) {
       res.hitsPerPage = hitsPerPage;
       res.page = page;
@@ -1286,10 +1333,11 @@ export class SearchIndex {
       res.estimatedTotalHits = total;
     }
     if (facetNames !== undefined) {
-      const { distribution, stats } = this.#facetDistribution(facetNames, ranked.candidates);
+      const { distribution, stats } = this.#facetDistribution(facetNames, candidates);
       res.facetDistribution = distribution;
       res.facetStats = stats;
     }
+    if (semanticHitCount !== undefined) res.semanticHitCount = semanticHitCount;
     res.processingTimeMs = Math.floor(performance.now() - started);
     return res;
   }
@@ -1673,7 +1721,144 @@ export class SearchIndex {
     return (w) => map.get(w);
   }
 
-  #hit(ev: Evaluated, q: SearchQuery, plan: Plan, matcher: Matcher): Hit {
+  /**
+   * The search kind of a query, its embedder and vector checked (meilisearch `search_kind`,
+   * `SearchKind::embedder`).
+   */
+  #searchKind(q: SearchQuery): SearchKind {
+    const kind = searchKind(q);
+    if (kind === 'missingHybrid') {
+      throw new MeiliError('missing_search_hybrid', 'Invalid request: missing `hybrid` parameter when `vector` is present.');
+    }
+    if (kind.kind === 'keyword') return kind;
+    if (!Object.hasOwn(this.#settings.embedders, kind.embedder)) {
+      throw new MeiliError('invalid_search_embedder', `Cannot find embedder with name \`${kind.embedder}\`.`);
+    }
+    const dims = this.#vectors.dimensions(kind.embedder);
+    if (q.vector !== undefined && dims !== undefined && q.vector.length !== dims) {
+      throw new MeiliError('invalid_vector_dimensions', `Invalid vector dimensions: expected: \`${dims}\`, found: \`${q.vector.length}\`.`);
+    }
+    if (kind.kind === 'semantic' && q.vector === undefined) {
+      // A user-provided embedder cannot embed the query text (milli `EmbedErrorKind::ManualEmbed`).
+      throw new MeiliError(
+        'vector_embedding_error',
+        `Error while generating embeddings: user error: attempt to embed the following text in a configuration where embeddings must be user provided: ${JSON.stringify(q.q ?? '')}`,
+      );
+    }
+    return kind;
+  }
+
+  /**
+   * Semantic ranking (milli `get_ranking_rules_for_vector`): the relevancy rules are replaced by
+   * one `vectorSort` at the place of the first of them (at the end when there is none), sort
+   * rules stay. Documents without an embedding come after the embedded ones, similarity 0.
+   */
+  #semanticRank(
+    embedder: string,
+    vector: ArrayLike<number>,
+    pred: IidPredicate | null,
+    sortParam: readonly SortSpec[],
+    opts: { needed: number; threshold: number | undefined; distinct: string | null },
+    similarities?: Float64Array,
+  ): {
+    order: Array<{ ev: Evaluated; details: Record<string, Record<string, unknown>>; values: ScoreValue[] }>;
+    total: number;
+    candidates: Int32Array;
+    plan: Plan;
+  } {
+    const candidates = Int32Array.from(this.#allIids(pred));
+    const sims = similarities ?? this.#vectors.similarities(embedder, vector, this.#maxIid + 1, null);
+    type VSlot = { kind: 'vector' } | SortSpec;
+    const slots: VSlot[] = [];
+    let vectorPlaced = false;
+    for (const r of this.#settings.rankingRules) {
+      if (r === 'sort') {
+        slots.push(...sortParam);
+        continue;
+      }
+      const m = /^(.+):(asc|desc)$/.exec(r);
+      if (m !== null) slots.push({ field: m[1], ascending: m[2] === 'asc', label: r });
+      else if (!vectorPlaced) {
+        slots.push({ kind: 'vector' });
+        vectorPlaced = true;
+      }
+    }
+    if (!vectorPlaced) slots.push({ kind: 'vector' });
+    const sortSlots = slots.filter((x): x is SortSpec => !('kind' in x));
+    const plan = this.#plan(sortSlots.map((x) => ({ kind: 'sortField' as const, ...x })));
+    const simOf = (iid: number): number | null => (iid < sims.length && !Number.isNaN(sims[iid]) ? sims[iid] : null);
+    const sortVal = (iid: number, sp: SortSpec): SortValue =>
+      sp.geo !== undefined ? this.#geoDistance(iid, sp.geo) : this.#sortValue(sp.field, iid, sp.ascending);
+    let pool: number[] = [];
+    for (let i = 0; i < candidates.length; i++) {
+      const iid = candidates[i];
+      if (opts.threshold !== undefined && (simOf(iid) ?? 0) < opts.threshold) continue;
+      pool.push(iid);
+    }
+    const sortCache = new Map<number, SortValue[]>();
+    const sortsOf = (iid: number): SortValue[] => {
+      let v = sortCache.get(iid);
+      if (v === undefined) sortCache.set(iid, (v = sortSlots.map((sp) => sortVal(iid, sp))));
+      return v;
+    };
+    const cmp = (a: number, b: number): number => {
+      let k = 0;
+      for (const sl of slots) {
+        if ('kind' in sl) {
+          const x = simOf(a);
+          const y = simOf(b);
+          if (x !== y) {
+            if (x === null) return 1;
+            if (y === null) return -1;
+            return y - x;
+          }
+        } else {
+          const c = compareSortValues(sortsOf(a)[k], sortsOf(b)[k], sl.ascending);
+          if (c !== 0) return c;
+          k++;
+        }
+      }
+      return a - b;
+    };
+    const total = opts.threshold !== undefined ? pool.length : opts.distinct !== null ? this.#distinctCount(opts.distinct, candidates) : candidates.length;
+    if (opts.distinct === null && opts.threshold === undefined && pool.length > opts.needed * 4) pool = topK(pool, opts.needed, cmp);
+    else pool.sort(cmp);
+    const order: Array<{ ev: Evaluated; details: Record<string, Record<string, unknown>>; values: ScoreValue[] }> = [];
+    const seen = new Set<string>();
+    for (const iid of pool) {
+      if (order.length >= opts.needed) break;
+      if (opts.distinct !== null) {
+        const keys = this.#distinctKeys(opts.distinct, iid);
+        if (keys.some((k) => seen.has(k))) continue;
+        for (const k of keys) seen.add(k);
+      }
+      const sim = simOf(iid);
+      const sorts = sortsOf(iid);
+      const details: Record<string, Record<string, unknown>> = {};
+      const values: ScoreValue[] = [];
+      let k = 0;
+      slots.forEach((sl, order) => {
+        if ('kind' in sl) {
+          details.vectorSort = sim === null ? { order } : { order, similarity: sim };
+          values.push({ kind: 'score', score: sim ?? 0 });
+          return;
+        }
+        const value = sorts[k++];
+        if (sl.geo !== undefined) {
+          const has = iid < this.#geoLat.length && !Number.isNaN(this.#geoLat[iid]);
+          details[sl.label] = { order, value: has ? { lat: this.#geoLat[iid], lng: this.#geoLng[iid] } : null, distance: value };
+          values.push({ kind: 'geo', ascending: sl.ascending, distance: value as number | null });
+        } else {
+          details[sl.label] = sortDetails(order, value);
+          values.push({ kind: 'sort', ascending: sl.ascending, value });
+        }
+      });
+      order.push({ ev: { iid, ranks: [], max: [], sorts, score: sim ?? 0 }, details, values });
+    }
+    return { order, total, candidates, plan };
+  }
+
+  #hit(ev: Evaluated, q: SearchQuery, plan: Plan, matcher: Matcher, details?: Record<string, Record<string, unknown>>): Hit {
     const doc = this.#getDocument(ev.iid) ?? {};
     const selected = selectFields(doc, this.#settings.displayedAttributes, q.attributesToRetrieve);
     // `_vectors` is only returned with `retrieveVectors` (reference §3.2).
@@ -1708,7 +1893,7 @@ export class SearchIndex {
     }
     if (q.showMatchesPosition === true) hit._matchesPosition = matchesPosition(selected, matcher);
     if (q.showRankingScore === true) hit._rankingScore = ev.score;
-    if (q.showRankingScoreDetails === true) hit._rankingScoreDetails = this.#details(plan, ev);
+    if (q.showRankingScoreDetails === true) hit._rankingScoreDetails = details ?? this.#details(plan, ev);
     return hit;
   }
 
@@ -1811,3 +1996,24 @@ function facetValueMatches(display: string, query: string): boolean {
   return tokenize(display).some((t) => t.word.startsWith(query));
 }
 
+
+/** A keyword hit's comparable values: each run of rank rules as one score, each sort value. */
+function keywordScoreValues(plan: Plan, ev: Evaluated): ScoreValue[] {
+  const out: ScoreValue[] = [];
+  for (const sl of plan.slots) {
+    if (sl.kind === 'seg') {
+      let r = 1;
+      let m = 1;
+      for (let j = 0; j < plan.comps.length; j++) {
+        if (plan.segOfComp[j] !== sl.seg) continue;
+        r = (r - 1) * ev.max[j] + ev.ranks[j];
+        m *= ev.max[j];
+      }
+      out.push({ kind: 'score', score: r / m });
+    } else {
+      const v = ev.sorts[sl.sort];
+      out.push(sl.geo !== undefined ? { kind: 'geo', ascending: sl.ascending, distance: v as number | null } : { kind: 'sort', ascending: sl.ascending, value: v });
+    }
+  }
+  return out;
+}
