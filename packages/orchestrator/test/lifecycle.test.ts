@@ -69,3 +69,12 @@ test('swap exchanges two indexes on every node; deletion removes one everywhere'
     assert.equal((await http(c.engines[i]!.url, 'GET', '/indexes/left', { key: 'node-master-key-for-tests' })).status, 404);
   }
 });
+
+test('routes Miroir does not serve answer 501 miroir_not_supported', async () => {
+  for (const [method, path] of [['POST', '/dumps'], ['POST', '/snapshots'], ['POST', '/indexes/left/similar']] as const) {
+    const r = await http(c.url, method, path, { body: {} });
+    assert.equal(r.status, 501, path);
+    assert.equal(r.body.code, 'miroir_not_supported');
+    assert.deepEqual(Object.keys(r.body), ['message', 'code', 'type', 'link']);
+  }
+});

@@ -12,6 +12,7 @@ import { registerSearchRoutes } from './search.js';
 import { registerSettingsRoutes } from './settings.js';
 import { registerStatsRoutes } from './stats.js';
 import { registerTaskRoutes } from './tasks.js';
+import { registerUnsupportedRoutes } from './unsupported.js';
 
 export function registerRoutes(app: FastifyInstance, ctx: AppContext): void {
   registerMiscRoutes(app, ctx);
@@ -23,4 +24,5 @@ export function registerRoutes(app: FastifyInstance, ctx: AppContext): void {
   registerSearchRoutes(app, ctx);
   registerTaskRoutes(app, ctx);
   registerStatsRoutes(app, ctx);
+  registerUnsupportedRoutes(app, ctx);
 }

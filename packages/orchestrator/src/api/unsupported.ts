@@ -1,0 +1,35 @@
+/**
+ * Meilisearch routes Miroir does not serve over a sharded fleet yet (spec S5.1 "unlisted routes"):
+ * a clear 501 `miroir_not_supported`, rather than a node's partial answer.
+ */
+import type { FastifyInstance } from 'fastify';
+import { miroirError } from '../errors.js';
+import type { AppContext } from '../main.js';
+
+const ROUTES: readonly [method: 'GET' | 'POST' | 'PATCH', path: string, what: string][] = [
+  ['POST', '/dumps', 'Dump creation'],
+  ['POST', '/snapshots', 'Snapshot creation'],
+  ['POST', '/export', 'Export'],
+  ['GET', '/network', 'The network route'],
+  ['PATCH', '/network', 'The network route'],
+  ['POST', '/tasks/compact', 'Task queue compaction'],
+  ['GET', '/indexes/:uid/similar', 'Similar documents'],
+  ['POST', '/indexes/:uid/similar', 'Similar documents'],
+  ['POST', '/indexes/:uid/documents/edit', 'Editing documents by function'],
+  ['POST', '/indexes/:uid/compact', 'Index compaction'],
+  ['POST', '/indexes/:uid/fields', 'The fields route'],
+];
+
+export function registerUnsupportedRoutes(app: FastifyInstance, ctx: AppContext): void {
+  for (const [method, url, what] of ROUTES) {
+    app.route({
+      method,
+      url,
+      handler: async (req) => {
+        const uid = (req.params as { uid?: string }).uid ?? null;
+        await ctx.auth.client(req, '*', uid);
+        throw miroirError('miroir_not_supported', `${what} is not supported by Miroir yet.`);
+      },
+    });
+  }
+}
