@@ -52,6 +52,30 @@ import { mergeHybrid, searchKind, type ScoreValue, type SearchKind, type SideHit
 
 export type { Document } from './fields.js';
 
+/** A parsed `/similar` request (reference §5.5). */
+export interface SimilarQuery {
+  id: string;
+  embedder: string;
+  offset?: number;
+  limit?: number;
+  filter?: unknown;
+  attributesToRetrieve?: string[];
+  retrieveVectors?: boolean;
+  showRankingScore?: boolean;
+  showRankingScoreDetails?: boolean;
+  rankingScoreThreshold?: number;
+}
+
+/** A `/similar` response, keys in Meilisearch's order. */
+export interface SimilarResponse {
+  hits: Hit[];
+  id: string;
+  processingTimeMs: number;
+  limit: number;
+  offset: number;
+  estimatedTotalHits: number;
+}
+
 export interface SearchIndexOptions {
   /** The stored document of an iid (used only to build returned hits). */
   getDocument(iid: number): Document | undefined;
@@ -1856,6 +1880,44 @@ export class SearchIndex {
       order.push({ ev: { iid, ranks: [], max: [], sorts, score: sim ?? 0 }, details, values });
     }
     return { order, total, candidates, plan };
+  }
+
+  /**
+   * Documents similar to the one of internal id `iid` (`undefined`: no such document), by the
+   * similarity of their embeddings to its (the document itself excluded).
+   * @see https://www.meilisearch.com/docs/reference/api/similar/get-similar-documents-with-post
+   */
+  similar(q: SimilarQuery, iid: number | undefined, indexUid: string): SimilarResponse {
+    const started = performance.now();
+    this.#flush();
+    if (!Object.hasOwn(this.#settings.embedders, q.embedder)) {
+      throw new MeiliError('invalid_similar_embedder', `Cannot find embedder with name \`${q.embedder}\`.`);
+    }
+    const pred = this.#compileFilter(q.filter, 'invalid_similar_filter', indexUid);
+    if (iid === undefined) throw new MeiliError('not_found_similar_id', `Document \`${q.id}\` not found.`);
+    const maxTotalHits = this.#settings.pagination.maxTotalHits;
+    const offset = Math.min(q.offset ?? 0, maxTotalHits);
+    const limit = Math.min(q.limit ?? 20, maxTotalHits - offset);
+    const sims = this.#vectors.similaritiesTo(q.embedder, iid, this.#maxIid + 1, null) ?? new Float64Array(this.#maxIid + 1).fill(NaN);
+    sims[iid] = NaN;
+    const embedded = (x: number): boolean => !Number.isNaN(sims[x]) && (pred === null || pred(x));
+    const sem = this.#semanticRank(q.embedder, [], embedded, [], { needed: offset + limit, threshold: q.rankingScoreThreshold, distinct: null }, sims);
+    const hq: SearchQuery = {
+      retrieveVectors: q.retrieveVectors,
+      showRankingScore: q.showRankingScore,
+      showRankingScoreDetails: q.showRankingScoreDetails,
+    };
+    if (q.attributesToRetrieve !== undefined) hq.attributesToRetrieve = q.attributesToRetrieve;
+    const matcher = this.#matcher(this.#prepare(undefined));
+    const hits = sem.order.slice(offset, offset + limit).map((h) => this.#hit(h.ev, hq, sem.plan, matcher, { vectorSort: h.details.vectorSort }));
+    return {
+      hits,
+      id: q.id,
+      processingTimeMs: Math.floor(performance.now() - started),
+      limit,
+      offset,
+      estimatedTotalHits: Math.min(sem.total, maxTotalHits),
+    };
   }
 
   #hit(ev: Evaluated, q: SearchQuery, plan: Plan, matcher: Matcher, details?: Record<string, Record<string, unknown>>): Hit {
