@@ -68,6 +68,20 @@ export const configSchema = z
     log: block({
       level: z.enum(['fatal', 'error', 'warn', 'info', 'debug', 'trace', 'silent']).default('info'),
     }),
+    /** The separate Prometheus listener (spec S10.2); `/_miroir/metrics` is served regardless. */
+    metrics: block({
+      enabled: z.boolean().default(true),
+      port: z.int().min(0).max(65535).default(9090),
+      bind: z.string().min(1).default('0.0.0.0'),
+      path: z.string().regex(/^\/[^?#]*$/, 'a path starting with `/`').default('/metrics'),
+    }),
+    /** OpenTelemetry tracing (spec S4.3 `tracing.*`), off by default. */
+    tracing: block({
+      enabled: z.boolean().default(false),
+      endpoint: z.url({ protocol: /^https?$/ }).default('http://tempo.monitoring.svc:4317'),
+      service_name: z.string().min(1).default('miroir'),
+      sample_rate: z.number().min(0).max(1).default(0.1),
+    }),
   })
   .superRefine((c, ctx) => {
     const ids = new Set<string>();

@@ -2,7 +2,8 @@
  * Wiring only: config → state → nodes → workers → api.
  */
 import Fastify, { LogController, type FastifyBaseLogger, type FastifyInstance } from 'fastify';
-import { pino, type Logger } from 'pino';
+import type { Logger } from 'pino';
+import type { SpanExporter } from '@opentelemetry/sdk-trace-base';
 import { Authenticator } from './api/auth.js';
 import { acceptRawBodies, installErrorHandler } from './api/http.js';
 import { registerRoutes } from './api/routes.js';
@@ -13,13 +14,29 @@ import { loadHasher } from './core/hash.js';
 import { KeyCache } from './api/keys.js';
 import { SqliteStore } from './state/sqlite.js';
 import { TaskRegistry } from './work/tasks.js';
+import { createLogger } from './obs/logging.js';
+import { attachMetrics, Metrics } from './obs/metrics.js';
+import { startMetricsServer, type MetricsServer } from './obs/metrics-server.js';
+import { NodeObserver } from './obs/node-observer.js';
+import { installRequestHooks, registerMetricsRoute, requestIdOf } from './obs/request-hooks.js';
+import { Tracing } from './obs/tracing.js';
 
 export interface Miroir {
   readonly url: string;
   readonly port: number;
   readonly app: FastifyInstance;
   readonly cluster: Cluster;
+  readonly metrics: Metrics;
+  /** The separate metrics listener's scrape URL; undefined when disabled or it could not bind. */
+  readonly metricsUrl: string | undefined;
   close(): Promise<void>;
+}
+
+export interface StartOptions {
+  /** Replaces the logger built from `config.log` (tests capture or silence logs). */
+  logger?: Logger;
+  /** Replaces the OTLP exporter when `tracing.enabled` (tests use an in-memory exporter). */
+  spanExporter?: SpanExporter;
 }
 
 /** Everything a route handler may use. */
@@ -30,10 +47,12 @@ export interface AppContext {
   readonly auth: Authenticator;
   readonly keys: KeyCache;
   readonly log: Logger;
+  /** The Prometheus registry (spec S10.2); routes may record their own families into it. */
+  readonly metrics: Metrics;
 }
 
-export async function startMiroir(config: Readonly<Config>, opts: { logger?: Logger } = {}): Promise<Miroir> {
-  const log = opts.logger ?? pino({ level: config.log.level, base: { service: 'miroir' } });
+export async function startMiroir(config: Readonly<Config>, opts: StartOptions = {}): Promise<Miroir> {
+  const log = opts.logger ?? createLogger(config.log.level);
   if (config.task_store.backend !== 'sqlite') {
     throw new Error('task_store.backend: only `sqlite` is available in this build');
   }
@@ -55,28 +74,19 @@ export async function startMiroir(config: Readonly<Config>, opts: { logger?: Log
     bodyLimit: config.server.max_body_bytes,
     requestTimeout: config.server.request_timeout_ms,
     routerOptions: { ignoreTrailingSlash: true, ignoreDuplicateSlashes: true },
-    genReqId: (req) => {
-      const given = req.headers['x-request-id'];
-      return typeof given === 'string' && given.length > 0 && given.length <= 128 ? given : crypto.randomUUID();
-    },
+    genReqId: requestIdOf,
+    requestIdLogLabel: 'request_id',
   });
+  const metrics = new Metrics(cluster, tasks);
+  attachMetrics(cluster, metrics);
+  const tracing = config.tracing.enabled ? new Tracing(config.tracing, opts.spanExporter) : undefined;
+  const observer = new NodeObserver(metrics, tracing);
+  for (const node of cluster.nodes.values()) node.observe(observer);
+  installRequestHooks(app, metrics, tracing);
   acceptRawBodies(app);
   installErrorHandler(app);
-  app.addHook('onSend', async (req, reply) => {
-    reply.header('x-request-id', req.id);
-  });
-  app.addHook('onResponse', async (req, reply) => {
-    req.log.info(
-      {
-        method: req.method,
-        path: req.routeOptions.url ?? 'unmatched',
-        status: reply.statusCode,
-        duration_ms: Math.round(reply.elapsedTime * 100) / 100,
-      },
-      'request',
-    );
-  });
-  const ctx: AppContext = { cluster, catalog, tasks, auth, keys, log };
+  const ctx: AppContext = { cluster, catalog, tasks, auth, keys, log, metrics };
+  registerMetricsRoute(app, metrics, auth);
   registerRoutes(app, ctx);
 
   cluster.health.start();
@@ -86,7 +96,8 @@ export async function startMiroir(config: Readonly<Config>, opts: { logger?: Log
   const port = typeof address === 'object' && address ? address.port : config.server.port;
   const host = config.server.bind === '0.0.0.0' || config.server.bind === '::' ? '127.0.0.1' : config.server.bind;
   const url = `http://${host.includes(':') ? `[${host}]` : host}:${port}`;
-  log.info({ url }, 'miroir listening');
+  const metricsServer: MetricsServer | undefined = config.metrics.enabled ? await startMetricsServer(config.metrics, metrics, log) : undefined;
+  log.info({ url, metrics_url: metricsServer?.url ?? null, tracing: tracing !== undefined }, 'miroir listening');
 
   let closed: Promise<void> | undefined;
   return {
@@ -94,9 +105,13 @@ export async function startMiroir(config: Readonly<Config>, opts: { logger?: Log
     port,
     app,
     cluster,
+    metrics,
+    metricsUrl: metricsServer?.url,
     close: () =>
       (closed ??= (async () => {
         await app.close();
+        await metricsServer?.close();
+        await tracing?.shutdown();
         await tasks.close();
         await cluster.close();
         await store.close();

@@ -1,14 +1,29 @@
 /**
  * The three ways the API reaches nodes: any one node (reads every node can answer), every node
- * (broadcasts), or a chosen set in parallel (scatter). Transport failures feed node health.
+ * (broadcasts), or a chosen set in parallel (scatter). Transport failures feed node health; the
+ * calls count towards the current request's fan-out, and search scatters feed the scatter metrics.
  */
 import type { Cluster } from '../cluster.js';
 import { NodeTransportError, type NodeRequest, type NodeResponse } from '../nodes/node-client.js';
+import { metricsOf } from '../obs/metrics.js';
+import { addFanOut, markScatter } from '../obs/request-scope.js';
+
+/**
+ * A search scatter: a POST to an index's search or facet-search route. The scatter metrics
+ * (`miroir_scatter_*`) describe these, not broadcasts of writes or stats.
+ */
+function isSearchScatter(req: NodeRequest): boolean {
+  return req.method === 'POST' && (req.path.endsWith('/search') || req.path.endsWith('/facet-search'));
+}
 
 /** Calls one node after another (healthy first) until one answers; its HTTP answer wins, error or not. */
 export async function firstAnswer<T = unknown>(cluster: Cluster, req: NodeRequest): Promise<T> {
   let last: unknown = new NodeTransportError('-', false, 'no node is configured');
+  let attempts = 0;
   for (const node of cluster.readOrder()) {
+    // A second attempt is a retry on another node after a transport failure.
+    if (attempts++ > 0) metricsOf(cluster)?.scatterRetries.inc();
+    addFanOut(1);
     try {
       const res = await node.request<T>(req);
       cluster.health.reportSuccess(node.id);
@@ -32,10 +47,14 @@ export async function callEach<T = unknown>(
   nodeIds: readonly string[],
   req: NodeRequest | ((nodeId: string) => NodeRequest),
 ): Promise<{ nodeId: string; ok: NodeAnswer<T> | undefined; error: unknown }[]> {
-  return Promise.all(
-    nodeIds.map(async (nodeId) => {
+  addFanOut(nodeIds.length);
+  let scatter = false;
+  const results = await Promise.all(
+    nodeIds.map(async (nodeId, i) => {
+      const r = typeof req === 'function' ? req(nodeId) : req;
+      if (i === 0) scatter = isSearchScatter(r);
       try {
-        const res = await cluster.node(nodeId).request<T>(typeof req === 'function' ? req(nodeId) : req);
+        const res = await cluster.node(nodeId).request<T>(r);
         cluster.health.reportSuccess(nodeId);
         return { nodeId, ok: { nodeId, ...res }, error: undefined };
       } catch (e) {
@@ -44,6 +63,11 @@ export async function callEach<T = unknown>(
       }
     }),
   );
+  if (scatter) {
+    metricsOf(cluster)?.scatterFanOut.observe(nodeIds.length);
+    markScatter();
+  }
+  return results;
 }
 
 /** Sends to every node; any failure fails the whole call (the first node error, verbatim). */

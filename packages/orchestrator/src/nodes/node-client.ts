@@ -7,6 +7,7 @@
  */
 import { Pool } from 'undici';
 import { isErrorBody, type ErrorBody } from '@miroir/protocol';
+import { nodeOperation, type NodeOperation } from './operation.js';
 
 export interface NodeRequest {
   method: 'GET' | 'POST' | 'PUT' | 'PATCH' | 'DELETE';
@@ -18,6 +19,8 @@ export interface NodeRequest {
   contentType?: string;
   timeoutMs?: number;
   signal?: AbortSignal;
+  /** The metric label of this call; derived from the method and path when absent ({@link nodeOperation}). */
+  operation?: NodeOperation;
 }
 
 export interface NodeResponse<T = unknown> {
@@ -46,10 +49,31 @@ export class NodeTransportError extends Error {
     readonly timedOut: boolean,
     message: string,
     cause?: unknown,
+    /** The HTTP status when the node did answer, but with a body that is not a Meilisearch answer. */
+    readonly status?: number,
   ) {
     super(`node ${nodeId}: ${message}`, { cause });
     this.name = 'NodeTransportError';
   }
+
+  /** The `error_type` metric label of this failure. */
+  get errorType(): NodeErrorType {
+    if (this.timedOut) return 'timeout';
+    if (this.status === undefined) return 'connection';
+    return this.status >= 500 ? 'http_5xx' : 'invalid_response';
+  }
+}
+
+/** Why a node call failed, as the `error_type` label of `miroir_node_errors_total`. */
+export type NodeErrorType = 'timeout' | 'connection' | 'invalid_response' | 'http_5xx';
+
+/**
+ * Watches node calls (metrics, tracing). `start` runs before the request is sent and may add headers
+ * (trace context); what it returns is handed back to `end`, so a call costs no closure.
+ */
+export interface NodeCallObserver {
+  start(nodeId: string, operation: NodeOperation, method: string, headers: Record<string, string>): unknown;
+  end(token: unknown, nodeId: string, operation: NodeOperation, seconds: number, status: number, error: NodeErrorType | null): void;
 }
 
 export interface NodeClientOptions {
@@ -67,6 +91,7 @@ export class NodeClient {
   readonly #pool: Pool;
   readonly #auth: string | undefined;
   readonly #timeoutMs: number;
+  #observer: NodeCallObserver | undefined;
 
   constructor(opts: NodeClientOptions) {
     this.id = opts.id;
@@ -80,9 +105,33 @@ export class NodeClient {
     this.#timeoutMs = opts.timeoutMs;
   }
 
+  /** Attaches the observer of this node's calls (wiring time; none means no cost). */
+  observe(observer: NodeCallObserver | undefined): void {
+    this.#observer = observer;
+  }
+
   /** Sends one request; resolves the parsed JSON body of a 2xx answer (null when empty). */
   async request<T = unknown>(req: NodeRequest): Promise<NodeResponse<T>> {
+    const obs = this.#observer;
+    if (obs === undefined) return this.#send<T>(req, {});
     const headers: Record<string, string> = {};
+    const operation = req.operation ?? nodeOperation(req.method, req.path);
+    const token = obs.start(this.id, operation, req.method, headers);
+    const t0 = performance.now();
+    try {
+      const res = await this.#send<T>(req, headers);
+      obs.end(token, this.id, operation, (performance.now() - t0) / 1000, res.status, null);
+      return res;
+    } catch (e) {
+      const seconds = (performance.now() - t0) / 1000;
+      if (e instanceof NodeHttpError) obs.end(token, this.id, operation, seconds, e.status, e.status >= 500 ? 'http_5xx' : null);
+      else if (e instanceof NodeTransportError) obs.end(token, this.id, operation, seconds, e.status ?? 0, e.errorType);
+      else obs.end(token, this.id, operation, seconds, 0, 'connection');
+      throw e;
+    }
+  }
+
+  async #send<T>(req: NodeRequest, headers: Record<string, string>): Promise<NodeResponse<T>> {
     if (this.#auth) headers.authorization = this.#auth;
     let body: string | Buffer | undefined;
     if (req.raw !== undefined) {
@@ -109,12 +158,12 @@ export class NodeClient {
       try {
         parsed = JSON.parse(text);
       } catch (e) {
-        throw new NodeTransportError(this.id, false, `answered ${status} with a body that is not JSON`, e);
+        throw new NodeTransportError(this.id, false, `answered ${status} with a body that is not JSON`, e, status);
       }
     }
     if (status >= 200 && status < 300) return { status, body: parsed as T };
     if (isErrorBody(parsed)) throw new NodeHttpError(this.id, status, parsed);
-    throw new NodeTransportError(this.id, false, `answered ${status} without a Meilisearch error body`);
+    throw new NodeTransportError(this.id, false, `answered ${status} without a Meilisearch error body`, undefined, status);
   }
 
   close(): Promise<void> {

@@ -1,0 +1,243 @@
+/**
+ * The Prometheus registry of one orchestrator (spec S10.2 core families): requests, nodes, shards,
+ * tasks and scatter. Every name has the `miroir_` prefix. Label values are bounded: route templates
+ * (never raw paths), node ids from the config, and fixed vocabularies for operations and errors.
+ *
+ * State the process already keeps (node health, placement, pending tasks) is read at scrape time by
+ * `collect` callbacks; only events (requests, node calls, finished tasks, scatters) are counted as
+ * they happen. The rebalance family is absent on purpose: no rebalancer runs in this build, and a
+ * family that can only ever read zero would be a fake.
+ */
+import { Counter, Gauge, Histogram, Registry } from 'prom-client';
+import type { Cluster } from '../cluster.js';
+import type { NodeErrorType } from '../nodes/node-client.js';
+import type { NodeOperation } from '../nodes/operation.js';
+import type { TaskRow } from '../state/store.js';
+import type { TaskRegistry } from '../work/tasks.js';
+
+/** Latency buckets (seconds) shared by client requests and node calls. */
+const LATENCY_BUCKETS = [0.001, 0.0025, 0.005, 0.01, 0.025, 0.05, 0.1, 0.25, 0.5, 1, 2.5, 5, 10, 30];
+/** Task ages run from milliseconds to hours (the stuck alert fires at one hour). */
+const TASK_AGE_BUCKETS = [0.05, 0.1, 0.25, 0.5, 1, 2.5, 5, 10, 30, 60, 300, 900, 3600, 14_400];
+/** Fan-out is a node count: bounded by the fleet size. */
+const FAN_OUT_BUCKETS = [1, 2, 3, 4, 6, 8, 12, 16, 24, 32, 48, 64, 128];
+
+/** Label value of a request that matched no route: raw paths never become labels. */
+export const UNMATCHED_ROUTE = 'unmatched';
+
+interface RequestSeries {
+  duration: Histogram.Internal<string>;
+  total: Counter.Internal;
+}
+
+export class Metrics {
+  readonly registry = new Registry();
+
+  readonly requestDuration: Histogram<'method' | 'path_template' | 'status'>;
+  readonly requestsTotal: Counter<'method' | 'path_template' | 'status'>;
+  readonly requestsInFlight: Gauge;
+
+  readonly nodeHealthy: Gauge<'node_id'>;
+  readonly nodeRequestDuration: Histogram<'node_id' | 'operation'>;
+  readonly nodeErrors: Counter<'node_id' | 'error_type'>;
+
+  readonly shardCoverage: Gauge;
+  readonly degradedShards: Gauge;
+  readonly shardDistribution: Gauge<'node_id'>;
+
+  readonly taskProcessingAge: Histogram;
+  readonly taskOldestPendingAge: Gauge;
+  readonly tasksTotal: Counter<'status'>;
+  readonly taskRegistrySize: Gauge;
+
+  readonly scatterFanOut: Histogram;
+  readonly scatterPartial: Counter;
+  readonly scatterRetries: Counter;
+
+  /** template → method → status → series: one lookup chain per request, no key strings built. */
+  readonly #requestSeries = new Map<string, Map<string, Map<number, RequestSeries>>>();
+  /** node id → operation → histogram child. */
+  readonly #nodeSeries = new Map<string, Map<NodeOperation, Histogram.Internal<string>>>();
+
+  constructor(cluster: Cluster, tasks: TaskRegistry) {
+    const registers = [this.registry];
+    this.requestDuration = new Histogram({
+      name: 'miroir_request_duration_seconds',
+      help: 'Client request latency by method, route template and status.',
+      labelNames: ['method', 'path_template', 'status'],
+      buckets: LATENCY_BUCKETS,
+      registers,
+    });
+    this.requestsTotal = new Counter({
+      name: 'miroir_requests_total',
+      help: 'Client requests by method, route template and status.',
+      labelNames: ['method', 'path_template', 'status'],
+      registers,
+    });
+    this.requestsInFlight = new Gauge({
+      name: 'miroir_requests_in_flight',
+      help: 'Client requests being served now.',
+      registers,
+    });
+
+    this.nodeHealthy = new Gauge({
+      name: 'miroir_node_healthy',
+      help: '1 when the node is healthy, 0 when it is failed (health probes and request failures).',
+      labelNames: ['node_id'],
+      registers,
+      collect: () => {
+        this.nodeHealthy.reset();
+        for (const id of cluster.nodes.keys()) this.nodeHealthy.labels(id).set(cluster.health.isHealthy(id) ? 1 : 0);
+      },
+    });
+    this.nodeRequestDuration = new Histogram({
+      name: 'miroir_node_request_duration_seconds',
+      help: 'Latency of calls to nodes by node and operation (health probes included).',
+      labelNames: ['node_id', 'operation'],
+      buckets: LATENCY_BUCKETS,
+      registers,
+    });
+    this.nodeErrors = new Counter({
+      name: 'miroir_node_errors_total',
+      help: 'Failed node calls by node and error type (timeout, connection, invalid_response, http_5xx).',
+      labelNames: ['node_id', 'error_type'],
+      registers,
+    });
+
+    // Shard gauges describe the default shard count's placement, as /_miroir/topology does.
+    const shardState = () => {
+      const placement = cluster.placement(cluster.config.shards);
+      let covered = 0;
+      for (let s = 0; s < placement.shards; s++) {
+        let ok = false;
+        for (let gi = 0; gi < placement.groupCount && !ok; gi++) {
+          ok = placement.owners(gi, s).some((id) => cluster.health.isHealthy(id));
+        }
+        if (ok) covered++;
+      }
+      return { placement, covered };
+    };
+    this.shardCoverage = new Gauge({
+      name: 'miroir_shard_coverage',
+      help: 'Shards with at least one healthy replica.',
+      registers,
+      collect: () => this.shardCoverage.set(shardState().covered),
+    });
+    this.degradedShards = new Gauge({
+      name: 'miroir_degraded_shards_total',
+      help: 'Shards with no healthy replica (a gauge, despite the name the spec gives it).',
+      registers,
+      collect: () => {
+        const { placement, covered } = shardState();
+        this.degradedShards.set(placement.shards - covered);
+      },
+    });
+    this.shardDistribution = new Gauge({
+      name: 'miroir_shard_distribution',
+      help: 'Shards each node holds in the serving placement.',
+      labelNames: ['node_id'],
+      registers,
+      collect: () => {
+        const placement = cluster.placement(cluster.config.shards);
+        this.shardDistribution.reset();
+        for (const id of cluster.nodes.keys()) this.shardDistribution.labels(id).set(placement.shardsOf(id).length);
+      },
+    });
+
+    this.taskProcessingAge = new Histogram({
+      name: 'miroir_task_processing_age_seconds',
+      help: 'Time from enqueue to a terminal state of each finished task.',
+      buckets: TASK_AGE_BUCKETS,
+      registers,
+    });
+    this.tasksTotal = new Counter({
+      name: 'miroir_tasks_total',
+      help: 'Tasks that reached a terminal state, by status.',
+      labelNames: ['status'],
+      registers,
+    });
+    // Both pending-task gauges come from one read of the store per scrape.
+    let pending: Promise<TaskRow[]> | undefined;
+    const pendingOnce = () => (pending ??= cluster.store.pendingTasks().finally(() => queueMicrotask(() => (pending = undefined))));
+    this.taskOldestPendingAge = new Gauge({
+      name: 'miroir_task_oldest_pending_age_seconds',
+      help: 'Age of the oldest task not yet in a terminal state (0 when none): the task-stuck alert input.',
+      registers,
+      collect: async () => {
+        const rows = await pendingOnce();
+        const oldest = rows.reduce((m, r) => Math.min(m, r.enqueuedAt), Infinity);
+        this.taskOldestPendingAge.set(oldest === Infinity ? 0 : Math.max(0, Date.now() / 1000 - oldest / 1e6));
+      },
+    });
+    this.taskRegistrySize = new Gauge({
+      name: 'miroir_task_registry_size',
+      help: 'Tasks the registry is still following (not yet terminal).',
+      registers,
+      collect: async () => this.taskRegistrySize.set((await pendingOnce()).length),
+    });
+    tasks.onFinished((row) => {
+      this.tasksTotal.labels(row.status).inc();
+      if (row.finishedAt !== null) this.taskProcessingAge.observe(Math.max(0, (row.finishedAt - row.enqueuedAt) / 1e6));
+    });
+
+    this.scatterFanOut = new Histogram({
+      name: 'miroir_scatter_fan_out_size',
+      help: 'Nodes each search scatter reached (its covering set).',
+      buckets: FAN_OUT_BUCKETS,
+      registers,
+    });
+    this.scatterPartial = new Counter({
+      name: 'miroir_scatter_partial_responses_total',
+      help: 'Search requests answered with shards missing (X-Miroir-Degraded): some node did not answer or none was eligible.',
+      registers,
+    });
+    this.scatterRetries = new Counter({
+      name: 'miroir_scatter_retries_total',
+      help: 'Reads retried on another node after a node could not be reached.',
+      registers,
+    });
+  }
+
+  /** Records one finished client request. */
+  observeRequest(method: string, template: string, status: number, seconds: number): void {
+    let byMethod = this.#requestSeries.get(template);
+    if (byMethod === undefined) this.#requestSeries.set(template, (byMethod = new Map()));
+    let byStatus = byMethod.get(method);
+    if (byStatus === undefined) byMethod.set(method, (byStatus = new Map()));
+    let series = byStatus.get(status);
+    if (series === undefined) {
+      const labels = [method, template, String(status)];
+      series = { duration: this.requestDuration.labels(...labels), total: this.requestsTotal.labels(...labels) };
+      byStatus.set(status, series);
+    }
+    series.duration.observe(seconds);
+    series.total.inc();
+  }
+
+  /** Records one node call. */
+  observeNodeCall(nodeId: string, operation: NodeOperation, seconds: number, error: NodeErrorType | null): void {
+    let byOp = this.#nodeSeries.get(nodeId);
+    if (byOp === undefined) this.#nodeSeries.set(nodeId, (byOp = new Map()));
+    let h = byOp.get(operation);
+    if (h === undefined) byOp.set(operation, (h = this.nodeRequestDuration.labels(nodeId, operation)));
+    h.observe(seconds);
+    if (error !== null) this.nodeErrors.labels(nodeId, error).inc();
+  }
+
+  /** The exposition text and its content type. */
+  async expose(): Promise<{ contentType: string; body: string }> {
+    return { contentType: this.registry.contentType, body: await this.registry.metrics() };
+  }
+}
+
+const byCluster = new WeakMap<Cluster, Metrics>();
+
+/** Makes `metrics` the registry that code holding only the cluster (the fan-out helpers) records into. */
+export function attachMetrics(cluster: Cluster, metrics: Metrics): void {
+  byCluster.set(cluster, metrics);
+}
+
+/** The metrics of `cluster`, if it has any. */
+export function metricsOf(cluster: Cluster): Metrics | undefined {
+  return byCluster.get(cluster);
+}

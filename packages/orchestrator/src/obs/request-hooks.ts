@@ -1,0 +1,87 @@
+/**
+ * Per-request observability, installed as fastify hooks before any route: the request id echoed
+ * back, the in-flight gauge, the request scope node calls report into, the server span (tracing
+ * on), and at the end one metrics observation plus one JSON log line.
+ */
+import type { FastifyInstance, FastifyReply, FastifyRequest } from 'fastify';
+import type { Logger } from 'pino';
+import type { Authenticator } from '../api/auth.js';
+import { UNMATCHED_ROUTE, type Metrics } from './metrics.js';
+import { requestScope } from './request-scope.js';
+import type { Tracing } from './tracing.js';
+
+/** The request id: the client's `X-Request-Id` when it is sane, else a fresh UUID. */
+export function requestIdOf(req: { headers: Record<string, string | string[] | undefined> }): string {
+  const given = req.headers['x-request-id'];
+  return typeof given === 'string' && given.length > 0 && given.length <= 128 && /^[\x21-\x7e]+$/.test(given)
+    ? given
+    : crypto.randomUUID();
+}
+
+export function installRequestHooks(app: FastifyInstance, metrics: Metrics, tracing: Tracing | undefined): void {
+  app.decorateRequest('miroirFanOut', 0);
+  app.decorateRequest('miroirSpan', null);
+  app.decorateRequest('miroirInFlight', false);
+  app.decorateRequest('miroirScattered', false);
+
+  const leave = (req: FastifyRequest) => {
+    if (!req.miroirInFlight) return;
+    req.miroirInFlight = false;
+    metrics.requestsInFlight.dec();
+  };
+
+  // A callback hook, so the rest of the request's lifecycle runs inside the scope.
+  app.addHook('onRequest', (req, _reply, done) => {
+    req.miroirInFlight = true;
+    metrics.requestsInFlight.inc();
+    if (tracing !== undefined) req.miroirSpan = tracing.startRequest(req.method, req.routeOptions.url ?? UNMATCHED_ROUTE, req.headers);
+    requestScope.run(req, done);
+  });
+  app.addHook('onSend', (req, reply, payload, done) => {
+    reply.header('x-request-id', req.id);
+    done(null, payload);
+  });
+  app.addHook('onRequestAbort', (req, done) => {
+    leave(req);
+    done();
+  });
+  app.addHook('onResponse', (req: FastifyRequest, reply: FastifyReply, done) => {
+    leave(req);
+    const template = req.routeOptions.url ?? UNMATCHED_ROUTE;
+    const status = reply.statusCode;
+    const ms = reply.elapsedTime;
+    const degraded = reply.hasHeader('x-miroir-degraded');
+    metrics.observeRequest(req.method, template, status, ms / 1000);
+    if (degraded && req.miroirScattered) metrics.scatterPartial.inc();
+    if (req.miroirSpan !== null) tracing!.endRequest(req.miroirSpan, status, req.id, req.miroirFanOut);
+    if ((req.log as Logger).isLevelEnabled('info')) {
+      const uid = (req.params as { uid?: unknown } | undefined)?.uid;
+      req.log.info(
+        {
+          method: req.method,
+          path_template: template,
+          ...(typeof uid === 'string' ? { index: uid } : {}),
+          status,
+          duration_ms: Math.round(ms * 100) / 100,
+          node_count: req.miroirFanOut,
+          degraded,
+        },
+        'request',
+      );
+    }
+    done();
+  });
+}
+
+/**
+ * `GET /_miroir/metrics`: the same registry as the metrics listener. The admin key is optional
+ * (spec S16 item 6): without admin credentials the text is served; credentials that are given
+ * must be right.
+ */
+export function registerMetricsRoute(app: FastifyInstance, metrics: Metrics, auth: Authenticator): void {
+  app.get('/_miroir/metrics', async (req, reply) => {
+    if (req.headers.authorization !== undefined || req.headers['x-admin-key'] !== undefined) auth.admin(req);
+    const { contentType, body } = await metrics.expose();
+    return reply.header('content-type', contentType).send(body);
+  });
+}
