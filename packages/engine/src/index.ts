@@ -18,6 +18,7 @@ import { registerFieldRoutes } from './routes/fields.js';
 import { registerIndexRoutes } from './routes/indexes.js';
 import { registerMiscRoutes } from './routes/misc.js';
 import { registerSearchRoutes } from './routes/search.js';
+import { registerSimilarRoutes } from './routes/similar.js';
 import { registerSettingsRoutes } from './routes/settings.js';
 import { createApp } from './server.js';
 import { Store } from './store.js';
@@ -90,6 +91,7 @@ export async function startEngine(opts: EngineOptions): Promise<RunningEngine> {
   registerSettingsRoutes(app, ctx);
   registerFieldRoutes(app, ctx);
   registerSearchRoutes(app, ctx);
+  registerSimilarRoutes(app, ctx);
   registerTaskRoutes(app, queue, auth);
   auth.registerKeyRoutes(app);
 

@@ -4,6 +4,7 @@
  * processor depend on these interfaces only; `index.ts` plugs in the implementations.
  */
 import type { FastifyInstance } from 'fastify';
+import type { SimilarQuery, SimilarResponse } from '@miroir/search';
 import type {
   FacetSearchQuery,
   FacetSearchResponse,
@@ -24,6 +25,8 @@ export interface SearchCore {
   flush(): void;
   search(q: SearchQuery, indexUid: string): SearchResponse;
   facetSearch(q: FacetSearchQuery, indexUid: string): FacetSearchResponse;
+  /** Documents similar to the one of internal id `iid` (`undefined` when it does not exist). */
+  similar(q: SimilarQuery, iid: number | undefined, indexUid: string): SimilarResponse;
   /** iids matching a filter, ascending. */
   filter(filter: unknown, errorCode: string, indexUid: string): number[];
   /** iids ordered by a documents-route `sort`. */
