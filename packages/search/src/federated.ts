@@ -91,6 +91,13 @@ function weightedValues(hit: Hit, weight: number): WeightedValue[] {
       out.push({ kind: 'sort', asc: m[2] === 'asc', value });
       continue;
     }
+    if (key === 'vectorSort') {
+      // A similarity is its own value (milli `WeightedScoreValue::VectorSort`), never merged
+      // with rank rules; a document without an embedding counts 0.
+      flush();
+      out.push({ kind: 'score', score: ((d.similarity as number | undefined) ?? 0) * weight });
+      continue;
+    }
     const ranks = ranksOf(key, d);
     if (ranks === undefined) continue;
     for (const r of ranks) run = mergeRank(run ?? { rank: 1, max: 1 }, r);
