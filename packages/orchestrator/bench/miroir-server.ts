@@ -1,0 +1,39 @@
+/**
+ * Miroir as the proxy benchmark runs it: its own process (so the load generator and the upstreams
+ * do not share its event loop), one node per upstream URL, RF=1, a master key (clients are
+ * authenticated as in production), logs at `warn`.
+ *
+ * `node miroir-server.js <state-dir> <upstream-url>…`; prints `{"url":…}` when listening. Run it
+ * with `--cpu-prof` to profile the hot path (`BENCH_PROFILE=1` in the proxy benchmark).
+ */
+import { join } from 'node:path';
+import { pino } from 'pino';
+import { loadConfig } from '../src/config.js';
+import { startMiroir } from '../src/main.js';
+
+/** The client key every proxy-benchmark target receives (ignored by all but Miroir). */
+export const BENCH_MASTER_KEY = 'bench-master-key';
+
+async function main(): Promise<void> {
+  const [dir, ...upstreams] = process.argv.slice(2);
+  if (dir === undefined || upstreams.length === 0) throw new Error('usage: miroir-server <state-dir> <upstream-url>…');
+  const config = loadConfig({
+    env: { MIROIR_MASTER_KEY: BENCH_MASTER_KEY, MIROIR_NODE_MASTER_KEY: 'bench-node-key' },
+    overrides: {
+      shards: 64,
+      replication_factor: 1,
+      nodes: upstreams.map((address, i) => ({ id: `node-${i}`, address })),
+      task_store: { backend: 'sqlite', path: join(dir, 'miroir.db') },
+      server: { port: 0, bind: '127.0.0.1' },
+      log: { level: 'warn' },
+    },
+  });
+  const miroir = await startMiroir(config, { logger: pino({ level: 'warn' }) });
+  process.stdout.write(`${JSON.stringify({ url: miroir.url })}\n`);
+  // A profile is written on a normal exit only: SIGTERM closes and exits.
+  process.on('SIGTERM', () => {
+    void miroir.close().finally(() => process.exit(0));
+  });
+}
+
+if (process.argv[1]?.endsWith('miroir-server.js')) await main();
