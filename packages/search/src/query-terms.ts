@@ -184,7 +184,15 @@ export function buildTerms(src: TermSource, parsed: ParsedQuery): PreparedQuery 
     const index = terms.length;
     if (item.kind === 'phrase') {
       const words = item.words.filter((w): w is string => w !== null);
-      terms.push({ word: item.words.map((w) => w ?? '').join(' '), index, prefix: false, allowance: 0, phrase: true, position: item.position });
+      terms.push({
+        word: item.words.map((w) => w ?? '').join(' '),
+        index,
+        prefix: false,
+        allowance: 0,
+        phrase: true,
+        position: item.position,
+        span: item.end - item.position + 1,
+      });
       const posting = phrasePosting(src, item.words);
       lists.push(new DerivationList(posting.length > 0 ? [{ wordId: -1, typos: 0, exact: true, posting, words }] : []));
       continue;

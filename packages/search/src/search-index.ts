@@ -1456,7 +1456,13 @@ export class SearchIndex {
       const c = this.#collect(pq, allowedFids);
       gen = c.gen;
       const n = pq.terms.length;
-      stages = wordsStages(strategy, n, (t) => c.frequency[t]);
+      stages = wordsStages(
+        strategy,
+        n,
+        (t) => c.frequency[t],
+        (t) => pq.terms[t].span ?? 1,
+        (t) => pq.terms[t].phrase === true,
+      );
       // Every bucket requires the terms of the last stage: start from the rarest of them.
       const last = stages[stages.length - 1].active;
       let base = last[0];

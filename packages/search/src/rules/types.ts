@@ -32,6 +32,8 @@ export interface Term {
   allowance: number;
   /** A quoted phrase (no typo, no prefix, no n-gram). */
   phrase?: boolean;
+  /** Query words a phrase stands for (its positions, stop words included). */
+  span?: number;
   /** Position in the query (stop words and separators counted, as milli); n-grams need consecutive ones. */
   position?: number;
 }
