@@ -1343,9 +1343,11 @@ export class SearchIndex {
     }
     total = Math.min(total, maxTotalHits);
 
-    const res: SearchResponse = { hits, query: q.q ?? '', processingTimeMs: 0 };
     // `queryVector` follows `query` (meilisearch `SearchResult` field order).
-    if (q.retrieveVectors === true && queryVector !== undefined) (res as SearchResponse & { queryVector?: number[] }).queryVector = queryVector;
+    const res: SearchResponse =
+      q.retrieveVectors === true && queryVector !== undefined
+        ? ({ hits, query: q.q ?? '', queryVector, processingTimeMs: 0 } as SearchResponse)
+        : { hits, query: q.q ?? '', processingTimeMs: 0 };
     if (finite) {
       res.hitsPerPage = hitsPerPage;
       res.page = page;
