@@ -70,12 +70,11 @@ export async function startMiroir(config: Readonly<Config>, opts: StartOptions =
   const app = Fastify({
     loggerInstance: log as FastifyBaseLogger,
     // One log line per request comes from the onResponse hook below, not fastify's two.
-    logController: new LogController({ disableRequestLogging: true }),
+    logController: new LogController({ disableRequestLogging: true, requestIdLogLabel: 'request_id' }),
     bodyLimit: config.server.max_body_bytes,
     requestTimeout: config.server.request_timeout_ms,
     routerOptions: { ignoreTrailingSlash: true, ignoreDuplicateSlashes: true },
     genReqId: requestIdOf,
-    requestIdLogLabel: 'request_id',
   });
   const metrics = new Metrics(cluster, tasks);
   attachMetrics(cluster, metrics);
