@@ -63,7 +63,9 @@ export class Vocabulary {
 
   /**
    * Words within `maxTypos` edits of `query` (or, when `prefix`, words having a prefix within
-   * `maxTypos` edits). A typo on the first character counts double, as in Meilisearch.
+   * `maxTypos` edits). Edits are Damerau's: a swap of two adjacent characters is one typo (milli
+   * builds its automata with `LevenshteinAutomatonBuilder::new(n, true)`, transpositions on).
+   * A typo on the first character counts double, as in Meilisearch.
    * Each word appears once with its lowest cost.
    */
   derivations(query: string, maxTypos: number, prefix: boolean): Derivation[] {
@@ -88,7 +90,7 @@ export class Vocabulary {
     for (let j = 0; j <= m; j++) row0[j] = j;
     // Depth-first walk carrying one DP row per depth; `best` is the lowest cost of a prefix
     // of the current path that matches the whole query (prefix mode only).
-    const walk = (node: TrieNode, row: number[], depth: number, first: number, best: number): void => {
+    const walk = (node: TrieNode, row: number[], prevRow: number[] | null, prevC: number, depth: number, first: number, best: number): void => {
       if (node.children === null) return;
       for (const [c, child] of node.children) {
         const f = depth === 0 ? c : first;
@@ -97,7 +99,11 @@ export class Vocabulary {
         let min = next[0];
         for (let j = 1; j <= m; j++) {
           const cost = q.charCodeAt(j - 1) === c ? 0 : 1;
-          const v = Math.min(row[j] + 1, next[j - 1] + 1, row[j - 1] + cost);
+          let v = Math.min(row[j] + 1, next[j - 1] + 1, row[j - 1] + cost);
+          // Transposition of the last two characters (optimal string alignment distance).
+          if (prevRow !== null && j >= 2 && c === q.charCodeAt(j - 2) && prevC === q.charCodeAt(j - 1) && prevRow[j - 2] + 1 < v) {
+            v = prevRow[j - 2] + 1;
+          }
           next[j] = v;
           if (v < min) min = v;
         }
@@ -111,10 +117,10 @@ export class Vocabulary {
         }
         const cost = prefix ? nextBest : full;
         if (child.wordId >= 0 && cost <= maxTypos) add(child.wordId, cost, full === 0 && depth + 1 === m);
-        walk(child, next, depth + 1, f, nextBest);
+        walk(child, next, row, c, depth + 1, f, nextBest);
       }
     };
-    walk(this.#root, row0, 0, -1, Infinity);
+    walk(this.#root, row0, null, -1, 0, -1, Infinity);
     return [...out.values()];
   }
 
