@@ -1,13 +1,29 @@
 /**
  * Building returned hits: attribute selection (`attributesToRetrieve` ∩ `displayedAttributes`),
  * `_formatted` (highlight and crop) and `_matchesPosition` (byte offsets, as Meilisearch).
+ *
+ * Cropping follows milli `search/new/matches` (`best_match_interval.rs`, `Matcher::crop_bounds`,
+ * `Matcher::format`):
+ * - the window is centered on the best interval of matches fitting in `cropLength` words: most
+ *   distinct query words, then smallest distances between consecutive matches (each capped at
+ *   7), then most matches in query order; without matches it starts at the text's start;
+ * - it grows from that interval one word at a time on each side (left first), preferring the
+ *   side of a word over a separator, and the soft separator over the hard one, so it never ends
+ *   on a separator before the marker;
+ * - the marker is added on each side where text was cut (none when it is empty); a crop
+ *   length of 0 leaves the text whole;
+ * - strings and numbers are formatted (numbers become strings), booleans and null are kept.
  */
 import type { MatchBounds } from '@miroir/protocol';
 import { firstMatch, matchesPattern, type Document } from './fields.js';
-import { tokenize } from './tokenizer.js';
+import { HARD_SEP_RE, tokenize } from './tokenizer.js';
 
-/** How a normalized word matches the query: highlight the whole word or its first n chars. */
-export type Matcher = (word: string) => number | undefined;
+/**
+ * How a normalized word matches the query: highlight the whole word (-1) or its first n
+ * characters. `termOf`, when present, names the query term a word matches (distinct terms
+ * score crop windows; without it, distinct words do).
+ */
+export type Matcher = ((word: string) => number | undefined) & { termOf?: (word: string) => number | undefined };
 
 /** Select the displayed, requested fields of a document (document order kept). */
 export function selectFields(doc: Document, displayed: readonly string[], requested: readonly string[] | undefined): Document {
@@ -33,32 +49,170 @@ export function selectFields(doc: Document, displayed: readonly string[], reques
   return out;
 }
 
-interface Span {
+/** A token of a text: a word (`word` set) or the separator run between words. */
+interface Tok {
   start: number;
   end: number;
+  /** 0: word, 1: soft separator, 2: hard separator. */
+  sep: 0 | 1 | 2;
 }
 
-function matchSpans(text: string, matcher: Matcher): { spans: Span[]; tokens: ReturnType<typeof tokenize> } {
-  const tokens = tokenize(text);
-  const spans: Span[] = [];
-  for (const t of tokens) {
-    const n = matcher(t.word);
-    if (n === undefined) continue;
-    const len = n < 0 ? t.end - t.start : Math.min(n, t.end - t.start);
-    spans.push({ start: t.start, end: t.start + len });
-  }
-  return { spans, tokens };
+interface Match {
+  /** Index in the token list. */
+  tok: number;
+  /** Index among the words. */
+  wordPos: number;
+  /** UTF-16 end of the highlighted part. */
+  hlEnd: number;
+  id: number | string;
 }
 
-function highlight(text: string, spans: readonly Span[], pre: string, post: string, from = 0, to = text.length): string {
-  let out = '';
-  let at = from;
-  for (const s of spans) {
-    if (s.start < from || s.end > to) continue;
-    out += text.slice(at, s.start) + pre + text.slice(s.start, s.end) + post;
-    at = s.end;
+function tokensOf(text: string): { toks: Tok[]; words: ReturnType<typeof tokenize> } {
+  const words = tokenize(text);
+  const toks: Tok[] = [];
+  let at = 0;
+  const sep = (from: number, to: number): void => {
+    if (to > from) toks.push({ start: from, end: to, sep: HARD_SEP_RE.test(text.slice(from, to)) ? 2 : 1 });
+  };
+  for (const w of words) {
+    sep(at, w.start);
+    toks.push({ start: w.start, end: w.end, sep: 0 });
+    at = w.end;
   }
-  return out + text.slice(at, to);
+  sep(at, text.length);
+  return { toks, words };
+}
+
+/** UTF-16 offset after `n` code points of `text` from `start`, bounded by `end`. */
+function advanceChars(text: string, start: number, end: number, n: number): number {
+  let i = start;
+  for (let k = 0; k < n && i < end; k++) i += (text.codePointAt(i) ?? 0) > 0xffff ? 2 : 1;
+  return Math.min(i, end);
+}
+
+function matchesOf(text: string, toks: readonly Tok[], matcher: Matcher): Match[] {
+  const out: Match[] = [];
+  let wordPos = 0;
+  toks.forEach((t, i) => {
+    if (t.sep !== 0) return;
+    const word = normalizeToken(text.slice(t.start, t.end));
+    const n = matcher(word);
+    if (n !== undefined) {
+      out.push({ tok: i, wordPos, hlEnd: n < 0 ? t.end : advanceChars(text, t.start, t.end, n), id: matcher.termOf?.(word) ?? word });
+    }
+    wordPos++;
+  });
+  return out;
+}
+
+/** The normalized word of a token (as `tokenize` gives it). */
+function normalizeToken(raw: string): string {
+  return tokenize(raw)[0]?.word ?? raw;
+}
+
+/** milli `get_interval_score`: [distinct query words, −Σ min(distance, 7), ordered pairs]. */
+function intervalScore(ms: readonly Match[], idRank: (id: number | string) => number): [number, number, number] {
+  const ids = new Set<number | string>();
+  let order = 0;
+  let distance = 0;
+  for (let i = 0; i < ms.length; i++) {
+    const m = ms[i];
+    const next = ms[i + 1];
+    if (next !== undefined) {
+      if (idRank(next.id) > idRank(m.id)) order++;
+      distance -= Math.min(next.wordPos - m.wordPos, 7);
+    }
+    ids.add(m.id);
+  }
+  return [ids.size, distance, order];
+}
+
+function better(a: [number, number, number], b: [number, number, number]): boolean {
+  for (let i = 0; i < 3; i++) if (a[i] !== b[i]) return a[i] > b[i];
+  return false;
+}
+
+/** milli `find_best_match_interval`: first and last match of the best interval. */
+function bestInterval(ms: readonly Match[], cropSize: number): [number, number] {
+  // Term ids compare as numbers; without term ids (plain words), by first appearance.
+  const firstSeen = new Map<number | string, number>();
+  for (const m of ms) if (!firstSeen.has(m.id)) firstSeen.set(m.id, typeof m.id === 'number' ? m.id : firstSeen.size);
+  const idRank = (id: number | string): number => firstSeen.get(id)!;
+  let best: { first: number; last: number; score: [number, number, number] } | null = null;
+  const save = (first: number, last: number): void => {
+    const score = intervalScore(ms.slice(first, last + 1), idRank);
+    if (best === null || better(score, best.score)) best = { first, last, score };
+  };
+  let first = 0;
+  let firstPos = ms[0].wordPos;
+  for (let index = 0; index < ms.length; index++) {
+    const lastPos = ms[index].wordPos;
+    if (lastPos - firstPos >= cropSize) {
+      if (index !== 0) save(first, index - 1);
+      for (;;) {
+        first++;
+        if (first === ms.length) {
+          first--;
+          break;
+        }
+        firstPos = ms[first].wordPos;
+        if (firstPos > lastPos || lastPos - firstPos < cropSize) break;
+      }
+    }
+  }
+  save(first, ms.length - 1);
+  const b = best as { first: number; last: number } | null;
+  return b === null ? [0, 0] : [b.first, b.last];
+}
+
+/** milli `Matcher::crop_bounds`: UTF-16 bounds of the crop window. */
+function cropBounds(text: string, toks: readonly Tok[], first: Match | undefined, last: Match | undefined, cropSize: number): [number, number] {
+  const firstTok = first?.tok ?? 0;
+  const lastTok = last?.tok ?? 0;
+  let remaining = cropSize + (first?.wordPos ?? 0) - (last?.wordPos ?? 0);
+  // `before` walks left from the first match (exclusive), `after` right from the last (inclusive).
+  let before = firstTok - 1;
+  let after = lastTok;
+  while (remaining > 0) {
+    const b = before >= 0 ? toks[before] : undefined;
+    const a = after < toks.length ? toks[after] : undefined;
+    if (b !== undefined && a !== undefined) {
+      if (b.sep !== 0 && a.sep !== 0) {
+        if (b.sep === a.sep) {
+          before--;
+          if (remaining > 1) after++;
+        } else if (b.sep === 2) {
+          after++;
+        } else {
+          before--;
+        }
+      } else if (b.sep === 0 && a.sep !== 0) {
+        before--;
+        remaining--;
+      } else if (b.sep !== 0) {
+        after++;
+        remaining--;
+      } else {
+        before--;
+        remaining--;
+        if (remaining > 0) {
+          after++;
+          remaining--;
+        }
+      }
+    } else if (b !== undefined) {
+      before--;
+      if (b.sep === 0) remaining--;
+    } else if (a !== undefined) {
+      after++;
+      if (a.sep === 0) remaining--;
+    } else {
+      break;
+    }
+  }
+  const start = before >= 0 ? toks[before].end : 0;
+  const end = after < toks.length ? toks[after].start : text.length;
+  return [start, end];
 }
 
 export interface FormatOptions {
@@ -70,19 +224,36 @@ export interface FormatOptions {
   marker: string;
 }
 
-function formatText(text: string, matcher: Matcher, doHighlight: boolean, cropLen: number | undefined, o: FormatOptions): string {
-  const { spans, tokens } = matchSpans(text, matcher);
-  if (cropLen === undefined) return doHighlight ? highlight(text, spans, o.pre, o.post) : text;
-  if (tokens.length === 0 || cropLen === 0) return cropLen === 0 && tokens.length > 0 ? o.marker : text;
-  // Window of `cropLen` words around the first match (from the start when nothing matches).
-  const first = spans.length === 0 ? 0 : tokens.findIndex((t) => t.start === spans[0].start);
-  let start = Math.max(0, first - Math.floor((cropLen - 1) / 2));
-  const end = Math.min(tokens.length, start + cropLen);
-  start = Math.max(0, end - cropLen);
-  const from = start === 0 ? 0 : tokens[start].start;
-  const to = end === tokens.length ? text.length : tokens[end - 1].end;
-  const body = doHighlight ? highlight(text, spans, o.pre, o.post, from, to) : text.slice(from, to);
-  return (start > 0 ? o.marker : '') + body + (end < tokens.length ? o.marker : '');
+/** milli `Matcher::format` for one text. */
+export function formatText(text: string, matcher: Matcher, doHighlight: boolean, cropLen: number | undefined, o: Pick<FormatOptions, 'pre' | 'post' | 'marker'>): string {
+  if (!doHighlight && cropLen === undefined) return text;
+  const { toks } = tokensOf(text);
+  const ms = matchesOf(text, toks, matcher);
+  let start = 0;
+  let end = text.length;
+  if (cropLen !== undefined && cropLen > 0) {
+    let first: Match | undefined;
+    let last: Match | undefined;
+    if (ms.length > 0) {
+      const [f, l] = bestInterval(ms, cropLen);
+      first = ms[f];
+      last = ms[l];
+    }
+    [start, end] = cropBounds(text, toks, first, last, cropLen);
+  }
+  let out = start > 0 ? o.marker : '';
+  let at = start;
+  if (doHighlight) {
+    for (const m of ms) {
+      const t = toks[m.tok];
+      if (t.start < start || t.end > end) continue;
+      out += text.slice(at, t.start) + o.pre + text.slice(t.start, m.hlEnd) + o.post + text.slice(m.hlEnd, t.end);
+      at = t.end;
+    }
+  }
+  out += text.slice(at, end);
+  if (end < text.length) out += o.marker;
+  return out;
 }
 
 function fieldIn(set: ReadonlySet<string> | 'all' | null, path: string): boolean {
@@ -110,38 +281,43 @@ export function formatDocument(doc: Document, matcher: Matcher, o: FormatOptions
     const c = cropFor(o, path);
     if (!h && c === undefined) return v;
     if (typeof v === 'string') return formatText(v, matcher, h, c, o);
-    if (typeof v === 'number' || typeof v === 'boolean') return formatText(String(v), matcher, h, c, o);
+    if (typeof v === 'number') return formatText(String(v), matcher, h, c, o);
     return v;
   };
   return walk(doc, '') as Document;
 }
 
-/** `_matchesPosition`: per field path, byte start/length of every match. */
+/**
+ * `_matchesPosition`: per field path, the UTF-8 byte `start` and `length` of every match
+ * (the highlighted part); values inside arrays carry the array `indices` leading to them.
+ */
 export function matchesPosition(doc: Document, matcher: Matcher): Record<string, MatchBounds[]> {
   const out: Record<string, MatchBounds[]> = {};
-  const walk = (v: unknown, path: string, index: number | undefined): void => {
+  const walk = (v: unknown, path: string, indices: number[]): void => {
     if (Array.isArray(v)) {
-      v.forEach((x, i) => walk(x, path, i));
+      v.forEach((x, i) => walk(x, path, [...indices, i]));
       return;
     }
     if (v !== null && typeof v === 'object') {
-      for (const [k, x] of Object.entries(v as Record<string, unknown>)) walk(x, path === '' ? k : `${path}.${k}`, index);
+      for (const [k, x] of Object.entries(v as Record<string, unknown>)) walk(x, path === '' ? k : `${path}.${k}`, indices);
       return;
     }
     if (typeof v !== 'string' && typeof v !== 'number') return;
     const text = String(v);
-    const { spans } = matchSpans(text, matcher);
-    if (spans.length === 0) return;
+    const { toks } = tokensOf(text);
+    const ms = matchesOf(text, toks, matcher);
+    if (ms.length === 0) return;
     const list = (out[path] ??= []);
-    for (const s of spans) {
+    for (const m of ms) {
+      const t = toks[m.tok];
       const b: MatchBounds = {
-        start: Buffer.byteLength(text.slice(0, s.start)),
-        length: Buffer.byteLength(text.slice(s.start, s.end)),
+        start: Buffer.byteLength(text.slice(0, t.start)),
+        length: Buffer.byteLength(text.slice(t.start, m.hlEnd)),
       };
-      if (index !== undefined) b.indices = [index];
+      if (indices.length > 0) b.indices = indices;
       list.push(b);
     }
   };
-  walk(doc, '', undefined);
+  walk(doc, '', []);
   return out;
 }

@@ -1737,20 +1737,26 @@ export class SearchIndex {
   /** Highlight rule per normalized word: whole word (-1) or the matched prefix length. */
   #matcher(pq: PreparedQuery): Matcher {
     const map = new Map<string, number>();
+    // The query term each word matches first (crop windows count distinct terms).
+    const termOfWord = new Map<string, number>();
     pq.terms.forEach((term, t) => {
       for (const d of pq.derivations[t]) {
         if (d.wordId < 0) {
           // Multi-word derivations (phrases, splits, multi-word synonyms) highlight whole words.
-          for (const w of d.words ?? []) map.set(w, -1);
+          for (const w of d.words ?? []) {
+            map.set(w, -1);
+            if (!termOfWord.has(w)) termOfWord.set(w, t);
+          }
           continue;
         }
         const w = this.#vocab.word(d.wordId);
+        if (!termOfWord.has(w)) termOfWord.set(w, t);
         const len = term.prefix && d.typos === 0 && w !== term.word && w.startsWith(term.word) ? term.word.length : -1;
         const prev = map.get(w);
         if (prev === undefined || prev >= 0) map.set(w, prev === undefined ? len : len < 0 ? -1 : Math.max(prev, len));
       }
     });
-    return (w) => map.get(w);
+    return Object.assign((w: string) => map.get(w), { termOf: (w: string) => termOfWord.get(w) });
   }
 
   /**
