@@ -53,6 +53,8 @@ export function selectFields(doc: Document, displayed: readonly string[], reques
 interface Tok {
   start: number;
   end: number;
+  /** The normalized word ('' for a separator). */
+  word: string;
   /** 0: word, 1: soft separator, 2: hard separator. */
   sep: 0 | 1 | 2;
 }
@@ -67,20 +69,20 @@ interface Match {
   id: number | string;
 }
 
-function tokensOf(text: string): { toks: Tok[]; words: ReturnType<typeof tokenize> } {
+function tokensOf(text: string): { toks: Tok[] } {
   const words = tokenize(text);
   const toks: Tok[] = [];
   let at = 0;
   const sep = (from: number, to: number): void => {
-    if (to > from) toks.push({ start: from, end: to, sep: HARD_SEP_RE.test(text.slice(from, to)) ? 2 : 1 });
+    if (to > from) toks.push({ start: from, end: to, word: '', sep: HARD_SEP_RE.test(text.slice(from, to)) ? 2 : 1 });
   };
   for (const w of words) {
     sep(at, w.start);
-    toks.push({ start: w.start, end: w.end, sep: 0 });
+    toks.push({ start: w.start, end: w.end, word: w.word, sep: 0 });
     at = w.end;
   }
   sep(at, text.length);
-  return { toks, words };
+  return { toks };
 }
 
 /** UTF-16 offset after `n` code points of `text` from `start`, bounded by `end`. */
@@ -95,7 +97,7 @@ function matchesOf(text: string, toks: readonly Tok[], matcher: Matcher): Match[
   let wordPos = 0;
   toks.forEach((t, i) => {
     if (t.sep !== 0) return;
-    const word = normalizeToken(text.slice(t.start, t.end));
+    const word = t.word;
     const n = matcher(word);
     if (n !== undefined) {
       out.push({ tok: i, wordPos, hlEnd: n < 0 ? t.end : advanceChars(text, t.start, t.end, n), id: matcher.termOf?.(word) ?? word });
@@ -103,11 +105,6 @@ function matchesOf(text: string, toks: readonly Tok[], matcher: Matcher): Match[
     wordPos++;
   });
   return out;
-}
-
-/** The normalized word of a token (as `tokenize` gives it). */
-function normalizeToken(raw: string): string {
-  return tokenize(raw)[0]?.word ?? raw;
 }
 
 /** milli `get_interval_score`: [distinct query words, −Σ min(distance, 7), ordered pairs]. */
