@@ -11,7 +11,7 @@
  * - parsing stops once 10 terms are collected (phrases count as one).
  * Each separator character is treated as one separator token, as charabia yields them.
  */
-import { HARD_SEP_RE, tokenize } from './tokenizer.js';
+import { HARD_SEP_RE, Tokenizer } from './tokenizer.js';
 import { MAX_QUERY_WORDS } from './scratch.js';
 
 /** A query term: one word, or a phrase of words (`null` for a stop word placeholder). */
@@ -29,13 +29,18 @@ const WHITESPACE_RE = /\s/u;
 
 /**
  * Parse `text`. `isStopWord` tells stop words (normalized); `prefixAllowed` is false with
- * `prefixSearch: "disabled"`.
+ * `prefixSearch: "disabled"`; `tokenizer` applies the index's tokenization settings.
  */
-export function parseQuery(text: string, isStopWord: (w: string) => boolean, prefixAllowed: boolean): ParsedQuery {
+export function parseQuery(
+  text: string,
+  isStopWord: (w: string) => boolean,
+  prefixAllowed: boolean,
+  tokenizer: Tokenizer = Tokenizer.default,
+): ParsedQuery {
   const items: QueryItem[] = [];
   const negativeWords: string[] = [];
   const negativePhrases: Array<Array<string | null>> = [];
-  const tokens = tokenize(text);
+  const tokens = tokenizer.tokenize(text);
 
   let phrase: { words: Array<string | null>; position: number; end: number } | null = null;
   let negativePhrase = false;

@@ -39,7 +39,7 @@ import { maxTypoCount, typoCost, typoDetails } from './rules/typo.js';
 import { globalScore, type DocView, type RankContext, type Term } from './rules/types.js';
 import { positionBucket, wordPositionCost, wordPositionDetails, wordPositionMax } from './rules/word-position.js';
 import { stageOf, wordsDetails, wordsStages, type WordsStage } from './rules/words.js';
-import { forEachToken, HARD_GAP, normalize, tokenize, words } from './tokenizer.js';
+import { HARD_GAP, normalize, tokenize, Tokenizer } from './tokenizer.js';
 import { Vocabulary } from './vocabulary.js';
 import { parseQuery } from './query-parse.js';
 import { buildTerms, type PreparedQuery, type TermSource } from './query-terms.js';
@@ -141,6 +141,7 @@ export class SearchIndex {
   #searchable: string[] = [];
   #weightCount = 1;
   #stopWords = new Set<string>();
+  #tokenizer = Tokenizer.default;
   /** Synonyms by normalized word sequence (words joined by one space), each as words. */
   #synonyms = new Map<string, string[][]>();
   /** Best split per query word (see `query-terms.ts`), valid until the documents change. */
@@ -227,12 +228,14 @@ export class SearchIndex {
     this.#searchable = this.#searchAll ? [] : [...settings.searchableAttributes];
     this.#weightCount = this.#searchAll ? 1 : Math.max(settings.searchableAttributes.length, 1);
     this.#stopWords = new Set(settings.stopWords.map(normalize));
+    // separatorTokens / nonSeparatorTokens / dictionary change how documents and queries split.
+    this.#tokenizer = new Tokenizer(settings);
     this.#synonyms = new Map();
     for (const [k, vs] of Object.entries(settings.synonyms)) {
-      const key = words(k).join(' ');
+      const key = this.#tokenizer.words(k).join(' ');
       const list = this.#synonyms.get(key) ?? [];
       for (const v of vs) {
-        const ws = words(v);
+        const ws = this.#tokenizer.words(v);
         if (ws.length > 0) list.push(ws);
       }
       this.#synonyms.set(key, list);
@@ -346,7 +349,7 @@ export class SearchIndex {
       if (this.#fidWeight[fid] >= 0) {
         const start = nextPos.get(fid);
         let count = 0;
-        const last = forEachToken(text, start === undefined ? 0 : start + HARD_GAP, (word, pos) => {
+        const last = this.#tokenizer.forEachToken(text, start === undefined ? 0 : start + HARD_GAP, (word, pos) => {
           count++;
           if (pos > MAX_POSITION) return;
           if (nKeys === keys.length) {
@@ -469,7 +472,7 @@ export class SearchIndex {
     forEachLeaf(doc, (path, value) => {
       const fid = this.#fieldIds.get(path);
       if (fid === undefined || value === null || value === undefined || this.#fidWeight[fid] < 0) return;
-      for (const t of tokenize(typeof value === 'string' ? value : String(value))) {
+      for (const t of this.#tokenizer.tokenize(typeof value === 'string' ? value : String(value))) {
         const wid = this.#vocab.id(t.word);
         if (wid === undefined || seen.has(wid)) continue;
         seen.add(wid);
@@ -499,7 +502,7 @@ export class SearchIndex {
   // Query preparation
 
   #prepare(q: string | undefined): PreparedQuery {
-    const parsed = parseQuery(q ?? '', (w) => this.#stopWords.has(w), this.#settings.prefixSearch !== 'disabled');
+    const parsed = parseQuery(q ?? '', (w) => this.#stopWords.has(w), this.#settings.prefixSearch !== 'disabled', this.#tokenizer);
     return buildTerms(this.#termSource(), parsed);
   }
 

@@ -107,3 +107,99 @@ export function forEachToken(text: string, firstPos: number, fn: (word: string, 
 export function words(text: string): string[] {
   return tokenize(text).map((t) => t.word);
 }
+
+/** The tokenization settings of an index (reference §7.6, §8). */
+export interface TokenizerSettings {
+  /** Extra separators (soft): `"foo|bar"` with `["|"]`… any string, letters included. */
+  separatorTokens: readonly string[];
+  /** Strings that stop being separators and join words: `["#"]` keeps `c#` whole. */
+  nonSeparatorTokens: readonly string[];
+  /** Strings kept as one token whatever they contain (`"J. R. R."`), matched case-insensitively. */
+  dictionary: readonly string[];
+}
+
+function escapeRe(s: string): string {
+  return s.replace(/[.*+?^${}()|[\]\\/-]/g, '\\$&');
+}
+
+function alternation(list: readonly string[]): string {
+  // Longest first: the regex alternation takes the first that matches.
+  return [...new Set(list)]
+    .filter((s) => s.length > 0)
+    .sort((a, b) => b.length - a.length)
+    .map(escapeRe)
+    .join('|');
+}
+
+/**
+ * A tokenizer for an index's settings (charabia's `separators` / `words_dict`, as milli builds
+ * it from `separatorTokens`, `nonSeparatorTokens` and `dictionary`). Without custom tokens it
+ * is the module's default tokenization. With them, one regex scans the text in priority order:
+ * a dictionary entry, a custom separator (skipped), or a run of word characters and
+ * non-separator tokens that stops where a custom separator starts.
+ */
+export class Tokenizer {
+  static readonly default = new Tokenizer({ separatorTokens: [], nonSeparatorTokens: [], dictionary: [] });
+
+  readonly #re: RegExp | null;
+
+  constructor(settings: TokenizerSettings) {
+    const dict = alternation(settings.dictionary.map((d) => d.trim()));
+    const seps = alternation(settings.separatorTokens);
+    const nonSeps = alternation(settings.nonSeparatorTokens);
+    if (dict === '' && seps === '' && nonSeps === '') {
+      this.#re = null;
+      return;
+    }
+    const wordChar = `${seps === '' ? '' : `(?!${seps})`}[\\p{L}\\p{N}\\p{M}]`;
+    const unit = nonSeps === '' ? wordChar : `(?:${nonSeps}|${wordChar})`;
+    // A dictionary entry must end a token: `art` does not cut `arty`.
+    // `((?!))` never matches but keeps the group numbers fixed.
+    const parts = [dict === '' ? '((?!))' : `(${dict})(?![\\p{L}\\p{N}\\p{M}])`, seps === '' ? '((?!))' : `(${seps})`, `(${unit}+)`];
+    this.#re = new RegExp(parts.join('|'), 'giu');
+  }
+
+  /** Same as the module's `tokenize`, with this tokenizer's settings. */
+  tokenize(text: string, firstPos = 0): Token[] {
+    if (this.#re === null) return tokenize(text, firstPos);
+    const out: Token[] = [];
+    this.#scan(text, firstPos, (word, pos, start, end) => out.push({ word, pos, start, end }));
+    return out;
+  }
+
+  /** Same as the module's `forEachToken`, with this tokenizer's settings. */
+  forEachToken(text: string, firstPos: number, fn: (word: string, pos: number) => void): number {
+    if (this.#re === null) return forEachToken(text, firstPos, fn);
+    return this.#scan(text, firstPos, (word, pos) => fn(word, pos));
+  }
+
+  /** Normalized words of a text. */
+  words(text: string): string[] {
+    return this.tokenize(text).map((t) => t.word);
+  }
+
+  #scan(text: string, firstPos: number, fn: (word: string, pos: number, start: number, end: number) => void): number {
+    const re = new RegExp(this.#re!);
+    let pos = firstPos;
+    let prevEnd = -1;
+    let last = firstPos - 1;
+    const emit = (s: string, start: number): void => {
+      if (prevEnd >= 0) pos += HARD_SEP_RE.test(text.slice(prevEnd, start)) ? HARD_GAP : 1;
+      fn(normalize(s), pos, start, start + s.length);
+      last = pos;
+      prevEnd = start + s.length;
+    };
+    let m: RegExpExecArray | null;
+    while ((m = re.exec(text)) !== null) {
+      if (m[2] !== undefined) continue;
+      if (m[1] !== undefined) {
+        emit(m[1], m.index);
+        continue;
+      }
+      const run = m[3];
+      if (CJK_RE.test(run)) for (const p of cjkSegments(run)) emit(p.s, m.index + p.i);
+      else emit(run, m.index);
+    }
+    return last;
+  }
+}
