@@ -1808,7 +1808,7 @@ export class SearchIndex {
     plan: Plan;
   } {
     const candidates = Int32Array.from(this.#allIids(pred));
-    const sims = similarities ?? this.#vectors.similarities(embedder, vector, this.#maxIid + 1, null);
+    const sims = similarities ?? this.#vectors.similarities(embedder, vector, this.#maxIid + 1, pred);
     type VSlot = { kind: 'vector' } | SortSpec;
     const slots: VSlot[] = [];
     let vectorPlaced = false;

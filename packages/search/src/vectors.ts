@@ -199,10 +199,21 @@ class EmbedderRows {
       if (queryZero || this.zero[r] === 1) {
         s = 1;
       } else {
-        let dot = 0;
+        // Four independent sums: fewer loop-carried dependencies than one running sum.
         const base = r * d;
-        for (let i = 0; i < d; i++) dot += data[base + i] * query[i];
-        s = similarityOfCosine(dot);
+        let d0 = 0;
+        let d1 = 0;
+        let d2 = 0;
+        let d3 = 0;
+        let i = 0;
+        for (; i + 3 < d; i += 4) {
+          d0 += data[base + i] * query[i];
+          d1 += data[base + i + 1] * query[i + 1];
+          d2 += data[base + i + 2] * query[i + 2];
+          d3 += data[base + i + 3] * query[i + 3];
+        }
+        for (; i < d; i++) d0 += data[base + i] * query[i];
+        s = similarityOfCosine(d0 + d1 + d2 + d3);
       }
       const prev = out[iid];
       if (Number.isNaN(prev) || s > prev) out[iid] = s;
