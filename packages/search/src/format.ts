@@ -271,7 +271,11 @@ export function formatDocument(doc: Document, matcher: Matcher, o: FormatOptions
     if (Array.isArray(v)) return v.map((x) => walk(x, path));
     if (v !== null && typeof v === 'object') {
       const out: Record<string, unknown> = {};
-      for (const [k, x] of Object.entries(v as Record<string, unknown>)) out[k] = walk(x, path === '' ? k : `${path}.${k}`);
+      for (const [k, x] of Object.entries(v as Record<string, unknown>)) {
+        // Embeddings are never part of `_formatted`.
+        if (path === '' && k === '_vectors') continue;
+        out[k] = walk(x, path === '' ? k : `${path}.${k}`);
+      }
       return out;
     }
     const h = fieldIn(o.highlight, path);

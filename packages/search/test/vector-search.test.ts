@@ -94,6 +94,8 @@ test('retrieveVectors adds queryVector after query', () => {
   assert.deepEqual(Object.keys(res).slice(0, 3), ['hits', 'query', 'queryVector']);
   assert.deepEqual((res as unknown as { queryVector: number[] }).queryVector, [1, 0]);
   assert.deepEqual(res.hits[0]._vectors, { emb: [1, 0] });
+  const formatted = index.search(semantic({ retrieveVectors: true, limit: 1, attributesToHighlight: ['*'] }), 'm');
+  assert.deepEqual(formatted.hits[0]._formatted, { id: '1', title: 'red apple', color: 'red', price: '3' });
   assert.equal('queryVector' in index.search(semantic({ limit: 1 }), 'm'), false);
 });
 
