@@ -114,3 +114,23 @@ test('vector search over HTTP: semanticHitCount, vectorSort details, queryVector
   const bad = await http(e.url, 'POST', '/indexes/vec/search', { vector: [1, 0], hybrid: { embedder: 'manual' } }, master);
   assert.deepEqual([bad.status, bad.body], [400, meiliError('invalid_vector_dimensions', 'Invalid vector dimensions: expected: `3`, found: `2`.')]);
 });
+
+test('federated multi-search compares a semantic hit by its vectorSort similarity', async () => {
+  const r = await http(e.url, 'POST', '/multi-search', {
+    federation: {},
+    queries: [
+      { indexUid: 'vec', vector: [1, 0, 0], hybrid: { embedder: 'manual', semanticRatio: 1 }, filter: 'color = red' },
+      { indexUid: 'vec', q: 'car', filter: 'color = blue' },
+    ],
+  }, master);
+  assert.equal(r.status, 200, JSON.stringify(r.body));
+  // Similarities 1 and 0.85 against the keyword score 0.92 of "blue car".
+  assert.deepEqual(
+    r.body.hits.map((h: { id: number; _federation: { queriesPosition: number } }) => [h.id, h._federation.queriesPosition]),
+    [
+      [1, 0],
+      [4, 1],
+      [3, 0],
+    ],
+  );
+});
