@@ -781,6 +781,7 @@ export class SearchIndex {
         return l === undefined || fid >= l.length ? 0 : l[fid];
       },
       typoAllowance: (w) => this.#typosForLength(w),
+      lastOffset: (t) => (pq.terms[t].span ?? 1) - 1,
     };
   }
 
@@ -915,7 +916,7 @@ export class SearchIndex {
           r = max[j] - typoCost(v, active, max[j] - 1);
           break;
         case 'proximity':
-          r = active.length < 2 ? max[j] : max[j] - proximityCost(v, active);
+          r = active.length < 2 ? max[j] : max[j] - proximityCost(v, active, ctx.lastOffset);
           break;
         case 'attributeRank':
           r = max[j] - attributeRankCost(ctx, v, active);

@@ -191,3 +191,20 @@ test('matchingStrategy "frequency" drops the most frequent term first (corpus-de
   // With `all` nothing is dropped.
   assert.deepEqual(ids(index.search({ q: 'common rare', matchingStrategy: 'all' }, 'test').hits), [0]);
 });
+
+test('proximity runs from the last word of a phrase to the next term', () => {
+  const { index } = makeIndex(
+    [
+      { id: 0, text: 'quick brown fox' },
+      { id: 1, text: 'quick brown x y fox' },
+    ],
+    { rankingRules: ['words', 'proximity'] },
+  );
+  const r = search(index, '"quick brown" fox');
+  assert.deepEqual(ids(r.hits), [0, 1]);
+  // brown → fox: distance 1 (cost 0 of 3), then distance 3 (cost 2): ranks 4/4 and 2/4.
+  assert.deepEqual(
+    r.hits.map((h) => details(h, 'proximity').score),
+    [1, 0.5],
+  );
+});

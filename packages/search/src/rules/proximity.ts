@@ -19,15 +19,21 @@ export function proximityMax(active: readonly number[]): number {
   return 1 + (MAX_DISTANCE - 1) * Math.max(active.length - 1, 0);
 }
 
-export function proximityCost(doc: DocView, active: readonly number[]): number {
+/**
+ * `lastOffset(t)` is how far the last word of term t lies after its recorded position (a
+ * phrase of n words: n − 1): the pair's distance runs from the left term's last word (milli
+ * `words_tms.rs`: "the proximity of the first and last word of a phrase to its adjacent terms").
+ */
+export function proximityCost(doc: DocView, active: readonly number[], lastOffset?: (t: number) => number): number {
   let cost = 0;
   const { start, pos } = doc;
   for (let i = 0; i + 1 < active.length; i++) {
     const l = active[i];
     const r = active[i + 1];
+    const shift = lastOffset === undefined ? 0 : lastOffset(l);
     let best = MAX_DISTANCE;
     for (let x = start[l]; x < start[l + 1] && best > 1; x++) {
-      const a = pos[x];
+      const a = pos[x] + shift;
       for (let y = start[r]; y < start[r + 1]; y++) {
         const d = positionProximity(a, pos[y]);
         if (d < best) {

@@ -49,6 +49,8 @@ export interface RankContext {
   fieldLength: (iid: number, fid: number) => number;
   /** Settings' `minWordSizeForTypos`, used for n-gram allowances. */
   typoAllowance: (word: string) => number;
+  /** Offset of a term's last word from its recorded position (phrases: word count − 1). */
+  lastOffset?: (t: number) => number;
 }
 
 export interface Rank {
