@@ -40,6 +40,16 @@ export function selectFields(doc: Document, displayed: readonly string[], reques
         const sub: Record<string, unknown> = {};
         visit(v as Record<string, unknown>, sub, path);
         if (Object.keys(sub).length > 0 || wantsDescendant(path)) dst[k] = sub;
+      } else if (Array.isArray(v) && wantsDescendant(path)) {
+        // `a.b` selects `b` inside the objects of an array `a` (other elements are left out).
+        const items: Record<string, unknown>[] = [];
+        for (const x of v) {
+          if (x === null || typeof x !== 'object' || Array.isArray(x)) continue;
+          const sub: Record<string, unknown> = {};
+          visit(x as Record<string, unknown>, sub, path);
+          if (Object.keys(sub).length > 0) items.push(sub);
+        }
+        if (items.length > 0) dst[k] = items;
       }
     }
   };

@@ -1969,7 +1969,15 @@ export class SearchIndex {
         post: q.highlightPostTag ?? SEARCH_DEFAULTS.highlightPostTag,
         marker: q.cropMarker ?? SEARCH_DEFAULTS.cropMarker,
       };
-      hit._formatted = formatDocument(selected, matcher, o);
+      // `_formatted` shows the retrieved attributes plus those to highlight or crop (meilisearch
+      // `tests/search/formatted.rs`), within the displayed ones.
+      const retrieve = q.attributesToRetrieve;
+      const extra = [...(highlight ?? []), ...(crop ?? []).map((c) => c.replace(/:\d+$/, ''))];
+      const source =
+        retrieve === undefined || retrieve.includes('*') || extra.length === 0
+          ? selected
+          : selectFields(doc, this.#settings.displayedAttributes, [...retrieve, ...extra]);
+      hit._formatted = formatDocument(source, matcher, o);
     }
     if (q.showMatchesPosition === true) hit._matchesPosition = matchesPosition(selected, matcher);
     if (q.showRankingScore === true) hit._rankingScore = ev.score;

@@ -115,3 +115,26 @@ test('_matchesPosition: UTF-8 byte offsets, array indices, prefix lengths', () =
     'deep.list': [{ start: 0, length: 5, indices: [0, 0] }],
   });
 });
+
+test('_formatted holds the retrieved attributes plus those to highlight or crop (meilisearch formatted.rs)', () => {
+  const doc = { id: 852, cattos: 'pesti', doggos: [{ name: 'bobby', age: 2 }, { name: 'buddy', age: 4 }] };
+  const { index } = makeIndex([doc]);
+  const hit = (q: Record<string, unknown>) => index.search({ q: 'pesti', ...q }, 'm').hits[0];
+  assert.deepEqual(hit({ attributesToRetrieve: [], attributesToHighlight: ['doggos.name'] }), {
+    _formatted: { doggos: [{ name: 'bobby' }, { name: 'buddy' }] },
+  });
+  assert.deepEqual(hit({ attributesToRetrieve: ['doggos.name'], attributesToHighlight: ['doggos.age'] }), {
+    doggos: [{ name: 'bobby' }, { name: 'buddy' }],
+    _formatted: { doggos: [{ name: 'bobby', age: '2' }, { name: 'buddy', age: '4' }] },
+  });
+  assert.deepEqual(hit({ attributesToRetrieve: [], attributesToHighlight: ['doggos.age'], attributesToCrop: ['doggos.name:3'] }), {
+    _formatted: { doggos: [{ name: 'bobby', age: '2' }, { name: 'buddy', age: '4' }] },
+  });
+  assert.deepEqual(hit({ attributesToRetrieve: ['*'], attributesToHighlight: ['id'], showMatchesPosition: true }), {
+    ...doc,
+    _formatted: { id: '852', cattos: 'pesti', doggos: doc.doggos },
+    _matchesPosition: { cattos: [{ start: 0, length: 5 }] },
+  });
+  const small = makeIndex([doc], { displayedAttributes: ['id'] }).index;
+  assert.deepEqual(small.search({ attributesToRetrieve: ['cattos'], attributesToHighlight: ['id'] }, 'm').hits[0], { _formatted: { id: '852' } });
+});
