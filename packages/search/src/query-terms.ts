@@ -116,7 +116,7 @@ export function phrasePosting(src: TermSource, words: ReadonlyArray<string | nul
       const fid = x >>> 16;
       w = Math.min(w, src.fidWeight(fid));
       minPos = Math.min(minPos, x & 0xffff);
-      if ((x & 0xffff) === 0 && src.fieldLength(iid, fid) === words.length) sole = SOLE_WORD;
+      if ((x & 0xffff) === 0 && src.fieldLength(iid, fid) === span) sole = SOLE_WORD;
     }
     out.add(iid, found, (sole | (Math.max(0, Math.min(w, 0xff)) << 16) | minPos) >>> 0);
   }

@@ -208,3 +208,22 @@ test('proximity runs from the last word of a phrase to the next term', () => {
     [1, 0.5],
   );
 });
+
+test('exactness: a field equal to a phrase query is an exact match; phrase words count as positions', () => {
+  const { index } = makeIndex([
+    { id: 0, text: 'quick brown fox' },
+    { id: 1, text: 'quick brown' },
+    { id: 2, text: 'quick brown fox jumps' },
+  ]);
+  const r = search(index, '"quick brown" fox');
+  // 1 lacks fox: the words rule drops it (2 of 3 words).
+  assert.deepEqual(ids(r.hits), [0, 2, 1]);
+  assert.deepEqual(details(r.hits[0], 'exactness'), { order: 5, matchType: 'exactMatch', score: 1 });
+  assert.deepEqual(details(r.hits[1], 'exactness'), { order: 5, matchType: 'matchesStart', score: 2 / 3 });
+  const one = search(index, '"quick brown"');
+  assert.deepEqual(ids(one.hits), [1, 0, 2]);
+  assert.deepEqual(
+    one.hits.map((h) => details(h, 'exactness').matchType),
+    ['exactMatch', 'matchesStart', 'matchesStart'],
+  );
+});

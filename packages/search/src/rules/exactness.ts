@@ -11,11 +11,22 @@ export type MatchType = 'exactMatch' | 'matchesStart' | 'noExactMatch';
 
 const MATCH_TYPES: readonly MatchType[] = ['noExactMatch', 'noExactMatch', 'matchesStart', 'exactMatch'];
 
-/** `ExactAttribute` rank: 3 exact field, 2 field start, 1 otherwise. */
+/**
+ * `ExactAttribute` rank: 3 exact field, 2 field start, 1 otherwise. Each active term must occur
+ * exactly at its query position (relative to the first term; a phrase occupies its words'
+ * positions) in one field; the field equals the query when its word count is the number of
+ * query positions. The active terms must be the first ones with no hole, else 1 (milli
+ * `exact_attribute.rs`).
+ */
 export function exactAttributeRank(ctx: RankContext, doc: DocView, active: readonly number[]): number {
   const k = active.length;
   if (k === 0) return 1;
   const { start, pos, exact } = doc;
+  const terms = ctx.terms;
+  for (let i = 0; i < k; i++) if (active[i] !== i) return 1;
+  const base = terms[0].position ?? 0;
+  let positions = 0;
+  for (let i = 0; i < k; i++) positions += terms[i].span ?? 1;
   let result = 1;
   // Each field where the first active term is exact at position 0 is a candidate.
   const t0 = active[0];
@@ -25,17 +36,17 @@ export function exactAttributeRank(ctx: RankContext, doc: DocView, active: reado
     let ok = true;
     for (let i = 1; i < k && ok; i++) {
       const t = active[i];
-      const want = (fid << 16) | i;
+      const want = ((fid << 16) | ((terms[t].position ?? i) - base)) >>> 0;
       ok = false;
       for (let y = start[t]; y < start[t + 1]; y++) {
-        if (exact[y] === 1 && pos[y] === want >>> 0) {
+        if (exact[y] === 1 && pos[y] === want) {
           ok = true;
           break;
         }
       }
     }
     if (!ok) continue;
-    if (ctx.fieldLength(doc.iid, fid) === k) return 3;
+    if (ctx.fieldLength(doc.iid, fid) === positions) return 3;
     result = 2;
   }
   return result;
