@@ -12,17 +12,34 @@ const WORD_RE = /[\p{L}\p{N}\p{M}]+/gu;
 const TOKEN_RE = /[\p{L}\p{N}\p{M}]+/gu;
 const CJK_RE = /[\p{Script=Han}\p{Script=Hiragana}\p{Script=Katakana}\p{Script=Hangul}]/u;
 export const HARD_SEP_RE = /[.!?;\n\r。！？；¡¿…]/u;
-const MARK_RE = /\p{M}/gu;
+/** Marks with no base character (a token starting with a mark): dropped. */
+const MARK_RE_LEADING = /^\p{M}+/u;
 
 /** Gap between two words separated by a hard separator (milli `MAX_DISTANCE`-style jump). */
 export const HARD_GAP = 8;
 
-/** Lowercase, decompose, strip diacritics. */
+/** Scripts whose nonspacing marks charabia removes (`NonspacingMarkNormalizer`). */
+const STRIP_MARKS_BASE_RE = /[\p{Script=Latin}\p{Script=Greek}\p{Script=Hebrew}\p{Script=Arabic}\p{Script=Thai}]/u;
+const BASE_AND_MARKS_RE = /(\P{M})(\p{M}+)/gu;
+
+/**
+ * charabia's normalization: compatibility decomposition (NFKD), nonspacing marks removed after
+ * Latin, Greek, Hebrew, Arabic and Thai letters (kept elsewhere: Japanese dakuten, Cyrillic
+ * й), Cyrillic ё → е, Latin œ/æ → oe/ae, then lowercase.
+ */
 export function normalize(s: string): string {
   // Fast path: plain lowercase ASCII needs no decomposition.
   // eslint-disable-next-line no-control-regex
   if (/^[\x00-\x7f]*$/.test(s)) return s.toLowerCase();
-  return s.normalize('NFKD').replace(MARK_RE, '').toLowerCase();
+  const d = s
+    .normalize('NFKD')
+    .replace(BASE_AND_MARKS_RE, (all: string, base: string, marks: string) => {
+      if (STRIP_MARKS_BASE_RE.test(base)) return base;
+      if ((base === 'е' || base === 'Е') && marks === '\u0308') return base;
+      return all;
+    })
+    .replace(MARK_RE_LEADING, '');
+  return d.replace(/[œŒ]/g, 'oe').replace(/[æÆ]/g, 'ae').toLowerCase();
 }
 
 export interface Token {

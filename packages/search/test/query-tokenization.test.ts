@@ -75,3 +75,25 @@ test('CJK text is segmented, not dropped; Latin text is case- and diacritic-fold
   assert.deepEqual(ids(index.search({ q: 'ELEPHANT ça' }, 't').hits), [3]);
   assert.deepEqual(ids(index.search({ q: 'éléphânt' }, 't').hits), [3]);
 });
+
+test('normalization follows charabia: marks dropped for Latin/Greek only, ё → е, œ → oe', async () => {
+  const { normalize } = await import('../src/tokenizer.js');
+  assert.equal(normalize('Éléphant'), 'elephant');
+  assert.equal(normalize('ΆΛΦΑ'), 'αλφα');
+  assert.equal(normalize('Œuvre'), 'oeuvre');
+  assert.equal(normalize('Ёлка'), 'елка');
+  // Cyrillic й keeps its breve (decomposed), Japanese dakuten stay: が is not か.
+  assert.equal(normalize('й'), 'и\u0306');
+  assert.equal(normalize('が'), 'か\u3099');
+  assert.notEqual(normalize('が'), normalize('か'));
+  // Full-width forms fold (NFKD).
+  assert.equal(normalize('ＡＢＣ'), 'abc');
+  const { index } = makeIndex([
+    { id: 1, text: 'chef-d’œuvre' },
+    { id: 2, text: 'ёлка' },
+    { id: 3, text: 'かき' },
+  ]);
+  assert.deepEqual(ids(index.search({ q: 'oeuvre' }, 't').hits), [1]);
+  assert.deepEqual(ids(index.search({ q: 'елка' }, 't').hits), [2]);
+  assert.deepEqual(ids(index.search({ q: 'がき ' }, 't').hits), []);
+});
