@@ -1938,6 +1938,20 @@ export class SearchIndex {
     };
   }
 
+  /**
+   * Whether hits get `_formatted`: only when an attribute to highlight or crop names a known,
+   * displayed field (meilisearch `compute_formatted_options` keeps field ids only).
+   */
+  #formats(highlight: readonly string[] | undefined, crop: readonly string[] | undefined): boolean {
+    const patterns = [...(highlight ?? []), ...(crop ?? []).map((c) => c.replace(/:\d+$/, ''))];
+    if (patterns.length === 0) return false;
+    const displayed = this.#settings.displayedAttributes;
+    for (const f of this.#seenFields) {
+      if (firstMatch(displayed, f) >= 0 && firstMatch(patterns, f) >= 0) return true;
+    }
+    return false;
+  }
+
   #hit(ev: Evaluated, q: SearchQuery, plan: Plan, matcher: Matcher, details?: Record<string, Record<string, unknown>>): Hit {
     const doc = this.#getDocument(ev.iid) ?? {};
     const selected = selectFields(doc, this.#settings.displayedAttributes, q.attributesToRetrieve);
@@ -1951,7 +1965,7 @@ export class SearchIndex {
     }
     const highlight = q.attributesToHighlight;
     const crop = q.attributesToCrop;
-    if ((highlight !== undefined && highlight.length > 0) || (crop !== undefined && crop.length > 0)) {
+    if (this.#formats(highlight, crop)) {
       const cropLength = q.cropLength ?? SEARCH_DEFAULTS.cropLength;
       const cropMap = new Map<string, number>();
       let cropAll: number | null = null;

@@ -137,4 +137,8 @@ test('_formatted holds the retrieved attributes plus those to highlight or crop 
   });
   const small = makeIndex([doc], { displayedAttributes: ['id'] }).index;
   assert.deepEqual(small.search({ attributesToRetrieve: ['cattos'], attributesToHighlight: ['id'] }, 'm').hits[0], { _formatted: { id: '852' } });
+  // No displayed attribute to format: no `_formatted` at all.
+  assert.deepEqual(small.search({ attributesToHighlight: ['cattos'] }, 'm').hits[0], { id: 852 });
+  assert.deepEqual(small.search({ attributesToRetrieve: ['cattos'], attributesToHighlight: ['cattos'], attributesToCrop: ['cattos'] }, 'm').hits[0], {});
+  assert.deepEqual(index.search({ attributesToHighlight: ['unknown'] }, 'm').hits[0], doc);
 });
