@@ -138,14 +138,10 @@ export interface FacetStats {
 }
 
 /**
- * A search response. Keys appear in Meilisearch's order: `hits`, `query`, `processingTimeMs`,
- * then either `limit, offset, estimatedTotalHits` or `hitsPerPage, page, totalPages, totalHits`,
- * then `facetDistribution`, `facetStats`, `semanticHitCount`.
+ * The window of a result list: `limit, offset, estimatedTotalHits` (offset/limit mode) or
+ * `hitsPerPage, page, totalPages, totalHits` (page mode, exhaustive totals).
  */
-export interface SearchResponse {
-  hits: Hit[];
-  query: string;
-  processingTimeMs: number;
+export interface ResultWindow {
   limit?: number;
   offset?: number;
   estimatedTotalHits?: number;
@@ -153,6 +149,17 @@ export interface SearchResponse {
   page?: number;
   totalPages?: number;
   totalHits?: number;
+}
+
+/**
+ * A search response. Keys appear in Meilisearch's order: `hits`, `query`, `processingTimeMs`,
+ * then either `limit, offset, estimatedTotalHits` or `hitsPerPage, page, totalPages, totalHits`,
+ * then `facetDistribution`, `facetStats`, `semanticHitCount`.
+ */
+export interface SearchResponse extends ResultWindow {
+  hits: Hit[];
+  query: string;
+  processingTimeMs: number;
   facetDistribution?: Record<string, Record<string, number>>;
   facetStats?: Record<string, FacetStats>;
   semanticHitCount?: number;
@@ -166,16 +173,9 @@ export interface ComputedFacets {
 }
 
 /** A federated `/multi-search` response, keys in Meilisearch's order. */
-export interface FederatedSearchResponse {
+export interface FederatedSearchResponse extends ResultWindow {
   hits: Hit[];
   processingTimeMs: number;
-  limit?: number;
-  offset?: number;
-  estimatedTotalHits?: number;
-  hitsPerPage?: number;
-  page?: number;
-  totalPages?: number;
-  totalHits?: number;
   semanticHitCount?: number;
   facetDistribution?: Record<string, Record<string, number>>;
   facetStats?: Record<string, FacetStats>;

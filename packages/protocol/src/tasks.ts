@@ -552,6 +552,14 @@ const DATE_PARAMS: Record<string, { code: string; after: boolean; key: keyof Tas
   beforeFinishedAt: { code: 'invalid_task_before_finished_at', after: false, key: 'beforeFinishedAt' },
 };
 
+/** A list item that must name one of an enumeration's values. */
+function enumItem<T>(parse: (item: string) => T | undefined, invalid: (item: string) => string): (item: string) => { ok: T } | { error: string } {
+  return (item) => {
+    const v = parse(item);
+    return v !== undefined ? { ok: v } : { error: invalid(item) };
+  };
+}
+
 /** The default page size of `/tasks` and `/batches`. */
 export const TASKS_DEFAULT_LIMIT = 20;
 
@@ -676,19 +684,13 @@ function parseOne(out: TasksQuery, name: string, raw: string): void {
     }
     case 'statuses': {
       out.hasFilters = true;
-      const items = parseList<TaskStatus>(name, raw, (item) => {
-        const s = parseTaskStatus(item);
-        return s !== undefined ? { ok: s } : { error: `\`${item}\` is not a valid task status. Available statuses are ${list(TASK_STATUSES)}.` };
-      });
+      const items = parseList(name, raw, enumItem(parseTaskStatus, (item) => `\`${item}\` is not a valid task status. Available statuses are ${list(TASK_STATUSES)}.`));
       if (items !== undefined) f.statuses = items;
       return;
     }
     case 'types': {
       out.hasFilters = true;
-      const items = parseList<TaskType>(name, raw, (item) => {
-        const t = parseTaskType(item);
-        return t !== undefined ? { ok: t } : { error: `\`${item}\` is not a valid task type. Available types are ${list(TASK_TYPES)}.` };
-      });
+      const items = parseList(name, raw, enumItem(parseTaskType, (item) => `\`${item}\` is not a valid task type. Available types are ${list(TASK_TYPES)}.`));
       if (items !== undefined) f.types = items;
       return;
     }

@@ -10,14 +10,8 @@ import {
   searchQueryFromGet,
   splitSortParam,
 } from '../src/index.js';
+import { fails } from './helpers.js';
 
-function fails(fn: () => unknown, code: string, message: string): void {
-  assert.throws(fn, (e: unknown) => {
-    assert.ok(e instanceof MeiliError, String(e));
-    assert.deepEqual({ code: e.code, message: e.message }, { code, message });
-    return true;
-  });
-}
 
 test('POST body: values are kept, null optional values dropped', () => {
   const q = parseSearchQuery({

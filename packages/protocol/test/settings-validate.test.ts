@@ -16,14 +16,8 @@ import {
   validateSettings,
   validateSettingValue,
 } from '../src/index.js';
+import { fails } from './helpers.js';
 
-function fails(fn: () => unknown, code: string, message: string): void {
-  assert.throws(fn, (e: unknown) => {
-    assert.ok(e instanceof MeiliError, String(e));
-    assert.deepEqual({ code: e.code, message: e.message }, { code, message });
-    return true;
-  });
-}
 
 test('route names and codes derive from the key', () => {
   assert.equal(settingsRouteName('typoTolerance'), 'typo-tolerance');
