@@ -19,7 +19,7 @@ import { attachMetrics, Metrics } from './obs/metrics.js';
 import { startMetricsServer, type MetricsServer } from './obs/metrics-server.js';
 import { NodeObserver } from './obs/node-observer.js';
 import { installRequestHooks, registerMetricsRoute, requestIdOf } from './obs/request-hooks.js';
-import { Tracing } from './obs/tracing.js';
+import type { Tracing } from './obs/tracing.js';
 
 export interface Miroir {
   readonly url: string;
@@ -78,10 +78,13 @@ export async function startMiroir(config: Readonly<Config>, opts: StartOptions =
   });
   const metrics = new Metrics(cluster, tasks);
   attachMetrics(cluster, metrics);
-  const tracing = config.tracing.enabled ? new Tracing(config.tracing, opts.spanExporter) : undefined;
+  // Loaded only when enabled: with tracing off, not even the OpenTelemetry modules are in memory.
+  const tracing: Tracing | undefined = config.tracing.enabled
+    ? new (await import('./obs/tracing.js')).Tracing(config.tracing, opts.spanExporter)
+    : undefined;
   const observer = new NodeObserver(metrics, tracing);
   for (const node of cluster.nodes.values()) node.observe(observer);
-  installRequestHooks(app, metrics, tracing);
+  installRequestHooks(app, metrics, tracing, log.isLevelEnabled('info'));
   acceptRawBodies(app);
   installErrorHandler(app);
   const ctx: AppContext = { cluster, catalog, tasks, auth, keys, log, metrics };

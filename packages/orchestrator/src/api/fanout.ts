@@ -6,7 +6,7 @@
 import type { Cluster } from '../cluster.js';
 import { NodeTransportError, type NodeRequest, type NodeResponse } from '../nodes/node-client.js';
 import { metricsOf } from '../obs/metrics.js';
-import { addFanOut, markScatter } from '../obs/request-scope.js';
+import { addFanOut } from '../obs/request-scope.js';
 
 /**
  * A search scatter: a POST to an index's search or facet-search route. The scatter metrics
@@ -63,10 +63,7 @@ export async function callEach<T = unknown>(
       }
     }),
   );
-  if (scatter) {
-    metricsOf(cluster)?.scatterFanOut.observe(nodeIds.length);
-    markScatter();
-  }
+  if (scatter) metricsOf(cluster)?.scatterFanOut.observe(nodeIds.length);
   return results;
 }
 

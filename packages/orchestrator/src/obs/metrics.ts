@@ -36,6 +36,8 @@ export class Metrics {
   readonly requestDuration: Histogram<'method' | 'path_template' | 'status'>;
   readonly requestsTotal: Counter<'method' | 'path_template' | 'status'>;
   readonly requestsInFlight: Gauge;
+  /** Requests being served; a plain number on the hot path, published at scrape time. */
+  inFlight = 0;
 
   readonly nodeHealthy: Gauge<'node_id'>;
   readonly nodeRequestDuration: Histogram<'node_id' | 'operation'>;
@@ -78,6 +80,7 @@ export class Metrics {
       name: 'miroir_requests_in_flight',
       help: 'Client requests being served now.',
       registers,
+      collect: () => this.requestsInFlight.set(this.inFlight),
     });
 
     this.nodeHealthy = new Gauge({

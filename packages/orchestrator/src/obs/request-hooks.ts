@@ -4,7 +4,6 @@
  * on), and at the end one metrics observation plus one JSON log line.
  */
 import type { FastifyInstance, FastifyReply, FastifyRequest } from 'fastify';
-import type { Logger } from 'pino';
 import type { Authenticator } from '../api/auth.js';
 import { UNMATCHED_ROUTE, type Metrics } from './metrics.js';
 import { requestScope } from './request-scope.js';
@@ -18,24 +17,33 @@ export function requestIdOf(req: { headers: Record<string, string | string[] | u
     : crypto.randomUUID();
 }
 
-export function installRequestHooks(app: FastifyInstance, metrics: Metrics, tracing: Tracing | undefined): void {
+/** Routes whose degraded answers are partial search responses. */
+const SEARCH_ROUTES = new Set(['/indexes/:uid/search', '/indexes/:uid/facet-search', '/multi-search']);
+
+/**
+ * `logRequests`: the per-request log line is written (level `info` or lower). The request scope
+ * (an AsyncLocalStorage, which costs every promise a hook call on Node 20) is entered only when
+ * something reads it: the log line's `node_count`, or tracing's parent span.
+ */
+export function installRequestHooks(app: FastifyInstance, metrics: Metrics, tracing: Tracing | undefined, logRequests: boolean): void {
+  const scoped = logRequests || tracing !== undefined;
   app.decorateRequest('miroirFanOut', 0);
   app.decorateRequest('miroirSpan', null);
   app.decorateRequest('miroirInFlight', false);
-  app.decorateRequest('miroirScattered', false);
 
   const leave = (req: FastifyRequest) => {
     if (!req.miroirInFlight) return;
     req.miroirInFlight = false;
-    metrics.requestsInFlight.dec();
+    metrics.inFlight--;
   };
 
   // A callback hook, so the rest of the request's lifecycle runs inside the scope.
   app.addHook('onRequest', (req, _reply, done) => {
     req.miroirInFlight = true;
-    metrics.requestsInFlight.inc();
+    metrics.inFlight++;
     if (tracing !== undefined) req.miroirSpan = tracing.startRequest(req.method, req.routeOptions.url ?? UNMATCHED_ROUTE, req.headers);
-    requestScope.run(req, done);
+    if (scoped) requestScope.run(req, done);
+    else done();
   });
   app.addHook('onSend', (req, reply, payload, done) => {
     reply.header('x-request-id', req.id);
@@ -52,9 +60,9 @@ export function installRequestHooks(app: FastifyInstance, metrics: Metrics, trac
     const ms = reply.elapsedTime;
     const degraded = reply.hasHeader('x-miroir-degraded');
     metrics.observeRequest(req.method, template, status, ms / 1000);
-    if (degraded && req.miroirScattered) metrics.scatterPartial.inc();
+    if (degraded && SEARCH_ROUTES.has(template)) metrics.scatterPartial.inc();
     if (req.miroirSpan !== null) tracing!.endRequest(req.miroirSpan, status, req.id, req.miroirFanOut);
-    if ((req.log as Logger).isLevelEnabled('info')) {
+    if (logRequests) {
       const uid = (req.params as { uid?: unknown } | undefined)?.uid;
       req.log.info(
         {

@@ -13,8 +13,6 @@ declare module 'fastify' {
     miroirFanOut: number;
     /** The request's server span while tracing is on. */
     miroirSpan: Span | null;
-    /** The request scattered a search (its degraded answer counts as a partial response). */
-    miroirScattered: boolean;
     /** True while the request is counted in `miroir_requests_in_flight`. */
     miroirInFlight: boolean;
   }
@@ -28,8 +26,3 @@ export function addFanOut(n: number): void {
   if (req !== undefined) req.miroirFanOut += n;
 }
 
-/** Marks the current request as one that scattered a search. */
-export function markScatter(): void {
-  const req = requestScope.getStore();
-  if (req !== undefined) req.miroirScattered = true;
-}
