@@ -25,7 +25,7 @@ const TITLES = ['Carol', 'Wonder Woman', 'Life of Pi', 'Mad Max: Fury Road', 'Mo
 
 /** A search answer as a node gives it to Miroir (scores and details on): about 1.3 KB. */
 export const CANNED_SEARCH = JSON.stringify({
-  hits: TITLES.slice(0, 5).map((title, i) => ({
+  hits: TITLES.slice(0, 3).map((title, i) => ({
     id: 100 + i,
     title,
     genre: i % 2 === 0 ? 'drama' : 'action',
@@ -36,7 +36,7 @@ export const CANNED_SEARCH = JSON.stringify({
   processingTimeMs: 0,
   limit: 20,
   offset: 0,
-  estimatedTotalHits: 5,
+  estimatedTotalHits: 3,
 });
 
 const INDEX = JSON.stringify({ uid: BENCH_INDEX, primaryKey: 'id', createdAt: '2026-01-01T00:00:00Z', updatedAt: '2026-01-01T00:00:00Z' });

@@ -14,6 +14,11 @@ import { routeDocuments } from '../src/core/documents.js';
 import { mergeSearch, type NodeSearchResponse, type SearchContext } from '../src/core/search-merge.js';
 import { planShards } from '../src/core/planner.js';
 import { parseFilter } from '@miroir/filter';
+import { parseJsonBody, parseSearchQuery } from '@miroir/protocol';
+import { searchContext } from '../src/api/search.js';
+import { nodeSearchBody } from '../src/core/search-merge.js';
+import { CANNED_SEARCH } from './canned-upstream.js';
+import { defaultSettings } from '@miroir/protocol';
 
 interface Result {
   name: string;
@@ -175,6 +180,35 @@ for (const [name, k, sort, facets] of cases) {
 for (const k of [3, 8]) {
   const responses = makeResponses(1000 * k, k, true, false);
   bench(`top 20 of ${k}×1000 hits, sort`, () => mergeSearch({ q: 'product', limit: 20 }, ctx, responses, { processingTimeMs: 1 }));
+}
+
+// ---- one search request, Miroir's own work (no I/O) -------------------------------------------
+// What the proxy benchmark's Miroir does per search besides the transport: decode and validate the
+// body, plan the covering set, build and encode each node's body, decode the node answers (the
+// canned ~1.3 KB answer), merge, encode the response.
+const requestBody = Buffer.from(JSON.stringify({ q: 'wonder', limit: 20 }));
+const info = {
+  uid: 'bench',
+  primaryKey: 'id',
+  shards: 64,
+  createdAt: '',
+  updatedAt: '',
+  settings: defaultSettings(),
+};
+for (const fanOut of [1, 3, 8]) {
+  const p = new Placement({ version: 1, shards: 64, replicationFactor: 1, nodes: nodes(1, fanOut) }, hasher);
+  let s = 0;
+  bench(`search request core, fan-out ${fanOut} (parse, cover, bodies, merge, encode)`, () => {
+    const query = parseSearchQuery(parseJsonBody(requestBody, 'application/json'));
+    const sctx = searchContext(info);
+    const cover = coveringSet(p, { seq: s++, eligible: () => true, groupFallback: true });
+    const answers: NodeSearchResponse[] = [];
+    for (const id of cover.nodes.keys()) {
+      const wire = JSON.stringify(nodeSearchBody(query, sctx, cover.needsShardFilter(id) ? cover.nodes.get(id)! : null));
+      if (wire.length > 0) answers.push(JSON.parse(CANNED_SEARCH) as NodeSearchResponse);
+    }
+    return JSON.stringify(mergeSearch(query, sctx, answers, { processingTimeMs: 0 }));
+  });
 }
 
 // ---- filter parsing and planning -----------------------------------------------------------

@@ -26,9 +26,12 @@ async function main(): Promise<void> {
       task_store: { backend: 'sqlite', path: join(dir, 'miroir.db') },
       server: { port: 0, bind: '127.0.0.1' },
       log: { level: 'warn' },
+      // Metrics stay on (their cost is part of a request's); only the listener's port is free.
+      metrics: { port: 0, bind: '127.0.0.1' },
     },
   });
-  const miroir = await startMiroir(config, { logger: pino({ level: 'warn' }) });
+  // Logs go to stderr: stdout carries the one line the benchmark reads.
+  const miroir = await startMiroir(config, { logger: pino({ level: 'warn' }, pino.destination(2)) });
   process.stdout.write(`${JSON.stringify({ url: miroir.url })}\n`);
   // A profile is written on a normal exit only: SIGTERM closes and exits.
   process.on('SIGTERM', () => {

@@ -38,12 +38,20 @@ interface Server {
   info: Record<string, unknown>;
 }
 
-/** Spawns a node script and waits for its first stdout line (a JSON object). */
-function startNode(script: string, args: string[], flags: string[] = []): Promise<Server> {
+/** Spawns a node script and waits for the stdout line (a JSON object) that has the key `expect`. */
+function startNode(script: string, args: string[], expect: string, flags: string[] = []): Promise<Server> {
   const child = spawn(process.execPath, [...flags, join(here, script), ...args], { stdio: ['ignore', 'pipe', 'inherit'] });
   return new Promise((ok, fail) => {
     const lines = createInterface({ input: child.stdout! });
-    lines.once('line', (line) => ok({ child, info: JSON.parse(line) as Record<string, unknown> }));
+    lines.on('line', (line) => {
+      let info: unknown;
+      try {
+        info = JSON.parse(line);
+      } catch {
+        return;
+      }
+      if (info !== null && typeof info === 'object' && expect in info) ok({ child, info: info as Record<string, unknown> });
+    });
     child.once('exit', (code) => fail(new Error(`${script} exited with ${code}`)));
   });
 }
@@ -127,7 +135,7 @@ function measure(url: string, pid?: number): Load {
 }
 
 async function probe(url: string, rate: number): Promise<ProbeResult> {
-  const { info, child } = await startNode('rate-probe.js', [url, String(Math.round(rate)), String(SECONDS), BODY, AUTH]);
+  const { info, child } = await startNode('rate-probe.js', [url, String(Math.round(rate)), String(SECONDS), BODY, AUTH], 'p50');
   await stop(child);
   return info as unknown as ProbeResult;
 }
@@ -179,7 +187,7 @@ const fmt = (x: number | undefined, d = 0): string => (x === undefined || Number
 
 async function main(): Promise<void> {
   const dir = mkdtempSync(join(tmpdir(), 'miroir-proxy-bench-'));
-  const upstream = await startNode('canned-upstream.js', [String(Math.max(...FANOUTS))]);
+  const upstream = await startNode('canned-upstream.js', [String(Math.max(...FANOUTS))], 'ports');
   const ports = upstream.info.ports as number[];
   const urls = ports.map((p) => `http://127.0.0.1:${p}`);
   const rows: { name: string; load: Load; rssMb?: number }[] = [];
@@ -202,7 +210,7 @@ async function main(): Promise<void> {
     }
 
     for (const n of BASELINES ? FANOUTS : []) {
-      const bare = await startNode('bare-fanout.js', urls.slice(0, n));
+      const bare = await startNode('bare-fanout.js', urls.slice(0, n), 'url');
       try {
         rows.push({ name: `bare fan-out ${n}`, load: measure(`${bare.info.url as string}${SEARCH_PATH}`, bare.child.pid), rssMb: peakRssMb(bare.child.pid) });
       } finally {
@@ -212,7 +220,7 @@ async function main(): Promise<void> {
 
     for (const n of FANOUTS) {
       const flags = PROFILE && n === 3 ? ['--cpu-prof', `--cpu-prof-dir=${join(root, 'bench', 'results', 'profiles')}`] : [];
-      const miroir = await startNode('miroir-server.js', [join(dir, `miroir-${n}`), ...urls.slice(0, n)], flags);
+      const miroir = await startNode('miroir-server.js', [join(dir, `miroir-${n}`), ...urls.slice(0, n)], 'url', flags);
       try {
         const url = `${miroir.info.url as string}${SEARCH_PATH}`;
         const load = measure(url, miroir.child.pid);

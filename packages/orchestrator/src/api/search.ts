@@ -49,7 +49,31 @@ function withTenantFilter(filter: unknown, tenant: unknown): unknown {
   }
 }
 
+/** Per index snapshot: an IndexInfo is replaced, never mutated, when its settings change. */
+const contexts = new WeakMap<IndexInfo, SearchContext>();
+
+/**
+ * `query` with its filter replaced (removed when undefined). A copy loop, not a spread plus an
+ * assignment, for the reason given at `nodeSearchBody`.
+ */
+function withFilter(query: SearchQuery, filter: unknown): SearchQuery {
+  const out: Record<string, unknown> = {};
+  const src = query as Record<string, unknown>;
+  for (const k in src) if (k !== 'filter') out[k] = src[k];
+  if (filter !== undefined) out.filter = filter;
+  return out as SearchQuery;
+}
+
 export function searchContext(info: IndexInfo): SearchContext {
+  let c = contexts.get(info);
+  if (c === undefined) {
+    c = buildSearchContext(info);
+    contexts.set(info, c);
+  }
+  return c;
+}
+
+function buildSearchContext(info: IndexInfo): SearchContext {
   const distinct = info.settings.distinctAttribute;
   return {
     primaryKey: info.primaryKey ?? '',
@@ -86,11 +110,13 @@ async function scatter<T>(
     groupFallback: true,
   });
   const nodeIds = [...cover.nodes.keys()];
-  const results = await callEach<T>(cluster, nodeIds, (id) => ({
-    method: 'POST',
-    path,
-    body: body(cover.needsShardFilter(id) ? cover.nodes.get(id)! : null),
-  }));
+  // Nodes answering for every shard they hold all get the same body: built and encoded once.
+  let shared: string | undefined;
+  const results = await callEach<T>(cluster, nodeIds, (id) => {
+    if (cover.needsShardFilter(id)) return { method: 'POST', path, body: body(cover.nodes.get(id)!) };
+    shared ??= JSON.stringify(body(null));
+    return { method: 'POST', path, raw: shared };
+  });
   const answers: T[] = [];
   const missing = [...cover.uncovered];
   for (const r of results) {
@@ -121,8 +147,8 @@ export async function searchIndex(
   metadata = false,
 ): Promise<{ response: SearchResponse; missing: number[] }> {
   const info = await indexFor(ctx, uid);
-  const q: SearchQuery = { ...query, filter: withTenantFilter(query.filter, access.searchFilter(uid)) };
-  if (q.filter === undefined) delete q.filter;
+  const tenant = access.searchFilter(uid);
+  const q = tenant === null || tenant === undefined ? query : withFilter(query, withTenantFilter(query.filter, tenant));
   const sctx = searchContext(info);
   const { answers, missing } = await scatter<NodeSearchResponse>(ctx, info, (shards) => nodeSearchBody(q, sctx, shards), `/indexes/${enc(uid)}/search`);
   const response = mergeSearch(query, sctx, answers, {

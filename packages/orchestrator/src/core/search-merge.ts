@@ -121,14 +121,17 @@ function isSemantic(query: SearchQuery): boolean {
  */
 export function nodeSearchBody(query: SearchQuery, ctx: SearchContext, shards: readonly number[] | null): Record<string, unknown> {
   const w = searchWindow(query, ctx.maxTotalHits);
-  const body: Record<string, unknown> = { ...query };
+  // A copy loop rather than `{ ...query }` and then additions: V8 gives a spread's result a map
+  // that every later addition must leave, which made this function ~5 µs instead of ~0.1 µs
+  // (bench/core-bench: "search request core").
+  const body: Record<string, unknown> = {};
+  const src = query as Record<string, unknown>;
+  for (const k in src) if (!(w.paged && (k === 'offset' || k === 'limit'))) body[k] = src[k];
   let want = w.offset + w.limit;
   if (isSemantic(query) && ctx.overFetchFactor !== undefined && ctx.overFetchFactor > 1) {
     want = Math.ceil(want * ctx.overFetchFactor);
   }
   if (w.paged) {
-    delete body.offset;
-    delete body.limit;
     body.page = 1;
     body.hitsPerPage = want;
   } else {
