@@ -1920,6 +1920,13 @@ export class SearchIndex {
     sims[iid] = NaN;
     const embedded = (x: number): boolean => !Number.isNaN(sims[x]) && (pred === null || pred(x));
     const sem = this.#semanticRank(q.embedder, [], embedded, [], { needed: offset + limit, threshold: q.rankingScoreThreshold, distinct: null }, sims);
+    // milli `Similar::execute`: the candidates are the filtered documents but the reference one;
+    // a hit under the threshold within the page cuts them down to the hits before it.
+    const all = this.#allIids(pred);
+    let universe = all.length;
+    for (let i = 0; i < all.length; i++) if (all[i] === iid) universe--;
+    const embeddedCount = sem.candidates.length;
+    const total = q.rankingScoreThreshold !== undefined && sem.total < Math.min(offset + limit, embeddedCount) ? sem.total : universe;
     const hq: SearchQuery = {
       retrieveVectors: q.retrieveVectors,
       showRankingScore: q.showRankingScore,
@@ -1934,7 +1941,7 @@ export class SearchIndex {
       processingTimeMs: Math.floor(performance.now() - started),
       limit,
       offset,
-      estimatedTotalHits: Math.min(sem.total, maxTotalHits),
+      estimatedTotalHits: Math.min(total, maxTotalHits),
     };
   }
 

@@ -207,10 +207,15 @@ test('similar: closest documents to a document, itself excluded', () => {
       [2, 0.5],
     ],
   );
-  assert.deepEqual([res.id, res.limit, res.offset, res.estimatedTotalHits], ['1', 20, 0, 2]);
+  // Candidates: every other document, embedded or not (milli `Similar::execute`).
+  assert.deepEqual([res.id, res.limit, res.offset, res.estimatedTotalHits], ['1', 20, 0, 3]);
   const filtered = index.similar({ id: '1', embedder: 'emb', filter: 'color = green', showRankingScoreDetails: true }, 0, 'm');
   assert.deepEqual(filtered.hits, [{ id: 2, title: 'green apple', color: 'green', price: 1, _rankingScoreDetails: { vectorSort: { order: 0, similarity: 0.5 } } }]);
-  assert.deepEqual(index.similar({ id: '1', embedder: 'emb', rankingScoreThreshold: 0.6 }, 0, 'm').hits.map((h) => h.id), [3]);
+  const thr = index.similar({ id: '1', embedder: 'emb', rankingScoreThreshold: 0.6 }, 0, 'm');
+  assert.deepEqual([thr.hits.map((h) => h.id), thr.estimatedTotalHits], [[3], 1]);
+  // The threshold is not reached within the page: the candidates stay whole.
+  const page = index.similar({ id: '1', embedder: 'emb', rankingScoreThreshold: 0.6, limit: 1 }, 0, 'm');
+  assert.deepEqual([page.hits.map((h) => h.id), page.estimatedTotalHits], [[3], 3]);
   fails(() => index.similar({ id: 'x', embedder: 'emb' }, undefined, 'm'), 'not_found_similar_id', 'Document `x` not found.');
   fails(() => index.similar({ id: '1', embedder: 'e2' }, 0, 'm'), 'invalid_similar_embedder', 'Cannot find embedder with name `e2`.');
 });
