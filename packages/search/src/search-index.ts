@@ -2017,6 +2017,9 @@ export class SearchIndex {
     const started = performance.now();
     this.#flush();
     const s = this.#settings;
+    // The search kind is settled first (meilisearch `facet_search` route); a semantic or merged
+    // hybrid search has every filtered document as candidate.
+    const kind = this.#searchKind(q);
     if (!s.facetSearch) throw new MeiliError('facet_search_disabled', 'The facet search is disabled for this index');
     const searchable = this.#filterRules.filter((r) => typeof r === 'string' || r.features?.facetSearch === true);
     if (!isAttributeFilterable(q.facetName, searchable)) {
@@ -2034,7 +2037,8 @@ export class SearchIndex {
     }
     const allowed = this.#attributesToSearchOn(q.attributesToSearchOn, `Index \`${indexUid}\`: `);
     const pred = this.#compileFilter(q.filter, 'invalid_search_filter', indexUid);
-    const pq = this.#prepare(q.q);
+    const semantic = kind.kind === 'semantic' || (kind.kind === 'hybrid' && q.vector !== undefined);
+    const pq = this.#prepare(semantic ? undefined : q.q);
     const rules = this.#rules(pq.terms.length === 0, []);
     const { candidates } = this.#rank(pq, rules, pred, allowed, q.matchingStrategy ?? 'last', {
       needed: 0,

@@ -267,3 +267,23 @@ test('distribution shift maps similarities as milli does', () => {
     [1, Math.fround(2 * SIM_DIAG + 0.5 - 1.4), Math.fround(2 * 0.5 + 0.5 - 1.4)],
   );
 });
+
+test('facet search with a vector counts every filtered document', () => {
+  const { index } = makeIndex(DOCS, { ...SETTINGS, filterableAttributes: ['color', 'title'] });
+  const keyword = index.facetSearch({ facetName: 'color', q: 'car' }, 'm');
+  assert.deepEqual(keyword.facetHits, [
+    { value: 'blue', count: 1 },
+    { value: 'red', count: 1 },
+  ]);
+  const semantic = index.facetSearch({ facetName: 'color', q: 'car', vector: [1, 0], hybrid: { embedder: 'emb', semanticRatio: 0.5 } }, 'm');
+  assert.deepEqual(semantic.facetHits, [
+    { value: 'blue', count: 1 },
+    { value: 'green', count: 1 },
+    { value: 'red', count: 2 },
+  ]);
+  fails(
+    () => index.facetSearch({ facetName: 'color', vector: [1], hybrid: { embedder: 'emb', semanticRatio: 1 } }, 'm'),
+    'invalid_vector_dimensions',
+    'Invalid vector dimensions: expected: `2`, found: `1`.',
+  );
+});
