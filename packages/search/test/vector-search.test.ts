@@ -287,3 +287,13 @@ test('facet search with a vector counts every filtered document', () => {
     'Invalid vector dimensions: expected: `2`, found: `1`.',
   );
 });
+
+test('removed embeddings are reclaimed without disturbing the others', () => {
+  const docs = Array.from({ length: 1500 }, (_, i) => ({ id: i, _vectors: { emb: [Math.cos(i / 1000), Math.sin(i / 1000)] } }));
+  const { index, docs: stored } = makeIndex(docs, SETTINGS);
+  for (let i = 0; i < 1200; i++) index.remove(i, stored.get(i)!);
+  const res = index.search({ vector: [Math.cos(1.3), Math.sin(1.3)], hybrid: { embedder: 'emb', semanticRatio: 1 }, limit: 3, showRankingScore: true }, 'm');
+  assert.deepEqual(res.hits.map((h) => h.id), [1300, 1299, 1301]);
+  assert.equal(res.hits[0]._rankingScore, 1);
+  assert.equal(res.estimatedTotalHits, 300);
+});
