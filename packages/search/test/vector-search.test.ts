@@ -297,3 +297,12 @@ test('removed embeddings are reclaimed without disturbing the others', () => {
   assert.equal(res.hits[0]._rankingScore, 1);
   assert.equal(res.estimatedTotalHits, 300);
 });
+
+test('distinct applies to semantic and hybrid results', () => {
+  const { index } = makeIndex(DOCS, SETTINGS);
+  const sem = index.search(semantic({ distinct: 'color' }), 'm');
+  assert.deepEqual([sem.hits.map((h) => h.id), sem.estimatedTotalHits], [[1, 2, 4], 3]);
+  const hyb = index.search({ q: 'car', vector: [1, 0], hybrid: { embedder: 'emb', semanticRatio: 0.9 }, distinct: 'color' }, 'm');
+  // Semantic 1 (red), 3 is a second red, then 2 (green), then keyword 4 (blue).
+  assert.deepEqual([hyb.hits.map((h) => h.id), hyb.semanticHitCount, hyb.estimatedTotalHits], [[1, 2, 4], 2, 3]);
+});
