@@ -20,6 +20,7 @@ import type { SearchQuery } from '@miroir/protocol';
 import type { SortValue } from './rules/sort.js';
 import { compareSortValues } from './rules/sort.js';
 
+/** What a search runs: keyword only, semantic only (one embedder), or both merged by `ratio`. */
 export type SearchKind =
   | { kind: 'keyword' }
   | { kind: 'semantic'; embedder: string }

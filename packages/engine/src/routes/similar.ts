@@ -165,6 +165,7 @@ export function parseSimilarParams(q: Record<string, string>): SimilarQuery {
   return out as SimilarQuery;
 }
 
+/** Registers `POST` and `GET /indexes/:indexUid/similar` (action `search`). */
 export function registerSimilarRoutes(app: FastifyInstance, ctx: EngineContext): void {
   const run = (uid: string, q: SimilarQuery, auth: { searchFilter(uid: string): unknown } | null): unknown => {
     checkFilterFeatures(ctx, q.filter);
