@@ -306,3 +306,13 @@ test('distinct applies to semantic and hybrid results', () => {
   // Semantic 1 (red), 3 is a second red, then 2 (green), then keyword 4 (blue).
   assert.deepEqual([hyb.hits.map((h) => h.id), hyb.semanticHitCount, hyb.estimatedTotalHits], [[1, 2, 4], 2, 3]);
 });
+
+test('empty query with a vector: placeholder results count as score 1 (milli global score of no rule)', () => {
+  const { index } = makeIndex(DOCS, SETTINGS);
+  const half = index.search({ q: '', vector: [1, 0], hybrid: { embedder: 'emb', semanticRatio: 0.5 }, limit: 2 }, 'm');
+  // A full page with 1 × 0.5 ≥ 0.45 for every placeholder hit: the placeholder order is kept.
+  assert.deepEqual([half.hits.map((h) => h.id), half.semanticHitCount], [[1, 2], 0]);
+  const more = index.search({ q: '', vector: [1, 0], hybrid: { embedder: 'emb', semanticRatio: 0.5 } }, 'm');
+  // Placeholder hits have no score value: any semantic hit ranks before them.
+  assert.deepEqual([more.hits.map((h) => h.id), more.semanticHitCount], [[1, 3, 2, 4], 4]);
+});
