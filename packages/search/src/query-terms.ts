@@ -66,37 +66,73 @@ function hasPosition(p: Posting, entry: number, want: number): boolean {
   return false;
 }
 
+/** First index ≥ `from` whose iid is ≥ `iid` (galloping: cursors only move forward). */
+function seek(p: Posting, from: number, iid: number): number {
+  const a = p.iids;
+  const n = p.length;
+  if (from >= n || a[from] >= iid) return from;
+  let step = 1;
+  let lo = from;
+  let hi = from + 1;
+  while (hi < n && a[hi] < iid) {
+    lo = hi;
+    step *= 2;
+    hi = from + step;
+  }
+  if (hi > n) hi = n;
+  // a[lo] < iid; answer in (lo, hi].
+  lo++;
+  while (lo < hi) {
+    const mid = (lo + hi) >>> 1;
+    if (a[mid] < iid) lo = mid + 1;
+    else hi = mid;
+  }
+  return lo;
+}
+
 /**
- * Documents where `words` occur consecutively in one attribute (`null`: any word), with the
- * position of the phrase's first word. Empty when a word is not in the index.
+ * Visit the documents where `words` occur consecutively in one attribute (`null`: any word),
+ * with the positions of the phrase's first word; returns the document count. Visits nothing
+ * when a word is not in the index.
  */
-export function phrasePosting(src: TermSource, words: ReadonlyArray<string | null>): Posting {
-  const out = new Posting();
+function scanPhrase(
+  src: TermSource,
+  words: ReadonlyArray<string | null>,
+  visit: ((iid: number, found: readonly number[], span: number) => void) | null,
+): number {
   const parts: Array<{ offset: number; p: Posting }> = [];
   for (let k = 0; k < words.length; k++) {
     const w = words[k];
     if (w === null) continue;
     const id = src.vocab.id(w);
     const p = id === undefined ? undefined : src.posting(id);
-    if (p === undefined || p.length === 0) return out;
+    if (p === undefined || p.length === 0) return 0;
     parts.push({ offset: k, p });
   }
-  if (parts.length === 0) return out;
-  // Drive by the rarest word; the first word's positions anchor the check.
+  if (parts.length === 0) return 0;
+  // Drive by the rarest word; the others follow with forward-only cursors.
   let driver = 0;
   for (let k = 1; k < parts.length; k++) if (parts[k].p.length < parts[driver].p.length) driver = k;
   const first = parts[0];
   const span = words.length - first.offset;
   const D = parts[driver].p;
   const entries = new Int32Array(parts.length);
+  const cursors = new Int32Array(parts.length);
   const found: number[] = [];
+  let count = 0;
   for (let e = 0; e < D.length; e++) {
     const iid = D.iids[e];
     let all = true;
     for (let k = 0; k < parts.length && all; k++) {
-      const f = k === driver ? e : parts[k].p.find(iid);
-      entries[k] = f;
-      all = f >= 0;
+      if (k === driver) {
+        entries[k] = e;
+        continue;
+      }
+      const p = parts[k].p;
+      const c = seek(p, cursors[k], iid);
+      cursors[k] = c;
+      entries[k] = c;
+      all = c < p.length && p.iids[c] === iid;
     }
     if (!all) continue;
     found.length = 0;
@@ -109,6 +145,19 @@ export function phrasePosting(src: TermSource, words: ReadonlyArray<string | nul
       if (ok) found.push(start);
     }
     if (found.length === 0) continue;
+    count++;
+    if (visit !== null) visit(iid, found, span);
+  }
+  return count;
+}
+
+/**
+ * Documents where `words` occur consecutively in one attribute (`null`: any word), with the
+ * position of the phrase's first word. Empty when a word is not in the index.
+ */
+export function phrasePosting(src: TermSource, words: ReadonlyArray<string | null>): Posting {
+  const out = new Posting();
+  scanPhrase(src, words, (iid, found, span) => {
     let w = 0xff;
     let minPos = 0xffff;
     let sole = 0;
@@ -119,25 +168,39 @@ export function phrasePosting(src: TermSource, words: ReadonlyArray<string | nul
       if ((x & 0xffff) === 0 && src.fieldLength(iid, fid) === span) sole = SOLE_WORD;
     }
     out.add(iid, found, (sole | (Math.max(0, Math.min(w, 0xff)) << 16) | minPos) >>> 0);
-  }
+  });
   return out;
 }
 
-/** The split of `word` into two consecutive indexed words found in most documents. */
+/**
+ * The split of `word` into two consecutive indexed words found in most documents (ties: the
+ * first split point). Candidates are counted without building postings, the largest possible
+ * counts first, stopping once no remaining split can beat the best.
+ */
 function bestSplit(src: TermSource, word: string): { words: [string, string]; posting: Posting } | null {
   const cached = src.splitCache.get(word);
   if (cached !== undefined) return cached;
-  let best: { words: [string, string]; posting: Posting } | null = null;
   const chars = [...word];
+  const candidates: Array<{ words: [string, string]; bound: number; at: number }> = [];
   for (let i = 1; i < chars.length; i++) {
     const left = chars.slice(0, i).join('');
     const right = chars.slice(i).join('');
-    if (src.vocab.id(left) === undefined || src.vocab.id(right) === undefined) continue;
-    const posting = phrasePosting(src, [left, right]);
-    if (posting.length > 0 && (best === null || posting.length > best.posting.length)) best = { words: [left, right], posting };
+    const l = src.vocab.id(left);
+    const r = src.vocab.id(right);
+    if (l === undefined || r === undefined) continue;
+    const bound = Math.min(src.posting(l)?.length ?? 0, src.posting(r)?.length ?? 0);
+    if (bound > 0) candidates.push({ words: [left, right], bound, at: i });
   }
-  src.splitCache.set(word, best);
-  return best;
+  candidates.sort((a, b) => b.bound - a.bound || a.at - b.at);
+  let best: { words: [string, string]; count: number; at: number } | null = null;
+  for (const c of candidates) {
+    if (best !== null && c.bound < best.count) break;
+    const count = scanPhrase(src, c.words, null);
+    if (count > 0 && (best === null || count > best.count || (count === best.count && c.at < best.at))) best = { words: c.words, count, at: c.at };
+  }
+  const result = best === null ? null : { words: best.words, posting: phrasePosting(src, best.words) };
+  src.splitCache.set(word, result);
+  return result;
 }
 
 /** A term's derivations, one per word id (the cheapest kept). */
