@@ -1,7 +1,8 @@
 /**
  * Tokenization close to Meilisearch's (charabia) for Latin scripts: words are runs of letters,
  * digits and marks; they are normalized by NFKD decomposition, removal of combining marks and
- * lowercasing. Runs containing CJK characters are segmented with `Intl.Segmenter`.
+ * lowercasing. Runs containing CJK (or Thai, Lao, Khmer, Myanmar) characters are segmented with
+ * `Intl.Segmenter`.
  *
  * Positions follow milli: consecutive words are 1 apart, words across a hard separator
  * (sentence punctuation, newline) are 8 apart.
@@ -10,7 +11,8 @@
 const WORD_RE = /[\p{L}\p{N}\p{M}]+/gu;
 /** Separate instance for `forEachToken` (its callback may call `tokenize`). */
 const TOKEN_RE = /[\p{L}\p{N}\p{M}]+/gu;
-const CJK_RE = /[\p{Script=Han}\p{Script=Hiragana}\p{Script=Katakana}\p{Script=Hangul}]/u;
+/** Scripts written without spaces between words: segmented by `Intl.Segmenter` (ICU dictionaries). */
+const CJK_RE = /[\p{Script=Han}\p{Script=Hiragana}\p{Script=Katakana}\p{Script=Hangul}\p{Script=Thai}\p{Script=Lao}\p{Script=Khmer}\p{Script=Myanmar}]/u;
 export const HARD_SEP_RE = /[.!?;\n\r。！？；¡¿…]/u;
 /** Marks with no base character (a token starting with a mark): dropped. */
 const MARK_RE_LEADING = /^\p{M}+/u;

@@ -97,3 +97,10 @@ test('normalization follows charabia: marks dropped for Latin/Greek only, ё →
   assert.deepEqual(ids(index.search({ q: 'елка' }, 't').hits), [2]);
   assert.deepEqual(ids(index.search({ q: 'がき ' }, 't').hits), []);
 });
+
+test('Thai text (no spaces) is segmented into words', () => {
+  const { index } = makeIndex([{ id: 1, text: 'ภาษาไทยง่ายนิดเดียว' }]);
+  assert.deepEqual(ids(index.search({ q: 'ไทย ' }, 't').hits), [1]);
+  // Thai marks are nonspacing and dropped (charabia NonspacingMarkNormalizer covers Thai).
+  assert.deepEqual(ids(index.search({ q: 'งาย ' }, 't').hits), [1]);
+});
