@@ -4,6 +4,7 @@
  * Prints a table and writes `bench/results/core.json` at the repository root.
  */
 import { mkdirSync, writeFileSync } from 'node:fs';
+import { cpus } from 'node:os';
 import { dirname, resolve } from 'node:path';
 import { fileURLToPath } from 'node:url';
 import type { Hit, SearchQuery } from '@miroir/protocol';
@@ -235,6 +236,6 @@ const out = resolve(root, 'bench/results/core.json');
 mkdirSync(dirname(out), { recursive: true });
 writeFileSync(
   out,
-  `${JSON.stringify({ node: process.version, method: 'best of 5 rounds, single thread', results }, null, 2)}\n`,
+  `${JSON.stringify({ machine: { cores: cpus().length, node: process.version }, method: 'best of 5 rounds, single thread', results }, null, 2)}\n`,
 );
 console.log(`\nwrote ${out}`);

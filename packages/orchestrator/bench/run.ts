@@ -1,203 +1,84 @@
 /**
- * `npm run bench` (root): the core micro-benchmarks, then end to end in one process tree —
- * ingest and search through Miroir over three engine nodes vs. directly against one engine node
- * holding the same corpus. Ratios are what to read: both sides run in the same run on the same
- * machine. Writes `bench/results/e2e.json`.
- *
- * Environment: BENCH_DOCS (default 50000), BENCH_QUERIES (default 1000), BENCH_CONCURRENCY (8).
+ * `npm run bench` (root; not part of `npm test`): the whole performance suite in one process tree,
+ * each part in its own child process so that none shares an event loop with another:
+ * 1. micro-benchmarks of the pure core (`core-bench.js` → bench/results/core.json);
+ * 2. proxy overhead with instant nodes (`proxy-bench.js` → bench/results/proxy.json);
+ * 3. end to end with engine nodes (`e2e-bench.js` → bench/results/e2e.json).
+ * Then a summary of the figures against their targets (bench/results/summary.json). Each part's
+ * environment variables are documented in its file; `BENCH_PARTS=core,proxy` runs a subset.
  */
 import { spawnSync } from 'node:child_process';
-import { mkdirSync, mkdtempSync, rmSync, writeFileSync } from 'node:fs';
-import { cpus, tmpdir } from 'node:os';
+import { existsSync, mkdirSync, readFileSync, writeFileSync } from 'node:fs';
+import { cpus, totalmem } from 'node:os';
 import { dirname, join, resolve } from 'node:path';
 import { fileURLToPath } from 'node:url';
-import { pino } from 'pino';
-import { Pool } from 'undici';
-import { loadConfig } from '../src/config.js';
-import { startEngineProcess, type EngineProcess } from '../src/demo/engine-process.js';
-import { startMiroir } from '../src/main.js';
 
 const here = dirname(fileURLToPath(import.meta.url));
-const root = resolve(here, '../../../..');
-const DOCS = Number(process.env.BENCH_DOCS ?? 50_000);
-const QUERIES = Number(process.env.BENCH_QUERIES ?? 1000);
-const CONCURRENCY = Number(process.env.BENCH_CONCURRENCY ?? 8);
-const NODE_KEY = 'bench-node-master-key';
+const results = resolve(here, '../../../..', 'bench', 'results');
+const PARTS = [
+  ['core', 'core micro-benchmarks', 'core-bench.js'],
+  ['proxy', 'proxy overhead with instant nodes', 'proxy-bench.js'],
+  ['e2e', 'end to end with engine nodes', 'e2e-bench.js'],
+] as const;
+const wanted = new Set((process.env.BENCH_PARTS ?? 'core,proxy,e2e').split(','));
 
-// A deterministic corpus: words from a fixed vocabulary with a Zipf-like skew, plus facets.
-const VOCAB = Array.from({ length: 2000 }, (_, i) => {
-  const c = 'bcdfghjklmnprstvz';
-  const v = 'aeiou';
-  let w = '';
-  let x = i + 7;
-  do {
-    w += c[x % c.length]! + v[Math.floor(x / c.length) % v.length]!;
-    x = Math.floor(x / (c.length * v.length));
-  } while (x > 0);
-  return w + c[i % c.length]!;
-});
-function rng(seed: number): () => number {
-  let s = seed >>> 0;
-  return () => {
-    s = (s * 1664525 + 1013904223) >>> 0;
-    return s / 2 ** 32;
-  };
-}
-const rand = rng(42);
-const word = () => VOCAB[Math.floor(VOCAB.length * rand() ** 3)]!;
-const words = (n: number) => Array.from({ length: n }, word).join(' ');
-const CATEGORIES = ['books', 'music', 'garden', 'tools', 'toys', 'games', 'food', 'sports'];
-const docs = Array.from({ length: DOCS }, (_, id) => ({
-  id,
-  title: words(4),
-  description: words(50),
-  category: CATEGORIES[id % CATEGORIES.length],
-  price: Math.round(rand() * 10_000) / 100,
-  rating: 1 + (id % 5),
-}));
-const queries = Array.from({ length: QUERIES }, (_, i): Record<string, unknown> => {
-  switch (i % 5) {
-    case 0:
-      return { q: word() };
-    case 1:
-      return { q: `${word()} ${word()}` };
-    case 2:
-      return { q: word(), filter: `category = ${CATEGORIES[i % CATEGORIES.length]}` };
-    case 3:
-      return { q: word(), facets: ['category', 'rating'] };
-    default:
-      return { q: word(), sort: ['price:asc'], filter: 'rating >= 3' };
-  }
-});
-
-interface Target {
-  name: string;
-  url: string;
-  key: string | undefined;
+const started = performance.now();
+for (const [id, title, script] of PARTS) {
+  if (!wanted.has(id)) continue;
+  process.stdout.write(`\n== ${title} ==\n`);
+  const r = spawnSync(process.execPath, ['--enable-source-maps', join(here, script)], { stdio: 'inherit' });
+  if (r.status !== 0) throw new Error(`${script} failed (exit ${r.status})`);
 }
 
-async function api(t: Target, method: string, path: string, body?: unknown): Promise<any> {
-  const res = await fetch(`${t.url}${path}`, {
-    method,
-    headers: { 'content-type': 'application/json', ...(t.key ? { authorization: `Bearer ${t.key}` } : {}) },
-    body: body === undefined ? undefined : JSON.stringify(body),
-  });
-  const json: unknown = await res.json();
-  if (!res.ok) throw new Error(`${method} ${path}: ${res.status} ${JSON.stringify(json)}`);
-  return json;
+function read(name: string): any {
+  const f = join(results, name);
+  return existsSync(f) ? JSON.parse(readFileSync(f, 'utf8')) : undefined;
 }
+const core = read('core.json');
+const proxy = read('proxy.json');
+const e2e = read('e2e.json');
+const coreOps = (prefix: string): number | undefined =>
+  core?.results.find((r: { name: string }) => r.name.startsWith(prefix))?.opsPerSec;
+const coreUnits = (prefix: string): number | undefined =>
+  core?.results.find((r: { name: string }) => r.name.startsWith(prefix))?.unitsPerSec;
+const merge3 = coreOps('merge 1000 hits from 3 shards (all');
+const rss = proxy?.rows
+  .filter((r: { name: string }) => r.name.startsWith('miroir'))
+  .reduce((m: number, r: { rssMb?: number }) => Math.max(m, r.rssMb ?? 0), 0);
 
-async function waitTask(t: Target, uid: number): Promise<void> {
-  for (;;) {
-    const task = await api(t, 'GET', `/tasks/${uid}`);
-    if (task.status === 'succeeded') return;
-    if (task.status === 'failed' || task.status === 'canceled') throw new Error(`task ${uid}: ${JSON.stringify(task.error)}`);
-    await new Promise((r) => setTimeout(r, 20));
-  }
+/** [figure, value, target, met] — `met` undefined when the figure was not measured. */
+const figures: [string, number | undefined, string, boolean | undefined][] = [];
+const add = (name: string, v: number | undefined, target: string, ok: (v: number) => boolean) =>
+  figures.push([name, v, target, v === undefined || Number.isNaN(v) ? undefined : ok(v)]);
+add('merge 1000 hits from 3 shards (ms)', merge3 === undefined ? undefined : 1000 / merge3, '< 0.5', (v) => v < 0.5);
+add('routing parse+route+serialize (docs/s)', coreUnits('parse+route+serialize, 1k docs, RF=1'), '>= 150000', (v) => v >= 150_000);
+add('miroir fan-out 3 / bare fan-out 3 (req/s)', proxy?.ratios['miroir 3 / bare 3'], '>= 0.8', (v) => v >= 0.8);
+add('miroir fan-out 1 / nginx (req/s)', proxy?.ratios['miroir 1 / nginx'], '>= 0.45', (v) => v >= 0.45);
+add('added p50 at half max rate, fan-out 1 (ms)', proxy?.latency['fan-out 1']?.addedP50, '<= 0.5', (v) => v <= 0.5);
+add('added p99 at half max rate, fan-out 1 (ms)', proxy?.latency['fan-out 1']?.addedP99, '<= 3', (v) => v <= 3);
+add('added p50 at half max rate, fan-out 3 (ms)', proxy?.latency['fan-out 3']?.addedP50, '<= 0.5', (v) => v <= 0.5);
+add('added p99 at half max rate, fan-out 3 (ms)', proxy?.latency['fan-out 3']?.addedP99, '<= 3', (v) => v <= 3);
+add('orchestrator peak RSS under load (MB)', rss, '<= 300', (v) => v <= 300);
+add('e2e search p50, miroir / direct', e2e?.search.p50Ratio, '< 2', (v) => v < 2);
+add('e2e ingest, miroir / direct', e2e?.ingest.ratio, '> 0.8', (v) => v > 0.8);
+
+process.stdout.write(`\n== summary (${Math.round((performance.now() - started) / 1000)} s) ==\n`);
+for (const [name, v, target, met] of figures) {
+  const shown = v === undefined || Number.isNaN(v) ? 'n/a' : v >= 100 ? Math.round(v).toString() : v.toFixed(3);
+  process.stdout.write(`${name.padEnd(46)}${shown.padStart(12)}  target ${target.padEnd(10)} ${met === undefined ? '' : met ? 'met' : 'MISSED'}\n`);
 }
-
-/** Sends the corpus in batches of 1,000 without waiting, then waits for the last task. */
-async function ingest(t: Target): Promise<number> {
-  await waitTask(t, (await api(t, 'POST', '/indexes', { uid: 'bench', primaryKey: 'id' })).taskUid);
-  await waitTask(
-    t,
-    (await api(t, 'PATCH', '/indexes/bench/settings', {
-      filterableAttributes: ['category', 'rating'],
-      sortableAttributes: ['price'],
-      searchableAttributes: ['title', 'description'],
-    })).taskUid,
-  );
-  const start = performance.now();
-  let last = 0;
-  for (let i = 0; i < docs.length; i += 1000) last = (await api(t, 'POST', '/indexes/bench/documents', docs.slice(i, i + 1000))).taskUid;
-  await waitTask(t, last);
-  return docs.length / ((performance.now() - start) / 1000);
-}
-
-/** Runs every query at a fixed concurrency; latency percentiles and throughput. */
-async function search(t: Target): Promise<{ p50: number; p99: number; qps: number }> {
-  const pool = new Pool(t.url, { connections: CONCURRENCY });
-  const headers = { 'content-type': 'application/json', ...(t.key ? { authorization: `Bearer ${t.key}` } : {}) };
-  const run = async (q: Record<string, unknown>) => {
-    const res = await pool.request({ method: 'POST', path: '/indexes/bench/search', headers, body: JSON.stringify(q) });
-    await res.body.text();
-    if (res.statusCode !== 200) throw new Error(`search answered ${res.statusCode}`);
-  };
-  for (const q of queries.slice(0, 100)) await run(q); // warm-up
-  const lat: number[] = [];
-  let next = 0;
-  const start = performance.now();
-  await Promise.all(
-    Array.from({ length: CONCURRENCY }, async () => {
-      while (next < queries.length) {
-        const q = queries[next++]!;
-        const t0 = performance.now();
-        await run(q);
-        lat.push(performance.now() - t0);
-      }
-    }),
-  );
-  const elapsed = (performance.now() - start) / 1000;
-  await pool.close();
-  lat.sort((a, b) => a - b);
-  const pct = (p: number) => lat[Math.min(lat.length - 1, Math.floor(p * lat.length))]!;
-  return { p50: pct(0.5), p99: pct(0.99), qps: queries.length / elapsed };
-}
-
-async function main(): Promise<void> {
-  process.stdout.write(`== core micro-benchmarks ==\n`);
-  const core = spawnSync(process.execPath, [join(here, 'core-bench.js')], { stdio: 'inherit' });
-  if (core.status !== 0) throw new Error('core benchmark failed');
-
-  process.stdout.write(`\n== end to end: ${DOCS} documents, ${QUERIES} queries, concurrency ${CONCURRENCY} ==\n`);
-  const dir = mkdtempSync(join(tmpdir(), 'miroir-bench-'));
-  const engines: EngineProcess[] = [];
-  try {
-    for (let i = 0; i < 4; i++) engines.push(await startEngineProcess({ dataDir: join(dir, `node-${i}`), masterKey: NODE_KEY }));
-    const config = loadConfig({
-      env: { MIROIR_NODE_MASTER_KEY: NODE_KEY },
-      overrides: {
-        shards: 16,
-        replication_factor: 1,
-        nodes: engines.slice(1).map((e, i) => ({ id: `node-${i}`, address: e.url })),
-        task_store: { backend: 'sqlite', path: join(dir, 'miroir.db') },
-        server: { port: 0, bind: '127.0.0.1' },
-        log: { level: 'warn' },
-      },
-    });
-    const miroir = await startMiroir(config, { logger: pino({ level: 'warn' }) });
-    const direct: Target = { name: 'direct (1 node)', url: engines[0]!.url, key: NODE_KEY };
-    const viaMiroir: Target = { name: 'miroir (3 nodes)', url: miroir.url, key: undefined };
-    const ingestDirect = await ingest(direct);
-    const ingestMiroir = await ingest(viaMiroir);
-    const searchDirect = await search(direct);
-    const searchMiroir = await search(viaMiroir);
-    await miroir.close();
-
-    const rows = [
-      ['ingest docs/s', ingestDirect, ingestMiroir],
-      ['search p50 ms', searchDirect.p50, searchMiroir.p50],
-      ['search p99 ms', searchDirect.p99, searchMiroir.p99],
-      ['search queries/s', searchDirect.qps, searchMiroir.qps],
-    ] as const;
-    process.stdout.write(`${'metric'.padEnd(18)}${'direct'.padStart(12)}${'miroir'.padStart(12)}${'ratio'.padStart(10)}\n`);
-    for (const [name, d, m] of rows) {
-      process.stdout.write(`${name.padEnd(18)}${d.toFixed(2).padStart(12)}${m.toFixed(2).padStart(12)}${(m / d).toFixed(2).padStart(10)}\n`);
-    }
-    const out = {
-      machine: { cores: cpus().length, node: process.version },
-      docs: DOCS,
-      queries: QUERIES,
-      concurrency: CONCURRENCY,
-      ingest: { direct: ingestDirect, miroir: ingestMiroir, ratio: ingestMiroir / ingestDirect },
-      search: { direct: searchDirect, miroir: searchMiroir, p50Ratio: searchMiroir.p50 / searchDirect.p50 },
-    };
-    mkdirSync(join(root, 'bench', 'results'), { recursive: true });
-    writeFileSync(join(root, 'bench', 'results', 'e2e.json'), `${JSON.stringify(out, null, 2)}\n`);
-  } finally {
-    await Promise.all(engines.map((e) => e.stop()));
-    rmSync(dir, { recursive: true, force: true });
-  }
-}
-
-await main();
+mkdirSync(results, { recursive: true });
+writeFileSync(
+  join(results, 'summary.json'),
+  `${JSON.stringify(
+    {
+      machine: { cores: cpus().length, cpu: cpus()[0]?.model, memoryMb: Math.round(totalmem() / 2 ** 20), node: process.version },
+      at: new Date().toISOString(),
+      seconds: Math.round((performance.now() - started) / 1000),
+      figures: figures.map(([name, value, target, met]) => ({ name, value, target, met })),
+    },
+    null,
+    2,
+  )}\n`,
+);
+process.stdout.write(`\nwrote ${join(results, 'summary.json')}\n`);
