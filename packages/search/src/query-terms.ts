@@ -225,15 +225,27 @@ class DerivationList {
   }
 }
 
-function synonymDerivations(src: TermSource, key: string, typos: number): QueryDerivation[] {
+/** milli `limits.rs`: synonyms of one word are capped at 50 phrases holding 100 words in all. */
+const MAX_SYNONYM_PHRASE_COUNT = 50;
+const MAX_SYNONYM_WORD_COUNT = 100;
+
+/** Synonym derivations of a word sequence; `capped` applies milli's caps (single words only). */
+function synonymDerivations(src: TermSource, key: string, capped: boolean): QueryDerivation[] {
   const out: QueryDerivation[] = [];
-  for (const words of src.synonyms(key) ?? []) {
+  let list = src.synonyms(key) ?? [];
+  if (capped) list = list.slice(0, MAX_SYNONYM_PHRASE_COUNT);
+  let wordCount = 0;
+  for (const words of list) {
+    if (capped) {
+      if (wordCount + words.length > MAX_SYNONYM_WORD_COUNT) continue;
+      wordCount += words.length;
+    }
     if (words.length === 1) {
       const id = src.vocab.id(words[0]);
-      if (id !== undefined) out.push({ wordId: id, typos, exact: false });
+      if (id !== undefined) out.push({ wordId: id, typos: 0, exact: false });
     } else if (words.length > 1) {
       const posting = phrasePosting(src, words);
-      if (posting.length > 0) out.push({ wordId: -1, typos, exact: false, posting, words });
+      if (posting.length > 0) out.push({ wordId: -1, typos: 0, exact: false, posting, words });
     }
   }
   return out;
@@ -263,7 +275,7 @@ export function buildTerms(src: TermSource, parsed: ParsedQuery): PreparedQuery 
     const allowance = src.allowance(item.word);
     terms.push({ word: item.word, index, prefix: item.prefix, allowance, position: item.position });
     const list = new DerivationList(src.vocab.derivations(item.word, allowance, item.prefix));
-    for (const d of synonymDerivations(src, item.word, 0)) list.add(d);
+    for (const d of synonymDerivations(src, item.word, true)) list.add(d);
     if ([...item.word].length >= 2) {
       const split = bestSplit(src, item.word);
       if (split !== null) list.add({ wordId: -1, typos: 1, exact: false, posting: split.posting, words: split.words });
@@ -280,7 +292,7 @@ export function buildTerms(src: TermSource, parsed: ParsedQuery): PreparedQuery 
       const prefix = parts[n - 1].prefix;
       const allowance = Math.max(src.allowance(concat) - (n - 1), 0);
       const found: QueryDerivation[] = src.vocab.derivations(concat, allowance, prefix);
-      found.push(...synonymDerivations(src, words.join(' '), 0));
+      found.push(...synonymDerivations(src, words.join(' '), false));
       for (const d of found) {
         // The first word carries the n-gram's cost; the others match it at no cost.
         lists[i].add({ ...d, typos: d.typos + n - 1, exact: false });

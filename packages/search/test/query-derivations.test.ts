@@ -227,3 +227,18 @@ test('exactness: a field equal to a phrase query is an exact match; phrase words
     ['exactMatch', 'matchesStart', 'matchesStart'],
   );
 });
+
+test('synonyms of one word are capped at 50 phrases and 100 words (milli limits.rs)', () => {
+  const many = Array.from({ length: 60 }, (_, i) => `syn${i}`);
+  const long = Array.from({ length: 40 }, (_, i) => `aa${i} bb${i} cc${i}`);
+  const docs = [
+    { id: 0, text: 'syn10' },
+    { id: 1, text: 'syn55' },
+    { id: 2, text: 'aa32 bb32 cc32' },
+    { id: 3, text: 'aa33 bb33 cc33' },
+  ];
+  const { index } = makeIndex(docs, { synonyms: { word: many, other: long } });
+  assert.deepEqual(ids(search(index, 'word').hits), [0]);
+  // 33 phrases of 3 words fit in 100 words; the 34th does not.
+  assert.deepEqual(ids(search(index, 'other').hits), [2]);
+});
