@@ -23,6 +23,8 @@ export interface QueryDerivation extends Derivation {
   posting?: Posting;
   /** Normalized words to highlight for a multi-word derivation. */
   words?: readonly string[];
+  /** Edits in the matched word itself when `typos` also holds an n-gram's base cost. */
+  edits?: number;
 }
 
 export interface PreparedQuery {
@@ -294,9 +296,10 @@ export function buildTerms(src: TermSource, parsed: ParsedQuery): PreparedQuery 
       const found: QueryDerivation[] = src.vocab.derivations(concat, allowance, prefix);
       found.push(...synonymDerivations(src, words.join(' '), false));
       for (const d of found) {
-        // The first word carries the n-gram's cost; the others match it at no cost.
-        lists[i].add({ ...d, typos: d.typos + n - 1, exact: false });
-        for (let k = 1; k < n; k++) lists[i + k].add({ ...d, typos: 0, exact: false });
+        // The first word carries the n-gram's cost; the others match it at no cost. The
+        // concatenated word itself is the n-gram's exact form (milli `exact_term`).
+        lists[i].add({ ...d, typos: d.typos + n - 1, edits: d.typos });
+        for (let k = 1; k < n; k++) lists[i + k].add({ ...d, typos: 0, edits: d.typos });
       }
     }
   }

@@ -679,7 +679,9 @@ export class SearchIndex {
         const d = derivs[di];
         const P = d.posting ?? this.#postings[d.wordId];
         if (P === undefined) continue;
-        const checkFids = allowedFids !== null || (anyTypoDisabled && d.typos > 0);
+        // Typo-disabled attributes take exact words only (an n-gram's base cost is no edit).
+        const fuzzy = (d.edits ?? d.typos) > 0;
+        const checkFids = allowedFids !== null || (anyTypoDisabled && fuzzy);
         const dTypos = d.typos;
         const dExact = d.exact;
         const iids = P.iids;
@@ -690,7 +692,7 @@ export class SearchIndex {
             let ok = false;
             for (let k = P.posStart[e]; k < P.posStart[e + 1] && !ok; k++) {
               const fid = fidOf(P.pos[k]);
-              ok = (allowedFids === null || allowedFids[fid] === 1) && !(dTypos > 0 && typoDisabled[fid]);
+              ok = (allowedFids === null || allowedFids[fid] === 1) && !(fuzzy && typoDisabled[fid]);
             }
             if (!ok) continue;
           }
@@ -751,7 +753,7 @@ export class SearchIndex {
             const p = P.pos[k];
             const fid = p >>> 16;
             if (allowedFids !== null && allowedFids[fid] !== 1) continue;
-            if (d.typos > 0 && typoDisabled[fid]) continue;
+            if ((d.edits ?? d.typos) > 0 && typoDisabled[fid]) continue;
             if (cursor === v.pos.length) sc.growView();
             v.pos[cursor] = p;
             v.typos[cursor] = d.typos;

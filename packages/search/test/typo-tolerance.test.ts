@@ -229,3 +229,16 @@ test('milli typo.rs: synonyms cost nothing, multi-word synonyms through n-grams 
   assert.deepEqual(run('the quick brown fox jumps over the lackadaisical dog'), [0, 22, 23]);
   assert.deepEqual(run('the fast brownish fox jumps over the lackadaisical dog'), [21, 0, 22]);
 });
+
+test('disableOnAttributes: an n-gram matches its exact concatenation there, not a typo of it', () => {
+  const docs = [
+    { id: 0, title: 'sunflower' },
+    { id: 1, title: 'sunflowers' },
+    { id: 2, title: 'sunflowar' },
+  ];
+  check(docs, typoSettings({ disableOnAttributes: ['title'] }), [
+    // 2-gram "sunflower": 1 base typo; "sunflowers" is its prefix; "sunflowar" would need an edit.
+    ['sun flower', [0, 1], { typoCount: 1, maxTypoCount: 2 }],
+  ]);
+  check(docs, {}, [['sun flower', [0, 1, 2], { typoCount: 1, maxTypoCount: 2 }]]);
+});
