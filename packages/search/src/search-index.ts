@@ -1804,6 +1804,7 @@ export class SearchIndex {
     sortParam: readonly SortSpec[],
     opts: { needed: number; threshold: number | undefined; distinct: string | null },
     similarities?: Float64Array,
+    similarityOnly = false,
   ): {
     order: Array<{ ev: Evaluated; details: Record<string, Record<string, unknown>>; values: ScoreValue[] }>;
     total: number;
@@ -1815,7 +1816,8 @@ export class SearchIndex {
     type VSlot = { kind: 'vector' } | SortSpec;
     const slots: VSlot[] = [];
     let vectorPlaced = false;
-    for (const r of this.#settings.rankingRules) {
+    // `/similar` ranks by similarity alone (milli `Similar::execute`).
+    for (const r of similarityOnly ? [] : this.#settings.rankingRules) {
       if (r === 'sort') {
         slots.push(...sortParam);
         continue;
@@ -1921,7 +1923,7 @@ export class SearchIndex {
     const sims = this.#vectors.similaritiesTo(q.embedder, iid, this.#maxIid + 1, null) ?? new Float64Array(this.#maxIid + 1).fill(NaN);
     sims[iid] = NaN;
     const embedded = (x: number): boolean => !Number.isNaN(sims[x]) && (pred === null || pred(x));
-    const sem = this.#semanticRank(q.embedder, [], embedded, [], { needed: offset + limit, threshold: q.rankingScoreThreshold, distinct: null }, sims);
+    const sem = this.#semanticRank(q.embedder, [], embedded, [], { needed: offset + limit, threshold: q.rankingScoreThreshold, distinct: null }, sims, true);
     // milli `Similar::execute`: the candidates are the filtered documents but the reference one;
     // a hit under the threshold within the page cuts them down to the hits before it.
     const all = this.#allIids(pred);

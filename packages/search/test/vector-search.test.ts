@@ -316,3 +316,10 @@ test('empty query with a vector: placeholder results count as score 1 (milli glo
   // Placeholder hits have no score value: any semantic hit ranks before them.
   assert.deepEqual([more.hits.map((h) => h.id), more.semanticHitCount], [[1, 3, 2, 4], 4]);
 });
+
+test('similar ignores custom ranking rules', () => {
+  const { index } = makeIndex(DOCS, { ...SETTINGS, rankingRules: ['price:asc', 'words', 'typo', 'proximity', 'attributeRank', 'sort', 'wordPosition', 'exactness'] });
+  assert.deepEqual(index.similar({ id: '1', embedder: 'emb' }, 0, 'm').hits.map((h) => h.id), [3, 2]);
+  // A semantic search keeps them: price first (2 has price 1).
+  assert.deepEqual(index.search(semantic(), 'm').hits.map((h) => h.id), [2, 3, 4, 1]);
+});
