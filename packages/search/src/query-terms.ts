@@ -208,13 +208,19 @@ function bestSplit(src: TermSource, word: string): { words: [string, string]; po
 /** A term's derivations, one per word id (the cheapest kept). */
 class DerivationList {
   readonly list: QueryDerivation[];
-  readonly #at = new Map<number, number>();
+  /** Index by word id, built on the first addition (most terms get none). */
+  #at: Map<number, number> | null = null;
   constructor(initial: QueryDerivation[]) {
     this.list = initial;
-    initial.forEach((d, i) => this.#at.set(d.wordId, i));
   }
   add(d: QueryDerivation): void {
     if (d.wordId >= 0) {
+      if (this.#at === null) {
+        this.#at = new Map();
+        this.list.forEach((x, i) => {
+          if (x.wordId >= 0) this.#at!.set(x.wordId, i);
+        });
+      }
       const i = this.#at.get(d.wordId);
       if (i !== undefined) {
         const prev = this.list[i];
