@@ -174,6 +174,9 @@ export function phrasePosting(src: TermSource, words: ReadonlyArray<string | nul
   return out;
 }
 
+/** Words whose best split is remembered between index changes. */
+const SPLIT_CACHE_MAX = 4096;
+
 /**
  * The split of `word` into two consecutive indexed words found in most documents (ties: the
  * first split point). Candidates are counted without building postings, the largest possible
@@ -201,6 +204,8 @@ function bestSplit(src: TermSource, word: string): { words: [string, string]; po
     if (count > 0 && (best === null || count > best.count || (count === best.count && c.at < best.at))) best = { words: c.words, count, at: c.at };
   }
   const result = best === null ? null : { words: best.words, posting: phrasePosting(src, best.words) };
+  // Bounded: a long run of distinct query words must not grow memory without limit.
+  if (src.splitCache.size >= SPLIT_CACHE_MAX) src.splitCache.clear();
   src.splitCache.set(word, result);
   return result;
 }
