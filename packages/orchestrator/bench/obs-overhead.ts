@@ -2,7 +2,8 @@
  * The CPU cost of the observability layer per request, measured in one process so that other load
  * on the machine does not blur it: the same fastify route served (a) bare, (b) with the request
  * hooks and metrics, (c) with hooks, metrics and the `info` request log line (request scope on),
- * driven by `inject`; plus the cost of observing one node call. Rounds alternate; the best round of
+ * driven by `inject` (logs written to /dev/null at once, and buffered as with `log.buffer_bytes`);
+ * plus the cost of observing one node call. Rounds alternate; the best round of
  * each variant is kept. Compare the added µs with a search's CPU per request in the proxy benchmark
  * (`bench/proxy-bench.ts`, column "CPU µs/req") to get the overhead in percent.
  *
@@ -28,11 +29,16 @@ const REQUESTS = Number(process.env.OBS_BENCH_REQUESTS ?? 20_000);
 const ROUNDS = 5;
 const ANSWER = { hits: [{ id: 1, title: 'Carol' }], query: 'wonder', processingTimeMs: 0, limit: 20, offset: 0, estimatedTotalHits: 1 };
 
-type Variant = 'bare' | 'metrics' | 'metrics+logs';
+type Variant = 'bare' | 'metrics' | 'metrics+logs' | 'metrics+buffered logs';
 
 async function app(variant: Variant, metrics: Metrics): Promise<FastifyInstance> {
-  const logs = variant === 'metrics+logs';
-  const log = logs ? createLogger('info', pino.destination('/dev/null')) : pino({ level: 'warn' });
+  const logs = variant.includes('logs');
+  // The sinks of `log.buffer_bytes` 0 and 4096, on /dev/null.
+  const sink =
+    variant === 'metrics+buffered logs'
+      ? pino.destination({ dest: '/dev/null', sync: false, minLength: 4096 })
+      : pino.destination({ dest: '/dev/null', sync: true });
+  const log = logs ? createLogger('info', sink) : pino({ level: 'warn' });
   const a = Fastify({
     loggerInstance: log as FastifyBaseLogger,
     logController: new LogController({ disableRequestLogging: true, requestIdLogLabel: 'request_id' }),
@@ -58,7 +64,7 @@ async function main(): Promise<void> {
   const config = loadConfig({ env: {}, overrides: { nodes: [{ id: 'node-0', address: 'http://127.0.0.1:1' }] } });
   const cluster = new Cluster(config, await loadHasher(), new SqliteStore(join(dir, 'state.db')));
   const metrics = new Metrics(cluster, new TaskRegistry(cluster, new Catalog(cluster), pino({ level: 'silent' })));
-  const variants: Variant[] = ['bare', 'metrics', 'metrics+logs'];
+  const variants: Variant[] = ['bare', 'metrics', 'metrics+logs', 'metrics+buffered logs'];
   const apps = await Promise.all(variants.map((v) => app(v, metrics)));
   const best = new Map<Variant, number>();
   for (let r = 0; r < ROUNDS; r++) {
@@ -87,8 +93,9 @@ async function main(): Promise<void> {
   }
   process.stdout.write(`one node call observed: ${nodeCallUs.toFixed(3)} µs\n`);
   process.stdout.write(
-    `a search at fan-out 3 adds: metrics ${(best.get('metrics')! - bare + 3 * nodeCallUs).toFixed(2)} µs, ` +
-      `metrics + logs ${(best.get('metrics+logs')! - bare + 3 * nodeCallUs).toFixed(2)} µs\n`,
+    `a search at fan-out 3 adds (µs): metrics ${(best.get('metrics')! - bare + 3 * nodeCallUs).toFixed(2)}, ` +
+      `metrics + logs ${(best.get('metrics+logs')! - bare + 3 * nodeCallUs).toFixed(2)}, ` +
+      `metrics + buffered logs ${(best.get('metrics+buffered logs')! - bare + 3 * nodeCallUs).toFixed(2)}\n`,
   );
   await Promise.all(apps.map((a) => a.close()));
   await cluster.close();

@@ -191,7 +191,10 @@ async function main(): Promise<void> {
   const ports = upstream.info.ports as number[];
   const urls = ports.map((p) => `http://127.0.0.1:${p}`);
   const rows: { name: string; load: Load; rssMb?: number }[] = [];
-  const latency: Record<string, { rate: number; direct: ProbeResult; miroir: ProbeResult; addedP50: number; addedP99: number }> = {};
+  const latency: Record<
+    string,
+    { rate: number; direct: ProbeResult; miroir: ProbeResult; bare: ProbeResult; addedP50: number; addedP99: number; bareAddedP50: number }
+  > = {};
   let nginxNote: string | undefined;
   try {
     process.stdout.write(`connections ${CONNECTIONS}, ${SECONDS} s per measurement, body ${BODY}\n`);
@@ -228,7 +231,23 @@ async function main(): Promise<void> {
           const rate = load.rps / 2;
           const direct = await probe(`${urls[0]}${SEARCH_PATH}`, rate);
           const via = await probe(url, rate);
-          latency[`fan-out ${n}`] = { rate, direct, miroir: via, addedP50: via.p50 - direct.p50, addedP99: via.p99 - direct.p99 };
+          // The same probe through the bare fan-out: the latency any extra hop adds on this machine.
+          const bare = await startNode('bare-fanout.js', urls.slice(0, n), 'url');
+          let viaBare: ProbeResult;
+          try {
+            viaBare = await probe(`${bare.info.url as string}${SEARCH_PATH}`, rate);
+          } finally {
+            await stop(bare.child);
+          }
+          latency[`fan-out ${n}`] = {
+            rate,
+            direct,
+            miroir: via,
+            bare: viaBare,
+            addedP50: via.p50 - direct.p50,
+            addedP99: via.p99 - direct.p99,
+            bareAddedP50: viaBare.p50 - direct.p50,
+          };
         }
         rows.push({ name: `miroir fan-out ${n}`, load, rssMb: peakRssMb(miroir.child.pid) });
       } finally {
@@ -267,7 +286,7 @@ async function main(): Promise<void> {
   process.stdout.write('\nadded latency at half of Miroir\'s max rate (fixed-rate probe, ms)\n');
   for (const [k, v] of Object.entries(latency)) {
     process.stdout.write(
-      `  ${pad(k, 12)} rate ${fmt(v.rate)}/s  direct p50 ${fmt(v.direct.p50, 3)} p99 ${fmt(v.direct.p99, 3)}  miroir p50 ${fmt(v.miroir.p50, 3)} p99 ${fmt(v.miroir.p99, 3)}  added p50 ${fmt(v.addedP50, 3)} p99 ${fmt(v.addedP99, 3)}\n`,
+      `  ${pad(k, 12)} rate ${fmt(v.rate)}/s  direct p50 ${fmt(v.direct.p50, 3)} p99 ${fmt(v.direct.p99, 3)}  miroir p50 ${fmt(v.miroir.p50, 3)} p99 ${fmt(v.miroir.p99, 3)}  added p50 ${fmt(v.addedP50, 3)} p99 ${fmt(v.addedP99, 3)}  (bare fan-out: p50 ${fmt(v.bare.p50, 3)} p99 ${fmt(v.bare.p99, 3)})\n`,
     );
   }
   if (nginxNote) process.stdout.write(`\nNOTICE: ${nginxNote}\n`);
