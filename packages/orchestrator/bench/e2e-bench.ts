@@ -9,11 +9,10 @@ import { mkdirSync, mkdtempSync, rmSync, writeFileSync } from 'node:fs';
 import { cpus, tmpdir } from 'node:os';
 import { dirname, join, resolve } from 'node:path';
 import { fileURLToPath } from 'node:url';
-import { pino } from 'pino';
 import { Pool } from 'undici';
-import { loadConfig } from '../src/config.js';
 import { startEngineProcess, type EngineProcess } from '../src/demo/engine-process.js';
-import { startMiroir } from '../src/main.js';
+import { BENCH_MASTER_KEY } from './miroir-server.js';
+import { startNode, stop } from './processes.js';
 
 const root = resolve(dirname(fileURLToPath(import.meta.url)), '../../../..');
 const DOCS = Number(process.env.BENCH_DOCS ?? 100_000);
@@ -147,26 +146,26 @@ async function main(): Promise<void> {
   const engines: EngineProcess[] = [];
   try {
     for (let i = 0; i < 4; i++) engines.push(await startEngineProcess({ dataDir: join(dir, `node-${i}`), masterKey: NODE_KEY }));
-    const config = loadConfig({
-      env: { MIROIR_NODE_MASTER_KEY: NODE_KEY },
-      overrides: {
-        shards: 16,
-        replication_factor: 1,
-        nodes: engines.slice(1).map((e, i) => ({ id: `node-${i}`, address: e.url })),
-        task_store: { backend: 'sqlite', path: join(dir, 'miroir.db') },
-        server: { port: 0, bind: '127.0.0.1' },
-        log: { level: 'warn' },
-        metrics: { port: 0, bind: '127.0.0.1' },
-      },
-    });
-    const miroir = await startMiroir(config, { logger: pino({ level: 'warn' }, pino.destination(2)) });
+    // Miroir in its own process, as in production: the benchmark's client does not share its loop.
+    const miroir = await startNode(
+      'miroir-server.js',
+      [dir, ...engines.slice(1).map((e) => e.url)],
+      'url',
+      [],
+      { ...process.env, BENCH_SHARDS: '16', BENCH_NODE_KEY: NODE_KEY },
+    );
     const direct: Target = { name: 'direct (1 node)', url: engines[0]!.url, key: NODE_KEY };
-    const viaMiroir: Target = { name: 'miroir (3 nodes)', url: miroir.url, key: undefined };
-    const ingestDirect = await ingest(direct);
-    const ingestMiroir = await ingest(viaMiroir);
-    const searchDirect = await search(direct);
-    const searchMiroir = await search(viaMiroir);
-    await miroir.close();
+    const viaMiroir: Target = { name: 'miroir (3 nodes)', url: miroir.info.url as string, key: BENCH_MASTER_KEY };
+    let ingestDirect: number, ingestMiroir: number;
+    let searchDirect: Awaited<ReturnType<typeof search>>, searchMiroir: Awaited<ReturnType<typeof search>>;
+    try {
+      ingestDirect = await ingest(direct);
+      ingestMiroir = await ingest(viaMiroir);
+      searchDirect = await search(direct);
+      searchMiroir = await search(viaMiroir);
+    } finally {
+      await stop(miroir.child);
+    }
 
     const rows = [
       ['ingest docs/s', ingestDirect, ingestMiroir],

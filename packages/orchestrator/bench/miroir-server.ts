@@ -3,7 +3,8 @@
  * do not share its event loop), one node per upstream URL, RF=1, a master key (clients are
  * authenticated as in production), logs at `warn`.
  *
- * `node miroir-server.js <state-dir> <upstream-url>…`; prints `{"url":…}` when listening. Run it
+ * `node miroir-server.js <state-dir> <upstream-url>…` (env BENCH_SHARDS, default 64; BENCH_NODE_KEY,
+ * the nodes' key); prints `{"url":…}` when listening. Run it
  * with `--cpu-prof` to profile the hot path (`BENCH_PROFILE=1` in the proxy benchmark).
  */
 import { join } from 'node:path';
@@ -18,9 +19,9 @@ async function main(): Promise<void> {
   const [dir, ...upstreams] = process.argv.slice(2);
   if (dir === undefined || upstreams.length === 0) throw new Error('usage: miroir-server <state-dir> <upstream-url>…');
   const config = loadConfig({
-    env: { MIROIR_MASTER_KEY: BENCH_MASTER_KEY, MIROIR_NODE_MASTER_KEY: 'bench-node-key' },
+    env: { MIROIR_MASTER_KEY: BENCH_MASTER_KEY, MIROIR_NODE_MASTER_KEY: process.env.BENCH_NODE_KEY ?? 'bench-node-key' },
     overrides: {
-      shards: 64,
+      shards: Number(process.env.BENCH_SHARDS ?? 64),
       replication_factor: 1,
       nodes: upstreams.map((address, i) => ({ id: `node-${i}`, address })),
       task_store: { backend: 'sqlite', path: join(dir, 'miroir.db') },

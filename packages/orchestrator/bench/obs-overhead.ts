@@ -89,7 +89,7 @@ async function main(): Promise<void> {
   process.stdout.write(`CPU µs per request (best of ${ROUNDS} rounds of ${REQUESTS}, fastify inject):\n`);
   for (const v of variants) {
     const us = best.get(v)!;
-    process.stdout.write(`  ${v.padEnd(14)} ${us.toFixed(2).padStart(8)}  (+${(us - bare).toFixed(2)})\n`);
+    process.stdout.write(`  ${v.padEnd(22)} ${us.toFixed(2).padStart(8)}  (+${(us - bare).toFixed(2)})\n`);
   }
   process.stdout.write(`one node call observed: ${nodeCallUs.toFixed(3)} µs\n`);
   process.stdout.write(

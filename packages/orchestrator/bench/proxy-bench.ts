@@ -10,12 +10,12 @@
  * BENCH_PROFILE=1 (run Miroir at fan-out 3 under `--cpu-prof`, profiles in bench/results/profiles).
  */
 import { spawn, spawnSync, type ChildProcess } from 'node:child_process';
+import { startNode, stop } from './processes.js';
 import { mkdirSync, mkdtempSync, readFileSync, rmSync, writeFileSync } from 'node:fs';
 import { createRequire } from 'node:module';
 import { createServer } from 'node:net';
 import { cpus, tmpdir } from 'node:os';
 import { dirname, join, resolve } from 'node:path';
-import { createInterface } from 'node:readline';
 import { fileURLToPath } from 'node:url';
 import { BENCH_INDEX } from './canned-upstream.js';
 import { BENCH_MASTER_KEY } from './miroir-server.js';
@@ -32,37 +32,6 @@ const SEARCH_PATH = `/indexes/${BENCH_INDEX}/search`;
 const BODY = JSON.stringify({ q: 'wonder', limit: 20 });
 const AUTH = `Bearer ${BENCH_MASTER_KEY}`;
 const autocannonBin = createRequire(import.meta.url).resolve('autocannon');
-
-interface Server {
-  child: ChildProcess;
-  info: Record<string, unknown>;
-}
-
-/** Spawns a node script and waits for the stdout line (a JSON object) that has the key `expect`. */
-function startNode(script: string, args: string[], expect: string, flags: string[] = []): Promise<Server> {
-  const child = spawn(process.execPath, [...flags, join(here, script), ...args], { stdio: ['ignore', 'pipe', 'inherit'] });
-  return new Promise((ok, fail) => {
-    const lines = createInterface({ input: child.stdout! });
-    lines.on('line', (line) => {
-      let info: unknown;
-      try {
-        info = JSON.parse(line);
-      } catch {
-        return;
-      }
-      if (info !== null && typeof info === 'object' && expect in info) ok({ child, info: info as Record<string, unknown> });
-    });
-    child.once('exit', (code) => fail(new Error(`${script} exited with ${code}`)));
-  });
-}
-
-function stop(child: ChildProcess): Promise<void> {
-  if (child.exitCode !== null) return Promise.resolve();
-  return new Promise((r) => {
-    child.once('exit', () => r());
-    child.kill('SIGTERM');
-  });
-}
 
 /** Peak resident set of a process (Linux), in MB; undefined elsewhere. */
 function peakRssMb(pid: number | undefined): number | undefined {
