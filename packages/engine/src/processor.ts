@@ -5,6 +5,7 @@
  *
  * @see https://www.meilisearch.com/docs/reference/api/async-task-management/get-task
  */
+import { validateVectors } from '@miroir/search';
 import { applySettingsPatch, formatRfc3339, MeiliError } from '@miroir/protocol';
 import type { SettingsPatch } from '@miroir/protocol';
 import type { Document, DocumentsCodec, QueuedTask } from './ports.js';
@@ -232,6 +233,7 @@ export class Processor {
     const planned = new Map<string, Document>();
     for (const doc of docs) {
       const id = this.#codec.documentId(doc, pk);
+      validateVectors(doc, idx.settings.embedders, id);
       const prev = planned.get(id);
       planned.set(id, p.method === 'update' && prev !== undefined ? { ...prev, ...doc } : doc);
     }
