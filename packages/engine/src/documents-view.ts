@@ -29,10 +29,14 @@ export function selectFields(obj: Record<string, unknown>, patterns: readonly st
   return out;
 }
 
-/** `_vectors` as Meilisearch shows it: per embedder `{embeddings: [[…]], regenerate}`. */
-export function vectorsView(raw: unknown): Record<string, unknown> {
-  if (typeof raw !== 'object' || raw === null || Array.isArray(raw)) return {};
+/**
+ * `_vectors` as Meilisearch shows it: per embedder `{embeddings: [[…]], regenerate}`, every
+ * configured embedder listed (with no embeddings when the document has none for it).
+ */
+export function vectorsView(raw: unknown, embedders: readonly string[]): Record<string, unknown> {
   const out: Record<string, unknown> = {};
+  for (const name of embedders) out[name] = { embeddings: [], regenerate: false };
+  if (typeof raw !== 'object' || raw === null || Array.isArray(raw)) return out;
   for (const [name, v] of Object.entries(raw as Record<string, unknown>)) {
     if (Array.isArray(v)) {
       const embeddings = v.length > 0 && Array.isArray(v[0]) ? v : v.length === 0 ? [] : [v];
@@ -53,11 +57,12 @@ export function projectDocument(
   displayed: readonly string[],
   fields: readonly string[] | null,
   retrieveVectors: boolean,
+  embedders: readonly string[] = [],
 ): Document {
   const { _vectors: vectors, ...rest } = doc;
   let out: Document = displayed.includes('*') ? rest : selectFields(rest, displayed);
   if (fields !== null && !fields.includes('*')) out = selectFields(out, fields);
-  if (retrieveVectors) out._vectors = vectorsView(vectors);
+  if (retrieveVectors) out._vectors = vectorsView(vectors, embedders);
   return out;
 }
 
@@ -65,9 +70,9 @@ export function projectDocument(
  * Search hits as the search routes return them: `_vectors` only with `retrieveVectors` (in
  * Meilisearch's per-embedder shape), never inside `_formatted`.
  */
-export function presentHits(hits: Record<string, unknown>[], retrieveVectors: boolean): void {
+export function presentHits(hits: Record<string, unknown>[], retrieveVectors: boolean, embedders: readonly string[] = []): void {
   for (const hit of hits) {
-    if (retrieveVectors) hit._vectors = vectorsView(hit._vectors);
+    if (retrieveVectors) hit._vectors = vectorsView(hit._vectors, embedders);
     else delete hit._vectors;
     const f = hit._formatted;
     if (typeof f === 'object' && f !== null) delete (f as Record<string, unknown>)._vectors;

@@ -37,3 +37,10 @@ test('valid vectors are indexed and returned with retrieveVectors', async () => 
   const d = await http(e.url, 'GET', '/indexes/vec/documents/4?retrieveVectors=true');
   assert.deepEqual(d.body._vectors.emb.embeddings.length, 1);
 });
+
+test('retrieveVectors lists every configured embedder, empty where a document has no vectors', async () => {
+  const t = await writeAndWait(e.url, 'POST', '/indexes/vec/documents?primaryKey=id', [{ id: 5, title: 'no vectors' }]);
+  assert.equal(t.status, 'succeeded', JSON.stringify(t.error));
+  const d = await http(e.url, 'GET', '/indexes/vec/documents/5?retrieveVectors=true');
+  assert.deepEqual(d.body._vectors, { emb: { embeddings: [], regenerate: false } });
+});

@@ -144,7 +144,7 @@ function browse(ctx: EngineContext, idx: EngineIndex, q: BrowseQuery): { results
     if (iids === null) iids = [...idx.ids.values()].sort((a, b) => a - b);
     iids = idx.search.sort(iids, q.sort, 'invalid_document_sort');
   }
-  const view = (doc: Document): Document => projectDocument(doc, idx.settings.displayedAttributes, q.fields, q.retrieveVectors);
+  const view = (doc: Document): Document => projectDocument(doc, idx.settings.displayedAttributes, q.fields, q.retrieveVectors, Object.keys(idx.settings.embedders));
   if (iids === null) {
     const rows = ctx.store.documentPage(idx.id, q.offset, q.limit);
     return {
@@ -241,7 +241,7 @@ export function registerDocumentRoutes(app: FastifyInstance, ctx: EngineContext)
     const iid = idx.ids.get(id);
     const doc = iid === undefined ? undefined : idx.document(iid);
     if (doc === undefined) throw new MeiliError('document_not_found', `Document \`${id}\` not found.`);
-    return projectDocument(doc, idx.settings.displayedAttributes, fields, retrieveVectors);
+    return projectDocument(doc, idx.settings.displayedAttributes, fields, retrieveVectors, Object.keys(idx.settings.embedders));
   });
 
   const enqueueDeletion = (uid: string, details: Record<string, unknown>, payload: DeletionPayload, q: QueryParams) => {

@@ -50,7 +50,7 @@ export function registerSearchRoutes(app: FastifyInstance, ctx: EngineContext): 
     checkFilterFeatures(ctx, q.filter);
     const idx = registry.require(uid);
     const res = idx.search.search(withRules(q, auth, uid), uid);
-    presentHits(res.hits, q.retrieveVectors === true);
+    presentHits(res.hits, q.retrieveVectors === true, Object.keys(idx.settings.embedders));
     if (metadata) (res as SearchResponse & { metadata?: unknown }).metadata = searchMetadata(uid, idx.primaryKey);
     return res;
   };

@@ -174,7 +174,7 @@ export function registerSimilarRoutes(app: FastifyInstance, ctx: EngineContext):
     const filter =
       rule === null || rule === undefined ? q.filter : q.filter === undefined ? rule : [...(Array.isArray(rule) ? rule : [rule]), ...(Array.isArray(q.filter) ? q.filter : [q.filter])];
     const res = idx.search.similar({ ...q, ...(filter === undefined ? {} : { filter }) }, idx.ids.get(q.id), uid);
-    presentHits(res.hits, q.retrieveVectors === true);
+    presentHits(res.hits, q.retrieveVectors === true, Object.keys(idx.settings.embedders));
     return res;
   };
 
