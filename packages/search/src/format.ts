@@ -16,14 +16,15 @@
  */
 import type { MatchBounds } from '@miroir/protocol';
 import { firstMatch, matchesPattern, type Document } from './fields.js';
-import { HARD_SEP_RE, tokenize } from './tokenizer.js';
+import { HARD_SEP_RE, Tokenizer } from './tokenizer.js';
 
 /**
  * How a normalized word matches the query: highlight the whole word (-1) or its first n
  * characters. `termOf`, when present, names the query term a word matches (distinct terms
  * score crop windows; without it, distinct words do).
  */
-export type Matcher = ((word: string) => number | undefined) & { termOf?: (word: string) => number | undefined };
+/** Matches a normalized word to a query term; texts are split with the index's `tokenizer` (its separator settings). */
+export type Matcher = ((word: string) => number | undefined) & { termOf?: (word: string) => number | undefined; tokenizer?: Tokenizer };
 
 /** Select the displayed, requested fields of a document (document order kept). */
 export function selectFields(doc: Document, displayed: readonly string[], requested: readonly string[] | undefined): Document {
@@ -79,8 +80,8 @@ interface Match {
   id: number | string;
 }
 
-function tokensOf(text: string): { toks: Tok[] } {
-  const words = tokenize(text);
+function tokensOf(text: string, tokenizer: Tokenizer = Tokenizer.default): { toks: Tok[] } {
+  const words = tokenizer.tokenize(text);
   const toks: Tok[] = [];
   let at = 0;
   const sep = (from: number, to: number): void => {
@@ -234,7 +235,7 @@ export interface FormatOptions {
 /** milli `Matcher::format` for one text. */
 export function formatText(text: string, matcher: Matcher, doHighlight: boolean, cropLen: number | undefined, o: Pick<FormatOptions, 'pre' | 'post' | 'marker'>): string {
   if (!doHighlight && cropLen === undefined) return text;
-  const { toks } = tokensOf(text);
+  const { toks } = tokensOf(text, matcher.tokenizer);
   const ms = matchesOf(text, toks, matcher);
   let start = 0;
   let end = text.length;
@@ -315,7 +316,7 @@ export function matchesPosition(doc: Document, matcher: Matcher): Record<string,
     }
     if (typeof v !== 'string' && typeof v !== 'number') return;
     const text = String(v);
-    const { toks } = tokensOf(text);
+    const { toks } = tokensOf(text, matcher.tokenizer);
     const ms = matchesOf(text, toks, matcher);
     if (ms.length === 0) return;
     const list = (out[path] ??= []);

@@ -1762,7 +1762,7 @@ export class SearchIndex {
         if (prev === undefined || prev >= 0) map.set(w, prev === undefined ? len : len < 0 ? -1 : Math.max(prev, len));
       }
     });
-    return Object.assign((w: string) => map.get(w), { termOf: (w: string) => termOfWord.get(w) });
+    return Object.assign((w: string) => map.get(w), { termOf: (w: string) => termOfWord.get(w), tokenizer: this.#tokenizer });
   }
 
   /**
