@@ -44,7 +44,7 @@ async function app(variant: Variant, metrics: Metrics): Promise<FastifyInstance>
     logController: new LogController({ disableRequestLogging: true, requestIdLogLabel: 'request_id' }),
     genReqId: requestIdOf,
   });
-  if (variant !== 'bare') installRequestHooks(a, metrics, undefined, logs);
+  if (variant !== 'bare') installRequestHooks(a, metrics, undefined, { enabled: logs, nodeCount: false });
   a.post('/indexes/:uid/search', async () => ANSWER);
   await a.ready();
   return a;

@@ -67,6 +67,17 @@ export const configSchema = z
     }),
     log: block({
       level: z.enum(['fatal', 'error', 'warn', 'info', 'debug', 'trace', 'silent']).default('info'),
+      /**
+       * 0 writes every line at once. Above 0, lines are buffered up to this many bytes (and at most
+       * one second) and written asynchronously: cheaper under load, but a crash loses the buffer.
+       */
+      buffer_bytes: z.int().min(0).max(1_048_576).default(0),
+      /**
+       * Adds `node_count` (the request's fan-out) to request lines. It needs a request scope
+       * (AsyncLocalStorage), which on Node 20 costs every promise a hook call: about +30% CPU per
+       * proxied search, so it is off unless asked for (tracing turns the scope on anyway).
+       */
+      node_count: z.boolean().default(false),
     }),
     /** The separate Prometheus listener (spec S10.2); `/_miroir/metrics` is served regardless. */
     metrics: block({

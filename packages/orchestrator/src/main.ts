@@ -14,7 +14,7 @@ import { loadHasher } from './core/hash.js';
 import { KeyCache } from './api/keys.js';
 import { SqliteStore } from './state/sqlite.js';
 import { TaskRegistry } from './work/tasks.js';
-import { createLogger } from './obs/logging.js';
+import { createLogger, stdoutSink } from './obs/logging.js';
 import { attachMetrics, Metrics } from './obs/metrics.js';
 import { startMetricsServer, type MetricsServer } from './obs/metrics-server.js';
 import { NodeObserver } from './obs/node-observer.js';
@@ -52,7 +52,8 @@ export interface AppContext {
 }
 
 export async function startMiroir(config: Readonly<Config>, opts: StartOptions = {}): Promise<Miroir> {
-  const log = opts.logger ?? createLogger(config.log.level);
+  const sink = opts.logger === undefined ? stdoutSink(config.log.buffer_bytes) : undefined;
+  const log = opts.logger ?? createLogger(config.log.level, sink!.stream);
   if (config.task_store.backend !== 'sqlite') {
     throw new Error('task_store.backend: only `sqlite` is available in this build');
   }
@@ -84,7 +85,7 @@ export async function startMiroir(config: Readonly<Config>, opts: StartOptions =
     : undefined;
   const observer = new NodeObserver(metrics, tracing);
   for (const node of cluster.nodes.values()) node.observe(observer);
-  installRequestHooks(app, metrics, tracing, log.isLevelEnabled('info'));
+  installRequestHooks(app, metrics, tracing, { enabled: log.isLevelEnabled('info'), nodeCount: config.log.node_count });
   acceptRawBodies(app);
   installErrorHandler(app);
   const ctx: AppContext = { cluster, catalog, tasks, auth, keys, log, metrics };
@@ -117,6 +118,7 @@ export async function startMiroir(config: Readonly<Config>, opts: StartOptions =
         await tasks.close();
         await cluster.close();
         await store.close();
+        sink?.close();
       })()),
   };
 }

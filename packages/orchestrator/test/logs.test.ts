@@ -6,6 +6,7 @@ import { after, before, test } from 'node:test';
 import * as assert from 'node:assert/strict';
 import { generateTenantToken } from 'meilisearch/token';
 import { http } from './harness.js';
+import { ConfigError, loadConfig } from '../src/config.js';
 import { startObservedCluster, type ObservedCluster } from './metrics-kit.js';
 
 const MASTER = 'logs-master-key-0123456789';
@@ -38,7 +39,12 @@ async function waitTask(uid: number): Promise<void> {
 }
 
 before(async () => {
-  c = await startObservedCluster({ nodes: 2, masterKey: MASTER, adminKey: ADMIN, config: { health: { interval_ms: 100, timeout_ms: 300, unhealthy_threshold: 2 } } });
+  c = await startObservedCluster({
+    nodes: 2,
+    masterKey: MASTER,
+    adminKey: ADMIN,
+    config: { log: { node_count: true }, health: { interval_ms: 100, timeout_ms: 300, unhealthy_threshold: 2 } },
+  });
   const created = await http(c.miroir.url, 'POST', '/indexes', { key: MASTER, body: { uid: 'films', primaryKey: 'id' } });
   await waitTask(created.body.taskUid);
   const added = await http(c.miroir.url, 'POST', '/indexes/films/documents', {
@@ -138,6 +144,25 @@ test('no secret is ever written: master, admin, node and API keys, tenant tokens
   }
 });
 
+test('by default the line has no node_count (it needs the costly request scope)', async () => {
+  const plain = await startObservedCluster({ nodes: 1 });
+  try {
+    const r = await http(plain.miroir.url, 'GET', '/version', { headers: { 'x-request-id': 'req-plain' } });
+    assert.equal(r.status, 200);
+    let line: Line | undefined;
+    for (let i = 0; i < 100 && line === undefined; i++) {
+      if (i > 0) await new Promise((res) => setTimeout(res, 20));
+      line = plain.logs().find((l) => l.request_id === 'req-plain');
+    }
+    assert.ok(line);
+    assert.equal('node_count' in line, false);
+    assert.equal(line.path_template, '/version');
+    assert.equal(line.degraded, false);
+  } finally {
+    await plain.stop();
+  }
+});
+
 test('the level comes from config: at warn, requests are not logged', async () => {
   const quiet = await startObservedCluster({ nodes: 1, config: { log: { level: 'warn' } } });
   try {
@@ -150,4 +175,35 @@ test('the level comes from config: at warn, requests are not logged', async () =
   } finally {
     await quiet.stop();
   }
+});
+
+test('log, metrics and tracing keys: defaults and validation', () => {
+  const d = loadConfig({ env: {} });
+  assert.deepEqual(d.log, { level: 'info', buffer_bytes: 0, node_count: false });
+  assert.deepEqual(d.metrics, { enabled: true, port: 9090, bind: '0.0.0.0', path: '/metrics' });
+  assert.deepEqual(d.tracing, { enabled: false, endpoint: 'http://tempo.monitoring.svc:4317', service_name: 'miroir', sample_rate: 0.1 });
+  const env = { MIROIR_LOG__BUFFER_BYTES: '8192', MIROIR_METRICS__PORT: '9191', MIROIR_TRACING__ENABLED: 'true' };
+  const e = loadConfig({ env });
+  assert.equal(e.log.buffer_bytes, 8192);
+  assert.equal(e.metrics.port, 9191);
+  assert.equal(e.tracing.enabled, true);
+  assert.throws(
+    () =>
+      loadConfig({
+        env: {},
+        overrides: {
+          log: { level: 'loud', buffer_bytes: -1, node_count: 'yes' },
+          metrics: { port: 70000, path: 'metrics' },
+          tracing: { sample_rate: 2, endpoint: 'tempo:4317' },
+        },
+      }),
+    (err: unknown) => {
+      assert.ok(err instanceof ConfigError);
+      assert.deepEqual(
+        err.problems.map((p) => p.split(':')[0]),
+        ['log.buffer_bytes', 'log.level', 'log.node_count', 'metrics.path', 'metrics.port', 'tracing.endpoint', 'tracing.sample_rate'],
+      );
+      return true;
+    },
+  );
 });

@@ -40,3 +40,28 @@ export function createLogger(level: Config['log']['level'], destination?: Destin
     destination,
   );
 }
+
+/** Where the orchestrator's own logger writes: stdout, buffered when `log.buffer_bytes` > 0. */
+export interface LogSink {
+  readonly stream: DestinationStream;
+  /** Writes out what is buffered (synchronously) and stops the periodic flush. */
+  close(): void;
+}
+
+/** Stdout for {@link createLogger}; a buffered sink is flushed at least once a second. */
+export function stdoutSink(bufferBytes: number): LogSink {
+  if (bufferBytes === 0) {
+    const stream = pino.destination({ dest: 1, sync: true });
+    return { stream, close: () => undefined };
+  }
+  const stream = pino.destination({ dest: 1, sync: false, minLength: bufferBytes });
+  const timer = setInterval(() => stream.flush(), 1000);
+  timer.unref();
+  return {
+    stream,
+    close: () => {
+      clearInterval(timer);
+      stream.flushSync();
+    },
+  };
+}

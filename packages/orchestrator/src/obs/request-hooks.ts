@@ -20,13 +20,21 @@ export function requestIdOf(req: { headers: Record<string, string | string[] | u
 /** Routes whose degraded answers are partial search responses. */
 const SEARCH_ROUTES = new Set(['/indexes/:uid/search', '/indexes/:uid/facet-search', '/multi-search']);
 
+export interface RequestLogOptions {
+  /** The per-request line is written (level `info` or lower). */
+  enabled: boolean;
+  /** The line carries `node_count` (config `log.node_count`). */
+  nodeCount: boolean;
+}
+
 /**
- * `logRequests`: the per-request log line is written (level `info` or lower). The request scope
- * (an AsyncLocalStorage, which costs every promise a hook call on Node 20) is entered only when
- * something reads it: the log line's `node_count`, or tracing's parent span.
+ * The request scope (an AsyncLocalStorage, which on Node 20 costs every promise a hook call) is
+ * entered only when something reads it: tracing's parent span, or the log line's `node_count`.
  */
-export function installRequestHooks(app: FastifyInstance, metrics: Metrics, tracing: Tracing | undefined, logRequests: boolean): void {
-  const scoped = logRequests || tracing !== undefined;
+export function installRequestHooks(app: FastifyInstance, metrics: Metrics, tracing: Tracing | undefined, logs: RequestLogOptions): void {
+  const logRequests = logs.enabled;
+  const nodeCount = logs.enabled && logs.nodeCount;
+  const scoped = nodeCount || tracing !== undefined;
   app.decorateRequest('miroirFanOut', 0);
   app.decorateRequest('miroirSpan', null);
   app.decorateRequest('miroirInFlight', false);
@@ -71,7 +79,7 @@ export function installRequestHooks(app: FastifyInstance, metrics: Metrics, trac
           ...(typeof uid === 'string' ? { index: uid } : {}),
           status,
           duration_ms: Math.round(ms * 100) / 100,
-          node_count: req.miroirFanOut,
+          ...(nodeCount ? { node_count: req.miroirFanOut } : {}),
           degraded,
         },
         'request',
