@@ -112,26 +112,18 @@ export class NodeClient {
 
   /** Sends one request; resolves the parsed JSON body of a 2xx answer (null when empty). */
   async request<T = unknown>(req: NodeRequest): Promise<NodeResponse<T>> {
+    // One async function for the whole call (no wrapper around it): observing a call must not add
+    // promises to the hot path.
     const obs = this.#observer;
-    if (obs === undefined) return this.#send<T>(req, {});
     const headers: Record<string, string> = {};
-    const operation = req.operation ?? nodeOperation(req.method, req.path);
-    const token = obs.start(this.id, operation, req.method, headers);
-    const t0 = performance.now();
-    try {
-      const res = await this.#send<T>(req, headers);
-      obs.end(token, this.id, operation, (performance.now() - t0) / 1000, res.status, null);
-      return res;
-    } catch (e) {
-      const seconds = (performance.now() - t0) / 1000;
-      if (e instanceof NodeHttpError) obs.end(token, this.id, operation, seconds, e.status, e.status >= 500 ? 'http_5xx' : null);
-      else if (e instanceof NodeTransportError) obs.end(token, this.id, operation, seconds, e.status ?? 0, e.errorType);
-      else obs.end(token, this.id, operation, seconds, 0, 'connection');
-      throw e;
+    let operation: NodeOperation = 'other';
+    let token: unknown;
+    let t0 = 0;
+    if (obs !== undefined) {
+      operation = req.operation ?? nodeOperation(req.method, req.path);
+      token = obs.start(this.id, operation, req.method, headers);
+      t0 = performance.now();
     }
-  }
-
-  async #send<T>(req: NodeRequest, headers: Record<string, string>): Promise<NodeResponse<T>> {
     if (this.#auth) headers.authorization = this.#auth;
     let body: string | Buffer | undefined;
     if (req.raw !== undefined) {
@@ -151,19 +143,32 @@ export class NodeClient {
       text = await res.body.text();
     } catch (e) {
       const timedOut = signal.aborted && !req.signal?.aborted;
-      throw new NodeTransportError(this.id, timedOut, timedOut ? `timed out after ${timeout} ms` : (e as Error).message, e);
+      const err = new NodeTransportError(this.id, timedOut, timedOut ? `timed out after ${timeout} ms` : (e as Error).message, e);
+      if (obs !== undefined) obs.end(token, this.id, operation, (performance.now() - t0) / 1000, 0, err.errorType);
+      throw err;
     }
+    const seconds = obs === undefined ? 0 : (performance.now() - t0) / 1000;
     let parsed: unknown = null;
     if (text.length > 0) {
       try {
         parsed = JSON.parse(text);
       } catch (e) {
-        throw new NodeTransportError(this.id, false, `answered ${status} with a body that is not JSON`, e, status);
+        const err = new NodeTransportError(this.id, false, `answered ${status} with a body that is not JSON`, e, status);
+        if (obs !== undefined) obs.end(token, this.id, operation, seconds, status, err.errorType);
+        throw err;
       }
     }
-    if (status >= 200 && status < 300) return { status, body: parsed as T };
-    if (isErrorBody(parsed)) throw new NodeHttpError(this.id, status, parsed);
-    throw new NodeTransportError(this.id, false, `answered ${status} without a Meilisearch error body`, undefined, status);
+    if (status >= 200 && status < 300) {
+      if (obs !== undefined) obs.end(token, this.id, operation, seconds, status, null);
+      return { status, body: parsed as T };
+    }
+    if (isErrorBody(parsed)) {
+      if (obs !== undefined) obs.end(token, this.id, operation, seconds, status, status >= 500 ? 'http_5xx' : null);
+      throw new NodeHttpError(this.id, status, parsed);
+    }
+    const err = new NodeTransportError(this.id, false, `answered ${status} without a Meilisearch error body`, undefined, status);
+    if (obs !== undefined) obs.end(token, this.id, operation, seconds, status, err.errorType);
+    throw err;
   }
 
   close(): Promise<void> {
