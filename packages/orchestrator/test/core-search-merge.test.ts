@@ -446,6 +446,19 @@ describe('nodeSearchBody', () => {
     assert.equal(nodeSearchBody({ offset: 990, limit: 50 }, ctx, null).limit, 1000);
   });
 
+  it('asks for ranking details only when the order needs them (or the client wants them)', () => {
+    const plain: SearchContext = { ...ctx, customSortRules: false };
+    assert.deepEqual(nodeSearchBody({ q: 'a' }, plain, null), { q: 'a', offset: 0, limit: 20, showRankingScore: true });
+    assert.equal(nodeSearchBody({ q: 'a', sort: ['year:asc'] }, plain, null).showRankingScoreDetails, true);
+    assert.equal(nodeSearchBody({ q: 'a', sort: [] }, plain, null).showRankingScoreDetails, undefined);
+    assert.equal(nodeSearchBody({ q: 'a', showRankingScoreDetails: true }, plain, null).showRankingScoreDetails, true);
+    assert.equal(nodeSearchBody({ q: 'a', hybrid: { embedder: 'e', semanticRatio: 0.5 } }, plain, null).showRankingScoreDetails, true);
+    assert.equal(nodeSearchBody({ q: 'a', vector: [0.1] }, plain, null).showRankingScoreDetails, true);
+    assert.equal(nodeSearchBody({ q: 'a' }, { ...ctx, customSortRules: true }, null).showRankingScoreDetails, true);
+    // Unknown ranking rules (no flag): always asked.
+    assert.equal(nodeSearchBody({ q: 'a' }, ctx, null).showRankingScoreDetails, true);
+  });
+
   it('over-fetches semantic queries only', () => {
     const c = { ...ctx, overFetchFactor: 3 };
     assert.equal(nodeSearchBody({ limit: 10, hybrid: { embedder: 'e', semanticRatio: 0.5 } }, c, null).limit, 30);

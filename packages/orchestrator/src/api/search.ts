@@ -82,6 +82,7 @@ function buildSearchContext(info: IndexInfo): SearchContext {
     distinctFilterable: distinct !== null && isAttributeFilterable(distinct, info.settings.filterableAttributes),
     maxValuesPerFacet: info.settings.faceting.maxValuesPerFacet,
     sortFacetValuesBy: info.settings.faceting.sortFacetValuesBy,
+    customSortRules: info.settings.rankingRules.some((r) => r.endsWith(':asc') || r.endsWith(':desc')),
   };
 }
 

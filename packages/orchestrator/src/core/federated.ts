@@ -76,7 +76,8 @@ export function nodeFederatedBody(
   shards: readonly number[] | null,
 ): Record<string, unknown> {
   const w = federationWindow(federation);
-  return nodeSearchBody({ ...input.query, offset: 0, limit: w.offset + w.limit }, input.ctx, shards);
+  // Queries of different indexes are merged by their details (weighted rule scores): always asked.
+  return nodeSearchBody({ ...input.query, offset: 0, limit: w.offset + w.limit, showRankingScoreDetails: true }, input.ctx, shards);
 }
 
 type Details = Record<string, Record<string, unknown>>;

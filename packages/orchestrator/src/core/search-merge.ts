@@ -27,6 +27,11 @@ export interface SearchContext extends FacetingContext {
    * `over_fetch_factor`, or `X-Miroir-Over-Fetch`). Keyword queries are never over-fetched.
    */
   readonly overFetchFactor?: number;
+  /**
+   * False when the index's ranking rules hold no custom `attr:asc|desc` rule. Unset counts as true
+   * (nodes are then always asked for ranking details).
+   */
+  readonly customSortRules?: boolean;
 }
 
 /** The client's window resolved the way one node resolves it. */
@@ -115,8 +120,25 @@ function isSemantic(query: SearchQuery): boolean {
 }
 
 /**
+ * Whether the merge needs `_rankingScoreDetails` to order hits. With relevancy rules only (no sort
+ * in the query, no custom sort rule, not semantic) `_rankingScore` order is the bucket order
+ * (meilisearch-api §7.3), so the details, most of a hit's size in a node answer, are not asked for
+ * unless the client wants them. The one order they would still refine is a search cut off by
+ * `searchCutoffMs` (a `skipped` rule), where the node's own order is already approximate.
+ */
+export function needsDetails(query: SearchQuery, ctx: SearchContext): boolean {
+  return (
+    query.showRankingScoreDetails === true ||
+    ctx.customSortRules !== false ||
+    (query.sort !== undefined && query.sort.length > 0) ||
+    isSemantic(query)
+  );
+}
+
+/**
  * The body Miroir sends one node: window from 0 to the client's end (capped at maxTotalHits, and
- * over-fetched for semantic queries), page 1 in page mode, ranking scores and details on, the
+ * over-fetched for semantic queries), page 1 in page mode, ranking scores on (and details when
+ * the order needs them, see {@link needsDetails}), the
  * shard filter ANDed in when `shards` is given, pk and distinct attribute retrieved.
  */
 export function nodeSearchBody(query: SearchQuery, ctx: SearchContext, shards: readonly number[] | null): Record<string, unknown> {
@@ -139,7 +161,7 @@ export function nodeSearchBody(query: SearchQuery, ctx: SearchContext, shards: r
     body.limit = want;
   }
   body.showRankingScore = true;
-  body.showRankingScoreDetails = true;
+  if (needsDetails(query, ctx)) body.showRankingScoreDetails = true;
   if (shards !== null) body.filter = andShardFilter(query.filter, shards);
   const added = addedAttributes(query, ctx);
   if (added.length > 0) body.attributesToRetrieve = [...(query.attributesToRetrieve as string[]), ...added];
