@@ -4,7 +4,8 @@
  * 1. micro-benchmarks of the pure core (`core-bench.js` → bench/results/core.json);
  * 2. proxy overhead with instant nodes (`proxy-bench.js` → bench/results/proxy.json);
  * 3. end to end with engine nodes (`e2e-bench.js` → bench/results/e2e.json).
- * Then a summary of the figures against their targets (bench/results/summary.json). Each part's
+ * Then a summary of the figures against their targets, and search-latency regressions above 20 %
+ * against the previous run's summary (bench/results/summary.json). Each part's
  * environment variables are documented in its file; `BENCH_PARTS=core,proxy` runs a subset.
  */
 import { spawnSync } from 'node:child_process';
@@ -62,10 +63,35 @@ add('orchestrator peak RSS under load (MB)', rss, '<= 300', (v) => v <= 300);
 add('e2e search p50, miroir / direct', e2e?.search.p50Ratio, '< 2', (v) => v < 2);
 add('e2e ingest, miroir / direct', e2e?.ingest.ratio, '> 0.8', (v) => v > 0.8);
 
+// Spec S8: a search-latency regression above 20 % against the previous run is flagged. The
+// figures compared are Miroir's own search latencies and its CPU per search (the steadiest one).
+const latencyFigures: [string, number | undefined][] = [
+  ['e2e search p50 ms (miroir)', e2e?.search.miroir.p50],
+  ['e2e search p99 ms (miroir)', e2e?.search.miroir.p99],
+  ...['fan-out 1', 'fan-out 3'].map((k): [string, number | undefined] => [`fixed-rate p50 ms, miroir ${k}`, proxy?.latency[k]?.miroir.p50]),
+  ...((proxy?.rows ?? []) as { name: string; load: { cpuUsPerRequest?: number } }[])
+    .filter((r) => r.name.startsWith('miroir'))
+    .map((r): [string, number | undefined] => [`CPU µs per search, ${r.name}`, r.load.cpuUsPerRequest]),
+];
+const previous = read('summary.json') as { at?: string; latency?: Record<string, number> } | undefined;
+const latency: Record<string, number> = {};
+for (const [name, v] of latencyFigures) if (v !== undefined && !Number.isNaN(v)) latency[name] = v;
+const regressions: string[] = [];
+for (const [name, v] of Object.entries(latency)) {
+  const before = previous?.latency?.[name];
+  if (before !== undefined && before > 0 && v > before * 1.2) {
+    regressions.push(`${name}: ${v.toFixed(3)} vs ${before.toFixed(3)} (+${Math.round((v / before - 1) * 100)} %)`);
+  }
+}
+
 process.stdout.write(`\n== summary (${Math.round((performance.now() - started) / 1000)} s) ==\n`);
 for (const [name, v, target, met] of figures) {
   const shown = v === undefined || Number.isNaN(v) ? 'n/a' : v >= 100 ? Math.round(v).toString() : v.toFixed(3);
   process.stdout.write(`${name.padEnd(46)}${shown.padStart(12)}  target ${target.padEnd(10)} ${met === undefined ? '' : met ? 'met' : 'MISSED'}\n`);
+}
+if (previous?.latency !== undefined) {
+  process.stdout.write(`\nsearch-latency regressions above 20 % against the run of ${previous.at ?? 'unknown date'}: ${regressions.length === 0 ? 'none' : ''}\n`);
+  for (const r of regressions) process.stdout.write(`  REGRESSION ${r}\n`);
 }
 mkdirSync(results, { recursive: true });
 writeFileSync(
@@ -76,6 +102,8 @@ writeFileSync(
       at: new Date().toISOString(),
       seconds: Math.round((performance.now() - started) / 1000),
       figures: figures.map(([name, value, target, met]) => ({ name, value, target, met })),
+      latency,
+      regressions,
     },
     null,
     2,
