@@ -54,6 +54,7 @@ export async function startCluster(spec: ClusterSpec): Promise<TestCluster> {
       task_store: { backend: 'sqlite', path: join(dir, 'miroir-tasks.db') },
       server: { port: 0, bind: '127.0.0.1' },
       task_registry: { poll_interval_ms: 50 },
+      metrics: { port: 0, bind: '127.0.0.1' },
       health: { interval_ms: 500, timeout_ms: 500 },
       ...spec.config,
     },

@@ -22,6 +22,7 @@ export class TaskRegistry {
   #timer: NodeJS.Timeout | undefined;
   #polling: Promise<void> | undefined;
   #closed = false;
+  readonly #fired = new Set<number>();
 
   constructor(cluster: Cluster, catalog: Catalog, log: Logger) {
     this.#cluster = cluster;
@@ -144,6 +145,11 @@ export class TaskRegistry {
   }
 
   async #finished(row: TaskRow, nodes: NodeViews): Promise<void> {
+    // A read and the poller may both see a task finish; its hooks run once. The mark only has to
+    // outlive that race, so it is dropped after a minute.
+    if (this.#fired.has(row.uid)) return;
+    this.#fired.add(row.uid);
+    setTimeout(() => this.#fired.delete(row.uid), 60_000).unref();
     for (const hook of this.#hooks) {
       try {
         await hook(row, nodes);
