@@ -133,16 +133,26 @@ export class NodeClient {
       body = JSON.stringify(req.body);
       headers['content-type'] = 'application/json';
     }
+    // undici's own phase timers (headers, then body) bound the call: a per-call AbortSignal.timeout
+    // would keep a timer alive for the whole timeout after the answer, tens of thousands under load.
     const timeout = req.timeoutMs ?? this.#timeoutMs;
-    const signal = req.signal ? AbortSignal.any([req.signal, AbortSignal.timeout(timeout)]) : AbortSignal.timeout(timeout);
     let status: number;
     let text: string;
     try {
-      const res = await this.#pool.request({ method: req.method, path: req.path, headers, body, signal });
+      const res = await this.#pool.request({
+        method: req.method,
+        path: req.path,
+        headers,
+        body,
+        headersTimeout: timeout,
+        bodyTimeout: timeout,
+        ...(req.signal ? { signal: req.signal } : {}),
+      });
       status = res.statusCode;
       text = await res.body.text();
     } catch (e) {
-      const timedOut = signal.aborted && !req.signal?.aborted;
+      const code = (e as { code?: unknown }).code;
+      const timedOut = code === 'UND_ERR_HEADERS_TIMEOUT' || code === 'UND_ERR_BODY_TIMEOUT';
       const err = new NodeTransportError(this.id, timedOut, timedOut ? `timed out after ${timeout} ms` : (e as Error).message, e);
       if (obs !== undefined) obs.end(token, this.id, operation, (performance.now() - t0) / 1000, 0, err.errorType);
       throw err;
