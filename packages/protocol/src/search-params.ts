@@ -152,6 +152,28 @@ export interface ResultWindow {
 }
 
 /**
+ * Writes a result list's window fields in Meilisearch's order: in page mode `hitsPerPage`, `page`,
+ * `totalPages`, `totalHits`; otherwise `limit`, `offset`, `estimatedTotalHits`.
+ */
+export function setResultWindow(
+  res: ResultWindow,
+  paged: boolean,
+  w: { hitsPerPage: number; page: number; limit: number; offset: number },
+  total: number,
+): void {
+  if (paged) {
+    res.hitsPerPage = w.hitsPerPage;
+    res.page = w.page;
+    res.totalPages = w.hitsPerPage === 0 ? 0 : Math.ceil(total / w.hitsPerPage);
+    res.totalHits = total;
+  } else {
+    res.limit = w.limit;
+    res.offset = w.offset;
+    res.estimatedTotalHits = total;
+  }
+}
+
+/**
  * A search response. Keys appear in Meilisearch's order: `hits`, `query`, `processingTimeMs`,
  * then either `limit, offset, estimatedTotalHits` or `hitsPerPage, page, totalPages, totalHits`,
  * then `facetDistribution`, `facetStats`, `semanticHitCount`.

@@ -6,7 +6,7 @@
  * When two groups cannot be compared (different kinds or directions), the weighted global
  * score decides. Ties keep query order, then each query's own order.
  */
-import type { FederatedSearchResponse, Hit, SearchResponse } from '@miroir/protocol';
+import { setResultWindow, type FederatedSearchResponse, type Hit, type SearchResponse } from '@miroir/protocol';
 import { compareSortValues, type SortValue } from './rules/sort.js';
 import { mergeRank, type Rank } from './rules/types.js';
 
@@ -161,15 +161,6 @@ export function federatedMerge(
     return out;
   });
   const res: FederatedResponse = { hits, processingTimeMs: opts.processingTimeMs ?? 0 };
-  if (finite) {
-    res.hitsPerPage = hitsPerPage;
-    res.page = page;
-    res.totalPages = hitsPerPage === 0 ? 0 : Math.ceil(total / hitsPerPage);
-    res.totalHits = total;
-  } else {
-    res.limit = limit;
-    res.offset = offset;
-    res.estimatedTotalHits = total;
-  }
+  setResultWindow(res, finite, { hitsPerPage, page, limit, offset }, total);
   return res;
 }

@@ -18,6 +18,7 @@ import {
 import {
   MeiliError,
   SEARCH_DEFAULTS,
+  setResultWindow,
   type FacetSearchQuery,
   type FacetSearchResponse,
   type FacetStats,
@@ -1354,16 +1355,7 @@ export class SearchIndex {
       q.retrieveVectors === true && queryVector !== undefined
         ? ({ hits, query: q.q ?? '', queryVector, processingTimeMs: 0 } as SearchResponse)
         : { hits, query: q.q ?? '', processingTimeMs: 0 };
-    if (finite) {
-      res.hitsPerPage = hitsPerPage;
-      res.page = page;
-      res.totalPages = hitsPerPage === 0 ? 0 : Math.ceil(total / hitsPerPage);
-      res.totalHits = total;
-    } else {
-      res.limit = limit;
-      res.offset = offset;
-      res.estimatedTotalHits = total;
-    }
+    setResultWindow(res, finite, { hitsPerPage, page, limit, offset }, total);
     if (facetNames !== undefined) {
       const { distribution, stats } = this.#facetDistribution(facetNames, candidates);
       res.facetDistribution = distribution;

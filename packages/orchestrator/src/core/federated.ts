@@ -18,7 +18,7 @@
  *
  * @see https://www.meilisearch.com/docs/reference/api/multi-search/perform-a-multi-search
  */
-import type { ComputedFacets, Federation, FederatedSearchResponse, Hit, SearchQuery } from '@miroir/protocol';
+import { setResultWindow, type ComputedFacets, type Federation, type FederatedSearchResponse, type Hit, type SearchQuery } from '@miroir/protocol';
 
 export type { ComputedFacets, FederatedSearchResponse };
 import { RESERVED_PREFIX } from './documents.js';
@@ -353,17 +353,7 @@ export function mergeFederated(
   }
 
   const res: FederatedSearchResponse = { hits, processingTimeMs };
-  if (w.paged) {
-    const hpp = federation.hitsPerPage ?? 20;
-    res.hitsPerPage = hpp;
-    res.page = federation.page ?? 1;
-    res.totalPages = hpp === 0 ? 0 : Math.ceil(total / hpp);
-    res.totalHits = total;
-  } else {
-    res.limit = w.limit;
-    res.offset = w.offset;
-    res.estimatedTotalHits = total;
-  }
+  setResultWindow(res, w.paged, { hitsPerPage: federation.hitsPerPage ?? 20, page: federation.page ?? 1, limit: w.limit, offset: w.offset }, total);
   if (semantic) res.semanticHitCount = semanticHits;
   if (indexFacets !== undefined && Object.keys(indexFacets).length > 0) {
     if (federation.mergeFacets !== undefined && federation.mergeFacets !== null) {

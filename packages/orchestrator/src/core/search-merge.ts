@@ -4,7 +4,7 @@
  *
  * @see https://www.meilisearch.com/docs/reference/api/search/search-with-post
  */
-import { SEARCH_DEFAULTS } from '@miroir/protocol';
+import { SEARCH_DEFAULTS, setResultWindow } from '@miroir/protocol';
 import type { FacetStats, Hit, SearchQuery, SearchResponse } from '@miroir/protocol';
 import { RESERVED_PREFIX, SHARD_FIELD } from './documents.js';
 import { mergeFacetDistributions, mergeFacetStats, type FacetingContext } from './facets.js';
@@ -407,17 +407,12 @@ export function mergeSearch(
     qv === undefined
       ? { hits, query: query.q ?? '', processingTimeMs: extras.processingTimeMs }
       : { hits, query: query.q ?? '', queryVector: qv, processingTimeMs: extras.processingTimeMs };
-  if (w.paged) {
-    const hpp = query.hitsPerPage ?? SEARCH_DEFAULTS.limit;
-    res.hitsPerPage = hpp;
-    res.page = query.page ?? 1;
-    res.totalPages = hpp === 0 ? 0 : Math.ceil(total / hpp);
-    res.totalHits = total;
-  } else {
-    res.limit = query.limit ?? SEARCH_DEFAULTS.limit;
-    res.offset = w.offset;
-    res.estimatedTotalHits = total;
-  }
+  setResultWindow(
+    res,
+    w.paged,
+    { hitsPerPage: query.hitsPerPage ?? SEARCH_DEFAULTS.limit, page: query.page ?? 1, limit: query.limit ?? SEARCH_DEFAULTS.limit, offset: w.offset },
+    total,
+  );
   if (query.facets !== undefined) {
     const hide = df !== null && !facetsCover(query.facets, df) ? df : null;
     res.facetDistribution = mergeFacetDistributions(
