@@ -60,7 +60,9 @@ test('pruning deletes only finished rows older than the cut-off', async () => {
   await s.putTask(row(0, 'succeeded', 1_000));
   await s.putTask(row(1, 'failed', 9_000));
   await s.putTask(row(2, 'processing'));
+  assert.equal(await s.countTasks(), 3);
   assert.equal(await s.pruneTasks(5_000), 1);
+  assert.equal(await s.countTasks(), 2);
   assert.equal(await s.getTask(0), undefined);
   assert.ok(await s.getTask(1));
   assert.ok(await s.getTask(2));

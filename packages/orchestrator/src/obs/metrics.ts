@@ -174,14 +174,12 @@ export class Metrics {
     });
     this.taskRegistrySize = new Gauge({
       name: 'miroir_task_registry_size',
-      help: 'Tasks the registry is still following (not yet terminal).',
+      help: 'Tasks the registry holds (all statuses, until pruned).',
       registers,
-      collect: async () => this.taskRegistrySize.set((await pendingOnce()).length),
+      collect: async () => this.taskRegistrySize.set(await cluster.store.countTasks()),
     });
-    // A task read and the poller can both see the same task finish; each task counts once.
-    const recent = new RecentSet(4096);
+    // The registry runs completion hooks once per task.
     tasks.onFinished((row) => {
-      if (!recent.add(row.uid)) return;
       this.tasksTotal.labels(row.status).inc();
       if (row.finishedAt !== null) this.taskProcessingAge.observe(Math.max(0, (row.finishedAt - row.enqueuedAt) / 1e6));
     });
@@ -233,26 +231,6 @@ export class Metrics {
   /** The exposition text and its content type. */
   async expose(): Promise<{ contentType: string; body: string }> {
     return { contentType: this.registry.contentType, body: await this.registry.metrics() };
-  }
-}
-
-/** The last `capacity` numbers added; `add` is false for one already among them. */
-class RecentSet {
-  readonly #ring: number[] = [];
-  readonly #set = new Set<number>();
-  #next = 0;
-  constructor(readonly capacity: number) {}
-
-  add(n: number): boolean {
-    if (this.#set.has(n)) return false;
-    if (this.#ring.length < this.capacity) this.#ring.push(n);
-    else {
-      this.#set.delete(this.#ring[this.#next]!);
-      this.#ring[this.#next] = n;
-      this.#next = (this.#next + 1) % this.capacity;
-    }
-    this.#set.add(n);
-    return true;
   }
 }
 

@@ -40,6 +40,7 @@ export class SqliteStore implements StateStore {
       scanAsc: db.prepare('SELECT row FROM tasks WHERE uid >= ? ORDER BY uid ASC'),
       pending: db.prepare(`SELECT row FROM tasks WHERE status IN ('enqueued', 'processing') ORDER BY uid`),
       deleteTask: db.prepare('DELETE FROM tasks WHERE uid = ?'),
+      countTasks: db.prepare('SELECT COUNT(*) AS n FROM tasks'),
       prune: db.prepare(`DELETE FROM tasks WHERE finished_at IS NOT NULL AND finished_at < ?`),
       getMeta: db.prepare('SELECT row FROM index_meta WHERE uid = ?'),
       putMeta: db.prepare('INSERT OR REPLACE INTO index_meta (uid, row) VALUES (?, ?)'),
@@ -75,6 +76,10 @@ export class SqliteStore implements StateStore {
     this.#db.transaction(() => {
       for (const uid of uids) this.#stmts.deleteTask.run(uid);
     })();
+  }
+
+  async countTasks(): Promise<number> {
+    return (this.#stmts.countTasks.get() as { n: number }).n;
   }
 
   async pruneTasks(beforeMicros: number): Promise<number> {

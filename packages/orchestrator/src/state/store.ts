@@ -44,6 +44,8 @@ export interface StateStore {
   /** Uids of tasks not yet in a terminal state, oldest first. */
   pendingTasks(): Promise<TaskRow[]>;
   deleteTasks(uids: number[]): Promise<void>;
+  /** How many tasks the store holds. */
+  countTasks(): Promise<number>;
   /** Deletes finished tasks that finished before `beforeMicros`; returns how many. */
   pruneTasks(beforeMicros: number): Promise<number>;
 
