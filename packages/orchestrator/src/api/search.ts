@@ -119,13 +119,35 @@ async function scatter<T>(
     return { method: 'POST', path, raw: shared };
   });
   const answers: T[] = [];
-  const missing = [...cover.uncovered];
+  let lost: number[] = [];
+  const failed = new Set<string>();
   for (const r of results) {
     if (r.ok) answers.push(r.ok.body);
     else if (r.error instanceof NodeHttpError) throw r.error;
-    else missing.push(...cover.nodes.get(r.nodeId)!);
+    else {
+      failed.add(r.nodeId);
+      lost.push(...cover.nodes.get(r.nodeId)!);
+    }
   }
-  missing.sort((a, b) => a - b);
+  // The shards of a node that could not be reached are asked once more of their other replicas
+  // (in the group or another one), before health checks have marked the node failed.
+  if (lost.length > 0) {
+    const retry = coveringSet(placement, {
+      seq: cluster.nextSeq(),
+      eligible: (id) => !failed.has(id) && cluster.health.isHealthy(id),
+      groupFallback: true,
+      shards: lost,
+    });
+    const again = await callEach<T>(cluster, [...retry.nodes.keys()], (id) => ({ method: 'POST', path, body: body(retry.nodes.get(id)!) }));
+    lost = [...retry.uncovered];
+    for (const r of again) {
+      if (r.ok) answers.push(r.ok.body);
+      else if (r.error instanceof NodeHttpError) throw r.error;
+      else lost.push(...retry.nodes.get(r.nodeId)!);
+    }
+    ctx.metrics?.scatterRetries.inc(retry.nodes.size);
+  }
+  const missing = [...cover.uncovered, ...lost].sort((a, b) => a - b);
   if (missing.length > 0 && cluster.config.scatter.unavailable_shard_policy === 'error') {
     throw miroirError('miroir_shard_unavailable', `No node can serve shard(s) ${missing.join(', ')} right now.`);
   }

@@ -1,0 +1,31 @@
+/**
+ * A node that dies between health probes: a search that reaches it is answered by the other
+ * replicas of its shards in the same request, complete and without a degraded header (RF=2).
+ */
+import * as assert from 'node:assert/strict';
+import { after, before, test } from 'node:test';
+import { http, startCluster, type TestCluster } from './harness.js';
+
+let c: TestCluster;
+const docs = Array.from({ length: 200 }, (_, id) => ({ id, title: `item ${id}`, kind: id % 2 === 0 ? 'even' : 'odd' }));
+
+before(async () => {
+  // Probes far apart, so the kill below is only seen by the search itself.
+  c = await startCluster({ nodes: 3, rf: 2, shards: 8, config: { health: { interval_ms: 60_000, timeout_ms: 500 } } });
+  const t1 = await c.client.createIndex('items', { primaryKey: 'id' });
+  const t2 = await c.client.index('items').updateSettings({ filterableAttributes: ['kind'] });
+  const t3 = await c.client.index('items').addDocuments(docs);
+  for (const t of [t1, t2, t3]) assert.equal((await c.client.tasks.waitForTask(t.taskUid)).status, 'succeeded');
+});
+after(async () => c?.stop());
+
+test('searches stay complete when a replica dies between probes', async () => {
+  await c.engines[1]!.kill();
+  for (let i = 0; i < 6; i++) {
+    const r = await http(c.url, 'POST', '/indexes/items/search', { body: { q: 'item', limit: 0, facets: ['kind'] } });
+    assert.equal(r.status, 200);
+    assert.equal(r.headers.get('x-miroir-degraded'), null);
+    assert.equal(r.body.estimatedTotalHits, 200);
+    assert.deepEqual(r.body.facetDistribution, { kind: { even: 100, odd: 100 } });
+  }
+});
