@@ -128,25 +128,26 @@ describe('quorum (spec S2.5)', () => {
     assert.deepEqual([1, 2, 3, 4].map((rf) => requiredAcks(rf, 'one')), [1, 1, 1, 1]);
   });
 
-  // [RG, RF, acking nodes, mode, ok, groups that missed quorum]. A replica that missed the write
-  // inside a group that still met quorum is not a degradation: anti-entropy repairs it.
+  // [RG, RF, acking nodes, mode, ok, degraded groups]. A group is degraded below a majority of its
+  // copies: under `one` such a write is accepted (spec S16 item 3) and the header says so; a replica
+  // missed inside a group that still has a majority is not a degradation (anti-entropy repairs it).
   const table: [number, number, string[], WriteQuorumMode, boolean, number[]][] = [
     [1, 1, ['g0n0'], 'majority', true, []],
     [1, 1, [], 'majority', false, [0]],
     [1, 2, ['g0n0', 'g0n1'], 'majority', true, []],
     [1, 2, ['g0n0'], 'majority', false, [0]],
-    [1, 2, ['g0n1'], 'one', true, []],
+    [1, 2, ['g0n1'], 'one', true, [0]],
     [1, 3, ['g0n0', 'g0n2'], 'majority', true, []],
     [1, 3, ['g0n1'], 'majority', false, [0]],
-    [1, 3, ['g0n1'], 'one', true, []],
+    [1, 3, ['g0n1'], 'one', true, [0]],
     [1, 3, ['g0n0', 'g0n1', 'g0n2'], 'majority', true, []],
     [2, 1, ['g1n0'], 'majority', true, [0]],
     [2, 1, ['g0n0'], 'majority', true, [1]],
     [2, 1, [], 'one', false, [0, 1]],
     [2, 3, ['g1n0', 'g1n2'], 'majority', true, [0]],
     [2, 3, ['g0n0', 'g1n1'], 'majority', false, [0, 1]],
-    [2, 3, ['g0n0', 'g1n1'], 'one', true, []],
-    [2, 3, ['g0n0'], 'one', true, [1]],
+    [2, 3, ['g0n0', 'g1n1'], 'one', true, [0, 1]],
+    [2, 3, ['g0n0'], 'one', true, [0, 1]],
   ];
   for (const [rg, rf, acks, mode, ok, degraded] of table) {
     it(`RG=${rg} RF=${rf} acks=[${acks.join(',')}] ${mode} → ${ok ? 'ok' : 'no quorum'}`, () => {

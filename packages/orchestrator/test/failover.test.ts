@@ -29,3 +29,28 @@ test('searches stay complete when a replica dies between probes', async () => {
     assert.deepEqual(r.body.facetDistribution, { kind: { even: 100, odd: 100 } });
   }
 });
+
+test('with a replica down, majority writes to its shards answer 503 miroir_no_quorum', async () => {
+  const r = await http(c.url, 'POST', '/indexes/items/documents', { body: docs.map((d) => ({ ...d, title: `new ${d.id}` })) });
+  assert.equal(r.status, 503);
+  assert.equal(r.body.code, 'miroir_no_quorum');
+  assert.equal(r.headers.get('retry-after'), '10');
+});
+
+test('write_quorum one keeps RF=2 writable with a node down, and says what missed it', async () => {
+  const one = await startCluster({ nodes: 3, rf: 2, shards: 8, config: { write_quorum: 'one', health: { interval_ms: 60_000, timeout_ms: 500 } } });
+  try {
+    const t = await one.client.createIndex('items', { primaryKey: 'id' });
+    assert.equal((await one.client.tasks.waitForTask(t.taskUid)).status, 'succeeded');
+    await one.engines[2]!.kill();
+    const r = await http(one.url, 'POST', '/indexes/items/documents', { body: docs });
+    assert.equal(r.status, 202);
+    assert.match(r.headers.get('x-miroir-degraded') ?? '', /^groups=0; shards=\d+(,\d+)*$/);
+    const task = await one.client.tasks.waitForTask(r.body.taskUid);
+    assert.equal(task.status, 'succeeded');
+    const all = await http(one.url, 'POST', '/indexes/items/search', { body: { q: '', limit: 0 } });
+    assert.equal(all.body.estimatedTotalHits, 200);
+  } finally {
+    await one.stop();
+  }
+});

@@ -162,7 +162,7 @@ export interface QuorumResult {
   readonly ok: boolean;
   /** Group ids that missed quorum for some shard, ascending. */
   readonly degradedGroups: number[];
-  /** Shards for which some group missed quorum, ascending. */
+  /** Shards for which some group has fewer than a majority of its copies, ascending. */
   readonly degradedShards: number[];
   /** Shards for which no group met quorum (→ 503 `miroir_no_quorum`), ascending. */
   readonly noQuorumShards: number[];
@@ -193,7 +193,9 @@ export function evaluateQuorum(
       let acks = 0;
       for (const id of owners) if (acked(id)) acks++;
       if (owners.length > 0 && acks >= requiredAcks(owners.length, mode)) anyMet = true;
-      else {
+      // Degraded = below a majority of the group's copies: with `write_quorum: one` such a write
+      // is accepted, and the header says which copies are short until they are repaired.
+      if (owners.length === 0 || acks < requiredAcks(owners.length, 'majority')) {
         anyMissed = true;
         degradedGroups.add(placement.groupIds[gi]);
       }
