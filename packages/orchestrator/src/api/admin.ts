@@ -29,7 +29,9 @@ export function registerAdminRoutes(app: FastifyInstance, ctx: AppContext): void
         id: n.id,
         address: n.address,
         status: h?.state === 'healthy' ? 'healthy' : 'degraded',
-        state: h?.state === 'healthy' ? n.state : 'failed',
+        // The health state machine: healthy, degraded (failing, still serving), failed, recovering.
+        health: h?.state ?? 'healthy',
+        state: h === undefined || cluster.health.isHealthy(n.id) ? n.state : 'failed',
         replica_group: n.group,
         shard_count: placement.shardsOf(n.id).length,
         last_seen_ms: h?.lastSeenMs ?? null,

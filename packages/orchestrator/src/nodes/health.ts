@@ -2,12 +2,16 @@
  * Node health: active probes of each node's `GET /health` plus passive signals from request
  * failures, folded into a per-node state machine with thresholds (spec S10.1, S4.3 `health.*`).
  *
- *   healthy ──(unhealthy_threshold consecutive failures)──▶ failed
- *   failed  ──(recovery_threshold consecutive successes)──▶ healthy
+ *   healthy ──(a failure)──▶ degraded ──(unhealthy_threshold consecutive failures)──▶ failed
+ *   degraded ──(a success)──▶ healthy
+ *   failed ──(a success)──▶ recovering ──(recovery_threshold consecutive successes)──▶ healthy
+ *   recovering ──(a failure)──▶ failed
+ *
+ * `healthy` and `degraded` nodes serve reads; `failed` and `recovering` ones are skipped.
  */
 import type { NodeClient } from './node-client.js';
 
-export type HealthState = 'healthy' | 'failed';
+export type HealthState = 'healthy' | 'degraded' | 'failed' | 'recovering';
 
 export interface HealthOptions {
   intervalMs: number;
@@ -51,8 +55,10 @@ export class HealthChecker {
     this.#listeners.add(fn);
   }
 
+  /** Whether the node may serve reads (healthy, or degraded below the failure threshold). */
   isHealthy(nodeId: string): boolean {
-    return this.#nodes.get(nodeId)?.h.state === 'healthy';
+    const state = this.#nodes.get(nodeId)?.h.state;
+    return state === 'healthy' || state === 'degraded';
   }
 
   view(nodeId: string): Readonly<NodeHealth> | undefined {
@@ -68,10 +74,8 @@ export class HealthChecker {
   /** A request to the node got an HTTP answer. */
   reportSuccess(nodeId: string): void {
     const n = this.#nodes.get(nodeId);
-    if (n && n.h.state === 'healthy') {
-      n.h.failures = 0;
-      n.h.lastSeenMs = Date.now();
-    }
+    // Only probes bring a failed node back: one lucky request is not a recovery.
+    if (n && (n.h.state === 'healthy' || n.h.state === 'degraded')) this.#record(nodeId, n.h, true, null);
   }
 
   start(): void {
@@ -110,15 +114,17 @@ export class HealthChecker {
       h.lastSeenMs = Date.now();
       h.failures = 0;
       h.successes++;
-      if (h.state === 'failed' && h.successes >= this.#opts.recoveryThreshold) {
-        h.state = 'healthy';
-        h.lastError = null;
+      if (h.state === 'degraded') h.state = 'healthy';
+      else if (h.state === 'failed' || h.state === 'recovering') {
+        h.state = h.successes >= this.#opts.recoveryThreshold ? 'healthy' : 'recovering';
       }
+      if (h.state === 'healthy') h.lastError = null;
     } else {
       h.successes = 0;
       h.failures++;
       h.lastError = error;
-      if (h.state === 'healthy' && h.failures >= this.#opts.unhealthyThreshold) h.state = 'failed';
+      if (h.state === 'recovering' || h.failures >= this.#opts.unhealthyThreshold) h.state = 'failed';
+      else if (h.state === 'healthy') h.state = 'degraded';
     }
     if (h.state !== before) for (const fn of this.#listeners) fn(id, h.state);
   }
