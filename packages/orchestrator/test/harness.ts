@@ -9,6 +9,7 @@ import { pino } from 'pino';
 import { loadConfig, type Config } from '../src/config.js';
 import { startEngineProcess, type EngineProcess } from '../src/demo/engine-process.js';
 import { startMiroir, type Miroir } from '../src/main.js';
+import { FaultProxy } from './fault-proxy.js';
 
 export interface ClusterSpec {
   nodes: number;
@@ -18,6 +19,8 @@ export interface ClusterSpec {
   masterKey?: string;
   nodeMasterKey?: string;
   config?: Record<string, unknown>;
+  /** Node indexes reached through a {@link FaultProxy} (see `TestCluster.proxies`). */
+  proxied?: number[];
 }
 
 export interface TestCluster {
@@ -27,6 +30,8 @@ export interface TestCluster {
   client: Meilisearch;
   dir: string;
   config: Readonly<Config>;
+  /** The fault proxies in front of the nodes listed in `proxied`, by node index. */
+  proxies: Map<number, FaultProxy>;
   /** A client talking to one engine directly (to check what a node holds). */
   nodeClient(i: number): Meilisearch;
   /** Restarts the orchestrator on the same task store. */
@@ -41,6 +46,9 @@ export async function startCluster(spec: ClusterSpec): Promise<TestCluster> {
   const engines = await Promise.all(
     Array.from({ length: spec.nodes }, (_, i) => startEngineProcess({ dataDir: join(dir, `node-${i}`), masterKey: nodeKey })),
   );
+  const proxies = new Map<number, FaultProxy>();
+  for (const i of spec.proxied ?? []) proxies.set(i, await FaultProxy.start(engines[i]!.url));
+  const addressOf = (i: number) => proxies.get(i)?.url ?? engines[i]!.url;
   const perGroup = Math.ceil(spec.nodes / groups);
   const env: NodeJS.ProcessEnv = { MIROIR_NODE_MASTER_KEY: nodeKey };
   if (spec.masterKey) env.MIROIR_MASTER_KEY = spec.masterKey;
@@ -50,7 +58,7 @@ export async function startCluster(spec: ClusterSpec): Promise<TestCluster> {
       shards: spec.shards ?? 16,
       replication_factor: spec.rf ?? 1,
       replica_groups: groups,
-      nodes: engines.map((e, i) => ({ id: `node-${i}`, address: e.url, replica_group: Math.min(groups - 1, Math.floor(i / perGroup)) })),
+      nodes: engines.map((_e, i) => ({ id: `node-${i}`, address: addressOf(i), replica_group: Math.min(groups - 1, Math.floor(i / perGroup)) })),
       task_store: { backend: 'sqlite', path: join(dir, 'miroir-tasks.db') },
       server: { port: 0, bind: '127.0.0.1' },
       task_registry: { poll_interval_ms: 50 },
@@ -72,6 +80,7 @@ export async function startCluster(spec: ClusterSpec): Promise<TestCluster> {
     },
     dir,
     config,
+    proxies,
     nodeClient: (i) => new Meilisearch({ host: engines[i]!.url, apiKey: nodeKey }),
     restartMiroir: async () => {
       await miroir.close();
@@ -80,6 +89,7 @@ export async function startCluster(spec: ClusterSpec): Promise<TestCluster> {
     },
     stop: async () => {
       await miroir.close();
+      await Promise.all([...proxies.values()].map((p) => p.close()));
       await Promise.all(engines.map((e) => e.stop()));
       rmSync(dir, { recursive: true, force: true });
     },
