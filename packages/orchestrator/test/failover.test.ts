@@ -54,3 +54,51 @@ test('write_quorum one keeps RF=2 writable with a node down, and says what misse
     await one.stop();
   }
 });
+
+test('two of three nodes down at RF=2: partial answers with the header, or 503 under policy error', async () => {
+  for (const policy of ['partial', 'error'] as const) {
+    const k = await startCluster({
+      nodes: 3,
+      rf: 2,
+      shards: 8,
+      config: { scatter: { unavailable_shard_policy: policy }, health: { interval_ms: 60_000, timeout_ms: 500 } },
+    });
+    try {
+      const t = await k.client.index('items').addDocuments(docs, { primaryKey: 'id' });
+      assert.equal((await k.client.tasks.waitForTask(t.taskUid)).status, 'succeeded');
+      await Promise.all([k.engines[0]!.kill(), k.engines[1]!.kill()]);
+      const r = await http(k.url, 'POST', '/indexes/items/search', { body: { q: '', limit: 0 } });
+      if (policy === 'partial') {
+        assert.equal(r.status, 200);
+        const header = r.headers.get('x-miroir-degraded') ?? '';
+        assert.match(header, /^shards=\d+(,\d+)*$/);
+        // Node 2 answers for its shards; the shards only nodes 0 and 1 held are named.
+        const held = new Set(header.slice('shards='.length).split(',').map(Number));
+        assert.ok(held.size > 0 && held.size < 8);
+        assert.ok(r.body.estimatedTotalHits > 0 && r.body.estimatedTotalHits < 200);
+      } else {
+        assert.equal(r.status, 503);
+        assert.equal(r.body.code, 'miroir_shard_unavailable');
+      }
+    } finally {
+      await k.stop();
+    }
+  }
+});
+
+test('RG=2, RF=1: a dead node in group 0 is covered by group 1, results complete', async () => {
+  const k = await startCluster({ nodes: 4, groups: 2, rf: 1, shards: 8, config: { health: { interval_ms: 60_000, timeout_ms: 500 } } });
+  try {
+    const t = await k.client.index('items').addDocuments(docs, { primaryKey: 'id' });
+    assert.equal((await k.client.tasks.waitForTask(t.taskUid)).status, 'succeeded');
+    await k.engines[0]!.kill();
+    for (let i = 0; i < 4; i++) {
+      const r = await http(k.url, 'POST', '/indexes/items/search', { body: { q: '', limit: 0 } });
+      assert.equal(r.status, 200);
+      assert.equal(r.headers.get('x-miroir-degraded'), null);
+      assert.equal(r.body.estimatedTotalHits, 200);
+    }
+  } finally {
+    await k.stop();
+  }
+});
