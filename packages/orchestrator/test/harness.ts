@@ -34,6 +34,8 @@ export interface TestCluster {
   proxies: Map<number, FaultProxy>;
   /** A client talking to one engine directly (to check what a node holds). */
   nodeClient(i: number): Meilisearch;
+  /** Starts engine `i` again (after a kill) on its port and data directory. */
+  restartEngine(i: number): Promise<void>;
   /** Restarts the orchestrator on the same task store. */
   restartMiroir(): Promise<void>;
   stop(): Promise<void>;
@@ -82,6 +84,11 @@ export async function startCluster(spec: ClusterSpec): Promise<TestCluster> {
     config,
     proxies,
     nodeClient: (i) => new Meilisearch({ host: engines[i]!.url, apiKey: nodeKey }),
+    restartEngine: async (i) => {
+      const old = engines[i]!;
+      await old.kill();
+      engines[i] = await startEngineProcess({ dataDir: old.dataDir, port: old.port, masterKey: nodeKey });
+    },
     restartMiroir: async () => {
       await miroir.close();
       miroir = await startMiroir({ ...config, server: { ...config.server, port: miroir.port } }, { logger });
