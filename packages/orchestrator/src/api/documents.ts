@@ -20,6 +20,7 @@ import { andShardFilter } from '../core/search-merge.js';
 import { miroirError } from '../errors.js';
 import type { AppContext } from '../main.js';
 import { NodeHttpError, NodeTransportError, type NodeRequest } from '../nodes/node-client.js';
+import { firstAnswer } from './fanout.js';
 import { jsonBody, rawBody } from './http.js';
 import { enc, queryString, uidParam } from './indexes.js';
 import { broadcastWrite, localTask, routedWrite } from './writes.js';
@@ -148,7 +149,7 @@ export function registerDocumentRoutes(app: FastifyInstance, ctx: AppContext): v
     const body = jsonBody(req);
     if (!Array.isArray(body)) {
       // The node's own validation gives the exact answer for a body that is not a list of ids.
-      return cluster.node([...cluster.nodes.keys()][0]!).request({ method: 'POST', path: `${docsPath(uid)}/delete-batch`, body });
+      return firstAnswer(cluster, { method: 'POST', path: `${docsPath(uid)}/delete-batch`, body });
     }
     return deleteIds(req, reply, uid, body);
   });

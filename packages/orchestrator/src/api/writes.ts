@@ -110,17 +110,17 @@ export async function broadcastWrite(
     const setup = opts.setupIndex ? await setupRequests(ctx, opts.setupIndex) : [];
     const nodeIds = [...ctx.cluster.nodes.keys()];
     const results = await sendInOrder(ctx, nodeIds, () => [...setup, ...requests]);
+    if (results.length === 0) throw miroirError('miroir_node_unavailable', 'No node is configured.');
     const accepted = results.filter((r) => r.error === undefined);
     if (accepted.length === 0) {
       const answered = results.find((r) => r.error instanceof NodeHttpError);
       throw (answered ?? results[0]!).error;
     }
-    const rejected = results.find((r) => r.error instanceof NodeHttpError);
-    if (rejected && accepted.length < results.length) {
-      // Some nodes enqueued, some refused the same request: report the refusal as one node would.
-      ctx.log.warn({ nodes: results.filter((r) => r.error).map((r) => r.nodeId) }, 'broadcast refused by some nodes');
-    }
     const missed = results.filter((r) => r.error !== undefined).map((r) => r.nodeId);
+    if (results.some((r) => r.error instanceof NodeHttpError)) {
+      // The nodes disagree (one refused what others enqueued): their states differ; say so loudly.
+      ctx.log.warn({ nodes: missed, index: intent.indexUid }, 'a broadcast was refused by some nodes and enqueued by others');
+    }
     if (missed.length > 0) reply.header('x-miroir-degraded', `nodes=${missed.join(',')}`);
     const uid = await ctx.cluster.store.nextTaskUid();
     const row = newRow(uid, intent, Object.fromEntries(accepted.map((r) => [r.nodeId, r.uids])), enqueuedAt);
