@@ -99,21 +99,7 @@ export interface GeoPolygonNode {
   readonly points: readonly (readonly [Token, Token])[];
 }
 
-export type FilterNode =
-  | ComparisonNode
-  | RangeNode
-  | InNode
-  | ExistsNode
-  | IsNullNode
-  | IsEmptyNode
-  | ContainsNode
-  | StartsWithNode
-  | NotNode
-  | AndNode
-  | OrNode
-  | GeoRadiusNode
-  | GeoBoundingBoxNode
-  | GeoPolygonNode;
+export type FilterNode = AttributeNode | NotNode | AndNode | OrNode | GeoRadiusNode | GeoBoundingBoxNode | GeoPolygonNode;
 
 /** The token as written in its filter, quotes and escapes excluded from the span but kept inside. */
 export function originalText(token: Token): string {

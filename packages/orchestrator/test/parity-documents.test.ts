@@ -5,7 +5,7 @@
  */
 import * as assert from 'node:assert/strict';
 import { after, before, describe, test } from 'node:test';
-import { assertSame, assertSameError, startParity, type Pair, type Parity, type RequestSpec } from './parity-kit.js';
+import { assertSame, assertSameError, startParity, type Pair, type Parity, type RequestSpec, writeBoth } from './parity-kit.js';
 
 let p: Parity;
 
@@ -20,13 +20,7 @@ const MOVIES = [
 ];
 
 /** Runs a write on both sides; both tasks must end as the reference's does, with the same object. */
-async function write(method: string, path: string, spec: RequestSpec, status: 'succeeded' | 'failed' = 'succeeded') {
-  const { enqueued, done } = await p.task(method, path, spec);
-  assertSame(enqueued);
-  assertSame(done);
-  assert.equal(done.ref.body.status, status, `reference task of ${enqueued.what}: ${JSON.stringify(done.ref.body)}`);
-  return done;
-}
+const write = (method: string, path: string, spec: RequestSpec, status?: 'succeeded' | 'failed') => writeBoth(p, method, path, spec, status);
 
 /** The whole content of an index on both sides, compared by id (listing order is Miroir's own). */
 async function sameContent(uid: string): Promise<Pair> {

@@ -204,3 +204,12 @@ export async function startParity(): Promise<Parity> {
     },
   };
 }
+
+/** Runs a write on both sides; both tasks must end as the reference's does, with the same object. */
+export async function writeBoth(p: Parity, method: string, path: string, spec: RequestSpec, status: 'succeeded' | 'failed' = 'succeeded'): Promise<Pair> {
+  const { enqueued, done } = await p.task(method, path, spec);
+  assertSame(enqueued);
+  assertSame(done);
+  assert.equal(done.ref.body.status, status, `reference task of ${enqueued.what}: ${JSON.stringify(done.ref.body)}`);
+  return done;
+}

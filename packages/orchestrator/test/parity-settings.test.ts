@@ -5,17 +5,11 @@
  */
 import * as assert from 'node:assert/strict';
 import { after, before, describe, test } from 'node:test';
-import { assertSame, assertSameError, startParity, type Parity, type RequestSpec } from './parity-kit.js';
+import { assertSame, assertSameError, startParity, type Parity, type RequestSpec, writeBoth } from './parity-kit.js';
 
 let p: Parity;
 
-async function write(method: string, path: string, spec: RequestSpec, status: 'succeeded' | 'failed' = 'succeeded') {
-  const { enqueued, done } = await p.task(method, path, spec);
-  assertSame(enqueued);
-  assertSame(done);
-  assert.equal(done.ref.body.status, status, `reference task of ${enqueued.what}: ${JSON.stringify(done.ref.body)}`);
-  return done;
-}
+const write = (method: string, path: string, spec: RequestSpec, status?: 'succeeded' | 'failed') => writeBoth(p, method, path, spec, status);
 
 interface SubRoute {
   route: string;
