@@ -80,3 +80,19 @@ test('index metadata round-trips', async () => {
   assert.equal(await s.getIndexMeta('movies'), undefined);
   await s.close();
 });
+
+test('node settings versions are kept per (index, node) and forgotten with the index', async () => {
+  const path = join(dir, 'nsv.db');
+  let s = new SqliteStore(path);
+  await s.putNodeSettingsVersion('movies', 'node-0', 1);
+  await s.putNodeSettingsVersion('movies', 'node-1', 2);
+  await s.putNodeSettingsVersion('movies', 'node-0', 3);
+  await s.putNodeSettingsVersion('books', 'node-0', 7);
+  await s.close();
+  s = new SqliteStore(path);
+  assert.deepEqual([...(await s.nodeSettingsVersions('movies'))].sort(), [['node-0', 3], ['node-1', 2]]);
+  await s.deleteNodeSettingsVersions('movies');
+  assert.equal((await s.nodeSettingsVersions('movies')).size, 0);
+  assert.deepEqual([...(await s.nodeSettingsVersions('books'))], [['node-0', 7]]);
+  await s.close();
+});

@@ -16,6 +16,13 @@ CREATE TABLE IF NOT EXISTS tasks (
 );
 CREATE INDEX IF NOT EXISTS tasks_pending ON tasks (status) WHERE status IN ('enqueued', 'processing');
 CREATE TABLE IF NOT EXISTS index_meta (uid TEXT PRIMARY KEY, row TEXT NOT NULL);
+CREATE TABLE IF NOT EXISTS node_settings_version (
+  index_uid TEXT NOT NULL,
+  node_id TEXT NOT NULL,
+  version INTEGER NOT NULL,
+  updated_at INTEGER NOT NULL,
+  PRIMARY KEY (index_uid, node_id)
+);
 `;
 
 export class SqliteStore implements StateStore {
@@ -46,6 +53,9 @@ export class SqliteStore implements StateStore {
       putMeta: db.prepare('INSERT OR REPLACE INTO index_meta (uid, row) VALUES (?, ?)'),
       deleteMeta: db.prepare('DELETE FROM index_meta WHERE uid = ?'),
       listMeta: db.prepare('SELECT row FROM index_meta ORDER BY uid'),
+      nodeVersions: db.prepare('SELECT node_id, version FROM node_settings_version WHERE index_uid = ?'),
+      putNodeVersion: db.prepare('INSERT OR REPLACE INTO node_settings_version (index_uid, node_id, version, updated_at) VALUES (?, ?, ?, ?)'),
+      deleteNodeVersions: db.prepare('DELETE FROM node_settings_version WHERE index_uid = ?'),
     };
   }
 
@@ -101,6 +111,19 @@ export class SqliteStore implements StateStore {
 
   async listIndexMeta(): Promise<IndexMeta[]> {
     return (this.#stmts.listMeta.all() as { row: string }[]).map((r) => JSON.parse(r.row) as IndexMeta);
+  }
+
+  async nodeSettingsVersions(indexUid: string): Promise<Map<string, number>> {
+    const rows = this.#stmts.nodeVersions.all(indexUid) as { node_id: string; version: number }[];
+    return new Map(rows.map((r) => [r.node_id, r.version]));
+  }
+
+  async putNodeSettingsVersion(indexUid: string, nodeId: string, version: number): Promise<void> {
+    this.#stmts.putNodeVersion.run(indexUid, nodeId, version, Date.now());
+  }
+
+  async deleteNodeSettingsVersions(indexUid: string): Promise<void> {
+    this.#stmts.deleteNodeVersions.run(indexUid);
   }
 
   async close(): Promise<void> {

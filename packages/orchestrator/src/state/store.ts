@@ -32,6 +32,8 @@ export interface IndexMeta {
   shards: number;
   settingsVersion: number;
   createdAt: string;
+  /** Why writes to this index are refused, when they are (spec S13.5 `freeze_writes_on_unrepairable`). */
+  writesFrozen?: string;
 }
 
 export interface StateStore {
@@ -53,6 +55,12 @@ export interface StateStore {
   putIndexMeta(meta: IndexMeta): Promise<void>;
   deleteIndexMeta(uid: string): Promise<void>;
   listIndexMeta(): Promise<IndexMeta[]>;
+
+  /** node_settings_version (S4.1 table 2): node id → the last settings version verified on it. */
+  nodeSettingsVersions(indexUid: string): Promise<Map<string, number>>;
+  putNodeSettingsVersion(indexUid: string, nodeId: string, version: number): Promise<void>;
+  /** Forgets every node's version for an index (the index was deleted). */
+  deleteNodeSettingsVersions(indexUid: string): Promise<void>;
 
   close(): Promise<void>;
 }
