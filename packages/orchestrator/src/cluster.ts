@@ -9,6 +9,7 @@ import { Placement, type Topology } from './core/placement.js';
 import { HealthChecker } from './nodes/health.js';
 import { NodeClient } from './nodes/node-client.js';
 import type { StateStore } from './state/store.js';
+import { KeyedMutex } from './util/keyed-mutex.js';
 
 export class Cluster {
   readonly config: Readonly<Config>;
@@ -16,6 +17,11 @@ export class Cluster {
   readonly store: StateStore;
   readonly health: HealthChecker;
   readonly nodes = new Map<string, NodeClient>();
+  /**
+   * Per-index write lock: writes to one index reach the nodes in the order of their task uids, and
+   * background repairs never interleave with them.
+   */
+  readonly writeLock = new KeyedMutex();
   #topology: Topology;
   readonly #placements = new Map<number, Placement>();
   /** Per-process request counter: group and replica choice (spec S2.2 `seq mod RG`). */

@@ -48,6 +48,28 @@ export const configSchema = z
       retry_on_timeout: z.boolean().default(true),
       unavailable_shard_policy: z.enum(['partial', 'error']).default('partial'),
     }),
+    /** Anti-entropy (spec S13.8): replicas compared shard by shard and repaired, newest copy wins. */
+    anti_entropy: block({
+      enabled: z.boolean().default(true),
+      /** How often a pass starts: `every <n><ms|s|m|h>`. */
+      schedule: z
+        .string()
+        .regex(/^every\s+\d+\s*(ms|s|m|h)$/, 'expected `every <number><ms|s|m|h>`, e.g. `every 6h`')
+        .default('every 6h'),
+      /** Shards compared per pass (0 = all); a rotating cursor covers the rest on later passes. */
+      shards_per_pass: z.int().min(0).default(0),
+      /** Replicas of a shard read at the same time. */
+      max_read_concurrency: z.int().min(1).default(2),
+      /** Documents per page when reading a replica. */
+      fingerprint_batch_size: z.int().min(1).max(10_000).default(1000),
+      /** false: divergence is counted and logged, never repaired. */
+      auto_repair: z.boolean().default(true),
+      /**
+       * Share of wall time a pass spends reading (it sleeps the rest), keeping its load on the
+       * nodes small (the spec targets under 2% of node CPU). 1 = no pause.
+       */
+      duty_cycle: z.number().gt(0).max(1).default(0.02),
+    }),
     server: block({
       port: z.int().min(0).max(65535).default(7700),
       bind: z.string().default('0.0.0.0'),
@@ -110,6 +132,14 @@ export const configSchema = z
   });
 
 export type Config = z.infer<typeof configSchema>;
+
+/** Milliseconds of a schedule string (`every 6h`), already validated by the schema. */
+export function scheduleMs(schedule: string): number {
+  const m = /^every\s+(\d+)\s*(ms|s|m|h)$/.exec(schedule);
+  if (m === null) throw new Error(`not a schedule: ${schedule}`);
+  const unit = { ms: 1, s: 1000, m: 60_000, h: 3_600_000 }[m[2] as 'ms' | 's' | 'm' | 'h'];
+  return Number(m[1]) * unit;
+}
 export type NodeConfig = Config['nodes'][number];
 
 /** A configuration problem; the message names the offending key. */

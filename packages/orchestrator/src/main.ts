@@ -14,6 +14,8 @@ import { loadHasher } from './core/hash.js';
 import { KeyCache } from './api/keys.js';
 import { SqliteStore } from './state/sqlite.js';
 import { TaskRegistry } from './work/tasks.js';
+import { AntiEntropy } from './work/anti-entropy.js';
+import { soleOwner } from './work/ownership.js';
 import { createLogger, stdoutSink } from './obs/logging.js';
 import { attachMetrics, Metrics } from './obs/metrics.js';
 import { startMetricsServer, type MetricsServer } from './obs/metrics-server.js';
@@ -49,6 +51,8 @@ export interface AppContext {
   readonly log: Logger;
   /** The Prometheus registry (spec S10.2); routes may record their own families into it. */
   readonly metrics: Metrics;
+  /** The anti-entropy reconciler; undefined when `anti_entropy.enabled` is false. */
+  readonly antiEntropy: AntiEntropy | undefined;
 }
 
 export async function startMiroir(config: Readonly<Config>, opts: StartOptions = {}): Promise<Miroir> {
@@ -88,12 +92,14 @@ export async function startMiroir(config: Readonly<Config>, opts: StartOptions =
   installRequestHooks(app, metrics, tracing, { enabled: log.isLevelEnabled('info'), nodeCount: config.log.node_count });
   acceptRawBodies(app);
   installErrorHandler(app);
-  const ctx: AppContext = { cluster, catalog, tasks, auth, keys, log, metrics };
+  const antiEntropy = config.anti_entropy.enabled ? new AntiEntropy({ cluster, ownership: soleOwner, log, metrics }) : undefined;
+  const ctx: AppContext = { cluster, catalog, tasks, auth, keys, log, metrics, antiEntropy };
   registerMetricsRoute(app, metrics, auth);
   registerRoutes(app, ctx);
 
   cluster.health.start();
   tasks.start();
+  antiEntropy?.start();
   await app.listen({ port: config.server.port, host: config.server.bind });
   const address = app.server.address();
   const port = typeof address === 'object' && address ? address.port : config.server.port;
@@ -115,6 +121,7 @@ export async function startMiroir(config: Readonly<Config>, opts: StartOptions =
         await app.close();
         await metricsServer?.close();
         await tracing?.shutdown();
+        await antiEntropy?.close();
         await tasks.close();
         await cluster.close();
         await store.close();

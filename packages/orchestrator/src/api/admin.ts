@@ -3,6 +3,7 @@
  */
 import type { FastifyInstance } from 'fastify';
 import { coveringSet } from '../core/covering.js';
+import { miroirError } from '../errors.js';
 import type { AppContext } from '../main.js';
 
 export function registerAdminRoutes(app: FastifyInstance, ctx: AppContext): void {
@@ -70,4 +71,17 @@ export function registerAdminRoutes(app: FastifyInstance, ctx: AppContext): void
     }
     return { version: placement.version, shards };
   });
+
+  /** Anti-entropy (spec S13.8): the last pass and whether one is running; POST starts one now. */
+  app.get('/_miroir/anti-entropy', guard, async () => antiEntropy().status());
+  app.post('/_miroir/anti-entropy/run', guard, async (_req, reply) => {
+    void antiEntropy()
+      .run()
+      .catch((e: unknown) => ctx.log.error({ err: e }, 'anti-entropy pass failed'));
+    return reply.code(202).send(antiEntropy().status());
+  });
+  const antiEntropy = () => {
+    if (ctx.antiEntropy === undefined) throw miroirError('miroir_not_supported', 'Anti-entropy is disabled (`anti_entropy.enabled: false`).');
+    return ctx.antiEntropy;
+  };
 }

@@ -67,7 +67,7 @@ export function registerDocumentRoutes(app: FastifyInstance, ctx: AppContext): v
     const docs = parseDocumentsPayload(rawBody(req) ?? Buffer.alloc(0), req.headers['content-type'], {
       ...(csvDelimiter === undefined ? {} : { csvDelimiter }),
     }) as Doc[];
-    const reserved = { antiEntropy: false, ttl: false };
+    const reserved = { antiEntropy: cluster.config.anti_entropy.enabled, ttl: false };
     for (let i = 0; i < docs.length; i++) checkReservedFields(docs[i]!, i, reserved);
     const customMetadata = queryParam(req, 'customMetadata') ?? null;
     const intent = {
@@ -99,7 +99,7 @@ export function registerDocumentRoutes(app: FastifyInstance, ctx: AppContext): v
 
     const meta = await catalog.meta(uid, pk);
     const placement = cluster.placement(meta.shards);
-    const routed = routeDocuments(docs, ids, placement, cluster.hasher);
+    const routed = routeDocuments(docs, ids, placement, cluster.hasher, reserved.antiEntropy ? { updatedAt: Date.now() } : {});
     // The nodes get JSON whatever the client sent, so `csvDelimiter` stays here.
     const query = `?primaryKey=${enc(pk)}${customMetadata === null ? '' : `&customMetadata=${enc(customMetadata)}`}${
       skipCreation === undefined ? '' : `&skipCreation=${enc(skipCreation)}`

@@ -13,7 +13,6 @@ import { miroirError } from '../errors.js';
 import type { AppContext } from '../main.js';
 import { NodeHttpError, type NodeRequest } from '../nodes/node-client.js';
 import type { TaskRow } from '../state/store.js';
-import { KeyedMutex } from '../util/keyed-mutex.js';
 import { callEach } from './fanout.js';
 
 export interface TaskIntent {
@@ -24,8 +23,6 @@ export interface TaskIntent {
   details: Record<string, unknown> | null;
   customMetadata?: string | null;
 }
-
-const lock = new KeyedMutex();
 
 const summary = (row: TaskRow): TaskSummary => toTaskSummary(row);
 const nowMicros = () => Date.now() * 1000;
@@ -105,7 +102,7 @@ export async function broadcastWrite(
   } = {},
 ): Promise<TaskSummary> {
   const keys = opts.lockKeys ?? (intent.indexUid ? [intent.indexUid] : ['*']);
-  return lock.run(keys, async () => {
+  return ctx.cluster.writeLock.run(keys, async () => {
     const enqueuedAt = nowMicros();
     const setup = opts.setupIndex ? await setupRequests(ctx, opts.setupIndex) : [];
     const nodeIds = [...ctx.cluster.nodes.keys()];
@@ -145,7 +142,7 @@ export async function routedWrite(
   batches: Map<string, NodeRequest>,
   opts: { setupIndex: boolean },
 ): Promise<TaskSummary> {
-  return lock.run([intent.indexUid], async () => {
+  return ctx.cluster.writeLock.run([intent.indexUid], async () => {
     const enqueuedAt = nowMicros();
     const setup = opts.setupIndex ? await setupRequests(ctx, intent.indexUid) : [];
     // Every node gets the setup, so an index exists everywhere even where no document lands.
@@ -195,7 +192,7 @@ export async function recordTask(
  */
 export async function localTask(ctx: AppContext, intent: TaskIntent, error: MeiliError | null): Promise<TaskSummary> {
   const keys = intent.indexUid ? [intent.indexUid] : ['*'];
-  return lock.run(keys, async () => {
+  return ctx.cluster.writeLock.run(keys, async () => {
     const uid = await ctx.cluster.store.nextTaskUid();
     const row = newRow(uid, intent, {});
     const now = nowMicros();
