@@ -70,6 +70,11 @@ export const configSchema = z
        */
       duty_cycle: z.number().gt(0).max(1).default(0.02),
     }),
+    /** Writes a node missed while down or behind, kept to replay in order (docs/failures.md). */
+    handoff: block({
+      /** Bytes of missed writes kept per node; past it, the node is resynchronized by anti-entropy. */
+      max_bytes: z.int().min(0).default(67_108_864),
+    }),
     server: block({
       port: z.int().min(0).max(65535).default(7700),
       bind: z.string().default('0.0.0.0'),

@@ -15,6 +15,7 @@ import { KeyCache } from './api/keys.js';
 import { SqliteStore } from './state/sqlite.js';
 import { TaskRegistry } from './work/tasks.js';
 import { AntiEntropy } from './work/anti-entropy.js';
+import { Handoff } from './work/handoff.js';
 import { soleOwner } from './work/ownership.js';
 import { createLogger, stdoutSink } from './obs/logging.js';
 import { attachMetrics, Metrics } from './obs/metrics.js';
@@ -51,6 +52,8 @@ export interface AppContext {
   readonly log: Logger;
   /** The Prometheus registry (spec S10.2); routes may record their own families into it. */
   readonly metrics: Metrics;
+  /** Writes nodes missed, replayed when they come back. */
+  readonly handoff: Handoff;
   /** The anti-entropy reconciler; undefined when `anti_entropy.enabled` is false. */
   readonly antiEntropy: AntiEntropy | undefined;
 }
@@ -92,13 +95,18 @@ export async function startMiroir(config: Readonly<Config>, opts: StartOptions =
   installRequestHooks(app, metrics, tracing, { enabled: log.isLevelEnabled('info'), nodeCount: config.log.node_count });
   acceptRawBodies(app);
   installErrorHandler(app);
-  const antiEntropy = config.anti_entropy.enabled ? new AntiEntropy({ cluster, ownership: soleOwner, log, metrics }) : undefined;
-  const ctx: AppContext = { cluster, catalog, tasks, auth, keys, log, metrics, antiEntropy };
+  let antiEntropy: AntiEntropy | undefined;
+  const handoff = new Handoff({ cluster, log, metrics, resync: () => antiEntropy?.run() ?? Promise.resolve() });
+  antiEntropy = config.anti_entropy.enabled
+    ? new AntiEntropy({ cluster, ownership: soleOwner, log, metrics, busy: (id) => handoff.behind(id) })
+    : undefined;
+  const ctx: AppContext = { cluster, catalog, tasks, auth, keys, log, metrics, handoff, antiEntropy };
   registerMetricsRoute(app, metrics, auth);
   registerRoutes(app, ctx);
 
   cluster.health.start();
   tasks.start();
+  handoff.start();
   antiEntropy?.start();
   await app.listen({ port: config.server.port, host: config.server.bind });
   const address = app.server.address();
@@ -121,6 +129,7 @@ export async function startMiroir(config: Readonly<Config>, opts: StartOptions =
         await app.close();
         await metricsServer?.close();
         await tracing?.shutdown();
+        handoff.stop();
         await antiEntropy?.close();
         await tasks.close();
         await cluster.close();

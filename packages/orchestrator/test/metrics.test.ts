@@ -30,6 +30,13 @@ const CORE_FAMILIES: Record<string, string> = {
   miroir_scatter_fan_out_size: 'histogram',
   miroir_scatter_partial_responses_total: 'counter',
   miroir_scatter_retries_total: 'counter',
+  miroir_handoff_queued_writes: 'gauge',
+  miroir_handoff_replayed_total: 'counter',
+  // Anti-entropy's families exist while it is enabled, which is the default.
+  miroir_antientropy_shards_scanned_total: 'counter',
+  miroir_antientropy_mismatches_found_total: 'counter',
+  miroir_antientropy_docs_repaired_total: 'counter',
+  miroir_antientropy_last_scan_completed_seconds: 'gauge',
 };
 
 let c: ObservedCluster;

@@ -2,6 +2,7 @@
  * Documents (spec S2.3, S2.4, S3.2): writes routed by primary-key hash to the owners of each shard,
  * deletes by id likewise, deletes by filter and clears broadcast, reads by id from one owner.
  */
+import { randomUUID } from 'node:crypto';
 import type { FastifyInstance, FastifyReply, FastifyRequest } from 'fastify';
 import {
   documentId,
@@ -19,6 +20,7 @@ import { assembleDocuments, mergeSortedDocuments, parseSortCriteria, planDocumen
 import { andShardFilter } from '../core/search-merge.js';
 import { miroirError } from '../errors.js';
 import type { AppContext } from '../main.js';
+import { MARKER_PREFIX } from '../work/handoff.js';
 import { NodeHttpError, NodeTransportError, type NodeRequest } from '../nodes/node-client.js';
 import { firstAnswer } from './fanout.js';
 import { jsonBody, rawBody } from './http.js';
@@ -101,7 +103,9 @@ export function registerDocumentRoutes(app: FastifyInstance, ctx: AppContext): v
     const placement = cluster.placement(meta.shards);
     const routed = routeDocuments(docs, ids, placement, cluster.hasher, reserved.antiEntropy ? { updatedAt: Date.now() } : {});
     // The nodes get JSON whatever the client sent, so `csvDelimiter` stays here.
-    const query = `?primaryKey=${enc(pk)}${customMetadata === null ? '' : `&customMetadata=${enc(customMetadata)}`}${
+    // The node tasks carry a marker instead of the client's metadata (which lives in Miroir's task),
+    // so a write retried after a timeout can be found in a node's task list (work/handoff.ts).
+    const query = `?primaryKey=${enc(pk)}&customMetadata=${enc(`${MARKER_PREFIX}${randomUUID()}`)}${
       skipCreation === undefined ? '' : `&skipCreation=${enc(skipCreation)}`
     }`;
     const batches = new Map<string, NodeRequest>();

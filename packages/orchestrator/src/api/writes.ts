@@ -11,7 +11,8 @@ import type { Placement } from '../core/placement.js';
 import { hasShardFilterable, nodeSettingsUpdate } from '../core/reserved-settings.js';
 import { miroirError } from '../errors.js';
 import type { AppContext } from '../main.js';
-import { NodeHttpError, type NodeRequest } from '../nodes/node-client.js';
+import { NodeHttpError, NodeTransportError, type NodeRequest } from '../nodes/node-client.js';
+import type { MissedWrite } from '../work/handoff.js';
 import type { TaskRow } from '../state/store.js';
 import { callEach } from './fanout.js';
 
@@ -46,23 +47,44 @@ function newRow(uid: number, intent: TaskIntent, nodeTasks: Record<string, numbe
   };
 }
 
-/** Sends each node its requests in order; resolves the node task uids, or the first failure. */
-async function sendInOrder(
-  ctx: AppContext,
-  nodeIds: readonly string[],
-  requests: (nodeId: string) => NodeRequest[],
-): Promise<{ nodeId: string; uids: number[]; error: unknown }[]> {
+interface NodeSend {
+  nodeId: string;
+  uids: number[];
+  error: unknown;
+  /** What the node did not get because it is down or behind, or a transport failure: replayed later. */
+  missed: MissedWrite[];
+}
+
+/**
+ * Sends each node its requests in order; resolves the node task uids, or the first failure. A node
+ * that is failed or still catching up on missed writes is not sent anything: its requests are
+ * returned as missed, to join its queue once the write is accepted (see work/handoff.ts).
+ */
+async function sendInOrder(ctx: AppContext, nodeIds: readonly string[], requests: (nodeId: string) => NodeRequest[]): Promise<NodeSend[]> {
   return Promise.all(
-    nodeIds.map(async (nodeId) => {
+    nodeIds.map(async (nodeId): Promise<NodeSend> => {
+      const reqs = requests(nodeId);
+      if (ctx.handoff.deferring(nodeId)) {
+        return { nodeId, uids: [], error: new NodeTransportError(nodeId, false, 'the node is down or catching up on missed writes'), missed: reqs.map((req) => ({ req })) };
+      }
       const uids: number[] = [];
-      for (const req of requests(nodeId)) {
-        const [r] = await callEach<{ taskUid: number }>(ctx.cluster, [nodeId], req);
-        if (r!.ok === undefined) return { nodeId, uids, error: r!.error };
+      for (let i = 0; i < reqs.length; i++) {
+        const attemptedAt = Date.now();
+        const [r] = await callEach<{ taskUid: number }>(ctx.cluster, [nodeId], reqs[i]!);
+        if (r!.ok === undefined) {
+          const missed = r!.error instanceof NodeTransportError ? [{ req: reqs[i]!, attemptedAt }, ...reqs.slice(i + 1).map((req) => ({ req }))] : [];
+          return { nodeId, uids, error: r!.error, missed };
+        }
         uids.push(r!.ok.body.taskUid);
       }
-      return { nodeId, uids, error: undefined };
+      return { nodeId, uids, error: undefined, missed: [] };
     }),
   );
+}
+
+/** Queues what each node missed of an accepted write, in the order the node must apply it. */
+function keepMissed(ctx: AppContext, results: readonly NodeSend[]): void {
+  for (const r of results) ctx.handoff.defer(r.nodeId, r.missed);
 }
 
 /**
@@ -119,6 +141,7 @@ export async function broadcastWrite(
       ctx.log.warn({ nodes: missed, index: intent.indexUid }, 'a broadcast was refused by some nodes and enqueued by others');
     }
     if (missed.length > 0) reply.header('x-miroir-degraded', `nodes=${missed.join(',')}`);
+    keepMissed(ctx, results);
     const uid = await ctx.cluster.store.nextTaskUid();
     const row = newRow(uid, intent, Object.fromEntries(accepted.map((r) => [r.nodeId, r.uids])), enqueuedAt);
     if (opts.detailsFrom !== undefined) row.detailsFrom = setup.length + opts.detailsFrom;
@@ -163,6 +186,7 @@ export async function routedWrite(
     }
     const header = writeDegradedHeader(quorum);
     if (header) reply.header('x-miroir-degraded', header);
+    keepMissed(ctx, results);
     const uid = await ctx.cluster.store.nextTaskUid();
     const nodeTasks: Record<string, number[]> = {};
     for (const r of results) if (r.error === undefined && r.uids.length > 0) nodeTasks[r.nodeId] = r.uids;

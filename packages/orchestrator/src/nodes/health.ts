@@ -7,7 +7,9 @@
  *   failed ──(a success)──▶ recovering ──(recovery_threshold consecutive successes)──▶ healthy
  *   recovering ──(a failure)──▶ failed
  *
- * `healthy` and `degraded` nodes serve reads; `failed` and `recovering` ones are skipped.
+ * `healthy` and `degraded` nodes serve reads; `failed` and `recovering` ones are skipped. A node
+ * that missed writes ({@link HealthChecker.markBehind}) goes to `recovering` and is not promoted
+ * while the hold predicate says it is still catching up.
  */
 import type { NodeClient } from './node-client.js';
 
@@ -34,6 +36,7 @@ export class HealthChecker {
   readonly #listeners = new Set<(nodeId: string, state: HealthState) => void>();
   #timer: NodeJS.Timeout | undefined;
   #probing = false;
+  #hold: (nodeId: string) => boolean = () => false;
 
   constructor(opts: HealthOptions) {
     this.#opts = opts;
@@ -53,6 +56,29 @@ export class HealthChecker {
 
   onChange(fn: (nodeId: string, state: HealthState) => void): void {
     this.#listeners.add(fn);
+  }
+
+  /** While `fn(nodeId)` is true the node is not promoted to healthy (it is catching up on writes). */
+  holdWhile(fn: (nodeId: string) => boolean): void {
+    this.#hold = fn;
+  }
+
+  /** The node missed writes: it stops serving reads until it has caught up and answers probes. */
+  markBehind(nodeId: string): void {
+    const n = this.#nodes.get(nodeId);
+    if (n === undefined || n.h.state === 'failed' || n.h.state === 'recovering') return;
+    n.h.state = 'recovering';
+    n.h.successes = 0;
+    for (const fn of this.#listeners) fn(nodeId, n.h.state);
+  }
+
+  /** Promotes a held node that has caught up, when its probes already allow it. */
+  recheck(nodeId: string): void {
+    const n = this.#nodes.get(nodeId);
+    if (n === undefined || n.h.state !== 'recovering' || this.#hold(nodeId) || n.h.successes < this.#opts.recoveryThreshold) return;
+    n.h.state = 'healthy';
+    n.h.lastError = null;
+    for (const fn of this.#listeners) fn(nodeId, n.h.state);
   }
 
   /** Whether the node may serve reads (healthy, or degraded below the failure threshold). */
@@ -116,7 +142,7 @@ export class HealthChecker {
       h.successes++;
       if (h.state === 'degraded') h.state = 'healthy';
       else if (h.state === 'failed' || h.state === 'recovering') {
-        h.state = h.successes >= this.#opts.recoveryThreshold ? 'healthy' : 'recovering';
+        h.state = h.successes >= this.#opts.recoveryThreshold && !this.#hold(id) ? 'healthy' : 'recovering';
       }
       if (h.state === 'healthy') h.lastError = null;
     } else {
