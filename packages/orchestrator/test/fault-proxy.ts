@@ -5,7 +5,8 @@
  */
 import { connect, createServer, type Server, type Socket } from 'node:net';
 
-export type Fault = { kind: 'pass' } | { kind: 'delay'; ms: number } | { kind: 'blackhole' } | { kind: 'reset' };
+/** `mute` passes requests to the node and drops its answers: the node acts, the caller never hears. */
+export type Fault = { kind: 'pass' } | { kind: 'delay'; ms: number } | { kind: 'blackhole' } | { kind: 'reset' } | { kind: 'mute' };
 
 export class FaultProxy {
   fault: Fault = { kind: 'pass' };
@@ -35,7 +36,8 @@ export class FaultProxy {
       upstream.on('close', () => client.destroy());
       const delay = fault.kind === 'delay' ? fault.ms : 0;
       client.on('data', (d) => (delay > 0 ? setTimeout(() => upstream.write(d), delay) : upstream.write(d)));
-      upstream.on('data', (d) => client.write(d));
+      if (fault.kind !== 'mute') upstream.on('data', (d) => client.write(d));
+      else upstream.resume();
     });
   }
 

@@ -112,3 +112,40 @@ test('after an orchestrator restart lost the queue, one anti-entropy pass restor
   assert.ok(pass.mismatches > 0 && pass.repaired === pass.mismatches, JSON.stringify(pass));
   await assertReplicasAgree(c, 'items', expected.keys());
 });
+
+test('a write whose answer was lost is found in the node task list on replay, not sent twice', async () => {
+  const k = await startCluster({
+    nodes: 2,
+    rf: 2,
+    shards: 4,
+    proxied: [1],
+    config: { write_quorum: 'one', scatter: { node_timeout_ms: 400 }, health: { interval_ms: INTERVAL, timeout_ms: 200, unhealthy_threshold: 2, recovery_threshold: 2 } },
+  });
+  try {
+    await acknowledgedOn(k, await http(k.url, 'POST', '/indexes/items/documents?primaryKey=id', { body: [{ id: 0, title: 'first' }] }));
+    k.proxies.get(1)!.set({ kind: 'mute' });
+    const docs = Array.from({ length: 37 }, (_, i) => ({ id: 100 + i, title: `muted ${i}` }));
+    const r = await http(k.url, 'POST', '/indexes/items/documents', { body: docs });
+    assert.equal(r.headers.get('x-miroir-degraded')?.startsWith('groups=0; shards='), true);
+    await acknowledgedOn(k, r);
+    const health = async () => ((await http(k.url, 'GET', '/_miroir/topology')).body.nodes as { health: string }[])[1]!.health;
+    await waitFor('node-1 to fail', async () => (await health()) === 'failed');
+    k.proxies.get(1)!.set({ kind: 'pass' });
+    await waitFor('node-1 to serve again', async () => (await health()) === 'healthy');
+    const tasks = await k.nodeClient(1).tasks.getTasks({ types: ['documentAdditionOrUpdate'], limit: 100 });
+    // The node enqueued the muted write once; the replay found its marker and did not resend it.
+    assert.deepEqual(
+      tasks.results.map((t) => t.details?.receivedDocuments).sort(),
+      [1, 37],
+    );
+    const held = await k.nodeClient(1).index('items').getDocuments({ limit: 100 });
+    assert.equal(held.total, 38);
+  } finally {
+    await k.stop();
+  }
+});
+
+async function acknowledgedOn(k: TestCluster, r: { status: number; body: { taskUid: number } }): Promise<void> {
+  assert.equal(r.status, 202);
+  assert.equal((await k.client.tasks.waitForTask(r.body.taskUid)).status, 'succeeded');
+}

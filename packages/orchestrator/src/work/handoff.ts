@@ -122,15 +122,16 @@ export class Handoff {
   defer(nodeId: string, writes: readonly MissedWrite[]): void {
     if (writes.length === 0) return;
     let q = this.#queues.get(nodeId);
+    const fresh = q === undefined;
     if (q === undefined) {
       q = { entries: [], bytes: 0, overflowed: false, draining: false };
       this.#queues.set(nodeId, q);
-      this.#cluster.health.markBehind(nodeId);
     }
-    if (q.overflowed) return;
-    for (const w of writes) {
-      q.entries.push(w);
-      q.bytes += sizeOf(w);
+    if (!q.overflowed) {
+      for (const w of writes) {
+        q.entries.push(w);
+        q.bytes += sizeOf(w);
+      }
     }
     if (q.bytes > this.#maxBytes) {
       q.entries = [];
@@ -138,6 +139,8 @@ export class Handoff {
       q.overflowed = true;
       this.#log.error({ node: nodeId, max_bytes: this.#maxBytes }, 'missed writes overflowed: the node will be resynchronized by anti-entropy');
     }
+    // Last, once the entries are in: the state change starts a replay.
+    if (fresh) this.#cluster.health.markBehind(nodeId);
   }
 
   /** Replays a node's queue in order; stops at the first transport failure (tried again later). */
