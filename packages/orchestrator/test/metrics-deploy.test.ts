@@ -17,6 +17,10 @@ import { Metrics } from '../src/obs/metrics.js';
 import { SqliteStore } from '../src/state/sqlite.js';
 import { TaskRegistry } from '../src/work/tasks.js';
 
+import { AntiEntropy } from '../src/work/anti-entropy.js';
+import { Handoff } from '../src/work/handoff.js';
+import { soleOwner } from '../src/work/ownership.js';
+
 // dist/test/ → repository root
 const root = fileURLToPath(new URL('../../../../', import.meta.url));
 const read = (p: string) => readFileSync(`${root}${p}`, 'utf8');
@@ -27,7 +31,11 @@ let families: Map<string, { type: string; labels: Set<string> }>;
 before(async () => {
   const config = loadConfig({ env: {}, overrides: { nodes: [{ id: 'n0', address: 'http://127.0.0.1:1' }] } });
   const cluster = new Cluster(config, await loadHasher(), new SqliteStore(':memory:'));
-  const metrics = new Metrics(cluster, new TaskRegistry(cluster, new Catalog(cluster), pino({ level: 'silent' })));
+  const log = pino({ level: 'silent' });
+  const metrics = new Metrics(cluster, new TaskRegistry(cluster, new Catalog(cluster), log));
+  // Feature families register with their workers (anti-entropy is on by default).
+  new Handoff({ cluster, log, metrics });
+  new AntiEntropy({ cluster, ownership: soleOwner, log, metrics });
   families = new Map();
   for (const m of await metrics.registry.getMetricsAsJSON()) {
     // prom-client keeps a family's declared label names on the metric object.
@@ -117,6 +125,7 @@ test('the alert rules are S10.3 as corrected, on exposed metrics only', () => {
       ['MiroirNodeDown', '5m'],
       ['MiroirHighSearchLatency', '5m'],
       ['MiroirTaskStuck', '10m'],
+      ['MiroirAntientropyMismatch', '18h'],
     ],
   );
   for (const r of rules) {
@@ -129,6 +138,7 @@ test('the alert rules are S10.3 as corrected, on exposed metrics only', () => {
   // The corrected TaskStuck compares a gauge of the oldest pending age, not a histogram.
   assert.equal(expr('MiroirTaskStuck'), 'max(miroir_task_oldest_pending_age_seconds) > 3600');
   assert.equal(families.get('miroir_task_oldest_pending_age_seconds')!.type, 'gauge');
+  assert.equal(families.get('miroir_antientropy_mismatches_found_total')!.type, 'counter');
   assert.match(expr('MiroirHighSearchLatency'), /^histogram_quantile\(0\.95, sum by \(le\) \(rate\(miroir_request_duration_seconds_bucket\{path_template="\/indexes\/:uid\/search"\}\[5m\]\)\) \) > 2$/);
 });
 
