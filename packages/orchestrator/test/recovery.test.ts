@@ -55,7 +55,7 @@ before(async () => {
 });
 after(async () => c?.stop());
 
-test('writes missed by a dead node are replayed in order before it serves again', async () => {
+test('writes missed by a dead node are replayed in order before it serves again', async (t) => {
   await c.engines[2]!.kill();
   assert.equal(await searchCount(), 1000);
 
@@ -82,7 +82,9 @@ test('writes missed by a dead node are replayed in order before it serves again'
   await waitFor('node-2 to be marked failed', async () => (await nodeHealth('node-2')) === 'failed');
 
   await c.restartEngine(2);
+  const restarted = Date.now();
   await waitFor('node-2 to serve again', async () => (await nodeHealth('node-2')) === 'healthy');
+  t.diagnostic(`node-2 served again ${Date.now() - restarted} ms after its restart (health interval ${INTERVAL} ms)`);
   // Before any anti-entropy pass: the replayed writes alone brought it to the acknowledged state.
   await assertReplicasAgree(c, 'items', expected.keys());
   const contents = await nodeContents(c, 'items');
