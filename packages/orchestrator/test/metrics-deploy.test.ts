@@ -5,6 +5,7 @@
  */
 import { before, test } from 'node:test';
 import * as assert from 'node:assert/strict';
+import { execFileSync } from 'node:child_process';
 import { readFileSync } from 'node:fs';
 import { fileURLToPath } from 'node:url';
 import { pino } from 'pino';
@@ -140,6 +141,27 @@ test('the alert rules are S10.3 as corrected, on exposed metrics only', () => {
   assert.equal(families.get('miroir_task_oldest_pending_age_seconds')!.type, 'gauge');
   assert.equal(families.get('miroir_antientropy_mismatches_found_total')!.type, 'counter');
   assert.match(expr('MiroirHighSearchLatency'), /^histogram_quantile\(0\.95, sum by \(le\) \(rate\(miroir_request_duration_seconds_bucket\{path_template="\/indexes\/:uid\/search"\}\[5m\]\)\) \) > 2$/);
+});
+
+/** promtool from Debian's `prometheus` package (.ci/run installs it); without it, a visible skip outside CI. */
+function promtool(): string | undefined {
+  try {
+    execFileSync('promtool', ['--version'], { stdio: 'ignore' });
+    return 'promtool';
+  } catch {
+    if (process.env.CI === 'true') assert.fail('promtool is not installed (apt-get install prometheus)');
+    return undefined;
+  }
+}
+
+test('promtool checks the alert rules and passes their unit tests', (t) => {
+  const bin = promtool();
+  if (bin === undefined) return t.skip('promtool not installed (apt-get install prometheus)');
+  const dir = `${root}deploy/prometheus`;
+  const check = execFileSync(bin, ['check', 'rules', 'miroir-alerts.yaml'], { cwd: dir, encoding: 'utf8' });
+  assert.match(check, /SUCCESS: \d+ rules found/);
+  const tests = execFileSync(bin, ['test', 'rules', 'miroir-alerts.test.yaml'], { cwd: dir, encoding: 'utf8' });
+  assert.match(tests, /SUCCESS/);
 });
 
 test('the ServiceMonitor scrapes the metrics listener on its default port and path', () => {
