@@ -92,7 +92,7 @@ export async function startMiroir(config: Readonly<Config>, opts: StartOptions =
     : undefined;
   const observer = new NodeObserver(metrics, tracing);
   for (const node of cluster.nodes.values()) node.observe(observer);
-  installRequestHooks(app, metrics, tracing, { enabled: log.isLevelEnabled('info'), nodeCount: config.log.node_count });
+  installRequestHooks(app, metrics, tracing, { enabled: log.isLevelEnabled('info'), nodeCount: config.log.node_count }, config.server.max_concurrent_requests);
   acceptRawBodies(app);
   installErrorHandler(app);
   let antiEntropy: AntiEntropy | undefined;

@@ -127,6 +127,8 @@ test('the alert rules are S10.3 as corrected, on exposed metrics only', () => {
       ['MiroirHighSearchLatency', '5m'],
       ['MiroirTaskStuck', '10m'],
       ['MiroirAntientropyMismatch', '18h'],
+      ['MiroirMemoryPressure', '5m'],
+      ['MiroirRequestQueueBacklog', '2m'],
     ],
   );
   for (const r of rules) {

@@ -9,6 +9,7 @@
  * family that can only ever read zero would be a fake.
  */
 import { Counter, Gauge, Histogram, Registry } from 'prom-client';
+import { Resources } from './resources.js';
 import type { Cluster } from '../cluster.js';
 import type { NodeErrorType } from '../nodes/node-client.js';
 import type { NodeOperation } from '../nodes/operation.js';
@@ -38,6 +39,11 @@ export class Metrics {
   readonly requestsInFlight: Gauge;
   /** Requests being served; a plain number on the hot path, published at scrape time. */
   inFlight = 0;
+  readonly requestQueueDepth: Gauge;
+  /** Requests waiting for a slot (`server.max_concurrent_requests`), published at scrape time. */
+  queued = 0;
+  readonly memoryPressure: Gauge;
+  readonly cpuThrottled: Counter;
 
   readonly nodeHealthy: Gauge<'node_id'>;
   readonly nodeRequestDuration: Histogram<'node_id' | 'operation'>;
@@ -61,7 +67,7 @@ export class Metrics {
   /** node id → operation → histogram child. */
   readonly #nodeSeries = new Map<string, Map<NodeOperation, Histogram.Internal<string>>>();
 
-  constructor(cluster: Cluster, tasks: TaskRegistry) {
+  constructor(cluster: Cluster, tasks: TaskRegistry, resources = new Resources()) {
     const registers = [this.registry];
     this.requestDuration = new Histogram({
       name: 'miroir_request_duration_seconds',
@@ -81,6 +87,31 @@ export class Metrics {
       help: 'Client requests being served now.',
       registers,
       collect: () => this.requestsInFlight.set(this.inFlight),
+    });
+    this.requestQueueDepth = new Gauge({
+      name: 'miroir_request_queue_depth',
+      help: 'Client requests waiting because server.max_concurrent_requests are being served.',
+      registers,
+      collect: () => this.requestQueueDepth.set(this.queued),
+    });
+    this.memoryPressure = new Gauge({
+      name: 'miroir_memory_pressure',
+      help: 'Memory in use against the container limit: 0 below 75%, 1 above 75%, 2 above 90%.',
+      registers,
+      collect: () => this.memoryPressure.set(resources.memoryPressure()),
+    });
+    let throttled = 0;
+    this.cpuThrottled = new Counter({
+      name: 'miroir_cpu_throttled_seconds_total',
+      help: 'Seconds the container CPU was throttled by its quota (cgroup cpu.stat).',
+      registers,
+      collect: () => {
+        const now = resources.cpuThrottledSeconds();
+        if (now !== undefined && now > throttled) {
+          this.cpuThrottled.inc(now - throttled);
+          throttled = now;
+        }
+      },
     });
 
     this.nodeHealthy = new Gauge({

@@ -27,31 +27,70 @@ export interface RequestLogOptions {
   nodeCount: boolean;
 }
 
+/** Operator routes are served even when the client limit is reached. */
+const unlimited = (url: string) => url.startsWith('/_miroir/') || url === '/health';
+
 /**
  * The request scope (an AsyncLocalStorage, which on Node 20 costs every promise a hook call) is
  * entered only when something reads it: tracing's parent span, or the log line's `node_count`.
  */
-export function installRequestHooks(app: FastifyInstance, metrics: Metrics, tracing: Tracing | undefined, logs: RequestLogOptions): void {
+export function installRequestHooks(
+  app: FastifyInstance,
+  metrics: Metrics,
+  tracing: Tracing | undefined,
+  logs: RequestLogOptions,
+  /** `server.max_concurrent_requests`: more wait, first come first served (`miroir_request_queue_depth`). */
+  maxConcurrent = Infinity,
+): void {
   const logRequests = logs.enabled;
   const nodeCount = logs.enabled && logs.nodeCount;
   const scoped = nodeCount || tracing !== undefined;
   app.decorateRequest('miroirFanOut', 0);
   app.decorateRequest('miroirSpan', null);
   app.decorateRequest('miroirInFlight', false);
+  app.decorateRequest('miroirLimited', false);
 
+  // Hand-written: a FIFO of callbacks is all a concurrency cap needs here, and a queueing library
+  // would put a promise and a closure on every request's path even when nothing waits.
+  const waiting: (() => void)[] = [];
+  let limited = 0;
   const leave = (req: FastifyRequest) => {
     if (!req.miroirInFlight) return;
     req.miroirInFlight = false;
     metrics.inFlight--;
+    if (req.miroirLimited) {
+      limited--;
+      admitNext();
+    }
   };
-
-  // A callback hook, so the rest of the request's lifecycle runs inside the scope.
-  app.addHook('onRequest', (req, _reply, done) => {
+  const admitNext = () => {
+    const next = waiting.shift();
+    metrics.queued = waiting.length;
+    next?.();
+  };
+  const admit = (req: FastifyRequest, done: () => void) => {
     req.miroirInFlight = true;
     metrics.inFlight++;
     if (tracing !== undefined) req.miroirSpan = tracing.startRequest(req.method, req.routeOptions.url ?? UNMATCHED_ROUTE, req.headers);
     if (scoped) requestScope.run(req, done);
     else done();
+  };
+
+  // A callback hook, so the rest of the request's lifecycle runs inside the scope.
+  app.addHook('onRequest', (req, _reply, done) => {
+    if (maxConcurrent === Infinity || unlimited(req.url)) return admit(req, done);
+    req.miroirLimited = true;
+    if (limited < maxConcurrent) {
+      limited++;
+      return admit(req, done);
+    }
+    waiting.push(() => {
+      // A client that gave up while waiting is dropped without taking a slot.
+      if (req.raw.destroyed) return admitNext();
+      limited++;
+      admit(req, done);
+    });
+    metrics.queued = waiting.length;
   });
   app.addHook('onSend', (req, reply, payload, done) => {
     reply.header('x-request-id', req.id);

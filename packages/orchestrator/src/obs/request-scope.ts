@@ -15,6 +15,8 @@ declare module 'fastify' {
     miroirSpan: Span | null;
     /** True while the request is counted in `miroir_requests_in_flight`. */
     miroirInFlight: boolean;
+    /** Counted against `server.max_concurrent_requests`. */
+    miroirLimited: boolean;
   }
 }
 
