@@ -7,7 +7,7 @@
  * Prints a table, writes `bench/results/proxy.json`.
  *
  * Environment: BENCH_CONNECTIONS (default 32), BENCH_SECONDS (per measurement, default 8),
- * BENCH_PROFILE=1 (run Miroir at fan-out 3 under `--cpu-prof`, profiles in bench/results/profiles).
+ * BENCH_PROFILE=1 (run Miroir at fan-out BENCH_PROFILE_FANOUT, default 3, under `--cpu-prof`, profiles in bench/results/profiles).
  */
 import { spawn, spawnSync, type ChildProcess } from 'node:child_process';
 import { startNode, stop } from './processes.js';
@@ -26,6 +26,7 @@ const root = resolve(here, '../../../..');
 const CONNECTIONS = Number(process.env.BENCH_CONNECTIONS ?? 32);
 const SECONDS = Number(process.env.BENCH_SECONDS ?? 8);
 const PROFILE = process.env.BENCH_PROFILE === '1';
+const PROFILE_FANOUT = Number(process.env.BENCH_PROFILE_FANOUT ?? 3);
 const FANOUTS = (process.env.BENCH_FANOUTS ?? '1,3,8').split(',').map(Number);
 const BASELINES = process.env.BENCH_BASELINES !== '0';
 const SEARCH_PATH = `/indexes/${BENCH_INDEX}/search`;
@@ -191,7 +192,7 @@ async function main(): Promise<void> {
     }
 
     for (const n of FANOUTS) {
-      const flags = PROFILE && n === 3 ? ['--cpu-prof', `--cpu-prof-dir=${join(root, 'bench', 'results', 'profiles')}`] : [];
+      const flags = PROFILE && n === PROFILE_FANOUT ? ['--cpu-prof', `--cpu-prof-dir=${join(root, 'bench', 'results', 'profiles')}`] : [];
       const miroir = await startNode('miroir-server.js', [join(dir, `miroir-${n}`), ...urls.slice(0, n)], 'url', flags);
       try {
         const url = `${miroir.info.url as string}${SEARCH_PATH}`;
