@@ -14,6 +14,10 @@ import { loadHasher } from './core/hash.js';
 import { KeyCache } from './api/keys.js';
 import { SqliteStore } from './state/sqlite.js';
 import { TaskRegistry } from './work/tasks.js';
+import { soleOwner } from './work/ownership.js';
+import { SettingsBroadcaster } from './work/settings-broadcast.js';
+import { SettingsDriftReconciler } from './work/settings-drift.js';
+import { SettingsVersions } from './work/settings-versions.js';
 import { createLogger, stdoutSink } from './obs/logging.js';
 import { attachMetrics, Metrics } from './obs/metrics.js';
 import { startMetricsServer, type MetricsServer } from './obs/metrics-server.js';
@@ -49,6 +53,12 @@ export interface AppContext {
   readonly log: Logger;
   /** The Prometheus registry (spec S10.2); routes may record their own families into it. */
   readonly metrics: Metrics;
+  /** Settings broadcasts (spec S13.5). */
+  readonly broadcasts: SettingsBroadcaster;
+  /** Committed settings versions, node versions and frozen flags, as the request path reads them. */
+  readonly versions: SettingsVersions;
+  /** The settings drift reconciler; also says which recovered nodes may serve reads again. */
+  readonly drift: SettingsDriftReconciler;
 }
 
 export async function startMiroir(config: Readonly<Config>, opts: StartOptions = {}): Promise<Miroir> {
@@ -88,12 +98,17 @@ export async function startMiroir(config: Readonly<Config>, opts: StartOptions =
   installRequestHooks(app, metrics, tracing, { enabled: log.isLevelEnabled('info'), nodeCount: config.log.node_count });
   acceptRawBodies(app);
   installErrorHandler(app);
-  const ctx: AppContext = { cluster, catalog, tasks, auth, keys, log, metrics };
+  const versions = new SettingsVersions(store);
+  const broadcasts = new SettingsBroadcaster({ cluster, catalog, tasks, versions, metrics, log });
+  const drift = new SettingsDriftReconciler({ cluster, catalog, versions, broadcasts, ownership: soleOwner, metrics, log });
+  const ctx: AppContext = { cluster, catalog, tasks, auth, keys, log, metrics, broadcasts, versions, drift };
   registerMetricsRoute(app, metrics, auth);
   registerRoutes(app, ctx);
 
   cluster.health.start();
   tasks.start();
+  await broadcasts.resume();
+  drift.start();
   await app.listen({ port: config.server.port, host: config.server.bind });
   const address = app.server.address();
   const port = typeof address === 'object' && address ? address.port : config.server.port;
@@ -115,6 +130,8 @@ export async function startMiroir(config: Readonly<Config>, opts: StartOptions =
         await app.close();
         await metricsServer?.close();
         await tracing?.shutdown();
+        await drift.close();
+        await broadcasts.close();
         await tasks.close();
         await cluster.close();
         await store.close();

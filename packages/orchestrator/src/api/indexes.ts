@@ -121,7 +121,11 @@ export function registerIndexRoutes(app: FastifyInstance, ctx: AppContext): void
   // Index metadata follows the nodes once they applied a change.
   ctx.tasks.onFinished(async (row) => {
     if (row.status !== 'succeeded') return;
-    if (row.type === 'indexDeletion' && row.indexUid) await ctx.catalog.forget(row.indexUid);
+    if (row.type === 'indexDeletion' && row.indexUid) {
+      await ctx.catalog.forget(row.indexUid);
+      await cluster.store.deleteNodeSettingsVersions(row.indexUid);
+      ctx.versions.invalidate(row.indexUid);
+    }
     if (row.type === 'indexUpdate' && row.indexUid) {
       const d = row.details ?? {};
       if (typeof d.newIndexUid === 'string') await ctx.catalog.rename(row.indexUid, d.newIndexUid);
