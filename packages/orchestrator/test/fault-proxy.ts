@@ -5,7 +5,16 @@
  */
 import { connect, createServer, type Server, type Socket } from 'node:net';
 
-export type Fault = { kind: 'pass' } | { kind: 'delay'; ms: number } | { kind: 'blackhole' } | { kind: 'reset' };
+export type Fault =
+  | { kind: 'pass' }
+  | { kind: 'delay'; ms: number }
+  | { kind: 'blackhole' }
+  | { kind: 'reset' }
+  /**
+   * Passes traffic, but resets the connection instead of forwarding a request whose first line
+   * matches `request` (e.g. `/^(PATCH|PUT) \/indexes\/movies\/settings/`), `times` times (default: always).
+   */
+  | { kind: 'refuse'; request: RegExp; times?: number };
 
 export class FaultProxy {
   fault: Fault = { kind: 'pass' };
@@ -34,7 +43,16 @@ export class FaultProxy {
       client.on('close', () => upstream.destroy());
       upstream.on('close', () => client.destroy());
       const delay = fault.kind === 'delay' ? fault.ms : 0;
-      client.on('data', (d) => (delay > 0 ? setTimeout(() => upstream.write(d), delay) : upstream.write(d)));
+      client.on('data', (d: Buffer) => {
+        if (fault.kind === 'refuse' && (fault.times ?? Infinity) > 0 && fault.request.test(d.toString('latin1', 0, Math.min(d.length, 512)).split('\r\n', 1)[0]!)) {
+          if (fault.times !== undefined) fault.times--;
+          client.resetAndDestroy();
+          upstream.destroy();
+          return;
+        }
+        if (delay > 0) setTimeout(() => upstream.write(d), delay);
+        else upstream.write(d);
+      });
       upstream.on('data', (d) => client.write(d));
     });
   }

@@ -33,6 +33,9 @@ export function settingsFingerprint(settings: Readonly<Record<string, unknown>>)
   return createHash('sha256').update(JSON.stringify(canonicalSettings(settings))).digest('hex');
 }
 
+/** Settings a node merges into what it had (a partial update); every other setting is replaced. */
+const MERGED: ReadonlySet<string> = new Set(['typoTolerance', 'faceting', 'pagination', 'embedders']);
+
 /**
  * Whether `actual` holds `expected`: equal scalars and lists (in canonical form), and for objects
  * every expected key held (a partial update such as `typoTolerance: {enabled: false}` merges into
@@ -57,9 +60,9 @@ export function unheldSettings(proposal: Readonly<Record<string, unknown>>, node
   const defaults = defaultSettings() as unknown as Record<string, unknown>;
   const out: string[] = [];
   for (const [k, v] of Object.entries(proposal)) {
-    const expected = v === null ? (defaults[k] ?? null) : v;
-    const actual = canonicalSettings(node[k], k);
-    const ok = expected === null ? actual === null || actual === undefined : holds(actual, canonicalSettings(expected, k));
+    const expected = canonicalSettings(v === null ? (defaults[k] ?? null) : v, k);
+    const actual = canonicalSettings(node[k] ?? null, k);
+    const ok = v !== null && MERGED.has(k) ? holds(actual, expected) : JSON.stringify(actual) === JSON.stringify(expected);
     if (!ok) out.push(k);
   }
   return out;
