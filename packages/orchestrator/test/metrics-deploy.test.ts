@@ -117,6 +117,7 @@ test('the alert rules are S10.3 as corrected, on exposed metrics only', () => {
       ['MiroirNodeDown', '5m'],
       ['MiroirHighSearchLatency', '5m'],
       ['MiroirTaskStuck', '10m'],
+      ['MiroirSettingsDivergence', '10m'],
     ],
   );
   for (const r of rules) {
@@ -129,6 +130,8 @@ test('the alert rules are S10.3 as corrected, on exposed metrics only', () => {
   // The corrected TaskStuck compares a gauge of the oldest pending age, not a histogram.
   assert.equal(expr('MiroirTaskStuck'), 'max(miroir_task_oldest_pending_age_seconds) > 3600');
   assert.equal(families.get('miroir_task_oldest_pending_age_seconds')!.type, 'gauge');
+  // The corrected SettingsDivergence looks at increases, never at a cumulative counter `== 0`.
+  assert.match(expr('MiroirSettingsDivergence'), /^sum by \(index\) \(increase\(miroir_settings_hash_mismatch_total\[10m\]\)\) > 0 unless sum by \(index\) \(increase\(miroir_settings_drift_repair_total\[10m\]\)\) > 0$/);
   assert.match(expr('MiroirHighSearchLatency'), /^histogram_quantile\(0\.95, sum by \(le\) \(rate\(miroir_request_duration_seconds_bucket\{path_template="\/indexes\/:uid\/search"\}\[5m\]\)\) \) > 2$/);
 });
 
