@@ -190,6 +190,32 @@ describe('two-phase broadcast (3 nodes, RF 3)', () => {
     assert.ok(s.nodes.every((n) => n.matches === true));
   });
 
+  test('a node down during a change gets the committed settings when it comes back', async () => {
+    const committed = (await status(c, 'movies')).settings_version;
+    await c.engines[1]!.kill();
+    const nodeState = async () => {
+      const topo = await http(c.url, 'GET', '/_miroir/topology', { key: MASTER });
+      return (topo.body.nodes as { id: string; health: string }[]).find((n) => n.id === 'node-1')!.health;
+    };
+    await until('node-1 to be marked failed', async () => (await nodeState()) === 'failed');
+    const task = await client.tasks.waitForTask((await client.index('movies').updateSearchCutoffMs(150)).taskUid, { timeout: 60_000 });
+    assert.equal(task.status, 'failed');
+    assert.equal(task.error?.code, 'miroir_settings_unrepairable');
+    assert.match((await status(c, 'movies')).writes_frozen ?? '', /node-1/);
+    await c.restartEngine(1);
+    await until('node-1 to be repaired and writes unfrozen', async () => (await status(c, 'movies')).writes_frozen === null);
+    assert.equal((await nodeSettings(c, 1, 'movies')).searchCutoffMs, 150);
+    const s = await status(c, 'movies');
+    assert.deepEqual(s.nodes.map((n) => n.settings_version), [committed + 1, committed + 1, committed + 1]);
+    const r = await http(c.url, 'POST', '/indexes/movies/search', {
+      key: MASTER,
+      body: { q: '' },
+      headers: { 'x-miroir-min-settings-version': String(committed + 1) },
+    });
+    assert.equal(r.status, 200);
+    assert.equal(r.body.estimatedTotalHits, MOVIES.length + 1);
+  });
+
   test('a reset through the JS client leaves the nodes with only the reserved field, identical everywhere', async () => {
     const task = await client.tasks.waitForTask((await client.index('movies').resetSettings()).taskUid);
     assert.equal(task.status, 'succeeded');

@@ -121,11 +121,7 @@ export function registerIndexRoutes(app: FastifyInstance, ctx: AppContext): void
   // Index metadata follows the nodes once they applied a change.
   ctx.tasks.onFinished(async (row) => {
     if (row.status !== 'succeeded') return;
-    if (row.type === 'indexDeletion' && row.indexUid) {
-      await ctx.catalog.forget(row.indexUid);
-      await cluster.store.deleteNodeSettingsVersions(row.indexUid);
-      ctx.versions.invalidate(row.indexUid);
-    }
+    if (row.type === 'indexDeletion' && row.indexUid) await ctx.catalog.forget(row.indexUid);
     if (row.type === 'indexUpdate' && row.indexUid) {
       const d = row.details ?? {};
       if (typeof d.newIndexUid === 'string') await ctx.catalog.rename(row.indexUid, d.newIndexUid);
@@ -136,5 +132,8 @@ export function registerIndexRoutes(app: FastifyInstance, ctx: AppContext): void
         await (s.rename ? ctx.catalog.rename(s.indexes[0], s.indexes[1]) : ctx.catalog.swap(s.indexes[0], s.indexes[1]));
       }
     }
+    // Settings versions moved or went with the metadata.
+    const touched = [row.indexUid, ...(row.indexes ?? []), row.details?.newIndexUid];
+    for (const uid of touched) if (typeof uid === 'string') ctx.versions.invalidate(uid);
   });
 }

@@ -32,7 +32,7 @@ import { NodeHttpError } from '../nodes/node-client.js';
 import type { Access } from './auth.js';
 import { callEach } from './fanout.js';
 import { jsonBody } from './http.js';
-import { settingsFloor } from './settings-consistency.js';
+import { readGate, type ReadGate } from './settings-consistency.js';
 import { enc, uidParam } from './indexes.js';
 
 /**
@@ -103,19 +103,27 @@ async function scatter<T>(
   info: IndexInfo,
   body: (shards: readonly number[] | null) => Record<string, unknown>,
   path: string,
-  floor?: (nodeId: string) => boolean,
+  gate?: ReadGate,
 ): Promise<Scatter<T>> {
   const { cluster } = ctx;
   const placement = cluster.placement(info.shards);
-  // A node back from a failure serves again once its settings were checked (spec S13.5).
-  const serving = (id: string) => cluster.health.isHealthy(id) && ctx.drift.serves(id);
-  const cover: CoveringSet = coveringSet(placement, {
-    seq: cluster.nextSeq(),
-    eligible: floor === undefined ? serving : (id) => serving(id) && floor(id),
-    groupFallback: true,
-  });
+  const floor = gate?.floor;
+  const seq = cluster.nextSeq();
+  const pick = (settledOnly: boolean) =>
+    coveringSet(placement, {
+      seq,
+      eligible: (id) => cluster.health.isHealthy(id) && (!settledOnly || gate!.settled(id)) && (floor === undefined || floor(id)),
+      groupFallback: true,
+    });
+  // Nodes whose settings are known to be the committed ones first (spec S13.5); the others only
+  // for shards nothing else covers.
+  let cover: CoveringSet = pick(gate !== undefined);
+  if (gate !== undefined && cover.uncovered.length > 0) {
+    const relaxed = pick(false);
+    if (relaxed.uncovered.length < cover.uncovered.length) cover = relaxed;
+  }
   if (floor !== undefined && cover.uncovered.length > 0) {
-    const without = coveringSet(placement, { seq: 0, eligible: serving, groupFallback: true, shards: cover.uncovered });
+    const without = coveringSet(placement, { seq, eligible: (id) => cluster.health.isHealthy(id), groupFallback: true, shards: cover.uncovered });
     if (without.uncovered.length < cover.uncovered.length) {
       throw miroirError(
         'miroir_settings_version_stale',
@@ -147,7 +155,7 @@ async function scatter<T>(
   if (lost.length > 0) {
     const retry = coveringSet(placement, {
       seq: cluster.nextSeq(),
-      eligible: (id) => !failed.has(id) && serving(id) && (floor === undefined || floor(id)),
+      eligible: (id) => !failed.has(id) && cluster.health.isHealthy(id) && (floor === undefined || floor(id)),
       groupFallback: true,
       shards: lost,
     });
@@ -181,13 +189,13 @@ export async function searchIndex(
   access: Access,
   started: number,
   metadata = false,
-  floor?: (nodeId: string) => boolean,
+  gate?: ReadGate,
 ): Promise<{ response: SearchResponse; missing: number[] }> {
   const info = await indexFor(ctx, uid);
   const tenant = access.searchFilter(uid);
   const q = tenant === null || tenant === undefined ? query : withFilter(query, withTenantFilter(query.filter, tenant));
   const sctx = searchContext(info);
-  const { answers, missing } = await scatter<NodeSearchResponse>(ctx, info, (shards) => nodeSearchBody(q, sctx, shards), `/indexes/${enc(uid)}/search`, floor);
+  const { answers, missing } = await scatter<NodeSearchResponse>(ctx, info, (shards) => nodeSearchBody(q, sctx, shards), `/indexes/${enc(uid)}/search`, gate);
   const response = mergeSearch(query, sctx, answers, {
     processingTimeMs: Math.round(performance.now() - started),
     ...(metadata ? { metadata: searchMetadata(uid, info.primaryKey) } : {}),
@@ -203,8 +211,8 @@ export function registerSearchRoutes(app: FastifyInstance, ctx: AppContext): voi
   const run = async (req: FastifyRequest, reply: FastifyReply, query: SearchQuery, started: number) => {
     const uid = uidParam(req);
     const access = await ctx.auth.client(req, 'search', uid);
-    const floor = await settingsFloor(ctx, req, uid);
-    const { response, missing } = await searchIndex(ctx, uid, query, access, started, wantsSearchMetadata(req.headers['meili-include-metadata']), floor);
+    const gate = await readGate(ctx, req, uid);
+    const { response, missing } = await searchIndex(ctx, uid, query, access, started, wantsSearchMetadata(req.headers['meili-include-metadata']), gate);
     degrade(reply, missing);
     return response;
   };
@@ -226,7 +234,7 @@ export function registerSearchRoutes(app: FastifyInstance, ctx: AppContext): voi
     const query: FacetSearchQuery = parseFacetSearchQuery(jsonBody(req));
     const info = await indexFor(ctx, uid);
     const filter = withTenantFilter(query.filter, access.searchFilter(uid));
-    const floor = await settingsFloor(ctx, req, uid);
+    const gate = await readGate(ctx, req, uid);
     const { answers, missing } = await scatter<FacetSearchResponse>(
       ctx,
       info,
@@ -238,7 +246,7 @@ export function registerSearchRoutes(app: FastifyInstance, ctx: AppContext): voi
         return body;
       },
       `/indexes/${enc(uid)}/facet-search`,
-      floor,
+      gate,
     );
     degrade(reply, missing);
     return mergeFacetSearch(query.facetName, query.facetQuery, answers, searchContext(info), Math.round(performance.now() - started));
@@ -272,7 +280,7 @@ export function registerSearchRoutes(app: FastifyInstance, ctx: AppContext): voi
           run(i, async () => {
             const { indexUid, federationOptions: _f, ...query } = q;
             const access = await ctx.auth.multiSearchQuery(req, indexUid);
-            const { response, missing } = await searchIndex(ctx, indexUid, query, access, started, metadata, await settingsFloor(ctx, req, indexUid));
+            const { response, missing } = await searchIndex(ctx, indexUid, query, access, started, metadata, await readGate(ctx, req, indexUid));
             for (const s of missing) missingAll.add(s);
             return { indexUid, ...response };
           }),
@@ -301,7 +309,7 @@ export function registerSearchRoutes(app: FastifyInstance, ctx: AppContext): voi
               return b;
             },
             `/indexes/${enc(indexUid)}/search`,
-            await settingsFloor(ctx, req, indexUid),
+            await readGate(ctx, req, indexUid),
           );
           for (const s of missing) missingAll.add(s);
           return {

@@ -37,19 +37,31 @@ export function registerSettingsHeaders(app: FastifyInstance, ctx: AppContext): 
   });
 }
 
-/**
- * The freshness floor of a read: `undefined` without the header; a node predicate otherwise (a node
- * qualifies when its verified settings version is at least the floor).
- */
-export async function settingsFloor(ctx: AppContext, req: FastifyRequest, uid: string): Promise<((nodeId: string) => boolean) | undefined> {
+/** Which nodes a read of one index may use, as far as settings go. */
+export interface ReadGate {
+  /**
+   * Nodes known to hold the committed settings: not back from a failure unchecked, and verified at
+   * some commit once the index had one (a node new to the cluster is not). Reads prefer them, and
+   * fall back to the others only for shards they cannot cover.
+   */
+  readonly settled: (nodeId: string) => boolean;
+  /** `X-Miroir-Min-Settings-Version`: nodes verified at that version or later; a hard limit. */
+  readonly floor: ((nodeId: string) => boolean) | undefined;
+}
+
+/** The read gate of a request on index `uid` (spec S13.5 freshness floor). */
+export async function readGate(ctx: AppContext, req: FastifyRequest, uid: string): Promise<ReadGate> {
   const raw = req.headers[MIN_HEADER];
-  if (raw === undefined) return undefined;
-  const text = Array.isArray(raw) ? raw[0]! : raw;
-  if (!/^\d{1,15}$/.test(text.trim())) {
+  const text = raw === undefined ? undefined : (Array.isArray(raw) ? raw[0]! : raw).trim();
+  if (text !== undefined && !/^\d{1,15}$/.test(text)) {
     throw new MeiliError('bad_request', `The \`X-Miroir-Min-Settings-Version\` header must be a non-negative integer, got \`${text}\`.`);
   }
-  const floor = Number(text.trim());
-  if (floor === 0) return undefined;
-  const view = await ctx.versions.get(uid);
-  return (nodeId) => SettingsVersions.nodeVersion(view, nodeId) >= floor;
+  const cached = ctx.versions.cached(uid);
+  const view = cached === null ? await ctx.versions.get(uid) : cached;
+  const min = text === undefined ? 0 : Number(text);
+  const committed = view?.fingerprint !== undefined;
+  return {
+    settled: (id) => ctx.drift.serves(id) && (!committed || view!.nodes.has(id)),
+    floor: min === 0 ? undefined : (id) => SettingsVersions.nodeVersion(view, id) >= min,
+  };
 }

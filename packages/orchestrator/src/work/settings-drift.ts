@@ -67,7 +67,8 @@ export class SettingsDriftReconciler {
       await this.runOnce().catch((e: unknown) => this.#d.log.warn({ err: e }, 'settings drift pass failed'));
       if (!this.#closed) this.#timer = setTimeout(() => void tick(), this.#d.cluster.config.settings_drift_check.interval_s * 1000);
     };
-    this.#timer = setTimeout(() => void tick(), this.#d.cluster.config.settings_drift_check.interval_s * 1000);
+    // The first pass runs at once: nodes new to the configuration get the committed settings.
+    this.#timer = setTimeout(() => void tick(), 0);
   }
 
   async close(): Promise<void> {
