@@ -52,9 +52,12 @@ async function version(c: TestCluster, index: string): Promise<number> {
   return Number(res.headers.get('x-miroir-settings-version'));
 }
 
-async function setupIndex(client: Meilisearch, uid: string): Promise<void> {
-  await client.tasks.waitForTask((await client.createIndex(uid, { primaryKey: 'id' })).taskUid);
-  await client.tasks.waitForTask((await client.index(uid).addDocuments(MOVIES)).taskUid);
+/** A cluster of `nodes` engines (the last behind a fault proxy), 4 shards, holding index `uid`. */
+async function startWith(uid: string, nodes: number, rf: number, config: Record<string, unknown>): Promise<TestCluster> {
+  const c = await startCluster({ nodes, rf, shards: 4, masterKey: MASTER, proxied: [nodes - 1], config });
+  await c.client.tasks.waitForTask((await c.client.createIndex(uid, { primaryKey: 'id' })).taskUid);
+  await c.client.tasks.waitForTask((await c.client.index(uid).addDocuments(MOVIES)).taskUid);
+  return c;
 }
 
 describe('two-phase broadcast (3 nodes, RF 3)', () => {
@@ -62,19 +65,11 @@ describe('two-phase broadcast (3 nodes, RF 3)', () => {
   let client: Meilisearch;
 
   before(async () => {
-    c = await startCluster({
-      nodes: 3,
-      rf: 3,
-      shards: 4,
-      masterKey: MASTER,
-      proxied: [2],
-      config: {
-        settings_broadcast: { repair_backoff_ms: 200, max_repair_retries: 2, verify_timeout_s: 20 },
-        settings_drift_check: { interval_s: 0.5 },
-      },
+    c = await startWith('movies', 3, 3, {
+      settings_broadcast: { repair_backoff_ms: 200, max_repair_retries: 2, verify_timeout_s: 20 },
+      settings_drift_check: { interval_s: 0.5 },
     });
     client = c.client;
-    await setupIndex(client, 'movies');
   });
   after(async () => c?.stop());
 
@@ -226,6 +221,19 @@ describe('two-phase broadcast (3 nodes, RF 3)', () => {
     assert.deepEqual(await client.index('movies').getSynonyms(), {});
   });
 
+  test('versions move with a rename and go with a deletion', async () => {
+    await client.tasks.waitForTask((await client.createIndex('draft', { primaryKey: 'id' })).taskUid);
+    assert.equal((await client.tasks.waitForTask((await client.index('draft').updateStopWords(['of'])).taskUid)).status, 'succeeded');
+    const renamed = await http(c.url, 'PATCH', '/indexes/draft', { key: MASTER, body: { uid: 'final' } });
+    assert.equal((await client.tasks.waitForTask(renamed.body.taskUid)).status, 'succeeded');
+    const s = await status(c, 'final');
+    assert.equal(s.settings_version, 1);
+    assert.deepEqual(s.nodes.map((n) => [n.settings_version, n.matches]), [[1, true], [1, true], [1, true]]);
+    assert.equal((await http(c.url, 'GET', '/_miroir/settings/draft', { key: MASTER })).status, 404);
+    assert.equal((await client.tasks.waitForTask((await client.deleteIndex('final')).taskUid)).status, 'succeeded');
+    assert.equal((await http(c.url, 'GET', '/_miroir/settings/final', { key: MASTER })).status, 404);
+  });
+
   test('a settings change every node refuses gets the node error, no task and no new version', async () => {
     const committed = (await status(c, 'movies')).settings_version;
     const res = await http(c.url, 'PATCH', '/indexes/movies/settings', { key: MASTER, body: { rankingRules: ['nope'] } });
@@ -241,16 +249,8 @@ describe('sequential strategy (3 nodes)', () => {
   let client: Meilisearch;
 
   before(async () => {
-    c = await startCluster({
-      nodes: 3,
-      rf: 1,
-      shards: 4,
-      masterKey: MASTER,
-      proxied: [2],
-      config: { settings_broadcast: { strategy: 'sequential', verify_timeout_s: 20 } },
-    });
+    c = await startWith('films', 3, 1, { settings_broadcast: { strategy: 'sequential', verify_timeout_s: 20 } });
     client = c.client;
-    await setupIndex(client, 'films');
   });
   after(async () => c?.stop());
 
@@ -285,15 +285,7 @@ describe('restart', () => {
   let c: TestCluster;
 
   before(async () => {
-    c = await startCluster({
-      nodes: 2,
-      rf: 2,
-      shards: 4,
-      masterKey: MASTER,
-      proxied: [1],
-      config: { settings_broadcast: { repair_backoff_ms: 300, max_repair_retries: 3, verify_timeout_s: 20 } },
-    });
-    await setupIndex(c.client, 'books');
+    c = await startWith('books', 2, 2, { settings_broadcast: { repair_backoff_ms: 300, max_repair_retries: 3, verify_timeout_s: 20 } });
   });
   after(async () => c?.stop());
 

@@ -210,12 +210,13 @@ export class SettingsBroadcaster {
       const p = await this.#propose(row);
       views = p.views;
       const all = [...p.views.values()].flat();
-      // Every node refused the change while processing it: the settings changed nowhere, and the
-      // task fails with the node's error, as on one node.
-      if (all.length > 0 && !all.some((v) => v.status === 'succeeded') && p.errors.size === 0) {
+      // No node applied the change (every node refused it while processing, or it was canceled):
+      // the settings changed nowhere, and the task ends as it would on one node.
+      const ended = all.filter((v) => v.status === 'failed' || v.status === 'canceled');
+      if (ended.length > 0 && !all.some((v) => v.status === 'succeeded')) {
         const folded = this.#folded(p.row, views);
         const failedView = all.find((v) => v.status === 'failed');
-        await this.#finish(folded, views, failedView?.error ?? null, false);
+        await this.#finish(folded, views, failedView?.error ?? null, failedView ? 'failed' : 'canceled');
         return;
       }
       row = await this.#save(p.row, { phase: 'verify' });
@@ -253,20 +254,27 @@ export class SettingsBroadcaster {
     const folded = this.#folded(row, views);
     if (judgement.reference === undefined) {
       await this.#unrepairable(uid, judgement);
-      await this.#finish(folded, views, this.#taskError('miroir_settings_unrepairable', uid, judgement), false);
+      await this.#finish(folded, views, this.#taskError('miroir_settings_unrepairable', uid, judgement), 'failed');
       return;
     }
     this.#setPhase(uid, 'commit');
     row = await this.#commit(row, uid, judgement);
     if (judgement.divergent.length > 0) {
-      await this.#finish({ ...folded, settingsBroadcast: row.settingsBroadcast! }, views, this.#taskError('miroir_settings_unrepairable', uid, judgement), false);
+      await this.#finish({ ...folded, settingsBroadcast: row.settingsBroadcast! }, views, this.#taskError('miroir_settings_unrepairable', uid, judgement), 'failed');
     } else {
-      await this.#finish({ ...folded, settingsBroadcast: row.settingsBroadcast! }, views, null, true);
+      await this.#finish({ ...folded, settingsBroadcast: row.settingsBroadcast! }, views, null, 'succeeded');
     }
   }
 
   async #verify(uid: string, nodeIds: string[], proposal: Record<string, unknown>): Promise<SettingsJudgement> {
-    const j = judgeSettings(await readNodeSettings(this.#d.cluster, uid, nodeIds), { proposal });
+    const reads = await readNodeSettings(this.#d.cluster, uid, nodeIds);
+    let j = judgeSettings(reads, { proposal });
+    if (j.reference === undefined && j.fingerprints.size === reads.length && new Set(j.fingerprints.values()).size === 1) {
+      // Every node applied the change and holds the same settings, only not in the form the proposal
+      // was written in (a node normalized a value): the nodes agree, which is what ranking needs.
+      this.#d.log.warn({ index: uid, proposal, divergent: j.divergent }, 'every node normalized the proposed settings the same way');
+      j = judgeSettings(reads, {});
+    }
     if (j.divergent.length > 0) {
       this.#d.metrics.settingsHashMismatch.labels(uid).inc(j.divergent.length);
       this.#d.log.warn({ index: uid, divergent: j.divergent }, 'settings differ between nodes after a change');
@@ -330,11 +338,11 @@ export class SettingsBroadcaster {
   }
 
   /** Stores the task's final state and runs the completion hooks. */
-  async #finish(folded: TaskRow, views: NodeViews, error: TaskError | null, succeeded: boolean): Promise<void> {
+  async #finish(folded: TaskRow, views: NodeViews, error: TaskError | null, status: 'succeeded' | 'failed' | 'canceled'): Promise<void> {
     const now = nowMicros();
     const final: TaskRow = {
       ...folded,
-      status: succeeded ? 'succeeded' : 'failed',
+      status,
       batchUid: folded.uid,
       startedAt: folded.startedAt ?? now,
       finishedAt: Math.max(now, folded.finishedAt ?? 0),
@@ -407,14 +415,14 @@ export class SettingsBroadcaster {
       const reason = failure ?? { nodeId: 'unknown', reason: 'the change failed before a restart' };
       const error =
         reason.nodeError ?? this.#taskError('miroir_settings_rolled_back', uid, { verified: [], divergent: [reason], fingerprints: new Map() });
-      await this.#finish(folded, views, error, false);
+      await this.#finish(folded, views, error, 'failed');
       return;
     }
     const judgement = judgeSettings(await readNodeSettings(this.#d.cluster, uid, nodeIds), { proposal: state().proposal });
     this.#setPhase(uid, 'commit');
     row = await this.#commit(row, uid, { ...judgement, divergent: [] });
     const allViews = views.size > 0 ? views : await this.#nodeViews(row);
-    await this.#finish(this.#folded(row, allViews), allViews, null, true);
+    await this.#finish(this.#folded(row, allViews), allViews, null, 'succeeded');
   }
 }
 

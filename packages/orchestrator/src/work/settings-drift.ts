@@ -125,9 +125,11 @@ export class SettingsDriftReconciler {
     for (const nodeId of owned) {
       report.checked++;
       const read = reads.find((r) => r.nodeId === nodeId)!;
-      // An unreachable node is the health checker's business; it is checked when it answers again.
-      if (read.settings === undefined && !/index_not_found/.test(read.error ?? '')) {
-        unreadable.add(nodeId);
+      if (read.settings === undefined) {
+        // A node without the index is not drift (the index is being created or deleted, or the
+        // node has not joined it): settings are repaired only where the index exists. An
+        // unreachable node is the health checker's business; it is checked when it answers again.
+        if (!read.error?.startsWith('index_not_found')) unreadable.add(nodeId);
         continue;
       }
       if (j.fingerprints.get(nodeId) === j.reference?.fingerprint && j.reference !== undefined) {
