@@ -248,7 +248,7 @@ export class SettingsBroadcaster {
       }
     } else {
       // Resumed at commit: the nodes were judged before the restart; judge them again for the version rows.
-      judgement = judgeSettings(await readNodeSettings(this.#d.cluster, uid, nodeIds), { proposal: state.proposal });
+      judgement = await this.#verify(uid, nodeIds, state.proposal);
     }
     if (views.size === 0) views = await this.#nodeViews(row);
     const folded = this.#folded(row, views);
