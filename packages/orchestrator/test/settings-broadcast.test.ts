@@ -162,6 +162,12 @@ describe('two-phase broadcast (3 nodes, RF 3)', () => {
     });
     assert.equal(stale.status, 503);
     assert.equal(stale.body.code, 'miroir_settings_version_stale');
+    const staleList = await http(c.url, 'GET', '/indexes/movies/documents', { key: MASTER, headers: { 'x-miroir-min-settings-version': String(committed + 2) } });
+    assert.equal(staleList.status, 503);
+    assert.equal(staleList.body.code, 'miroir_settings_version_stale');
+    const list = await http(c.url, 'GET', '/indexes/movies/documents', { key: MASTER, headers: { 'x-miroir-min-settings-version': String(committed + 1) } });
+    assert.equal(list.status, 200);
+    assert.equal(list.body.total, MOVIES.length);
     const bad = await http(c.url, 'POST', '/indexes/movies/search', { key: MASTER, body: { q: '' }, headers: { 'x-miroir-min-settings-version': 'x' } });
     assert.equal(bad.status, 400);
 

@@ -32,7 +32,7 @@ import { NodeHttpError } from '../nodes/node-client.js';
 import type { Access } from './auth.js';
 import { callEach } from './fanout.js';
 import { jsonBody } from './http.js';
-import { readGate, type ReadGate } from './settings-consistency.js';
+import { gatedCover, readGate, type ReadGate } from './settings-consistency.js';
 import { enc, uidParam } from './indexes.js';
 
 /**
@@ -108,29 +108,8 @@ async function scatter<T>(
   const { cluster } = ctx;
   const placement = cluster.placement(info.shards);
   const floor = gate?.floor;
-  const seq = cluster.nextSeq();
-  const pick = (settledOnly: boolean) =>
-    coveringSet(placement, {
-      seq,
-      eligible: (id) => cluster.health.isHealthy(id) && (!settledOnly || gate!.settled(id)) && (floor === undefined || floor(id)),
-      groupFallback: true,
-    });
-  // Nodes whose settings are known to be the committed ones first (spec S13.5); the others only
-  // for shards nothing else covers.
-  let cover: CoveringSet = pick(gate !== undefined);
-  if (gate !== undefined && cover.uncovered.length > 0) {
-    const relaxed = pick(false);
-    if (relaxed.uncovered.length < cover.uncovered.length) cover = relaxed;
-  }
-  if (floor !== undefined && cover.uncovered.length > 0) {
-    const without = coveringSet(placement, { seq, eligible: (id) => cluster.health.isHealthy(id), groupFallback: true, shards: cover.uncovered });
-    if (without.uncovered.length < cover.uncovered.length) {
-      throw miroirError(
-        'miroir_settings_version_stale',
-        `No node serving shard(s) ${cover.uncovered.join(', ')} of index \`${info.uid}\` holds the settings version asked for by \`X-Miroir-Min-Settings-Version\`.`,
-      );
-    }
-  }
+  // Nodes whose settings are known to be the committed ones first (spec S13.5).
+  const cover: CoveringSet = gatedCover(ctx, placement, info.uid, gate);
   const nodeIds = [...cover.nodes.keys()];
   // Nodes answering for every shard they hold all get the same body: built and encoded once.
   let shared: string | undefined;

@@ -7,6 +7,9 @@
  */
 import type { FastifyInstance, FastifyRequest } from 'fastify';
 import { MeiliError } from '@miroir/protocol';
+import { coveringSet, type CoveringSet } from '../core/covering.js';
+import type { Placement } from '../core/placement.js';
+import { miroirError } from '../errors.js';
 import type { AppContext } from '../main.js';
 import { SettingsVersions, type IndexSettingsView } from '../work/settings-versions.js';
 
@@ -64,4 +67,36 @@ export async function readGate(ctx: AppContext, req: FastifyRequest, uid: string
     settled: (id) => ctx.drift.serves(id) && (!committed || view!.nodes.has(id)),
     floor: min === 0 ? undefined : (id) => SettingsVersions.nodeVersion(view, id) >= min,
   };
+}
+
+/**
+ * The covering set of a read under its gate: healthy nodes, settled ones first (the others only
+ * if they cover more shards), and never a node below the client's floor — when the floor leaves a
+ * shard that healthy nodes could serve uncovered: 503 `miroir_settings_version_stale`.
+ */
+export function gatedCover(ctx: AppContext, placement: Placement, uid: string, gate: ReadGate | undefined): CoveringSet {
+  const { cluster } = ctx;
+  const floor = gate?.floor;
+  const seq = cluster.nextSeq();
+  const pick = (settledOnly: boolean) =>
+    coveringSet(placement, {
+      seq,
+      eligible: (id) => cluster.health.isHealthy(id) && (!settledOnly || gate!.settled(id)) && (floor === undefined || floor(id)),
+      groupFallback: true,
+    });
+  let cover = pick(gate !== undefined);
+  if (gate !== undefined && cover.uncovered.length > 0) {
+    const relaxed = pick(false);
+    if (relaxed.uncovered.length < cover.uncovered.length) cover = relaxed;
+  }
+  if (floor !== undefined && cover.uncovered.length > 0) {
+    const without = coveringSet(placement, { seq, eligible: (id) => cluster.health.isHealthy(id), groupFallback: true, shards: cover.uncovered });
+    if (without.uncovered.length < cover.uncovered.length) {
+      throw miroirError(
+        'miroir_settings_version_stale',
+        `No node serving shard(s) ${cover.uncovered.join(', ')} of index \`${uid}\` holds the settings version asked for by \`X-Miroir-Min-Settings-Version\`.`,
+      );
+    }
+  }
+  return cover;
 }
