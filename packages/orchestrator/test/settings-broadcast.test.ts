@@ -217,6 +217,17 @@ describe('two-phase broadcast (3 nodes, RF 3)', () => {
     assert.equal(r.body.estimatedTotalHits, MOVIES.length + 1);
   });
 
+  test('changes enqueued back to back are applied one after the other, each committed once', async () => {
+    const committed = (await status(c, 'movies')).settings_version;
+    const first = await client.index('movies').updateSynonyms({ alien: ['xenomorph'] });
+    const second = await client.index('movies').updateSynonyms({ heat: ['fire'] });
+    const docs = await client.index('movies').addDocuments([{ id: 6, title: 'Xenomorph', genre: 'horror' }]);
+    assert.ok(first.taskUid < second.taskUid && second.taskUid < docs.taskUid);
+    for (const t of [first, second, docs]) assert.equal((await client.tasks.waitForTask(t.taskUid)).status, 'succeeded');
+    assert.equal((await status(c, 'movies')).settings_version, committed + 2);
+    for (const i of [0, 1, 2]) assert.deepEqual((await nodeSettings(c, i, 'movies')).synonyms, { heat: ['fire'] });
+  });
+
   test('a reset through the JS client leaves the nodes with only the reserved field, identical everywhere', async () => {
     const task = await client.tasks.waitForTask((await client.index('movies').resetSettings()).taskUid);
     assert.equal(task.status, 'succeeded');
