@@ -122,6 +122,8 @@ export class SettingsDriftReconciler {
       signal: this.#abort.signal,
     };
     let changed = false;
+    // Owned nodes not known, after this pass, to hold the reference (plus one when there is none).
+    let unsettled = j.reference === undefined ? 1 : 0;
     for (const nodeId of owned) {
       report.checked++;
       const read = reads.find((r) => r.nodeId === nodeId)!;
@@ -129,7 +131,10 @@ export class SettingsDriftReconciler {
         // A node without the index is not drift (the index is being created or deleted, or the
         // node has not joined it): settings are repaired only where the index exists. An
         // unreachable node is the health checker's business; it is checked when it answers again.
-        if (!read.error?.startsWith('index_not_found')) unreadable.add(nodeId);
+        if (!read.error?.startsWith('index_not_found')) {
+          unreadable.add(nodeId);
+          unsettled++;
+        }
         continue;
       }
       if (j.fingerprints.get(nodeId) === j.reference?.fingerprint && j.reference !== undefined) {
@@ -140,6 +145,7 @@ export class SettingsDriftReconciler {
         continue;
       }
       report.drifted.push({ index: uid, nodeId });
+      unsettled++;
       metrics.settingsHashMismatch.labels(uid).inc();
       log.warn({ index: uid, node: nodeId, committed: meta.settingsFingerprint ?? null, found: j.fingerprints.get(nodeId) ?? null }, 'settings drift');
       if (!cluster.config.settings_drift_check.auto_repair || j.reference === undefined) continue;
@@ -151,18 +157,19 @@ export class SettingsDriftReconciler {
         continue;
       }
       report.repaired.push({ index: uid, nodeId });
+      unsettled--;
       metrics.settingsDriftRepair.labels(uid).inc();
       if (committed) await cluster.store.putNodeSettingsVersion(uid, nodeId, meta.settingsVersion);
       changed = true;
     }
-    if (meta.writesFrozen !== undefined) changed = (await this.#unfreeze(uid, report)) || changed;
+    if (meta.writesFrozen !== undefined && unsettled === 0) changed = (await this.#unfreeze(uid, report)) || changed;
     if (changed) {
       this.#d.versions.invalidate(uid);
       this.#d.catalog.invalidate(uid);
     }
   }
 
-  /** Lifts the freeze when every node holds the committed version. */
+  /** Lifts the freeze when every node holds the committed version (the owned ones were just checked). */
   async #unfreeze(uid: string, report: DriftReport): Promise<boolean> {
     const store = this.#d.cluster.store;
     const [meta, versions] = await Promise.all([store.getIndexMeta(uid), store.nodeSettingsVersions(uid)]);
