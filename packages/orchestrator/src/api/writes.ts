@@ -149,6 +149,10 @@ export async function broadcastWrite(
   });
 }
 
+/**
+ * The body of {@link broadcastWrite}, under the caller's lock: sends, records the task (with the
+ * settings broadcast's state when `broadcast` is given) and returns its summary and row.
+ */
 async function broadcastLocked(
   ctx: AppContext,
   reply: FastifyReply,
