@@ -63,32 +63,42 @@ export class Catalog {
     this.invalidate(uid);
   }
 
-  /** After a rename: the metadata moves with the index. */
+  /** After a rename: the metadata (and each node's verified settings version) moves with the index. */
   async rename(from: string, to: string): Promise<void> {
     const store = this.#cluster.store;
-    const meta = await store.getIndexMeta(from);
+    const [meta, versions] = await Promise.all([store.getIndexMeta(from), store.nodeSettingsVersions(from)]);
     if (meta) {
       await store.putIndexMeta({ ...meta, uid: to });
       await store.deleteIndexMeta(from);
     }
+    await this.#putVersions(to, versions);
+    await store.deleteNodeSettingsVersions(from);
     this.invalidate(from);
     this.invalidate(to);
   }
 
-  /** After a swap: each name now holds the other's data, hence the other's metadata. */
+  /** After a swap: each name now holds the other's data, hence the other's metadata and versions. */
   async swap(a: string, b: string): Promise<void> {
     const store = this.#cluster.store;
-    const [ma, mb] = await Promise.all([store.getIndexMeta(a), store.getIndexMeta(b)]);
+    const [ma, mb, va, vb] = await Promise.all([store.getIndexMeta(a), store.getIndexMeta(b), store.nodeSettingsVersions(a), store.nodeSettingsVersions(b)]);
     if (mb) await store.putIndexMeta({ ...mb, uid: a });
     else await store.deleteIndexMeta(a);
     if (ma) await store.putIndexMeta({ ...ma, uid: b });
     else await store.deleteIndexMeta(b);
+    await Promise.all([store.deleteNodeSettingsVersions(a), store.deleteNodeSettingsVersions(b)]);
+    await this.#putVersions(a, vb);
+    await this.#putVersions(b, va);
     this.invalidate(a);
     this.invalidate(b);
   }
 
+  async #putVersions(uid: string, versions: ReadonlyMap<string, number>): Promise<void> {
+    for (const [nodeId, v] of versions) await this.#cluster.store.putNodeSettingsVersion(uid, nodeId, v);
+  }
+
   async forget(uid: string): Promise<void> {
     await this.#cluster.store.deleteIndexMeta(uid);
+    await this.#cluster.store.deleteNodeSettingsVersions(uid);
     this.invalidate(uid);
   }
 

@@ -113,6 +113,24 @@ export const configSchema = z
       bind: z.string().min(1).default('0.0.0.0'),
       path: z.string().regex(/^\/[^?#]*$/, 'a path starting with `/`').default('/metrics'),
     }),
+    /** How settings changes reach the nodes (spec S13.5). */
+    settings_broadcast: block({
+      /** `two_phase`: propose to all nodes, verify fingerprints, commit; `sequential`: node by node, rolled back on failure. */
+      strategy: z.enum(['two_phase', 'sequential']).default('two_phase'),
+      /** How long the nodes' tasks of one propose (or one repair) may take. */
+      verify_timeout_s: z.number().positive().default(60),
+      /** Re-sends to a divergent node before it is declared unrepairable. */
+      max_repair_retries: z.int().min(0).default(3),
+      /** Refuse document writes to an index whose settings could not be made identical. */
+      freeze_writes_on_unrepairable: z.boolean().default(true),
+      /** First repair backoff; each retry doubles it (tests use a few milliseconds). */
+      repair_backoff_ms: z.int().min(0).default(1000),
+    }),
+    /** The settings drift reconciler (spec S13.5): always on; `auto_repair` decides whether it repairs. */
+    settings_drift_check: block({
+      interval_s: z.number().positive().default(300),
+      auto_repair: z.boolean().default(true),
+    }),
     /** OpenTelemetry tracing (spec S4.3 `tracing.*`), off by default. */
     tracing: block({
       enabled: z.boolean().default(false),

@@ -17,6 +17,8 @@ export const MIROIR_ERRORS = {
   miroir_jwt_scope_denied: { status: 403, type: 'auth' },
   miroir_invalid_auth: { status: 401, type: 'auth' },
   miroir_writes_frozen: { status: 503, type: 'system' },
+  miroir_settings_unrepairable: { status: 503, type: 'system' },
+  miroir_settings_rolled_back: { status: 503, type: 'system' },
   miroir_tenant_unknown: { status: 403, type: 'auth' },
   miroir_not_supported: { status: 501, type: 'invalid_request' },
   miroir_node_unavailable: { status: 503, type: 'system' },

@@ -17,6 +17,9 @@ import { TaskRegistry } from './work/tasks.js';
 import { AntiEntropy } from './work/anti-entropy.js';
 import { Handoff } from './work/handoff.js';
 import { soleOwner } from './work/ownership.js';
+import { SettingsBroadcaster } from './work/settings-broadcast.js';
+import { SettingsDriftReconciler } from './work/settings-drift.js';
+import { SettingsVersions } from './work/settings-versions.js';
 import { createLogger, stdoutSink } from './obs/logging.js';
 import { attachMetrics, Metrics } from './obs/metrics.js';
 import { startMetricsServer, type MetricsServer } from './obs/metrics-server.js';
@@ -56,6 +59,12 @@ export interface AppContext {
   readonly handoff: Handoff;
   /** The anti-entropy reconciler; undefined when `anti_entropy.enabled` is false. */
   readonly antiEntropy: AntiEntropy | undefined;
+  /** Settings broadcasts (spec S13.5). */
+  readonly broadcasts: SettingsBroadcaster;
+  /** Committed settings versions, node versions and frozen flags, as the request path reads them. */
+  readonly versions: SettingsVersions;
+  /** The settings drift reconciler; also says which recovered nodes may serve reads again. */
+  readonly drift: SettingsDriftReconciler;
 }
 
 export async function startMiroir(config: Readonly<Config>, opts: StartOptions = {}): Promise<Miroir> {
@@ -100,7 +109,10 @@ export async function startMiroir(config: Readonly<Config>, opts: StartOptions =
   antiEntropy = config.anti_entropy.enabled
     ? new AntiEntropy({ cluster, ownership: soleOwner, log, metrics, busy: (id) => handoff.behind(id) })
     : undefined;
-  const ctx: AppContext = { cluster, catalog, tasks, auth, keys, log, metrics, handoff, antiEntropy };
+  const versions = new SettingsVersions(store);
+  const broadcasts = new SettingsBroadcaster({ cluster, catalog, tasks, versions, metrics, log });
+  const drift = new SettingsDriftReconciler({ cluster, catalog, versions, broadcasts, ownership: soleOwner, metrics, log });
+  const ctx: AppContext = { cluster, catalog, tasks, auth, keys, log, metrics, handoff, antiEntropy, broadcasts, versions, drift };
   registerMetricsRoute(app, metrics, auth);
   registerRoutes(app, ctx);
 
@@ -108,6 +120,8 @@ export async function startMiroir(config: Readonly<Config>, opts: StartOptions =
   tasks.start();
   handoff.start();
   antiEntropy?.start();
+  await broadcasts.resume();
+  drift.start();
   await app.listen({ port: config.server.port, host: config.server.bind });
   const address = app.server.address();
   const port = typeof address === 'object' && address ? address.port : config.server.port;
@@ -131,6 +145,8 @@ export async function startMiroir(config: Readonly<Config>, opts: StartOptions =
         await tracing?.shutdown();
         handoff.stop();
         await antiEntropy?.close();
+        await drift.close();
+        await broadcasts.close();
         await tasks.close();
         await cluster.close();
         await store.close();

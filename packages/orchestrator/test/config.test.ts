@@ -67,3 +67,25 @@ test('topology rules: groups, replication, unique ids', () => {
   assert.ok(p.includes('nodes.0.replica_group: replica_group 1 is not below replica_groups (1)'));
   assert.ok(p.includes('nodes.1.id: duplicate node id `a`'));
 });
+
+test('settings broadcast and drift check keys (S13.5): defaults, overrides, bad values', () => {
+  const c = loadConfig({ text: nodes, env: {} });
+  assert.deepEqual(
+    { ...c.settings_broadcast },
+    { strategy: 'two_phase', verify_timeout_s: 60, max_repair_retries: 3, freeze_writes_on_unrepairable: true, repair_backoff_ms: 1000 },
+  );
+  assert.deepEqual({ ...c.settings_drift_check }, { interval_s: 300, auto_repair: true });
+  const o = loadConfig({
+    text: `${nodes}settings_broadcast: {strategy: sequential, max_repair_retries: 0}\n`,
+    env: { MIROIR_SETTINGS_DRIFT_CHECK__INTERVAL_S: '0.5', MIROIR_SETTINGS_DRIFT_CHECK__AUTO_REPAIR: 'false' },
+  });
+  assert.equal(o.settings_broadcast.strategy, 'sequential');
+  assert.equal(o.settings_broadcast.max_repair_retries, 0);
+  assert.equal(o.settings_drift_check.interval_s, 0.5);
+  assert.equal(o.settings_drift_check.auto_repair, false);
+  const p = problems(`${nodes}settings_broadcast: {strategy: parallel, max_repair_retries: -1}\nsettings_drift_check: {interval_s: 0}\n`);
+  assert.equal(p.length, 3);
+  assert.match(p[0]!, /^settings_broadcast\.max_repair_retries: /);
+  assert.match(p[1]!, /^settings_broadcast\.strategy: /);
+  assert.match(p[2]!, /^settings_drift_check\.interval_s: /);
+});

@@ -5,8 +5,18 @@
  */
 import { connect, createServer, type Server, type Socket } from 'node:net';
 
-/** `mute` passes requests to the node and drops its answers: the node acts, the caller never hears. */
-export type Fault = { kind: 'pass' } | { kind: 'delay'; ms: number } | { kind: 'blackhole' } | { kind: 'reset' } | { kind: 'mute' };
+export type Fault =
+  | { kind: 'pass' }
+  | { kind: 'delay'; ms: number }
+  | { kind: 'blackhole' }
+  | { kind: 'reset' }
+  /**
+   * Passes traffic, but resets the connection instead of forwarding a request whose first line
+   * matches `request` (e.g. `/^(PATCH|PUT) \/indexes\/movies\/settings/`), `times` times (default: always).
+   */
+  | { kind: 'refuse'; request: RegExp; times?: number }
+  /** Passes requests to the node and drops its answers: the node acts, the caller never hears. */
+  | { kind: 'mute' };
 
 export class FaultProxy {
   fault: Fault = { kind: 'pass' };
@@ -35,7 +45,16 @@ export class FaultProxy {
       client.on('close', () => upstream.destroy());
       upstream.on('close', () => client.destroy());
       const delay = fault.kind === 'delay' ? fault.ms : 0;
-      client.on('data', (d) => (delay > 0 ? setTimeout(() => upstream.write(d), delay) : upstream.write(d)));
+      client.on('data', (d: Buffer) => {
+        if (fault.kind === 'refuse' && (fault.times ?? Infinity) > 0 && fault.request.test(d.toString('latin1', 0, Math.min(d.length, 512)).split('\r\n', 1)[0]!)) {
+          if (fault.times !== undefined) fault.times--;
+          client.resetAndDestroy();
+          upstream.destroy();
+          return;
+        }
+        if (delay > 0) setTimeout(() => upstream.write(d), delay);
+        else upstream.write(d);
+      });
       if (fault.kind !== 'mute') upstream.on('data', (d) => client.write(d));
       else upstream.resume();
     });

@@ -129,6 +129,7 @@ test('the alert rules are S10.3 as corrected, on exposed metrics only', () => {
       ['MiroirAntientropyMismatch', '18h'],
       ['MiroirMemoryPressure', '5m'],
       ['MiroirRequestQueueBacklog', '2m'],
+      ['MiroirSettingsDivergence', '10m'],
     ],
   );
   for (const r of rules) {
@@ -142,6 +143,8 @@ test('the alert rules are S10.3 as corrected, on exposed metrics only', () => {
   assert.equal(expr('MiroirTaskStuck'), 'max(miroir_task_oldest_pending_age_seconds) > 3600');
   assert.equal(families.get('miroir_task_oldest_pending_age_seconds')!.type, 'gauge');
   assert.equal(families.get('miroir_antientropy_mismatches_found_total')!.type, 'counter');
+  // The corrected SettingsDivergence looks at increases, never at a cumulative counter `== 0`.
+  assert.match(expr('MiroirSettingsDivergence'), /^sum by \(index\) \(increase\(miroir_settings_hash_mismatch_total\[10m\]\)\) > 0 unless sum by \(index\) \(increase\(miroir_settings_drift_repair_total\[10m\]\)\) > 0$/);
   assert.match(expr('MiroirHighSearchLatency'), /^histogram_quantile\(0\.95, sum by \(le\) \(rate\(miroir_request_duration_seconds_bucket\{path_template="\/indexes\/:uid\/search"\}\[5m\]\)\) \) > 2$/);
 });
 

@@ -12,7 +12,10 @@ const ADMIN = 'metrics-admin-key';
 const SEARCHES = 7;
 const DEGRADED_SEARCHES = 3;
 
-/** Every core family with its Prometheus type (rebalance is absent: no rebalancer exists). */
+/**
+ * Every core family with its Prometheus type (rebalance is absent: no rebalancer exists), plus the
+ * settings broadcast's (S13.5), which is always on.
+ */
 const CORE_FAMILIES: Record<string, string> = {
   miroir_request_duration_seconds: 'histogram',
   miroir_requests_total: 'counter',
@@ -40,6 +43,11 @@ const CORE_FAMILIES: Record<string, string> = {
   miroir_antientropy_mismatches_found_total: 'counter',
   miroir_antientropy_docs_repaired_total: 'counter',
   miroir_antientropy_last_scan_completed_seconds: 'gauge',
+  miroir_settings_broadcast_phase: 'gauge',
+  miroir_settings_hash_mismatch_total: 'counter',
+  miroir_settings_drift_repair_total: 'counter',
+  miroir_settings_version: 'gauge',
+  miroir_settings_writes_frozen: 'gauge',
 };
 
 let c: ObservedCluster;

@@ -96,3 +96,25 @@ test('node settings versions are kept per (index, node) and forgotten with the i
   assert.deepEqual([...(await s.nodeSettingsVersions('books'))], [['node-0', 7]]);
   await s.close();
 });
+
+test('a settings broadcast phase and the committed fingerprint and frozen reason round-trip (S13.5)', async () => {
+  const s = new SqliteStore(join(dir, 'broadcast.db'));
+  const pending: TaskRow = {
+    ...row(9, 'processing'),
+    type: 'settingsUpdate',
+    settingsBroadcast: {
+      strategy: 'two_phase',
+      phase: 'repair',
+      requests: [{ method: 'PATCH', path: '/indexes/movies/settings', body: { synonyms: { a: ['b'] } } }],
+      proposal: { synonyms: { a: ['b'] } },
+      commitVersion: 4,
+    },
+  };
+  await s.putTask(pending);
+  assert.deepEqual(await s.getTask(9), pending);
+  assert.deepEqual((await s.pendingTasks()).map((r) => r.settingsBroadcast?.phase), ['repair']);
+  const meta = { uid: 'movies', primaryKey: 'id', shards: 16, settingsVersion: 4, createdAt: '2026-01-01T00:00:00.000Z', settingsFingerprint: 'ab'.repeat(32), writesFrozen: 'settings differ on node(s) node-2' };
+  await s.putIndexMeta(meta);
+  assert.deepEqual(await s.getIndexMeta('movies'), meta);
+  await s.close();
+});

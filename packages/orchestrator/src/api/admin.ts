@@ -2,9 +2,12 @@
  * `/_miroir/*`: cluster state for operators (spec S4.4, S10.1). Never proxied to nodes.
  */
 import type { FastifyInstance } from 'fastify';
+import { indexNotFound } from '@miroir/protocol';
 import { coveringSet } from '../core/covering.js';
+import { judgeSettings } from '../core/settings-fingerprint.js';
 import { miroirError } from '../errors.js';
 import type { AppContext } from '../main.js';
+import { readNodeSettings } from '../work/settings-io.js';
 
 export function registerAdminRoutes(app: FastifyInstance, ctx: AppContext): void {
   const { cluster } = ctx;
@@ -49,6 +52,7 @@ export function registerAdminRoutes(app: FastifyInstance, ctx: AppContext): void
         }
       }
     }
+    const frozen = (await cluster.store.listIndexMeta()).filter((m) => m.writesFrozen !== undefined);
     return {
       shards: placement.shards,
       replication_factor: placement.replicationFactor,
@@ -57,6 +61,46 @@ export function registerAdminRoutes(app: FastifyInstance, ctx: AppContext): void
       degraded_node_count: nodes.filter((n) => n.status !== 'healthy').length,
       rebalance_in_progress: false,
       fully_covered: fullyCovered,
+      // Indexes whose document writes are refused after an unrepairable settings divergence (S13.5).
+      writes_frozen: frozen.map((m) => ({ index: m.uid, reason: m.writesFrozen })),
+    };
+  });
+
+  /** Settings consistency of every index Miroir knows (spec S13.5). */
+  app.get('/_miroir/settings', guard, async () => {
+    const metas = await cluster.store.listIndexMeta();
+    return {
+      results: metas.map((m) => ({
+        index: m.uid,
+        settings_version: m.settingsVersion,
+        fingerprint: m.settingsFingerprint ?? null,
+        writes_frozen: m.writesFrozen ?? null,
+        broadcast_phase: ctx.broadcasts.phase(m.uid) ?? null,
+      })),
+    };
+  });
+
+  /** One index: committed version and fingerprint, and what each node holds now. */
+  app.get('/_miroir/settings/:index', guard, async (req) => {
+    const uid = (req.params as { index: string }).index;
+    const meta = await cluster.store.getIndexMeta(uid);
+    if (meta === undefined) throw indexNotFound(uid);
+    const nodeIds = [...cluster.nodes.keys()];
+    const [reads, versions] = await Promise.all([readNodeSettings(cluster, uid, nodeIds), cluster.store.nodeSettingsVersions(uid)]);
+    const j = judgeSettings(reads, { committed: meta.settingsFingerprint });
+    return {
+      index: uid,
+      settings_version: meta.settingsVersion,
+      fingerprint: meta.settingsFingerprint ?? null,
+      writes_frozen: meta.writesFrozen ?? null,
+      broadcast_phase: ctx.broadcasts.phase(uid) ?? null,
+      nodes: reads.map((r) => ({
+        id: r.nodeId,
+        settings_version: versions.get(r.nodeId) ?? 0,
+        fingerprint: j.fingerprints.get(r.nodeId) ?? null,
+        matches: meta.settingsFingerprint === undefined ? null : j.fingerprints.get(r.nodeId) === meta.settingsFingerprint,
+        ...(r.error ? { error: r.error } : {}),
+      })),
     };
   });
 

@@ -14,7 +14,6 @@ import {
   unknownParameterError,
   jsonOrText,
 } from '@miroir/protocol';
-import { coveringSet } from '../core/covering.js';
 import { checkReservedFields, routeDeleteIds, routeDocuments } from '../core/documents.js';
 import { assembleDocuments, mergeSortedDocuments, parseSortCriteria, planDocumentReads, stripDocument } from '../core/documents-list.js';
 import { andShardFilter } from '../core/search-merge.js';
@@ -23,6 +22,7 @@ import type { AppContext } from '../main.js';
 import { MARKER_PREFIX } from '../work/handoff.js';
 import { NodeHttpError, NodeTransportError, type NodeRequest } from '../nodes/node-client.js';
 import { firstAnswer } from './fanout.js';
+import { gatedCover, readGate } from './settings-consistency.js';
 import { jsonBody, rawBody } from './http.js';
 import { enc, queryString, uidParam } from './indexes.js';
 import { broadcastWrite, localTask, routedWrite } from './writes.js';
@@ -193,7 +193,7 @@ export function registerDocumentRoutes(app: FastifyInstance, ctx: AppContext): v
     const info = await catalog.get(uid);
     if (info === undefined) throw indexNotFound(uid);
     const placement = cluster.placement(info.shards);
-    const cover = coveringSet(placement, { seq: cluster.nextSeq(), eligible: (id) => cluster.health.isHealthy(id), groupFallback: true });
+    const cover = gatedCover(ctx, placement, uid, await readGate(ctx, req, uid));
     const ownerOf = new Map<number, string>();
     for (const [nodeId, shards] of cover.nodes) for (const sh of shards) ownerOf.set(sh, nodeId);
     const clientFilter = source === 'get' && typeof params.filter === 'string' ? jsonOrText(params.filter) : params.filter;

@@ -132,5 +132,8 @@ export function registerIndexRoutes(app: FastifyInstance, ctx: AppContext): void
         await (s.rename ? ctx.catalog.rename(s.indexes[0], s.indexes[1]) : ctx.catalog.swap(s.indexes[0], s.indexes[1]));
       }
     }
+    // Settings versions moved or went with the metadata.
+    const touched = [row.indexUid, ...(row.indexes ?? []), row.details?.newIndexUid];
+    for (const uid of touched) if (typeof uid === 'string') ctx.versions.invalidate(uid);
   });
 }

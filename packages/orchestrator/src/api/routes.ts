@@ -10,11 +10,13 @@ import { registerKeyRoutes } from './keys.js';
 import { registerMiscRoutes } from './misc.js';
 import { registerSearchRoutes } from './search.js';
 import { registerSettingsRoutes } from './settings.js';
+import { registerSettingsHeaders } from './settings-consistency.js';
 import { registerStatsRoutes } from './stats.js';
 import { registerTaskRoutes } from './tasks.js';
 import { registerUnsupportedRoutes } from './unsupported.js';
 
 export function registerRoutes(app: FastifyInstance, ctx: AppContext): void {
+  registerSettingsHeaders(app, ctx);
   registerMiscRoutes(app, ctx);
   registerAdminRoutes(app, ctx);
   registerKeyRoutes(app, ctx);

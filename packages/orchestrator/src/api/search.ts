@@ -32,6 +32,7 @@ import { NodeHttpError } from '../nodes/node-client.js';
 import type { Access } from './auth.js';
 import { callEach } from './fanout.js';
 import { jsonBody } from './http.js';
+import { gatedCover, readGate, type ReadGate } from './settings-consistency.js';
 import { enc, uidParam } from './indexes.js';
 
 /**
@@ -102,14 +103,13 @@ async function scatter<T>(
   info: IndexInfo,
   body: (shards: readonly number[] | null) => Record<string, unknown>,
   path: string,
+  gate?: ReadGate,
 ): Promise<Scatter<T>> {
   const { cluster } = ctx;
   const placement = cluster.placement(info.shards);
-  const cover: CoveringSet = coveringSet(placement, {
-    seq: cluster.nextSeq(),
-    eligible: (id) => cluster.health.isHealthy(id),
-    groupFallback: true,
-  });
+  const floor = gate?.floor;
+  // Nodes whose settings are known to be the committed ones first (spec S13.5).
+  const cover: CoveringSet = gatedCover(ctx, placement, info.uid, gate);
   const nodeIds = [...cover.nodes.keys()];
   // Nodes answering for every shard they hold all get the same body: built and encoded once.
   let shared: string | undefined;
@@ -134,7 +134,7 @@ async function scatter<T>(
   if (lost.length > 0) {
     const retry = coveringSet(placement, {
       seq: cluster.nextSeq(),
-      eligible: (id) => !failed.has(id) && cluster.health.isHealthy(id),
+      eligible: (id) => !failed.has(id) && cluster.health.isHealthy(id) && (floor === undefined || floor(id)),
       groupFallback: true,
       shards: lost,
     });
@@ -168,12 +168,13 @@ export async function searchIndex(
   access: Access,
   started: number,
   metadata = false,
+  gate?: ReadGate,
 ): Promise<{ response: SearchResponse; missing: number[] }> {
   const info = await indexFor(ctx, uid);
   const tenant = access.searchFilter(uid);
   const q = tenant === null || tenant === undefined ? query : withFilter(query, withTenantFilter(query.filter, tenant));
   const sctx = searchContext(info);
-  const { answers, missing } = await scatter<NodeSearchResponse>(ctx, info, (shards) => nodeSearchBody(q, sctx, shards), `/indexes/${enc(uid)}/search`);
+  const { answers, missing } = await scatter<NodeSearchResponse>(ctx, info, (shards) => nodeSearchBody(q, sctx, shards), `/indexes/${enc(uid)}/search`, gate);
   const response = mergeSearch(query, sctx, answers, {
     processingTimeMs: Math.round(performance.now() - started),
     ...(metadata ? { metadata: searchMetadata(uid, info.primaryKey) } : {}),
@@ -189,7 +190,8 @@ export function registerSearchRoutes(app: FastifyInstance, ctx: AppContext): voi
   const run = async (req: FastifyRequest, reply: FastifyReply, query: SearchQuery, started: number) => {
     const uid = uidParam(req);
     const access = await ctx.auth.client(req, 'search', uid);
-    const { response, missing } = await searchIndex(ctx, uid, query, access, started, wantsSearchMetadata(req.headers['meili-include-metadata']));
+    const gate = await readGate(ctx, req, uid);
+    const { response, missing } = await searchIndex(ctx, uid, query, access, started, wantsSearchMetadata(req.headers['meili-include-metadata']), gate);
     degrade(reply, missing);
     return response;
   };
@@ -211,6 +213,7 @@ export function registerSearchRoutes(app: FastifyInstance, ctx: AppContext): voi
     const query: FacetSearchQuery = parseFacetSearchQuery(jsonBody(req));
     const info = await indexFor(ctx, uid);
     const filter = withTenantFilter(query.filter, access.searchFilter(uid));
+    const gate = await readGate(ctx, req, uid);
     const { answers, missing } = await scatter<FacetSearchResponse>(
       ctx,
       info,
@@ -222,6 +225,7 @@ export function registerSearchRoutes(app: FastifyInstance, ctx: AppContext): voi
         return body;
       },
       `/indexes/${enc(uid)}/facet-search`,
+      gate,
     );
     degrade(reply, missing);
     return mergeFacetSearch(query.facetName, query.facetQuery, answers, searchContext(info), Math.round(performance.now() - started));
@@ -255,7 +259,7 @@ export function registerSearchRoutes(app: FastifyInstance, ctx: AppContext): voi
           run(i, async () => {
             const { indexUid, federationOptions: _f, ...query } = q;
             const access = await ctx.auth.multiSearchQuery(req, indexUid);
-            const { response, missing } = await searchIndex(ctx, indexUid, query, access, started, metadata);
+            const { response, missing } = await searchIndex(ctx, indexUid, query, access, started, metadata, await readGate(ctx, req, indexUid));
             for (const s of missing) missingAll.add(s);
             return { indexUid, ...response };
           }),
@@ -284,6 +288,7 @@ export function registerSearchRoutes(app: FastifyInstance, ctx: AppContext): voi
               return b;
             },
             `/indexes/${enc(indexUid)}/search`,
+            await readGate(ctx, req, indexUid),
           );
           for (const s of missing) missingAll.add(s);
           return {

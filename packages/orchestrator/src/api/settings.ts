@@ -1,9 +1,10 @@
 /**
  * Settings: read from any node with the reserved fields hidden, changed on every node as one task
- * with the reserved fields kept (spec S5.3). The two-phase protocol of S13.5 builds on this.
+ * with the reserved fields kept (spec S5.3), through the settings broadcast of S13.5
+ * (`work/settings-broadcast.ts`): the task stays `processing` until every node verified.
  */
 import type { FastifyInstance, FastifyRequest } from 'fastify';
-import type { Settings } from '@miroir/protocol';
+import { defaultSettings, type Settings } from '@miroir/protocol';
 import { clientSettings, nodeSettingsUpdate, withReservedFilterable, withoutReservedFilterable } from '../core/reserved-settings.js';
 import type { AppContext } from '../main.js';
 import type { NodeRequest } from '../nodes/node-client.js';
@@ -14,8 +15,16 @@ import { broadcastWrite } from './writes.js';
 
 const camel = (kebab: string) => kebab.replace(/-([a-z])/g, (_, c: string) => c.toUpperCase());
 
+/** A whole-settings reset, node-side: every setting back to its default, the reserved field kept. */
+function resetProposal(): Record<string, unknown> {
+  const out: Record<string, unknown> = Object.fromEntries(Object.keys(defaultSettings()).map((k) => [k, null]));
+  out.filterableAttributes = withReservedFilterable(null);
+  return out;
+}
+
 export function registerSettingsRoutes(app: FastifyInstance, ctx: AppContext): void {
   const { cluster } = ctx;
+  const strategy = cluster.config.settings_broadcast.strategy;
   const base = (req: FastifyRequest) => `/indexes/${enc(uidParam(req))}/settings`;
 
   app.get('/indexes/:uid/settings', async (req) => {
@@ -31,7 +40,7 @@ export function registerSettingsRoutes(app: FastifyInstance, ctx: AppContext): v
     const nodeBody = details ? nodeSettingsUpdate(details) : body;
     const summary = await broadcastWrite(ctx, reply, { indexUid: uid, type: 'settingsUpdate', details }, [
       { method: 'PATCH', path: base(req), body: nodeBody },
-    ], { setupIndex: uid, detailsFrom: 0 });
+    ], { setupIndex: uid, detailsFrom: 0, settings: { strategy, proposal: details ? (nodeBody as Record<string, unknown>) : {} } });
     return reply.code(202).send(summary);
   });
 
@@ -42,7 +51,7 @@ export function registerSettingsRoutes(app: FastifyInstance, ctx: AppContext): v
     const summary = await broadcastWrite(ctx, reply, { indexUid: uid, type: 'settingsUpdate', details: null }, [
       { method: 'DELETE', path: base(req) },
       { method: 'PUT', path: `${base(req)}/filterable-attributes`, body: withReservedFilterable(null) },
-    ], { detailsFrom: 0 });
+    ], { detailsFrom: 0, settings: { strategy, proposal: resetProposal() } });
     return reply.code(202).send(summary);
   });
 
@@ -63,18 +72,22 @@ export function registerSettingsRoutes(app: FastifyInstance, ctx: AppContext): v
     const filterable = name === 'filterable-attributes';
     let requests: NodeRequest[];
     let details: Record<string, unknown> | null;
+    let nodeValue: unknown;
     if (method === 'DELETE') {
       // A reset of the filterable list is followed by the reserved field's return, in the same task.
       requests = [{ method: 'DELETE', path }, ...(filterable ? [{ method: 'PUT' as const, path, body: withReservedFilterable(null) }] : [])];
       details = { [camel(name)]: null };
+      nodeValue = filterable ? withReservedFilterable(null) : null;
     } else {
       const body = jsonBody(req);
-      requests = [{ method, path, body: filterable ? reservedList(body) : body }];
+      nodeValue = filterable ? reservedList(body) : body;
+      requests = [{ method, path, body: nodeValue }];
       details = { [camel(name)]: body };
     }
     const summary = await broadcastWrite(ctx, reply, { indexUid: uid, type: 'settingsUpdate', details }, requests, {
       setupIndex: method === 'DELETE' ? undefined : uid,
       detailsFrom: 0,
+      settings: { strategy, proposal: { [camel(name)]: nodeValue } },
     });
     return reply.code(202).send(summary);
   };

@@ -12,8 +12,8 @@ import { hasShardFilterable, nodeSettingsUpdate } from '../core/reserved-setting
 import { miroirError } from '../errors.js';
 import type { AppContext } from '../main.js';
 import { NodeHttpError, NodeTransportError, type NodeRequest } from '../nodes/node-client.js';
+import type { SettingsBroadcastState, TaskRow } from '../state/store.js';
 import type { MissedWrite } from '../work/handoff.js';
-import type { TaskRow } from '../state/store.js';
 import { callEach } from './fanout.js';
 
 export interface TaskIntent {
@@ -105,6 +105,19 @@ async function setupRequests(ctx: AppContext, uid: string): Promise<NodeRequest[
   ];
 }
 
+const DOCUMENT_WRITES: ReadonlySet<TaskType> = new Set<TaskType>(['documentAdditionOrUpdate', 'documentDeletion', 'documentEdition']);
+
+/** Refuses a document write to an index frozen by an unrepairable settings divergence (spec S13.5). */
+async function assertWritable(ctx: AppContext, uid: string): Promise<void> {
+  const frozen = (await ctx.versions.get(uid))?.frozen;
+  if (frozen !== undefined) {
+    throw miroirError(
+      'miroir_writes_frozen',
+      `Writes to index \`${uid}\` are frozen: ${frozen}. They resume once every node holds the committed settings (see GET /_miroir/settings/${uid}).`,
+    );
+  }
+}
+
 /**
  * A write every node must apply (index and settings changes, delete by filter, delete all…).
  * A request every node rejects at once is answered with the node's error and creates no task.
@@ -121,34 +134,77 @@ export async function broadcastWrite(
     lockKeys?: string[];
     /** Show the details of the node task for `requests[detailsFrom]` (a node normalizes them). */
     detailsFrom?: number;
+    /**
+     * A settings change (spec S13.5): waits for the index's previous broadcast, then enqueues the
+     * change (on every node for `two_phase`, on the first for `sequential`) and hands the task to
+     * the broadcaster, which keeps it `processing` until commit.
+     */
+    settings?: Pick<SettingsBroadcastState, 'strategy' | 'proposal'>;
   } = {},
 ): Promise<TaskSummary> {
   const keys = opts.lockKeys ?? (intent.indexUid ? [intent.indexUid] : ['*']);
   return ctx.cluster.writeLock.run(keys, async () => {
-    const enqueuedAt = nowMicros();
-    const setup = opts.setupIndex ? await setupRequests(ctx, opts.setupIndex) : [];
-    const nodeIds = [...ctx.cluster.nodes.keys()];
-    const results = await sendInOrder(ctx, nodeIds, () => [...setup, ...requests]);
-    if (results.length === 0) throw miroirError('miroir_node_unavailable', 'No node is configured.');
-    const accepted = results.filter((r) => r.error === undefined);
-    if (accepted.length === 0) {
-      const answered = results.find((r) => r.error instanceof NodeHttpError);
-      throw (answered ?? results[0]!).error;
+    if (intent.indexUid && DOCUMENT_WRITES.has(intent.type)) await assertWritable(ctx, intent.indexUid);
+    const uid = intent.indexUid;
+    if (opts.settings === undefined || uid === null) return (await broadcastLocked(ctx, reply, intent, requests, opts)).summary;
+    await ctx.broadcasts.idle(uid);
+    const handle = ctx.broadcasts.begin(uid);
+    try {
+      const sequential = opts.settings.strategy === 'sequential';
+      const previous = sequential ? await ctx.broadcasts.snapshot(uid) : undefined;
+      const result = await broadcastLocked(ctx, reply, intent, requests, opts, (setup) => ({
+        strategy: opts.settings!.strategy,
+        phase: sequential ? 'apply' : 'propose',
+        requests: [...setup, ...requests].map(({ method, path, body }) => ({ method, path, ...(body === undefined ? {} : { body }) })),
+        proposal: opts.settings!.proposal,
+        ...(previous ? { previous, applied: [] } : {}),
+      }));
+      handle.drive(result.row);
+      return result.summary;
+    } catch (e) {
+      handle.cancel();
+      throw e;
     }
-    const missed = results.filter((r) => r.error !== undefined).map((r) => r.nodeId);
-    if (results.some((r) => r.error instanceof NodeHttpError)) {
-      // The nodes disagree (one refused what others enqueued): their states differ; say so loudly.
-      ctx.log.warn({ nodes: missed, index: intent.indexUid }, 'a broadcast was refused by some nodes and enqueued by others');
-    }
-    if (missed.length > 0) reply.header('x-miroir-degraded', `nodes=${missed.join(',')}`);
-    keepMissed(ctx, results);
-    const uid = await ctx.cluster.store.nextTaskUid();
-    const row = newRow(uid, intent, Object.fromEntries(accepted.map((r) => [r.nodeId, r.uids])), enqueuedAt);
-    if (opts.detailsFrom !== undefined) row.detailsFrom = setup.length + opts.detailsFrom;
-    await ctx.tasks.insert(row);
-    if (opts.setupIndex) ctx.catalog.invalidate(opts.setupIndex);
-    return summary(row);
   });
+}
+
+/**
+ * The body of {@link broadcastWrite}, under the caller's lock: sends, records the task (with the
+ * settings broadcast's state when `broadcast` is given) and returns its summary and row.
+ */
+async function broadcastLocked(
+  ctx: AppContext,
+  reply: FastifyReply,
+  intent: TaskIntent,
+  requests: NodeRequest[],
+  opts: { setupIndex?: string; detailsFrom?: number; settings?: Pick<SettingsBroadcastState, 'strategy'> },
+  broadcast?: (setup: NodeRequest[]) => SettingsBroadcastState,
+): Promise<{ summary: TaskSummary; row: TaskRow }> {
+  const enqueuedAt = nowMicros();
+  const setup = opts.setupIndex ? await setupRequests(ctx, opts.setupIndex) : [];
+  const all = [...ctx.cluster.nodes.keys()];
+  const nodeIds = opts.settings?.strategy === 'sequential' ? all.slice(0, 1) : all;
+  const results = await sendInOrder(ctx, nodeIds, () => [...setup, ...requests]);
+  if (results.length === 0) throw miroirError('miroir_node_unavailable', 'No node is configured.');
+  const accepted = results.filter((r) => r.error === undefined);
+  if (accepted.length === 0) {
+    const answered = results.find((r) => r.error instanceof NodeHttpError);
+    throw (answered ?? results[0]!).error;
+  }
+  const missed = results.filter((r) => r.error !== undefined).map((r) => r.nodeId);
+  if (results.some((r) => r.error instanceof NodeHttpError)) {
+    // The nodes disagree (one refused what others enqueued): their states differ; say so loudly.
+    ctx.log.warn({ nodes: missed, index: intent.indexUid }, 'a broadcast was refused by some nodes and enqueued by others');
+  }
+  if (missed.length > 0) reply.header('x-miroir-degraded', `nodes=${missed.join(',')}`);
+  keepMissed(ctx, results);
+  const uid = await ctx.cluster.store.nextTaskUid();
+  const row = newRow(uid, intent, Object.fromEntries(accepted.map((r) => [r.nodeId, r.uids])), enqueuedAt);
+  if (opts.detailsFrom !== undefined) row.detailsFrom = setup.length + opts.detailsFrom;
+  if (broadcast) row.settingsBroadcast = broadcast(setup);
+  await ctx.tasks.insert(row);
+  if (opts.setupIndex) ctx.catalog.invalidate(opts.setupIndex);
+  return { summary: summary(row), row };
 }
 
 /**
@@ -166,6 +222,7 @@ export async function routedWrite(
   opts: { setupIndex: boolean },
 ): Promise<TaskSummary> {
   return ctx.cluster.writeLock.run([intent.indexUid], async () => {
+    await assertWritable(ctx, intent.indexUid);
     const enqueuedAt = nowMicros();
     const setup = opts.setupIndex ? await setupRequests(ctx, intent.indexUid) : [];
     // Every node gets the setup, so an index exists everywhere even where no document lands.

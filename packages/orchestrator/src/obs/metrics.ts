@@ -62,6 +62,14 @@ export class Metrics {
   readonly scatterPartial: Counter;
   readonly scatterRetries: Counter;
 
+  /** Spec S13.5: the phase of each index's settings broadcast (0 idle, 1 propose, 2 verify, 3 repair, 4 commit). */
+  readonly settingsBroadcastPhase: Gauge<'index'>;
+  readonly settingsHashMismatch: Counter<'index'>;
+  readonly settingsDriftRepair: Counter<'index'>;
+  readonly settingsVersion: Gauge<'index'>;
+  /** 1 while writes to the index are frozen by an unrepairable settings divergence. */
+  readonly settingsWritesFrozen: Gauge<'index'>;
+
   /** template → method → status → series: one lookup chain per request, no key strings built. */
   readonly #requestSeries = new Map<string, Map<string, Map<number, RequestSeries>>>();
   /** node id → operation → histogram child. */
@@ -229,6 +237,37 @@ export class Metrics {
     this.scatterRetries = new Counter({
       name: 'miroir_scatter_retries_total',
       help: 'Reads retried on another node after a node could not be reached.',
+      registers,
+    });
+
+    this.settingsBroadcastPhase = new Gauge({
+      name: 'miroir_settings_broadcast_phase',
+      help: 'Phase of the settings broadcast in flight per index: 0 idle, 1 propose, 2 verify, 3 repair, 4 commit.',
+      labelNames: ['index'],
+      registers,
+    });
+    this.settingsHashMismatch = new Counter({
+      name: 'miroir_settings_hash_mismatch_total',
+      help: 'Nodes found holding settings that differ from the reference (broadcast verify or drift check).',
+      labelNames: ['index'],
+      registers,
+    });
+    this.settingsDriftRepair = new Counter({
+      name: 'miroir_settings_drift_repair_total',
+      help: 'Nodes whose settings the drift reconciler brought back to the committed settings.',
+      labelNames: ['index'],
+      registers,
+    });
+    this.settingsVersion = new Gauge({
+      name: 'miroir_settings_version',
+      help: 'Committed settings version per index.',
+      labelNames: ['index'],
+      registers,
+    });
+    this.settingsWritesFrozen = new Gauge({
+      name: 'miroir_settings_writes_frozen',
+      help: '1 while document writes to the index are refused after an unrepairable settings divergence.',
+      labelNames: ['index'],
       registers,
     });
   }

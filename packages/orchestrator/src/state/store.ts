@@ -23,6 +23,31 @@ export interface TaskRow extends TaskRecord {
   cancelRequestedBy?: number;
   /** For a `taskCancelation`: the Miroir tasks it matched. */
   matchedUids?: number[];
+  /** A settings change in flight (spec S13.5): its phase, kept so that a restart can finish it. */
+  settingsBroadcast?: SettingsBroadcastState;
+}
+
+/** A request sent to nodes, as persisted (no signal, no raw bytes). */
+export interface StoredNodeRequest {
+  method: 'GET' | 'POST' | 'PUT' | 'PATCH' | 'DELETE';
+  path: string;
+  body?: unknown;
+}
+
+/** The persisted state of one settings broadcast (spec S13.5, S4.1 leases' "phase state"). */
+export interface SettingsBroadcastState {
+  strategy: 'two_phase' | 'sequential';
+  /** propose → verify (→ repair) → commit → done; sequential: apply → (rollback) → done. */
+  phase: 'propose' | 'verify' | 'repair' | 'commit' | 'apply' | 'rollback' | 'done';
+  /** What each node is sent, in order (the client's change, node-side). */
+  requests: StoredNodeRequest[];
+  /** Top-level node-side settings the change sets (`null`: reset); verify checks them. */
+  proposal: Record<string, unknown>;
+  /** The version the commit writes, fixed before it is written so a resumed commit does not add one again. */
+  commitVersion?: number;
+  /** Sequential: each node's settings before the change (for the rollback), nodes already changed. */
+  previous?: Record<string, unknown>;
+  applied?: string[];
 }
 
 /** Per-index metadata Miroir keeps (spec S4.1 "also persisted"). */
@@ -34,6 +59,8 @@ export interface IndexMeta {
   createdAt: string;
   /** Why writes to this index are refused, when they are (spec S13.5 `freeze_writes_on_unrepairable`). */
   writesFrozen?: string;
+  /** Fingerprint of the committed node-side settings (spec S13.5): what the drift check compares against. */
+  settingsFingerprint?: string;
 }
 
 export interface StateStore {

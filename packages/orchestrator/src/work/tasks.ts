@@ -10,6 +10,9 @@ import type { Cluster } from '../cluster.js';
 import { foldTask, isTerminal, type MappedNodeTask } from '../core/tasks.js';
 import type { TaskRow } from '../state/store.js';
 
+/** A settings broadcast drives its own task (spec S13.5): the poller leaves it alone until it is done. */
+const drivenElsewhere = (row: TaskRow) => row.settingsBroadcast !== undefined && row.settingsBroadcast.phase !== 'done';
+
 /** Node task views of a finished task, by node id, in the order they were sent (absent when settled by Miroir). */
 export type NodeViews = ReadonlyMap<string, readonly TaskView[]>;
 type FinishedHook = (row: TaskRow, nodes: NodeViews) => Promise<void> | void;
@@ -48,7 +51,7 @@ export class TaskRegistry {
   /** The task, refreshed from its nodes when it is still pending. */
   async get(uid: number): Promise<TaskRow | undefined> {
     const row = await this.#cluster.store.getTask(uid);
-    if (row === undefined || isTerminal(row.status)) return row;
+    if (row === undefined || isTerminal(row.status) || drivenElsewhere(row)) return row;
     const [fresh] = await this.#refresh([row]);
     return fresh;
   }
@@ -78,7 +81,8 @@ export class TaskRegistry {
   }
 
   /** Reads the node tasks of `rows` (one request per node) and stores what changed. */
-  async #refresh(rows: TaskRow[]): Promise<TaskRow[]> {
+  async #refresh(all: TaskRow[]): Promise<TaskRow[]> {
+    const rows = all.filter((r) => !drivenElsewhere(r));
     const wanted = new Map<string, Set<number>>();
     for (const row of rows) {
       for (const [nodeId, uids] of Object.entries(row.nodeTasks)) {
@@ -134,6 +138,15 @@ export class TaskRegistry {
       out.push(next);
     }
     return out;
+  }
+
+  /**
+   * Stores the final state of a task its driver (a settings broadcast) settled, and runs the
+   * completion hooks with the node task views the driver read.
+   */
+  async settle(row: TaskRow, nodes: NodeViews = new Map()): Promise<void> {
+    await this.#cluster.store.putTask(row);
+    if (isTerminal(row.status)) await this.#finished(row, nodes);
   }
 
   /** A node's replica group and how many copies of each document that group holds. */

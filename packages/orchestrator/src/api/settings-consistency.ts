@@ -1,0 +1,102 @@
+/**
+ * The client-facing side of consistent settings (spec S13.5, S5.4):
+ * - every answer about an index carries `X-Miroir-Settings-Version` (its committed settings
+ *   version), plus `X-Miroir-Settings-Inconsistent: true` while a broadcast on it is between
+ *   propose and commit;
+ * - a read with `X-Miroir-Min-Settings-Version: N` is served only by nodes verified at N or later.
+ */
+import type { FastifyInstance, FastifyRequest } from 'fastify';
+import { MeiliError } from '@miroir/protocol';
+import { coveringSet, type CoveringSet } from '../core/covering.js';
+import type { Placement } from '../core/placement.js';
+import { miroirError } from '../errors.js';
+import type { AppContext } from '../main.js';
+import { SettingsVersions, type IndexSettingsView } from '../work/settings-versions.js';
+
+const MIN_HEADER = 'x-miroir-min-settings-version';
+
+/** Adds the settings headers to every answer of a route with an index uid. */
+export function registerSettingsHeaders(app: FastifyInstance, ctx: AppContext): void {
+  const put = (reply: { header(k: string, v: string): unknown }, uid: string, view: IndexSettingsView | undefined) => {
+    if (view !== undefined) reply.header('x-miroir-settings-version', String(view.version));
+    if (ctx.broadcasts.inconsistent(uid)) reply.header('x-miroir-settings-inconsistent', 'true');
+  };
+  app.addHook('onSend', (req, reply, payload, done) => {
+    const uid = (req.params as { uid?: unknown } | undefined)?.uid;
+    if (typeof uid !== 'string') return done(null, payload);
+    const hit = ctx.versions.cached(uid);
+    if (hit !== null) {
+      put(reply, uid, hit);
+      return done(null, payload);
+    }
+    ctx.versions.get(uid).then(
+      (view) => {
+        put(reply, uid, view);
+        done(null, payload);
+      },
+      // The store could not be read: the answer goes out without the header rather than failing.
+      () => done(null, payload),
+    );
+  });
+}
+
+/** Which nodes a read of one index may use, as far as settings go. */
+export interface ReadGate {
+  /**
+   * Nodes known to hold the committed settings: not back from a failure unchecked, and verified at
+   * some commit once the index had one (a node new to the cluster is not). Reads prefer them, and
+   * fall back to the others only for shards they cannot cover.
+   */
+  readonly settled: (nodeId: string) => boolean;
+  /** `X-Miroir-Min-Settings-Version`: nodes verified at that version or later; a hard limit. */
+  readonly floor: ((nodeId: string) => boolean) | undefined;
+}
+
+/** The read gate of a request on index `uid` (spec S13.5 freshness floor). */
+export async function readGate(ctx: AppContext, req: FastifyRequest, uid: string): Promise<ReadGate> {
+  const raw = req.headers[MIN_HEADER];
+  const text = raw === undefined ? undefined : (Array.isArray(raw) ? raw[0]! : raw).trim();
+  if (text !== undefined && !/^\d{1,15}$/.test(text)) {
+    throw new MeiliError('bad_request', `The \`X-Miroir-Min-Settings-Version\` header must be a non-negative integer, got \`${text}\`.`);
+  }
+  const cached = ctx.versions.cached(uid);
+  const view = cached === null ? await ctx.versions.get(uid) : cached;
+  const min = text === undefined ? 0 : Number(text);
+  const committed = view?.fingerprint !== undefined;
+  return {
+    settled: (id) => ctx.drift.serves(id) && (!committed || view!.nodes.has(id)),
+    floor: min === 0 ? undefined : (id) => SettingsVersions.nodeVersion(view, id) >= min,
+  };
+}
+
+/**
+ * The covering set of a read under its gate: healthy nodes, settled ones first (the others only
+ * if they cover more shards), and never a node below the client's floor — when the floor leaves a
+ * shard that healthy nodes could serve uncovered: 503 `miroir_settings_version_stale`.
+ */
+export function gatedCover(ctx: AppContext, placement: Placement, uid: string, gate: ReadGate | undefined): CoveringSet {
+  const { cluster } = ctx;
+  const floor = gate?.floor;
+  const seq = cluster.nextSeq();
+  const pick = (settledOnly: boolean) =>
+    coveringSet(placement, {
+      seq,
+      eligible: (id) => cluster.health.isHealthy(id) && (!settledOnly || gate!.settled(id)) && (floor === undefined || floor(id)),
+      groupFallback: true,
+    });
+  let cover = pick(gate !== undefined);
+  if (gate !== undefined && cover.uncovered.length > 0) {
+    const relaxed = pick(false);
+    if (relaxed.uncovered.length < cover.uncovered.length) cover = relaxed;
+  }
+  if (floor !== undefined && cover.uncovered.length > 0) {
+    const without = coveringSet(placement, { seq, eligible: (id) => cluster.health.isHealthy(id), groupFallback: true, shards: cover.uncovered });
+    if (without.uncovered.length < cover.uncovered.length) {
+      throw miroirError(
+        'miroir_settings_version_stale',
+        `No node serving shard(s) ${cover.uncovered.join(', ')} of index \`${uid}\` holds the settings version asked for by \`X-Miroir-Min-Settings-Version\`.`,
+      );
+    }
+  }
+  return cover;
+}
