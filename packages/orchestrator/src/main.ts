@@ -16,6 +16,7 @@ import { SqliteStore } from './state/sqlite.js';
 import { TaskRegistry } from './work/tasks.js';
 import { AntiEntropy } from './work/anti-entropy.js';
 import { Handoff } from './work/handoff.js';
+import { Rebalancer } from './work/rebalancer.js';
 import { soleOwner } from './work/ownership.js';
 import { createLogger, stdoutSink } from './obs/logging.js';
 import { attachMetrics, Metrics } from './obs/metrics.js';
@@ -56,6 +57,8 @@ export interface AppContext {
   readonly handoff: Handoff;
   /** The anti-entropy reconciler; undefined when `anti_entropy.enabled` is false. */
   readonly antiEntropy: AntiEntropy | undefined;
+  /** Topology changes and the shard moves that carry them out. */
+  readonly rebalancer: Rebalancer;
 }
 
 export async function startMiroir(config: Readonly<Config>, opts: StartOptions = {}): Promise<Miroir> {
@@ -67,6 +70,7 @@ export async function startMiroir(config: Readonly<Config>, opts: StartOptions =
   const store = new SqliteStore(config.task_store.path);
   const hasher = await loadHasher();
   const cluster = new Cluster(config, hasher, store);
+  await cluster.loadTopology();
   const catalog = new Catalog(cluster);
   const tasks = new TaskRegistry(cluster, catalog, log);
   const keys = new KeyCache(cluster);
@@ -91,7 +95,7 @@ export async function startMiroir(config: Readonly<Config>, opts: StartOptions =
     ? new (await import('./obs/tracing.js')).Tracing(config.tracing, opts.spanExporter)
     : undefined;
   const observer = new NodeObserver(metrics, tracing);
-  for (const node of cluster.nodes.values()) node.observe(observer);
+  cluster.observeNodes(observer);
   installRequestHooks(app, metrics, tracing, { enabled: log.isLevelEnabled('info'), nodeCount: config.log.node_count });
   acceptRawBodies(app);
   installErrorHandler(app);
@@ -100,7 +104,8 @@ export async function startMiroir(config: Readonly<Config>, opts: StartOptions =
   antiEntropy = config.anti_entropy.enabled
     ? new AntiEntropy({ cluster, ownership: soleOwner, log, metrics, busy: (id) => handoff.behind(id) })
     : undefined;
-  const ctx: AppContext = { cluster, catalog, tasks, auth, keys, log, metrics, handoff, antiEntropy };
+  const rebalancer = new Rebalancer({ cluster, log, metrics, handoff });
+  const ctx: AppContext = { cluster, catalog, tasks, auth, keys, log, metrics, handoff, antiEntropy, rebalancer };
   registerMetricsRoute(app, metrics, auth);
   registerRoutes(app, ctx);
 
@@ -108,6 +113,8 @@ export async function startMiroir(config: Readonly<Config>, opts: StartOptions =
   tasks.start();
   handoff.start();
   antiEntropy?.start();
+  // A rebalance interrupted by a restart: its routing is restored before the first request.
+  await rebalancer.resume();
   await app.listen({ port: config.server.port, host: config.server.bind });
   const address = app.server.address();
   const port = typeof address === 'object' && address ? address.port : config.server.port;
@@ -130,6 +137,7 @@ export async function startMiroir(config: Readonly<Config>, opts: StartOptions =
         await metricsServer?.close();
         await tracing?.shutdown();
         handoff.stop();
+        await rebalancer.close();
         await antiEntropy?.close();
         await tasks.close();
         await cluster.close();

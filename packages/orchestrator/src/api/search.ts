@@ -109,6 +109,7 @@ async function scatter<T>(
     seq: cluster.nextSeq(),
     eligible: (id) => cluster.health.isHealthy(id),
     groupFallback: true,
+    migrationInFlight: cluster.migrating,
   });
   const nodeIds = [...cover.nodes.keys()];
   // Nodes answering for every shard they hold all get the same body: built and encoded once.
