@@ -8,6 +8,7 @@ import { addGroup, addNode, drainNode, dropNode, removeGroup } from '../core/top
 import { miroirError } from '../errors.js';
 import type { AppContext } from '../main.js';
 import type { StoredTopology } from '../state/store.js';
+import { verifyCluster } from '../work/verify.js';
 import { jsonBody } from './http.js';
 
 const newNode = z.strictObject({ id: z.string(), address: z.string() });
@@ -130,6 +131,12 @@ export function registerAdminRoutes(app: FastifyInstance, ctx: AppContext): void
     return reply.code(status.state === 'idle' ? 200 : 202).send(status);
   });
   app.get('/_miroir/rebalance/status', guard, async () => ctx.rebalancer.status());
+
+  /** Read-only: every shard has RF complete replicas in every group, no node holds stray shards. */
+  app.get('/_miroir/verify', guard, async (req) => {
+    const q = req.query as { index?: string; deep?: string };
+    return verifyCluster(cluster, { ...(q.index ? { index: q.index } : {}), deep: q.deep === 'true' });
+  });
 
   /** Anti-entropy (spec S13.8): the last pass and whether one is running; POST starts one now. */
   app.get('/_miroir/anti-entropy', guard, async () => antiEntropy().status());
