@@ -84,6 +84,10 @@ test('adding a fourth node to three at S=64 moves exactly the predicted shards a
   const search = await c.client.index('books').search('', { limit: 2000 });
   assert.equal(search.estimatedTotalHits, docs.length);
   assert.equal(search.hits.length, docs.length);
+  const metrics = (await admin('GET', '/_miroir/metrics')).body as string;
+  assert.match(metrics, new RegExp(`^miroir_rebalance_documents_migrated_total ${status.last.documents_moved}$`, 'm'));
+  assert.match(metrics, /^miroir_rebalance_in_progress 0$/m);
+  assert.match(metrics, /^miroir_rebalance_duration_seconds_count 1$/m);
   const verify = await admin('GET', '/_miroir/verify?deep=true');
   assert.deepEqual(verify.body.problems, []);
   assert.equal(verify.body.ok, true);
