@@ -1,18 +1,39 @@
 /**
  * Topology changes (spec S2.7), pure: each takes the current topology and returns the next one
- * (version + 1), or throws a Miroir error naming what is wrong. The rebalancer then moves shards
+ * (version + 1), or throws a {@link TopologyChangeError} naming what is wrong. The rebalancer then moves shards
  * from the serving to the target placement of the new topology and, once done, commits
  * {@link completedTopology}.
  */
-import { miroirError } from '../errors.js';
-import type { StoredTopology } from '../state/store.js';
+import type { GroupState, NodeState } from './placement.js';
+
+/** The persisted topology (the state store validates it when read back). */
+export interface StoredTopology {
+  version: number;
+  nodes: { id: string; address: string; group: number; state: NodeState; remove?: boolean }[];
+  groups: { id: number; state: GroupState }[];
+}
 
 type Node = StoredTopology['nodes'][number];
+
+/** A topology change that cannot be made: malformed or unsafe (`invalid`), or naming nothing known (`not_found`). */
+export class TopologyChangeError extends Error {
+  constructor(
+    readonly kind: 'invalid' | 'not_found',
+    message: string,
+  ) {
+    super(message);
+    this.name = 'TopologyChangeError';
+  }
+}
 
 const NODE_ID = /^[A-Za-z0-9_.:-]+$/;
 
 function invalid(message: string): never {
-  throw miroirError('miroir_invalid_topology_change', message);
+  throw new TopologyChangeError('invalid', message);
+}
+
+function notFound(message: string): never {
+  throw new TopologyChangeError('not_found', message);
 }
 
 function bump(t: StoredTopology, nodes: Node[], groups: StoredTopology['groups']): StoredTopology {
@@ -21,7 +42,7 @@ function bump(t: StoredTopology, nodes: Node[], groups: StoredTopology['groups']
 
 function findNode(t: StoredTopology, id: string): Node {
   const n = t.nodes.find((x) => x.id === id);
-  if (n === undefined) throw miroirError('miroir_node_not_found', `Node \`${id}\` is not in the topology.`);
+  if (n === undefined) notFound(`Node \`${id}\` is not in the topology.`);
   return n;
 }
 
@@ -47,7 +68,7 @@ export function hasPendingChanges(t: StoredTopology): boolean {
 /** Adds a node to an existing group as `joining`. */
 export function addNode(t: StoredTopology, n: { id: string; address: string; group: number }): StoredTopology {
   const group = t.groups.find((g) => g.id === n.group);
-  if (group === undefined) throw miroirError('miroir_node_not_found', `Replica group ${n.group} is not in the topology.`);
+  if (group === undefined) notFound(`Replica group ${n.group} is not in the topology.`);
   if (group.state === 'draining') invalid(`Replica group ${n.group} is draining.`);
   checkNewNode(t, n, new Set());
   return bump(t, [...t.nodes, { id: n.id, address: n.address, group: n.group, state: 'joining' }], t.groups);
@@ -104,7 +125,7 @@ export function addGroup(t: StoredTopology, g: { id?: number; nodes: { id: strin
 /** Removes a replica group: it stops taking queries at once; it and its nodes leave once the rebalance runs. */
 export function removeGroup(t: StoredTopology, id: number): StoredTopology {
   const group = t.groups.find((g) => g.id === id);
-  if (group === undefined) throw miroirError('miroir_node_not_found', `Replica group ${id} is not in the topology.`);
+  if (group === undefined) notFound(`Replica group ${id} is not in the topology.`);
   if (group.state === 'draining') invalid(`Replica group ${id} is already draining.`);
   if (!t.groups.some((g) => g.id !== id && g.state === 'active')) invalid(`Replica group ${id} is the last active group.`);
   return bump(

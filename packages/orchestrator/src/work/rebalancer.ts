@@ -24,7 +24,7 @@ import { moveKey, type Cluster } from '../cluster.js';
 import { SHARD_FIELD } from '../core/documents.js';
 import { divergentKeys } from '../core/fingerprint.js';
 import { diffPlacements, Placement } from '../core/placement.js';
-import { completedTopology, hasPendingChanges } from '../core/topology.js';
+import { completedTopology, hasPendingChanges, TopologyChangeError } from '../core/topology.js';
 import { miroirError } from '../errors.js';
 import { NodeHttpError, type NodeClient } from '../nodes/node-client.js';
 import type { Metrics } from '../obs/metrics.js';
@@ -142,7 +142,13 @@ export class Rebalancer {
         throw miroirBusy();
       }
       const current = this.#cluster.storedTopology;
-      const next = change(current);
+      let next: StoredTopology;
+      try {
+        next = change(current);
+      } catch (e) {
+        if (!(e instanceof TopologyChangeError)) throw e;
+        throw miroirError(e.kind === 'invalid' ? 'miroir_invalid_topology_change' : 'miroir_node_not_found', e.message);
+      }
       if (!(await this.#cluster.store.putTopology(next, current.version))) {
         throw miroirBusy('The topology was changed by another process; retry.');
       }
