@@ -8,6 +8,7 @@ import { existsSync, readFileSync } from 'node:fs';
 import { homedir } from 'node:os';
 import { join } from 'node:path';
 import { Command } from 'commander';
+import type { RebalanceStatus } from '../work/rebalancer.js';
 
 interface Globals {
   apiUrl: string;
@@ -105,20 +106,6 @@ node
 interface Change {
   topology_version: number;
   rebalance: RebalanceStatus;
-}
-
-interface RebalanceStatus {
-  state: string;
-  phase: string | null;
-  moves_total: number;
-  moves_done: number;
-  moves_paused: number;
-  documents_moved: number;
-  documents_total: number;
-  rate_docs_per_sec: number | null;
-  eta_seconds: number | null;
-  moves: { shards: number; group: number; shard: number; state: string; from: string[]; to: string[]; documents_copied: number; documents_total: number; error: string | null }[];
-  last: { finished_at: string; duration_seconds: number; documents_moved: number; topology_version: number } | null;
 }
 
 function rebalanceText(r: RebalanceStatus, verbose = false): string {
