@@ -115,6 +115,7 @@ export async function startMiroir(config: Readonly<Config>, opts: StartOptions =
   antiEntropy?.start();
   // A rebalance interrupted by a restart: its routing is restored before the first request.
   await rebalancer.resume();
+  rebalancer.follow();
   await app.listen({ port: config.server.port, host: config.server.bind });
   const address = app.server.address();
   const port = typeof address === 'object' && address ? address.port : config.server.port;

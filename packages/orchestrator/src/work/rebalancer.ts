@@ -89,6 +89,13 @@ export class Rebalancer {
   /** When the throttle lets the next page go (ms). */
   #nextSlot = 0;
   #last: RebalanceStatus['last'] = null;
+  #follower: NodeJS.Timeout | undefined;
+  #syncing = false;
+  /**
+   * Whether this process runs the rebalance in `#state` (it planned it, or resumed it at start);
+   * false when it only follows one another process runs.
+   */
+  #owned = false;
 
   constructor(deps: { cluster: Cluster; log: Logger; metrics: Metrics; handoff: Handoff }) {
     this.#cluster = deps.cluster;
@@ -113,6 +120,38 @@ export class Rebalancer {
     };
   }
 
+  /**
+   * Follows changes another process made through the shared store: a newer topology version, and
+   * the routing of a rebalance it runs (moves started and cut over). Runs every health interval
+   * while this process runs no rebalance itself.
+   */
+  follow(): void {
+    this.#follower ??= setInterval(() => {
+      if (this.#running !== undefined || this.#syncing) return;
+      this.#syncing = true;
+      void this.#lock
+        .run(['topology'], () => this.#sync())
+        .catch((e: unknown) => this.#log.warn({ err: (e as Error).message }, 'could not read the topology from the store'))
+        .finally(() => (this.#syncing = false));
+    }, this.#cluster.config.health.interval_ms);
+    this.#follower.unref();
+  }
+
+  async #sync(): Promise<void> {
+    if (this.#running !== undefined) return;
+    const stored = await this.#cluster.store.getTopology();
+    if (stored !== undefined && stored.version !== this.#cluster.storedTopology.version) {
+      this.#cluster.setTopology(stored);
+      this.#log.info({ version: stored.version }, 'topology changed by another process');
+    }
+    const state = await this.#cluster.store.getRebalance();
+    if (this.#owned && state !== undefined) return;
+    this.#owned = false;
+    this.#state = state;
+    if (state === undefined || state.phase === 'preparing') this.#cluster.clearMigration();
+    else this.#route(state);
+  }
+
   /** A rebalance is planned or running: topology changes wait for it. */
   get busy(): boolean {
     return this.#state !== undefined;
@@ -126,6 +165,7 @@ export class Rebalancer {
     const state = await this.#cluster.store.getRebalance();
     if (state === undefined) return;
     this.#state = state;
+    this.#owned = true;
     for (const p of await this.#cluster.store.listMigrationProgress()) this.#progress.set(`${p.move}|${p.index}`, p);
     if (state.phase !== 'preparing') this.#route(state);
     this.#log.info({ id: state.id, phase: state.phase }, 'resuming a rebalance');
@@ -168,9 +208,12 @@ export class Rebalancer {
       const topology = this.#cluster.storedTopology;
       if (!hasPendingChanges(topology)) return this.status();
       this.#state = await this.#plan(topology);
+      this.#owned = true;
       await this.#cluster.store.putRebalance(this.#state);
       this.#log.info({ id: this.#state.id, moves: this.#state.moves.length }, 'rebalance planned');
     }
+    // A rebalance another process runs is only followed here (a cluster-wide lease decides who runs).
+    if (!this.#owned) return this.status();
     this.#wake?.();
     this.#launch();
     return this.status();
@@ -178,6 +221,7 @@ export class Rebalancer {
 
   async close(): Promise<void> {
     this.#closed = true;
+    clearInterval(this.#follower);
     this.#wake?.();
     await this.#running?.catch(() => undefined);
   }
@@ -214,7 +258,8 @@ export class Rebalancer {
     const rate = this.#running !== undefined && elapsed > 0 && this.#runMoved > 0 ? this.#runMoved / elapsed : null;
     const paused = moves.filter((m) => m.state === 'paused').length;
     return {
-      state: s === undefined ? 'idle' : this.#running === undefined || (paused > 0 && paused === moves.filter((m) => m.state !== 'done').length) ? 'paused' : 'running',
+      // A rebalance another process runs shows as running here.
+      state: s === undefined ? 'idle' : !this.#owned ? 'running' : this.#running === undefined || (paused > 0 && paused === moves.filter((m) => m.state !== 'done').length) ? 'paused' : 'running',
       id: s?.id ?? null,
       phase: s?.phase ?? null,
       started_at: s?.startedAt ?? null,
@@ -597,6 +642,7 @@ export class Rebalancer {
     this.#last = { id: s.id, finished_at: new Date().toISOString(), duration_seconds: duration, documents_moved: moved, topology_version: final.version };
     this.#progress.clear();
     this.#state = undefined;
+    this.#owned = false;
     this.#log.info({ id: s.id, version: final.version, moves: s.moves.length, documents: moved, duration_s: duration }, 'rebalance completed');
   }
 }
