@@ -47,6 +47,12 @@ test('adding a fourth node to three at S=64 moves exactly the predicted shards a
   const res = await admin('POST', '/_miroir/nodes', { id: added.id, address: added.address, replica_group: 0 });
   assert.equal(res.status, 202, JSON.stringify(res.body));
   assert.equal(res.body.topology_version, 2);
+  // The rebalancer's moves are exactly the predicted shards, each from its old owner to node-3.
+  assert.deepEqual(res.body.rebalance.moves.map((m: { shard: number }) => m.shard), predicted);
+  for (const m of res.body.rebalance.moves) {
+    assert.deepEqual(m.to, [added.id]);
+    assert.deepEqual(m.from, [assign(hasher, m.shard, ids, 1)[0]]);
+  }
   const status = await waitRebalanced(c, KEY);
   assert.deepEqual(status.last.topology_version, 3);
 
