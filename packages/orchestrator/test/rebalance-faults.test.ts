@@ -5,36 +5,18 @@
  */
 import * as assert from 'node:assert/strict';
 import { after, before, test } from 'node:test';
-import { http, startCluster, type TestCluster } from './harness.js';
-import { assertPlacementHeld, waitRebalanced } from './topology-kit.js';
+import type { TestCluster } from './harness.js';
+import { adminOf, assertPlacementHeld, MASTER_KEY, startLoadedCluster, until, waitRebalanced } from './topology-kit.js';
 
 type Doc = Record<string, unknown>;
 
-const KEY = 'master-key';
+const KEY = MASTER_KEY;
 const N = 2000;
 let c: TestCluster;
-const admin = (method: string, path: string, body?: unknown) => http(c.url, method, path, { key: KEY, ...(body === undefined ? {} : { body }) });
-
-async function until<T>(what: string, read: () => Promise<T>, ok: (v: T) => boolean): Promise<T> {
-  for (let i = 0; i < 3000; i++) {
-    const v = await read();
-    if (ok(v)) return v;
-    await new Promise((r) => setTimeout(r, 20));
-  }
-  throw new Error(`gave up waiting for ${what}`);
-}
+const admin = adminOf(() => c);
 
 before(async () => {
-  c = await startCluster({
-    nodes: 2,
-    rf: 1,
-    shards: 8,
-    masterKey: KEY,
-    proxied: [0, 1],
-    config: { rebalancer: { cleanup_delay_ms: 100, retry_interval_ms: 100, batch_size: 50, max_concurrent_migrations: 1, throttle_docs_per_sec: 400 } },
-  });
-  const t = await c.client.index('items').addDocuments(Array.from({ length: N }, (_, i) => ({ id: i, v: 0 })), { primaryKey: 'id' });
-  assert.equal((await c.client.tasks.waitForTask(t.taskUid)).status, 'succeeded');
+  c = await startLoadedCluster({ shards: 8, docs: N, docsPerSec: 400, proxied: [0, 1] });
 });
 after(async () => c?.stop());
 

@@ -7,38 +7,22 @@ import * as assert from 'node:assert/strict';
 import { after, before, test } from 'node:test';
 import { pino } from 'pino';
 import { startMiroir, type Miroir } from '../src/main.js';
-import { http, startCluster, type TestCluster } from './harness.js';
-import { waitRebalanced } from './topology-kit.js';
+import { http, type TestCluster } from './harness.js';
+import { MASTER_KEY, startLoadedCluster, until, waitRebalanced } from './topology-kit.js';
 
-const KEY = 'master-key';
+const KEY = MASTER_KEY;
 const N = 1500;
 let c: TestCluster;
 let other: Miroir;
 
 before(async () => {
-  c = await startCluster({
-    nodes: 2,
-    rf: 1,
-    shards: 8,
-    masterKey: KEY,
-    config: { rebalancer: { cleanup_delay_ms: 100, retry_interval_ms: 100, batch_size: 50, max_concurrent_migrations: 1, throttle_docs_per_sec: 500 } },
-  });
-  const t = await c.client.index('items').addDocuments(Array.from({ length: N }, (_, i) => ({ id: i })), { primaryKey: 'id' });
-  assert.equal((await c.client.tasks.waitForTask(t.taskUid)).status, 'succeeded');
+  c = await startLoadedCluster({ shards: 8, docs: N, docsPerSec: 500 });
   other = await startMiroir({ ...c.config, server: { ...c.config.server, port: 0 }, metrics: { ...c.config.metrics, port: 0 } }, { logger: pino({ level: 'silent' }) });
 });
 after(async () => {
   await other?.close();
   await c?.stop();
 });
-
-async function until(what: string, check: () => Promise<boolean>): Promise<void> {
-  for (let i = 0; i < 3000; i++) {
-    if (await check()) return;
-    await new Promise((r) => setTimeout(r, 20));
-  }
-  throw new Error(`gave up waiting for ${what}`);
-}
 
 test('a topology change through one orchestrator is followed by another on the same store', async () => {
   const topologyOf = (url: string) => http(url, 'GET', '/_miroir/topology', { key: KEY }).then((r) => r.body);

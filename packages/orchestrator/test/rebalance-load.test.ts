@@ -11,7 +11,7 @@ import { fileURLToPath } from 'node:url';
 import { promisify } from 'node:util';
 import { after, before, test } from 'node:test';
 import { startCluster, type TestCluster } from './harness.js';
-import { assertPlacementHeld, waitRebalanced } from './topology-kit.js';
+import { assertPlacementHeld, slowRebalancer, waitRebalanced } from './topology-kit.js';
 
 type Doc = Record<string, unknown>;
 
@@ -33,7 +33,7 @@ before(async () => {
     rf: 1,
     shards: 16,
     masterKey: KEY,
-    config: { rebalancer: { cleanup_delay_ms: 300, retry_interval_ms: 100, batch_size: 50, max_concurrent_migrations: 2, throttle_docs_per_sec: 400 } },
+    config: slowRebalancer(400, 2),
   });
   const idx = c.client.index('items');
   const s = await c.client.createIndex('items', { primaryKey: 'id' });

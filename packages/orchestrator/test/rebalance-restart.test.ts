@@ -8,28 +8,19 @@
 import * as assert from 'node:assert/strict';
 import { after, before, test } from 'node:test';
 import { loadHasher } from '../src/core/hash.js';
-import { http, startCluster, type TestCluster } from './harness.js';
-import { assertPlacementHeld, waitRebalanced } from './topology-kit.js';
+import type { TestCluster } from './harness.js';
+import { adminOf, assertPlacementHeld, MASTER_KEY, startLoadedCluster, waitRebalanced } from './topology-kit.js';
 
 type Doc = Record<string, unknown>;
 
-const KEY = 'master-key';
+const KEY = MASTER_KEY;
 const S = 16;
 const N = 3000;
 let c: TestCluster;
-const admin = (method: string, path: string, body?: unknown) => http(c.url, method, path, { key: KEY, ...(body === undefined ? {} : { body }) });
+const admin = adminOf(() => c);
 
 before(async () => {
-  c = await startCluster({
-    nodes: 2,
-    rf: 1,
-    shards: S,
-    masterKey: KEY,
-    recorded: true,
-    config: { rebalancer: { cleanup_delay_ms: 100, retry_interval_ms: 100, batch_size: 50, max_concurrent_migrations: 1, throttle_docs_per_sec: 300 } },
-  });
-  const t = await c.client.index('items').addDocuments(Array.from({ length: N }, (_, i) => ({ id: i, v: 0 })), { primaryKey: 'id' });
-  assert.equal((await c.client.tasks.waitForTask(t.taskUid)).status, 'succeeded');
+  c = await startLoadedCluster({ shards: S, docs: N, docsPerSec: 300, recorded: true });
 });
 after(async () => c?.stop());
 
