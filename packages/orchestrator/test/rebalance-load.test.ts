@@ -1,7 +1,7 @@
 /**
  * Zero loss under load (spec S2.7, S4.5): while one client writes continuously (inserts, updates
  * and deletes, with a known expected final state) and another searches, a node is added, another is
- * drained and removed, then a replica group is added. Afterwards the cluster holds exactly the
+ * drained and removed, then a replica group is added and the first one removed. Afterwards the cluster holds exactly the
  * expected documents, every node exactly its shards, every search during the run was complete, and
  * `miroir-ctl verify` passes. Every step goes through `miroir-ctl`.
  */
@@ -46,7 +46,7 @@ before(async () => {
 });
 after(async () => c?.stop());
 
-test('add a node, drain and remove another, add a group, under writes and searches: no write lost, no search incomplete', async () => {
+test('add a node, drain and remove another, add a group, remove the first, under writes and searches: no write lost, no search incomplete', async () => {
   const idx = c.client.index('items');
   const expected = new Map<string, Doc>();
   for (let i = 0; i < STABLE; i++) expected.set(`s${i}`, { id: `s${i}`, kind: 'stable', v: 0 });
@@ -115,6 +115,12 @@ test('add a node, drain and remove another, add a group, under writes and search
   const done = await waitRebalanced(c, KEY);
   assert.equal(done.last.topology_version, 7);
 
+  // Then the original group goes: its queries stop at once, no shard moves.
+  const gone = await ctl('group', 'remove', '0', '--yes');
+  assert.equal(gone.topology_version, 8);
+  assert.equal(gone.rebalance.moves_total, 0);
+  await waitRebalanced(c, KEY);
+
   stop = true;
   await Promise.all([writer, searcher]);
   assert.equal((await c.client.tasks.waitForTask(lastTask)).status, 'succeeded');
@@ -130,7 +136,9 @@ test('add a node, drain and remove another, add a group, under writes and search
   // Every node holds exactly its shards (both groups), replicas identical, none lost.
   assert.equal((await assertPlacementHeld(c, 'items', KEY)).size, expected.size);
   const status = await ctl('status');
-  assert.deepEqual(status.groups, [{ id: 0, state: 'active' }, { id: 1, state: 'active' }]);
+  assert.equal(status.version, 9);
+  assert.deepEqual(status.groups, [{ id: 1, state: 'active' }]);
+  assert.deepEqual(status.nodes.map((n: { id: string }) => n.id).sort(), [g1.id, g2.id]);
   const verify = await ctl('verify', '--deep');
   assert.deepEqual(verify.problems, []);
   assert.equal(verify.ok, true);
