@@ -103,7 +103,9 @@ describe('TaskQueue', () => {
     );
     assert.match(t.duration!, DURATION);
     assert.match(t.startedAt!, RFC3339);
-    assert.ok(t.enqueuedAt <= t.startedAt! && t.startedAt! <= t.finishedAt!);
+    // Compared as times: RFC 3339 strings with trimmed fractions do not sort as text (`.1Z` > `.12Z`).
+    const [enq, start, fin] = [t.enqueuedAt, t.startedAt!, t.finishedAt!].map(Date.parse) as [number, number, number];
+    assert.ok(enq <= start && start <= fin, `${t.enqueuedAt} ${t.startedAt} ${t.finishedAt}`);
     await queue.close();
   });
 

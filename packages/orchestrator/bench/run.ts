@@ -3,7 +3,8 @@
  * each part in its own child process so that none shares an event loop with another:
  * 1. micro-benchmarks of the pure core (`core-bench.js` → bench/results/core.json);
  * 2. proxy overhead with instant nodes (`proxy-bench.js` → bench/results/proxy.json);
- * 3. end to end with engine nodes (`e2e-bench.js` → bench/results/e2e.json).
+ * 3. end to end with engine nodes (`e2e-bench.js` → bench/results/e2e.json);
+ * 4. adding a node to a 100,000-document index (`rebalance-bench.js` → bench/results/rebalance.json).
  * Then a summary of the figures against their targets, and search-latency regressions above 20 %
  * against the previous run's summary (bench/results/summary.json). Each part's
  * environment variables are documented in its file; `BENCH_PARTS=core,proxy` runs a subset.
@@ -20,8 +21,9 @@ const PARTS = [
   ['core', 'core micro-benchmarks', 'core-bench.js'],
   ['proxy', 'proxy overhead with instant nodes', 'proxy-bench.js'],
   ['e2e', 'end to end with engine nodes', 'e2e-bench.js'],
+  ['rebalance', 'adding a node (rebalance)', 'rebalance-bench.js'],
 ] as const;
-const wanted = new Set((process.env.BENCH_PARTS ?? 'core,proxy,e2e').split(','));
+const wanted = new Set((process.env.BENCH_PARTS ?? 'core,proxy,e2e,rebalance').split(','));
 
 const started = performance.now();
 for (const [id, title, script] of PARTS) {
@@ -38,6 +40,7 @@ function read(name: string): any {
 const core = read('core.json');
 const proxy = read('proxy.json');
 const e2e = read('e2e.json');
+const rebalance = read('rebalance.json');
 const coreOps = (prefix: string): number | undefined =>
   core?.results.find((r: { name: string }) => r.name.startsWith(prefix))?.opsPerSec;
 const coreUnits = (prefix: string): number | undefined =>
@@ -62,6 +65,9 @@ add('added p99 at half max rate, fan-out 3 (ms)', proxy?.latency['fan-out 3']?.a
 add('orchestrator peak RSS under load (MB)', rss, '<= 300', (v) => v <= 300);
 add('e2e search p50, miroir / direct', e2e?.search.p50Ratio, '< 2', (v) => v < 2);
 add('e2e ingest, miroir / direct', e2e?.ingest.ratio, '> 0.8', (v) => v > 0.8);
+add('rebalance: documents migrated / s (3 → 4 nodes)', rebalance?.docsPerSecond, 'reported', () => true);
+// Rendezvous moves only what changes owner: about 1/(N+1) of the documents (S2.7).
+add('rebalance: share of documents moved / 1/(N+1)', rebalance === undefined ? undefined : rebalance.shareOfDocumentsMoved / rebalance.theoreticalShare, '0.6 – 1.4', (v) => v > 0.6 && v < 1.4);
 
 // Spec S8: a search-latency regression above 20 % against the previous run is flagged. The
 // figures compared are Miroir's own search latencies and its CPU per search (the steadiest one).

@@ -75,6 +75,22 @@ export const configSchema = z
       /** Bytes of missed writes kept per node; past it, the node is resynchronized by anti-entropy. */
       max_bytes: z.int().min(0).default(67_108_864),
     }),
+    /** The rebalancer (spec S4.5): moves shards when nodes or groups are added, drained or removed. */
+    rebalancer: block({
+      /** Shard moves copied at the same time. */
+      max_concurrent_migrations: z.int().min(1).default(4),
+      /** Documents per page read from the source and written to the new owner. */
+      batch_size: z.int().min(1).max(10_000).default(1000),
+      /** Documents copied per second across all moves (0 = as fast as the nodes go). */
+      throttle_docs_per_sec: z.int().min(0).default(0),
+      /** How long a paused move (source or new owner unreachable or catching up) waits before it is retried. */
+      retry_interval_ms: z.int().min(10).default(5000),
+      /**
+       * How long after the last cutover the old owners' copies are deleted: reads planned before a
+       * cutover may still be answered from them.
+       */
+      cleanup_delay_ms: z.int().min(0).default(5000),
+    }),
     server: block({
       port: z.int().min(0).max(65535).default(7700),
       bind: z.string().default('0.0.0.0'),

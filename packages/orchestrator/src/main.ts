@@ -16,6 +16,7 @@ import { SqliteStore } from './state/sqlite.js';
 import { TaskRegistry } from './work/tasks.js';
 import { AntiEntropy } from './work/anti-entropy.js';
 import { Handoff } from './work/handoff.js';
+import { Rebalancer } from './work/rebalancer.js';
 import { soleOwner } from './work/ownership.js';
 import { SettingsBroadcaster } from './work/settings-broadcast.js';
 import { SettingsDriftReconciler } from './work/settings-drift.js';
@@ -65,6 +66,8 @@ export interface AppContext {
   readonly versions: SettingsVersions;
   /** The settings drift reconciler; also says which recovered nodes may serve reads again. */
   readonly drift: SettingsDriftReconciler;
+  /** Topology changes and the shard moves that carry them out. */
+  readonly rebalancer: Rebalancer;
 }
 
 export async function startMiroir(config: Readonly<Config>, opts: StartOptions = {}): Promise<Miroir> {
@@ -76,6 +79,7 @@ export async function startMiroir(config: Readonly<Config>, opts: StartOptions =
   const store = new SqliteStore(config.task_store.path);
   const hasher = await loadHasher();
   const cluster = new Cluster(config, hasher, store);
+  await cluster.loadTopology();
   const catalog = new Catalog(cluster);
   const tasks = new TaskRegistry(cluster, catalog, log);
   const keys = new KeyCache(cluster);
@@ -100,7 +104,7 @@ export async function startMiroir(config: Readonly<Config>, opts: StartOptions =
     ? new (await import('./obs/tracing.js')).Tracing(config.tracing, opts.spanExporter)
     : undefined;
   const observer = new NodeObserver(metrics, tracing);
-  for (const node of cluster.nodes.values()) node.observe(observer);
+  cluster.observeNodes(observer);
   installRequestHooks(app, metrics, tracing, { enabled: log.isLevelEnabled('info'), nodeCount: config.log.node_count }, config.server.max_concurrent_requests);
   acceptRawBodies(app);
   installErrorHandler(app);
@@ -112,7 +116,8 @@ export async function startMiroir(config: Readonly<Config>, opts: StartOptions =
   const versions = new SettingsVersions(store);
   const broadcasts = new SettingsBroadcaster({ cluster, catalog, tasks, versions, metrics, log });
   const drift = new SettingsDriftReconciler({ cluster, catalog, versions, broadcasts, ownership: soleOwner, metrics, log });
-  const ctx: AppContext = { cluster, catalog, tasks, auth, keys, log, metrics, handoff, antiEntropy, broadcasts, versions, drift };
+  const rebalancer = new Rebalancer({ cluster, log, metrics, handoff });
+  const ctx: AppContext = { cluster, catalog, tasks, auth, keys, log, metrics, handoff, antiEntropy, broadcasts, versions, drift, rebalancer };
   registerMetricsRoute(app, metrics, auth);
   registerRoutes(app, ctx);
 
@@ -122,6 +127,9 @@ export async function startMiroir(config: Readonly<Config>, opts: StartOptions =
   antiEntropy?.start();
   await broadcasts.resume();
   drift.start();
+  // A rebalance interrupted by a restart: its routing is restored before the first request.
+  await rebalancer.resume();
+  rebalancer.follow();
   await app.listen({ port: config.server.port, host: config.server.bind });
   const address = app.server.address();
   const port = typeof address === 'object' && address ? address.port : config.server.port;
@@ -144,6 +152,7 @@ export async function startMiroir(config: Readonly<Config>, opts: StartOptions =
         await metricsServer?.close();
         await tracing?.shutdown();
         handoff.stop();
+        await rebalancer.close();
         await antiEntropy?.close();
         await drift.close();
         await broadcasts.close();

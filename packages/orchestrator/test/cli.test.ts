@@ -48,3 +48,41 @@ test('miroir-ctl status and shards read the admin API', async () => {
   const shards = await run('shards');
   assert.equal(shards.stdout.trim().split('\n').length, 4);
 });
+
+test('miroir-ctl verify passes on a clean cluster and exits 1 naming a node that holds a shard it does not own', async () => {
+  const run = (...args: string[]) => execFileAsync(process.execPath, [bin('miroir-ctl'), '--api-url', c.url, ...args], { env: { PATH: process.env.PATH } });
+  const t = await c.client.index('cli').addDocuments(Array.from({ length: 40 }, (_, id) => ({ id })), { primaryKey: 'id' });
+  assert.equal((await c.client.tasks.waitForTask(t.taskUid)).status, 'succeeded');
+  const ok = await run('verify');
+  assert.match(ok.stdout, /^OK: 1 indexes, 4 shards checked/);
+  const idle = await run('rebalance', 'status');
+  assert.match(idle.stdout, /^rebalance: idle/);
+
+  // A document of a shard node-1 owns, written straight to node-0.
+  const shards = (await fetch(`${c.url}/_miroir/shards`).then((r) => r.json())) as { shards: { shard: number; groups: Record<string, string[]> }[] };
+  const foreign = shards.shards.find((s) => s.groups['0']![0] === 'node-1')!.shard;
+  const stray = await c.nodeClient(0).index('cli').addDocuments([{ id: 'stray', _miroir_shard: foreign }]);
+  await c.nodeClient(0).tasks.waitForTask(stray.taskUid);
+  const drift = await run('verify').then(
+    () => assert.fail('verify should exit 1'),
+    (e: { code: number; stdout: string }) => e,
+  );
+  assert.equal(drift.code, 1);
+  assert.match(drift.stdout, /^DRIFT/);
+  assert.match(drift.stdout, /cli: node-0 holds 1 documents of shards it does not own/);
+  const json = JSON.parse((await run('verify', '--json').catch((e: { stdout: string }) => e)).stdout) as { ok: boolean; problems: string[] };
+  assert.equal(json.ok, false);
+});
+
+test('miroir-ctl refuses a forced node removal without --yes, before calling the cluster', async () => {
+  const run = (...args: string[]) => execFileAsync(process.execPath, [bin('miroir-ctl'), '--api-url', c.url, ...args], { env: { PATH: process.env.PATH } });
+  const e = await run('node', 'remove', 'node-1', '--force').then(
+    () => assert.fail('should refuse'),
+    (err: { code: number; stderr: string }) => err,
+  );
+  assert.equal(e.code, 1);
+  assert.match(e.stderr, /add --yes to confirm/);
+  const status = JSON.parse((await run('status', '--json')).stdout) as { version: number; nodes: unknown[] };
+  assert.equal(status.version, 1);
+  assert.equal(status.nodes.length, 2);
+});

@@ -10,6 +10,7 @@ import { loadConfig, type Config } from '../src/config.js';
 import { startEngineProcess, type EngineProcess } from '../src/demo/engine-process.js';
 import { startMiroir, type Miroir } from '../src/main.js';
 import { FaultProxy } from './fault-proxy.js';
+import { RecordingProxy } from './recording-proxy.js';
 
 export interface ClusterSpec {
   nodes: number;
@@ -21,6 +22,8 @@ export interface ClusterSpec {
   config?: Record<string, unknown>;
   /** Node indexes reached through a {@link FaultProxy} (see `TestCluster.proxies`). */
   proxied?: number[];
+  /** Every node (and every added one) is reached through a {@link RecordingProxy}. */
+  recorded?: boolean;
 }
 
 export interface TestCluster {
@@ -32,6 +35,13 @@ export interface TestCluster {
   config: Readonly<Config>;
   /** The fault proxies in front of the nodes listed in `proxied`, by node index. */
   proxies: Map<number, FaultProxy>;
+  /** The recording proxies in front of the nodes (with `recorded`), by node index. */
+  recorders: Map<number, RecordingProxy>;
+  /**
+   * Starts one more engine (not yet in the topology): its index, id `node-<i>` and the address to
+   * register it under.
+   */
+  addEngine(): Promise<{ index: number; id: string; address: string }>;
   /** A client talking to one engine directly (to check what a node holds). */
   nodeClient(i: number): Meilisearch;
   /** Starts engine `i` again (after a kill) on its port and data directory. */
@@ -50,7 +60,9 @@ export async function startCluster(spec: ClusterSpec): Promise<TestCluster> {
   );
   const proxies = new Map<number, FaultProxy>();
   for (const i of spec.proxied ?? []) proxies.set(i, await FaultProxy.start(engines[i]!.url));
-  const addressOf = (i: number) => proxies.get(i)?.url ?? engines[i]!.url;
+  const recorders = new Map<number, RecordingProxy>();
+  if (spec.recorded) for (const [i, e] of engines.entries()) recorders.set(i, await RecordingProxy.start(e.url));
+  const addressOf = (i: number) => proxies.get(i)?.url ?? recorders.get(i)?.url ?? engines[i]!.url;
   const perGroup = Math.ceil(spec.nodes / groups);
   const env: NodeJS.ProcessEnv = { MIROIR_NODE_MASTER_KEY: nodeKey };
   if (spec.masterKey) env.MIROIR_MASTER_KEY = spec.masterKey;
@@ -83,6 +95,13 @@ export async function startCluster(spec: ClusterSpec): Promise<TestCluster> {
     dir,
     config,
     proxies,
+    recorders,
+    addEngine: async () => {
+      const index = engines.length;
+      engines.push(await startEngineProcess({ dataDir: join(dir, `node-${index}`), masterKey: nodeKey }));
+      if (spec.recorded) recorders.set(index, await RecordingProxy.start(engines[index]!.url));
+      return { index, id: `node-${index}`, address: addressOf(index) };
+    },
     nodeClient: (i) => new Meilisearch({ host: engines[i]!.url, apiKey: nodeKey }),
     restartEngine: async (i) => {
       const old = engines[i]!;
@@ -96,7 +115,7 @@ export async function startCluster(spec: ClusterSpec): Promise<TestCluster> {
     },
     stop: async () => {
       await miroir.close();
-      await Promise.all([...proxies.values()].map((p) => p.close()));
+      await Promise.all([...proxies.values(), ...recorders.values()].map((p) => p.close()));
       await Promise.all(engines.map((e) => e.stop()));
       rmSync(dir, { recursive: true, force: true });
     },

@@ -21,6 +21,7 @@ import { TaskRegistry } from '../src/work/tasks.js';
 import { AntiEntropy } from '../src/work/anti-entropy.js';
 import { Handoff } from '../src/work/handoff.js';
 import { soleOwner } from '../src/work/ownership.js';
+import { Rebalancer } from '../src/work/rebalancer.js';
 
 // dist/test/ → repository root
 const root = fileURLToPath(new URL('../../../../', import.meta.url));
@@ -35,7 +36,8 @@ before(async () => {
   const log = pino({ level: 'silent' });
   const metrics = new Metrics(cluster, new TaskRegistry(cluster, new Catalog(cluster), log));
   // Feature families register with their workers (anti-entropy is on by default).
-  new Handoff({ cluster, log, metrics });
+  const handoff = new Handoff({ cluster, log, metrics });
+  new Rebalancer({ cluster, log, metrics, handoff });
   new AntiEntropy({ cluster, ownership: soleOwner, log, metrics });
   families = new Map();
   for (const m of await metrics.registry.getMetricsAsJSON()) {

@@ -118,3 +118,43 @@ test('a settings broadcast phase and the committed fingerprint and frozen reason
   assert.deepEqual(await s.getIndexMeta('movies'), meta);
   await s.close();
 });
+
+test('the topology is written by compare-and-set on its version and survives a reopen', async () => {
+  const path = join(dir, 'topology.db');
+  let s = new SqliteStore(path);
+  assert.equal(await s.getTopology(), undefined);
+  const v1 = { version: 1, nodes: [{ id: 'n0', address: 'http://127.0.0.1:1', group: 0, state: 'active' as const }], groups: [{ id: 0, state: 'active' as const }] };
+  assert.equal(await s.putTopology(v1, 1), false, 'nothing stored yet: only expectedVersion null seeds');
+  assert.equal(await s.putTopology(v1, null), true);
+  assert.equal(await s.putTopology(v1, null), false, 'a second seed loses');
+  const v2 = { ...v1, version: 2, nodes: [...v1.nodes, { id: 'n1', address: 'http://127.0.0.1:2', group: 0, state: 'joining' as const }] };
+  assert.equal(await s.putTopology(v2, 1), true);
+  assert.equal(await s.putTopology({ ...v2, version: 3 }, 1), false, 'a stale writer is refused');
+  await s.close();
+  s = new SqliteStore(path);
+  assert.deepEqual(await s.getTopology(), v2);
+  await s.close();
+});
+
+test('a rebalance and its committed pages persist until the rebalance is deleted', async () => {
+  const path = join(dir, 'rebalance.db');
+  let s = new SqliteStore(path);
+  assert.equal(await s.getRebalance(), undefined);
+  const move = { key: '64/0/5', shards: 64, groupId: 0, shard: 5, before: ['a'], after: ['b'], gained: ['b'], lost: ['a'], state: 'copying' as const, source: 'a', error: null };
+  const state = { id: 'r1', fromVersion: 2, phase: 'copying' as const, startedAt: '2026-01-01T00:00:00.000Z', moves: [move] };
+  await s.putRebalance(state);
+  await s.putMigrationProgress({ move: '64/0/5', index: 'movies', offset: 1000, total: 2500, complete: false });
+  await s.putMigrationProgress({ move: '64/0/5', index: 'movies', offset: 2000, total: 2500, complete: false });
+  await s.putMigrationProgress({ move: '64/0/5', index: 'books', offset: 0, total: 0, complete: true });
+  await s.close();
+  s = new SqliteStore(path);
+  assert.deepEqual(await s.getRebalance(), state);
+  assert.deepEqual(await s.listMigrationProgress(), [
+    { move: '64/0/5', index: 'books', offset: 0, total: 0, complete: true },
+    { move: '64/0/5', index: 'movies', offset: 2000, total: 2500, complete: false },
+  ]);
+  await s.deleteRebalance();
+  assert.equal(await s.getRebalance(), undefined);
+  assert.deepEqual(await s.listMigrationProgress(), []);
+  await s.close();
+});

@@ -1,13 +1,33 @@
 /**
  * `/_miroir/*`: cluster state for operators (spec S4.4, S10.1). Never proxied to nodes.
  */
-import type { FastifyInstance } from 'fastify';
+import type { FastifyInstance, FastifyReply, FastifyRequest } from 'fastify';
 import { indexNotFound } from '@miroir/protocol';
+import { z } from 'zod';
 import { coveringSet } from '../core/covering.js';
 import { judgeSettings } from '../core/settings-fingerprint.js';
+import { addGroup, addNode, drainNode, dropNode, removeGroup } from '../core/topology.js';
 import { miroirError } from '../errors.js';
 import type { AppContext } from '../main.js';
+import type { StoredTopology } from '../state/store.js';
+import { verifyCluster } from '../work/verify.js';
 import { readNodeSettings } from '../work/settings-io.js';
+import { jsonBody } from './http.js';
+
+const newNode = z.strictObject({ id: z.string(), address: z.string() });
+const addNodeBody = newNode.extend({ replica_group: z.int().min(0).default(0) });
+const addGroupBody = z.strictObject({ id: z.int().min(0).optional(), nodes: z.array(newNode).min(1) });
+
+/** A topology change's body, checked: a bad one is a `miroir_invalid_topology_change`. */
+function parseBody<T>(req: FastifyRequest, schema: z.ZodType<T>): T {
+  const r = schema.safeParse(jsonBody(req));
+  if (!r.success) {
+    const issue = r.error.issues[0]!;
+    const at = issue.path.length > 0 ? `\`${issue.path.join('.')}\`: ` : '';
+    throw miroirError('miroir_invalid_topology_change', `Invalid request body: ${at}${issue.message}.`);
+  }
+  return r.data;
+}
 
 export function registerAdminRoutes(app: FastifyInstance, ctx: AppContext): void {
   const { cluster } = ctx;
@@ -35,7 +55,7 @@ export function registerAdminRoutes(app: FastifyInstance, ctx: AppContext): void
         status: h?.state === 'healthy' ? 'healthy' : 'degraded',
         // The health state machine: healthy, degraded (failing, still serving), failed, recovering.
         health: h?.state ?? 'healthy',
-        state: h === undefined || cluster.health.isHealthy(n.id) ? n.state : 'failed',
+        state: h === undefined || cluster.health.isHealthy(n.id) || n.state !== 'active' ? n.state : 'failed',
         replica_group: n.group,
         shard_count: placement.shardsOf(n.id).length,
         last_seen_ms: h?.lastSeenMs ?? null,
@@ -59,7 +79,9 @@ export function registerAdminRoutes(app: FastifyInstance, ctx: AppContext): void
       replica_groups: placement.groupCount,
       nodes,
       degraded_node_count: nodes.filter((n) => n.status !== 'healthy').length,
-      rebalance_in_progress: false,
+      version: cluster.storedTopology.version,
+      groups: cluster.storedTopology.groups,
+      rebalance_in_progress: ctx.rebalancer.busy,
       fully_covered: fullyCovered,
       // Indexes whose document writes are refused after an unrepairable settings divergence (S13.5).
       writes_frozen: frozen.map((m) => ({ index: m.uid, reason: m.writesFrozen })),
@@ -114,6 +136,50 @@ export function registerAdminRoutes(app: FastifyInstance, ctx: AppContext): void
       shards.push({ shard: s, groups });
     }
     return { version: placement.version, shards };
+  });
+
+  /**
+   * Topology changes (spec S2.7, S4.4): each is persisted with a new version and starts a
+   * rebalance; 202 with the new topology version and the rebalance status.
+   */
+  const change = async (reply: FastifyReply, fn: (t: StoredTopology) => StoredTopology) => {
+    const { topology, rebalance } = await ctx.rebalancer.change(fn);
+    return reply.code(202).send({ topology_version: topology.version, rebalance });
+  };
+  const nodeId = (req: FastifyRequest) => (req.params as { id: string }).id;
+  const groupId = (req: FastifyRequest) => {
+    const text = (req.params as { id: string }).id;
+    if (!/^\d+$/.test(text)) throw miroirError('miroir_node_not_found', `Replica group \`${text}\` is not in the topology.`);
+    return Number(text);
+  };
+
+  app.post('/_miroir/nodes', guard, async (req, reply) => {
+    const body = parseBody(req, addNodeBody);
+    return change(reply, (t) => addNode(t, { id: body.id, address: body.address, group: body.replica_group }));
+  });
+  app.post('/_miroir/nodes/:id/drain', guard, async (req, reply) => change(reply, (t) => drainNode(t, nodeId(req), false)));
+  /** Drains, then removes; `?force=true` removes at once without moving the node's shards. */
+  app.delete('/_miroir/nodes/:id', guard, async (req, reply) => {
+    const force = (req.query as { force?: string }).force === 'true';
+    return change(reply, (t) => (force ? dropNode(t, nodeId(req)) : drainNode(t, nodeId(req), true)));
+  });
+  app.post('/_miroir/groups', guard, async (req, reply) => {
+    const body = parseBody(req, addGroupBody);
+    return change(reply, (t) => addGroup(t, body));
+  });
+  app.delete('/_miroir/groups/:id', guard, async (req, reply) => change(reply, (t) => removeGroup(t, groupId(req))));
+
+  /** Starts (or resumes) the rebalance of pending changes; 202 when one runs, 200 when there is nothing to do. */
+  app.post('/_miroir/rebalance', guard, async (_req, reply) => {
+    const status = await ctx.rebalancer.start();
+    return reply.code(status.state === 'idle' ? 200 : 202).send(status);
+  });
+  app.get('/_miroir/rebalance/status', guard, async () => ctx.rebalancer.status());
+
+  /** Read-only: every shard has RF complete replicas in every group, no node holds stray shards. */
+  app.get('/_miroir/verify', guard, async (req) => {
+    const q = req.query as { index?: string; deep?: string };
+    return verifyCluster(cluster, { ...(q.index ? { index: q.index } : {}), deep: q.deep === 'true' });
   });
 
   /** Anti-entropy (spec S13.8): the last pass and whether one is running; POST starts one now. */

@@ -16,6 +16,7 @@ import {
 } from '@miroir/protocol';
 import { checkReservedFields, routeDeleteIds, routeDocuments } from '../core/documents.js';
 import { assembleDocuments, mergeSortedDocuments, parseSortCriteria, planDocumentReads, stripDocument } from '../core/documents-list.js';
+import type { WriteRouter } from '../core/placement.js';
 import { andShardFilter } from '../core/search-merge.js';
 import { miroirError } from '../errors.js';
 import type { AppContext } from '../main.js';
@@ -100,19 +101,28 @@ export function registerDocumentRoutes(app: FastifyInstance, ctx: AppContext): v
     }
 
     const meta = await catalog.meta(uid, pk);
-    const placement = cluster.placement(meta.shards);
-    const routed = routeDocuments(docs, ids, placement, cluster.hasher, reserved.antiEntropy ? { updatedAt: Date.now() } : {});
     // The nodes get JSON whatever the client sent, so `csvDelimiter` stays here.
     // The node tasks carry a marker instead of the client's metadata (which lives in Miroir's task),
     // so a write retried after a timeout can be found in a node's task list (work/handoff.ts).
     const query = `?primaryKey=${enc(pk)}&customMetadata=${enc(`${MARKER_PREFIX}${randomUUID()}`)}${
       skipCreation === undefined ? '' : `&skipCreation=${enc(skipCreation)}`
     }`;
-    const batches = new Map<string, NodeRequest>();
-    for (const [nodeId, batch] of routed.batches) {
-      batches.set(nodeId, { method, path: `${docsPath(uid)}${query}`, raw: JSON.stringify(batch) });
-    }
-    const summary = await routedWrite(ctx, reply, intent, placement, routed.shards, batches, { setupIndex: true });
+    const updatedAt = reserved.antiEntropy ? { updatedAt: Date.now() } : {};
+    const summary = await routedWrite(
+      ctx,
+      reply,
+      intent,
+      meta.shards,
+      (router) => {
+        const routed = routeDocuments(docs, ids, router, cluster.hasher, updatedAt);
+        const batches = new Map<string, NodeRequest>();
+        for (const [nodeId, batch] of routed.batches) {
+          batches.set(nodeId, { method, path: `${docsPath(uid)}${query}`, raw: JSON.stringify(batch) });
+        }
+        return { shards: routed.shards, batches };
+      },
+      { setupIndex: true },
+    );
     if (known === null) await catalog.setPrimaryKey(uid, pk);
     return reply.code(202).send(summary);
   };
@@ -129,16 +139,18 @@ export function registerDocumentRoutes(app: FastifyInstance, ctx: AppContext): v
       details: { providedIds: given.length, deletedDocuments: null, originalFilter: null },
     };
     const meta = (await cluster.store.getIndexMeta(uid)) ?? { shards: cluster.config.shards };
-    const placement = cluster.placement(meta.shards);
-    const routed = routeDeleteIds(ids, ids, placement, cluster.hasher);
-    const batches = new Map<string, NodeRequest>();
-    for (const [nodeId, batch] of routed.batches) {
-      batches.set(nodeId, { method: 'POST', path: `${docsPath(uid)}/delete-batch`, raw: JSON.stringify(batch) });
-    }
-    if (batches.size === 0) {
+    if (ids.length === 0) {
       return reply.code(202).send(await localTask(ctx, { ...intent, details: { providedIds: 0, deletedDocuments: 0, originalFilter: null } }, null));
     }
-    return reply.code(202).send(await routedWrite(ctx, reply, intent, placement, routed.shards, batches, { setupIndex: false }));
+    const route = (router: WriteRouter) => {
+      const routed = routeDeleteIds(ids, ids, router, cluster.hasher);
+      const batches = new Map<string, NodeRequest>();
+      for (const [nodeId, batch] of routed.batches) {
+        batches.set(nodeId, { method: 'POST', path: `${docsPath(uid)}/delete-batch`, raw: JSON.stringify(batch) });
+      }
+      return { shards: routed.shards, batches };
+    };
+    return reply.code(202).send(await routedWrite(ctx, reply, intent, meta.shards, route, { setupIndex: false }));
   };
 
   app.delete('/indexes/:uid/documents/:id', async (req, reply) => {

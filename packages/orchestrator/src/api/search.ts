@@ -136,6 +136,7 @@ async function scatter<T>(
       seq: cluster.nextSeq(),
       eligible: (id) => !failed.has(id) && cluster.health.isHealthy(id) && (floor === undefined || floor(id)),
       groupFallback: true,
+      migrationInFlight: cluster.migrating,
       shards: lost,
     });
     const again = await callEach<T>(cluster, [...retry.nodes.keys()], (id) => ({ method: 'POST', path, body: body(retry.nodes.get(id)!) }));

@@ -83,6 +83,7 @@ export function gatedCover(ctx: AppContext, placement: Placement, uid: string, g
       seq,
       eligible: (id) => cluster.health.isHealthy(id) && (!settledOnly || gate!.settled(id)) && (floor === undefined || floor(id)),
       groupFallback: true,
+      migrationInFlight: cluster.migrating,
     });
   let cover = pick(gate !== undefined);
   if (gate !== undefined && cover.uncovered.length > 0) {
@@ -90,7 +91,13 @@ export function gatedCover(ctx: AppContext, placement: Placement, uid: string, g
     if (relaxed.uncovered.length < cover.uncovered.length) cover = relaxed;
   }
   if (floor !== undefined && cover.uncovered.length > 0) {
-    const without = coveringSet(placement, { seq, eligible: (id) => cluster.health.isHealthy(id), groupFallback: true, shards: cover.uncovered });
+    const without = coveringSet(placement, {
+      seq,
+      eligible: (id) => cluster.health.isHealthy(id),
+      groupFallback: true,
+      migrationInFlight: cluster.migrating,
+      shards: cover.uncovered,
+    });
     if (without.uncovered.length < cover.uncovered.length) {
       throw miroirError(
         'miroir_settings_version_stale',

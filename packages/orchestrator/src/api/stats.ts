@@ -18,7 +18,12 @@ export function registerStatsRoutes(app: FastifyInstance, ctx: AppContext): void
 
   async function indexStats(info: IndexInfo): Promise<IndexStats> {
     const placement = cluster.placement(info.shards);
-    const cover = coveringSet(placement, { seq: cluster.nextSeq(), eligible: (id) => cluster.health.isHealthy(id), groupFallback: true });
+    const cover = coveringSet(placement, {
+      seq: cluster.nextSeq(),
+      eligible: (id) => cluster.health.isHealthy(id),
+      groupFallback: true,
+      migrationInFlight: cluster.migrating,
+    });
     const path = `/indexes/${enc(info.uid)}`;
     const counts = await callEach<{ total: number }>(cluster, [...cover.nodes.keys()], (id) => ({
       method: 'POST',

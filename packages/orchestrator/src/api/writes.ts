@@ -7,7 +7,7 @@
 import type { FastifyReply } from 'fastify';
 import { MeiliError, toTaskSummary, type TaskSummary, type TaskType } from '@miroir/protocol';
 import { evaluateQuorum, writeDegradedHeader } from '../core/documents.js';
-import type { Placement } from '../core/placement.js';
+import type { WriteRouter } from '../core/placement.js';
 import { hasShardFilterable, nodeSettingsUpdate } from '../core/reserved-settings.js';
 import { miroirError } from '../errors.js';
 import type { AppContext } from '../main.js';
@@ -168,6 +168,12 @@ export async function broadcastWrite(
   });
 }
 
+/** A document write split by shard: the shards it touches and each target node's request. */
+export interface RoutedBatches {
+  shards: readonly number[];
+  batches: Map<string, NodeRequest>;
+}
+
 /**
  * The body of {@link broadcastWrite}, under the caller's lock: sends, records the task (with the
  * settings broadcast's state when `broadcast` is given) and returns its summary and row.
@@ -208,22 +214,25 @@ async function broadcastLocked(
 }
 
 /**
- * A document write routed by shard: `batches` maps each target node to its request. Quorum per
- * spec S2.5: success when every shard has a group that met it (`X-Miroir-Degraded` names what
+ * A document write routed by shard: `route` maps each target node to its request, given where
+ * writes go now. It runs under the index's write lock, so a migration's cutover (which holds the
+ * lock while it flips ownership) never sees a write routed by the owners before the flip. Quorum
+ * per spec S2.5: success when every shard has a group that met it (`X-Miroir-Degraded` names what
  * missed), else 503 `miroir_no_quorum` and no task.
  */
 export async function routedWrite(
   ctx: AppContext,
   reply: FastifyReply,
   intent: TaskIntent & { indexUid: string },
-  placement: Placement,
-  shards: readonly number[],
-  batches: Map<string, NodeRequest>,
+  shardCount: number,
+  route: (router: WriteRouter) => RoutedBatches,
   opts: { setupIndex: boolean },
 ): Promise<TaskSummary> {
   return ctx.cluster.writeLock.run([intent.indexUid], async () => {
     await assertWritable(ctx, intent.indexUid);
     const enqueuedAt = nowMicros();
+    const placement = ctx.cluster.placement(shardCount);
+    const { shards, batches } = route(ctx.cluster.writeRouter(shardCount));
     const setup = opts.setupIndex ? await setupRequests(ctx, intent.indexUid) : [];
     // Every node gets the setup, so an index exists everywhere even where no document lands.
     const nodeIds = [...new Set([...batches.keys(), ...(setup.length > 0 ? ctx.cluster.nodes.keys() : [])])];

@@ -8,6 +8,7 @@ import { existsSync, readFileSync } from 'node:fs';
 import { homedir } from 'node:os';
 import { join } from 'node:path';
 import { Command } from 'commander';
+import type { RebalanceStatus } from '../work/rebalancer.js';
 
 interface Globals {
   apiUrl: string;
@@ -25,9 +26,11 @@ function adminKey(g: Globals): string | undefined {
   return line?.trim().slice('admin_key='.length);
 }
 
-async function call(g: Globals, path: string): Promise<unknown> {
+async function call(g: Globals, path: string, method = 'GET', payload?: unknown): Promise<unknown> {
   const key = adminKey(g);
-  const res = await fetch(new URL(path, g.apiUrl), { headers: key ? { authorization: `Bearer ${key}` } : {} });
+  const headers: Record<string, string> = key ? { authorization: `Bearer ${key}` } : {};
+  if (payload !== undefined) headers['content-type'] = 'application/json';
+  const res = await fetch(new URL(path, g.apiUrl), { method, headers, body: payload === undefined ? undefined : JSON.stringify(payload) });
   const text = await res.text();
   const body: unknown = text ? JSON.parse(text) : null;
   if (!res.ok) {
@@ -42,10 +45,12 @@ function print(g: Globals, value: unknown, human: () => string): void {
 }
 
 interface Topology {
+  version: number;
   shards: number;
   replication_factor: number;
   replica_groups: number;
-  nodes: { id: string; address: string; status: string; replica_group: number; shard_count: number; error?: string }[];
+  nodes: { id: string; address: string; status: string; state: string; replica_group: number; shard_count: number; error?: string }[];
+  groups: { id: number; state: string }[];
   degraded_node_count: number;
   fully_covered: boolean;
   rebalance_in_progress: boolean;
@@ -67,9 +72,12 @@ program
     const t = (await call(g, '/_miroir/topology')) as Topology;
     print(g, t, () =>
       [
-        `shards ${t.shards}, RF ${t.replication_factor}, groups ${t.replica_groups}`,
-        `coverage: ${t.fully_covered ? 'full' : 'DEGRADED'}; degraded nodes: ${t.degraded_node_count}; rebalance: ${t.rebalance_in_progress ? 'running' : 'idle'}`,
-        ...t.nodes.map((n) => `  ${n.id.padEnd(12)} group ${n.replica_group}  ${n.status.padEnd(8)} ${String(n.shard_count).padStart(4)} shards  ${n.address}${n.error ? `  (${n.error})` : ''}`),
+        `topology v${t.version}: shards ${t.shards}, RF ${t.replication_factor}, groups ${t.groups.map((gr) => `${gr.id} (${gr.state})`).join(', ')}`,
+        `coverage: ${t.fully_covered ? 'full' : 'DEGRADED'}; degraded nodes: ${t.degraded_node_count}; rebalance: ${t.rebalance_in_progress ? 'in progress' : 'idle'}`,
+        ...t.nodes.map(
+          (n) =>
+            `  ${n.id.padEnd(12)} group ${n.replica_group}  ${n.state.padEnd(9)} ${n.status.padEnd(8)} ${String(n.shard_count).padStart(4)} shards  ${n.address}${n.error ? `  (${n.error})` : ''}`,
+        ),
       ].join('\n'),
     );
   });
@@ -92,7 +100,132 @@ node
   .action(async () => {
     const g = globals();
     const t = (await call(g, '/_miroir/topology')) as Topology;
-    print(g, t.nodes, () => t.nodes.map((n) => `${n.id}\t${n.replica_group}\t${n.status}\t${n.address}`).join('\n'));
+    print(g, t.nodes, () => t.nodes.map((n) => `${n.id}\t${n.replica_group}\t${n.state}\t${n.status}\t${n.address}`).join('\n'));
+  });
+
+interface Change {
+  topology_version: number;
+  rebalance: RebalanceStatus;
+}
+
+function rebalanceText(r: RebalanceStatus, verbose = false): string {
+  const head =
+    r.state === 'idle'
+      ? `rebalance: idle${r.last ? ` (last: ${r.last.documents_moved} documents in ${r.last.duration_seconds.toFixed(1)} s, topology v${r.last.topology_version})` : ''}`
+      : `rebalance: ${r.state}, phase ${r.phase}; moves ${r.moves_done}/${r.moves_total} done, ${r.moves_paused} paused; documents ${r.documents_moved}/${r.documents_total}` +
+        `${r.rate_docs_per_sec === null ? '' : `; ${Math.round(r.rate_docs_per_sec)} docs/s`}${r.eta_seconds === null ? '' : `; ETA ${Math.ceil(r.eta_seconds)} s`}`;
+  if (!verbose) return head;
+  return [
+    head,
+    ...r.moves.map(
+      (m) =>
+        `  S=${m.shards} group ${m.group} shard ${String(m.shard).padStart(4)}  ${m.state.padEnd(8)} ${m.from.join(',')} → ${m.to.join(',')}  ${m.documents_copied}/${m.documents_total}${m.error ? `  (${m.error})` : ''}`,
+    ),
+  ].join('\n');
+}
+
+function changed(g: Globals, what: string, c: Change): void {
+  print(g, c, () => `${what}; topology v${c.topology_version}\n${rebalanceText(c.rebalance)}`);
+}
+
+node
+  .command('add')
+  .description('register a node (joining); a rebalance moves its shards to it')
+  .requiredOption('--id <id>', 'node id')
+  .requiredOption('--address <url>', 'node URL')
+  .option('--replica-group <n>', 'replica group', '0')
+  .action(async (o: { id: string; address: string; replicaGroup: string }) => {
+    const g = globals();
+    const c = (await call(g, '/_miroir/nodes', 'POST', { id: o.id, address: o.address, replica_group: Number(o.replicaGroup) })) as Change;
+    changed(g, `node ${o.id} added`, c);
+  });
+
+node
+  .command('drain <id>')
+  .description('move a node\'s shards to the other nodes of its group (asynchronous)')
+  .action(async (id: string) => {
+    const g = globals();
+    changed(g, `node ${id} draining`, (await call(g, `/_miroir/nodes/${encodeURIComponent(id)}/drain`, 'POST')) as Change);
+  });
+
+node
+  .command('remove <id>')
+  .description('drain a node, then drop it from the topology')
+  .option('--force', 'drop it now without moving its shards (its copies are lost)')
+  .option('--yes', 'confirm --force')
+  .action(async (id: string, o: { force?: boolean; yes?: boolean }) => {
+    const g = globals();
+    if (o.force && !o.yes) throw new Error('--force loses the node\'s copies of its shards; add --yes to confirm');
+    changed(g, `node ${id} ${o.force ? 'removed' : 'draining, then removed'}`, (await call(g, `/_miroir/nodes/${encodeURIComponent(id)}${o.force ? '?force=true' : ''}`, 'DELETE')) as Change);
+  });
+
+const group = program.command('group').description('replica groups');
+group
+  .command('add')
+  .description('add a replica group (initializing until every shard is synced)')
+  .option('--id <n>', 'group id (default: the next free one)')
+  .requiredOption('--node <id=url...>', 'a node of the new group, as id=url (repeat)')
+  .action(async (o: { id?: string; node: string[] }) => {
+    const g = globals();
+    const nodes = o.node.map((spec) => {
+      const eq = spec.indexOf('=');
+      if (eq <= 0) throw new Error(`--node ${spec}: expected id=url`);
+      return { id: spec.slice(0, eq), address: spec.slice(eq + 1) };
+    });
+    changed(g, 'group added', (await call(g, '/_miroir/groups', 'POST', { ...(o.id === undefined ? {} : { id: Number(o.id) }), nodes })) as Change);
+  });
+group
+  .command('remove <id>')
+  .description('stop a group\'s queries now and drop it with its nodes')
+  .option('--yes', 'confirm')
+  .action(async (id: string, o: { yes?: boolean }) => {
+    const g = globals();
+    if (!o.yes) throw new Error(`removing group ${id} drops its nodes from the topology; add --yes to confirm`);
+    changed(g, `group ${id} draining`, (await call(g, `/_miroir/groups/${encodeURIComponent(id)}`, 'DELETE')) as Change);
+  });
+
+const rebalance = program
+  .command('rebalance')
+  .description('start (or resume) the rebalance of pending topology changes')
+  .action(async () => {
+    const g = globals();
+    const r = (await call(g, '/_miroir/rebalance', 'POST')) as RebalanceStatus;
+    print(g, r, () => rebalanceText(r));
+  });
+rebalance
+  .command('status')
+  .description('rebalance progress: moves, documents, rate, ETA')
+  .option('--verbose', 'every shard move')
+  .option('--watch', 'refresh every 2 s')
+  .action(async (o: { verbose?: boolean; watch?: boolean }) => {
+    const g = globals();
+    for (;;) {
+      const r = (await call(g, '/_miroir/rebalance/status')) as RebalanceStatus;
+      print(g, r, () => rebalanceText(r, o.verbose));
+      if (!o.watch || r.state === 'idle') return;
+      await new Promise((res) => setTimeout(res, 2000));
+    }
+  });
+
+program
+  .command('verify')
+  .description('read-only: every shard has RF complete replicas in every group; exit code 1 on drift')
+  .option('--index <uid>', 'one index only')
+  .option('--deep', 'compare document fingerprints, not only counts')
+  .option('--verbose', 'list every problem')
+  .action(async (o: { index?: string; deep?: boolean; verbose?: boolean }) => {
+    const g = globals();
+    const q = new URLSearchParams();
+    if (o.index) q.set('index', o.index);
+    if (o.deep) q.set('deep', 'true');
+    const r = (await call(g, `/_miroir/verify?${q}`)) as { ok: boolean; indexes: number; shards_checked: number; rebalance_in_progress: boolean; problems: string[] };
+    print(g, r, () =>
+      [
+        `${r.ok ? 'OK' : 'DRIFT'}: ${r.indexes} indexes, ${r.shards_checked} shards checked${r.rebalance_in_progress ? ' (a rebalance is in progress)' : ''}`,
+        ...(o.verbose || r.problems.length <= 20 ? r.problems : [...r.problems.slice(0, 20), `… ${r.problems.length - 20} more (--verbose)`]).map((p) => `  ${p}`),
+      ].join('\n'),
+    );
+    if (!r.ok) process.exitCode = 1;
   });
 
 program.parseAsync(process.argv).catch((e: unknown) => {

@@ -189,6 +189,8 @@ export function evaluateQuorum(
     let anyMet = false;
     let anyMissed = false;
     for (let gi = 0; gi < groups; gi++) {
+      // A group still syncing (spec S2.7) receives writes but does not count towards quorum.
+      if (placement.groupStates[gi] === 'initializing') continue;
       const owners = placement.owners(gi, shard);
       let acks = 0;
       for (const id of owners) if (acked(id)) acks++;

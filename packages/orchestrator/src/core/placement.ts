@@ -88,7 +88,12 @@ export class Placement implements WriteRouter {
   readonly #writeTargets: (readonly string[])[];
   readonly #nodeShards: Map<string, readonly number[]>;
 
-  constructor(topology: Topology, hasher: Hasher, view: PlacementView = 'serving') {
+  /**
+   * `cutOver` blends in a migration's progress: a shard whose move in a group is done (cut over)
+   * takes its owners in that group from `target`; every other shard keeps this view's owners. Reads
+   * thus use only owners that hold a shard completely.
+   */
+  constructor(topology: Topology, hasher: Hasher, view: PlacementView = 'serving', cutOver?: CutOver) {
     const { shards, replicationFactor: rf } = topology;
     if (!Number.isInteger(shards) || shards < 1) throw new RangeError(`shards must be a positive integer, got ${shards}`);
     if (!Number.isInteger(rf) || rf < 1) throw new RangeError(`replicationFactor must be a positive integer, got ${rf}`);
@@ -120,10 +125,14 @@ export class Placement implements WriteRouter {
         .sort(compareIds);
       for (const id of members) perNode.set(id, []);
       const byShard: (readonly string[])[] = new Array(shards);
+      const ti = cutOver ? cutOver.target.groupIndex(gid) : -1;
       for (let s = 0; s < shards; s++) {
-        const owners = assign(hasher, s, members, rf);
+        const owners = ti >= 0 && cutOver!.done(gid, s) ? cutOver!.target.owners(ti, s) : assign(hasher, s, members, rf);
         byShard[s] = owners;
-        for (const id of owners) (perNode.get(id) as number[]).push(s);
+        for (const id of owners) {
+          if (!perNode.has(id)) perNode.set(id, []);
+          (perNode.get(id) as number[]).push(s);
+        }
       }
       this.#owners[gi] = byShard;
     }
@@ -172,6 +181,13 @@ export class Placement implements WriteRouter {
   memberIds(): string[] {
     return [...this.#nodeShards.keys()];
   }
+}
+
+/** A migration's progress blended into a serving placement (see the {@link Placement} constructor). */
+export interface CutOver {
+  readonly target: Placement;
+  /** Whether the move of `shard` in group `groupId` is cut over to the target owners. */
+  done(groupId: number, shard: number): boolean;
 }
 
 /** Node ids ascending by UTF-16 code units (stable, locale-free). */

@@ -4,7 +4,17 @@
 import { mkdirSync } from 'node:fs';
 import { dirname } from 'node:path';
 import Database from 'better-sqlite3';
-import type { IndexMeta, StateStore, TaskRow } from './store.js';
+import {
+  migrationProgressSchema,
+  rebalanceStateSchema,
+  storedTopologySchema,
+  type IndexMeta,
+  type MigrationProgress,
+  type RebalanceState,
+  type StateStore,
+  type StoredTopology,
+  type TaskRow,
+} from './store.js';
 
 const SCHEMA = `
 CREATE TABLE IF NOT EXISTS meta (key TEXT PRIMARY KEY, value INTEGER NOT NULL);
@@ -23,6 +33,8 @@ CREATE TABLE IF NOT EXISTS node_settings_version (
   updated_at INTEGER NOT NULL,
   PRIMARY KEY (index_uid, node_id)
 );
+CREATE TABLE IF NOT EXISTS kv (key TEXT PRIMARY KEY, row TEXT NOT NULL);
+CREATE TABLE IF NOT EXISTS migration_progress (move TEXT NOT NULL, index_uid TEXT NOT NULL, row TEXT NOT NULL, PRIMARY KEY (move, index_uid));
 `;
 
 export class SqliteStore implements StateStore {
@@ -56,6 +68,12 @@ export class SqliteStore implements StateStore {
       nodeVersions: db.prepare('SELECT node_id, version FROM node_settings_version WHERE index_uid = ?'),
       putNodeVersion: db.prepare('INSERT OR REPLACE INTO node_settings_version (index_uid, node_id, version, updated_at) VALUES (?, ?, ?, ?)'),
       deleteNodeVersions: db.prepare('DELETE FROM node_settings_version WHERE index_uid = ?'),
+      getKv: db.prepare('SELECT row FROM kv WHERE key = ?'),
+      putKv: db.prepare('INSERT OR REPLACE INTO kv (key, row) VALUES (?, ?)'),
+      deleteKv: db.prepare('DELETE FROM kv WHERE key = ?'),
+      putProgress: db.prepare('INSERT OR REPLACE INTO migration_progress (move, index_uid, row) VALUES (?, ?, ?)'),
+      listProgress: db.prepare('SELECT row FROM migration_progress ORDER BY move, index_uid'),
+      clearProgress: db.prepare('DELETE FROM migration_progress'),
     };
   }
 
@@ -124,6 +142,47 @@ export class SqliteStore implements StateStore {
 
   async deleteNodeSettingsVersions(indexUid: string): Promise<void> {
     this.#stmts.deleteNodeVersions.run(indexUid);
+  }
+
+  #getKv<T>(key: string, schema: { parse(v: unknown): T }): T | undefined {
+    const r = this.#stmts.getKv.get(key) as { row: string } | undefined;
+    return r ? schema.parse(JSON.parse(r.row)) : undefined;
+  }
+
+  async getTopology(): Promise<StoredTopology | undefined> {
+    return this.#getKv('topology', storedTopologySchema);
+  }
+
+  async putTopology(topology: StoredTopology, expectedVersion: number | null): Promise<boolean> {
+    return this.#db.transaction(() => {
+      const current = this.#getKv('topology', storedTopologySchema);
+      if ((current?.version ?? null) !== expectedVersion) return false;
+      this.#stmts.putKv.run('topology', JSON.stringify(storedTopologySchema.parse(topology)));
+      return true;
+    })();
+  }
+
+  async getRebalance(): Promise<RebalanceState | undefined> {
+    return this.#getKv('rebalance', rebalanceStateSchema);
+  }
+
+  async putRebalance(state: RebalanceState): Promise<void> {
+    this.#stmts.putKv.run('rebalance', JSON.stringify(rebalanceStateSchema.parse(state)));
+  }
+
+  async deleteRebalance(): Promise<void> {
+    this.#db.transaction(() => {
+      this.#stmts.deleteKv.run('rebalance');
+      this.#stmts.clearProgress.run();
+    })();
+  }
+
+  async putMigrationProgress(progress: MigrationProgress): Promise<void> {
+    this.#stmts.putProgress.run(progress.move, progress.index, JSON.stringify(migrationProgressSchema.parse(progress)));
+  }
+
+  async listMigrationProgress(): Promise<MigrationProgress[]> {
+    return (this.#stmts.listProgress.all() as { row: string }[]).map((r) => migrationProgressSchema.parse(JSON.parse(r.row)));
   }
 
   async close(): Promise<void> {

@@ -3,6 +3,7 @@
  * SQLite serves a single process. Methods are async so that a networked backend fits the same shape.
  */
 import type { TaskRecord } from '@miroir/protocol';
+import { z } from 'zod';
 
 /**
  * One Miroir task: the client-visible task (times in microseconds since the epoch, as the protocol
@@ -63,6 +64,67 @@ export interface IndexMeta {
   settingsFingerprint?: string;
 }
 
+/** The topology as persisted (spec S2.7): shards and RF come from the config, the rest from here. */
+export const storedTopologySchema = z.object({
+  /** Bumped by every change; a write names the version it replaces (compare-and-set). */
+  version: z.int().min(1),
+  nodes: z.array(
+    z.object({
+      id: z.string().min(1),
+      address: z.string().min(1),
+      group: z.int().min(0),
+      state: z.enum(['joining', 'active', 'draining', 'failed', 'removed']),
+      /** Drop the node from the topology once it is drained (`DELETE /_miroir/nodes/{id}`). */
+      remove: z.boolean().optional(),
+    }),
+  ),
+  groups: z.array(z.object({ id: z.int().min(0), state: z.enum(['initializing', 'active', 'draining']) })),
+});
+export type StoredTopology = z.infer<typeof storedTopologySchema>;
+
+/** One shard whose owners change in one group, for indexes with `shards` shards. */
+export const migrationMoveSchema = z.object({
+  /** `<shards>/<group>/<shard>`. */
+  key: z.string(),
+  shards: z.int().min(1),
+  groupId: z.int().min(0),
+  shard: z.int().min(0),
+  before: z.array(z.string()),
+  after: z.array(z.string()),
+  gained: z.array(z.string()),
+  lost: z.array(z.string()),
+  /** pending → copying → (paused ↔ copying) → done; `done` = cut over to `after`. */
+  state: z.enum(['pending', 'copying', 'paused', 'done']),
+  source: z.string().nullable(),
+  /** Why the move is paused. */
+  error: z.string().nullable(),
+});
+export type MigrationMove = z.infer<typeof migrationMoveSchema>;
+
+/** A rebalance in progress (one at a time): the topology it started from and its moves. */
+export const rebalanceStateSchema = z.object({
+  id: z.string(),
+  /** The topology version the moves were computed from; a finished rebalance commits version + 1. */
+  fromVersion: z.int().min(1),
+  phase: z.enum(['preparing', 'copying', 'finalizing']),
+  startedAt: z.string(),
+  moves: z.array(migrationMoveSchema),
+});
+export type RebalanceState = z.infer<typeof rebalanceStateSchema>;
+
+/** How far the copy of one moving shard of one index went: the last committed page. */
+export const migrationProgressSchema = z.object({
+  move: z.string(),
+  index: z.string(),
+  /** Documents of the source read and written so far (the next page starts here). */
+  offset: z.int().min(0),
+  /** The source's document count for the shard when the copy began. */
+  total: z.int().min(0),
+  /** The copy of this index is complete (the cutover's delta pass remains). */
+  complete: z.boolean(),
+});
+export type MigrationProgress = z.infer<typeof migrationProgressSchema>;
+
 export interface StateStore {
   /** Allocates the next task uid: integer, unique and monotonic across the cluster. */
   nextTaskUid(): Promise<number>;
@@ -88,6 +150,23 @@ export interface StateStore {
   putNodeSettingsVersion(indexUid: string, nodeId: string, version: number): Promise<void>;
   /** Forgets every node's version for an index (the index was deleted). */
   deleteNodeSettingsVersions(indexUid: string): Promise<void>;
+
+  /** The persisted topology, undefined before the first start seeds it from the config. */
+  getTopology(): Promise<StoredTopology | undefined>;
+  /**
+   * Writes the topology if the stored version is still `expectedVersion` (null: nothing is stored
+   * yet); false when another writer got there first.
+   */
+  putTopology(topology: StoredTopology, expectedVersion: number | null): Promise<boolean>;
+
+  /** The rebalance in progress, if any. */
+  getRebalance(): Promise<RebalanceState | undefined>;
+  putRebalance(state: RebalanceState): Promise<void>;
+  /** Forgets the rebalance and its copy progress (it finished). */
+  deleteRebalance(): Promise<void>;
+  /** Records a committed page of a shard copy (keyed by move and index). */
+  putMigrationProgress(progress: MigrationProgress): Promise<void>;
+  listMigrationProgress(): Promise<MigrationProgress[]>;
 
   close(): Promise<void>;
 }

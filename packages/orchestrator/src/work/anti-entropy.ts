@@ -15,13 +15,11 @@
  */
 import { Counter, Gauge } from 'prom-client';
 import type { Logger } from 'pino';
-import { documentId, type TaskStatus } from '@miroir/protocol';
 import type { Cluster } from '../cluster.js';
 import { scheduleMs } from '../config.js';
-import { decideRepair, divergentKeys, ShardFingerprint, summarize, type DocSummary, type Repair } from '../core/fingerprint.js';
-import { SHARD_FIELD } from '../core/documents.js';
-import { isTerminal } from '../core/tasks.js';
-import { NodeHttpError, type NodeClient } from '../nodes/node-client.js';
+import { decideRepair, divergentKeys, type ShardFingerprint, type DocSummary, type Repair } from '../core/fingerprint.js';
+import type { NodeClient } from '../nodes/node-client.js';
+import { fingerprintShard, readDocuments, sleep, waitDrained, waitTask } from './node-io.js';
 import type { Metrics } from '../obs/metrics.js';
 import type { Ownership } from './ownership.js';
 
@@ -42,11 +40,6 @@ export interface PassReport {
   errors: string[];
 }
 
-/** Node tasks finished before a pass moves on (a repair is not done until the node applied it). */
-const TASK_WAIT_MS = 60_000;
-const POLL_MS = 25;
-
-const sleep = (ms: number) => new Promise<void>((r) => setTimeout(r, ms).unref());
 const enc = encodeURIComponent;
 
 export class AntiEntropy {
@@ -138,6 +131,12 @@ export class AntiEntropy {
   }
 
   async #shard(uid: string, pk: string, shard: number, shards: number, report: PassReport): Promise<void> {
+    // A shard mid-move has an incomplete copy on its new owner: the rebalancer's cutover verifies
+    // it; anti-entropy compares it once the move is cut over (only complete owners are listed).
+    if (this.#cluster.isMoving(shards, shard)) {
+      report.shardsSkipped++;
+      return;
+    }
     const placement = this.#cluster.placement(shards);
     const owners: string[] = [];
     for (let gi = 0; gi < placement.groupCount; gi++) owners.push(...placement.owners(gi, shard));
@@ -153,7 +152,7 @@ export class AntiEntropy {
     const reader = async () => {
       while (next < owners.length) {
         const i = next++;
-        prints[i] = await this.#fingerprint(this.#cluster.node(owners[i]!), uid, pk, shard);
+        prints[i] = await fingerprintShard(this.#cluster.node(owners[i]!), uid, pk, shard, this.#opts.fingerprint_batch_size, (ms) => this.#throttle(ms));
       }
     };
     await Promise.all(Array.from({ length: Math.min(this.#opts.max_read_concurrency, owners.length) }, reader));
@@ -170,23 +169,6 @@ export class AntiEntropy {
     this.#m.repaired.inc(repaired);
   }
 
-  async #fingerprint(node: NodeClient, uid: string, pk: string, shard: number): Promise<ShardFingerprint> {
-    const print = new ShardFingerprint();
-    const limit = this.#opts.fingerprint_batch_size;
-    for (let offset = 0; ; offset += limit) {
-      const began = performance.now();
-      const { body } = await node.request<{ results: Doc[]; total: number }>({
-        method: 'POST',
-        path: `/indexes/${enc(uid)}/documents/fetch`,
-        // Vectors are part of a document: a repair copy without them would drop its embeddings.
-        body: { filter: `${SHARD_FIELD} = ${shard}`, limit, offset, retrieveVectors: true },
-      });
-      for (const doc of body.results) print.add(documentId(doc, pk), doc);
-      await this.#throttle(performance.now() - began);
-      if (body.results.length < limit || offset + limit >= body.total) return print;
-    }
-  }
-
   async #throttle(activeMs: number): Promise<void> {
     const d = this.#opts.duty_cycle;
     if (d < 1) await sleep(Math.min(60_000, activeMs * (1 / d - 1)));
@@ -198,9 +180,9 @@ export class AntiEntropy {
     const enqueued: { node: NodeClient; taskUid: number }[] = [];
     let count = 0;
     await this.#cluster.writeLock.run([uid], async () => {
-      await Promise.all(nodes.map((n) => this.#drained(n, uid)));
+      await Promise.all(nodes.map((n) => waitDrained(n, uid)));
       // Decide again on what the replicas hold now that every earlier write has been applied.
-      const copies = await Promise.all(nodes.map((n) => this.#read(n, uid, pk, keys)));
+      const copies = await Promise.all(nodes.map((n) => readDocuments(n, uid, pk, keys)));
       const now = Date.now();
       const writes = new Map<string, Doc[]>();
       const deletes = new Map<string, string[]>();
@@ -239,50 +221,10 @@ export class AntiEntropy {
     if (count > 0) this.#log.info({ index: uid, shard, documents: count, origin: 'antientropy' }, 'replicas repaired');
     return count;
   }
-
-  /** Waits until the node has processed every task already enqueued for the index. */
-  async #drained(node: NodeClient, uid: string): Promise<void> {
-    const deadline = Date.now() + TASK_WAIT_MS;
-    for (;;) {
-      const { body } = await node.request<{ total: number }>({
-        method: 'GET',
-        path: `/tasks?indexUids=${enc(uid)}&statuses=enqueued,processing&limit=1`,
-      });
-      if (body.total === 0) return;
-      if (Date.now() > deadline) throw new Error(`node ${node.id} still has tasks for ${uid} after ${TASK_WAIT_MS} ms`);
-      await sleep(POLL_MS);
-    }
-  }
-
-  /** The current copies of `keys` on one node (absent keys are missing from the map). */
-  async #read(node: NodeClient, uid: string, pk: string, keys: string[]): Promise<Map<string, { doc: Doc; summary: DocSummary }>> {
-    const out = new Map<string, { doc: Doc; summary: DocSummary }>();
-    for (const key of keys) {
-      try {
-        const { body } = await node.request<Doc>({ method: 'GET', path: `/indexes/${enc(uid)}/documents/${enc(key)}?retrieveVectors=true` });
-        out.set(key, { doc: body, summary: summarize(documentId(body, pk), body) });
-      } catch (e) {
-        if (e instanceof NodeHttpError && e.status === 404) continue;
-        throw e;
-      }
-    }
-    return out;
-  }
 }
 
 function push<T>(map: Map<string, T[]>, key: string, value: T): void {
   const list = map.get(key);
   if (list) list.push(value);
   else map.set(key, [value]);
-}
-
-/** Waits for a node task to reach a terminal state. */
-async function waitTask(node: NodeClient, taskUid: number): Promise<void> {
-  const deadline = Date.now() + TASK_WAIT_MS;
-  for (;;) {
-    const { body } = await node.request<{ status: TaskStatus }>({ method: 'GET', path: `/tasks/${taskUid}` });
-    if (isTerminal(body.status)) return;
-    if (Date.now() > deadline) throw new Error(`node ${node.id} task ${taskUid} unfinished after ${TASK_WAIT_MS} ms`);
-    await sleep(POLL_MS);
-  }
 }

@@ -147,6 +147,8 @@ export class Handoff {
   async drain(nodeId: string): Promise<void> {
     const q = this.#queues.get(nodeId);
     if (q === undefined || q.draining) return;
+    // A node that left the topology (removed) gets nothing more.
+    if (!this.#cluster.nodes.has(nodeId)) return void this.#queues.delete(nodeId);
     q.draining = true;
     const node = this.#cluster.node(nodeId);
     try {
