@@ -132,6 +132,7 @@ test('the alert rules are S10.3 as corrected, on exposed metrics only', () => {
       ['MiroirMemoryPressure', '5m'],
       ['MiroirRequestQueueBacklog', '2m'],
       ['MiroirSettingsDivergence', '10m'],
+      ['MiroirRebalanceStuck', '2h'],
     ],
   );
   for (const r of rules) {
