@@ -109,11 +109,13 @@ test('without X-Request-Id a UUID is generated and echoed; an unusable one is re
 test('errors and unknown routes are logged by template, never by raw path', async () => {
   const missing = await http(c.miroir.url, 'GET', `/no/such/${MASTER}`, { headers: { 'x-request-id': 'req-404' } });
   assert.equal(missing.status, 404);
+  assert.equal(missing.headers.get('x-request-id'), 'req-404');
   const l404 = await lineOf('req-404');
   assert.equal(l404.path_template, 'unmatched');
   assert.equal(l404.status, 404);
   const bad = await http(c.miroir.url, 'POST', '/indexes/films/search', { key: 'wrong-key-abcdef', body: {}, headers: { 'x-request-id': 'req-403' } });
   assert.equal(bad.status, 403);
+  assert.equal(bad.headers.get('x-request-id'), 'req-403');
   assert.equal((await lineOf('req-403')).status, 403);
 });
 
