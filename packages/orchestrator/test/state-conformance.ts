@@ -1,0 +1,237 @@
+/**
+ * The state-store conformance suite (spec S4.1): the same tests for every implementation. A factory
+ * gives an empty namespace whose `open()` returns another handle on the same data each call (a
+ * reopen after a restart, or a second orchestrator process on the shared store).
+ */
+import * as assert from 'node:assert/strict';
+import { describe, test } from 'node:test';
+import type { StateStore, StoreEvent, TaskRow } from '../src/state/store.js';
+
+export interface StoreFactory {
+  name: string;
+  /** Undefined when the backend can be tested; otherwise why not (a visible skip). */
+  skip(): Promise<string | undefined>;
+  fresh(): Promise<{ open(): Promise<StateStore>; cleanup(): Promise<void> }>;
+}
+
+export function row(uid: number, status: TaskRow['status'], finishedAt: number | null = null): TaskRow {
+  return {
+    uid,
+    batchUid: null,
+    indexUid: 'movies',
+    type: 'documentAdditionOrUpdate',
+    status,
+    canceledBy: null,
+    details: { receivedDocuments: 1, indexedDocuments: null },
+    error: null,
+    enqueuedAt: 1_000_000,
+    startedAt: null,
+    finishedAt,
+    customMetadata: null,
+    nodeTasks: { 'node-0': [uid] },
+  };
+}
+
+const sleep = (ms: number) => new Promise((r) => setTimeout(r, ms));
+
+export function conformance(factory: StoreFactory): void {
+  describe(`state store conformance: ${factory.name}`, async () => {
+    const skip = await factory.skip();
+    /** A test with two handles on one fresh namespace, cleaned up afterwards. */
+    const t = (name: string, body: (open: () => Promise<StateStore>) => Promise<void>) =>
+      test(name, { skip }, async () => {
+        const ns = await factory.fresh();
+        const handles: StateStore[] = [];
+        try {
+          await body(async () => {
+            const h = await ns.open();
+            handles.push(h);
+            return h;
+          });
+        } finally {
+          for (const h of handles) await h.close();
+          await ns.cleanup();
+        }
+      });
+
+    t('task uids are integers from 0, monotonic, and survive a reopen', async (open) => {
+      const s = await open();
+      assert.deepEqual([await s.nextTaskUid(), await s.nextTaskUid(), await s.nextTaskUid()], [0, 1, 2]);
+      await s.close();
+      assert.equal(await (await open()).nextTaskUid(), 3);
+    });
+
+    t('rows persist; scans go newest first or oldest first from a uid; pending lists unfinished rows', async (open) => {
+      const s = await open();
+      for (let uid = 0; uid < 5; uid++) await s.putTask(row(uid, uid % 2 === 0 ? 'succeeded' : 'processing', uid % 2 === 0 ? 5_000_000 : null));
+      const r = await open();
+      assert.deepEqual(await r.getTask(3), row(3, 'processing'));
+      assert.equal(await r.getTask(9), undefined);
+      const desc: number[] = [];
+      for await (const x of r.scanTasks({ from: 3 })) desc.push(x.uid);
+      assert.deepEqual(desc, [3, 2, 1, 0]);
+      const asc: number[] = [];
+      for await (const x of r.scanTasks({ from: 2, reverse: true })) asc.push(x.uid);
+      assert.deepEqual(asc, [2, 3, 4]);
+      assert.deepEqual((await r.pendingTasks()).map((x) => x.uid), [1, 3]);
+      await r.putTask(row(3, 'succeeded', 6_000_000));
+      assert.deepEqual((await s.pendingTasks()).map((x) => x.uid), [1]);
+    });
+
+    t('scans page through many rows in order', async (open) => {
+      const s = await open();
+      for (let uid = 0; uid < 450; uid++) await s.putTask(row(uid, 'succeeded', 1));
+      const all: number[] = [];
+      for await (const x of s.scanTasks({})) all.push(x.uid);
+      assert.deepEqual(all, Array.from({ length: 450 }, (_, i) => 449 - i));
+      const asc: number[] = [];
+      for await (const x of s.scanTasks({ reverse: true })) asc.push(x.uid);
+      assert.equal(asc.length, 450);
+      assert.deepEqual(asc.slice(0, 3), [0, 1, 2]);
+    });
+
+    t('pruning deletes only finished rows older than the cut-off; delete removes rows', async (open) => {
+      const s = await open();
+      await s.putTask(row(0, 'succeeded', 1_000));
+      await s.putTask(row(1, 'failed', 9_000));
+      await s.putTask(row(2, 'processing'));
+      await s.putTask(row(3, 'succeeded', 2_000));
+      assert.equal(await s.countTasks(), 4);
+      assert.equal(await s.pruneTasks(5_000), 2);
+      assert.equal(await s.countTasks(), 2);
+      assert.equal(await s.getTask(0), undefined);
+      assert.ok(await s.getTask(1));
+      await s.deleteTasks([1, 2]);
+      assert.equal(await s.countTasks(), 0);
+      assert.deepEqual(await s.pendingTasks(), []);
+    });
+
+    t('index metadata round-trips; creation keeps the first record', async (open) => {
+      const s = await open();
+      const meta = { uid: 'movies', primaryKey: 'id', shards: 16, settingsVersion: 0, createdAt: '2026-01-01T00:00:00.000Z' };
+      await s.putIndexMeta(meta);
+      await s.putIndexMeta({ ...meta, uid: 'books', primaryKey: null, writesFrozen: 'unrepairable' });
+      assert.deepEqual(await (await open()).getIndexMeta('movies'), meta);
+      assert.deepEqual((await s.listIndexMeta()).map((m) => [m.uid, m.writesFrozen]), [['books', 'unrepairable'], ['movies', undefined]]);
+      await s.deleteIndexMeta('movies');
+      assert.equal(await s.getIndexMeta('movies'), undefined);
+      const [a, b] = await Promise.all([s.createIndexMeta({ ...meta, uid: 'x', shards: 4 }), (await open()).createIndexMeta({ ...meta, uid: 'x', shards: 8 })]);
+      assert.deepEqual(a, b, 'both creators see the one record that won');
+      assert.deepEqual(await s.getIndexMeta('x'), a);
+    });
+
+    t('node settings versions are kept per (index, node) and forgotten with the index', async (open) => {
+      const s = await open();
+      await s.putNodeSettingsVersion('movies', 'node-0', 1);
+      await s.putNodeSettingsVersion('movies', 'node-1', 2);
+      await s.putNodeSettingsVersion('movies', 'node-0', 3);
+      await s.putNodeSettingsVersion('books', 'node-0', 7);
+      const r = await open();
+      assert.deepEqual([...(await r.nodeSettingsVersions('movies'))].sort(), [['node-0', 3], ['node-1', 2]]);
+      await r.deleteNodeSettingsVersions('movies');
+      assert.equal((await s.nodeSettingsVersions('movies')).size, 0);
+      assert.deepEqual([...(await s.nodeSettingsVersions('books'))], [['node-0', 7]]);
+    });
+
+    t('concurrency: two handles racing for task uids never get the same one', async (open) => {
+      const [a, b] = [await open(), await open()];
+      const take = (s: StateStore) => Promise.all(Array.from({ length: 200 }, () => s.nextTaskUid()));
+      const [ua, ub] = await Promise.all([take(a), take(b)]);
+      const all = [...ua, ...ub].sort((x, y) => x - y);
+      assert.deepEqual(all, Array.from({ length: 400 }, (_, i) => i));
+      for (const list of [ua, ub]) assert.deepEqual(list, [...list].sort((x, y) => x - y), 'each handle sees them grow');
+    });
+
+    t('leases: one holder per scope; tokens grow; a deposed holder cannot renew or release', async (open) => {
+      const [a, b] = [await open(), await open()];
+      const results = await Promise.all(Array.from({ length: 10 }, (_, i) => (i % 2 ? a : b).acquireLease('reshard:movies', `p${i}`, 10_000)));
+      const won = results.filter((l) => l !== undefined);
+      assert.equal(won.length, 1, 'exactly one of ten racing acquisitions wins');
+      const first = won[0]!;
+      assert.deepEqual(await b.currentLease('reshard:movies'), first);
+      assert.equal(await a.acquireLease('alias_flip:x', 'p1', 10_000) !== undefined, true, 'scopes are independent');
+      assert.equal(await b.renewLease(first, 10_000), true);
+      await a.releaseLease(first);
+      assert.equal(await b.currentLease('reshard:movies'), undefined);
+      const second = (await b.acquireLease('reshard:movies', 'q', 150))!;
+      assert.ok(second.token > first.token, 'a new acquisition has a larger fencing token');
+      assert.equal(await a.renewLease(first, 10_000), false, 'the old token cannot renew');
+      await sleep(300);
+      assert.equal(await a.currentLease('reshard:movies'), undefined, 'an unrenewed lease expires');
+      const third = (await a.acquireLease('reshard:movies', 'r', 10_000))!;
+      assert.ok(third.token > second.token);
+      assert.equal(await b.renewLease(second, 10_000), false, 'the expired holder is deposed');
+      await b.releaseLease(second);
+      assert.deepEqual(await a.currentLease('reshard:movies'), third, "a deposed holder's release does nothing");
+    });
+
+    t('peers: heartbeats keep a peer listed until they stop', async (open) => {
+      const [a, b] = [await open(), await open()];
+      await a.heartbeatPeer('pod-a', 10_000);
+      await b.heartbeatPeer('pod-b', 150);
+      assert.deepEqual(await a.livePeers(), ['pod-a', 'pod-b']);
+      await sleep(300);
+      assert.deepEqual(await b.livePeers(), ['pod-a']);
+      await a.removePeer('pod-a');
+      assert.deepEqual(await b.livePeers(), []);
+    });
+
+    t('jobs: racing claimants each take different jobs; every job is claimed once', async (open) => {
+      const [a, b] = [await open(), await open()];
+      for (let i = 0; i < 20; i++) await a.enqueueJob({ type: 'dump_import', params: { chunk: i } });
+      await a.enqueueJob({ type: 'reshard_backfill', params: {} });
+      assert.equal(await b.queuedJobCount(), 21);
+      const drain = async (s: StateStore, who: string) => {
+        const got: number[] = [];
+        for (let j = await s.claimJob('dump_import', who, 10_000); j; j = await s.claimJob('dump_import', who, 10_000)) got.push(j.id);
+        return got;
+      };
+      const [ga, gb] = await Promise.all([drain(a, 'a'), drain(b, 'b')]);
+      assert.equal(ga.length + gb.length, 20);
+      assert.equal(new Set([...ga, ...gb]).size, 20, 'no job claimed twice');
+      assert.equal(await a.queuedJobCount(), 1, 'the other type still waits');
+      const job = (await a.getJob(ga[0] ?? gb[0]!))!;
+      assert.equal(job.state, 'in_progress');
+      assert.equal(job.type, 'dump_import');
+    });
+
+    t('jobs: heartbeats record progress; an expired claim is re-claimed with its cursor', async (open) => {
+      const [a, b] = [await open(), await open()];
+      const { id } = await a.enqueueJob({ type: 't', params: { file: 'x.ndjson' } });
+      const claimed = (await a.claimJob('t', 'pod-a', 200))!;
+      assert.equal(claimed.id, id);
+      assert.deepEqual(claimed.params, { file: 'x.ndjson' });
+      assert.equal(claimed.claimedBy, 'pod-a');
+      assert.equal(await a.heartbeatJob(id, 'pod-a', 200, { cursor: 42 }), true);
+      assert.equal(await b.claimJob('t', 'pod-b', 10_000), undefined, 'a live claim is not taken');
+      assert.equal(await b.heartbeatJob(id, 'pod-b', 10_000), false, 'only the claimant heartbeats');
+      await sleep(400);
+      const again = (await b.claimJob('t', 'pod-b', 10_000))!;
+      assert.equal(again.id, id);
+      assert.equal(again.claimedBy, 'pod-b');
+      assert.deepEqual(again.progress, { cursor: 42 }, 'the new claimant resumes from the cursor');
+      assert.equal(await a.heartbeatJob(id, 'pod-a', 200, { cursor: 1 }), false, 'the old claimant is deposed');
+      assert.equal(await a.finishJob(id, 'pod-a', 'completed'), false);
+      assert.equal(await b.finishJob(id, 'pod-b', 'completed', { cursor: 99 }), true);
+      const done = (await a.getJob(id))!;
+      assert.equal(done.state, 'completed');
+      assert.deepEqual(done.progress, { cursor: 99 });
+      assert.equal(await a.claimJob('t', 'pod-a', 10_000), undefined, 'a finished job is not claimed again');
+      assert.equal(await a.getJob(id + 100), undefined);
+    });
+
+    t('events reach every handle, the publisher included', async (open) => {
+      const [a, b] = [await open(), await open()];
+      const seen: [string, StoreEvent][] = [];
+      await a.subscribe((e) => seen.push(['a', e]));
+      await b.subscribe((e) => seen.push(['b', e]));
+      await a.publish({ kind: 'index_changed', indexUids: ['movies'] });
+      await b.publish({ kind: 'keys_changed' });
+      for (let i = 0; i < 100 && seen.length < 4; i++) await sleep(10);
+      assert.deepEqual(
+        seen.map(([h, e]) => `${h}:${e.kind}`).sort(),
+        ['a:index_changed', 'a:keys_changed', 'b:index_changed', 'b:keys_changed'],
+      );
+    });
+  });
+}
