@@ -30,6 +30,9 @@ const CORE_FAMILIES: Record<string, string> = {
   miroir_scatter_fan_out_size: 'histogram',
   miroir_scatter_partial_responses_total: 'counter',
   miroir_scatter_retries_total: 'counter',
+  miroir_leader: 'gauge',
+  miroir_peer_pod_count: 'gauge',
+  miroir_owned_shards_count: 'gauge',
 };
 
 let c: ObservedCluster;
