@@ -12,6 +12,7 @@ import { fileURLToPath } from 'node:url';
 import { Meilisearch } from 'meilisearch';
 import { stringify } from 'yaml';
 import { startEngineProcess, type EngineProcess } from '../src/demo/engine-process.js';
+import { http } from './harness.js';
 import { dropPrefix, REDIS_URL, testPrefix } from './redis-kit.js';
 import { Spreader } from './spreader.js';
 
@@ -166,4 +167,14 @@ export async function startFleet(spec: FleetSpec): Promise<Fleet> {
     },
     stop,
   };
+}
+
+/** Polls one orchestrator until the task is terminal; returns it. */
+export async function waitTerminal(url: string, uid: number): Promise<{ status: string; error: unknown }> {
+  for (;;) {
+    const r = await http(url, 'GET', `/tasks/${uid}`);
+    if (r.status !== 200) throw new Error(`GET /tasks/${uid} on ${url}: ${r.status} ${JSON.stringify(r.body)}`);
+    if (r.body.status !== 'enqueued' && r.body.status !== 'processing') return r.body;
+    await new Promise((res) => setTimeout(res, 25));
+  }
 }

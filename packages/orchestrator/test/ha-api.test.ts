@@ -6,7 +6,7 @@
  */
 import * as assert from 'node:assert/strict';
 import { after, before, describe, test } from 'node:test';
-import { startFleet, type Fleet } from './fleet.js';
+import { startFleet, waitTerminal, type Fleet } from './fleet.js';
 import { http } from './harness.js';
 import { redisSkip } from './redis-kit.js';
 import { sdkRoundTrip } from './sdk-roundtrip-kit.js';
@@ -69,13 +69,3 @@ describe('tasks across 3 orchestrators', { skip }, () => {
     assert.equal(search.body.estimatedTotalHits, 60);
   });
 });
-
-/** Polls one orchestrator until the task is terminal. */
-export async function waitTerminal(url: string, uid: number): Promise<{ status: string }> {
-  for (;;) {
-    const r = await http(url, 'GET', `/tasks/${uid}`);
-    assert.equal(r.status, 200, JSON.stringify(r.body));
-    if (!['enqueued', 'processing'].includes(r.body.status)) return r.body;
-    await new Promise((res) => setTimeout(res, 25));
-  }
-}
