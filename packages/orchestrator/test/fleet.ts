@@ -149,12 +149,8 @@ export async function startFleet(spec: FleetSpec): Promise<Fleet> {
     throw e;
   }
   return {
-    get url() {
-      return spreader.url;
-    },
-    get client() {
-      return new Meilisearch({ host: spreader.url, apiKey: spec.masterKey });
-    },
+    url: spreader.url,
+    client: new Meilisearch({ host: spreader.url, apiKey: spec.masterKey }),
     spreader,
     orchestrators,
     engines,

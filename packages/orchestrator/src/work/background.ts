@@ -10,6 +10,7 @@ import type { Logger } from 'pino';
 import type { Config } from '../config.js';
 import type { Hasher } from '../core/hash.js';
 import type { StateStore } from '../state/store.js';
+import { Loops, repeat, type Repeating } from '../util/repeat.js';
 import { JobWorker } from './jobs.js';
 import { Leases } from './leases.js';
 import { PeerSet } from './peers.js';
@@ -19,7 +20,7 @@ export class Background {
   readonly leases: Leases;
   readonly jobs: JobWorker;
   readonly #log: Logger;
-  readonly #loops = new Set<{ stop(): Promise<void> }>();
+  readonly #loops = new Loops();
 
   constructor(store: StateStore, config: Readonly<Config>, hasher: Hasher, log: Logger) {
     this.#log = log;
@@ -48,11 +49,9 @@ export class Background {
    * Every `everyMs`, runs `fn` for each item of `items()` this process owns (items run one after
    * another; a failing item is logged and the cycle goes on).
    */
-  periodic(name: string, everyMs: number, items: () => Promise<readonly string[]> | readonly string[], fn: (item: string) => Promise<void>): { stop(): Promise<void> } {
+  periodic(name: string, everyMs: number, items: () => Promise<readonly string[]> | readonly string[], fn: (item: string) => Promise<void>): Repeating {
     let stopped = false;
-    let timer: NodeJS.Timeout | undefined;
-    let cycle: Promise<void> | undefined;
-    const run = async () => {
+    const cycle = async () => {
       for (const item of await items()) {
         if (stopped) return;
         if (!this.peers.owns(item)) continue;
@@ -63,29 +62,12 @@ export class Background {
         }
       }
     };
-    const tick = () => {
-      timer = setTimeout(() => {
-        cycle = run()
-          .catch((e: unknown) => this.#log.warn({ err: e, job: name }, 'periodic job failed'))
-          .finally(() => !stopped && tick());
-      }, everyMs);
-      timer.unref();
-    };
-    tick();
-    const loop = {
-      stop: async () => {
-        stopped = true;
-        clearTimeout(timer);
-        await cycle;
-        this.#loops.delete(loop);
-      },
-    };
-    this.#loops.add(loop);
-    return loop;
+    const loop = repeat(cycle, everyMs, (e) => this.#log.warn({ err: e, job: name }, 'periodic job failed'));
+    return this.#loops.add(loop, () => (stopped = true));
   }
 
   async close(): Promise<void> {
-    await Promise.all([...this.#loops].map((l) => l.stop()));
+    await this.#loops.stopAll();
     await this.leases.close();
     await this.jobs.close();
     await this.peers.close();

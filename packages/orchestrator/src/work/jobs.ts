@@ -6,6 +6,7 @@
  */
 import type { Logger } from 'pino';
 import type { JobRow, StateStore } from '../state/store.js';
+import { repeat, type Repeating } from '../util/repeat.js';
 
 /** The job's claim passed to another process (this one stopped heartbeating in time). */
 export class JobLostError extends Error {
@@ -38,8 +39,7 @@ export class JobWorker {
   readonly #opts: JobOptions;
   readonly #log: Logger;
   readonly #handlers = new Map<string, JobHandler>();
-  #timer: NodeJS.Timeout | undefined;
-  #running: Promise<void> | undefined;
+  #loop: Repeating | undefined;
   readonly #stop = new AbortController();
 
   constructor(store: StateStore, claimant: string, opts: JobOptions, log: Logger) {
@@ -52,21 +52,11 @@ export class JobWorker {
   /** Registers the handler of a job type; the worker starts polling with the first one. */
   handle(type: string, handler: JobHandler): void {
     this.#handlers.set(type, handler);
-    if (this.#handlers.size === 1) this.#schedule(0);
+    this.#loop ??= repeat(() => this.#pollOnce(), this.#opts.pollMs, (e) => this.#log.warn({ err: e }, 'job poll failed'), 0);
   }
 
   enqueue(type: string, params: unknown): Promise<JobRow> {
     return this.#store.enqueueJob({ type, params });
-  }
-
-  #schedule(ms: number): void {
-    if (this.#stop.signal.aborted) return;
-    this.#timer = setTimeout(() => {
-      this.#running = this.#pollOnce()
-        .catch((e: unknown) => this.#log.warn({ err: e }, 'job poll failed'))
-        .finally(() => this.#schedule(this.#opts.pollMs));
-    }, ms);
-    this.#timer.unref();
   }
 
   /** Claims and runs jobs until none is claimable. */
@@ -113,7 +103,6 @@ export class JobWorker {
 
   async close(): Promise<void> {
     this.#stop.abort(new Error('stopping'));
-    clearTimeout(this.#timer);
-    await this.#running;
+    await this.#loop?.stop();
   }
 }

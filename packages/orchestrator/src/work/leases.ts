@@ -9,6 +9,7 @@
  */
 import type { Logger } from 'pino';
 import type { Lease, StateStore } from '../state/store.js';
+import { Loops, repeat, type Repeating } from '../util/repeat.js';
 
 /** The lease was lost (expired, or taken by another process after an expiry). */
 export class LeaseLostError extends Error {
@@ -39,7 +40,7 @@ export class Leases {
   readonly #opts: LeaseOptions;
   readonly #log: Logger;
   readonly #held = new Map<string, AbortController>();
-  readonly #holds = new Set<{ stop(): Promise<void> }>();
+  readonly #holds = new Loops();
   readonly #listeners: ((scope: string, held: boolean) => void)[] = [];
 
   constructor(store: StateStore, holder: string, opts: LeaseOptions, log: Logger) {
@@ -114,39 +115,17 @@ export class Leases {
    * the lease it runs `fn`, which should work until its lease's signal aborts. When `fn` returns or
    * the holder dies, another process takes over within TTL + renew interval.
    */
-  hold(scope: string, fn: (lease: HeldLease) => Promise<void>): { stop(): Promise<void> } {
-    let stopped = false;
-    let timer: NodeJS.Timeout | undefined;
-    let current: Promise<unknown> | undefined;
-    let ctl: AbortController | undefined;
-    const tick = () => {
-      if (stopped) return;
-      current = this.run(scope, async (lease) => {
-        ctl = new AbortController();
-        const both = AbortSignal.any([lease.signal, ctl.signal]);
-        await fn({ ...lease, signal: both });
-      })
-        .catch((e: unknown) => this.#log.error({ err: e, scope }, 'leased work failed'))
-        .finally(() => {
-          if (!stopped) timer = setTimeout(tick, this.#opts.renewMs);
-        });
+  hold(scope: string, fn: (lease: HeldLease) => Promise<void>): Repeating {
+    const stopping = new AbortController();
+    const bid = async () => {
+      await this.run(scope, (lease) => fn({ ...lease, signal: AbortSignal.any([lease.signal, stopping.signal]) }));
     };
-    tick();
-    const handle = {
-      stop: async () => {
-        stopped = true;
-        clearTimeout(timer);
-        ctl?.abort(new Error('stopping'));
-        await current;
-        this.#holds.delete(handle);
-      },
-    };
-    this.#holds.add(handle);
-    return handle;
+    const loop = repeat(bid, this.#opts.renewMs, (e) => this.#log.error({ err: e, scope }, 'leased work failed'), 0);
+    return this.#holds.add(loop, () => stopping.abort(new Error('stopping')));
   }
 
   async close(): Promise<void> {
-    await Promise.all([...this.#holds].map((h) => h.stop()));
+    await this.#holds.stopAll();
   }
 }
 

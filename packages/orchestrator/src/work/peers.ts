@@ -14,6 +14,7 @@ import type { Config } from '../config.js';
 import type { Hasher } from '../core/hash.js';
 import { ownerOf, selfTarget } from '../core/rendezvous.js';
 import type { StateStore } from '../state/store.js';
+import { repeat, type Repeating } from '../util/repeat.js';
 import type { Ownership } from './ownership.js';
 
 export type DiscoveryMode = 'single' | 'static' | 'dns' | 'redis';
@@ -27,9 +28,7 @@ export class PeerSet implements Ownership {
   readonly #hasher: Hasher;
   readonly #log: Logger;
   readonly #periodMs: number;
-  #timer: NodeJS.Timeout | undefined;
-  #refreshing: Promise<void> | undefined;
-  #closed = false;
+  #loop: Repeating | undefined;
   readonly #listeners: ((peers: readonly string[]) => void)[] = [];
 
   constructor(store: StateStore, config: Readonly<Config>, hasher: Hasher, log: Logger) {
@@ -62,13 +61,7 @@ export class PeerSet implements Ownership {
   async start(): Promise<void> {
     if (this.mode === 'single') return;
     await this.refresh();
-    const tick = () => {
-      this.#timer = setTimeout(() => {
-        this.#refreshing = this.refresh().finally(() => !this.#closed && tick());
-      }, this.#periodMs);
-      this.#timer.unref();
-    };
-    tick();
+    this.#loop = repeat(() => this.refresh(), this.#periodMs, () => {});
   }
 
   /** One discovery round. A failed round keeps the last known set. */
@@ -119,9 +112,7 @@ export class PeerSet implements Ownership {
   }
 
   async close(): Promise<void> {
-    this.#closed = true;
-    clearTimeout(this.#timer);
-    await this.#refreshing;
+    await this.#loop?.stop();
     if (this.mode === 'redis') await this.#store.removePeer(this.self).catch(() => {});
   }
 }
