@@ -233,5 +233,51 @@ export function conformance(factory: StoreFactory): void {
         ['a:index_changed', 'a:keys_changed', 'b:index_changed', 'b:keys_changed'],
       );
     });
+
+    t('keyed tables of S4.1: rows round-trip per table, list by key, and expire', async (open) => {
+      const [a, b] = [await open(), await open()];
+      const alias = { name: 'movies', kind: 'single' as const, currentUid: 'movies_v1', targetUids: ['movies_v1'], version: 1, createdAt: 'x', history: [] };
+      await a.putRow('aliases', alias);
+      await a.putRow('aliases', { ...alias, name: 'books', currentUid: 'books_v2', version: 3 });
+      assert.deepEqual(await b.getRow('aliases', 'movies'), alias);
+      assert.deepEqual((await b.listRows('aliases')).map((r) => [r.name, r.version]), [['books', 3], ['movies', 1]]);
+      await b.putRow('aliases', { ...alias, version: 2 });
+      assert.equal((await a.getRow('aliases', 'movies'))!.version, 2, 'a put replaces the row');
+      await a.deleteRow('aliases', 'movies');
+      assert.equal(await b.getRow('aliases', 'movies'), undefined);
+      assert.equal(await a.getRow('canaries', 'books'), undefined, 'tables are separate');
+
+      const now = Date.now();
+      await a.putRow('idempotency', { key: 'k1', bodySha256: 'ab', taskUid: 7, expiresAt: now + 200 });
+      await a.putRow('idempotency', { key: 'k2', bodySha256: 'cd', taskUid: 8, expiresAt: now + 60_000 });
+      await a.putRow('admin_sessions', { sessionId: 's', csrfToken: 'c', adminKeyHash: 'h', createdAt: now, expiresAt: now + 60_000, revoked: false, userAgent: 'ua', sourceIp: '::1' });
+      assert.equal((await b.getRow('idempotency', 'k1'))!.taskUid, 7);
+      await sleep(400);
+      assert.equal(await b.getRow('idempotency', 'k1'), undefined, 'an expired row is gone');
+      assert.deepEqual((await b.listRows('idempotency')).map((r) => r.key), ['k2']);
+      assert.equal((await b.getRow('admin_sessions', 's'))!.revoked, false);
+      await b.putRow('tenant_map', { apiKeyHash: 'f00', tenantId: 't1', groupId: null });
+      await b.putRow('search_ui_config', { indexUid: 'movies', config: { title: 'Movies' }, updatedAt: 'x' });
+      await b.putRow('rollover_policies', { name: 'logs', writeAlias: 'logs', readAlias: 'logs-all', pattern: 'logs-*', triggers: {}, retention: {}, template: {}, enabled: true });
+      await b.putRow('sessions', { sessionId: 'u', lastWriteTaskUid: 3, lastWriteAt: now, pinnedGroup: 1, minSettingsVersion: 2, expiresAt: now + 60_000 });
+      await b.putRow('canaries', { id: 'c1', name: 'smoke', indexUid: 'movies', intervalS: 30, query: { q: 'a' }, assertions: [], enabled: true, createdAt: 'x' });
+      assert.equal((await a.getRow('tenant_map', 'f00'))!.tenantId, 't1');
+      assert.deepEqual((await a.getRow('search_ui_config', 'movies'))!.config, { title: 'Movies' });
+      assert.equal((await a.getRow('rollover_policies', 'logs'))!.pattern, 'logs-*');
+      assert.equal((await a.getRow('sessions', 'u'))!.pinnedGroup, 1);
+      assert.equal((await a.getRow('canaries', 'c1'))!.intervalS, 30);
+    });
+
+    t('canary runs keep the newest N; CDC cursors only move forward, even when raced', async (open) => {
+      const [a, b] = [await open(), await open()];
+      for (let i = 0; i < 6; i++) await (i % 2 ? a : b).addCanaryRun({ canaryId: 'c1', ranAt: 1000 + i, status: i === 4 ? 'fail' : 'pass', latencyMs: i, failedAssertions: null }, 3);
+      assert.deepEqual((await a.canaryRuns('c1')).map((r) => [r.ranAt, r.status]), [[1005, 'pass'], [1004, 'fail'], [1003, 'pass']]);
+      assert.deepEqual(await b.canaryRuns('other'), []);
+      assert.equal(await a.cdcCursor('sink', 'movies'), undefined);
+      const seqs = Array.from({ length: 40 }, (_, i) => (i * 37) % 40);
+      await Promise.all(seqs.map((q, i) => (i % 2 ? a : b).advanceCdcCursor('sink', 'movies', q)));
+      assert.equal(await b.cdcCursor('sink', 'movies'), 39);
+      assert.equal(await a.advanceCdcCursor('sink', 'movies', 5), 39, 'a smaller sequence does not move it back');
+    });
   });
 }

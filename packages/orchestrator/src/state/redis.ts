@@ -15,9 +15,15 @@
  *   jobs:<id>                         hash; jobs:_seq, jobs:_index, jobs:_queued (all types: queue
  *                                     depth), jobs:_queued:<type>, jobs:_claimed:<type> (by claim expiry)
  *   events                            pub/sub channel of cache invalidations
+ *   aliases:<name>, session:<id>, idemp:<key>, canary:<id>, tenant_map:<sha256>, rollover:<name>,
+ *   search_ui_config:<index>, admin_session:<id>   hash {row} (EXPIREAT for rows with `expiresAt`),
+ *                                     each with its <name>:_index set
+ *   canary_runs:<canary>              sorted set of runs by ran_at, trimmed by rank
+ *   cdc_cursor:<sink>:<index>         integer string, only ever raised
  */
 import { Redis } from 'ioredis';
-import { readIndexMeta, readJobRow, readJson, readStoreEvent, readTaskRow } from './rows.js';
+import { readCanaryRun, readIndexMeta, readJobRow, readJson, readStoreEvent, readTableRow, readTaskRow } from './rows.js';
+import { expiryOf, keyOf, type CanaryRun, type TableName, type TableRow } from './tables.js';
 import type { IndexMeta, JobRow, Lease, StateStore, StoreEvent, TaskRow } from './store.js';
 
 const NOW = `local t = redis.call('TIME'); local now = tonumber(t[1]) * 1000 + math.floor(tonumber(t[2]) / 1000)`;
@@ -86,7 +92,27 @@ const SCRIPTS = {
       end
       return 1`,
   },
+  // KEYS: cursor. ARGV: seq. Raises the cursor to seq; returns the stored value.
+  cdcAdvance: {
+    numberOfKeys: 1,
+    lua: `local cur = tonumber(redis.call('GET', KEYS[1]) or '-1')
+      local seq = tonumber(ARGV[1])
+      if seq > cur then redis.call('SET', KEYS[1], ARGV[1]) return seq end
+      return cur`,
+  },
 } as const;
+
+/** Key names of the keyed tables (spec S4.2). */
+const TABLE_KEYS: Record<TableName, string> = {
+  aliases: 'aliases',
+  sessions: 'session',
+  idempotency: 'idemp',
+  canaries: 'canary',
+  tenant_map: 'tenant_map',
+  rollover_policies: 'rollover',
+  search_ui_config: 'search_ui_config',
+  admin_sessions: 'admin_session',
+};
 
 type ScriptName = keyof typeof SCRIPTS;
 const PAGE = 200;
@@ -370,6 +396,64 @@ export class RedisStore implements StateStore {
 
   async queuedJobCount(): Promise<number> {
     return this.#r.zcard(this.#k('jobs', '_queued'));
+  }
+
+  // --- keyed tables ------------------------------------------------------------------------------
+
+  async getRow<T extends TableName>(table: T, key: string): Promise<TableRow<T> | undefined> {
+    const text = await this.#r.hget(this.#k(TABLE_KEYS[table], key), 'row');
+    return text === null ? undefined : readTableRow(table, text, key);
+  }
+
+  async putRow<T extends TableName>(table: T, row: TableRow<T>): Promise<void> {
+    const key = keyOf(table, row);
+    const m = this.#r.multi().hset(this.#k(TABLE_KEYS[table], key), 'row', JSON.stringify(row));
+    const expiresAt = expiryOf(row);
+    if (expiresAt !== undefined) m.pexpireat(this.#k(TABLE_KEYS[table], key), Math.max(1, Math.floor(expiresAt)));
+    await m.sadd(this.#k(TABLE_KEYS[table], '_index'), key).exec();
+  }
+
+  async deleteRow(table: TableName, key: string): Promise<void> {
+    await this.#r.multi().del(this.#k(TABLE_KEYS[table], key)).srem(this.#k(TABLE_KEYS[table], '_index'), key).exec();
+  }
+
+  async listRows<T extends TableName>(table: T): Promise<TableRow<T>[]> {
+    const index = this.#k(TABLE_KEYS[table], '_index');
+    const keys = (await this.#r.smembers(index)).sort();
+    const p = this.#r.pipeline();
+    for (const k of keys) p.hget(this.#k(TABLE_KEYS[table], k), 'row');
+    const out: TableRow<T>[] = [];
+    const expired: string[] = [];
+    for (const [i, [err, text]] of ((await p.exec()) ?? []).entries()) {
+      if (err) throw err;
+      if (typeof text === 'string') out.push(readTableRow(table, text, keys[i]!));
+      else expired.push(keys[i]!);
+    }
+    if (expired.length > 0) await this.#r.srem(index, ...expired);
+    return out;
+  }
+
+  async addCanaryRun(run: CanaryRun, keep: number): Promise<void> {
+    const key = this.#k('canary_runs', run.canaryId);
+    await this.#r
+      .multi()
+      .zremrangebyscore(key, run.ranAt, run.ranAt)
+      .zadd(key, run.ranAt, JSON.stringify(run))
+      .zremrangebyrank(key, 0, -(keep + 1))
+      .exec();
+  }
+
+  async canaryRuns(canaryId: string): Promise<CanaryRun[]> {
+    return (await this.#r.zrevrange(this.#k('canary_runs', canaryId), 0, -1)).map((t) => readCanaryRun(t, canaryId));
+  }
+
+  async advanceCdcCursor(sink: string, indexUid: string, seq: number): Promise<number> {
+    return Number(await this.#script('cdcAdvance', this.#k('cdc_cursor', sink, indexUid), seq));
+  }
+
+  async cdcCursor(sink: string, indexUid: string): Promise<number | undefined> {
+    const v = await this.#r.get(this.#k('cdc_cursor', sink, indexUid));
+    return v === null ? undefined : Number(v);
   }
 
   // --- events ------------------------------------------------------------------------------------

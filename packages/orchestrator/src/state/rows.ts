@@ -5,6 +5,7 @@
 import { TASK_STATUSES, TASK_TYPES } from '@miroir/protocol';
 import { z } from 'zod';
 import type { IndexMeta, JobRow, StoreEvent, TaskRow } from './store.js';
+import { canaryRunSchema, TABLES, type CanaryRun, type TableName, type TableRow } from './tables.js';
 
 const int = z.int();
 const micros = z.number();
@@ -80,6 +81,9 @@ export const readTaskRow = (text: string, key: string): TaskRow => parse(taskRow
 export const readIndexMeta = (text: string, key: string): IndexMeta => parse(indexMetaSchema, 'index_meta', key, json('index_meta', key, text));
 export const readJobRow = (value: unknown, key: string): JobRow => parse(jobRowSchema, 'jobs', key, value);
 export const readJson = json;
+export const readTableRow = <T extends TableName>(table: T, text: string, key: string): TableRow<T> =>
+  parse(TABLES[table].schema, table, key, json(table, key, text));
+export const readCanaryRun = (text: string, key: string): CanaryRun => parse(canaryRunSchema, 'canary_runs', key, json('canary_runs', key, text));
 /** An event from the bus; undefined (ignored) when malformed. */
 export function readStoreEvent(text: string): StoreEvent | undefined {
   try {

@@ -7,7 +7,8 @@ import { EventEmitter } from 'node:events';
 import { mkdirSync } from 'node:fs';
 import { dirname, resolve } from 'node:path';
 import Database from 'better-sqlite3';
-import { readIndexMeta, readJobRow, readJson, readTaskRow } from './rows.js';
+import { readCanaryRun, readIndexMeta, readJobRow, readJson, readTableRow, readTaskRow } from './rows.js';
+import { expiryOf, keyOf, type CanaryRun, type TableName, type TableRow } from './tables.js';
 import type { IndexMeta, JobRow, Lease, StateStore, StoreEvent, TaskRow } from './store.js';
 
 const SCHEMA = `
@@ -45,6 +46,26 @@ CREATE TABLE IF NOT EXISTS jobs (
   created_at INTEGER NOT NULL
 );
 CREATE INDEX IF NOT EXISTS jobs_claimable ON jobs (type, state, id);
+CREATE TABLE IF NOT EXISTS keyed_rows (
+  tbl TEXT NOT NULL,
+  key TEXT NOT NULL,
+  row TEXT NOT NULL,
+  expires_at INTEGER,
+  PRIMARY KEY (tbl, key)
+);
+CREATE TABLE IF NOT EXISTS canary_runs (
+  canary_id TEXT NOT NULL,
+  ran_at INTEGER NOT NULL,
+  row TEXT NOT NULL,
+  PRIMARY KEY (canary_id, ran_at)
+);
+CREATE TABLE IF NOT EXISTS cdc_cursors (
+  sink_name TEXT NOT NULL,
+  index_uid TEXT NOT NULL,
+  last_event_seq INTEGER NOT NULL,
+  updated_at INTEGER NOT NULL,
+  PRIMARY KEY (sink_name, index_uid)
+);
 `;
 
 interface JobSql {
@@ -144,6 +165,22 @@ export class SqliteStore implements StateStore {
       ),
       getJob: db.prepare('SELECT * FROM jobs WHERE id = ?'),
       queuedJobs: db.prepare(`SELECT COUNT(*) AS n FROM jobs WHERE state = 'queued'`),
+      getRow: db.prepare('SELECT row FROM keyed_rows WHERE tbl = ? AND key = ? AND (expires_at IS NULL OR expires_at > ?)'),
+      putRow: db.prepare('INSERT OR REPLACE INTO keyed_rows (tbl, key, row, expires_at) VALUES (?, ?, ?, ?)'),
+      deleteRow: db.prepare('DELETE FROM keyed_rows WHERE tbl = ? AND key = ?'),
+      listRows: db.prepare('SELECT key, row FROM keyed_rows WHERE tbl = ? AND (expires_at IS NULL OR expires_at > ?) ORDER BY key'),
+      expireRows: db.prepare('DELETE FROM keyed_rows WHERE tbl = ? AND expires_at <= ?'),
+      addRun: db.prepare('INSERT OR REPLACE INTO canary_runs (canary_id, ran_at, row) VALUES (?, ?, ?)'),
+      trimRuns: db.prepare(
+        'DELETE FROM canary_runs WHERE canary_id = ? AND ran_at NOT IN (SELECT ran_at FROM canary_runs WHERE canary_id = ? ORDER BY ran_at DESC LIMIT ?)',
+      ),
+      runs: db.prepare('SELECT row FROM canary_runs WHERE canary_id = ? ORDER BY ran_at DESC'),
+      advanceCdc: db.prepare(
+        `INSERT INTO cdc_cursors (sink_name, index_uid, last_event_seq, updated_at) VALUES (?, ?, ?, ?)
+         ON CONFLICT (sink_name, index_uid) DO UPDATE SET last_event_seq = max(last_event_seq, excluded.last_event_seq),
+         updated_at = excluded.updated_at RETURNING last_event_seq`,
+      ),
+      cdc: db.prepare('SELECT last_event_seq FROM cdc_cursors WHERE sink_name = ? AND index_uid = ?'),
     };
   }
 
@@ -286,6 +323,44 @@ export class SqliteStore implements StateStore {
 
   async queuedJobCount(): Promise<number> {
     return (this.#stmts.queuedJobs.get() as { n: number }).n;
+  }
+
+  async getRow<T extends TableName>(table: T, key: string): Promise<TableRow<T> | undefined> {
+    const r = this.#stmts.getRow.get(table, key, Date.now()) as { row: string } | undefined;
+    return r ? readTableRow(table, r.row, key) : undefined;
+  }
+
+  async putRow<T extends TableName>(table: T, row: TableRow<T>): Promise<void> {
+    this.#stmts.putRow.run(table, keyOf(table, row), JSON.stringify(row), expiryOf(row) ?? null);
+  }
+
+  async deleteRow(table: TableName, key: string): Promise<void> {
+    this.#stmts.deleteRow.run(table, key);
+  }
+
+  async listRows<T extends TableName>(table: T): Promise<TableRow<T>[]> {
+    const now = Date.now();
+    this.#stmts.expireRows.run(table, now);
+    return (this.#stmts.listRows.all(table, now) as { key: string; row: string }[]).map((r) => readTableRow(table, r.row, r.key));
+  }
+
+  async addCanaryRun(run: CanaryRun, keep: number): Promise<void> {
+    this.#db.transaction(() => {
+      this.#stmts.addRun.run(run.canaryId, run.ranAt, JSON.stringify(run));
+      this.#stmts.trimRuns.run(run.canaryId, run.canaryId, keep);
+    })();
+  }
+
+  async canaryRuns(canaryId: string): Promise<CanaryRun[]> {
+    return (this.#stmts.runs.all(canaryId) as { row: string }[]).map((r) => readCanaryRun(r.row, canaryId));
+  }
+
+  async advanceCdcCursor(sink: string, indexUid: string, seq: number): Promise<number> {
+    return (this.#stmts.advanceCdc.get(sink, indexUid, seq, Date.now()) as { last_event_seq: number }).last_event_seq;
+  }
+
+  async cdcCursor(sink: string, indexUid: string): Promise<number | undefined> {
+    return (this.#stmts.cdc.get(sink, indexUid) as { last_event_seq: number } | undefined)?.last_event_seq;
   }
 
   async publish(event: StoreEvent): Promise<void> {

@@ -4,6 +4,7 @@
  * several orchestrator processes. Both pass the same conformance suite (test/state-conformance.ts).
  */
 import type { TaskRecord } from '@miroir/protocol';
+import type { CanaryRun, TableName, TableRow } from './tables.js';
 
 /**
  * One Miroir task: the client-visible task (times in microseconds since the epoch, as the protocol
@@ -109,6 +110,22 @@ export interface StateStore {
    * published from then on are delivered.
    */
   subscribe(handler: (event: StoreEvent) => void): Promise<void>;
+
+  // The keyed tables of S4.1 (aliases, sessions, idempotency, canaries, tenant_map,
+  // rollover_policies, search_ui_config, admin_sessions): see tables.ts.
+  getRow<T extends TableName>(table: T, key: string): Promise<TableRow<T> | undefined>;
+  /** Inserts or replaces the row with its key; a row with `expiresAt` vanishes after it. */
+  putRow<T extends TableName>(table: T, row: TableRow<T>): Promise<void>;
+  deleteRow(table: TableName, key: string): Promise<void>;
+  /** Every live row, by key. */
+  listRows<T extends TableName>(table: T): Promise<TableRow<T>[]>;
+  /** Records a canary run and keeps only the newest `keep` of that canary (S4.1 table 9). */
+  addCanaryRun(run: CanaryRun, keep: number): Promise<void>;
+  /** A canary's runs, newest first. */
+  canaryRuns(canaryId: string): Promise<CanaryRun[]>;
+  /** Moves a CDC cursor forward (never back); returns the cursor now stored (S4.1 table 10). */
+  advanceCdcCursor(sink: string, indexUid: string, seq: number): Promise<number>;
+  cdcCursor(sink: string, indexUid: string): Promise<number | undefined>;
 
   close(): Promise<void>;
 }
