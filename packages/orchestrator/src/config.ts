@@ -50,9 +50,11 @@ export const configSchema = z
       service_name: z.string().min(1).default('miroir-headless'),
       refresh_interval_s: z.number().positive().default(15),
     }),
-    /** Mode B leader leases (spec S14.5). */
+    /**
+     * Mode B leader leases (spec S14.5). Always on: with one process (SQLite) a lease is a row this
+     * process takes in its own transaction, so the spec's `enabled` switch has nothing to turn off.
+     */
     leader_election: block({
-      enabled: z.boolean().default(true),
       lease_ttl_s: z.number().positive().default(10),
       renew_interval_s: z.number().positive().default(3),
     }),
