@@ -4,7 +4,8 @@
  * authenticated as in production), logs at `warn`.
  *
  * `node miroir-server.js <state-dir> <upstream-url>…` (env BENCH_SHARDS, default 64; BENCH_NODE_KEY,
- * the nodes' key); prints `{"url":…}` when listening. Run it
+ * the nodes' key; BENCH_REDIS_PREFIX: the Redis state store at BENCH_REDIS_URL under that key
+ * prefix instead of SQLite); prints `{"url":…}` when listening. Run it
  * with `--cpu-prof` to profile the hot path (`BENCH_PROFILE=1` in the proxy benchmark).
  */
 import { join } from 'node:path';
@@ -24,7 +25,9 @@ async function main(): Promise<void> {
       shards: Number(process.env.BENCH_SHARDS ?? 64),
       replication_factor: 1,
       nodes: upstreams.map((address, i) => ({ id: `node-${i}`, address })),
-      task_store: { backend: 'sqlite', path: join(dir, 'miroir.db') },
+      task_store: process.env.BENCH_REDIS_PREFIX
+        ? { backend: 'redis', url: process.env.BENCH_REDIS_URL ?? '', key_prefix: process.env.BENCH_REDIS_PREFIX }
+        : { backend: 'sqlite', path: join(dir, 'miroir.db') },
       server: { port: 0, bind: '127.0.0.1' },
       log: { level: 'warn' },
       // Metrics stay on (their cost is part of a request's); only the listener's port is free.

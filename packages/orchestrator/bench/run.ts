@@ -5,6 +5,8 @@
  * 2. proxy overhead with instant nodes (`proxy-bench.js` → bench/results/proxy.json);
  * 3. end to end with engine nodes (`e2e-bench.js` → bench/results/e2e.json);
  * 4. adding a node to a 100,000-document index (`rebalance-bench.js` → bench/results/rebalance.json).
+ * 5. SQLite vs. Redis state store, write-heavy and searches (`store-bench.js` → bench/results/store.json;
+ *    needs Redis, so it runs only when asked: `BENCH_PARTS=store`).
  * Then a summary of the figures against their targets, and search-latency regressions above 20 %
  * against the previous run's summary (bench/results/summary.json). Each part's
  * environment variables are documented in its file; `BENCH_PARTS=core,proxy` runs a subset.
@@ -22,6 +24,7 @@ const PARTS = [
   ['proxy', 'proxy overhead with instant nodes', 'proxy-bench.js'],
   ['e2e', 'end to end with engine nodes', 'e2e-bench.js'],
   ['rebalance', 'adding a node (rebalance)', 'rebalance-bench.js'],
+  ['store', 'SQLite vs. Redis state store', 'store-bench.js'],
 ] as const;
 const wanted = new Set((process.env.BENCH_PARTS ?? 'core,proxy,e2e,rebalance').split(','));
 

@@ -48,12 +48,11 @@ export class Catalog {
   /** Shard count and primary key as Miroir recorded them; creates the record on first write. */
   async meta(uid: string, primaryKey: string | null = null): Promise<IndexMeta> {
     const store = this.#cluster.store;
-    let meta = await store.getIndexMeta(uid);
-    if (meta === undefined) {
-      meta = { uid, primaryKey, shards: this.#cluster.config.shards, settingsVersion: 0, createdAt: new Date().toISOString() };
-      await store.putIndexMeta(meta);
-    }
-    return meta;
+    // Two orchestrators creating the record at once agree on the one the store kept.
+    return (
+      (await store.getIndexMeta(uid)) ??
+      (await store.createIndexMeta({ uid, primaryKey, shards: this.#cluster.config.shards, settingsVersion: 0, createdAt: new Date().toISOString() }))
+    );
   }
 
   /** Records the primary key Miroir resolved for an index (so every later batch uses the same). */

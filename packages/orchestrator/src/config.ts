@@ -31,7 +31,38 @@ export const configSchema = z
     task_store: block({
       backend: z.enum(['sqlite', 'redis']).default('sqlite'),
       path: z.string().default('./data/miroir-tasks.db'),
+      /** Redis URL (`redis://[:password@]host:port[/db]`); empty means `redis://127.0.0.1:6379`. */
       url: z.string().default(''),
+      /** Prepended to every Redis key and channel, so several clusters (or tests) share one Redis. */
+      key_prefix: z.string().min(1).default('miroir:'),
+    }),
+    /**
+     * How orchestrator processes find each other (spec S14.5), for Mode A ownership. `auto`: Redis
+     * heartbeats with the redis backend, a single process with sqlite.
+     */
+    peer_discovery: block({
+      mode: z.enum(['auto', 'single', 'static', 'dns', 'redis']).default('auto'),
+      /** This process's peer id; empty: POD_NAME, else `<hostname>:<server.port>:<pid>`. */
+      self: z.string().default(''),
+      /** `static`: every orchestrator's base URL (this one's included, named by `self`). */
+      peers: z.array(z.url({ protocol: /^https?$/ })).default([]),
+      /** `dns`: the headless Service whose SRV records list the orchestrator pods. */
+      service_name: z.string().min(1).default('miroir-headless'),
+      refresh_interval_s: z.number().positive().default(15),
+    }),
+    /**
+     * Mode B leader leases (spec S14.5). Always on: with one process (SQLite) a lease is a row this
+     * process takes in its own transaction, so the spec's `enabled` switch has nothing to turn off.
+     */
+    leader_election: block({
+      lease_ttl_s: z.number().positive().default(10),
+      renew_interval_s: z.number().positive().default(3),
+    }),
+    /** Mode C job queue (spec S14.5): claims are leases kept alive by heartbeats. */
+    jobs: block({
+      claim_ttl_s: z.number().positive().default(30),
+      heartbeat_interval_s: z.number().positive().default(10),
+      poll_interval_ms: z.int().min(10).default(1000),
     }),
     admin: block({
       enabled: z.boolean().default(true),
@@ -156,6 +187,31 @@ export const configSchema = z
     }),
   })
   .superRefine((c, ctx) => {
+    // Spec S4.1 / S6: SQLite serves one orchestrator process; two or more need Redis.
+    if (c.task_store.backend === 'sqlite') {
+      const multi =
+        c.peer_discovery.peers.length > 1
+          ? `peer_discovery.peers lists ${c.peer_discovery.peers.length} orchestrators`
+          : c.peer_discovery.mode === 'dns' || c.peer_discovery.mode === 'redis'
+            ? `peer_discovery.mode \`${c.peer_discovery.mode}\` looks for other orchestrators`
+            : undefined;
+      if (multi !== undefined) {
+        ctx.addIssue({
+          code: 'custom',
+          path: ['task_store', 'backend'],
+          message: `the sqlite backend serves a single orchestrator process, but ${multi}; use \`task_store.backend: redis\` to run several`,
+        });
+      }
+    }
+    if (c.peer_discovery.mode === 'static' && c.peer_discovery.peers.length > 0 && !c.peer_discovery.peers.includes(c.peer_discovery.self)) {
+      ctx.addIssue({ code: 'custom', path: ['peer_discovery', 'self'], message: 'with `mode: static`, `self` must be one of `peer_discovery.peers`' });
+    }
+    if (c.leader_election.renew_interval_s >= c.leader_election.lease_ttl_s) {
+      ctx.addIssue({ code: 'custom', path: ['leader_election', 'renew_interval_s'], message: 'must be below `lease_ttl_s`' });
+    }
+    if (c.jobs.heartbeat_interval_s >= c.jobs.claim_ttl_s) {
+      ctx.addIssue({ code: 'custom', path: ['jobs', 'heartbeat_interval_s'], message: 'must be below `claim_ttl_s`' });
+    }
     const ids = new Set<string>();
     c.nodes.forEach((n, i) => {
       if (ids.has(n.id)) ctx.addIssue({ code: 'custom', path: ['nodes', i, 'id'], message: `duplicate node id \`${n.id}\`` });

@@ -12,17 +12,19 @@ import { Cluster } from './cluster.js';
 import type { Config } from './config.js';
 import { loadHasher } from './core/hash.js';
 import { KeyCache } from './api/keys.js';
+import { RedisStore } from './state/redis.js';
 import { SqliteStore } from './state/sqlite.js';
+import type { StateStore } from './state/store.js';
+import { Background } from './work/background.js';
 import { TaskRegistry } from './work/tasks.js';
 import { AntiEntropy } from './work/anti-entropy.js';
 import { Handoff } from './work/handoff.js';
 import { Rebalancer } from './work/rebalancer.js';
-import { soleOwner } from './work/ownership.js';
 import { SettingsBroadcaster } from './work/settings-broadcast.js';
 import { SettingsDriftReconciler } from './work/settings-drift.js';
 import { SettingsVersions } from './work/settings-versions.js';
 import { createLogger, stdoutSink } from './obs/logging.js';
-import { attachMetrics, Metrics } from './obs/metrics.js';
+import { attachMetrics, Metrics, registerBackgroundMetrics } from './obs/metrics.js';
 import { startMetricsServer, type MetricsServer } from './obs/metrics-server.js';
 import { NodeObserver } from './obs/node-observer.js';
 import { installRequestHooks, registerMetricsRoute, requestIdOf } from './obs/request-hooks.js';
@@ -36,6 +38,8 @@ export interface Miroir {
   readonly metrics: Metrics;
   /** The separate metrics listener's scrape URL; undefined when disabled or it could not bind. */
   readonly metricsUrl: string | undefined;
+  /** Background work shared with the other orchestrators (Mode A ownership, leases, jobs). */
+  readonly background: Background;
   close(): Promise<void>;
 }
 
@@ -68,21 +72,32 @@ export interface AppContext {
   readonly drift: SettingsDriftReconciler;
   /** Topology changes and the shard moves that carry them out. */
   readonly rebalancer: Rebalancer;
+  /** Ownership (Mode A), leases (Mode B) and jobs (Mode C) shared with the other orchestrators. */
+  readonly background: Background;
+}
+
+/** The configured state store: SQLite for one process, Redis for several. */
+export async function openStore(config: Readonly<Config>): Promise<StateStore> {
+  const ts = config.task_store;
+  return ts.backend === 'redis' ? RedisStore.open({ url: ts.url, keyPrefix: ts.key_prefix }) : new SqliteStore(ts.path);
 }
 
 export async function startMiroir(config: Readonly<Config>, opts: StartOptions = {}): Promise<Miroir> {
   const sink = opts.logger === undefined ? stdoutSink(config.log.buffer_bytes) : undefined;
   const log = opts.logger ?? createLogger(config.log.level, sink!.stream);
-  if (config.task_store.backend !== 'sqlite') {
-    throw new Error('task_store.backend: only `sqlite` is available in this build');
-  }
-  const store = new SqliteStore(config.task_store.path);
+  const store = await openStore(config);
   const hasher = await loadHasher();
   const cluster = new Cluster(config, hasher, store);
   await cluster.loadTopology();
   const catalog = new Catalog(cluster);
-  const tasks = new TaskRegistry(cluster, catalog, log);
+  const background = new Background(store, config, hasher, log);
+  const tasks = new TaskRegistry(cluster, catalog, log, background.ownership);
   const keys = new KeyCache(cluster);
+  // What another orchestrator changed, this one's caches forget.
+  await store.subscribe((event) => {
+    if (event.kind === 'keys_changed') keys.invalidate();
+    else for (const uid of event.indexUids) catalog.invalidate(uid);
+  });
   const auth = new Authenticator({ masterKey: config.master_key, adminKey: config.admin.api_key, resolver: keys });
   if (auth.open) {
     log.warn('no master key is set (MIROIR_MASTER_KEY): the API is open to anyone who can reach it');
@@ -99,6 +114,7 @@ export async function startMiroir(config: Readonly<Config>, opts: StartOptions =
   });
   const metrics = new Metrics(cluster, tasks);
   attachMetrics(cluster, metrics);
+  registerBackgroundMetrics(metrics, cluster, background);
   // Loaded only when enabled: with tracing off, not even the OpenTelemetry modules are in memory.
   const tracing: Tracing | undefined = config.tracing.enabled
     ? new (await import('./obs/tracing.js')).Tracing(config.tracing, opts.spanExporter)
@@ -111,17 +127,18 @@ export async function startMiroir(config: Readonly<Config>, opts: StartOptions =
   let antiEntropy: AntiEntropy | undefined;
   const handoff = new Handoff({ cluster, log, metrics, resync: () => antiEntropy?.run() ?? Promise.resolve() });
   antiEntropy = config.anti_entropy.enabled
-    ? new AntiEntropy({ cluster, ownership: soleOwner, log, metrics, busy: (id) => handoff.behind(id) })
+    ? new AntiEntropy({ cluster, ownership: background.ownership, log, metrics, busy: (id) => handoff.behind(id) })
     : undefined;
   const versions = new SettingsVersions(store);
   const broadcasts = new SettingsBroadcaster({ cluster, catalog, tasks, versions, metrics, log });
-  const drift = new SettingsDriftReconciler({ cluster, catalog, versions, broadcasts, ownership: soleOwner, metrics, log });
+  const drift = new SettingsDriftReconciler({ cluster, catalog, versions, broadcasts, ownership: background.ownership, metrics, log });
   const rebalancer = new Rebalancer({ cluster, log, metrics, handoff });
-  const ctx: AppContext = { cluster, catalog, tasks, auth, keys, log, metrics, handoff, antiEntropy, broadcasts, versions, drift, rebalancer };
+  const ctx: AppContext = { cluster, catalog, tasks, auth, keys, log, metrics, handoff, antiEntropy, broadcasts, versions, drift, rebalancer, background };
   registerMetricsRoute(app, metrics, auth);
   registerRoutes(app, ctx);
 
   cluster.health.start();
+  await background.start();
   tasks.start();
   handoff.start();
   antiEntropy?.start();
@@ -146,6 +163,7 @@ export async function startMiroir(config: Readonly<Config>, opts: StartOptions =
     cluster,
     metrics,
     metricsUrl: metricsServer?.url,
+    background,
     close: () =>
       (closed ??= (async () => {
         await app.close();
@@ -157,6 +175,7 @@ export async function startMiroir(config: Readonly<Config>, opts: StartOptions =
         await drift.close();
         await broadcasts.close();
         await tasks.close();
+        await background.close();
         await cluster.close();
         await store.close();
         sink?.close();

@@ -89,3 +89,20 @@ test('settings broadcast and drift check keys (S13.5): defaults, overrides, bad 
   assert.match(p[1]!, /^settings_broadcast\.strategy: /);
   assert.match(p[2]!, /^settings_drift_check\.interval_s: /);
 });
+
+test('several orchestrators on the sqlite backend are refused with a clear message (spec S4.1, S6)', () => {
+  const peers = 'peer_discovery: {mode: static, self: "http://a:7700", peers: ["http://a:7700", "http://b:7700"]}\n';
+  const [p] = problems(`${nodes}${peers}`);
+  assert.match(p!, /^task_store\.backend: the sqlite backend serves a single orchestrator process, but peer_discovery\.peers lists 2 orchestrators; use `task_store\.backend: redis`/);
+  assert.match(problems(`${nodes}peer_discovery: {mode: redis}\n`)[0]!, /peer_discovery\.mode `redis` looks for other orchestrators/);
+  const c = loadConfig({ text: `${nodes}${peers}task_store: {backend: redis, url: "redis://r:6379"}\n`, env: {} });
+  assert.equal(c.task_store.key_prefix, 'miroir:');
+  assert.equal(c.leader_election.lease_ttl_s, 10);
+  assert.equal(c.peer_discovery.refresh_interval_s, 15);
+});
+
+test('lease and claim timings must leave room to renew', () => {
+  const p = problems(`${nodes}leader_election: {lease_ttl_s: 3, renew_interval_s: 3}\njobs: {claim_ttl_s: 5, heartbeat_interval_s: 9}\n`);
+  assert.deepEqual(p, ['jobs.heartbeat_interval_s: must be below `claim_ttl_s`', 'leader_election.renew_interval_s: must be below `lease_ttl_s`']);
+  assert.match(problems(`${nodes}peer_discovery: {mode: static, self: "http://c:1", peers: ["http://a:1"]}\ntask_store: {backend: redis}\n`)[0]!, /^peer_discovery\.self: /);
+});

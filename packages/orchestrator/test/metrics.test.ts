@@ -48,6 +48,9 @@ const CORE_FAMILIES: Record<string, string> = {
   miroir_rebalance_in_progress: 'gauge',
   miroir_rebalance_documents_migrated_total: 'counter',
   miroir_rebalance_duration_seconds: 'histogram',
+  miroir_leader: 'gauge',
+  miroir_peer_pod_count: 'gauge',
+  miroir_owned_shards_count: 'gauge',
 };
 
 let c: ObservedCluster;

@@ -58,6 +58,12 @@ export class KeyCache implements KeySource {
     this.#nodeMasterKey = cluster.config.node_master_key;
   }
 
+  /** After a key change made here: forgets the keys in this process and tells the other orchestrators. */
+  async changed(): Promise<void> {
+    this.invalidate();
+    await this.#cluster.store.publish({ kind: 'keys_changed' });
+  }
+
   /** Forgets the age of the cache: the next credential check re-reads the keys. */
   invalidate(): void {
     this.#generation++;
@@ -133,21 +139,21 @@ export function registerKeyRoutes(app: FastifyInstance, ctx: AppContext): void {
       }
       throw failed.error;
     }
-    keys.invalidate();
+    await keys.changed();
     return reply.code(201).send(results[0]!.ok!.body);
   });
 
   app.patch('/keys/:key', async (req) => {
     await ctx.auth.client(req, 'keys.update', null);
     const answers = await broadcast(cluster, { method: 'PATCH', path: path(req), body: jsonBody(req) });
-    keys.invalidate();
+    await keys.changed();
     return answers[0]!.body;
   });
 
   app.delete('/keys/:key', async (req, reply) => {
     await ctx.auth.client(req, 'keys.delete', null);
     await broadcast(cluster, { method: 'DELETE', path: path(req) });
-    keys.invalidate();
+    await keys.changed();
     return reply.code(204).send();
   });
 }

@@ -14,6 +14,8 @@ import type { Cluster } from '../cluster.js';
 import type { NodeErrorType } from '../nodes/node-client.js';
 import type { NodeOperation } from '../nodes/operation.js';
 import type { TaskRow } from '../state/store.js';
+import { shardItem } from '../core/rendezvous.js';
+import type { Background } from '../work/background.js';
 import type { TaskRegistry } from '../work/tasks.js';
 
 /** Latency buckets (seconds) shared by client requests and node calls. */
@@ -302,6 +304,37 @@ export class Metrics {
   async expose(): Promise<{ contentType: string; body: string }> {
     return { contentType: this.registry.contentType, body: await this.registry.metrics() };
   }
+}
+
+/**
+ * Background-work families (spec S10.2 / S14.9): `miroir_leader{scope}` (1 while this process holds
+ * the scope's lease; 0 after it lost or released it), `miroir_peer_pod_count` (live orchestrators
+ * this process sees) and `miroir_owned_shards_count` (the (index, shard) pairs this process owns for
+ * Mode A work, over the indexes in the store).
+ */
+export function registerBackgroundMetrics(metrics: Metrics, cluster: Cluster, background: Background): void {
+  const registers = [metrics.registry];
+  const leader = new Gauge({ name: 'miroir_leader', help: 'Whether this process holds the leader lease of a scope.', labelNames: ['scope'], registers });
+  background.leases.onChange((scope, held) => leader.labels(scope).set(held ? 1 : 0));
+  new Gauge({
+    name: 'miroir_peer_pod_count',
+    help: 'Orchestrator processes this one sees alive (itself included).',
+    registers,
+    collect() {
+      this.set(background.peers.peers.length);
+    },
+  });
+  new Gauge({
+    name: 'miroir_owned_shards_count',
+    help: 'Shards (index, shard pairs) whose periodic work this process owns.',
+    registers,
+    async collect() {
+      const metas = await cluster.store.listIndexMeta();
+      let n = 0;
+      for (const m of metas) for (let s = 0; s < m.shards; s++) if (background.ownership.owns(shardItem(m.uid, s))) n++;
+      this.set(n);
+    },
+  });
 }
 
 const byCluster = new WeakMap<Cluster, Metrics>();

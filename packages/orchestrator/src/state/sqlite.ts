@@ -1,17 +1,25 @@
 /**
  * SQLite state store (better-sqlite3): synchronous, transactional, one file, for one process.
+ * Leases, peers and jobs keep their rows here too (so phase state survives a restart), but with one
+ * process the "lock" is this process's own transaction; the bus is an in-process emitter.
  */
+import { EventEmitter } from 'node:events';
 import { mkdirSync } from 'node:fs';
-import { dirname } from 'node:path';
+import { dirname, resolve } from 'node:path';
 import Database from 'better-sqlite3';
+import { readCanaryRun, readIndexMeta, readJobRow, readJson, readTableRow, readTaskRow } from './rows.js';
+import { expiryOf, keyOf, type CanaryRun, type TableName, type TableRow } from './tables.js';
 import {
   migrationProgressSchema,
   rebalanceStateSchema,
   storedTopologySchema,
   type IndexMeta,
+  type JobRow,
+  type Lease,
   type MigrationProgress,
   type RebalanceState,
   type StateStore,
+  type StoreEvent,
   type StoredTopology,
   type TaskRow,
 } from './store.js';
@@ -35,14 +43,91 @@ CREATE TABLE IF NOT EXISTS node_settings_version (
 );
 CREATE TABLE IF NOT EXISTS kv (key TEXT PRIMARY KEY, row TEXT NOT NULL);
 CREATE TABLE IF NOT EXISTS migration_progress (move TEXT NOT NULL, index_uid TEXT NOT NULL, row TEXT NOT NULL, PRIMARY KEY (move, index_uid));
+CREATE TABLE IF NOT EXISTS leader_lease (
+  scope TEXT PRIMARY KEY,
+  holder TEXT,
+  token INTEGER NOT NULL,
+  expires_at INTEGER NOT NULL
+);
+CREATE TABLE IF NOT EXISTS peers (id TEXT PRIMARY KEY, expires_at INTEGER NOT NULL);
+CREATE TABLE IF NOT EXISTS jobs (
+  id INTEGER PRIMARY KEY,
+  type TEXT NOT NULL,
+  params TEXT NOT NULL,
+  state TEXT NOT NULL,
+  claimed_by TEXT,
+  claim_expires_at INTEGER,
+  progress TEXT NOT NULL,
+  created_at INTEGER NOT NULL
+);
+CREATE INDEX IF NOT EXISTS jobs_claimable ON jobs (type, state, id);
+CREATE TABLE IF NOT EXISTS keyed_rows (
+  tbl TEXT NOT NULL,
+  key TEXT NOT NULL,
+  row TEXT NOT NULL,
+  expires_at INTEGER,
+  PRIMARY KEY (tbl, key)
+);
+CREATE TABLE IF NOT EXISTS canary_runs (
+  canary_id TEXT NOT NULL,
+  ran_at INTEGER NOT NULL,
+  row TEXT NOT NULL,
+  PRIMARY KEY (canary_id, ran_at)
+);
+CREATE TABLE IF NOT EXISTS cdc_cursors (
+  sink_name TEXT NOT NULL,
+  index_uid TEXT NOT NULL,
+  last_event_seq INTEGER NOT NULL,
+  updated_at INTEGER NOT NULL,
+  PRIMARY KEY (sink_name, index_uid)
+);
 `;
+
+interface JobSql {
+  id: number;
+  type: string;
+  params: string;
+  state: string;
+  claimed_by: string | null;
+  claim_expires_at: number | null;
+  progress: string;
+  created_at: number;
+}
+
+function jobOf(r: JobSql): JobRow {
+  const key = String(r.id);
+  return readJobRow(
+    {
+      id: r.id,
+      type: r.type,
+      params: readJson('jobs', key, r.params),
+      state: r.state,
+      claimedBy: r.claimed_by,
+      claimExpiresAt: r.claim_expires_at,
+      progress: readJson('jobs', key, r.progress),
+      createdAt: r.created_at,
+    },
+    key,
+  );
+}
+
+/** One bus per database file: every handle on a file (in this process) hears the others. */
+const buses = new Map<string, EventEmitter>();
 
 export class SqliteStore implements StateStore {
   readonly #db: Database.Database;
   readonly #stmts;
+  readonly #bus: EventEmitter;
+  readonly #listeners: ((e: StoreEvent) => void)[] = [];
 
   constructor(path: string) {
     if (path !== ':memory:') mkdirSync(dirname(path), { recursive: true });
+    let bus = path === ':memory:' ? undefined : buses.get(resolve(path));
+    if (bus === undefined) {
+      bus = new EventEmitter().setMaxListeners(0);
+      if (path !== ':memory:') buses.set(resolve(path), bus);
+    }
+    this.#bus = bus;
     this.#db = new Database(path);
     this.#db.pragma('journal_mode = WAL');
     this.#db.pragma('synchronous = NORMAL');
@@ -74,6 +159,49 @@ export class SqliteStore implements StateStore {
       putProgress: db.prepare('INSERT OR REPLACE INTO migration_progress (move, index_uid, row) VALUES (?, ?, ?)'),
       listProgress: db.prepare('SELECT row FROM migration_progress ORDER BY move, index_uid'),
       clearProgress: db.prepare('DELETE FROM migration_progress'),
+      createMeta: db.prepare('INSERT OR IGNORE INTO index_meta (uid, row) VALUES (?, ?)'),
+      getLease: db.prepare('SELECT holder, token, expires_at FROM leader_lease WHERE scope = ?'),
+      putLease: db.prepare(
+        `INSERT INTO leader_lease (scope, holder, token, expires_at) VALUES (?, ?, ?, ?)
+         ON CONFLICT (scope) DO UPDATE SET holder = excluded.holder, token = excluded.token, expires_at = excluded.expires_at`,
+      ),
+      renewLease: db.prepare('UPDATE leader_lease SET expires_at = ? WHERE scope = ? AND holder = ? AND token = ? AND expires_at > ?'),
+      releaseLease: db.prepare('UPDATE leader_lease SET holder = NULL, expires_at = 0 WHERE scope = ? AND holder = ? AND token = ?'),
+      heartbeat: db.prepare('INSERT OR REPLACE INTO peers (id, expires_at) VALUES (?, ?)'),
+      removePeer: db.prepare('DELETE FROM peers WHERE id = ?'),
+      livePeers: db.prepare('SELECT id FROM peers WHERE expires_at > ? ORDER BY id'),
+      insertJob: db.prepare(`INSERT INTO jobs (type, params, state, progress, created_at) VALUES (?, ?, 'queued', 'null', ?) RETURNING *`),
+      claimable: db.prepare(
+        `SELECT * FROM jobs WHERE type = ? AND (state = 'queued' OR (state = 'in_progress' AND claim_expires_at <= ?))
+         ORDER BY state = 'queued', id LIMIT 1`,
+      ),
+      claim: db.prepare(`UPDATE jobs SET state = 'in_progress', claimed_by = ?, claim_expires_at = ? WHERE id = ? RETURNING *`),
+      heartbeatJob: db.prepare(
+        `UPDATE jobs SET claim_expires_at = ?, progress = coalesce(?, progress)
+         WHERE id = ? AND claimed_by = ? AND state = 'in_progress' AND claim_expires_at > ?`,
+      ),
+      finishJob: db.prepare(
+        `UPDATE jobs SET state = ?, claim_expires_at = NULL, progress = coalesce(?, progress)
+         WHERE id = ? AND claimed_by = ? AND state = 'in_progress' AND claim_expires_at > ?`,
+      ),
+      getJob: db.prepare('SELECT * FROM jobs WHERE id = ?'),
+      queuedJobs: db.prepare(`SELECT COUNT(*) AS n FROM jobs WHERE state = 'queued'`),
+      getRow: db.prepare('SELECT row FROM keyed_rows WHERE tbl = ? AND key = ? AND (expires_at IS NULL OR expires_at > ?)'),
+      putRow: db.prepare('INSERT OR REPLACE INTO keyed_rows (tbl, key, row, expires_at) VALUES (?, ?, ?, ?)'),
+      deleteRow: db.prepare('DELETE FROM keyed_rows WHERE tbl = ? AND key = ?'),
+      listRows: db.prepare('SELECT key, row FROM keyed_rows WHERE tbl = ? AND (expires_at IS NULL OR expires_at > ?) ORDER BY key'),
+      expireRows: db.prepare('DELETE FROM keyed_rows WHERE tbl = ? AND expires_at <= ?'),
+      addRun: db.prepare('INSERT OR REPLACE INTO canary_runs (canary_id, ran_at, row) VALUES (?, ?, ?)'),
+      trimRuns: db.prepare(
+        'DELETE FROM canary_runs WHERE canary_id = ? AND ran_at NOT IN (SELECT ran_at FROM canary_runs WHERE canary_id = ? ORDER BY ran_at DESC LIMIT ?)',
+      ),
+      runs: db.prepare('SELECT row FROM canary_runs WHERE canary_id = ? ORDER BY ran_at DESC'),
+      advanceCdc: db.prepare(
+        `INSERT INTO cdc_cursors (sink_name, index_uid, last_event_seq, updated_at) VALUES (?, ?, ?, ?)
+         ON CONFLICT (sink_name, index_uid) DO UPDATE SET last_event_seq = max(last_event_seq, excluded.last_event_seq),
+         updated_at = excluded.updated_at RETURNING last_event_seq`,
+      ),
+      cdc: db.prepare('SELECT last_event_seq FROM cdc_cursors WHERE sink_name = ? AND index_uid = ?'),
     };
   }
 
@@ -87,17 +215,17 @@ export class SqliteStore implements StateStore {
 
   async getTask(uid: number): Promise<TaskRow | undefined> {
     const r = this.#stmts.getTask.get(uid) as { row: string } | undefined;
-    return r ? (JSON.parse(r.row) as TaskRow) : undefined;
+    return r ? readTaskRow(r.row, String(uid)) : undefined;
   }
 
   async *scanTasks(opts: { from?: number; reverse?: boolean }): AsyncIterable<TaskRow> {
     const stmt = opts.reverse ? this.#stmts.scanAsc : this.#stmts.scanDesc;
     const from = opts.from ?? (opts.reverse ? 0 : Number.MAX_SAFE_INTEGER);
-    for (const r of stmt.iterate(from) as Iterable<{ row: string }>) yield JSON.parse(r.row) as TaskRow;
+    for (const r of stmt.iterate(from) as Iterable<{ row: string }>) yield readTaskRow(r.row, 'scan');
   }
 
   async pendingTasks(): Promise<TaskRow[]> {
-    return (this.#stmts.pending.all() as { row: string }[]).map((r) => JSON.parse(r.row) as TaskRow);
+    return (this.#stmts.pending.all() as { row: string }[]).map((r) => readTaskRow(r.row, 'pending'));
   }
 
   async deleteTasks(uids: number[]): Promise<void> {
@@ -116,7 +244,7 @@ export class SqliteStore implements StateStore {
 
   async getIndexMeta(uid: string): Promise<IndexMeta | undefined> {
     const r = this.#stmts.getMeta.get(uid) as { row: string } | undefined;
-    return r ? (JSON.parse(r.row) as IndexMeta) : undefined;
+    return r ? readIndexMeta(r.row, uid) : undefined;
   }
 
   async putIndexMeta(meta: IndexMeta): Promise<void> {
@@ -128,7 +256,7 @@ export class SqliteStore implements StateStore {
   }
 
   async listIndexMeta(): Promise<IndexMeta[]> {
-    return (this.#stmts.listMeta.all() as { row: string }[]).map((r) => JSON.parse(r.row) as IndexMeta);
+    return (this.#stmts.listMeta.all() as { row: string }[]).map((r) => readIndexMeta(r.row, 'list'));
   }
 
   async nodeSettingsVersions(indexUid: string): Promise<Map<string, number>> {
@@ -185,7 +313,129 @@ export class SqliteStore implements StateStore {
     return (this.#stmts.listProgress.all() as { row: string }[]).map((r) => migrationProgressSchema.parse(JSON.parse(r.row)));
   }
 
+  async createIndexMeta(meta: IndexMeta): Promise<IndexMeta> {
+    this.#stmts.createMeta.run(meta.uid, JSON.stringify(meta));
+    return (await this.getIndexMeta(meta.uid))!;
+  }
+
+  async acquireLease(scope: string, holder: string, ttlMs: number): Promise<Lease | undefined> {
+    return this.#db.transaction(() => {
+      const now = Date.now();
+      const cur = this.#stmts.getLease.get(scope) as { holder: string | null; token: number; expires_at: number } | undefined;
+      if (cur && cur.holder !== null && cur.expires_at > now) return undefined;
+      const token = (cur?.token ?? 0) + 1;
+      this.#stmts.putLease.run(scope, holder, token, now + ttlMs);
+      return { scope, holder, token };
+    })();
+  }
+
+  async renewLease(lease: Lease, ttlMs: number): Promise<boolean> {
+    const now = Date.now();
+    return this.#stmts.renewLease.run(now + ttlMs, lease.scope, lease.holder, lease.token, now).changes === 1;
+  }
+
+  async releaseLease(lease: Lease): Promise<void> {
+    this.#stmts.releaseLease.run(lease.scope, lease.holder, lease.token);
+  }
+
+  async currentLease(scope: string): Promise<Lease | undefined> {
+    const cur = this.#stmts.getLease.get(scope) as { holder: string | null; token: number; expires_at: number } | undefined;
+    return cur && cur.holder !== null && cur.expires_at > Date.now() ? { scope, holder: cur.holder, token: cur.token } : undefined;
+  }
+
+  async heartbeatPeer(peerId: string, ttlMs: number): Promise<void> {
+    this.#stmts.heartbeat.run(peerId, Date.now() + ttlMs);
+  }
+
+  async removePeer(peerId: string): Promise<void> {
+    this.#stmts.removePeer.run(peerId);
+  }
+
+  async livePeers(): Promise<string[]> {
+    return (this.#stmts.livePeers.all(Date.now()) as { id: string }[]).map((r) => r.id);
+  }
+
+  async enqueueJob(job: { type: string; params: unknown }): Promise<JobRow> {
+    return jobOf(this.#stmts.insertJob.get(job.type, JSON.stringify(job.params ?? null), Date.now()) as JobSql);
+  }
+
+  async claimJob(type: string, claimant: string, ttlMs: number): Promise<JobRow | undefined> {
+    return this.#db.transaction(() => {
+      const now = Date.now();
+      const r = this.#stmts.claimable.get(type, now) as JobSql | undefined;
+      return r ? jobOf(this.#stmts.claim.get(claimant, now + ttlMs, r.id) as JobSql) : undefined;
+    })();
+  }
+
+  async heartbeatJob(id: number, claimant: string, ttlMs: number, progress?: unknown): Promise<boolean> {
+    const now = Date.now();
+    const p = progress === undefined ? null : JSON.stringify(progress);
+    return this.#stmts.heartbeatJob.run(now + ttlMs, p, id, claimant, now).changes === 1;
+  }
+
+  async finishJob(id: number, claimant: string, state: 'completed' | 'failed', progress?: unknown): Promise<boolean> {
+    const p = progress === undefined ? null : JSON.stringify(progress);
+    return this.#stmts.finishJob.run(state, p, id, claimant, Date.now()).changes === 1;
+  }
+
+  async getJob(id: number): Promise<JobRow | undefined> {
+    const r = this.#stmts.getJob.get(id) as JobSql | undefined;
+    return r ? jobOf(r) : undefined;
+  }
+
+  async queuedJobCount(): Promise<number> {
+    return (this.#stmts.queuedJobs.get() as { n: number }).n;
+  }
+
+  async getRow<T extends TableName>(table: T, key: string): Promise<TableRow<T> | undefined> {
+    const r = this.#stmts.getRow.get(table, key, Date.now()) as { row: string } | undefined;
+    return r ? readTableRow(table, r.row, key) : undefined;
+  }
+
+  async putRow<T extends TableName>(table: T, row: TableRow<T>): Promise<void> {
+    this.#stmts.putRow.run(table, keyOf(table, row), JSON.stringify(row), expiryOf(row) ?? null);
+  }
+
+  async deleteRow(table: TableName, key: string): Promise<void> {
+    this.#stmts.deleteRow.run(table, key);
+  }
+
+  async listRows<T extends TableName>(table: T): Promise<TableRow<T>[]> {
+    const now = Date.now();
+    this.#stmts.expireRows.run(table, now);
+    return (this.#stmts.listRows.all(table, now) as { key: string; row: string }[]).map((r) => readTableRow(table, r.row, r.key));
+  }
+
+  async addCanaryRun(run: CanaryRun, keep: number): Promise<void> {
+    this.#db.transaction(() => {
+      this.#stmts.addRun.run(run.canaryId, run.ranAt, JSON.stringify(run));
+      this.#stmts.trimRuns.run(run.canaryId, run.canaryId, keep);
+    })();
+  }
+
+  async canaryRuns(canaryId: string): Promise<CanaryRun[]> {
+    return (this.#stmts.runs.all(canaryId) as { row: string }[]).map((r) => readCanaryRun(r.row, canaryId));
+  }
+
+  async advanceCdcCursor(sink: string, indexUid: string, seq: number): Promise<number> {
+    return (this.#stmts.advanceCdc.get(sink, indexUid, seq, Date.now()) as { last_event_seq: number }).last_event_seq;
+  }
+
+  async cdcCursor(sink: string, indexUid: string): Promise<number | undefined> {
+    return (this.#stmts.cdc.get(sink, indexUid) as { last_event_seq: number } | undefined)?.last_event_seq;
+  }
+
+  async publish(event: StoreEvent): Promise<void> {
+    this.#bus.emit('event', event);
+  }
+
+  async subscribe(handler: (event: StoreEvent) => void): Promise<void> {
+    this.#listeners.push(handler);
+    this.#bus.on('event', handler);
+  }
+
   async close(): Promise<void> {
+    for (const l of this.#listeners) this.#bus.off('event', l);
     this.#db.close();
   }
 }

@@ -1,9 +1,11 @@
 /**
- * The state store: everything that must outlive an orchestrator process (spec S4.1). One interface;
- * SQLite serves a single process. Methods are async so that a networked backend fits the same shape.
+ * The state store: everything that must outlive an orchestrator process (spec S4.1). One interface,
+ * two implementations: SQLite (sqlite.ts) serves a single process; Redis (redis.ts) is shared by
+ * several orchestrator processes. Both pass the same conformance suite (test/state-conformance.ts).
  */
 import type { TaskRecord } from '@miroir/protocol';
 import { z } from 'zod';
+import type { CanaryRun, TableName, TableRow } from './tables.js';
 
 /**
  * One Miroir task: the client-visible task (times in microseconds since the epoch, as the protocol
@@ -168,5 +170,97 @@ export interface StateStore {
   putMigrationProgress(progress: MigrationProgress): Promise<void>;
   listMigrationProgress(): Promise<MigrationProgress[]>;
 
+  /**
+   * Creates the index's metadata unless a record exists (atomically: of two processes creating it
+   * at once, one wins); returns the record the store holds.
+   */
+  createIndexMeta(meta: IndexMeta): Promise<IndexMeta>;
+
+  // Mode B (spec S14.5): leader leases, one holder per scope, fenced by a token that grows with
+  // every acquisition. The expiry is the store's clock, so processes' clocks need not agree.
+  /** Takes the lease when nobody holds it (or the holder let it expire); undefined when held. */
+  acquireLease(scope: string, holder: string, ttlMs: number): Promise<Lease | undefined>;
+  /** Extends a lease still held under this token; false when it expired or another took it. */
+  renewLease(lease: Lease, ttlMs: number): Promise<boolean>;
+  /** Gives the lease up, if it is still this one. */
+  releaseLease(lease: Lease): Promise<void>;
+  /** The current holder of a scope, if any. */
+  currentLease(scope: string): Promise<Lease | undefined>;
+
+  // Peers (spec S14.5 discovery, Redis-heartbeat fallback).
+  /** Marks `peerId` alive for `ttlMs`. */
+  heartbeatPeer(peerId: string, ttlMs: number): Promise<void>;
+  removePeer(peerId: string): Promise<void>;
+  /** Peers whose heartbeat has not expired, sorted. */
+  livePeers(): Promise<string[]>;
+
+  // Mode C (spec S4.1 table 6, S14.5): the job queue.
+  enqueueJob(job: { type: string; params: unknown }): Promise<JobRow>;
+  /**
+   * Claims the oldest queued job of `type`, or else one whose claim expired (its claimant stopped
+   * heartbeating): the job keeps its progress, so the new claimant resumes from the cursor.
+   */
+  claimJob(type: string, claimant: string, ttlMs: number): Promise<JobRow | undefined>;
+  /** Extends a claim and records progress; false when the claim is no longer `claimant`'s. */
+  heartbeatJob(id: number, claimant: string, ttlMs: number, progress?: unknown): Promise<boolean>;
+  /** Ends a job held by `claimant`; false when the claim is no longer theirs. */
+  finishJob(id: number, claimant: string, state: 'completed' | 'failed', progress?: unknown): Promise<boolean>;
+  getJob(id: number): Promise<JobRow | undefined>;
+  /** Jobs waiting for a claimant (the HPA's `miroir_background_queue_depth`). */
+  queuedJobCount(): Promise<number>;
+
+  // Cluster events: what one process changes, the others' caches must forget.
+  publish(event: StoreEvent): Promise<void>;
+  /**
+   * Every event published through this store, this process's own included; resolves once events
+   * published from then on are delivered.
+   */
+  subscribe(handler: (event: StoreEvent) => void): Promise<void>;
+
+  // The keyed tables of S4.1 (aliases, sessions, idempotency, canaries, tenant_map,
+  // rollover_policies, search_ui_config, admin_sessions): see tables.ts.
+  getRow<T extends TableName>(table: T, key: string): Promise<TableRow<T> | undefined>;
+  /** Inserts or replaces the row with its key; a row with `expiresAt` vanishes after it. */
+  putRow<T extends TableName>(table: T, row: TableRow<T>): Promise<void>;
+  deleteRow(table: TableName, key: string): Promise<void>;
+  /** Every live row, by key. */
+  listRows<T extends TableName>(table: T): Promise<TableRow<T>[]>;
+  /** Records a canary run and keeps only the newest `keep` of that canary (S4.1 table 9). */
+  addCanaryRun(run: CanaryRun, keep: number): Promise<void>;
+  /** A canary's runs, newest first. */
+  canaryRuns(canaryId: string): Promise<CanaryRun[]>;
+  /** Moves a CDC cursor forward (never back); returns the cursor now stored (S4.1 table 10). */
+  advanceCdcCursor(sink: string, indexUid: string, seq: number): Promise<number>;
+  cdcCursor(sink: string, indexUid: string): Promise<number | undefined>;
+
   close(): Promise<void>;
 }
+
+/** A leader lease (spec S4.1 table 7). */
+export interface Lease {
+  scope: string;
+  holder: string;
+  /** Fencing token: larger for every new acquisition of the scope. */
+  token: number;
+}
+
+/** A background job (spec S4.1 table 6). */
+export interface JobRow {
+  id: number;
+  type: string;
+  params: unknown;
+  state: 'queued' | 'in_progress' | 'completed' | 'failed';
+  claimedBy: string | null;
+  /** Milliseconds since the epoch (store clock). */
+  claimExpiresAt: number | null;
+  /** Whatever the job records to resume from (bytes processed, last cursor…). */
+  progress: unknown;
+  createdAt: number;
+}
+
+/** Cache invalidations broadcast between orchestrator processes. */
+export type StoreEvent =
+  /** A task reached a terminal state: settings, primary keys or the index itself may have changed. */
+  | { kind: 'index_changed'; indexUids: string[] }
+  /** An API key was created, updated or deleted. */
+  | { kind: 'keys_changed' };

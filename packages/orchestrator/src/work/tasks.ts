@@ -2,6 +2,12 @@
  * The task registry (spec S3.3): Miroir's tasks in the state store, each standing for node tasks.
  * A poller folds the node tasks' progress into the rows until they reach a terminal state; a read
  * of a pending task refreshes it first, so `waitForTask` never waits for the next poll tick.
+ *
+ * With several orchestrators on one store, each polls the pending tasks it owns (Mode A over the
+ * task uid) and the pruning runs on one of them; folding is idempotent, so a read on another
+ * process folding the same task at the same time writes the same row. A task reaching a terminal
+ * state is announced on the store's event bus before the row is stored, so every process has
+ * forgotten the cached index metadata it changes before any client can see the task finished.
  */
 import type { Logger } from 'pino';
 import { type TaskView } from '@miroir/protocol';
@@ -9,6 +15,7 @@ import type { Catalog } from '../catalog.js';
 import type { Cluster } from '../cluster.js';
 import { foldTask, isTerminal, type MappedNodeTask } from '../core/tasks.js';
 import type { TaskRow } from '../state/store.js';
+import { soleOwner, type Ownership } from './ownership.js';
 
 /** A settings broadcast drives its own task (spec S13.5): the poller leaves it alone until it is done. */
 const drivenElsewhere = (row: TaskRow) => row.settingsBroadcast !== undefined && row.settingsBroadcast.phase !== 'done';
@@ -27,7 +34,10 @@ export class TaskRegistry {
   #closed = false;
   readonly #fired = new Set<number>();
 
-  constructor(cluster: Cluster, catalog: Catalog, log: Logger) {
+  readonly #ownership: Ownership;
+
+  constructor(cluster: Cluster, catalog: Catalog, log: Logger, ownership: Ownership = soleOwner) {
+    this.#ownership = ownership;
     this.#cluster = cluster;
     this.#catalog = catalog;
     this.#log = log;
@@ -44,6 +54,7 @@ export class TaskRegistry {
   }
 
   async insert(row: TaskRow): Promise<void> {
+    if (isTerminal(row.status)) await this.#announce(row);
     await this.#cluster.store.putTask(row);
     if (isTerminal(row.status)) await this.#finished(row, new Map());
   }
@@ -74,8 +85,9 @@ export class TaskRegistry {
 
   /** One poll of every pending task; also prunes rows past the retention. */
   async pollOnce(): Promise<void> {
-    const pending = await this.#cluster.store.pendingTasks();
+    const pending = (await this.#cluster.store.pendingTasks()).filter((r) => this.#ownership.owns(`task:${r.uid}`));
     if (pending.length > 0) await this.#refresh(pending);
+    if (!this.#ownership.owns('task_pruner')) return;
     const retentionMicros = this.#cluster.config.task_registry.retention_days * 86_400_000_000;
     await this.#cluster.store.pruneTasks(Date.now() * 1000 - retentionMicros);
   }
@@ -126,6 +138,7 @@ export class TaskRegistry {
       const shown = row.detailsFrom === undefined || first === undefined ? null : views.get(first)?.get(row.nodeTasks[first]![row.detailsFrom]!);
       const next = foldTask(row, mapped, shown);
       if (next !== row) {
+        if (isTerminal(next.status)) await this.#announce(next);
         await this.#cluster.store.putTask(next);
         if (isTerminal(next.status)) {
           const byNode = new Map<string, TaskView[]>();
@@ -146,7 +159,21 @@ export class TaskRegistry {
    */
   async settle(row: TaskRow, nodes: NodeViews = new Map()): Promise<void> {
     await this.#cluster.store.putTask(row);
-    if (isTerminal(row.status)) await this.#finished(row, nodes);
+    if (isTerminal(row.status)) {
+      await this.#finished(row, nodes);
+      await this.#announce(row);
+    }
+  }
+
+  /** Tells every orchestrator that the indexes a finishing task touches may have changed. */
+  async #announce(row: TaskRow): Promise<void> {
+    const indexUids = [...new Set([...(row.indexUid ? [row.indexUid] : []), ...(row.indexes ?? [])])];
+    if (indexUids.length === 0) return;
+    try {
+      await this.#cluster.store.publish({ kind: 'index_changed', indexUids });
+    } catch (e) {
+      this.#log.warn({ err: e, task: row.uid }, 'could not announce a finished task; other processes refresh within their cache TTL');
+    }
   }
 
   /** A node's replica group and how many copies of each document that group holds. */
