@@ -14,7 +14,8 @@ import { Catalog } from '../src/catalog.js';
 import { Cluster } from '../src/cluster.js';
 import { loadConfig } from '../src/config.js';
 import { loadHasher } from '../src/core/hash.js';
-import { Metrics } from '../src/obs/metrics.js';
+import { Metrics, registerBackgroundMetrics } from '../src/obs/metrics.js';
+import { Background } from '../src/work/background.js';
 import { SqliteStore } from '../src/state/sqlite.js';
 import { TaskRegistry } from '../src/work/tasks.js';
 
@@ -32,13 +33,16 @@ let families: Map<string, { type: string; labels: Set<string> }>;
 
 before(async () => {
   const config = loadConfig({ env: {}, overrides: { nodes: [{ id: 'n0', address: 'http://127.0.0.1:1' }] } });
-  const cluster = new Cluster(config, await loadHasher(), new SqliteStore(':memory:'));
+  const hasher = await loadHasher();
+  const store = new SqliteStore(':memory:');
+  const cluster = new Cluster(config, hasher, store);
   const log = pino({ level: 'silent' });
   const metrics = new Metrics(cluster, new TaskRegistry(cluster, new Catalog(cluster), log));
   // Feature families register with their workers (anti-entropy is on by default).
   const handoff = new Handoff({ cluster, log, metrics });
   new Rebalancer({ cluster, log, metrics, handoff });
   new AntiEntropy({ cluster, ownership: soleOwner, log, metrics });
+  registerBackgroundMetrics(metrics, cluster, new Background(store, config, hasher, log));
   families = new Map();
   for (const m of await metrics.registry.getMetricsAsJSON()) {
     // prom-client keeps a family's declared label names on the metric object.
@@ -133,6 +137,7 @@ test('the alert rules are S10.3 as corrected, on exposed metrics only', () => {
       ['MiroirRequestQueueBacklog', '2m'],
       ['MiroirSettingsDivergence', '10m'],
       ['MiroirRebalanceStuck', '2h'],
+      ['MiroirPeerDiscoveryGap', '2m'],
     ],
   );
   for (const r of rules) {
