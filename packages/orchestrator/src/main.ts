@@ -132,7 +132,7 @@ export async function startMiroir(config: Readonly<Config>, opts: StartOptions =
   const versions = new SettingsVersions(store);
   const broadcasts = new SettingsBroadcaster({ cluster, catalog, tasks, versions, metrics, log });
   const drift = new SettingsDriftReconciler({ cluster, catalog, versions, broadcasts, ownership: background.ownership, metrics, log });
-  const rebalancer = new Rebalancer({ cluster, log, metrics, handoff });
+  const rebalancer = new Rebalancer({ cluster, log, metrics, handoff, leases: background.leases });
   const ctx: AppContext = { cluster, catalog, tasks, auth, keys, log, metrics, handoff, antiEntropy, broadcasts, versions, drift, rebalancer, background };
   registerMetricsRoute(app, metrics, auth);
   registerRoutes(app, ctx);

@@ -31,6 +31,7 @@ import type { Metrics } from '../obs/metrics.js';
 import type { IndexMeta, MigrationMove, MigrationProgress, RebalanceState, StoredTopology } from '../state/store.js';
 import { KeyedMutex } from '../util/keyed-mutex.js';
 import type { Handoff } from './handoff.js';
+import type { HeldLease, Leases } from './leases.js';
 import { fingerprintShard, readDocuments, shardCount, shardPage, sleep, waitDrained, waitTask, type Doc } from './node-io.js';
 
 const enc = encodeURIComponent;
@@ -82,6 +83,9 @@ export class Rebalancer {
   readonly #progress = new Map<string, MigrationProgress>();
   #running: Promise<void> | undefined;
   #closed = false;
+  /** The lease this process runs the rebalance under (Mode B, scope `rebalancer`), while it runs it. */
+  #lease: HeldLease | undefined;
+  readonly #leases: Leases | undefined;
   #wake: (() => void) | undefined;
   /** Documents copied since this process started running the current rebalance (for the rate). */
   #runMoved = 0;
@@ -97,8 +101,9 @@ export class Rebalancer {
    */
   #owned = false;
 
-  constructor(deps: { cluster: Cluster; log: Logger; metrics: Metrics; handoff: Handoff }) {
+  constructor(deps: { cluster: Cluster; log: Logger; metrics: Metrics; handoff: Handoff; leases?: Leases }) {
     this.#cluster = deps.cluster;
+    this.#leases = deps.leases;
     this.#log = deps.log.child({ component: 'rebalancer' });
     this.#handoff = deps.handoff;
     this.#opts = deps.cluster.config.rebalancer;
@@ -133,7 +138,7 @@ export class Rebalancer {
         .run(['topology'], () => this.#sync())
         .catch((e: unknown) => this.#log.warn({ err: (e as Error).message }, 'could not read the topology from the store'))
         .finally(() => (this.#syncing = false));
-    }, this.#cluster.config.health.interval_ms);
+    }, Math.min(this.#cluster.config.health.interval_ms, this.#cluster.config.leader_election.renew_interval_s * 1000));
     this.#follower.unref();
   }
 
@@ -150,6 +155,26 @@ export class Rebalancer {
     this.#state = state;
     if (state === undefined || state.phase === 'preparing') this.#cluster.clearMigration();
     else this.#route(state);
+    // A rebalance whose runner stopped (its lease is free): this process takes it over.
+    if (state !== undefined && this.#leases !== undefined && !this.#closed && (await this.#cluster.store.currentLease('rebalancer')) === undefined) {
+      await this.#adopt(state);
+    }
+  }
+
+  /** Becomes the runner of a stored rebalance: its committed pages are loaded, then it runs. */
+  async #adopt(state: RebalanceState): Promise<void> {
+    this.#state = state;
+    this.#owned = true;
+    this.#progress.clear();
+    for (const p of await this.#cluster.store.listMigrationProgress()) this.#progress.set(`${p.move}|${p.index}`, p);
+    if (state.phase !== 'preparing') this.#route(state);
+    this.#log.info({ id: state.id, phase: state.phase }, 'resuming a rebalance');
+    this.#launch();
+  }
+
+  /** Closing, or the lease this process ran the rebalance under was lost: stop acting. */
+  get #stopped(): boolean {
+    return this.#closed || this.#lease?.signal.aborted === true;
   }
 
   /** A rebalance is planned or running: topology changes wait for it. */
@@ -164,12 +189,7 @@ export class Rebalancer {
   async resume(): Promise<void> {
     const state = await this.#cluster.store.getRebalance();
     if (state === undefined) return;
-    this.#state = state;
-    this.#owned = true;
-    for (const p of await this.#cluster.store.listMigrationProgress()) this.#progress.set(`${p.move}|${p.index}`, p);
-    if (state.phase !== 'preparing') this.#route(state);
-    this.#log.info({ id: state.id, phase: state.phase }, 'resuming a rebalance');
-    this.#launch();
+    await this.#adopt(state);
   }
 
   /**
@@ -314,8 +334,27 @@ export class Rebalancer {
     );
   }
 
+  /**
+   * Runs the rebalance, under the `rebalancer` lease when the process has leases: of several
+   * orchestrators one runs it, and when it dies another takes over (follow()) within the lease's
+   * TTL plus one renew interval, resuming from the last committed page.
+   */
   #launch(): void {
-    this.#running ??= this.#run()
+    const run = async () => {
+      if (this.#leases === undefined) return this.#run();
+      const r = await this.#leases.run('rebalancer', async (lease) => {
+        this.#lease = lease;
+        try {
+          await this.#run();
+        } finally {
+          this.#lease = undefined;
+        }
+      });
+      // Another process holds the lease (it runs the rebalance), or this one lost it mid-run: from
+      // now on this process follows, and takes the rebalance over if its lease falls free.
+      if (!r.ran || this.#state !== undefined) this.#owned = false;
+    };
+    this.#running ??= run()
       .catch((e: unknown) => this.#log.error({ err: e }, 'rebalance stopped'))
       .finally(() => (this.#running = undefined));
   }
@@ -333,14 +372,14 @@ export class Rebalancer {
       await this.#retrying('prepare new nodes', async () => {
         for (const id of joining) await this.#prepareNode(id);
       });
-      if (this.#closed) return;
+      if (this.#stopped) return;
       s.phase = 'copying';
       await this.#save();
       this.#route(s);
     }
     if (s.phase === 'copying') {
       await this.#copyAll(s);
-      if (this.#closed) return;
+      if (this.#stopped) return;
       s.phase = 'finalizing';
       await this.#save();
     }
@@ -349,7 +388,7 @@ export class Rebalancer {
 
   /** Runs `step` until it succeeds, pausing `retry_interval_ms` after each failure. */
   async #retrying(what: string, step: () => Promise<void>): Promise<void> {
-    while (!this.#closed) {
+    while (!this.#stopped) {
       try {
         return await step();
       } catch (e) {
@@ -372,17 +411,17 @@ export class Rebalancer {
   }
 
   async #copyAll(s: RebalanceState): Promise<void> {
-    while (!this.#closed) {
+    while (!this.#stopped) {
       const todo = s.moves.filter((m) => m.state !== 'done');
       if (todo.length === 0) return;
       let next = 0;
       const worker = async () => {
-        while (next < todo.length && !this.#closed) {
+        while (next < todo.length && !this.#stopped) {
           const m = todo[next++]!;
           try {
             await this.#migrate(m);
           } catch (e) {
-            if (this.#closed) return;
+            if (this.#stopped) return;
             m.state = 'paused';
             m.error = (e as Error).message;
             await this.#save();
@@ -404,10 +443,10 @@ export class Rebalancer {
     m.error = null;
     await this.#save();
     for (const meta of await this.#indexes(m.shards)) {
-      if (this.#closed) return;
+      if (this.#stopped) return;
       await this.#copy(m, meta.uid, meta.primaryKey!);
     }
-    if (this.#closed) return;
+    if (this.#stopped) return;
     await this.#cutover(m);
   }
 
@@ -451,7 +490,7 @@ export class Rebalancer {
     try {
       if (p === undefined) await commit({ move: m.key, index: uid, offset: 0, total: await shardCount(source, uid, m.shard), complete: false });
       const limit = this.#opts.batch_size;
-      while (!p!.complete && !this.#closed) {
+      while (!p!.complete && !this.#stopped) {
         const page = await shardPage(source, uid, m.shard, p!.offset, limit);
         if (page.results.length > 0) {
           const raw = JSON.stringify(page.results);
@@ -606,7 +645,7 @@ export class Rebalancer {
   }
 
   async #finalize(s: RebalanceState): Promise<void> {
-    if (this.#closed) return;
+    if (this.#stopped) return;
     const topology = this.#cluster.storedTopology;
     const final = completedTopology(topology);
     const stays = new Set(final.nodes.filter((n) => n.state === 'active' || n.state === 'failed').map((n) => n.id));
@@ -617,7 +656,7 @@ export class Rebalancer {
         if (!this.#usable(id)) throw new Paused(`old owner ${id} unreachable: its copy of shard ${m.shard} is not deleted yet`);
         const node = this.#cluster.node(id);
         for (const meta of await this.#cluster.store.listIndexMeta()) {
-          if (meta.shards !== m.shards || this.#closed) continue;
+          if (meta.shards !== m.shards || this.#stopped) continue;
           try {
             const { body } = await node.request<{ taskUid: number }>({
               method: 'POST',
@@ -631,7 +670,7 @@ export class Rebalancer {
         }
       }
     }
-    if (this.#closed) return;
+    if (this.#stopped) return;
     if (!(await this.#cluster.store.putTopology(final, topology.version))) throw new Error('the topology changed during the rebalance');
     await this.#cluster.store.deleteRebalance();
     this.#cluster.setTopology(final);
