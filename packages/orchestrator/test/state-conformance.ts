@@ -199,6 +199,24 @@ export function conformance(factory: StoreFactory): void {
       for (const list of [ua, ub]) assert.deepEqual(list, [...list].sort((x, y) => x - y), 'each handle sees them grow');
     });
 
+    t('concurrency: of two handles finishing the same task, exactly one does; a finished row is not overwritten', async (open) => {
+      const [a, b] = [await open(), await open()];
+      for (let uid = 0; uid < 20; uid++) await a.putTask(row(uid, 'enqueued'));
+      const wins = await Promise.all(
+        Array.from({ length: 20 }, (_, uid) => [a, b].map((s) => s.putTaskIfPending(row(uid, 'succeeded', 5_000 + uid)))).flat(),
+      );
+      assert.equal(wins.filter(Boolean).length, 20, 'one finisher per task');
+      assert.equal(await a.putTaskIfPending(row(3, 'processing')), false, 'a stale fold does not reopen a finished task');
+      assert.equal((await b.getTask(3))!.status, 'succeeded');
+      assert.deepEqual(await b.pendingTasks(), []);
+      assert.equal(await a.pruneTasks(5_010), 10, 'finished rows are indexed for pruning');
+      await a.putTask(row(30, 'enqueued'));
+      assert.equal(await b.putTaskIfPending(row(30, 'processing')), true);
+      assert.deepEqual((await a.pendingTasks()).map((r) => [r.uid, r.status]), [[30, 'processing']]);
+      assert.equal(await b.putTaskIfPending(row(99, 'succeeded', 1)), false, 'a deleted or unknown task is not created');
+      assert.equal(await a.getTask(99), undefined);
+    });
+
     t('leases: one holder per scope; tokens grow; a deposed holder cannot renew or release', async (open) => {
       const [a, b] = [await open(), await open()];
       const results = await Promise.all(Array.from({ length: 10 }, (_, i) => (i % 2 ? a : b).acquireLease('reshard:movies', `p${i}`, 10_000)));

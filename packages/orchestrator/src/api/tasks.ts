@@ -131,7 +131,8 @@ export function registerTaskRoutes(app: FastifyInstance, ctx: AppContext): void 
     const summary = await recordTask(ctx, { indexUid: null, type: 'taskCancelation', details }, nodeTasks, {
       matchedUids: pending.map((r) => r.uid),
     });
-    for (const row of pending) await cluster.store.putTask({ ...row, cancelRequestedBy: summary.taskUid });
+    // A task that finished meanwhile keeps its final row.
+    for (const row of pending) await cluster.store.putTaskIfPending({ ...row, cancelRequestedBy: summary.taskUid });
     return reply.code(200).send(summary);
   });
 

@@ -42,6 +42,17 @@ import {
 const NOW = `local t = redis.call('TIME'); local now = tonumber(t[1]) * 1000 + math.floor(tonumber(t[2]) / 1000)`;
 
 const SCRIPTS = {
+  // KEYS: task, _pending, _finished. ARGV: row, status, finished_at ('' = none), uid.
+  taskPutIfPending: {
+    numberOfKeys: 3,
+    lua: `local st = redis.call('HGET', KEYS[1], 'status')
+      if st ~= 'enqueued' and st ~= 'processing' then return 0 end
+      redis.call('HSET', KEYS[1], 'row', ARGV[1], 'status', ARGV[2], 'finished_at', ARGV[3])
+      if ARGV[2] == 'enqueued' or ARGV[2] == 'processing' then redis.call('ZADD', KEYS[2], ARGV[4], ARGV[4])
+      else redis.call('ZREM', KEYS[2], ARGV[4]) end
+      if ARGV[3] ~= '' then redis.call('ZADD', KEYS[3], ARGV[3], ARGV[4]) end
+      return 1`,
+  },
   // KEYS: lease, token counter. ARGV: holder, ttl. Returns the new token, or nil when held.
   leaseAcquire: {
     numberOfKeys: 2,
@@ -195,6 +206,20 @@ export class RedisStore implements StateStore {
     if (row.finishedAt !== null) m.zadd(this.#k('tasks', '_finished'), row.finishedAt, String(row.uid));
     else m.zrem(this.#k('tasks', '_finished'), String(row.uid));
     await m.exec();
+  }
+
+  async putTaskIfPending(row: TaskRow): Promise<boolean> {
+    const r = await this.#script(
+      'taskPutIfPending',
+      this.#k('tasks', row.uid),
+      this.#k('tasks', '_pending'),
+      this.#k('tasks', '_finished'),
+      JSON.stringify(row),
+      row.status,
+      row.finishedAt ?? '',
+      row.uid,
+    );
+    return r === 1;
   }
 
   async getTask(uid: number): Promise<TaskRow | undefined> {

@@ -140,6 +140,7 @@ export class SqliteStore implements StateStore {
       ),
       putTask: db.prepare('INSERT OR REPLACE INTO tasks (uid, status, finished_at, row) VALUES (?, ?, ?, ?)'),
       getTask: db.prepare('SELECT row FROM tasks WHERE uid = ?'),
+      putPending: db.prepare(`UPDATE tasks SET status = ?, finished_at = ?, row = ? WHERE uid = ? AND status IN ('enqueued', 'processing')`),
       scanDesc: db.prepare('SELECT row FROM tasks WHERE uid <= ? ORDER BY uid DESC'),
       scanAsc: db.prepare('SELECT row FROM tasks WHERE uid >= ? ORDER BY uid ASC'),
       pending: db.prepare(`SELECT row FROM tasks WHERE status IN ('enqueued', 'processing') ORDER BY uid`),
@@ -211,6 +212,10 @@ export class SqliteStore implements StateStore {
 
   async putTask(row: TaskRow): Promise<void> {
     this.#stmts.putTask.run(row.uid, row.status, row.finishedAt, JSON.stringify(row));
+  }
+
+  async putTaskIfPending(row: TaskRow): Promise<boolean> {
+    return this.#stmts.putPending.run(row.status, row.finishedAt, JSON.stringify(row), row.uid).changes === 1;
   }
 
   async getTask(uid: number): Promise<TaskRow | undefined> {

@@ -131,6 +131,12 @@ export interface StateStore {
   /** Allocates the next task uid: integer, unique and monotonic across the cluster. */
   nextTaskUid(): Promise<number>;
   putTask(row: TaskRow): Promise<void>;
+  /**
+   * Stores a folded row unless the stored one is gone or already terminal (atomically: of several
+   * processes folding the same task, one finishes it). True when written — for a terminal row,
+   * when this call finished the task.
+   */
+  putTaskIfPending(row: TaskRow): Promise<boolean>;
   getTask(uid: number): Promise<TaskRow | undefined>;
   /** Tasks by uid, newest first, starting at `from` (inclusive) when given. */
   scanTasks(opts: { from?: number; reverse?: boolean }): AsyncIterable<TaskRow>;

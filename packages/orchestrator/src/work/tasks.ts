@@ -4,8 +4,9 @@
  * of a pending task refreshes it first, so `waitForTask` never waits for the next poll tick.
  *
  * With several orchestrators on one store, each polls the pending tasks it owns (Mode A over the
- * task uid) and the pruning runs on one of them; folding is idempotent, so a read on another
- * process folding the same task at the same time writes the same row. A task reaching a terminal
+ * task uid) and the pruning runs on one of them; a read on another process may fold the same task
+ * at the same time: folding is idempotent, a folded row never overwrites a terminal one, and the
+ * store lets exactly one process finish a task, so completion hooks run once in the fleet. A task reaching a terminal
  * state is announced on the store's event bus before the row is stored, so every process has
  * forgotten the cached index metadata it changes before any client can see the task finished.
  */
@@ -139,8 +140,9 @@ export class TaskRegistry {
       const next = foldTask(row, mapped, shown);
       if (next !== row) {
         if (isTerminal(next.status)) await this.#announce(next);
-        await this.#cluster.store.putTask(next);
-        if (isTerminal(next.status)) {
+        // A row another process finished meanwhile is left as it is, and its hooks ran there.
+        const written = await this.#cluster.store.putTaskIfPending(next);
+        if (written && isTerminal(next.status)) {
           const byNode = new Map<string, TaskView[]>();
           for (const [nodeId, uids] of Object.entries(next.nodeTasks)) {
             byNode.set(nodeId, uids.map((u) => views.get(nodeId)?.get(u)).filter((v): v is TaskView => v !== undefined));
