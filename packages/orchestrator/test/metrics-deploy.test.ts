@@ -30,6 +30,11 @@ const read = (p: string) => readFileSync(`${root}${p}`, 'utf8');
 
 /** family name → { type, labels } as the registry declares them. */
 let families: Map<string, { type: string; labels: Set<string> }>;
+let queueDepth: string | undefined;
+
+test('the background queue depth counts the queued jobs of each type this process runs', () => {
+  assert.equal(queueDepth, 'miroir_background_queue_depth{job_type="probe"} 3');
+});
 
 before(async () => {
   const config = loadConfig({ env: {}, overrides: { nodes: [{ id: 'n0', address: 'http://127.0.0.1:1' }] } });
@@ -42,7 +47,14 @@ before(async () => {
   const handoff = new Handoff({ cluster, log, metrics });
   new Rebalancer({ cluster, log, metrics, handoff });
   new AntiEntropy({ cluster, ownership: soleOwner, log, metrics });
-  registerBackgroundMetrics(metrics, cluster, new Background(store, config, hasher, log));
+  const background = new Background(store, { ...config, jobs: { ...config.jobs, poll_interval_ms: 60_000 } }, hasher, log);
+  registerBackgroundMetrics(metrics, cluster, background);
+  // The queue depth is read from the store per job type this process runs.
+  background.jobs.handle('probe', async () => undefined);
+  await new Promise((r) => setTimeout(r, 50));
+  for (let i = 0; i < 3; i++) await store.enqueueJob({ type: 'probe', params: { i } });
+  queueDepth = (await metrics.registry.getSingleMetricAsString('miroir_background_queue_depth')).split('\n').find((l) => l.startsWith('miroir_background_queue_depth{'));
+  await background.close();
   families = new Map();
   for (const m of await metrics.registry.getMetricsAsJSON()) {
     // prom-client keeps a family's declared label names on the metric object.
@@ -138,6 +150,7 @@ test('the alert rules are S10.3 as corrected, on exposed metrics only', () => {
       ['MiroirSettingsDivergence', '10m'],
       ['MiroirRebalanceStuck', '2h'],
       ['MiroirPeerDiscoveryGap', '2m'],
+      ['MiroirBackgroundJobBacklog', '10m'],
     ],
   );
   for (const r of rules) {

@@ -51,6 +51,7 @@ const CORE_FAMILIES: Record<string, string> = {
   miroir_leader: 'gauge',
   miroir_peer_pod_count: 'gauge',
   miroir_owned_shards_count: 'gauge',
+  miroir_background_queue_depth: 'gauge',
 };
 
 let c: ObservedCluster;

@@ -256,6 +256,7 @@ export function conformance(factory: StoreFactory): void {
       for (let i = 0; i < 20; i++) await a.enqueueJob({ type: 'dump_import', params: { chunk: i } });
       await a.enqueueJob({ type: 'reshard_backfill', params: {} });
       assert.equal(await b.queuedJobCount(), 21);
+      assert.deepEqual([await b.queuedJobCount('dump_import'), await b.queuedJobCount('reshard_backfill'), await b.queuedJobCount('other')], [20, 1, 0]);
       const drain = async (s: StateStore, who: string) => {
         const got: number[] = [];
         for (let j = await s.claimJob('dump_import', who, 10_000); j; j = await s.claimJob('dump_import', who, 10_000)) got.push(j.id);

@@ -324,6 +324,16 @@ export function registerBackgroundMetrics(metrics: Metrics, cluster: Cluster, ba
       this.set(background.peers.peers.length);
     },
   });
+  const depth = new Gauge({
+    name: 'miroir_background_queue_depth',
+    help: 'Queued jobs waiting for a claimant, by job type (read from the shared store: the same on every process).',
+    labelNames: ['job_type'],
+    registers,
+    async collect() {
+      depth.reset();
+      for (const type of background.jobs.types) depth.labels(type).set(await cluster.store.queuedJobCount(type));
+    },
+  });
   new Gauge({
     name: 'miroir_owned_shards_count',
     help: 'Shards (index, shard pairs) whose periodic work this process owns.',

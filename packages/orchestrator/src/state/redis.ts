@@ -474,8 +474,8 @@ export class RedisStore implements StateStore {
     return Object.keys(flat).length === 0 ? undefined : this.#job(Object.entries(flat).flat(), String(id));
   }
 
-  async queuedJobCount(): Promise<number> {
-    return this.#r.zcard(this.#k('jobs', '_queued'));
+  async queuedJobCount(type?: string): Promise<number> {
+    return this.#r.zcard(type === undefined ? this.#k('jobs', '_queued') : this.#k('jobs', '_queued', type));
   }
 
   // --- keyed tables ------------------------------------------------------------------------------

@@ -187,6 +187,7 @@ export class SqliteStore implements StateStore {
       ),
       getJob: db.prepare('SELECT * FROM jobs WHERE id = ?'),
       queuedJobs: db.prepare(`SELECT COUNT(*) AS n FROM jobs WHERE state = 'queued'`),
+      queuedJobsOf: db.prepare(`SELECT COUNT(*) AS n FROM jobs WHERE state = 'queued' AND type = ?`),
       getRow: db.prepare('SELECT row FROM keyed_rows WHERE tbl = ? AND key = ? AND (expires_at IS NULL OR expires_at > ?)'),
       putRow: db.prepare('INSERT OR REPLACE INTO keyed_rows (tbl, key, row, expires_at) VALUES (?, ?, ?, ?)'),
       deleteRow: db.prepare('DELETE FROM keyed_rows WHERE tbl = ? AND key = ?'),
@@ -388,8 +389,8 @@ export class SqliteStore implements StateStore {
     return r ? jobOf(r) : undefined;
   }
 
-  async queuedJobCount(): Promise<number> {
-    return (this.#stmts.queuedJobs.get() as { n: number }).n;
+  async queuedJobCount(type?: string): Promise<number> {
+    return ((type === undefined ? this.#stmts.queuedJobs.get() : this.#stmts.queuedJobsOf.get(type)) as { n: number }).n;
   }
 
   async getRow<T extends TableName>(table: T, key: string): Promise<TableRow<T> | undefined> {

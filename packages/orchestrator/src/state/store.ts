@@ -212,8 +212,8 @@ export interface StateStore {
   /** Ends a job held by `claimant`; false when the claim is no longer theirs. */
   finishJob(id: number, claimant: string, state: 'completed' | 'failed', progress?: unknown): Promise<boolean>;
   getJob(id: number): Promise<JobRow | undefined>;
-  /** Jobs waiting for a claimant (the HPA's `miroir_background_queue_depth`). */
-  queuedJobCount(): Promise<number>;
+  /** Jobs waiting for a claimant, of one type or of all (the HPA's `miroir_background_queue_depth`). */
+  queuedJobCount(type?: string): Promise<number>;
 
   // Cluster events: what one process changes, the others' caches must forget.
   publish(event: StoreEvent): Promise<void>;

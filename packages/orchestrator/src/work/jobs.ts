@@ -55,6 +55,11 @@ export class JobWorker {
     this.#loop ??= repeat(() => this.#pollOnce(), this.#opts.pollMs, (e) => this.#log.warn({ err: e }, 'job poll failed'), 0);
   }
 
+  /** The job types this process runs. */
+  get types(): string[] {
+    return [...this.#handlers.keys()];
+  }
+
   enqueue(type: string, params: unknown): Promise<JobRow> {
     return this.#store.enqueueJob({ type, params });
   }
