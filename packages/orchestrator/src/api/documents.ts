@@ -129,9 +129,11 @@ export function registerDocumentRoutes(app: FastifyInstance, ctx: AppContext): v
   app.post('/indexes/:uid/documents', (req, reply) => write(req, reply, 'POST'));
   app.put('/indexes/:uid/documents', (req, reply) => write(req, reply, 'PUT'));
 
-  /** Deletes by id go to the owners of each id's shard only. */
-  /** Deletes by id: a node reads every id as a string (numbers and other values by their JSON text). */
-  const deleteIds = async (req: FastifyRequest, reply: FastifyReply, uid: string, given: unknown[]) => {
+  /**
+   * Deletes by id go to the owners of each id's shard only; a node reads every id as a string
+   * (numbers and other values by their JSON text).
+   */
+  const deleteIds = async (reply: FastifyReply, uid: string, given: unknown[]) => {
     const ids = given.map((v) => (typeof v === 'string' ? v : JSON.stringify(v)));
     const intent = {
       indexUid: uid,
@@ -156,7 +158,7 @@ export function registerDocumentRoutes(app: FastifyInstance, ctx: AppContext): v
   app.delete('/indexes/:uid/documents/:id', async (req, reply) => {
     const uid = uidParam(req);
     await ctx.auth.client(req, 'documents.delete', uid);
-    return deleteIds(req, reply, uid, [(req.params as { id: string }).id]);
+    return deleteIds(reply, uid, [(req.params as { id: string }).id]);
   });
 
   app.post('/indexes/:uid/documents/delete-batch', async (req, reply) => {
@@ -167,7 +169,7 @@ export function registerDocumentRoutes(app: FastifyInstance, ctx: AppContext): v
       // The node's own validation gives the exact answer for a body that is not a list of ids.
       return firstAnswer(cluster, { method: 'POST', path: `${docsPath(uid)}/delete-batch`, body });
     }
-    return deleteIds(req, reply, uid, body);
+    return deleteIds(reply, uid, body);
   });
 
   /** Every node deletes the matching documents of the shards it holds. */
