@@ -585,8 +585,9 @@ export class Rebalancer {
   }
 
   /**
-   * Creates every index on a joining node with the primary key and settings a serving node holds,
-   * and every API key with the same uid (hence the same key: both derive from the node master key).
+   * Creates every index on a joining node with the primary key and settings a serving node holds.
+   * API keys are not copied: the cluster's keys live in the state store (api/keys.ts), and a node
+   * is only ever reached with the node master key.
    */
   async #prepareNode(id: string): Promise<void> {
     const node = this.#cluster.node(id);
@@ -594,26 +595,6 @@ export class Rebalancer {
     const refId = [...this.#cluster.nodes.keys()].find((n) => !joining.has(n) && this.#usable(n));
     if (refId === undefined) throw new Paused('no serving node can be read');
     const ref = this.#cluster.node(refId);
-
-    interface Key {
-      uid: string;
-      name: string | null;
-      description: string | null;
-      actions: string[];
-      indexes: string[];
-      expiresAt: string | null;
-    }
-    const have = new Set((await pages<Key>(node, '/keys')).map((k) => k.uid));
-    for (const k of await pages<Key>(ref, '/keys')) {
-      if (have.has(k.uid)) continue;
-      try {
-        await node.request({ method: 'POST', path: '/keys', body: { uid: k.uid, name: k.name, description: k.description, actions: k.actions, indexes: k.indexes, expiresAt: k.expiresAt } });
-      } catch (e) {
-        // An expired key cannot be created again; it grants nothing anyway.
-        if (!(e instanceof NodeHttpError)) throw e;
-        this.#log.warn({ node: id, key: k.uid, err: e.message }, 'an API key was not replicated');
-      }
-    }
 
     for (const idx of await pages<{ uid: string; primaryKey: string | null }>(ref, '/indexes')) {
       await this.#cluster.writeLock.run([idx.uid], async () => {
