@@ -5,7 +5,7 @@
  * One rebalance at a time (an in-process lock; a cluster-wide lease wraps it where several
  * processes run). Its state lives in the store, so a restart resumes it:
  * 1. `preparing`: every joining node gets every index (same primary key, the settings a serving
- *    node holds, the reserved filterable field included) and every API key (same uids).
+ *    node holds, the reserved filterable field included).
  * 2. `copying`: writes to moving shards go to the old and the new owners (dual write). Each move
  *    pages `_miroir_shard = s` from a healthy complete owner and writes the documents, as read, to
  *    the new owners, committing its offset after every page. Then the cutover, under the write
@@ -671,7 +671,7 @@ function miroirBusy(message = 'A rebalance is in progress; retry once `GET /_mir
   return miroirError('miroir_rebalance_in_progress', message);
 }
 
-/** Every item of a paginated node list (`/keys`, `/indexes`). */
+/** Every item of a paginated node list (`/indexes`). */
 async function pages<T>(node: NodeClient, path: string): Promise<T[]> {
   const out: T[] = [];
   const limit = 1000;
