@@ -33,11 +33,14 @@ import { jsonBody } from './http.js';
 
 /** A loaded key set, indexed by uid and by value. */
 export class KeyBook {
+  /** The version of the stored set this book was built from (0: none yet). */
+  readonly version: number;
   readonly ordered: ApiKey[];
   readonly #byUid: Map<string, ApiKey>;
   readonly #bySecret: Map<string, ApiKey>;
 
-  constructor(keys: readonly ApiKey[], secretOf: (uid: string) => string) {
+  constructor(version: number, keys: readonly ApiKey[], secretOf: (uid: string) => string) {
+    this.version = version;
     this.ordered = listingOrder(keys);
     this.#byUid = new Map(keys.map((k) => [k.uid, k]));
     // Without a master key there are no key values (and `/keys` answers `missing_master_key`).
@@ -77,7 +80,7 @@ export class KeyCache implements KeySource {
   constructor(cluster: Cluster) {
     this.#store = cluster.store;
     this.#masterKey = cluster.config.master_key;
-    this.#book = new KeyBook([], (uid) => this.secretOf(uid));
+    this.#book = new KeyBook(0, [], (uid) => this.secretOf(uid));
   }
 
   /** The value of the key with this uid (what a node with Miroir's master key would show). */
@@ -117,7 +120,9 @@ export class KeyCache implements KeySource {
   }
 
   async #read(generation: number): Promise<KeyBook> {
-    const book = new KeyBook((await this.#stored()).keys, (uid) => this.secretOf(uid));
+    const set = await this.#stored();
+    // An unchanged set keeps its book (no key value is derived again).
+    const book = set.version === this.#book.version ? this.#book : new KeyBook(set.version, set.keys, (uid) => this.secretOf(uid));
     if (generation === this.#generation) {
       this.#book = book;
       this.#loadedAt = Date.now();
@@ -145,7 +150,7 @@ export class KeyCache implements KeySource {
     for (;;) {
       const set = await this.#stored();
       const latest = set.keys.reduce((m, k) => Math.max(m, k.createdAt, k.updatedAt), 0);
-      const { keys, answer } = change(new KeyBook(set.keys, (uid) => this.secretOf(uid)), micros(latest));
+      const { keys, answer } = change(new KeyBook(set.version, set.keys, (uid) => this.secretOf(uid)), micros(latest));
       if (await this.#store.putApiKeys({ version: set.version + 1, keys }, set.version)) {
         this.invalidate();
         await this.#store.publish({ kind: 'keys_changed' });
