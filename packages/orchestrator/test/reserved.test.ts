@@ -3,7 +3,7 @@ import { test } from 'node:test';
 import {
   clientSettings,
   nodeSettingsUpdate,
-  withoutReservedFields,
+  withoutReservedFieldViews,
   withoutReservedFilterable,
   withoutReservedInMessage,
   withReservedFilterable,
@@ -23,7 +23,7 @@ test('nodes always keep the shard field filterable; clients never see it', () =>
   // A value a node would reject is left for the node to reject with its own message.
   assert.deepEqual(nodeSettingsUpdate({ filterableAttributes: 42 }), { filterableAttributes: 42 });
   assert.deepEqual(nodeSettingsUpdate({ synonyms: {} }), { synonyms: {} });
-  assert.deepEqual(withoutReservedFields({ _miroir_shard: 3, id: 3, title: 2 }), { id: 3, title: 2 });
+  assert.deepEqual(withoutReservedFieldViews([{ name: '_miroir_shard' }, { name: 'id' }, { name: '_miroir_updated_at' }, { name: 'title' }]), [{ name: 'id' }, { name: 'title' }]);
 });
 
 test('node error messages are reworded as one node without reserved fields would word them', () => {

@@ -22,6 +22,7 @@ import {
 import { andFilters, isAttributeFilterable, type FilterInput } from '@miroir/filter';
 import type { IndexInfo } from '../catalog.js';
 import { coveringSet, type CoveringSet } from '../core/covering.js';
+import { mayMatchReserved, nodeSearchOn } from '../core/reserved-search.js';
 import { withoutReservedInMessage } from '../core/reserved-settings.js';
 import { mergeFacetDistributions, mergeFacetSearch, mergeFacetStats } from '../core/facets.js';
 import { mergeFederated, nodeFederatedBody, type FederatedQueryInput, type IndexFacetsInput } from '../core/federated.js';
@@ -54,15 +55,68 @@ function withTenantFilter(filter: unknown, tenant: unknown): unknown {
 const contexts = new WeakMap<IndexInfo, SearchContext>();
 
 /**
- * `query` with its filter replaced (removed when undefined). A copy loop, not a spread plus an
+ * `query` with one parameter replaced (removed when undefined). A copy loop, not a spread plus an
  * assignment, for the reason given at `nodeSearchBody`.
  */
-function withFilter(query: SearchQuery, filter: unknown): SearchQuery {
+function withParam<Q extends object>(query: Q, key: string, value: unknown): Q {
   const out: Record<string, unknown> = {};
   const src = query as Record<string, unknown>;
-  for (const k in src) if (k !== 'filter') out[k] = src[k];
-  if (filter !== undefined) out.filter = filter;
-  return out as SearchQuery;
+  for (const k in src) if (k !== key) out[k] = src[k];
+  if (value !== undefined) out[key] = value;
+  return out as Q;
+}
+
+/** Per index snapshot: the searchable field names of every node (see {@link searchableFields}). */
+const fieldLists = new WeakMap<IndexInfo, Promise<readonly string[] | null>>();
+
+/**
+ * Every searchable field name the nodes hold for the index (union over the healthy nodes, as
+ * `POST /indexes/{uid}/fields` lists them), or null when no node answered. Read once per catalog
+ * snapshot: a snapshot is dropped when any task on the index finishes, so a field brought by a
+ * document task is known before a client can see that task succeed.
+ */
+function searchableFields(ctx: AppContext, info: IndexInfo): Promise<readonly string[] | null> {
+  let p = fieldLists.get(info);
+  if (p === undefined) {
+    p = loadSearchableFields(ctx, info.uid);
+    fieldLists.set(info, p);
+  }
+  return p;
+}
+
+/** The fields route pages; an index has at most 2^16 fields (milli field ids are u16). */
+const MAX_FIELDS = 65_536;
+
+async function loadSearchableFields(ctx: AppContext, uid: string): Promise<readonly string[] | null> {
+  const { cluster } = ctx;
+  const ids = [...cluster.nodes.keys()].filter((id) => cluster.health.isHealthy(id));
+  const results = await callEach<{ results: { name: string }[] }>(cluster, ids, {
+    method: 'POST',
+    path: `/indexes/${enc(uid)}/fields`,
+    body: { offset: 0, limit: MAX_FIELDS, filter: { searchable: true } },
+  });
+  const names = new Set<string>();
+  let answered = false;
+  for (const r of results) {
+    if (r.ok === undefined || !Array.isArray(r.ok.body.results)) continue;
+    answered = true;
+    for (const f of r.ok.body.results) if (typeof f?.name === 'string') names.add(f.name);
+  }
+  if (!answered) ctx.log.warn({ index: uid }, 'no node listed its fields: reserved fields may match this search');
+  return answered ? [...names] : null;
+}
+
+/**
+ * The query as the nodes get it: `attributesToSearchOn` set so that no reserved field is searched
+ * (core/reserved-search.ts); the merge still reads the client's query.
+ */
+async function withoutReservedSearch<Q extends { q?: string | null; attributesToSearchOn?: string[] }>(ctx: AppContext, info: IndexInfo, query: Q): Promise<Q> {
+  const s = info.settings;
+  const synonyms = Object.keys(s.synonyms).length > 0;
+  if (!mayMatchReserved(query.q, synonyms)) return query;
+  const fields = s.searchableAttributes.includes('*') ? await searchableFields(ctx, info) : null;
+  const on = nodeSearchOn(query, { searchableAttributes: s.searchableAttributes, fields, synonyms });
+  return on === undefined ? query : withParam(query, 'attributesToSearchOn', on);
 }
 
 export function searchContext(info: IndexInfo): SearchContext {
@@ -173,7 +227,8 @@ export async function searchIndex(
 ): Promise<{ response: SearchResponse; missing: number[] }> {
   const info = await indexFor(ctx, uid);
   const tenant = access.searchFilter(uid);
-  const q = tenant === null || tenant === undefined ? query : withFilter(query, withTenantFilter(query.filter, tenant));
+  const filtered = tenant === null || tenant === undefined ? query : withParam(query, 'filter', withTenantFilter(query.filter, tenant));
+  const q = await withoutReservedSearch(ctx, info, filtered);
   const sctx = searchContext(info);
   const { answers, missing } = await scatter<NodeSearchResponse>(ctx, info, (shards) => nodeSearchBody(q, sctx, shards), `/indexes/${enc(uid)}/search`, gate);
   const response = mergeSearch(query, sctx, answers, {
@@ -214,12 +269,13 @@ export function registerSearchRoutes(app: FastifyInstance, ctx: AppContext): voi
     const query: FacetSearchQuery = parseFacetSearchQuery(jsonBody(req));
     const info = await indexFor(ctx, uid);
     const filter = withTenantFilter(query.filter, access.searchFilter(uid));
+    const nodeQuery = await withoutReservedSearch(ctx, info, query);
     const gate = await readGate(ctx, req, uid);
     const { answers, missing } = await scatter<FacetSearchResponse>(
       ctx,
       info,
       (shards) => {
-        const body: Record<string, unknown> = { ...query };
+        const body: Record<string, unknown> = { ...nodeQuery };
         const f = shards === null ? filter : andShardFilter(filter, shards);
         if (f === undefined) delete body.filter;
         else body.filter = f;
@@ -278,13 +334,14 @@ export function registerSearchRoutes(app: FastifyInstance, ctx: AppContext): voi
           const info = await indexFor(ctx, indexUid);
           const query: SearchQuery = { ...rest, filter: withTenantFilter(rest.filter, access.searchFilter(indexUid)) };
           if (query.filter === undefined) delete query.filter;
+          const nodeQuery = await withoutReservedSearch(ctx, info, query);
           const facets = facetsByIndex[indexUid];
           const sctx = searchContext(info);
           const { answers, missing } = await scatter<NodeSearchResponse>(
             ctx,
             info,
             (shards) => {
-              const b = nodeFederatedBody({ query, ctx: sctx }, federation, shards);
+              const b = nodeFederatedBody({ query: nodeQuery, ctx: sctx }, federation, shards);
               if (facets) b.facets = facets;
               return b;
             },
