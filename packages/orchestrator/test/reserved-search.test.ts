@@ -130,6 +130,46 @@ describe('reserved fields are invisible to search', () => {
     await same('POST', '/indexes/films/facet-search', { facetName: 'genre', q: '17' });
   });
 
+  test('a client naming a reserved field gets the error one node gives', async () => {
+    for (const body of [
+      { filter: '_miroir_shard = 0' },
+      { filter: 'genre = drama AND _miroir_shard = 1' },
+      { filter: ['genre = drama', ['_miroir_updated_at > 0', 'year = 1990']] },
+      { filter: '_miroir_shard EXISTS' },
+      { facets: ['_miroir_shard'] },
+      { facets: ['genre', '_miroir_shard', 'title'] },
+      { facets: ['_miroir_*'] },
+      { distinct: '_miroir_shard' },
+      { sort: ['_miroir_shard:asc'] },
+      { q: '1', attributesToSearchOn: ['_miroir_shard'], filter: 'year > 1995' },
+    ]) {
+      await same('POST', '/indexes/films/search', body);
+    }
+    await same('POST', '/indexes/films/facet-search', { facetName: '_miroir_shard' });
+    await same('POST', '/indexes/films/facet-search', { facetName: 'genre', filter: '_miroir_shard = 2' });
+    await same('POST', '/multi-search', { queries: [{ indexUid: 'films', q: 'film' }, { indexUid: 'films', filter: '_miroir_shard = 0' }] });
+    await same('POST', '/indexes/films/documents/fetch', { filter: '_miroir_shard = 1' });
+    await same('GET', `/indexes/films/documents?filter=${encodeURIComponent('_miroir_shard = 1')}`);
+    // A delete by a filter on a stamp is accepted, then fails, deleting nothing.
+    const tasks = await Promise.all(
+      both().map(async (t) => {
+        const r = await http(t.url, 'POST', '/indexes/films/documents/delete', { body: { filter: 'genre = drama OR _miroir_shard = 3' }, key: t.key });
+        assert.equal(r.status, 202, `${t.name}: ${JSON.stringify(r.body)}`);
+        for (;;) {
+          const task = await http(t.url, 'GET', `/tasks/${r.body.taskUid}`, { key: t.key });
+          if (task.body.status !== 'enqueued' && task.body.status !== 'processing') return task.body;
+          await new Promise((res) => setTimeout(res, 20));
+        }
+      }),
+    );
+    const view = ({ status, type, details, error }: any) => ({ status, type, details, error });
+    assert.equal(tasks[0].status, 'failed');
+    assert.deepEqual(view(tasks[1]), view(tasks[0]));
+    const [e, m] = await Promise.all(both().map((t) => http(t.url, 'GET', '/indexes/films/stats', { key: t.key })));
+    assert.equal(m!.body.numberOfDocuments, e!.body.numberOfDocuments);
+    assert.equal(m!.body.numberOfDocuments, 24);
+  });
+
   test('a field new to the index is searched as soon as its task has succeeded', async () => {
     await onBoth('POST', '/indexes/movies/documents', [{ id: 'd', title: 'Alien', year: 1979, cast: { lead: 'Weaver', born: 1949 } }]);
     // `1` is a prefix of 1979 and 1949: the new document, and only it, matches.

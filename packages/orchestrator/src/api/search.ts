@@ -22,8 +22,8 @@ import {
 import { andFilters, isAttributeFilterable, type FilterInput } from '@miroir/filter';
 import type { IndexInfo } from '../catalog.js';
 import { coveringSet, type CoveringSet } from '../core/covering.js';
-import { mayMatchReserved, nodeSearchOn } from '../core/reserved-search.js';
-import { withoutReservedInMessage } from '../core/reserved-settings.js';
+import { aliasReservedParams, checkReservedFilter, mayMatchReserved, nodeSearchOn, type ReservedAliases } from '../core/reserved-search.js';
+import { withoutReservedFilterable, withoutReservedInMessage } from '../core/reserved-settings.js';
 import { mergeFacetDistributions, mergeFacetSearch, mergeFacetStats } from '../core/facets.js';
 import { mergeFederated, nodeFederatedBody, type FederatedQueryInput, type IndexFacetsInput } from '../core/federated.js';
 import { andShardFilter, mergeSearch, nodeSearchBody, type NodeSearchResponse, type SearchContext } from '../core/search-merge.js';
@@ -106,17 +106,35 @@ async function loadSearchableFields(ctx: AppContext, uid: string): Promise<reado
   return answered ? [...names] : null;
 }
 
+type NodeQueryShape = { q?: string | null; attributesToSearchOn?: string[]; filter?: unknown; facets?: string[]; distinct?: string; facetName?: string };
+
 /**
- * The query as the nodes get it: `attributesToSearchOn` set so that no reserved field is searched
- * (core/reserved-search.ts); the merge still reads the client's query.
+ * The query as the nodes get it, so that reserved fields play no part (core/reserved-search.ts):
+ * a filter naming one is refused as one node refuses it; `facets`, `distinct` or `facetName`
+ * naming one go under a stand-in name the nodes refuse (`restore` turns their message back); and
+ * `attributesToSearchOn` leaves them out of what is searched. The merge still reads the client's
+ * query.
  */
-async function withoutReservedSearch<Q extends { q?: string | null; attributesToSearchOn?: string[] }>(ctx: AppContext, info: IndexInfo, query: Q): Promise<Q> {
+async function nodeQuery<Q extends NodeQueryShape>(ctx: AppContext, info: IndexInfo, query: Q, filterCode = 'invalid_search_filter'): Promise<ReservedAliases<Q>> {
   const s = info.settings;
+  const clientRules = withoutReservedFilterable(s.filterableAttributes);
+  checkReservedFilter(query.filter, clientRules, info.uid, filterCode);
+  const aliased = aliasReservedParams(query, clientRules, s.filterableAttributes);
   const synonyms = Object.keys(s.synonyms).length > 0;
-  if (!mayMatchReserved(query.q, synonyms)) return query;
+  if (!mayMatchReserved(query.q, synonyms)) return aliased;
   const fields = s.searchableAttributes.includes('*') ? await searchableFields(ctx, info) : null;
   const on = nodeSearchOn(query, { searchableAttributes: s.searchableAttributes, fields, synonyms });
-  return on === undefined ? query : withParam(query, 'attributesToSearchOn', on);
+  return on === undefined ? aliased : { query: withParam(aliased.query, 'attributesToSearchOn', on), restore: aliased.restore };
+}
+
+/** Runs a scatter, a node's refusal reworded by `restore` (stand-in names back to the client's). */
+async function restoring<T>(restore: (message: string) => string, run: () => Promise<T>): Promise<T> {
+  try {
+    return await run();
+  } catch (e) {
+    if (e instanceof NodeHttpError) throw new NodeHttpError(e.nodeId, e.status, { ...e.body, message: restore(e.body.message) });
+    throw e;
+  }
 }
 
 export function searchContext(info: IndexInfo): SearchContext {
@@ -228,9 +246,11 @@ export async function searchIndex(
   const info = await indexFor(ctx, uid);
   const tenant = access.searchFilter(uid);
   const filtered = tenant === null || tenant === undefined ? query : withParam(query, 'filter', withTenantFilter(query.filter, tenant));
-  const q = await withoutReservedSearch(ctx, info, filtered);
+  const { query: q, restore } = await nodeQuery(ctx, info, filtered);
   const sctx = searchContext(info);
-  const { answers, missing } = await scatter<NodeSearchResponse>(ctx, info, (shards) => nodeSearchBody(q, sctx, shards), `/indexes/${enc(uid)}/search`, gate);
+  const { answers, missing } = await restoring(restore, () =>
+    scatter<NodeSearchResponse>(ctx, info, (shards) => nodeSearchBody(q, sctx, shards), `/indexes/${enc(uid)}/search`, gate),
+  );
   const response = mergeSearch(query, sctx, answers, {
     processingTimeMs: Math.round(performance.now() - started),
     ...(metadata ? { metadata: searchMetadata(uid, info.primaryKey) } : {}),
@@ -269,20 +289,22 @@ export function registerSearchRoutes(app: FastifyInstance, ctx: AppContext): voi
     const query: FacetSearchQuery = parseFacetSearchQuery(jsonBody(req));
     const info = await indexFor(ctx, uid);
     const filter = withTenantFilter(query.filter, access.searchFilter(uid));
-    const nodeQuery = await withoutReservedSearch(ctx, info, query);
+    const forNodes = await nodeQuery(ctx, info, query);
     const gate = await readGate(ctx, req, uid);
-    const { answers, missing } = await scatter<FacetSearchResponse>(
-      ctx,
-      info,
-      (shards) => {
-        const body: Record<string, unknown> = { ...nodeQuery };
-        const f = shards === null ? filter : andShardFilter(filter, shards);
-        if (f === undefined) delete body.filter;
-        else body.filter = f;
-        return body;
-      },
-      `/indexes/${enc(uid)}/facet-search`,
-      gate,
+    const { answers, missing } = await restoring(forNodes.restore, () =>
+      scatter<FacetSearchResponse>(
+        ctx,
+        info,
+        (shards) => {
+          const body: Record<string, unknown> = { ...forNodes.query };
+          const f = shards === null ? filter : andShardFilter(filter, shards);
+          if (f === undefined) delete body.filter;
+          else body.filter = f;
+          return body;
+        },
+        `/indexes/${enc(uid)}/facet-search`,
+        gate,
+      ),
     );
     degrade(reply, missing);
     return mergeFacetSearch(query.facetName, query.facetQuery, answers, searchContext(info), Math.round(performance.now() - started));
@@ -334,19 +356,22 @@ export function registerSearchRoutes(app: FastifyInstance, ctx: AppContext): voi
           const info = await indexFor(ctx, indexUid);
           const query: SearchQuery = { ...rest, filter: withTenantFilter(rest.filter, access.searchFilter(indexUid)) };
           if (query.filter === undefined) delete query.filter;
-          const nodeQuery = await withoutReservedSearch(ctx, info, query);
+          const forNodes = await nodeQuery(ctx, info, query);
           const facets = facetsByIndex[indexUid];
           const sctx = searchContext(info);
-          const { answers, missing } = await scatter<NodeSearchResponse>(
-            ctx,
-            info,
-            (shards) => {
-              const b = nodeFederatedBody({ query: nodeQuery, ctx: sctx }, federation, shards);
-              if (facets) b.facets = facets;
-              return b;
-            },
-            `/indexes/${enc(indexUid)}/search`,
-            await readGate(ctx, req, indexUid),
+          const gate = await readGate(ctx, req, indexUid);
+          const { answers, missing } = await restoring(forNodes.restore, () =>
+            scatter<NodeSearchResponse>(
+              ctx,
+              info,
+              (shards) => {
+                const b = nodeFederatedBody({ query: forNodes.query, ctx: sctx }, federation, shards);
+                if (facets) b.facets = facets;
+                return b;
+              },
+              `/indexes/${enc(indexUid)}/search`,
+              gate,
+            ),
           );
           for (const s of missing) missingAll.add(s);
           return {

@@ -14,7 +14,19 @@
  *
  * @see https://www.meilisearch.com/docs/reference/api/search#customize-attributes-to-search-on-at-search-time
  */
-import { matchPattern, PatternMatch } from '@miroir/filter';
+import {
+  checkFilterable,
+  filterAttributes,
+  FilterError,
+  matchingRule,
+  matchPattern,
+  parseFilter,
+  PatternMatch,
+  type FilterableRule,
+  type FilterInput,
+  type FilterNode,
+} from '@miroir/filter';
+import { MeiliError } from '@miroir/protocol';
 import { isReservedField } from './documents.js';
 
 /** What the rewrite needs to know of an index. */
@@ -98,4 +110,79 @@ export function withoutReservedMatches(positions: Readonly<Record<string, unknow
   const out: Record<string, unknown> = {};
   for (const k in positions) if (!isReservedField(k)) out[k] = positions[k];
   return out;
+}
+
+/**
+ * Throws the error one node gives when a client's filter names a reserved field: on one node such
+ * a field is not filterable (unless a client rule covers it), while the nodes hold `_miroir_shard`
+ * filterable for Miroir's own use. The check is the shared Meilisearch rule (`checkFilterable` of
+ * `@miroir/filter`) under the client's filterable rules, so the first attribute one node would
+ * refuse is the one named, with its position in the filter. A filter that does not parse is left
+ * for the nodes to reject.
+ *
+ * @param clientRules the index's `filterableAttributes` as the client sees them (reserved removed)
+ * @param code `invalid_search_filter`, `invalid_document_filter`…
+ */
+export function checkReservedFilter(filter: unknown, clientRules: readonly FilterableRule[], indexUid: string, code: string): void {
+  if (typeof filter !== 'string' && !Array.isArray(filter)) return;
+  let node: FilterNode | null;
+  try {
+    node = parseFilter(filter as FilterInput);
+  } catch {
+    return;
+  }
+  if (node === null) return;
+  if (!filterAttributes(node).some((u) => isReservedField(u.attribute) && matchingRule(u.attribute, clientRules) === null)) return;
+  try {
+    checkFilterable(node, clientRules, { fieldExists: (a) => !isReservedField(a) });
+  } catch (e) {
+    if (e instanceof FilterError) throw new MeiliError(code, `Index \`${indexUid}\`: ${e.message}`, { cause: e });
+    throw e;
+  }
+}
+
+/** A query with reserved names replaced where one node would refuse them, and the way back. */
+export interface ReservedAliases<Q> {
+  /** The query for the nodes. */
+  readonly query: Q;
+  /** A node's error message with the stand-in names turned back into the client's. */
+  readonly restore: (message: string) => string;
+}
+
+/**
+ * `facets`, `distinct` and `facetName` naming a reserved field that no client rule covers: one
+ * node refuses them (the field is not filterable there), the nodes would accept them. Each such
+ * name is replaced by a stand-in no node rule matches, so the nodes refuse the query with their own
+ * message, whose stand-in names {@link ReservedAliases.restore} turns back.
+ */
+export function aliasReservedParams<Q extends { readonly facets?: readonly string[]; readonly distinct?: string; readonly facetName?: string }>(
+  query: Q,
+  clientRules: readonly FilterableRule[],
+  nodeRules: readonly FilterableRule[],
+): ReservedAliases<Q> {
+  const aliases = new Map<string, string>();
+  const alias = (name: string): string => {
+    if (!isReservedField(name) || matchingRule(name, clientRules) !== null) return name;
+    let standIn = aliases.get(name);
+    if (standIn === undefined) {
+      standIn = `${name}_`;
+      while (matchingRule(standIn, nodeRules) !== null) standIn += '_';
+      aliases.set(name, standIn);
+    }
+    return standIn;
+  };
+  let out: Record<string, unknown> | undefined;
+  const set = (k: string, v: unknown) => {
+    out ??= { ...query };
+    out[k] = v;
+  };
+  if (query.facets !== undefined && query.facets.some((f) => alias(f) !== f)) set('facets', query.facets.map(alias));
+  if (typeof query.distinct === 'string' && alias(query.distinct) !== query.distinct) set('distinct', alias(query.distinct));
+  if (typeof query.facetName === 'string' && alias(query.facetName) !== query.facetName) set('facetName', alias(query.facetName));
+  if (out === undefined) return { query, restore: (m) => m };
+  const pairs = [...aliases].sort((a, b) => b[1].length - a[1].length);
+  return {
+    query: out as Q,
+    restore: (m) => pairs.reduce((acc, [name, standIn]) => acc.replaceAll(standIn, name), m),
+  };
 }
