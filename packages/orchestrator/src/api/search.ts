@@ -22,7 +22,7 @@ import {
 import { andFilters, isAttributeFilterable, type FilterInput } from '@miroir/filter';
 import type { IndexInfo } from '../catalog.js';
 import { coveringSet, type CoveringSet } from '../core/covering.js';
-import { aliasReservedParams, checkReservedFilter, mayMatchReserved, nodeSearchOn, type ReservedAliases } from '../core/reserved-search.js';
+import { aliasReservedParams, checkReservedFilter, mayMatchReserved, mentionsReserved, nodeSearchOn, type ReservedAliases } from '../core/reserved-search.js';
 import { withoutReservedFilterable, withoutReservedInMessage } from '../core/reserved-settings.js';
 import { mergeFacetDistributions, mergeFacetSearch, mergeFacetStats } from '../core/facets.js';
 import { mergeFederated, nodeFederatedBody, type FederatedQueryInput, type IndexFacetsInput } from '../core/federated.js';
@@ -115,11 +115,14 @@ type NodeQueryShape = { q?: string | null; attributesToSearchOn?: string[]; filt
  * `attributesToSearchOn` leaves them out of what is searched. The merge still reads the client's
  * query.
  */
-async function nodeQuery<Q extends NodeQueryShape>(ctx: AppContext, info: IndexInfo, query: Q, filterCode = 'invalid_search_filter'): Promise<ReservedAliases<Q>> {
+async function nodeQuery<Q extends NodeQueryShape>(ctx: AppContext, info: IndexInfo, query: Q): Promise<ReservedAliases<Q>> {
   const s = info.settings;
-  const clientRules = withoutReservedFilterable(s.filterableAttributes);
-  checkReservedFilter(query.filter, clientRules, info.uid, filterCode);
-  const aliased = aliasReservedParams(query, clientRules, s.filterableAttributes);
+  let aliased: ReservedAliases<Q> = { query, restore: (m) => m };
+  if (mentionsReserved(query.filter) || mentionsReserved(query.facets) || mentionsReserved(query.distinct) || mentionsReserved(query.facetName)) {
+    const clientRules = withoutReservedFilterable(s.filterableAttributes);
+    checkReservedFilter(query.filter, clientRules, info.uid, 'invalid_search_filter');
+    aliased = aliasReservedParams(query, clientRules, s.filterableAttributes);
+  }
   const synonyms = Object.keys(s.synonyms).length > 0;
   if (!mayMatchReserved(query.q, synonyms)) return aliased;
   const fields = s.searchableAttributes.includes('*') ? await searchableFields(ctx, info) : null;

@@ -27,7 +27,7 @@ import {
   type FilterNode,
 } from '@miroir/filter';
 import { MeiliError } from '@miroir/protocol';
-import { isReservedField } from './documents.js';
+import { isReservedField, RESERVED_PREFIX } from './documents.js';
 
 /** What the rewrite needs to know of an index. */
 export interface SearchableFields {
@@ -113,6 +113,15 @@ export function withoutReservedMatches(positions: Readonly<Record<string, unknow
 }
 
 /**
+ * Whether a query parameter (a string, or arrays of them, as filters and facet lists are) holds a
+ * reserved name anywhere: the fast test before parsing, most queries name none.
+ */
+export function mentionsReserved(value: unknown): boolean {
+  if (typeof value === 'string') return value.includes(RESERVED_PREFIX);
+  return Array.isArray(value) && value.some(mentionsReserved);
+}
+
+/**
  * Throws the error one node gives when a client's filter names a reserved field: on one node such
  * a field is not filterable (unless a client rule covers it), while the nodes hold `_miroir_shard`
  * filterable for Miroir's own use. The check is the shared Meilisearch rule (`checkFilterable` of
@@ -124,7 +133,7 @@ export function withoutReservedMatches(positions: Readonly<Record<string, unknow
  * @param code `invalid_search_filter`, `invalid_document_filter`…
  */
 export function checkReservedFilter(filter: unknown, clientRules: readonly FilterableRule[], indexUid: string, code: string): void {
-  if (typeof filter !== 'string' && !Array.isArray(filter)) return;
+  if (!mentionsReserved(filter)) return;
   let node: FilterNode | null;
   try {
     node = parseFilter(filter as FilterInput);
