@@ -69,6 +69,31 @@ describe('reserved fields are invisible to search', () => {
     return m!.body;
   }
 
+  /**
+   * The Meilisearch behaviour the mechanism relies on (milli `SearchContext::attributes_to_search_on`;
+   * meilisearch `tests/search/restrict_searchable.rs`), recorded on the engine and through Miroir:
+   * under `["*"]` an unknown name in `attributesToSearchOn` is ignored (alone it leaves nothing to
+   * search: no hit, no error), `[]` searches nothing, and the list's order does not weigh fields.
+   * (Meilisearch answers `1` before `2` for the ranking query below: its `wordPosition` rule reads
+   * positions in every field, `title` included. The engine reads them in the listed fields only and
+   * answers `2` first; see docs/limits.md.)
+   */
+  test('attributesToSearchOn under ["*"]: unknown names ignored, list order not a weight', async () => {
+    await onBoth('POST', '/indexes', { uid: 'marvel', primaryKey: 'id' });
+    await onBoth('POST', '/indexes/marvel/documents', [
+      { title: 'Captain Marvel', desc: 'a Shazam ersatz', footer: 'The story of Captain Marvel', id: '1' },
+      { title: 'The Avengers', desc: 'Captain Marvel is far from the earth', footer: 'A super hero team', id: '2' },
+    ]);
+    const ids = (body: { hits: { id: string }[] }) => body.hits.map((h) => h.id);
+    assert.deepEqual(ids(await same('POST', '/indexes/marvel/search', { q: 'Captain Marvel', attributesToSearchOn: ['unknown'] })), []);
+    assert.deepEqual(ids(await same('POST', '/indexes/marvel/search', { q: 'Captain Marvel', attributesToSearchOn: [] })), []);
+    assert.deepEqual(ids(await same('POST', '/indexes/marvel/search', { q: 'Captain Marvel', attributesToSearchOn: ['unknown', 'desc'] })), ['2']);
+    const rank = (on: string[]) => same('POST', '/indexes/marvel/search', { q: 'Captain Marvel', attributesToSearchOn: on, showRankingScoreDetails: true });
+    const [a, b] = [await rank(['desc', 'footer']), await rank(['footer', 'desc'])];
+    assert.equal(a.hits.length, 2);
+    assert.deepEqual(a.hits, b.hits);
+  });
+
   test('numeric queries under the default settings match what one node matches', async () => {
     await onBoth('POST', '/indexes', { uid: 'movies', primaryKey: 'id' });
     await onBoth('POST', '/indexes/movies/documents', [

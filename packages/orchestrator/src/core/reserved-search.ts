@@ -10,7 +10,10 @@
  * ranks as without the parameter; and under `["*"]` it ignores names the index has not seen, so
  * the list may be the union over every node. A node-side explicit `searchableAttributes` list could
  * not do this: it weighs fields by their position in the list, which changes the ranking of every
- * query that `["*"]` ranks as ties between fields.
+ * query that `["*"]` ranks as ties between fields. One rule escapes the parameter on Meilisearch
+ * nodes: `wordPosition` reads positions from a table keyed by word and position only
+ * (`word_position_docids`), so a query word matching a reserved value can still count as position 0
+ * there (docs/limits.md).
  *
  * @see https://www.meilisearch.com/docs/reference/api/search#customize-attributes-to-search-on-at-search-time
  */
