@@ -173,6 +173,7 @@ describe('reserved fields are invisible to search', () => {
     await same('POST', '/indexes/films/facet-search', { facetName: '_miroir_shard' });
     await same('POST', '/indexes/films/facet-search', { facetName: 'genre', filter: '_miroir_shard = 2' });
     await same('POST', '/multi-search', { queries: [{ indexUid: 'films', q: 'film' }, { indexUid: 'films', filter: '_miroir_shard = 0' }] });
+    await same('POST', '/multi-search', { federation: { facetsByIndex: { films: ['genre', '_miroir_shard'] } }, queries: [{ indexUid: 'films', q: 'film' }] });
     await same('POST', '/indexes/films/documents/fetch', { filter: '_miroir_shard = 1' });
     await same('GET', `/indexes/films/documents?filter=${encodeURIComponent('_miroir_shard = 1')}`);
     // A delete by a filter on a stamp is accepted, then fails, deleting nothing.

@@ -360,10 +360,17 @@ export function registerSearchRoutes(app: FastifyInstance, ctx: AppContext): voi
           const query: SearchQuery = { ...rest, filter: withTenantFilter(rest.filter, access.searchFilter(indexUid)) };
           if (query.filter === undefined) delete query.filter;
           const forNodes = await nodeQuery(ctx, info, query);
-          const facets = facetsByIndex[indexUid];
+          // The index's `facetsByIndex` list is sent as the query's `facets`: reserved names get stand-ins too.
+          const byIndex = facetsByIndex[indexUid];
+          const facetsFor =
+            byIndex !== undefined && byIndex !== null && mentionsReserved(byIndex)
+              ? aliasReservedParams({ facets: byIndex }, withoutReservedFilterable(info.settings.filterableAttributes), info.settings.filterableAttributes)
+              : undefined;
+          const facets = facetsFor?.query.facets ?? byIndex;
+          const restore = facetsFor === undefined ? forNodes.restore : (m: string) => facetsFor.restore(forNodes.restore(m));
           const sctx = searchContext(info);
           const gate = await readGate(ctx, req, indexUid);
-          const { answers, missing } = await restoring(forNodes.restore, () =>
+          const { answers, missing } = await restoring(restore, () =>
             scatter<NodeSearchResponse>(
               ctx,
               info,
