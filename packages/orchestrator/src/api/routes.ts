@@ -5,6 +5,7 @@ import type { FastifyInstance } from 'fastify';
 import type { AppContext } from '../main.js';
 import { registerAdminRoutes } from './admin.js';
 import { registerDocumentRoutes } from './documents.js';
+import { registerFieldRoutes } from './fields.js';
 import { registerIndexRoutes } from './indexes.js';
 import { registerKeyRoutes } from './keys.js';
 import { registerMiscRoutes } from './misc.js';
@@ -24,6 +25,7 @@ export function registerRoutes(app: FastifyInstance, ctx: AppContext): void {
   registerSettingsRoutes(app, ctx);
   registerDocumentRoutes(app, ctx);
   registerSearchRoutes(app, ctx);
+  registerFieldRoutes(app, ctx);
   registerTaskRoutes(app, ctx);
   registerStatsRoutes(app, ctx);
   registerUnsupportedRoutes(app, ctx);

@@ -87,7 +87,7 @@ function buildSearchContext(info: IndexInfo): SearchContext {
   };
 }
 
-interface Scatter<T> {
+export interface Scatter<T> {
   answers: T[];
   /** Shards no node answered for. */
   missing: number[];
@@ -98,7 +98,7 @@ interface Scatter<T> {
  * node would give (invalid filter, unknown attribute…) and is relayed verbatim; shards whose node
  * could not be reached are reported missing.
  */
-async function scatter<T>(
+export async function scatter<T>(
   ctx: AppContext,
   info: IndexInfo,
   body: (shards: readonly number[] | null) => Record<string, unknown>,
@@ -155,7 +155,7 @@ async function scatter<T>(
   return { answers, missing };
 }
 
-async function indexFor(ctx: AppContext, uid: string): Promise<IndexInfo> {
+export async function indexFor(ctx: AppContext, uid: string): Promise<IndexInfo> {
   const info = await ctx.catalog.get(uid);
   if (info === undefined) throw indexNotFound(uid);
   return info;
@@ -183,7 +183,7 @@ export async function searchIndex(
   return { response, missing };
 }
 
-function degrade(reply: FastifyReply, missing: readonly number[]): void {
+export function degrade(reply: FastifyReply, missing: readonly number[]): void {
   if (missing.length > 0) reply.header('x-miroir-degraded', `shards=${missing.join(',')}`);
 }
 

@@ -17,7 +17,6 @@ const ROUTES: readonly [method: 'GET' | 'POST' | 'PATCH', path: string, what: st
   ['POST', '/indexes/:uid/similar', 'Similar documents'],
   ['POST', '/indexes/:uid/documents/edit', 'Editing documents by function'],
   ['POST', '/indexes/:uid/compact', 'Index compaction'],
-  ['POST', '/indexes/:uid/fields', 'The fields route'],
 ];
 
 export function registerUnsupportedRoutes(app: FastifyInstance, ctx: AppContext): void {
