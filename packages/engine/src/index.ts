@@ -14,6 +14,7 @@ import type { DocumentsCodec, FilterSyntaxCheck, SearchCoreFactory } from './por
 import { Processor } from './processor.js';
 import { Registry } from './registry.js';
 import { registerDocumentRoutes } from './routes/documents.js';
+import { registerDumpRoutes } from './routes/dumps.js';
 import { registerFieldRoutes } from './routes/fields.js';
 import { registerIndexRoutes } from './routes/indexes.js';
 import { registerMiscRoutes } from './routes/misc.js';
@@ -80,7 +81,7 @@ export async function startEngine(opts: EngineOptions): Promise<RunningEngine> {
   const registry = new Registry(store, searchCore);
   registry.load();
   const processor = new Processor(store, registry, codec);
-  const queue: TaskQueue = new TaskQueue(store.db, (task): Record<string, unknown> => processor.process(task, queue.payload(task.uid)));
+  const queue: TaskQueue = new TaskQueue(store.db, (task): Record<string, unknown> | undefined => processor.process(task, queue.payload(task.uid)));
   const auth = new Auth(store.db, opts.masterKey);
   const ctx: EngineContext = { store, registry, processor, queue, auth, codec, checkFilter };
 
@@ -92,6 +93,7 @@ export async function startEngine(opts: EngineOptions): Promise<RunningEngine> {
   registerFieldRoutes(app, ctx);
   registerSearchRoutes(app, ctx);
   registerSimilarRoutes(app, ctx);
+  registerDumpRoutes(app, ctx);
   registerTaskRoutes(app, queue, auth);
   auth.registerKeyRoutes(app);
 
