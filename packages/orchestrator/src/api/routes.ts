@@ -5,6 +5,7 @@ import type { FastifyInstance } from 'fastify';
 import type { AppContext } from '../main.js';
 import { registerAdminRoutes } from './admin.js';
 import { registerDocumentRoutes } from './documents.js';
+import { registerDumpRoutes } from './dumps.js';
 import { registerFieldRoutes } from './fields.js';
 import { registerIndexRoutes } from './indexes.js';
 import { registerKeyRoutes } from './keys.js';
@@ -28,5 +29,6 @@ export function registerRoutes(app: FastifyInstance, ctx: AppContext): void {
   registerFieldRoutes(app, ctx);
   registerTaskRoutes(app, ctx);
   registerStatsRoutes(app, ctx);
+  registerDumpRoutes(app, ctx);
   registerUnsupportedRoutes(app, ctx);
 }

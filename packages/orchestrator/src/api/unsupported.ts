@@ -7,8 +7,6 @@ import { miroirError } from '../errors.js';
 import type { AppContext } from '../main.js';
 
 const ROUTES: readonly [method: 'GET' | 'POST' | 'PATCH', path: string, what: string][] = [
-  ['POST', '/dumps', 'Dump creation'],
-  ['POST', '/snapshots', 'Snapshot creation'],
   ['POST', '/export', 'Export'],
   ['GET', '/network', 'The network route'],
   ['PATCH', '/network', 'The network route'],
