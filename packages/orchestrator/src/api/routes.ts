@@ -10,6 +10,7 @@ import { registerFieldRoutes } from './fields.js';
 import { registerIndexRoutes } from './indexes.js';
 import { registerKeyRoutes } from './keys.js';
 import { registerMiscRoutes } from './misc.js';
+import { registerNetworkRoutes } from './network.js';
 import { registerSearchRoutes } from './search.js';
 import { registerSettingsRoutes } from './settings.js';
 import { registerSettingsHeaders } from './settings-consistency.js';
@@ -30,5 +31,6 @@ export function registerRoutes(app: FastifyInstance, ctx: AppContext): void {
   registerTaskRoutes(app, ctx);
   registerStatsRoutes(app, ctx);
   registerDumpRoutes(app, ctx);
+  registerNetworkRoutes(app, ctx);
   registerUnsupportedRoutes(app, ctx);
 }

@@ -8,8 +8,6 @@ import type { AppContext } from '../main.js';
 
 const ROUTES: readonly [method: 'GET' | 'POST' | 'PATCH', path: string, what: string][] = [
   ['POST', '/export', 'Export'],
-  ['GET', '/network', 'The network route'],
-  ['PATCH', '/network', 'The network route'],
   ['POST', '/tasks/compact', 'Task queue compaction'],
   ['GET', '/indexes/:uid/similar', 'Similar documents'],
   ['POST', '/indexes/:uid/similar', 'Similar documents'],
