@@ -10,3 +10,4 @@ export * from './encoding.js';
 export * from './auth/index.js';
 export * from './metadata.js';
 export * from './fields.js';
+export * from './similar.js';

@@ -13,6 +13,7 @@ import { registerMiscRoutes } from './misc.js';
 import { registerNetworkRoutes } from './network.js';
 import { registerSearchRoutes } from './search.js';
 import { registerSettingsRoutes } from './settings.js';
+import { registerSimilarRoutes } from './similar.js';
 import { registerSettingsHeaders } from './settings-consistency.js';
 import { registerStatsRoutes } from './stats.js';
 import { registerTaskRoutes } from './tasks.js';
@@ -28,6 +29,7 @@ export function registerRoutes(app: FastifyInstance, ctx: AppContext): void {
   registerDocumentRoutes(app, ctx);
   registerSearchRoutes(app, ctx);
   registerFieldRoutes(app, ctx);
+  registerSimilarRoutes(app, ctx);
   registerTaskRoutes(app, ctx);
   registerStatsRoutes(app, ctx);
   registerDumpRoutes(app, ctx);

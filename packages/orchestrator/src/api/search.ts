@@ -39,7 +39,7 @@ import { enc, uidParam } from './indexes.js';
  * A tenant token's filter is ANDed onto the client's, as one node does it. A client filter of the
  * wrong shape is left alone: the nodes reject the query with their own error.
  */
-function withTenantFilter(filter: unknown, tenant: unknown): unknown {
+export function withTenantFilter(filter: unknown, tenant: unknown): unknown {
   if (tenant === null || tenant === undefined) return filter;
   const shaped = (f: unknown) => f === null || f === undefined || typeof f === 'string' || Array.isArray(f);
   if (!shaped(filter) || !shaped(tenant)) return filter;

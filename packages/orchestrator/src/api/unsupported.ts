@@ -9,8 +9,6 @@ import type { AppContext } from '../main.js';
 const ROUTES: readonly [method: 'GET' | 'POST' | 'PATCH', path: string, what: string][] = [
   ['POST', '/export', 'Export'],
   ['POST', '/tasks/compact', 'Task queue compaction'],
-  ['GET', '/indexes/:uid/similar', 'Similar documents'],
-  ['POST', '/indexes/:uid/similar', 'Similar documents'],
   ['POST', '/indexes/:uid/documents/edit', 'Editing documents by function'],
   ['POST', '/indexes/:uid/compact', 'Index compaction'],
 ];
