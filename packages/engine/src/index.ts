@@ -21,6 +21,8 @@ import { registerMiscRoutes } from './routes/misc.js';
 import { registerSearchRoutes } from './routes/search.js';
 import { registerSimilarRoutes } from './routes/similar.js';
 import { registerSettingsRoutes } from './routes/settings.js';
+import { registerWebhookRoutes } from './routes/webhooks.js';
+import { Webhooks } from './webhooks.js';
 import { createApp } from './server.js';
 import { Store } from './store.js';
 import { registerTaskRoutes, TaskQueue } from './tasks/index.js';
@@ -94,6 +96,13 @@ export async function startEngine(opts: EngineOptions): Promise<RunningEngine> {
   registerSearchRoutes(app, ctx);
   registerSimilarRoutes(app, ctx);
   registerDumpRoutes(app, ctx);
+  const webhooks = new Webhooks(store);
+  registerWebhookRoutes(app, webhooks);
+  // Calls run in the background, one batch after the other: webhooks see tasks in order.
+  let calls = Promise.resolve();
+  queue.onFinished((tasks) => {
+    calls = calls.then(() => webhooks.notify(tasks));
+  });
   registerTaskRoutes(app, queue, auth);
   auth.registerKeyRoutes(app);
 

@@ -11,3 +11,4 @@ export * from './auth/index.js';
 export * from './metadata.js';
 export * from './fields.js';
 export * from './similar.js';
+export * from './webhooks.js';
