@@ -18,6 +18,7 @@ import { registerSettingsHeaders } from './settings-consistency.js';
 import { registerStatsRoutes } from './stats.js';
 import { registerTaskRoutes } from './tasks.js';
 import { registerUnsupportedRoutes } from './unsupported.js';
+import { registerWebhookRoutes } from './webhooks.js';
 
 export function registerRoutes(app: FastifyInstance, ctx: AppContext): void {
   registerSettingsHeaders(app, ctx);
@@ -34,5 +35,6 @@ export function registerRoutes(app: FastifyInstance, ctx: AppContext): void {
   registerStatsRoutes(app, ctx);
   registerDumpRoutes(app, ctx);
   registerNetworkRoutes(app, ctx);
+  registerWebhookRoutes(app, ctx);
   registerUnsupportedRoutes(app, ctx);
 }
