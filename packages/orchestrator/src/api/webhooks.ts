@@ -83,11 +83,14 @@ export function registerWebhookRoutes(app: FastifyInstance, ctx: AppContext): vo
   // background, one task after the other, so a webhook sees this process's tasks in order.
   let calls = Promise.resolve();
   ctx.tasks.onFinished((row) => {
-    const view = toTaskView(row);
     calls = calls.then(async () => {
       let hooks: Map<string, Webhook>;
+      let view;
       try {
         hooks = await allWebhooks(store);
+        if (hooks.size === 0) return;
+        // Read back: an earlier hook may have completed the row (a cancelation's `canceledTasks`).
+        view = toTaskView((await store.getTask(row.uid)) ?? row);
       } catch (e) {
         ctx.log.error({ err: e, task: row.uid }, 'could not read the webhooks to call for a finished task');
         return;
