@@ -55,7 +55,8 @@ export interface TaskSummary {
 export interface EnqueueInput {
   type: string;
   indexUid: string | null;
-  details: Record<string, unknown>;
+  /** null: the task type has no details (a snapshot creation). */
+  details: Record<string, unknown> | null;
   payload?: Buffer | string;
   customMetadata?: string;
   /** Every index the task touches when more than `indexUid` (a rename, a swap). */

@@ -4,7 +4,6 @@ import { mayMatchReserved, nodeSearchOn, withoutReservedMatches } from '../src/c
 import {
   clientSettings,
   nodeSettingsUpdate,
-  withoutReservedFieldViews,
   withoutReservedFilterable,
   withoutReservedInMessage,
   withReservedFilterable,
@@ -24,7 +23,6 @@ test('nodes always keep the shard field filterable; clients never see it', () =>
   // A value a node would reject is left for the node to reject with its own message.
   assert.deepEqual(nodeSettingsUpdate({ filterableAttributes: 42 }), { filterableAttributes: 42 });
   assert.deepEqual(nodeSettingsUpdate({ synonyms: {} }), { synonyms: {} });
-  assert.deepEqual(withoutReservedFieldViews([{ name: '_miroir_shard' }, { name: 'id' }, { name: '_miroir_updated_at' }, { name: 'title' }]), [{ name: 'id' }, { name: 'title' }]);
 });
 
 test('node error messages are reworded as one node without reserved fields would word them', () => {

@@ -9,3 +9,6 @@ export * from './json-error.js';
 export * from './encoding.js';
 export * from './auth/index.js';
 export * from './metadata.js';
+export * from './fields.js';
+export * from './similar.js';
+export * from './webhooks.js';

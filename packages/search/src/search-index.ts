@@ -26,6 +26,7 @@ import {
   type SearchQuery,
   type SearchResponse,
   type Settings,
+  type SimilarQuery,
 } from '@miroir/protocol';
 import { FacetField, orderValues } from './facets.js';
 import { compileIidFilter, type FilterSource, type IidPredicate } from './filter-eval.js';
@@ -54,18 +55,7 @@ import { mergeHybrid, searchKind, type ScoreValue, type SearchKind, type SideHit
 export type { Document } from './fields.js';
 
 /** A parsed `/similar` request (reference §5.5). */
-export interface SimilarQuery {
-  id: string;
-  embedder: string;
-  offset?: number;
-  limit?: number;
-  filter?: unknown;
-  attributesToRetrieve?: string[];
-  retrieveVectors?: boolean;
-  showRankingScore?: boolean;
-  showRankingScoreDetails?: boolean;
-  rankingScoreThreshold?: number;
-}
+export type { SimilarQuery } from '@miroir/protocol';
 
 /** A `/similar` response, keys in Meilisearch's order. */
 export interface SimilarResponse {

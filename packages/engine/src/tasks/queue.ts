@@ -57,7 +57,8 @@ export type TaskProcessor = (
 export interface EnqueueInput {
   type: TaskType;
   indexUid: string | null;
-  details: Record<string, unknown>;
+  /** null: the task type has no details (a snapshot creation). */
+  details: Record<string, unknown> | null;
   payload?: Buffer | string;
   customMetadata?: string;
   /** Every index the task touches when more than `indexUid` (a rename, a swap). */
@@ -128,6 +129,7 @@ export class TaskQueue {
   #loop: Promise<void> | null = null;
   #current: Current | null = null;
   #idleWaiters: (() => void)[] = [];
+  readonly #finishedListeners: ((tasks: TaskView[]) => void)[] = [];
 
   constructor(db: Database.Database, processor: TaskProcessor) {
     this.#store = new TaskStore(db);
@@ -454,6 +456,11 @@ export class TaskQueue {
     this.#finish(batch, finished);
   }
 
+  /** Called with the tasks of each batch once they are stored finished (webhooks). */
+  onFinished(listener: (tasks: TaskView[]) => void): void {
+    this.#finishedListeners.push(listener);
+  }
+
   #finish(batch: BatchRecord, finished: TaskRecord[]): void {
     const finishedAt = nowMicros();
     let details: Record<string, unknown> = {};
@@ -472,6 +479,9 @@ export class TaskQueue {
       }
       this.#store.putBatch(batch);
     });
+    if (this.#finishedListeners.length === 0) return;
+    const views = finished.filter((t) => this.#tasks.has(t.uid)).map((t) => toTaskView(t));
+    for (const l of this.#finishedListeners) l(views);
   }
 
   /** Cancels the matched tasks still enqueued; they join the cancelation's batch. */

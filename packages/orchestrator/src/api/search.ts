@@ -40,7 +40,7 @@ import { enc, uidParam } from './indexes.js';
  * A tenant token's filter is ANDed onto the client's, as one node does it. A client filter of the
  * wrong shape is left alone: the nodes reject the query with their own error.
  */
-function withTenantFilter(filter: unknown, tenant: unknown): unknown {
+export function withTenantFilter(filter: unknown, tenant: unknown): unknown {
   if (tenant === null || tenant === undefined) return filter;
   const shaped = (f: unknown) => f === null || f === undefined || typeof f === 'string' || Array.isArray(f);
   if (!shaped(filter) || !shaped(tenant)) return filter;
@@ -162,7 +162,7 @@ function buildSearchContext(info: IndexInfo): SearchContext {
   };
 }
 
-interface Scatter<T> {
+export interface Scatter<T> {
   answers: T[];
   /** Shards no node answered for. */
   missing: number[];
@@ -173,7 +173,7 @@ interface Scatter<T> {
  * node would give (invalid filter, unknown attribute…) and is relayed verbatim; shards whose node
  * could not be reached are reported missing.
  */
-async function scatter<T>(
+export async function scatter<T>(
   ctx: AppContext,
   info: IndexInfo,
   body: (shards: readonly number[] | null) => Record<string, unknown>,
@@ -230,7 +230,7 @@ async function scatter<T>(
   return { answers, missing };
 }
 
-async function indexFor(ctx: AppContext, uid: string): Promise<IndexInfo> {
+export async function indexFor(ctx: AppContext, uid: string): Promise<IndexInfo> {
   const info = await ctx.catalog.get(uid);
   if (info === undefined) throw indexNotFound(uid);
   return info;
@@ -261,7 +261,7 @@ export async function searchIndex(
   return { response, missing };
 }
 
-function degrade(reply: FastifyReply, missing: readonly number[]): void {
+export function degrade(reply: FastifyReply, missing: readonly number[]): void {
   if (missing.length > 0) reply.header('x-miroir-degraded', `shards=${missing.join(',')}`);
 }
 

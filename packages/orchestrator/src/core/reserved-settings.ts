@@ -49,13 +49,6 @@ export function nodeSettingsUpdate(client: Record<string, unknown>): Record<stri
   return { ...client, filterableAttributes: withReservedFilterable(f as FilterableAttribute[] | null) };
 }
 
-/**
- * The entries of a node's field listing (`POST /indexes/{uid}/fields`, each `{name, …}`) that a
- * client may see: reserved fields removed. A merged listing counts its `total` after this.
- */
-export function withoutReservedFieldViews<T extends { readonly name: string }>(fields: readonly T[]): T[] {
-  return fields.filter((f) => !isReserved(f.name));
-}
 
 const LIST_CLAUSE = /Available ([a-z-]+) attributes? (?:patterns )?are: ((?:`[^`]*`(?:, )?)+)\./g;
 
