@@ -28,7 +28,7 @@ export interface SearchCore {
   /** Documents similar to the one of internal id `iid` (`undefined` when it does not exist). */
   similar(q: SimilarQuery, iid: number | undefined, indexUid: string): SimilarResponse;
   /** iids matching a filter, ascending. */
-  filter(filter: unknown, errorCode: string, indexUid: string): number[];
+  filter(filter: unknown, errorCode: string, indexUid: string | null): number[];
   /** iids ordered by a documents-route `sort`. */
   sort(iids: number[], sort: string[], errorCode: string): number[];
 }

@@ -80,15 +80,15 @@ for (const kind of kinds) {
 }
 
 const pad = (s: string, n: number) => s.padEnd(n);
-process.stdout.write(`\n${pad('file', 28)}${results.map((r) => pad(r.target, 16)).join('')}\n`);
+process.stdout.write(`\n${pad('file', 32)}${results.map((r) => pad(r.target, 16)).join('')}\n`);
 for (const f of files.map((f) => `${f}.test.ts`)) {
   const cells = results.map((r) => {
     const c = r.files[f];
     return pad(c === undefined ? '-' : `${c.passed}/${c.passed + c.failed}${c.error ? ' ERR' : ''}`, 16);
   });
-  process.stdout.write(`${pad(f, 28)}${cells.join('')}\n`);
+  process.stdout.write(`${pad(f, 32)}${cells.join('')}\n`);
 }
-process.stdout.write(`${pad('total', 28)}${results.map((r) => pad(`${r.totals.passed}/${r.totals.passed + r.totals.failed}`, 16)).join('')}\n`);
+process.stdout.write(`${pad('total', 32)}${results.map((r) => pad(`${r.totals.passed}/${r.totals.passed + r.totals.failed}`, 16)).join('')}\n`);
 if (results.length === 2) {
   const [a, b] = results as [TargetResult, TargetResult];
   for (const [x, y] of [[a, b], [b, a]] as const) {

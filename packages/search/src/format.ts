@@ -12,7 +12,8 @@
  *   on a separator before the marker;
  * - the marker is added on each side where text was cut (none when it is empty); a crop
  *   length of 0 leaves the text whole;
- * - strings and numbers are formatted (numbers become strings), booleans and null are kept.
+ * - strings and numbers are formatted; every number of `_formatted` becomes a string, formatted
+ *   or not (milli `format_value`); booleans and null are kept.
  */
 import type { MatchBounds } from '@miroir/protocol';
 import { firstMatch, matchesPattern, type Document } from './fields.js';
@@ -291,7 +292,7 @@ export function formatDocument(doc: Document, matcher: Matcher, o: FormatOptions
     }
     const h = fieldIn(o.highlight, path);
     const c = cropFor(o, path);
-    if (!h && c === undefined) return v;
+    if (!h && c === undefined) return typeof v === 'number' ? String(v) : v;
     if (typeof v === 'string') return formatText(v, matcher, h, c, o);
     if (typeof v === 'number') return formatText(String(v), matcher, h, c, o);
     return v;

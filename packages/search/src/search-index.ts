@@ -601,7 +601,8 @@ export class SearchIndex {
     return [...set].sort(byteOrder);
   }
 
-  #compileFilter(filter: unknown, code: string, indexUid: string): IidPredicate | null {
+  /** `indexUid` null: filterability errors carry no `` Index `x`: `` prefix (documents fetch). */
+  #compileFilter(filter: unknown, code: string, indexUid: string | null): IidPredicate | null {
     if (filter === null || filter === undefined) return null;
     if (typeof filter !== 'string' && !Array.isArray(filter)) {
       throw new MeiliError(code, `Invalid syntax for the filter parameter: \`expected String, Array, found: ${JSON.stringify(filter)}\`.`);
@@ -617,7 +618,9 @@ export class SearchIndex {
     try {
       checkFilterable(node, this.#filterRules, { fieldExists: (a) => this.#seenFields.has(a) });
     } catch (e) {
-      if (e instanceof FilterError) throw new MeiliError(code, `Index \`${indexUid}\`: ${e.message}`, { cause: e });
+      if (e instanceof FilterError) {
+        throw new MeiliError(code, indexUid === null ? e.message : `Index \`${indexUid}\`: ${e.message}`, { cause: e });
+      }
       throw e;
     }
     return compileIidFilter(node, this.#filterSource);
@@ -2073,8 +2076,12 @@ export class SearchIndex {
   // -------------------------------------------------------------------------------------------
   // Documents route helpers
 
-  /** iids matching a filter, ascending; errors carry `errorCode` (e.g. `invalid_document_filter`). */
-  filter(filter: unknown, errorCode: string, indexUid: string): number[] {
+  /**
+   * iids matching a filter, ascending; errors carry `errorCode` (e.g. `invalid_document_filter`)
+   * and, when `indexUid` is given, the `` Index `x`: `` prefix Meilisearch puts on errors raised
+   * while processing a task (delete by filter) but not on `GET|POST /documents` (fetch).
+   */
+  filter(filter: unknown, errorCode: string, indexUid: string | null): number[] {
     const pred = this.#compileFilter(filter, errorCode, indexUid);
     return Array.from(this.#allIids(pred));
   }

@@ -20,12 +20,14 @@ import {
   toTaskSummary,
   toTaskView,
   formatDuration,
+  formatProgressDuration,
   formatRfc3339,
   TASK_STATUSES,
   TASK_TYPES,
 } from '@miroir/protocol';
 import type {
   BatchStats,
+  ProgressTrace,
   BatchView,
   TaskFilter,
   TaskRecord,
@@ -426,6 +428,7 @@ export class TaskQueue {
     });
 
     const finished: TaskRecord[] = [task];
+    const processing = process.hrtime.bigint();
     if (task.type === 'taskCancelation') {
       this.#cancel(task, batch, startedAt, finished);
     } else if (task.type === 'taskDeletion') {
@@ -451,10 +454,10 @@ export class TaskQueue {
       }
     }
     this.#classOf(task.type).delete(task.uid);
-    this.#finish(batch, finished);
+    this.#finish(batch, finished, { 'processing tasks': formatProgressDuration(Number(process.hrtime.bigint() - processing)) });
   }
 
-  #finish(batch: BatchRecord, finished: TaskRecord[]): void {
+  #finish(batch: BatchRecord, finished: TaskRecord[], progressTrace: ProgressTrace): void {
     const finishedAt = nowMicros();
     let details: Record<string, unknown> = {};
     for (const t of finished) {
@@ -464,7 +467,7 @@ export class TaskQueue {
     batch.finishedAt = finishedAt;
     batch.details = details;
     batch.taskUids = finished.map((t) => t.uid);
-    batch.stats = this.#stats(finished);
+    batch.stats = { ...this.#stats(finished), progressTrace };
     this.#store.transaction(() => {
       for (const t of finished) {
         if (this.#tasks.has(t.uid)) this.#store.putTask(t);
