@@ -1,6 +1,7 @@
 export * from './errors.js';
 export * from './settings.js';
 export * from './settings-validate.js';
+export * from './embedder-view.js';
 export * from './search-params.js';
 export * from './tasks.js';
 export * from './documents.js';
