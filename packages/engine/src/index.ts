@@ -20,6 +20,7 @@ import { registerMiscRoutes } from './routes/misc.js';
 import { registerSearchRoutes } from './routes/search.js';
 import { registerSimilarRoutes } from './routes/similar.js';
 import { registerSettingsRoutes } from './routes/settings.js';
+import { registerTaskDocumentsRoute } from './routes/task-documents.js';
 import { createApp } from './server.js';
 import { Store } from './store.js';
 import { registerTaskRoutes, TaskQueue } from './tasks/index.js';
@@ -93,6 +94,7 @@ export async function startEngine(opts: EngineOptions): Promise<RunningEngine> {
   registerSearchRoutes(app, ctx);
   registerSimilarRoutes(app, ctx);
   registerTaskRoutes(app, queue, auth);
+  registerTaskDocumentsRoute(app, ctx);
   auth.registerKeyRoutes(app);
 
   const host = opts.host ?? '127.0.0.1';

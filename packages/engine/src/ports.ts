@@ -7,6 +7,7 @@ import type { FastifyInstance } from 'fastify';
 import type { SimilarQuery, SimilarResponse } from '@miroir/search';
 import type {
   FacetSearchQuery,
+  TaskView,
   FacetSearchResponse,
   SearchQuery,
   SearchResponse,
@@ -65,10 +66,14 @@ export interface EnqueueInput {
 export interface TaskQueuePort {
   enqueue(input: EnqueueInput): TaskSummary;
   payload(uid: number): Buffer | undefined;
+  /** The task as `GET /tasks/{uid}` shows it, when `access` may see it. */
+  view(uid: number, access: AuthContextPort): TaskView | undefined;
 }
 
 /** What an authorized request may do. */
 export interface AuthContextPort {
+  /** True when every index is allowed (a `*` key, the master key, or no master key). */
+  readonly allIndexes: boolean;
   allowsIndex(uid: string): boolean;
   searchFilter(indexUid: string): unknown;
   /** Whether a write may create this index when it is missing (the key holds `indexes.create`). */
