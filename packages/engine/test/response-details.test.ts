@@ -161,3 +161,26 @@ test('GET /tasks/{uid}/documents: behind getTaskDocumentsRoute; task_not_found; 
   const none = await http(e.url, 'GET', '/tasks/0/documents', undefined, {});
   assert.equal(none.body.code, 'missing_authorization_header');
 });
+
+test('stats: sizeFormat raw (default) or human, showInternalDatabaseSizes, parameter errors (routes/indexes/mod.rs)', async () => {
+  const raw = await http(e.url, 'GET', '/indexes/books/stats', undefined, master);
+  assert.equal(typeof raw.body.rawDocumentDbSize, 'number');
+  assert.equal('internalDatabaseSizes' in raw.body, false);
+  const human = await http(e.url, 'GET', '/indexes/books/stats?sizeFormat=human&showInternalDatabaseSizes=true', undefined, master);
+  assert.equal(human.status, 200, JSON.stringify(human.body));
+  assert.deepEqual(Object.keys(human.body), ['numberOfDocuments', 'rawDocumentDbSize', 'avgDocumentSize', 'isIndexing', 'internalDatabaseSizes', 'numberOfEmbeddings', 'numberOfEmbeddedDocuments', 'fieldDistribution']);
+  assert.match(human.body.rawDocumentDbSize, /^\d+(\.\d{1,2})? (B|KiB|MiB)$/);
+  for (const v of Object.values(human.body.internalDatabaseSizes)) assert.match(v as string, /^\d+(\.\d{1,2})? (B|KiB|MiB)$/);
+  const all = await http(e.url, 'GET', '/stats?sizeFormat=human', undefined, master);
+  assert.match(all.body.databaseSize, /^\d+(\.\d{1,2})? (B|KiB|MiB|GiB)$/);
+  assert.match(all.body.indexes.books.avgDocumentSize, / (B|KiB)$/);
+  assert.deepEqual((await http(e.url, 'GET', '/stats?sizeFormat=humn', undefined, master)).body, meiliError(
+    'invalid_stats_size_format',
+    'Unknown value `humn` for parameter `sizeFormat`: did you mean `human`? expected one of `human`, `raw`',
+  ));
+  assert.deepEqual((await http(e.url, 'GET', '/indexes/books/stats?showInternalDatabaseSizes=yes', undefined, master)).body, meiliError(
+    'invalid_stats_show_internal_database_sizes',
+    'Invalid value in parameter `showInternalDatabaseSizes`: could not parse `yes` as a boolean, expected either `true` or `false`',
+  ));
+  assert.equal((await http(e.url, 'GET', '/stats?size=1', undefined, master)).body.code, 'bad_request');
+});

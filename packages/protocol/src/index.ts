@@ -11,3 +11,4 @@ export * from './encoding.js';
 export * from './auth/index.js';
 export * from './metadata.js';
 export * from './progress.js';
+export * from './stats.js';

@@ -27,3 +27,18 @@ test('ProgressTimer: steps in the order they first ran, repeated steps accumulat
   assert.equal(t.step('x', () => 42), 42);
   assert.ok('x' in t.trace());
 });
+
+test('formatSize: raw bytes, or byte_unit `{:#.2}` of the appropriate binary unit', async () => {
+  const { formatSize } = await import('../src/stats.js');
+  assert.equal(formatSize(10_000, 'raw'), 10_000);
+  const cases: Array<[number, string]> = [
+    [0, '0 B'],
+    [1023, '1023 B'],
+    [1024, '1 KiB'],
+    [10_000, '9.77 KiB'],
+    [1536, '1.5 KiB'],
+    [5 * 1024 ** 2, '5 MiB'],
+    [3 * 1024 ** 3 + 1, '3 GiB'],
+  ];
+  for (const [n, text] of cases) assert.equal(formatSize(n, 'human'), text, String(n));
+});
