@@ -184,3 +184,14 @@ test('stats: sizeFormat raw (default) or human, showInternalDatabaseSizes, param
   ));
   assert.equal((await http(e.url, 'GET', '/stats?size=1', undefined, master)).body.code, 'bad_request');
 });
+
+test('a phrase is one match: one highlighted span, one _matchesPosition entry; its words alone do not match (milli matches/mod.rs)', async () => {
+  const d = await writeAndWait(e.url, 'POST', '/indexes/phrases/documents', [{ id: 1, text: 'Le Petit Prince is a small prince' }], master);
+  assert.equal(d.status, 'succeeded');
+  const r = await http(e.url, 'POST', '/indexes/phrases/search', { q: '"petit prince" small', attributesToHighlight: ['text'], showMatchesPosition: true }, master);
+  assert.equal(r.status, 200, JSON.stringify(r.body));
+  assert.equal(r.body.hits[0]._formatted.text, 'Le <em>Petit Prince</em> is a <em>small</em> prince');
+  assert.deepEqual(r.body.hits[0]._matchesPosition, { text: [{ start: 3, length: 12 }, { start: 21, length: 5 }] });
+  const crop = await http(e.url, 'POST', '/indexes/phrases/search', { q: '"small prince"', attributesToCrop: ['text:3'], attributesToHighlight: ['text'] }, master);
+  assert.equal(crop.body.hits[0]._formatted.text, '…a <em>small prince</em>');
+});

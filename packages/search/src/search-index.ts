@@ -30,7 +30,7 @@ import {
 import { FacetField, orderValues } from './facets.js';
 import { compileIidFilter, type FilterSource, type IidPredicate } from './filter-eval.js';
 import { forEachLeaf, firstMatch, matchesPattern, project, type Document } from './fields.js';
-import { formatDocument, matchesPosition, selectFields, type FormatOptions, type Matcher } from './format.js';
+import { formatDocument, matchesPosition, selectFields, type FormatOptions, type Matcher, type MatcherPhrase } from './format.js';
 import { encodePos, fidOf, PendingPostings, Posting, SOLE_WORD } from './postings.js';
 import { attributeRankCost, attributeRankDetails, attributeRankMax } from './rules/attribute-rank.js';
 import { exactAttributeRank, exactnessDetails, exactWordsCount } from './rules/exactness.js';
@@ -1740,14 +1740,12 @@ export class SearchIndex {
     const map = new Map<string, number>();
     // The query term each word matches first (crop windows count distinct terms).
     const termOfWord = new Map<string, number>();
+    const phrases: MatcherPhrase[] = [];
     pq.terms.forEach((term, t) => {
       for (const d of pq.derivations[t]) {
         if (d.wordId < 0) {
-          // Multi-word derivations (phrases, splits, multi-word synonyms) highlight whole words.
-          for (const w of d.words ?? []) {
-            map.set(w, -1);
-            if (!termOfWord.has(w)) termOfWord.set(w, t);
-          }
+          // Multi-word derivations (phrases, splits, synonyms) match as one span of words in a row.
+          if (d.words !== undefined && d.words.length > 0) phrases.push({ words: d.words, term: t });
           continue;
         }
         const w = this.#vocab.word(d.wordId);
@@ -1757,7 +1755,7 @@ export class SearchIndex {
         if (prev === undefined || prev >= 0) map.set(w, prev === undefined ? len : len < 0 ? -1 : Math.max(prev, len));
       }
     });
-    return Object.assign((w: string) => map.get(w), { termOf: (w: string) => termOfWord.get(w), tokenizer: this.#tokenizer });
+    return Object.assign((w: string) => map.get(w), { termOf: (w: string) => termOfWord.get(w), tokenizer: this.#tokenizer, phrases });
   }
 
   /**
