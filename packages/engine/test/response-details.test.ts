@@ -195,3 +195,29 @@ test('a phrase is one match: one highlighted span, one _matchesPosition entry; i
   const crop = await http(e.url, 'POST', '/indexes/phrases/search', { q: '"small prince"', attributesToCrop: ['text:3'], attributesToHighlight: ['text'] }, master);
   assert.equal(crop.body.hits[0]._formatted.text, '…a <em>small prince</em>');
 });
+
+test('_geojson documents in geo filters (meilisearch tests/documents/geojson)', async () => {
+  const s = await writeAndWait(e.url, 'PATCH', '/indexes/shapes/settings', { filterableAttributes: ['_geojson'] }, master);
+  assert.equal(s.status, 'succeeded');
+  const d = await writeAndWait(e.url, 'POST', '/indexes/shapes/documents', [
+    { id: 'missing' },
+    { id: 'point', _geojson: { type: 'Point', coordinates: [1, 1] } },
+    { id: 'geoOnly', _geo: { lat: 1, lng: 1 } },
+  ], master);
+  assert.equal(d.status, 'succeeded', JSON.stringify(d.error));
+  const ids = async (filter: string) => {
+    const r = await http(e.url, 'GET', `/indexes/shapes/search?filter=${encodeURIComponent(filter)}`, undefined, master);
+    assert.equal(r.status, 200, JSON.stringify(r.body));
+    return r.body.hits.map((h: { id: string }) => h.id);
+  };
+  assert.deepEqual(await ids('_geoPolygon([0,0],[0,2],[2,2],[2,0])'), ['point']);
+  assert.deepEqual(await ids('_geoPolygon([0,0],[0,0.9],[0.9,0.9],[0.9,0])'), []);
+  // `_geo` is not filterable here: only the GeoJSON shape answers radius and box filters.
+  assert.deepEqual(await ids('_geoRadius(1, 1, 1000)'), ['point']);
+  assert.deepEqual(await ids('_geoBoundingBox([2, 2], [0, 0])'), ['point']);
+  const bad = await http(e.url, 'POST', '/indexes/books/search', { filter: '_geoPolygon([0, 0], [0, 2], [2, 2], [2, 0])' }, master);
+  assert.deepEqual(bad.body, meiliError(
+    'invalid_search_filter',
+    'Index `books`: Attribute `_geojson` is not filterable. This index does not have configured filterable attributes.\n14:15 _geoPolygon([0, 0], [0, 2], [2, 2], [2, 0])',
+  ));
+});
