@@ -64,6 +64,8 @@ export interface SimilarQuery {
   retrieveVectors?: boolean;
   showRankingScore?: boolean;
   showRankingScoreDetails?: boolean;
+  /** Answered by the route (`performanceDetails`), not by the index. */
+  showPerformanceDetails?: boolean;
   rankingScoreThreshold?: number;
 }
 
