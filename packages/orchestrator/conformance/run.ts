@@ -62,8 +62,8 @@ const kinds = values.targets.split(',').map((t) => {
 
 const results: TargetResult[] = [];
 for (const kind of kinds) {
-  process.stdout.write(`\n== ${kind}: ${files.length} files ==\n`);
   const target = await startTarget(kind, root);
+  process.stdout.write(`\n== ${kind} at ${target.url}: ${files.length} files (its log: ${target.log}) ==\n`);
   const scratch = mkdtempSync(join(tmpdir(), 'miroir-conformance-vitest-'));
   const output = join(scratch, 'vitest.json');
   try {
