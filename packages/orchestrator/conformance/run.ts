@@ -70,7 +70,8 @@ for (const kind of kinds) {
     const vitest = join(suite, 'node_modules', 'vitest', 'vitest.mjs');
     const args = [vitest, 'run', '--reporter=json', `--outputFile=${output}`, ...files.map((f) => `tests/${f}.test.ts`)];
     spawnSync(process.execPath, args, { cwd: suite, stdio: ['ignore', 'ignore', 'inherit'], env: { ...process.env, MEILISEARCH_URL: target.url } });
-    if (!existsSync(output)) fail(`vitest wrote no report for ${kind}`);
+    // Thrown, not `fail()`: the `finally` below must stop the target first.
+    if (!existsSync(output)) throw new Error(`vitest wrote no report for ${kind}; see ${target.log}`);
     const { tests, fileErrors } = readVitestJson(JSON.parse(readFileSync(output, 'utf8')));
     results.push(summarize(kind, target.url, tests, fileErrors));
   } finally {
