@@ -23,6 +23,7 @@ import { registerSimilarRoutes } from './routes/similar.js';
 import { registerSettingsRoutes } from './routes/settings.js';
 import { registerWebhookRoutes } from './routes/webhooks.js';
 import { Webhooks } from './webhooks.js';
+import { registerTaskDocumentsRoute } from './routes/task-documents.js';
 import { createApp } from './server.js';
 import { Store } from './store.js';
 import { registerTaskRoutes, TaskQueue } from './tasks/index.js';
@@ -104,6 +105,7 @@ export async function startEngine(opts: EngineOptions): Promise<RunningEngine> {
     calls = calls.then(() => webhooks.notify(tasks));
   });
   registerTaskRoutes(app, queue, auth);
+  registerTaskDocumentsRoute(app, ctx);
   auth.registerKeyRoutes(app);
 
   const host = opts.host ?? '127.0.0.1';

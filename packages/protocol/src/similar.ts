@@ -20,6 +20,8 @@ export interface SimilarQuery {
   retrieveVectors?: boolean;
   showRankingScore?: boolean;
   showRankingScoreDetails?: boolean;
+  /** Answered by the route (`performanceDetails`), not by the index. */
+  showPerformanceDetails?: boolean;
   rankingScoreThreshold?: number;
 }
 
@@ -33,6 +35,7 @@ const FIELDS = [
   'retrieveVectors',
   'showRankingScore',
   'showRankingScoreDetails',
+  'showPerformanceDetails',
   'rankingScoreThreshold',
 ] as const;
 
@@ -95,7 +98,8 @@ export function parseSimilarBody(body: unknown): SimilarQuery {
         break;
       case 'retrieveVectors':
       case 'showRankingScore':
-      case 'showRankingScoreDetails': {
+      case 'showRankingScoreDetails':
+      case 'showPerformanceDetails': {
         const code = `invalid_similar_${k.replace(/[A-Z]/g, (c) => `_${c.toLowerCase()}`)}`;
         if (typeof v !== 'boolean') throw invalidTypeError(code, path, 'a boolean', v);
         out[k] = v;
@@ -153,6 +157,7 @@ export function parseSimilarParams(q: Record<string, string>): SimilarQuery {
       case 'retrieveVectors':
       case 'showRankingScore':
       case 'showRankingScoreDetails':
+      case 'showPerformanceDetails':
         out[k] = boolParam(raw, k, `invalid_similar_${k.replace(/[A-Z]/g, (c) => `_${c.toLowerCase()}`)}`);
         break;
       case 'rankingScoreThreshold': {

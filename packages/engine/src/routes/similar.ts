@@ -6,7 +6,7 @@
  * @see https://www.meilisearch.com/docs/reference/api/similar/get-similar-documents-with-post
  */
 import type { FastifyInstance } from 'fastify';
-import { parseSimilarBody, parseSimilarParams } from '@miroir/protocol';
+import { parseSimilarBody, parseSimilarParams, ProgressTimer } from '@miroir/protocol';
 import type { SimilarQuery } from '@miroir/protocol';
 import type { EngineContext } from '../context.js';
 import { checkIndexUid, jsonBody, param, type QueryParams } from '../http.js';
@@ -18,14 +18,19 @@ type UidParams = { indexUid: string };
 /** Registers `POST` and `GET /indexes/:indexUid/similar` (action `search`). */
 export function registerSimilarRoutes(app: FastifyInstance, ctx: EngineContext): void {
   const run = (uid: string, q: SimilarQuery, auth: { searchFilter(uid: string): unknown } | null): unknown => {
-    checkFilterFeatures(ctx, q.filter);
-    const idx = ctx.registry.require(uid);
-    const rule = auth?.searchFilter(uid);
-    const filter =
-      rule === null || rule === undefined ? q.filter : q.filter === undefined ? rule : [...(Array.isArray(rule) ? rule : [rule]), ...(Array.isArray(q.filter) ? q.filter : [q.filter])];
-    const res = idx.search.similar({ ...q, ...(filter === undefined ? {} : { filter }) }, idx.ids.get(q.id), uid);
-    presentHits(res.hits, q.retrieveVectors === true, Object.keys(idx.settings.embedders));
-    return res;
+    const timer = new ProgressTimer();
+    const res = timer.step('search', () => {
+      checkFilterFeatures(ctx, q.filter);
+      const idx = ctx.registry.require(uid);
+      const rule = auth?.searchFilter(uid);
+      const filter =
+        rule === null || rule === undefined ? q.filter : q.filter === undefined ? rule : [...(Array.isArray(rule) ? rule : [rule]), ...(Array.isArray(q.filter) ? q.filter : [q.filter])];
+      const found = idx.search.similar({ ...q, ...(filter === undefined ? {} : { filter }) }, idx.ids.get(q.id), uid);
+      presentHits(found.hits, q.retrieveVectors === true, Object.keys(idx.settings.embedders));
+      return found;
+    });
+    // Meilisearch's `SimilarResult` ends with `performanceDetails` when asked for.
+    return q.showPerformanceDetails === true ? { ...res, performanceDetails: timer.trace() } : res;
   };
 
   app.post<{ Params: UidParams }>('/indexes/:indexUid/similar', { config: { action: 'search' } }, async (req) => {

@@ -20,12 +20,14 @@ import {
   toTaskSummary,
   toTaskView,
   formatDuration,
+  formatProgressDuration,
   formatRfc3339,
   TASK_STATUSES,
   TASK_TYPES,
 } from '@miroir/protocol';
 import type {
   BatchStats,
+  ProgressTrace,
   BatchView,
   TaskFilter,
   TaskRecord,
@@ -428,6 +430,7 @@ export class TaskQueue {
     });
 
     const finished: TaskRecord[] = [task];
+    const processing = process.hrtime.bigint();
     if (task.type === 'taskCancelation') {
       this.#cancel(task, batch, startedAt, finished);
     } else if (task.type === 'taskDeletion') {
@@ -453,7 +456,7 @@ export class TaskQueue {
       }
     }
     this.#classOf(task.type).delete(task.uid);
-    this.#finish(batch, finished);
+    this.#finish(batch, finished, { 'processing tasks': formatProgressDuration(Number(process.hrtime.bigint() - processing)) });
   }
 
   /** Called with the tasks of each batch once they are stored finished (webhooks). */
@@ -461,7 +464,7 @@ export class TaskQueue {
     this.#finishedListeners.push(listener);
   }
 
-  #finish(batch: BatchRecord, finished: TaskRecord[]): void {
+  #finish(batch: BatchRecord, finished: TaskRecord[], progressTrace: ProgressTrace): void {
     const finishedAt = nowMicros();
     let details: Record<string, unknown> = {};
     for (const t of finished) {
@@ -471,7 +474,7 @@ export class TaskQueue {
     batch.finishedAt = finishedAt;
     batch.details = details;
     batch.taskUids = finished.map((t) => t.uid);
-    batch.stats = this.#stats(finished);
+    batch.stats = { ...this.#stats(finished), progressTrace };
     this.#store.transaction(() => {
       for (const t of finished) {
         if (this.#tasks.has(t.uid)) this.#store.putTask(t);
