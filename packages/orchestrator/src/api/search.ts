@@ -27,6 +27,7 @@ import { withoutReservedFilterable, withoutReservedInMessage } from '../core/res
 import { mergeFacetDistributions, mergeFacetSearch, mergeFacetStats } from '../core/facets.js';
 import { mergeFederated, nodeFederatedBody, type FederatedQueryInput, type IndexFacetsInput } from '../core/federated.js';
 import { andShardFilter, mergeSearch, nodeSearchBody, type NodeSearchResponse, type SearchContext } from '../core/search-merge.js';
+import { withClusterTiming, type NodeTiming } from '../core/timing.js';
 import { miroirError } from '../errors.js';
 import type { AppContext } from '../main.js';
 import { NodeHttpError } from '../nodes/node-client.js';
@@ -230,6 +231,16 @@ export async function scatter<T>(
   return { answers, missing };
 }
 
+/**
+ * Runs `merge` over the nodes' answers and gives its result the cluster's `processingTimeMs` and,
+ * with `details`, `performanceDetails` (core/timing.ts): the merge is the part Miroir times.
+ */
+export function timedMerge<R extends { processingTimeMs: number }>(answers: readonly NodeTiming[], merge: () => R, details?: { before?: string }): R {
+  const t0 = performance.now();
+  const res = merge();
+  return withClusterTiming(res, answers, performance.now() - t0, details);
+}
+
 export async function indexFor(ctx: AppContext, uid: string): Promise<IndexInfo> {
   const info = await ctx.catalog.get(uid);
   if (info === undefined) throw indexNotFound(uid);
@@ -242,7 +253,6 @@ export async function searchIndex(
   uid: string,
   query: SearchQuery,
   access: Access,
-  started: number,
   metadata = false,
   gate?: ReadGate,
 ): Promise<{ response: SearchResponse; missing: number[] }> {
@@ -254,10 +264,11 @@ export async function searchIndex(
   const { answers, missing } = await restoring(restore, () =>
     scatter<NodeSearchResponse>(ctx, info, (shards) => nodeSearchBody(q, sctx, shards), `/indexes/${enc(uid)}/search`, gate),
   );
-  const response = mergeSearch(query, sctx, answers, {
-    processingTimeMs: Math.round(performance.now() - started),
-    ...(metadata ? { metadata: searchMetadata(uid, info.primaryKey) } : {}),
-  });
+  const response = timedMerge(
+    answers,
+    () => mergeSearch(query, sctx, answers, { processingTimeMs: 0, ...(metadata ? { metadata: searchMetadata(uid, info.primaryKey) } : {}) }),
+    query.showPerformanceDetails === true ? { before: 'semanticHitCount' } : undefined,
+  );
   return { response, missing };
 }
 
@@ -266,27 +277,24 @@ export function degrade(reply: FastifyReply, missing: readonly number[]): void {
 }
 
 export function registerSearchRoutes(app: FastifyInstance, ctx: AppContext): void {
-  const run = async (req: FastifyRequest, reply: FastifyReply, query: SearchQuery, started: number) => {
+  const run = async (req: FastifyRequest, reply: FastifyReply, query: SearchQuery) => {
     const uid = uidParam(req);
     const access = await ctx.auth.client(req, 'search', uid);
     const gate = await readGate(ctx, req, uid);
-    const { response, missing } = await searchIndex(ctx, uid, query, access, started, wantsSearchMetadata(req.headers['meili-include-metadata']), gate);
+    const { response, missing } = await searchIndex(ctx, uid, query, access, wantsSearchMetadata(req.headers['meili-include-metadata']), gate);
     degrade(reply, missing);
     return response;
   };
 
   app.post('/indexes/:uid/search', async (req, reply) => {
-    const started = performance.now();
-    return run(req, reply, parseSearchQuery(jsonBody(req)), started);
+    return run(req, reply, parseSearchQuery(jsonBody(req)));
   });
 
   app.get('/indexes/:uid/search', async (req, reply) => {
-    const started = performance.now();
-    return run(req, reply, searchQueryFromGet(req.query as Record<string, string>), started);
+    return run(req, reply, searchQueryFromGet(req.query as Record<string, string>));
   });
 
   app.post('/indexes/:uid/facet-search', async (req, reply) => {
-    const started = performance.now();
     const uid = uidParam(req);
     const access = await ctx.auth.client(req, 'search', uid);
     const query: FacetSearchQuery = parseFacetSearchQuery(jsonBody(req));
@@ -310,7 +318,7 @@ export function registerSearchRoutes(app: FastifyInstance, ctx: AppContext): voi
       ),
     );
     degrade(reply, missing);
-    return mergeFacetSearch(query.facetName, query.facetQuery, answers, searchContext(info), Math.round(performance.now() - started));
+    return timedMerge(answers, () => mergeFacetSearch(query.facetName, query.facetQuery, answers, searchContext(info), 0));
   });
 
   /**
@@ -319,7 +327,6 @@ export function registerSearchRoutes(app: FastifyInstance, ctx: AppContext): voi
    * node merges them. The first failing query fails the whole request.
    */
   app.post('/multi-search', async (req, reply) => {
-    const started = performance.now();
     await ctx.auth.multiSearch(req);
     const body = parseMultiSearch(jsonBody(req));
     const missingAll = new Set<number>();
@@ -341,7 +348,7 @@ export function registerSearchRoutes(app: FastifyInstance, ctx: AppContext): voi
           run(i, async () => {
             const { indexUid, federationOptions: _f, ...query } = q;
             const access = await ctx.auth.multiSearchQuery(req, indexUid);
-            const { response, missing } = await searchIndex(ctx, indexUid, query, access, started, metadata, await readGate(ctx, req, indexUid));
+            const { response, missing } = await searchIndex(ctx, indexUid, query, access, metadata, await readGate(ctx, req, indexUid));
             for (const s of missing) missingAll.add(s);
             return { indexUid, ...response };
           }),
@@ -377,6 +384,7 @@ export function registerSearchRoutes(app: FastifyInstance, ctx: AppContext): voi
               (shards) => {
                 const b = nodeFederatedBody({ query: forNodes.query, ctx: sctx }, federation, shards);
                 if (facets) b.facets = facets;
+                if (federation.showPerformanceDetails === true) b.showPerformanceDetails = true;
                 return b;
               },
               `/indexes/${enc(indexUid)}/search`,
@@ -414,6 +422,7 @@ export function registerSearchRoutes(app: FastifyInstance, ctx: AppContext): voi
       };
     }
     degrade(reply, [...missingAll].sort((a, b) => a - b));
-    return mergeFederated(federation, inputs, Math.round(performance.now() - started), indexFacets);
+    const all = inputs.flatMap((x) => x.responses);
+    return timedMerge(all, () => mergeFederated(federation, inputs, 0, indexFacets), federation.showPerformanceDetails === true ? {} : undefined);
   });
 }
