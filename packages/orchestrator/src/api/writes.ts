@@ -91,9 +91,12 @@ function keepMissed(ctx: AppContext, results: readonly NodeSend[]): void {
  * Requests that make sure an index exists on every node with the shard field filterable, to run
  * before a write that may create the index (documents, settings): nodes create missing indexes on
  * such writes, and Miroir's read path needs `_miroir_shard` filterable from the first document on.
+ * An index whose deletion is still pending counts as missing: the nodes delete it first, then
+ * the write recreates it.
  */
 async function setupRequests(ctx: AppContext, uid: string): Promise<NodeRequest[]> {
-  const info = await ctx.catalog.get(uid);
+  // Behind a pending deletion the nodes meet no index: the write creates it anew, with defaults.
+  const info = ctx.catalog.deletionPending(uid) ? undefined : await ctx.catalog.get(uid);
   if (info !== undefined && hasShardFilterable(info.settings)) return [];
   const filterable = info?.settings.filterableAttributes ?? [];
   return [
@@ -208,6 +211,9 @@ async function broadcastLocked(
   const row = newRow(uid, intent, Object.fromEntries(accepted.map((r) => [r.nodeId, r.uids])), enqueuedAt);
   if (opts.detailsFrom !== undefined) row.detailsFrom = setup.length + opts.detailsFrom;
   if (broadcast) row.settingsBroadcast = broadcast(setup);
+  // A deletion, or a rename (which takes the index away from its old uid).
+  const removes = intent.type === 'indexDeletion' || (intent.type === 'indexUpdate' && intent.indexes !== undefined);
+  if (removes && intent.indexUid !== null) ctx.catalog.deletionEnqueued(intent.indexUid, uid);
   await ctx.tasks.insert(row);
   if (opts.setupIndex) ctx.catalog.invalidate(opts.setupIndex);
   return { summary: summary(row), row };
