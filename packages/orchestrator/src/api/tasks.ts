@@ -26,7 +26,8 @@ import type { Access } from './auth.js';
 import { callEach } from './fanout.js';
 import { localTask, recordTask } from './writes.js';
 
-const visible = (access: Access, row: TaskRow) =>
+/** Whether a key scoped to some indexes may see the task. */
+export const visible = (access: Access, row: TaskRow) =>
   row.indexUid === null ? (row.indexes ?? []).every((i) => access.allowsIndex(i)) : access.allowsIndex(row.indexUid);
 
 /** The `?…` of the request, as Meilisearch echoes it in `originalFilter`. */
