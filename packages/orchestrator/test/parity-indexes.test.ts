@@ -287,6 +287,14 @@ describe('tasks', () => {
     const list = await p.both('GET', '/batches?limit=1&statuses=succeeded');
     assert.equal(list.mir.status, 200);
     assert.deepEqual(Object.keys(list.mir.body), Object.keys(list.ref.body));
+    // A finished batch's stats: the same keys, in the same order, a progress trace of durations.
+    const [ref, mir] = [list.ref.body.results[0], list.mir.body.results[0]];
+    assert.deepEqual(Object.keys(mir), Object.keys(ref));
+    assert.deepEqual(Object.keys(mir.stats), Object.keys(ref.stats));
+    assert.deepEqual(Object.keys(mir.stats.progressTrace), ['processing tasks']);
+    assert.match(mir.stats.progressTrace['processing tasks'], /^\d+\.\d\d(s|ms|µs|ns)$/);
+    const one = await p.both('GET', `/batches/${mir.uid}`);
+    assert.deepEqual(one.mir.body.stats.progressTrace, mir.stats.progressTrace);
     await refuses('GET', '/batches/999999', 404, 'batch_not_found');
     await refuses('GET', '/batches/abc', 400, 'invalid_batch_uids');
   });

@@ -7,6 +7,7 @@ import {
   afterFrom,
   batchNotFound,
   formatDuration,
+  formatProgressDuration,
   formatRfc3339,
   invalidBatchUid,
   invalidTaskUid,
@@ -47,6 +48,9 @@ export function toBatchView(row: TaskRow): BatchView {
       status: { [row.status]: 1 },
       types: { [row.type]: 1 },
       indexUids: row.indexUid === null ? {} : { [row.indexUid]: 1 },
+      // A finished batch's step durations (omitted while empty, as Meilisearch does): the Miroir
+      // task's one step, from its start to its end.
+      ...(row.finishedAt === null ? {} : { progressTrace: { 'processing tasks': formatProgressDuration((row.finishedAt - started) * 1000) } }),
     },
     duration: row.finishedAt === null ? null : formatDuration(row.finishedAt - started),
     startedAt: formatRfc3339(started),
