@@ -173,9 +173,9 @@ export class Cluster {
    * Healthy nodes first (in a rotating order), then the others: for reads any node can answer.
    * Joining nodes come last: they may not hold every index or key yet.
    */
-  readOrder(): NodeClient[] {
+  readOrder(opts: { rotate?: boolean } = {}): NodeClient[] {
     const all = [...this.nodes.values()];
-    const start = this.nextSeq() % Math.max(1, all.length);
+    const start = opts.rotate === false ? 0 : this.nextSeq() % Math.max(1, all.length);
     const rotated = [...all.slice(start), ...all.slice(0, start)];
     const joining = new Set(this.#topology.nodes.filter((n) => n.state === 'joining').map((n) => n.id));
     const rank = (n: NodeClient) => (joining.has(n.id) ? 2 : this.health.isHealthy(n.id) ? 0 : 1);
