@@ -26,7 +26,7 @@ import { firstAnswer } from './fanout.js';
 import { gatedCover, readGate } from './settings-consistency.js';
 import { jsonBody, rawBody } from './http.js';
 import { enc, queryString, uidParam } from './indexes.js';
-import { broadcastWrite, localTask, routedWrite } from './writes.js';
+import { broadcastWrite, localTask, markedWrite, routedWrite } from './writes.js';
 
 type Doc = Record<string, unknown>;
 
@@ -133,12 +133,14 @@ export function registerDocumentRoutes(app: FastifyInstance, ctx: AppContext): v
    * Deletes by id go to the owners of each id's shard only; a node reads every id as a string
    * (numbers and other values by their JSON text).
    */
-  const deleteIds = async (reply: FastifyReply, uid: string, given: unknown[]) => {
+  const deleteIds = async (req: FastifyRequest, reply: FastifyReply, uid: string, given: unknown[]) => {
     const ids = given.map((v) => (typeof v === 'string' ? v : JSON.stringify(v)));
+    const { customMetadata, query } = markedWrite(req);
     const intent = {
       indexUid: uid,
       type: 'documentDeletion' as const,
       details: { providedIds: given.length, deletedDocuments: null, originalFilter: null },
+      customMetadata,
     };
     const meta = (await cluster.store.getIndexMeta(uid)) ?? { shards: cluster.config.shards };
     if (ids.length === 0) {
@@ -148,7 +150,7 @@ export function registerDocumentRoutes(app: FastifyInstance, ctx: AppContext): v
       const routed = routeDeleteIds(ids, ids, router, cluster.hasher);
       const batches = new Map<string, NodeRequest>();
       for (const [nodeId, batch] of routed.batches) {
-        batches.set(nodeId, { method: 'POST', path: `${docsPath(uid)}/delete-batch`, raw: JSON.stringify(batch) });
+        batches.set(nodeId, { method: 'POST', path: `${docsPath(uid)}/delete-batch${query}`, raw: JSON.stringify(batch) });
       }
       return { shards: routed.shards, batches };
     };
@@ -158,7 +160,7 @@ export function registerDocumentRoutes(app: FastifyInstance, ctx: AppContext): v
   app.delete('/indexes/:uid/documents/:id', async (req, reply) => {
     const uid = uidParam(req);
     await ctx.auth.client(req, 'documents.delete', uid);
-    return deleteIds(reply, uid, [(req.params as { id: string }).id]);
+    return deleteIds(req, reply, uid, [(req.params as { id: string }).id]);
   });
 
   app.post('/indexes/:uid/documents/delete-batch', async (req, reply) => {
@@ -169,7 +171,7 @@ export function registerDocumentRoutes(app: FastifyInstance, ctx: AppContext): v
       // The node's own validation gives the exact answer for a body that is not a list of ids.
       return firstAnswer(cluster, { method: 'POST', path: `${docsPath(uid)}/delete-batch`, body });
     }
-    return deleteIds(reply, uid, body);
+    return deleteIds(req, reply, uid, body);
   });
 
   /** Every node deletes the matching documents of the shards it holds. */
@@ -179,8 +181,9 @@ export function registerDocumentRoutes(app: FastifyInstance, ctx: AppContext): v
     const body = jsonBody(req) as { filter?: unknown };
     const filter = typeof body === 'object' && body !== null ? body.filter : undefined;
     const details = { providedIds: 0, deletedDocuments: null, originalFilter: filter === undefined ? null : JSON.stringify(filter) };
-    const summary = await broadcastWrite(ctx, reply, { indexUid: uid, type: 'documentDeletion', details }, [
-      { method: 'POST', path: `${docsPath(uid)}/delete`, body },
+    const { customMetadata, query } = markedWrite(req);
+    const summary = await broadcastWrite(ctx, reply, { indexUid: uid, type: 'documentDeletion', details, customMetadata }, [
+      { method: 'POST', path: `${docsPath(uid)}/delete${query}`, body },
     ]);
     return reply.code(202).send(summary);
   });
@@ -188,8 +191,9 @@ export function registerDocumentRoutes(app: FastifyInstance, ctx: AppContext): v
   app.delete('/indexes/:uid/documents', async (req, reply) => {
     const uid = uidParam(req);
     await ctx.auth.client(req, 'documents.delete', uid);
-    const summary = await broadcastWrite(ctx, reply, { indexUid: uid, type: 'documentDeletion', details: { deletedDocuments: null } }, [
-      { method: 'DELETE', path: docsPath(uid) },
+    const { customMetadata, query } = markedWrite(req);
+    const summary = await broadcastWrite(ctx, reply, { indexUid: uid, type: 'documentDeletion', details: { deletedDocuments: null }, customMetadata }, [
+      { method: 'DELETE', path: `${docsPath(uid)}${query}` },
     ]);
     return reply.code(202).send(summary);
   });

@@ -4,7 +4,8 @@
  * order in which nodes enqueue them is the order of Miroir's task uids: a client may enqueue an
  * index creation, settings and documents without waiting, as on one node.
  */
-import type { FastifyReply } from 'fastify';
+import { randomUUID } from 'node:crypto';
+import type { FastifyReply, FastifyRequest } from 'fastify';
 import { MeiliError, toTaskSummary, type TaskSummary, type TaskType } from '@miroir/protocol';
 import { evaluateQuorum, writeDegradedHeader } from '../core/documents.js';
 import type { WriteRouter } from '../core/placement.js';
@@ -13,7 +14,7 @@ import { miroirError } from '../errors.js';
 import type { AppContext } from '../main.js';
 import { NodeHttpError, NodeTransportError, type NodeRequest } from '../nodes/node-client.js';
 import type { SettingsBroadcastState, TaskRow } from '../state/store.js';
-import type { MissedWrite } from '../work/handoff.js';
+import { MARKER_PREFIX, type MissedWrite } from '../work/handoff.js';
 import { callEach } from './fanout.js';
 
 export interface TaskIntent {
@@ -26,6 +27,23 @@ export interface TaskIntent {
 }
 
 const summary = (row: TaskRow): TaskSummary => toTaskSummary(row);
+
+/**
+ * The `customMetadata` of a client's write and the query string its node requests carry instead:
+ * the client's parameters (so a node validates them as it would alone) with `customMetadata`
+ * replaced by a fresh marker (`miroir:<uuid>`), by which a write retried after a timeout is found
+ * in a node's task list (work/handoff.ts). The client's own value lives in Miroir's task only, so
+ * the client reads back exactly what it sent, or nothing.
+ */
+export function markedWrite(req: FastifyRequest, overrides: Record<string, string> = {}): { customMetadata: string | null; query: string } {
+  const i = req.url.indexOf('?');
+  const params = new URLSearchParams(i < 0 ? '' : req.url.slice(i + 1));
+  const customMetadata = params.get('customMetadata');
+  params.delete('customMetadata');
+  for (const [k, v] of Object.entries(overrides)) params.set(k, v);
+  params.set('customMetadata', `${MARKER_PREFIX}${randomUUID()}`);
+  return { customMetadata, query: `?${params.toString()}` };
+}
 const nowMicros = () => Date.now() * 1000;
 
 function newRow(uid: number, intent: TaskIntent, nodeTasks: Record<string, number[]>, enqueuedAt = nowMicros()): TaskRow {
