@@ -6,7 +6,7 @@
  */
 import { randomUUID } from 'node:crypto';
 import type { FastifyReply, FastifyRequest } from 'fastify';
-import { MeiliError, toTaskSummary, type TaskSummary, type TaskType } from '@miroir/protocol';
+import { MeiliError, nowMicros, toTaskSummary, type TaskSummary, type TaskType } from '@miroir/protocol';
 import { evaluateQuorum, writeDegradedHeader } from '../core/documents.js';
 import type { WriteRouter } from '../core/placement.js';
 import { hasShardFilterable, nodeSettingsUpdate } from '../core/reserved-settings.js';
@@ -44,7 +44,6 @@ export function markedWrite(req: FastifyRequest, overrides: Record<string, strin
   params.set('customMetadata', `${MARKER_PREFIX}${randomUUID()}`);
   return { customMetadata, query: `?${params.toString()}` };
 }
-const nowMicros = () => Date.now() * 1000;
 
 function newRow(uid: number, intent: TaskIntent, nodeTasks: Record<string, number[]>, enqueuedAt = nowMicros()): TaskRow {
   return {
