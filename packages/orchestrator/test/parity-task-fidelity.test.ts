@@ -74,3 +74,44 @@ describe('customMetadata', () => {
     for (const t of all.body.results) assert.ok(!String(t.customMetadata ?? '').startsWith('miroir:'), JSON.stringify(t));
   });
 });
+
+describe('task deletion', () => {
+  test('a finished task, once deleted, is gone from GET /tasks/{uid} and from the list', async () => {
+    const { done } = await p.task('POST', '/indexes/meta/documents', { json: docs([7]) });
+    const { done: deletion } = await p.task('DELETE', `/tasks?uids=${done.mir.body.uid}`);
+    assertSame(deletion);
+    assert.deepEqual(deletion.mir.body.details, { matchedTasks: 1, deletedTasks: 1, originalFilter: `?uids=${done.mir.body.uid}` });
+    assert.equal((await send(p.mir, 'GET', `/tasks/${done.mir.body.uid}`)).body.code, 'task_not_found');
+    assert.equal((await send(p.mir, 'GET', `/tasks?uids=${done.mir.body.uid}`)).body.total, 0);
+  });
+
+  test('a task being processed when the deletion is enqueued is deleted once done (the client does not wait for it)', async () => {
+    // Sent without waiting, as the official client's tests do: one node has started it by the time
+    // the deletion runs, so it is done and deleted; the same holds through Miroir.
+    const sides = [p.ref, p.mir];
+    for (const side of sides) {
+      const added = await send(side, 'POST', '/indexes/meta/documents', { json: docs([8, 9]) });
+      assert.equal(added.status, 202);
+      const deletion = await send(side, 'DELETE', `/tasks?uids=${added.body.taskUid}`);
+      assert.equal(deletion.status, 200);
+      const finished = await p.wait(side, deletion.body.taskUid);
+      assert.equal(finished.body.status, 'succeeded');
+      const after = await send(side, 'GET', `/tasks/${added.body.taskUid}`);
+      if (finished.body.details.deletedTasks === 1) assert.equal(after.body.code, 'task_not_found', `${side.name}: ${JSON.stringify(after.body)}`);
+      else assert.equal(after.body.status, 'enqueued', `${side.name}: kept only while still enqueued`);
+      assert.equal(finished.body.details.matchedTasks, 1);
+    }
+  });
+});
+
+describe('task dates', () => {
+  test('Miroir prints its task dates with sub-millisecond digits, as a node does', async () => {
+    const list = await send(p.mir, 'GET', '/tasks?limit=1000');
+    const dates: string[] = list.body.results.flatMap((t: Record<string, string | null>) => [t.enqueuedAt, t.startedAt, t.finishedAt]).filter((d: string | null) => d !== null);
+    assert.ok(dates.length > 20);
+    for (const d of dates) assert.match(d, /^\d{4}-\d\d-\d\dT\d\d:\d\d:\d\d(\.\d{1,9})?Z$/);
+    // Millisecond dates would all have at most 3 fractional digits.
+    const fine = dates.filter((d) => (/\.(\d+)Z$/.exec(d)?.[1]?.length ?? 0) > 3);
+    assert.ok(fine.length > dates.length / 2, `dates: ${dates.slice(0, 10).join(' ')}`);
+  });
+});
