@@ -155,6 +155,15 @@ async function scatter<T>(
   return { answers, missing };
 }
 
+/**
+ * `processingTimeMs` of a scattered search (spec S4, merge rule 10): the longest a node took, as
+ * each node measures its own processing; Miroir's own time when no node answered.
+ */
+function nodesProcessingTime(answers: readonly { processingTimeMs?: number }[], started: number): number {
+  const times = answers.map((a) => a.processingTimeMs).filter((t): t is number => typeof t === 'number');
+  return times.length > 0 ? Math.max(...times) : Math.round(performance.now() - started);
+}
+
 async function indexFor(ctx: AppContext, uid: string): Promise<IndexInfo> {
   const info = await ctx.catalog.get(uid);
   if (info === undefined) throw indexNotFound(uid);
@@ -177,7 +186,7 @@ export async function searchIndex(
   const sctx = searchContext(info);
   const { answers, missing } = await scatter<NodeSearchResponse>(ctx, info, (shards) => nodeSearchBody(q, sctx, shards), `/indexes/${enc(uid)}/search`, gate);
   const response = mergeSearch(query, sctx, answers, {
-    processingTimeMs: Math.round(performance.now() - started),
+    processingTimeMs: nodesProcessingTime(answers, started),
     ...(metadata ? { metadata: searchMetadata(uid, info.primaryKey) } : {}),
   });
   return { response, missing };
@@ -229,7 +238,7 @@ export function registerSearchRoutes(app: FastifyInstance, ctx: AppContext): voi
       gate,
     );
     degrade(reply, missing);
-    return mergeFacetSearch(query.facetName, query.facetQuery, answers, searchContext(info), Math.round(performance.now() - started));
+    return mergeFacetSearch(query.facetName, query.facetQuery, answers, searchContext(info), nodesProcessingTime(answers, started));
   });
 
   /**
