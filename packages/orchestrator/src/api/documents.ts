@@ -15,7 +15,7 @@ import {
   jsonOrText,
 } from '@miroir/protocol';
 import { checkReservedFields, routeDeleteIds, routeDocuments } from '../core/documents.js';
-import { assembleDocuments, mergeSortedDocuments, parseSortCriteria, planDocumentReads, stripDocument } from '../core/documents-list.js';
+import { assembleDocuments, mergeSortedDocuments, parseSortCriteria, planDocumentReads, stripDocument, wholeIndexHolder } from '../core/documents-list.js';
 import type { WriteRouter } from '../core/placement.js';
 import { andShardFilter } from '../core/search-merge.js';
 import { miroirError } from '../errors.js';
@@ -225,6 +225,12 @@ export function registerDocumentRoutes(app: FastifyInstance, ctx: AppContext): v
     };
     const shardsInOrder = [...ownerOf.keys()].sort((a, b) => a - b);
     if (shardsInOrder.length === 0) throw miroirError('miroir_shard_unavailable', 'No node can serve this index right now.');
+    // A node of the covering set that holds every shard answers alone, in one node's own order.
+    const holder = cluster.migrating ? undefined : wholeIndexHolder(placement, placement.groupIndex(cover.groupId), cover.nodes.keys());
+    if (holder !== undefined && (params.sort === undefined || params.sort === null)) {
+      const page = await request(holder, shardsInOrder, {});
+      return { ...page, results: page.results.map((d) => stripDocument(d)) };
+    }
     // The client's own parameters go to one node first: its validation is the answer for all.
     const first = await request(ownerOf.get(shardsInOrder[0]!)!, [shardsInOrder[0]!], {});
     const offset = first.offset;
