@@ -207,7 +207,8 @@ export class SettingsBroadcaster {
       this.#setPhase(uid, 'propose');
       const p = await this.#propose(row);
       views = p.views;
-      const all = [...p.views.values()].flat();
+      // The client's change, without the index setup sent before it (api/writes.ts).
+      const all = [...p.views.values()].flatMap((v) => v.slice(row.detailsFrom ?? 0));
       // No node applied the change (every node refused it while processing, or it was canceled):
       // the settings changed nowhere, and the task ends as it would on one node.
       const ended = all.filter((v) => v.status === 'failed' || v.status === 'canceled');
