@@ -35,12 +35,11 @@ const summary = (row: TaskRow): TaskSummary => toTaskSummary(row);
  * in a node's task list (work/handoff.ts). The client's own value lives in Miroir's task only, so
  * the client reads back exactly what it sent, or nothing.
  */
-export function markedWrite(req: FastifyRequest, overrides: Record<string, string> = {}): { customMetadata: string | null; query: string } {
+export function markedWrite(req: FastifyRequest): { customMetadata: string | null; query: string } {
   const i = req.url.indexOf('?');
   const params = new URLSearchParams(i < 0 ? '' : req.url.slice(i + 1));
   const customMetadata = params.get('customMetadata');
   params.delete('customMetadata');
-  for (const [k, v] of Object.entries(overrides)) params.set(k, v);
   params.set('customMetadata', `${MARKER_PREFIX}${randomUUID()}`);
   return { customMetadata, query: `?${params.toString()}` };
 }
@@ -154,21 +153,20 @@ const NO_SETUP: SetupPlan = { before: [], after: [], creates: false };
 
 async function setupRequests(ctx: AppContext, setup: IndexSetup): Promise<SetupPlan> {
   const uid = setup.index;
-  const none = NO_SETUP;
   // The fast path: an index Miroir already set up stays set up (every settings write keeps the field).
   if (setup.kind === 'write') {
     const cached = await ctx.catalog.get(uid);
-    if (cached !== undefined && hasShardFilterable(cached.settings)) return none;
+    if (cached !== undefined && hasShardFilterable(cached.settings)) return NO_SETUP;
   }
   let info: Awaited<ReturnType<typeof settledIndex>>;
   try {
     info = await settledIndex(ctx, uid);
   } catch (e) {
     // An index the nodes cannot read (an invalid uid…): the creation gets their error, alone.
-    if (setup.kind === 'create' && e instanceof NodeHttpError) return none;
+    if (setup.kind === 'create' && e instanceof NodeHttpError) return NO_SETUP;
     throw e;
   }
-  if (setup.kind === 'create' ? info !== undefined : info !== undefined && hasShardFilterable(info.settings)) return none;
+  if (setup.kind === 'create' ? info !== undefined : info !== undefined && hasShardFilterable(info.settings)) return NO_SETUP;
   const request: NodeRequest = {
     method: 'PATCH',
     path: `/indexes/${encodeURIComponent(uid)}/settings`,
