@@ -10,6 +10,9 @@
 import type { Cluster } from '../cluster.js';
 import { callEach, firstAnswer } from './fanout.js';
 
+/** Index objects carry each node's own dates: two reads must show the same ones. */
+const STABLE = { stable: true };
+
 interface IndexView {
   uid: string;
   primaryKey: string | null;
@@ -33,7 +36,7 @@ async function keysElsewhere(cluster: Cluster, path: string, uids: ReadonlySet<s
 
 /** `GET /indexes/{uid}` (`path`): one node's answer, with the primary key any node holds. */
 export async function indexView<T extends IndexView>(cluster: Cluster, path: string): Promise<T> {
-  const view = await firstAnswer<T>(cluster, { method: 'GET', path });
+  const view = await firstAnswer<T>(cluster, { method: 'GET', path }, STABLE);
   if (view.primaryKey !== null || typeof view.uid !== 'string') return view;
   const key = (await keysElsewhere(cluster, path, new Set([view.uid]))).get(view.uid);
   return key === undefined ? view : { ...view, primaryKey: key };
@@ -41,7 +44,7 @@ export async function indexView<T extends IndexView>(cluster: Cluster, path: str
 
 /** `GET /indexes` (`path`, a page of the list): one node's page, with the primary keys any node holds. */
 export async function indexList<T extends { results: IndexView[] }>(cluster: Cluster, path: string): Promise<T> {
-  const page = await firstAnswer<T>(cluster, { method: 'GET', path });
+  const page = await firstAnswer<T>(cluster, { method: 'GET', path }, STABLE);
   if (!Array.isArray(page.results)) return page;
   const unknown = new Set(page.results.filter((v) => v.primaryKey === null).map((v) => v.uid));
   if (unknown.size === 0) return page;

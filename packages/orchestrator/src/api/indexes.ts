@@ -7,7 +7,6 @@ import { FULL_ACCESS } from './auth.js';
 import { callEach, firstAnswer } from './fanout.js';
 import { jsonBody } from './http.js';
 import { indexList, indexView } from './index-view.js';
-import { nodeSettingsUpdate } from '../core/reserved-settings.js';
 import { broadcastWrite } from './writes.js';
 
 export const enc = encodeURIComponent;
@@ -54,19 +53,19 @@ export function registerIndexRoutes(app: FastifyInstance, ctx: AppContext): void
     return indexView(cluster, `/indexes/${enc(uid)}`);
   });
 
-  /** Created on every node, then the shard field is made filterable there (same task). */
+  /** Created on every node, then the shard field is made filterable there (same task; see IndexSetup). */
   app.post('/indexes', async (req, reply) => {
     const body = jsonBody(req) as { uid?: unknown; primaryKey?: unknown };
     const uid = typeof body?.uid === 'string' ? body.uid : null;
     await ctx.auth.client(req, 'indexes.create', uid);
     const primaryKey = typeof body?.primaryKey === 'string' ? body.primaryKey : null;
-    const summary = await broadcastWrite(ctx, reply, { indexUid: uid, type: 'indexCreation', details: { primaryKey } }, [
-      { method: 'POST', path: '/indexes', body },
-      ...(uid === null
-        ? []
-        : [{ method: 'PATCH' as const, path: `/indexes/${enc(uid)}/settings`, body: nodeSettingsUpdate({ filterableAttributes: [] }) }]),
-    ]);
-    if (uid !== null) await ctx.catalog.meta(uid, primaryKey);
+    const summary = await broadcastWrite(
+      ctx,
+      reply,
+      { indexUid: uid, type: 'indexCreation', details: { primaryKey } },
+      [{ method: 'POST', path: '/indexes', body }],
+      uid === null ? {} : { creates: { index: uid, primaryKey } },
+    );
     return reply.code(202).send(summary);
   });
 
