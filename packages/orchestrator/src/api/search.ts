@@ -405,24 +405,27 @@ export function registerSearchRoutes(app: FastifyInstance, ctx: AppContext): voi
     );
     // Facets per index: exact when one query targets the index (several would need the union of
     // their matches, which node answers do not give).
-    const indexFacets: Record<string, IndexFacetsInput> = {};
-    for (const uid of Object.keys(facetsByIndex)) {
-      const ofIndex = inputs.filter((x) => x.indexUid === uid);
-      if (ofIndex.length > 1) {
-        throw miroirError('miroir_not_supported', `Federated facets for an index targeted by several queries (\`${uid}\`) are not supported by Miroir yet.`);
+    const facetsOfIndexes = (): Record<string, IndexFacetsInput> => {
+      const indexFacets: Record<string, IndexFacetsInput> = {};
+      for (const uid of Object.keys(facetsByIndex)) {
+        const ofIndex = inputs.filter((x) => x.indexUid === uid);
+        if (ofIndex.length > 1) {
+          throw miroirError('miroir_not_supported', `Federated facets for an index targeted by several queries (\`${uid}\`) are not supported by Miroir yet.`);
+        }
+        const input = ofIndex[0];
+        if (input === undefined) continue;
+        indexFacets[uid] = {
+          facets: {
+            distribution: mergeFacetDistributions(input.responses.map((r) => r.facetDistribution), input.ctx),
+            stats: mergeFacetStats(input.responses.map((r) => r.facetStats as Record<string, FacetStats> | undefined)),
+          },
+          sortFacetValuesBy: input.ctx.sortFacetValuesBy,
+        };
       }
-      const input = ofIndex[0];
-      if (input === undefined) continue;
-      indexFacets[uid] = {
-        facets: {
-          distribution: mergeFacetDistributions(input.responses.map((r) => r.facetDistribution), input.ctx),
-          stats: mergeFacetStats(input.responses.map((r) => r.facetStats as Record<string, FacetStats> | undefined)),
-        },
-        sortFacetValuesBy: input.ctx.sortFacetValuesBy,
-      };
-    }
+      return indexFacets;
+    };
     degrade(reply, [...missingAll].sort((a, b) => a - b));
     const all = inputs.flatMap((x) => x.responses);
-    return timedMerge(all, () => mergeFederated(federation, inputs, 0, indexFacets), federation.showPerformanceDetails === true ? {} : undefined);
+    return timedMerge(all, () => mergeFederated(federation, inputs, 0, facetsOfIndexes()), federation.showPerformanceDetails === true ? {} : undefined);
   });
 }
