@@ -9,3 +9,4 @@ export * from './json-error.js';
 export * from './encoding.js';
 export * from './auth/index.js';
 export * from './metadata.js';
+export * from './envelope.js';

@@ -9,6 +9,7 @@ import type { FastifyInstance } from 'fastify';
 import { MeiliError, formatRfc3339, notPositiveInteger, parseUsize, unknownParameterError, invalidParameterError, parseUuid } from '@miroir/protocol';
 import { nextMicros, nowMicros } from '../tasks/clock.js';
 import type { Auth } from './auth.js';
+import { jsonBody } from '../http.js';
 import { meiliRoute } from './http.js';
 import { formatExpiration, parseCreateKey, parsePatchKey } from './key-body.js';
 import type { ApiKey, KeyStore } from './key-store.js';
@@ -66,7 +67,7 @@ export function registerKeyRoutes(app: FastifyInstance, auth: Auth): void {
     { config: { action: 'keys.create' } },
     meiliRoute((req, reply) => {
       auth.authorize(req.headers.authorization, 'keys.create', null);
-      const body = parseCreateKey(req.body, nowMicros());
+      const body = parseCreateKey(jsonBody(req), nowMicros());
       const uid = body.uid ?? randomUUID();
       if (keys.get(uid) !== undefined) {
         throw new MeiliError('api_key_already_exists', `\`uid\` field value \`${uid}\` is already an existing API key.`);
@@ -127,7 +128,7 @@ export function registerKeyRoutes(app: FastifyInstance, auth: Auth): void {
     { config: { action: 'keys.update' } },
     meiliRoute((req) => {
       auth.authorize(req.headers.authorization, 'keys.update', null);
-      const patch = parsePatchKey(req.body);
+      const patch = parsePatchKey(jsonBody(req));
       const key = { ...findKey(keys, keyParam(req.params)) };
       if (patch.name !== undefined) key.name = patch.name;
       if (patch.description !== undefined) key.description = patch.description;

@@ -213,7 +213,7 @@ export function registerDocumentRoutes(app: FastifyInstance, ctx: EngineContext)
       return reply.status(202).send(summary);
     };
 
-  const addConfig = { config: { action: 'documents.add', rawBody: true } };
+  const addConfig = { config: { action: 'documents.add' } };
   app.post<{ Params: UidParams }>('/indexes/:indexUid/documents', addConfig, addDocuments('replace'));
   app.put<{ Params: UidParams }>('/indexes/:indexUid/documents', addConfig, addDocuments('update'));
 
