@@ -9,6 +9,7 @@ import { after, before, describe, it } from 'node:test';
 import * as assert from 'node:assert/strict';
 import { connect } from 'node:net';
 import { deflateSync, gzipSync } from 'node:zlib';
+import { startCluster } from './harness.js';
 import { assertSame, send, startParity, type Answer, type Parity, type RequestSpec, type Side } from './parity-kit.js';
 
 const LINK = 'https://docs.meilisearch.com/errors#';
@@ -294,5 +295,31 @@ describe('malformed HTTP', () => {
       assert.deepEqual(JSON.parse(response.split('\r\n\r\n')[1]!), err('bad_request', 'The request header fields are too large.'));
     }
     await alive();
+  });
+});
+
+describe('a node refusing a request for its size', () => {
+  it('is answered with the status the node gave (414/431) in the Meilisearch shape, never a 503', async () => {
+    const c = await startCluster({ nodes: 1, proxied: [0], masterKey: 'envelope-master-key-0001' });
+    try {
+      const side: Side = { name: 'miroir', url: c.url, key: 'envelope-master-key-0001' };
+      const created = await send(side, 'POST', '/indexes/big/documents', { json: [{ id: 1 }] });
+      assert.equal(created.status, 202);
+      await c.client.tasks.waitForTask(created.body.taskUid);
+      const proxy = c.proxies.get(0)!;
+      for (const [status, reason, message] of [
+        [431, 'Request Header Fields Too Large', 'The request header fields are too large.'],
+        [414, 'URI Too Long', 'The request URI is too long.'],
+      ] as const) {
+        proxy.set({ kind: 'answer', request: /^(GET|POST) \/indexes\/big\/documents/, status, reason });
+        const r = await send(side, 'GET', '/indexes/big/documents');
+        assert.equal(r.status, status, JSON.stringify(r.body));
+        assert.deepEqual(r.body, err('bad_request', message));
+      }
+      proxy.set({ kind: 'pass' });
+      assert.equal((await send(side, 'GET', '/indexes/big/documents')).status, 200);
+    } finally {
+      await c.stop();
+    }
   });
 });
