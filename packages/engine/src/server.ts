@@ -7,7 +7,7 @@ import compress from '@fastify/compress';
 import cors from '@fastify/cors';
 import Fastify from 'fastify';
 import type { Socket } from 'node:net';
-import type { FastifyError, FastifyInstance, FastifyRequest } from 'fastify';
+import type { FastifyError, FastifyInstance, FastifyReply, FastifyRequest } from 'fastify';
 import {
   clientErrorResponse,
   decodeRequestBody,
@@ -15,6 +15,7 @@ import {
   MAX_PARAM_LENGTH,
   MeiliError,
   normalizeRequestUrl,
+  protocolError,
 } from '@miroir/protocol';
 import type { AuthContextPort, AuthPort } from './ports.js';
 
@@ -48,6 +49,12 @@ function answerClientError(err: Error & { code?: string }, socket: Socket): void
   else socket.end(response);
 }
 
+/** The router's own refusals (a URL it cannot decode) in Meilisearch's shape. */
+function answerFrameworkError(error: FastifyError, _req: FastifyRequest, reply: FastifyReply): void {
+  const e = frameworkError(error, PAYLOAD_LIMIT) ?? protocolError(400);
+  void reply.status(e.status).send(e.toJSON());
+}
+
 /** Creates the app with the cross-cutting behaviour; routes are added by the caller. */
 export async function createApp(opts: AppOptions): Promise<FastifyInstance> {
   const app = Fastify({
@@ -58,6 +65,7 @@ export async function createApp(opts: AppOptions): Promise<FastifyInstance> {
     routerOptions: { ignoreTrailingSlash: true, maxParamLength: MAX_PARAM_LENGTH },
     rewriteUrl: (req) => normalizeRequestUrl(req.url ?? '/'),
     clientErrorHandler: answerClientError,
+    frameworkErrors: answerFrameworkError,
   });
 
   // CORS as Meilisearch configures it: any origin (answered with `*`), any method, any header,

@@ -28,18 +28,24 @@ function answerClientError(err: Error & { code?: string }, socket: Socket): void
   else socket.end(response);
 }
 
+/** The router's own refusals (a URL it cannot decode) in Meilisearch's shape. */
+function answerFrameworkError(error: FastifyError, _req: FastifyRequest, reply: FastifyReply): void {
+  void sendError(reply, frameworkError(error, 0) ?? protocolError(400));
+}
+
 /**
  * Fastify options of the envelope: path parameters as long as a URL can be (uids get
  * `invalid_index_uid`, never a router error), undecodable percent-encoding kept literal, the
- * parser's own errors answered in Meilisearch's shape.
+ * parser's and the router's own errors answered in Meilisearch's shape.
  */
-export function envelopeServerOptions(): Pick<FastifyServerOptions, 'rewriteUrl' | 'clientErrorHandler'> & {
+export function envelopeServerOptions(): Pick<FastifyServerOptions, 'rewriteUrl' | 'clientErrorHandler' | 'frameworkErrors'> & {
   routerOptions: { maxParamLength: number };
 } {
   return {
     routerOptions: { maxParamLength: MAX_PARAM_LENGTH },
     rewriteUrl: (req) => normalizeRequestUrl(req.url ?? '/'),
     clientErrorHandler: answerClientError,
+    frameworkErrors: answerFrameworkError,
   };
 }
 
