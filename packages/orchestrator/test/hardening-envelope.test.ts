@@ -148,6 +148,18 @@ describe('content types', () => {
     }
     await alive();
   });
+
+  it('a POST route that takes no body ignores one', async () => {
+    const route = '/tasks/cancel?uids=999999';
+    const plain = await Promise.all(sides.map((s) => send(s, 'POST', route)));
+    for (const spec of [{ raw: 'garbage', contentType: 'text/plain' }, { raw: 'null', contentType: '' }] satisfies RequestSpec[]) {
+      const answers = await Promise.all(sides.map((s) => send(s, 'POST', route, spec)));
+      for (const [i, a] of answers.entries()) {
+        assert.equal(a.status, plain[i]!.status, `${sides[i]!.name}: ${JSON.stringify(a.body)}`);
+        assert.equal(a.body.type, 'taskCancelation');
+      }
+    }
+  });
 });
 
 describe('JSON depth', () => {
@@ -206,6 +218,9 @@ describe('bodies of the wrong JSON type', () => {
       ['POST', '/indexes/env/documents/delete-batch'],
       ['POST', '/keys'],
       ['POST', '/swap-indexes'],
+      ['POST', '/indexes'],
+      ['PATCH', '/indexes/env'],
+      ['PATCH', '/experimental-features'],
     ];
     for (const [method, route] of routes) {
       for (const raw of ['[]', '5', 'null', 'true', '{}', '[5]']) {
