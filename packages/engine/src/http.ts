@@ -5,8 +5,9 @@
 import type { FastifyRequest } from 'fastify';
 import { describeJsonValue, didYouMean, jsonObject, MeiliError, parseJsonBody } from '@miroir/protocol';
 
-/** Raw body bytes as the catch-all content-type parser stored them. */
+/** Raw body bytes as the catch-all content-type parser stored them; a body that did not decode is 400 `bad_request`. */
 export function rawBody(req: FastifyRequest): Buffer | undefined {
+  if (req.bodyError !== undefined) throw req.bodyError;
   return req.rawBody;
 }
 

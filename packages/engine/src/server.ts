@@ -30,6 +30,8 @@ declare module 'fastify' {
     rawBody: Buffer | undefined;
     /** The `Content-Type` held back from fastify's body reader (restored before the route). */
     heldContentType: string | undefined;
+    /** Why the body did not decode per its `Content-Encoding`: raised by the routes that read it. */
+    bodyError: MeiliError | undefined;
   }
   interface FastifyContextConfig {
     /** The key action the route needs (`search`, `documents.add`…); absent = public. */
@@ -86,6 +88,7 @@ export async function createApp(opts: AppOptions): Promise<FastifyInstance> {
   app.decorateRequest('authCtx', null);
   app.decorateRequest('rawBody', undefined);
   app.decorateRequest('heldContentType', undefined);
+  app.decorateRequest('bodyError', undefined);
 
   // Keep bodies raw: JSON, NDJSON and CSV are decoded by the routes that take a body, so that the
   // errors are Meilisearch's and not fastify's, and a route that takes none ignores it whatever
@@ -102,7 +105,11 @@ export async function createApp(opts: AppOptions): Promise<FastifyInstance> {
     req.heldContentType = ct;
     delete req.raw.headers['content-type'];
   });
-  app.addHook('preParsing', async (req, _reply, payload) => decodeRequestBody(payload, req.method, req.raw.headers, PAYLOAD_LIMIT));
+  app.addHook('preParsing', async (req, _reply, payload) =>
+    decodeRequestBody(payload, req.method, req.raw.headers, PAYLOAD_LIMIT, (err) => {
+      req.bodyError = err;
+    }),
+  );
   app.addHook('preValidation', async (req) => {
     if (req.heldContentType !== undefined) req.raw.headers['content-type'] = req.heldContentType;
   });

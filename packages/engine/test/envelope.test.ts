@@ -79,9 +79,15 @@ test('a corrupt or truncated compressed body is 400 bad_request', async () => {
   await alive();
 });
 
-test('content types: empty is invalid on JSON routes, ignored on routes without a body', async () => {
+test('content types: empty is invalid on JSON routes; routes without a body ignore any body, type and encoding', async () => {
   await expectAnswer('POST', '/keys', '{}', { 'content-type': '' }, 415, meiliError('invalid_content_type', 'The Content-Type `` is invalid. Accepted values for the Content-Type header are: `application/json`'));
-  for (const [body, headers] of [[undefined, {}], ['null', {}], ['null', { 'content-type': '' }], ['x', { 'content-type': 'text/plain' }]] as const) {
+  for (const [body, headers] of [
+    [undefined, {}],
+    ['null', {}],
+    ['null', { 'content-type': '' }],
+    ['x', { 'content-type': 'text/plain' }],
+    ['not gzip', { 'content-type': 'application/json', 'content-encoding': 'gzip' }],
+  ] as const) {
     for (const path of ['/indexes/env/documents/77', '/indexes/env/settings/synonyms', '/tasks?uids=424242', '/keys/00000000-0000-0000-0000-000000000000']) {
       const r = await send('DELETE', path, body, headers);
       assert.ok([200, 202, 404].includes(r.status), `DELETE ${path} ${body}: ${r.status} ${JSON.stringify(r.body)}`);

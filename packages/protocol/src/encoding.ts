@@ -64,47 +64,63 @@ export function hasRequestBody(method: string, headers: Headers): boolean {
 }
 
 /**
- * A request body as it is decoded. Decoding starts when the reader first reads (so every decoder
- * error reaches a reader's listener), stops with 413 `payload_too_large` past `limit` decoded
- * bytes (a compression bomb is not inflated into the void), and an error nobody listens to any
- * more is dropped rather than thrown.
+ * A request body as it is decoded. Decoding starts when the reader first reads, and stops with 413
+ * `payload_too_large` past `limit` decoded bytes (a compression bomb is not inflated into the
+ * void). A body that does not decode is not an error of the stream: the failure goes to
+ * `onDecodeError`, the rest of the encoded bytes are read and dropped, and the stream ends — a
+ * route that reads the body raises the failure, one that takes no body never sees it. An error
+ * nobody listens to any more is dropped rather than thrown.
  */
 class DecodedBody extends Readable {
   readonly #payload: Readable;
   readonly #decoder: Transform;
   readonly #limit: number;
+  readonly #onDecodeError: (err: MeiliError) => void;
   #started = false;
+  #failed = false;
   #decoded = 0;
   /** Encoded bytes read so far: fastify checks these against `Content-Length` and its limit. */
   receivedEncodedLength = 0;
 
-  constructor(payload: Readable, decoder: Transform, limit: number) {
+  constructor(payload: Readable, decoder: Transform, limit: number, onDecodeError: (err: MeiliError) => void) {
     super();
     this.#payload = payload;
     this.#decoder = decoder;
     this.#limit = limit;
+    this.#onDecodeError = onDecodeError;
     this.on('error', () => {});
   }
 
   override _read(): void {
     if (this.#started) {
-      this.#decoder.resume();
+      if (!this.#failed) this.#decoder.resume();
       return;
     }
     this.#started = true;
     const decoder = this.#decoder;
+    const payload = this.#payload;
     decoder.on('data', (chunk: Buffer) => {
       this.#decoded += chunk.length;
       if (this.#decoded > this.#limit) this.destroy(payloadTooLargeError(this.#limit));
       else if (!this.push(chunk)) decoder.pause();
     });
     decoder.on('end', () => this.push(null));
-    decoder.on('error', (err) => this.destroy(incompletePayloadError(err)));
-    this.#payload.on('error', (err) => this.destroy(err));
-    this.#payload.on('data', (chunk: Buffer) => {
+    decoder.on('error', (err) => {
+      this.#failed = true;
+      this.#onDecodeError(incompletePayloadError(err));
+      payload.unpipe(decoder);
+      decoder.destroy();
+      if (payload.readableEnded) this.push(null);
+      else {
+        payload.on('end', () => this.push(null));
+        payload.resume();
+      }
+    });
+    payload.on('error', (err) => this.destroy(err));
+    payload.on('data', (chunk: Buffer) => {
       this.receivedEncodedLength += chunk.length;
     });
-    this.#payload.pipe(decoder);
+    payload.pipe(decoder);
   }
 
   override _destroy(err: Error | null, callback: (err?: Error | null) => void): void {
@@ -117,12 +133,20 @@ class DecodedBody extends Readable {
 /**
  * The request body decoded per `Content-Encoding`, or `payload` itself when the request has no body
  * or an identity encoding. The size limit, `limit` bytes, applies to the decoded bytes; the
- * declared `Content-Length` is checked against the encoded ones.
+ * declared `Content-Length` is checked against the encoded ones. A body that does not decode ends
+ * the stream early and is reported to `onDecodeError` (400 `bad_request`, to be raised by the
+ * routes that read the body).
  */
-export function decodeRequestBody(payload: Readable, method: string, headers: Headers, limit: number): Readable {
+export function decodeRequestBody(
+  payload: Readable,
+  method: string,
+  headers: Headers,
+  limit: number,
+  onDecodeError: (err: MeiliError) => void,
+): Readable {
   if (!hasRequestBody(method, headers)) return payload;
   const encoding = headers['content-encoding'];
   const decoder = requestDecompressor(typeof encoding === 'string' ? encoding : undefined);
   if (decoder === null) return payload;
-  return new DecodedBody(payload, decoder, limit);
+  return new DecodedBody(payload, decoder, limit, onDecodeError);
 }

@@ -51,10 +51,12 @@ export function envelopeServerOptions(): Pick<FastifyServerOptions, 'rewriteUrl'
 
 /** Content types held back from fastify's body reader, by request. */
 const heldContentTypes = new WeakMap<object, string>();
+/** Bodies that did not decode per their `Content-Encoding`, by request: raised by the routes that read them. */
+const undecodableBodies = new WeakMap<object, MeiliError>();
 
 /**
  * Every body arrives as a Buffer, decoded per `Content-Encoding`; routes decode it (documents
- * accept JSON, NDJSON and CSV). Fastify would refuse a `Content-Type` it cannot parse before any
+ * accept JSON, NDJSON and CSV), and a route that takes no body never looks at it. Fastify would refuse a `Content-Type` it cannot parse before any
  * route runs, where Meilisearch looks at it only on routes that read a body: the header is held
  * back while the body is read and restored before the route.
  */
@@ -68,15 +70,19 @@ export function acceptRawBodies(app: FastifyInstance): void {
     heldContentTypes.set(req.raw, ct);
     delete req.raw.headers['content-type'];
   });
-  app.addHook('preParsing', async (req, _reply, payload) => decodeRequestBody(payload, req.method, req.raw.headers, bodyLimit));
+  app.addHook('preParsing', async (req, _reply, payload) =>
+    decodeRequestBody(payload, req.method, req.raw.headers, bodyLimit, (err) => undecodableBodies.set(req.raw, err)),
+  );
   app.addHook('preValidation', async (req) => {
     const ct = heldContentTypes.get(req.raw);
     if (ct !== undefined) req.raw.headers['content-type'] = ct;
   });
 }
 
-/** The raw body, or undefined when the request had none. */
+/** The raw body, or undefined when the request had none; a body that did not decode is 400 `bad_request`. */
 export function rawBody(req: FastifyRequest): Buffer | undefined {
+  const undecodable = undecodableBodies.get(req.raw);
+  if (undecodable !== undefined) throw undecodable;
   const b = req.body;
   return Buffer.isBuffer(b) && b.length > 0 ? b : undefined;
 }
