@@ -6,10 +6,9 @@
 import compress from '@fastify/compress';
 import cors from '@fastify/cors';
 import Fastify from 'fastify';
-import type { Socket } from 'node:net';
 import type { FastifyError, FastifyInstance, FastifyReply, FastifyRequest } from 'fastify';
 import {
-  clientErrorResponse,
+  answerClientError,
   decodeRequestBody,
   frameworkError,
   MAX_PARAM_LENGTH,
@@ -42,13 +41,6 @@ declare module 'fastify' {
 export interface AppOptions {
   logger: boolean;
   auth: AuthPort | null;
-}
-
-/** Writes node's HTTP-parser rejections (malformed request line or headers) as Meilisearch errors, then closes. */
-function answerClientError(err: Error & { code?: string }, socket: Socket): void {
-  const response = socket.writable ? clientErrorResponse(err) : null;
-  if (response === null) socket.destroy();
-  else socket.end(response);
 }
 
 /** The router's own refusals (a URL it cannot decode) in Meilisearch's shape. */

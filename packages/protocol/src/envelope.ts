@@ -4,6 +4,7 @@
  * Meilisearch-shaped answer. Each process maps framework errors in one place with
  * {@link frameworkError}, and writes parser-level rejections with {@link clientErrorResponse}.
  */
+import type { Socket } from 'node:net';
 import { incompletePayloadError, payloadTooLargeError } from './encoding.js';
 import { MeiliError } from './errors.js';
 
@@ -69,6 +70,16 @@ export function clientErrorResponse(err: { code?: unknown }): string | null {
     'Content-Type: application/json\r\n' +
     `Content-Length: ${Buffer.byteLength(body)}\r\n\r\n${body}`
   );
+}
+
+/**
+ * The `clientError` handler of both servers: writes {@link clientErrorResponse} and closes the
+ * connection (or just destroys it when nothing can be written).
+ */
+export function answerClientError(err: Error & { code?: string }, socket: Socket): void {
+  const response = socket.writable ? clientErrorResponse(err) : null;
+  if (response === null) socket.destroy();
+  else socket.end(response);
 }
 
 /**

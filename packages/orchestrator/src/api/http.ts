@@ -3,10 +3,9 @@
  * parser answers Meilisearch-shaped, raw bodies decoded per `Content-Encoding`, JSON decoding with
  * Meilisearch's errors, and the one place where errors become wire responses.
  */
-import type { Socket } from 'node:net';
 import type { FastifyError, FastifyInstance, FastifyReply, FastifyRequest, FastifyServerOptions } from 'fastify';
 import {
-  clientErrorResponse,
+  answerClientError,
   decodeRequestBody,
   frameworkError,
   isEmptyBody,
@@ -20,13 +19,6 @@ import {
 import { withoutReservedInMessage } from '../core/reserved-settings.js';
 import { miroirError } from '../errors.js';
 import { NodeHttpError, NodeTransportError } from '../nodes/node-client.js';
-
-/** Writes node's HTTP-parser rejections (malformed request line or headers) as Meilisearch errors, then closes. */
-function answerClientError(err: Error & { code?: string }, socket: Socket): void {
-  const response = socket.writable ? clientErrorResponse(err) : null;
-  if (response === null) socket.destroy();
-  else socket.end(response);
-}
 
 /** The router's own refusals (a URL it cannot decode) in Meilisearch's shape. */
 function answerFrameworkError(error: FastifyError, _req: FastifyRequest, reply: FastifyReply): void {
@@ -56,9 +48,10 @@ const undecodableBodies = new WeakMap<object, MeiliError>();
 
 /**
  * Every body arrives as a Buffer, decoded per `Content-Encoding`; routes decode it (documents
- * accept JSON, NDJSON and CSV), and a route that takes no body never looks at it. Fastify would refuse a `Content-Type` it cannot parse before any
- * route runs, where Meilisearch looks at it only on routes that read a body: the header is held
- * back while the body is read and restored before the route.
+ * accept JSON, NDJSON and CSV), and a route that takes no body never looks at it. Fastify would
+ * refuse a `Content-Type` it cannot parse before any route runs, where Meilisearch looks at it
+ * only on routes that read a body: the header is held back while the body is read and restored
+ * before the route.
  */
 export function acceptRawBodies(app: FastifyInstance): void {
   const bodyLimit = app.initialConfig.bodyLimit ?? 0;
