@@ -13,6 +13,7 @@ import {
   frameworkError,
   MAX_PARAM_LENGTH,
   MeiliError,
+  MethodTable,
   normalizeRequestUrl,
   protocolError,
 } from '@miroir/protocol';
@@ -117,7 +118,7 @@ export async function createApp(opts: AppOptions): Promise<FastifyInstance> {
   }
 
   // The one place where errors become answers: Meilisearch errors as they are, framework errors as
-  // the Meilisearch error they stand for, anything else a logged 500. Unknown routes: 404, no body.
+  // the Meilisearch error they stand for, anything else a logged 500.
   app.setErrorHandler((err: FastifyError | MeiliError | Error, req, reply) => {
     const e = frameworkError(err, PAYLOAD_LIMIT);
     if (e !== null) {
@@ -128,7 +129,15 @@ export async function createApp(opts: AppOptions): Promise<FastifyInstance> {
     return reply.status(500).send(new MeiliError('internal', 'An internal error has occurred.').toJSON());
   });
 
-  app.setNotFoundHandler((_req, reply) => reply.status(404).send());
+  // Actix's answers: an unknown path is 404, a known path asked with another method 405 with
+  // `Allow`; both with an empty body.
+  const methods = new MethodTable();
+  app.addHook('onRoute', (route) => methods.add(route.method, route.url));
+  app.setNotFoundHandler((req, reply) => {
+    const allowed = methods.allowed(req.url);
+    if (allowed.length === 0 || allowed.includes(req.method)) return reply.status(404).send();
+    return reply.status(405).header('allow', allowed.join(', ')).send();
+  });
 
   return app;
 }

@@ -109,13 +109,14 @@ test('JSON nested past the recursion limit is malformed_payload; bodies must be 
   await alive();
 });
 
-test('paths: long uids reach the route, undecodable escapes stay literal, unknown routes are an empty 404', async () => {
+test('paths: long uids reach the route, undecodable escapes stay literal, unknown routes an empty 404, other methods 405', async () => {
   const msg = (u: string) =>
     `\`${u}\` is not a valid index uid. Index uid can be an integer or a string containing only alphanumeric characters, hyphens (-) and underscores (_), and can not be more than 512 bytes.`;
   await expectAnswer('GET', `/indexes/${'a'.repeat(200)}`, undefined, {}, 404, meiliError('index_not_found', `Index \`${'a'.repeat(200)}\` not found.`));
   await expectAnswer('GET', `/indexes/${'a'.repeat(401)}`, undefined, {}, 400, meiliError('invalid_index_uid', msg('a'.repeat(401))));
   await expectAnswer('GET', '/indexes/%zz/documents', undefined, {}, 400, meiliError('invalid_index_uid', msg('%zz')));
   await expectAnswer('GET', '/not/a/route', undefined, {}, 404, null);
+  await expectAnswer('PUT', '/indexes/env/search', undefined, {}, 405, null);
   await alive();
 });
 

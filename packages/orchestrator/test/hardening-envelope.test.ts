@@ -288,10 +288,18 @@ describe('URLs', () => {
     await alive();
   });
 
-  it('unknown routes are 404 with an empty body', async () => {
+  it('unknown paths are 404 and known paths asked with another method 405 with Allow, with an empty body', async () => {
     await expectBoth('GET', '/no/such/route', {}, 404, null);
     await expectBoth('POST', '/indexes/env/nothing', { json: {} }, 404, null);
-    await expectBoth('PUT', '/health', { auth: null }, 404, null);
+    for (const [method, path, allow] of [
+      ['PUT', '/health', 'GET'],
+      ['DELETE', '/indexes/env/search', 'GET, POST'],
+      ['POST', '/indexes/env', 'GET, PATCH, DELETE'],
+      ['PATCH', '/indexes/env/documents/1', 'GET, DELETE'],
+    ] as const) {
+      const answers = await expectBoth(method, path, { auth: null }, 405, null);
+      for (const a of answers) assert.equal(a.headers.get('allow'), allow, `${method} ${path}`);
+    }
   });
 });
 

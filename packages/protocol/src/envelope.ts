@@ -106,3 +106,38 @@ export function frameworkError(err: Error & { code?: unknown; statusCode?: unkno
   if (typeof status === 'number' && status >= 400 && status < 500) return new MeiliError('bad_request', err.message, { status });
   return null;
 }
+
+/** The methods Meilisearch routes take, in the order its router registers them (and lists them in `Allow`). */
+const ROUTE_METHODS = ['GET', 'POST', 'PUT', 'PATCH', 'DELETE'] as const;
+
+/**
+ * Which methods each registered path takes, to tell an unknown path (404, empty body) from a known
+ * path asked with another method (405, empty body, `Allow` listing the methods it takes), as
+ * actix answers. Paths are router patterns (`/indexes/:uid/search`, `/ui/*`); HEAD and OPTIONS,
+ * which the servers add on their own, do not count.
+ */
+export class MethodTable {
+  readonly #routes: { re: RegExp; method: string }[] = [];
+
+  /** Records a route as the router registers it. */
+  add(method: string | readonly string[], pattern: string): void {
+    const re = new RegExp(
+      `^${pattern
+        .replace(/\/+$/, '')
+        .split('/')
+        .map((seg) => (seg.startsWith(':') ? '[^/]+' : seg === '*' ? '.*' : seg.replace(/[.*+?^${}()|[\]\\]/g, '\\$&')))
+        .join('/')}/?$`,
+    );
+    for (const m of typeof method === 'string' ? [method] : method) {
+      if ((ROUTE_METHODS as readonly string[]).includes(m)) this.#routes.push({ re, method: m });
+    }
+  }
+
+  /** The methods a request path (query string included or not) takes; empty for an unknown path. */
+  allowed(url: string): string[] {
+    const q = url.indexOf('?');
+    const path = (q === -1 ? url : url.slice(0, q)).replace(/\/{2,}/g, '/');
+    const found = new Set(this.#routes.filter((r) => r.re.test(path)).map((r) => r.method));
+    return ROUTE_METHODS.filter((m) => found.has(m));
+  }
+}

@@ -12,6 +12,7 @@ import {
   jsonObject,
   MAX_PARAM_LENGTH,
   MeiliError,
+  MethodTable,
   normalizeRequestUrl,
   parseJsonBody,
   protocolError,
@@ -105,7 +106,8 @@ export function sendError(reply: FastifyReply, err: MeiliError): FastifyReply {
  * Maps any thrown value to the wire exactly once: our MeiliErrors as they are, node error bodies
  * verbatim with the node's status, a node's refusal of the request's size as that status, transport
  * failures as 503, fastify's own envelope errors to the Meilisearch code one node would give,
- * anything else as a logged 500 `internal`. Unknown routes are 404 with an empty body.
+ * anything else as a logged 500 `internal`. Unknown routes are 404, known ones asked with another
+ * method 405, with an empty body.
  */
 export function installErrorHandler(app: FastifyInstance): void {
   const bodyLimit = app.initialConfig.bodyLimit ?? 0;
@@ -124,5 +126,13 @@ export function installErrorHandler(app: FastifyInstance): void {
     req.log.error({ err: error }, 'unhandled error');
     return sendError(reply, new MeiliError('internal', 'An internal error has occurred.'));
   });
-  app.setNotFoundHandler((_req, reply) => reply.code(404).send());
+  // Actix's answers: an unknown path is 404, a known path asked with another method 405 with
+  // `Allow`; both with an empty body.
+  const methods = new MethodTable();
+  app.addHook('onRoute', (route) => methods.add(route.method, route.url));
+  app.setNotFoundHandler((req, reply) => {
+    const allowed = methods.allowed(req.url);
+    if (allowed.length === 0 || allowed.includes(req.method)) return reply.code(404).send();
+    return reply.code(405).header('allow', allowed.join(', ')).send();
+  });
 }
