@@ -89,6 +89,12 @@ describe('compressed request bodies', () => {
     await alive();
   });
 
+  it('a compressed body that decodes past the payload limit is 413, both limits being 100 MB', async () => {
+    const bomb = gzipSync(Buffer.alloc(100_000_001, 0x20));
+    await expectBoth('POST', '/indexes/env/documents', { headers: { 'content-encoding': 'gzip' }, raw: bomb }, 413, err('payload_too_large', 'The provided payload reached the size limit. The maximum accepted payload size is 100 MB.'));
+    await alive();
+  });
+
   it('a well-compressed body is decoded (gzip, deflate)', async () => {
     for (const [enc, raw] of [['gzip', gzipSync('{"filter":"id = 2"}')], ['deflate', deflateSync('{"filter":"id = 2"}')]] as const) {
       const answers = await Promise.all(sides.map((s) => send(s, 'POST', '/indexes/env/search', { headers: { 'content-encoding': enc }, raw })));
