@@ -149,7 +149,7 @@ function readJson(bytes: Buffer): Document[] {
   // `JSON.parse` turns out-of-range numbers into Infinity where serde_json refuses them.
   if (ok && HUGE_NUMBER.test(text)) ok = false;
   // Deeper than serde_json's recursion limit: the scanner says where.
-  if (ok && exceedsJsonDepth(text)) ok = false;
+  if (ok && exceedsJsonDepth(bytes)) ok = false;
   if (ok) {
     if (Array.isArray(parsed)) {
       if (parsed.every(isObject)) return parsed as Document[];
@@ -176,14 +176,11 @@ function readJson(bytes: Buffer): Document[] {
 function readNdjson(bytes: Buffer): Document[] {
   const text = bytes.toString('utf8');
   const docs: Document[] = [];
-  let fast = true;
-  for (const line of text.split('\n')) {
+  // Deeper than serde_json's recursion limit somewhere: the scanner says where.
+  let fast = !exceedsJsonDepth(bytes);
+  for (const line of fast ? text.split('\n') : []) {
     if (line.trim() === '') continue;
     let v: unknown;
-    if (exceedsJsonDepth(line)) {
-      fast = false;
-      break;
-    }
     try {
       v = JSON.parse(line);
     } catch {

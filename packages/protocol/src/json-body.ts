@@ -46,17 +46,18 @@ export function isEmptyBody(raw: Buffer | string | undefined): boolean {
 
 /**
  * True when the JSON text opens more than {@link JSON_MAX_DEPTH} - 1 nested arrays/objects at some
- * point. A linear scan that skips strings; it says nothing about the text's validity.
+ * point. A linear scan over the bytes that skips strings; it says nothing about the text's validity.
  */
-export function exceedsJsonDepth(text: string): boolean {
+export function exceedsJsonDepth(json: Buffer | string): boolean {
+  const b = typeof json === 'string' ? Buffer.from(json) : json;
   let depth = 0;
-  const n = text.length;
+  const n = b.length;
   for (let i = 0; i < n; i++) {
-    const c = text.charCodeAt(i);
+    const c = b[i]!;
     if (c === 0x22) {
       // Skip a string, escapes included.
       for (i++; i < n; i++) {
-        const s = text.charCodeAt(i);
+        const s = b[i]!;
         if (s === 0x5c) i++;
         else if (s === 0x22) break;
       }
@@ -69,33 +70,28 @@ export function exceedsJsonDepth(text: string): boolean {
   return false;
 }
 
+/** The `malformed_payload` error of a JSON route body. */
+export function malformedJsonPayload(detail: string): MeiliError {
+  return new MeiliError('malformed_payload', `The json payload provided is malformed. \`${detail}\`.`);
+}
+
 /**
- * Parses a JSON text as serde_json does: `JSON.parse` when the text is within the depth limit,
- * otherwise (or when it fails) a `malformed_payload` whose detail is serde_json's message.
- * `malformed` builds the error from that detail (routes and document payloads word it differently).
+ * Decodes a JSON body as serde_json does: content type checked, empty → `missing_payload`,
+ * unparsable or nested past the depth limit → `malformed_payload` with serde_json's message.
  */
-export function parseJsonText(text: string, malformed: (detail: string) => MeiliError): unknown {
-  if (!exceedsJsonDepth(text)) {
+export function parseJsonBody(raw: Buffer | string | undefined, contentType: string | undefined): unknown {
+  checkJsonContentType(contentType);
+  const bytes = raw === undefined ? Buffer.alloc(0) : typeof raw === 'string' ? Buffer.from(raw) : raw;
+  const text = bytes.toString('utf8');
+  if (text.trim() === '') throw new MeiliError('missing_payload', 'A json payload is missing.');
+  if (!exceedsJsonDepth(bytes)) {
     try {
       return JSON.parse(text);
     } catch {
       // Described below.
     }
   }
-  throw malformed(serdeJsonError(text));
-}
-
-/** The `malformed_payload` error of a JSON route body. */
-export function malformedJsonPayload(detail: string): MeiliError {
-  return new MeiliError('malformed_payload', `The json payload provided is malformed. \`${detail}\`.`);
-}
-
-/** Decodes a JSON body: content type checked, empty → `missing_payload`, unparsable or too deep → `malformed_payload`. */
-export function parseJsonBody(raw: Buffer | string | undefined, contentType: string | undefined): unknown {
-  checkJsonContentType(contentType);
-  const text = raw === undefined ? '' : typeof raw === 'string' ? raw : raw.toString('utf8');
-  if (text.trim() === '') throw new MeiliError('missing_payload', 'A json payload is missing.');
-  return parseJsonText(text, malformedJsonPayload);
+  throw malformedJsonPayload(serdeJsonError(text));
 }
 
 /**
