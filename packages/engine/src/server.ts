@@ -1,7 +1,9 @@
 /**
- * The engine's fastify app: raw-body parsing (routes decode JSON/NDJSON/CSV themselves, with
- * Meilisearch's errors), request decompression, per-route authorization, one error handler that
- * renders every error as `{message, code, type, link}`, and the 404 fallback.
+ * The engine's fastify app: raw bodies decoded per `Content-Encoding` (routes that take a body
+ * decode JSON/NDJSON/CSV themselves, with Meilisearch's errors; others ignore it), per-route
+ * authorization, one error handler that renders every error as `{message, code, type, link}`, the
+ * parser's and router's refusals in the same shape, and the 404/405 fallback. The rules are
+ * `@miroir/protocol`'s, shared with the orchestrator.
  */
 import compress from '@fastify/compress';
 import cors from '@fastify/cors';
