@@ -52,8 +52,8 @@ const PROTOCOL_ERRORS: Readonly<Record<number, { reason: string; message: string
  * error, an oversized URL or header block), with `bad_request` as its code and the status kept.
  */
 export function protocolError(status: number): MeiliError {
-  const known = PROTOCOL_ERRORS[status] ?? PROTOCOL_ERRORS[400]!;
-  return new MeiliError('bad_request', known.message, { status: PROTOCOL_ERRORS[status] === undefined ? 400 : status });
+  const known = PROTOCOL_ERRORS[status];
+  return new MeiliError('bad_request', known?.message ?? `The request was refused with status ${status}.`, { status });
 }
 
 /**

@@ -116,9 +116,12 @@ export function installErrorHandler(app: FastifyInstance): void {
       return reply.code(error.status).send({ ...error.body, message: withoutReservedInMessage(error.body.message) });
     }
     if (error instanceof NodeTransportError) {
-      // A node that refused the request line or headers (414/431 with no Meilisearch body) refused
-      // the request, it is not unavailable.
-      if (error.status !== undefined && error.status >= 400 && error.status < 500) return sendError(reply, protocolError(error.status));
+      // A node that answered 4xx without a Meilisearch body refused the request, it is not
+      // unavailable: no such route (404/405) is passed on as the node gave it, with an empty body;
+      // a request line or headers too large for it (414/431) gets that status in Meilisearch's shape.
+      const status = error.status;
+      if (status === 404 || status === 405) return reply.code(status).send();
+      if (status !== undefined && status >= 400 && status < 500) return sendError(reply, protocolError(status));
       return sendError(reply, miroirError('miroir_node_unavailable', `A node could not be reached: ${error.message}.`, error));
     }
     const mapped = frameworkError(error, bodyLimit);
