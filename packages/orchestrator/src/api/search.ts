@@ -277,9 +277,11 @@ export function degrade(reply: FastifyReply, missing: readonly number[]): void {
 }
 
 export function registerSearchRoutes(app: FastifyInstance, ctx: AppContext): void {
-  const run = async (req: FastifyRequest, reply: FastifyReply, query: SearchQuery) => {
+  /** The key is checked before the query is read, as Meilisearch's extractors do. */
+  const run = async (req: FastifyRequest, reply: FastifyReply, readQuery: () => SearchQuery) => {
     const uid = uidParam(req);
     const access = await ctx.auth.client(req, 'search', uid);
+    const query = readQuery();
     const gate = await readGate(ctx, req, uid);
     const { response, missing } = await searchIndex(ctx, uid, query, access, wantsSearchMetadata(req.headers['meili-include-metadata']), gate);
     degrade(reply, missing);
@@ -287,11 +289,11 @@ export function registerSearchRoutes(app: FastifyInstance, ctx: AppContext): voi
   };
 
   app.post('/indexes/:uid/search', async (req, reply) => {
-    return run(req, reply, parseSearchQuery(jsonBody(req)));
+    return run(req, reply, () => parseSearchQuery(jsonBody(req)));
   });
 
   app.get('/indexes/:uid/search', async (req, reply) => {
-    return run(req, reply, searchQueryFromGet(req.query as Record<string, string>));
+    return run(req, reply, () => searchQueryFromGet(req.query as Record<string, string>));
   });
 
   app.post('/indexes/:uid/facet-search', async (req, reply) => {
