@@ -5,6 +5,7 @@ import Fastify, { LogController, type FastifyBaseLogger, type FastifyInstance } 
 import type { Logger } from 'pino';
 import type { SpanExporter } from '@opentelemetry/sdk-trace-base';
 import { Authenticator } from './api/auth.js';
+import type { AppContext } from './api/context.js';
 import { acceptRawBodies, allowCrossOrigin, envelopeServerOptions, installErrorHandler } from './api/http.js';
 import { registerRoutes } from './api/routes.js';
 import { Catalog } from './catalog.js';
@@ -50,31 +51,6 @@ export interface StartOptions {
   spanExporter?: SpanExporter;
 }
 
-/** Everything a route handler may use. */
-export interface AppContext {
-  readonly cluster: Cluster;
-  readonly catalog: Catalog;
-  readonly tasks: TaskRegistry;
-  readonly auth: Authenticator;
-  readonly keys: KeyCache;
-  readonly log: Logger;
-  /** The Prometheus registry (spec S10.2); routes may record their own families into it. */
-  readonly metrics: Metrics;
-  /** Writes nodes missed, replayed when they come back. */
-  readonly handoff: Handoff;
-  /** The anti-entropy reconciler; undefined when `anti_entropy.enabled` is false. */
-  readonly antiEntropy: AntiEntropy | undefined;
-  /** Settings broadcasts (spec S13.5). */
-  readonly broadcasts: SettingsBroadcaster;
-  /** Committed settings versions, node versions and frozen flags, as the request path reads them. */
-  readonly versions: SettingsVersions;
-  /** The settings drift reconciler; also says which recovered nodes may serve reads again. */
-  readonly drift: SettingsDriftReconciler;
-  /** Topology changes and the shard moves that carry them out. */
-  readonly rebalancer: Rebalancer;
-  /** Ownership (Mode A), leases (Mode B) and jobs (Mode C) shared with the other orchestrators. */
-  readonly background: Background;
-}
 
 /** The configured state store: SQLite for one process, Redis for several. */
 export async function openStore(config: Readonly<Config>): Promise<StateStore> {

@@ -8,7 +8,7 @@ import { coveringSet } from '../core/covering.js';
 import { judgeSettings } from '../core/settings-fingerprint.js';
 import { addGroup, addNode, drainNode, dropNode, removeGroup } from '../core/topology.js';
 import { miroirError } from '../errors.js';
-import type { AppContext } from '../main.js';
+import type { AppContext } from './context.js';
 import type { StoredTopology } from '../state/store.js';
 import { verifyCluster } from '../work/verify.js';
 import { readNodeSettings } from '../work/settings-io.js';

@@ -21,7 +21,7 @@ import { checkReservedFilter } from '../core/reserved-search.js';
 import { withoutReservedFilterable } from '../core/reserved-settings.js';
 import { andShardFilter } from '../core/search-merge.js';
 import { miroirError } from '../errors.js';
-import type { AppContext } from '../main.js';
+import type { AppContext } from './context.js';
 import { MARKER_PREFIX } from '../work/handoff.js';
 import { NodeHttpError, NodeTransportError, type NodeRequest } from '../nodes/node-client.js';
 import { firstAnswer } from './fanout.js';

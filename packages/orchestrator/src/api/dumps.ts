@@ -8,7 +8,7 @@
  * @see https://www.meilisearch.com/docs/reference/api/snapshots
  */
 import type { FastifyInstance } from 'fastify';
-import type { AppContext } from '../main.js';
+import type { AppContext } from './context.js';
 import { broadcastWrite } from './writes.js';
 
 export function registerDumpRoutes(app: FastifyInstance, ctx: AppContext): void {

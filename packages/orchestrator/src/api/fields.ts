@@ -7,7 +7,7 @@
 import type { FastifyInstance } from 'fastify';
 import { parseListFields, type FieldsPage } from '@miroir/protocol';
 import { mergeFields } from '../core/fields.js';
-import type { AppContext } from '../main.js';
+import type { AppContext } from './context.js';
 import { jsonBody } from './http.js';
 import { enc, uidParam } from './indexes.js';
 import { degrade, indexFor, scatter } from './search.js';

@@ -2,7 +2,7 @@
  * Index lifecycle (spec S3.1): reads from any node, changes broadcast to every node as one task.
  */
 import type { FastifyInstance, FastifyRequest } from 'fastify';
-import type { AppContext } from '../main.js';
+import type { AppContext } from './context.js';
 import { FULL_ACCESS } from './auth.js';
 import { callEach, firstAnswer } from './fanout.js';
 import { jsonBody } from './http.js';

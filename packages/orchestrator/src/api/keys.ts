@@ -26,7 +26,7 @@ import {
 } from '@miroir/protocol';
 import type { ApiKey, KeyLookup } from '@miroir/protocol';
 import type { Cluster } from '../cluster.js';
-import type { AppContext } from '../main.js';
+import type { AppContext } from './context.js';
 import type { ApiKeySet, StateStore } from '../state/store.js';
 import type { KeySource } from './auth.js';
 import { jsonBody } from './http.js';

@@ -2,7 +2,7 @@
  * `/health`, `/version`, `/experimental-features`.
  */
 import type { FastifyInstance } from 'fastify';
-import type { AppContext } from '../main.js';
+import type { AppContext } from './context.js';
 import { broadcast, firstAnswer } from './fanout.js';
 import { jsonBody } from './http.js';
 

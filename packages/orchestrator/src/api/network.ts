@@ -16,7 +16,7 @@
 import type { FastifyInstance } from 'fastify';
 import { featureNotEnabled, isJsonObject, MeiliError } from '@miroir/protocol';
 import { miroirError } from '../errors.js';
-import type { AppContext } from '../main.js';
+import type { AppContext } from './context.js';
 import { jsonBody } from './http.js';
 import { nodeFeatureOn } from './misc.js';
 

@@ -2,7 +2,7 @@
  * Every route Miroir serves, one module per Meilisearch resource plus `/_miroir`.
  */
 import type { FastifyInstance } from 'fastify';
-import type { AppContext } from '../main.js';
+import type { AppContext } from './context.js';
 import { registerAdminRoutes } from './admin.js';
 import { registerDocumentRoutes } from './documents.js';
 import { registerDumpRoutes } from './dumps.js';

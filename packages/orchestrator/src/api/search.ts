@@ -29,7 +29,7 @@ import { mergeFederated, nodeFederatedBody, type FederatedQueryInput, type Index
 import { andShardFilter, mergeSearch, nodeSearchBody, type NodeSearchResponse, type SearchContext } from '../core/search-merge.js';
 import { withClusterTiming, type NodeTiming } from '../core/timing.js';
 import { miroirError } from '../errors.js';
-import type { AppContext } from '../main.js';
+import type { AppContext } from './context.js';
 import { NodeHttpError } from '../nodes/node-client.js';
 import type { Access } from './auth.js';
 import { callEach } from './fanout.js';

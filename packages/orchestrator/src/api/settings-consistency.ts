@@ -10,7 +10,7 @@ import { MeiliError } from '@miroir/protocol';
 import { coveringSet, type CoveringSet } from '../core/covering.js';
 import type { Placement } from '../core/placement.js';
 import { miroirError } from '../errors.js';
-import type { AppContext } from '../main.js';
+import type { AppContext } from './context.js';
 import { SettingsVersions, type IndexSettingsView } from '../work/settings-versions.js';
 
 const MIN_HEADER = 'x-miroir-min-settings-version';

@@ -6,7 +6,7 @@
 import type { FastifyInstance, FastifyRequest } from 'fastify';
 import { defaultSettings, type Settings } from '@miroir/protocol';
 import { clientSettings, nodeSettingsUpdate, withReservedFilterable, withoutReservedFilterable } from '../core/reserved-settings.js';
-import type { AppContext } from '../main.js';
+import type { AppContext } from './context.js';
 import type { NodeRequest } from '../nodes/node-client.js';
 import { firstAnswer } from './fanout.js';
 import { jsonBody } from './http.js';

@@ -10,7 +10,7 @@ import type { FastifyInstance, FastifyReply, FastifyRequest } from 'fastify';
 import { parseSimilarBody, parseSimilarParams, type SimilarQuery } from '@miroir/protocol';
 import { mergeSimilar, nodeSimilarBody, nodeVectorSearchBody, referenceVector, similarNodeLimit, type NodeSimilarAnswer } from '../core/similar.js';
 import { miroirError } from '../errors.js';
-import type { AppContext } from '../main.js';
+import type { AppContext } from './context.js';
 import { NodeHttpError } from '../nodes/node-client.js';
 import { callEach } from './fanout.js';
 import { jsonBody } from './http.js';

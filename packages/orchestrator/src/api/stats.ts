@@ -17,7 +17,7 @@ import {
   type NodeGlobalStats,
   type NodeIndexStats,
 } from '../core/stats.js';
-import type { AppContext } from '../main.js';
+import type { AppContext } from './context.js';
 import { callEach } from './fanout.js';
 import { enc, uidParam } from './indexes.js';
 

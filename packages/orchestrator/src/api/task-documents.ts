@@ -9,7 +9,7 @@
 import type { FastifyInstance } from 'fastify';
 import { featureNotEnabled, invalidTaskUid, parseU32, TASK_DOCUMENTS_FEATURE, taskFileNotFound, taskNotFound } from '@miroir/protocol';
 import { mergeTaskDocuments } from '../core/task-documents.js';
-import type { AppContext } from '../main.js';
+import type { AppContext } from './context.js';
 import { NodeHttpError } from '../nodes/node-client.js';
 import { callEach } from './fanout.js';
 import { nodeFeatureOn } from './misc.js';

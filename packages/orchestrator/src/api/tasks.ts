@@ -21,7 +21,7 @@ import {
   type BatchView,
   type TasksQuery,
 } from '@miroir/protocol';
-import type { AppContext } from '../main.js';
+import type { AppContext } from './context.js';
 import type { TaskRow } from '../state/store.js';
 import type { Access } from './auth.js';
 import { callEach } from './fanout.js';

@@ -4,7 +4,7 @@
  */
 import type { FastifyInstance } from 'fastify';
 import { miroirError } from '../errors.js';
-import type { AppContext } from '../main.js';
+import type { AppContext } from './context.js';
 
 const ROUTES: readonly [method: 'GET' | 'POST' | 'PATCH', path: string, what: string][] = [
   ['POST', '/export', 'Export'],

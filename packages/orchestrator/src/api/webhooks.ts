@@ -23,7 +23,7 @@ import {
   webhookView,
   type Webhook,
 } from '@miroir/protocol';
-import type { AppContext } from '../main.js';
+import type { AppContext } from './context.js';
 import type { StateStore } from '../state/store.js';
 import { jsonBody } from './http.js';
 

@@ -11,7 +11,7 @@ import { evaluateQuorum, writeDegradedHeader } from '../core/documents.js';
 import type { WriteRouter } from '../core/placement.js';
 import { hasShardFilterable, nodeSettingsUpdate } from '../core/reserved-settings.js';
 import { miroirError } from '../errors.js';
-import type { AppContext } from '../main.js';
+import type { AppContext } from './context.js';
 import { NodeHttpError, NodeTransportError, type NodeRequest } from '../nodes/node-client.js';
 import type { SettingsBroadcastState, TaskRow } from '../state/store.js';
 import { MARKER_PREFIX, type MissedWrite } from '../work/handoff.js';

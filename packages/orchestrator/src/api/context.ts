@@ -1,0 +1,45 @@
+/**
+ * What every route shares: the cluster, its caches and the workers a request may call on. Built
+ * once by `main.ts` (wiring), passed to each `register*Routes`; kept apart so that routes import
+ * a type, never the wiring.
+ */
+import type { Logger } from 'pino';
+import type { Catalog } from '../catalog.js';
+import type { Cluster } from '../cluster.js';
+import type { Metrics } from '../obs/metrics.js';
+import type { AntiEntropy } from '../work/anti-entropy.js';
+import type { Background } from '../work/background.js';
+import type { Handoff } from '../work/handoff.js';
+import type { Rebalancer } from '../work/rebalancer.js';
+import type { SettingsBroadcaster } from '../work/settings-broadcast.js';
+import type { SettingsDriftReconciler } from '../work/settings-drift.js';
+import type { SettingsVersions } from '../work/settings-versions.js';
+import type { TaskRegistry } from '../work/tasks.js';
+import type { Authenticator } from './auth.js';
+import type { KeyCache } from './keys.js';
+
+/** Everything a route handler may use. */
+export interface AppContext {
+  readonly cluster: Cluster;
+  readonly catalog: Catalog;
+  readonly tasks: TaskRegistry;
+  readonly auth: Authenticator;
+  readonly keys: KeyCache;
+  readonly log: Logger;
+  /** The Prometheus registry (spec S10.2); routes may record their own families into it. */
+  readonly metrics: Metrics;
+  /** Writes nodes missed, replayed when they come back. */
+  readonly handoff: Handoff;
+  /** The anti-entropy reconciler; undefined when `anti_entropy.enabled` is false. */
+  readonly antiEntropy: AntiEntropy | undefined;
+  /** Settings broadcasts (spec S13.5). */
+  readonly broadcasts: SettingsBroadcaster;
+  /** Committed settings versions, node versions and frozen flags, as the request path reads them. */
+  readonly versions: SettingsVersions;
+  /** The settings drift reconciler; also says which recovered nodes may serve reads again. */
+  readonly drift: SettingsDriftReconciler;
+  /** Topology changes and the shard moves that carry them out. */
+  readonly rebalancer: Rebalancer;
+  /** Ownership (Mode A), leases (Mode B) and jobs (Mode C) shared with the other orchestrators. */
+  readonly background: Background;
+}
