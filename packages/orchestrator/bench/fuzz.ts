@@ -1,0 +1,85 @@
+/**
+ * `npm run fuzz [-- --cases N --seed S --nodes K]`: the long fuzz run. Starts Miroir (a child
+ * process over K engine processes, default 2) and one engine alone, seeds both, sends N generated
+ * cases (default 20,000) to each and checks every answer and the processes after each case (see
+ * test/fuzz-kit.ts); at the end checks that the seeded data is unchanged. Prints the seed, each
+ * kind of failure once with an example, and a summary line; exits 1 on any failure.
+ */
+import { parseArgs } from 'node:util';
+import fc from 'fast-check';
+import { fuzzCase } from '../test/fuzz-cases.js';
+import { alive, describeCase, runCase, snapshot, startTargets, type Finding } from '../test/fuzz-kit.js';
+
+const { values } = parseArgs({
+  options: {
+    cases: { type: 'string', default: '20000' },
+    seed: { type: 'string' },
+    nodes: { type: 'string', default: '2' },
+    batch: { type: 'string', default: '250' },
+  },
+});
+const cases = Number(values.cases);
+const seed = values.seed === undefined ? Math.floor(Math.random() * 2 ** 31) : Number(values.seed);
+const batch = Number(values.batch);
+if (!Number.isInteger(cases) || cases < 1 || !Number.isInteger(seed) || !Number.isInteger(batch) || batch < 1) {
+  console.error('usage: npm run fuzz -- [--cases N] [--seed S] [--nodes K]');
+  process.exit(2);
+}
+
+console.log(`fuzz: seed ${seed}, ${cases} cases, Miroir over ${values.nodes} engine processes and one engine alone`);
+const started = Date.now();
+const { targets, stop } = await startTargets(Number(values.nodes));
+const before = await Promise.all(targets.map(snapshot));
+
+/** Failures grouped by what they are (target, kind, status and error code, route). */
+const kinds = new Map<string, { count: number; first: Finding; index: number }>();
+const counts = { crashes: 0, fiveXX: 0, shapes: 0, noAnswer: 0 };
+let run = 0;
+
+function signature(f: Finding): string {
+  const m = /^(\d{3}) (?:.*"code":"([^"]+)")?/.exec(f.detail);
+  const route = f.case.route === null ? '(unknown route)' : `${f.case.route.method} ${f.case.route.path}`;
+  return `${f.target} | ${f.problem} | ${m?.[1] ?? ''} ${m?.[2] ?? f.detail.slice(0, 60)} | ${route}`;
+}
+
+for (let start = 0; start < cases; start += batch) {
+  // Batches keep memory flat; batch b is drawn with seed+b, so a run replays exactly.
+  const sample = fc.sample(fuzzCase, { numRuns: Math.min(batch, cases - start), seed: seed + start / batch });
+  for (const [i, c] of sample.entries()) {
+    const findings = (await Promise.all(targets.map((t) => runCase(t, c)))).flat();
+    run++;
+    for (const f of findings) {
+      if (f.problem === 'crash') counts.crashes++;
+      else if (f.problem === 'unexpected 5xx') counts.fiveXX++;
+      else if (f.problem === 'bad shape') counts.shapes++;
+      else counts.noAnswer++;
+      const key = signature(f);
+      const k = kinds.get(key);
+      if (k) k.count++;
+      else {
+        kinds.set(key, { count: 1, first: f, index: start + i });
+        console.log(`\n#${start + i} ${key}\n  ${describeCase(c)}\n  -> ${f.detail.slice(0, 600)}`);
+      }
+    }
+    // A crashed process is counted and started again on the same data, so the run goes on.
+    for (const t of targets) if (!alive(t)) await t.restart();
+  }
+  if ((start / batch) % 8 === 7) console.log(`… ${run} cases, ${((Date.now() - started) / 1000).toFixed(0)} s`);
+}
+
+const seededChanged: string[] = [];
+for (const [i, t] of targets.entries()) {
+  if (!alive(t)) continue;
+  if ((await snapshot(t)) !== before[i]) seededChanged.push(t.name);
+}
+await stop();
+
+console.log('\nfailure kinds:');
+for (const [key, k] of [...kinds].sort((a, b) => b[1].count - a[1].count)) console.log(`  ${String(k.count).padStart(6)}  ${key}  (first: case #${k.index})`);
+const seconds = ((Date.now() - started) / 1000).toFixed(1);
+const failed = counts.crashes + counts.fiveXX + counts.shapes + counts.noAnswer + seededChanged.length;
+console.log(
+  `\nfuzz summary: seed ${seed}, ${run} cases × ${targets.length} targets in ${seconds} s: ${counts.crashes} crashes, ${counts.fiveXX} unexpected 5xx, ` +
+    `${counts.shapes} bad shapes, ${counts.noAnswer} unanswered, seeded data ${seededChanged.length === 0 ? 'unchanged' : `CHANGED on ${seededChanged.join(', ')}`}`,
+);
+process.exit(failed === 0 ? 0 : 1);
