@@ -7,7 +7,7 @@
  */
 import { parseArgs } from 'node:util';
 import fc from 'fast-check';
-import { fuzzCase } from '../test/fuzz-cases.js';
+import { fuzzCase, type FuzzCase } from '../test/fuzz-cases.js';
 import { alive, describeCase, runCase, snapshot, startTargets, type Finding } from '../test/fuzz-kit.js';
 
 const { values } = parseArgs({
@@ -16,6 +16,8 @@ const { values } = parseArgs({
     seed: { type: 'string' },
     nodes: { type: 'string', default: '2' },
     batch: { type: 'string', default: '250' },
+    /** Only cases with a JSON or no Content-Type, no Content-Encoding and no deep nesting (to look past the envelope causes). */
+    plain: { type: 'boolean', default: false },
   },
 });
 const cases = Number(values.cases);
@@ -36,15 +38,21 @@ const kinds = new Map<string, { count: number; first: Finding; index: number }>(
 const counts = { crashes: 0, fiveXX: 0, shapes: 0, noAnswer: 0 };
 let run = 0;
 
+function isPlain(c: FuzzCase): boolean {
+  return c.bodyKind !== 'deep nesting' && c.headers.every(([k, v]) => k !== 'content-encoding' && (k !== 'content-type' || v === 'application/json'));
+}
+
+/** A kind of failure: the target, the problem, the status and error code (and the route, for a 5xx). */
 function signature(f: Finding): string {
-  const m = /^(\d{3}) (?:.*"code":"([^"]+)")?/.exec(f.detail);
+  const m = /^(?:unknown route: )?(\d{3}) (?:.*?"code":"([^"]+)")?/.exec(f.detail);
   const route = f.case.route === null ? '(unknown route)' : `${f.case.route.method} ${f.case.route.path}`;
-  return `${f.target} | ${f.problem} | ${m?.[1] ?? ''} ${m?.[2] ?? f.detail.slice(0, 60)} | ${route}`;
+  const what = m ? `${m[1]} ${m[2] ?? (f.detail.length > 4 ? f.detail.slice(4, 40) : '(empty body)')}` : f.detail.slice(0, 60).replace(/\s+/g, ' ');
+  return `${f.target} | ${f.problem} | ${what}${f.problem === 'bad shape' ? '' : ` | ${route}`}`;
 }
 
 for (let start = 0; start < cases; start += batch) {
   // Batches keep memory flat; batch b is drawn with seed+b, so a run replays exactly.
-  const sample = fc.sample(fuzzCase, { numRuns: Math.min(batch, cases - start), seed: seed + start / batch });
+  const sample = fc.sample(values.plain ? fuzzCase.filter(isPlain) : fuzzCase, { numRuns: Math.min(batch, cases - start), seed: seed + start / batch });
   for (const [i, c] of sample.entries()) {
     const findings = (await Promise.all(targets.map((t) => runCase(t, c)))).flat();
     run++;
@@ -70,7 +78,13 @@ for (let start = 0; start < cases; start += batch) {
 const seededChanged: string[] = [];
 for (const [i, t] of targets.entries()) {
   if (!alive(t)) continue;
-  if ((await snapshot(t)) !== before[i]) seededChanged.push(t.name);
+  const now = JSON.parse(await snapshot(t)) as Record<string, unknown>;
+  const was = JSON.parse(before[i]!) as Record<string, unknown>;
+  const changed = Object.keys(was).filter((k) => JSON.stringify(now[k]) !== JSON.stringify(was[k]));
+  if (changed.length > 0) {
+    seededChanged.push(`${t.name} (${changed.join(', ')})`);
+    for (const k of changed) console.log(`\n${t.name}: seeded ${k} changed\n  before: ${JSON.stringify(was[k]).slice(0, 600)}\n  after:  ${JSON.stringify(now[k]).slice(0, 600)}`);
+  }
 }
 await stop();
 

@@ -117,12 +117,13 @@ function encodeSegment(s: string): string {
 const segment = (value: fc.Arbitrary<string>) =>
   fc.tuple(value, fc.nat(9)).map(([v, mode]) => (mode === 0 ? v.replace(/[/?#\s\u0000-\u001f\u007f-\uffff]/g, '') || 'x' : mode === 1 ? `${encodeSegment(v)}%` : encodeSegment(v)));
 
-function pathFor(route: RouteSpec): fc.Arbitrary<string> {
+/** `writes`: the request may change state (the route writes, or it is sent with another method). */
+function pathFor(route: RouteSpec, writes: boolean): fc.Arbitrary<string> {
   const parts = route.path.split('/').map((p): fc.Arbitrary<string> => {
     if (!p.startsWith(':')) return fc.constant(p);
     switch (p.slice(1)) {
       case 'index':
-        return segment(route.writes ? scratchUid : readUid);
+        return segment(writes ? scratchUid : readUid);
       case 'doc':
         return segment(docId);
       case 'setting':
@@ -386,18 +387,21 @@ const METHODS = ['GET', 'POST', 'PUT', 'PATCH', 'DELETE', 'HEAD', 'OPTIONS'];
 export const fuzzCase: fc.Arbitrary<FuzzCase> = fc
   .oneof({ weight: 12, arbitrary: fc.constantFrom(...ROUTES) }, { weight: 1, arbitrary: fc.constant(null) })
   .chain((route) =>
-    fc.record({
-      route: fc.constant(route),
-      method: route === null ? fc.constantFrom(...METHODS) : fc.oneof({ weight: 14, arbitrary: fc.constant(route.method as string) }, { weight: 1, arbitrary: fc.constantFrom(...METHODS) }),
-      path: route === null ? unknownPath : pathFor(route),
-      query: fc.oneof({ weight: 2, arbitrary: fc.constant('') }, { weight: 1, arbitrary: queryString }, { weight: 1, arbitrary: fc.tuple(fc.constantFrom('filter', 'q', 'sort'), filterString).map(([k, f]) => `?${k}=${encodeSegment(f)}`) }),
-      credential: fc.oneof({ weight: 6, arbitrary: fc.constant<Credential>('master') }, { weight: 6, arbitrary: fc.constantFrom(...CREDENTIALS) }),
-      body: bodyFor(route),
-      contentType,
-      duplicateContentType: fc.oneof({ weight: 12, arbitrary: fc.constant(undefined) }, { weight: 1, arbitrary: contentType }),
-      encoding: fc.oneof({ weight: 5, arbitrary: fc.constant(undefined) }, { weight: 1, arbitrary: encoding }),
-      extra: fc.array(extraHeader, { maxLength: 3 }),
-    }),
+    (route === null ? fc.constantFrom(...METHODS) : fc.oneof({ weight: 14, arbitrary: fc.constant(route.method as string) }, { weight: 1, arbitrary: fc.constantFrom(...METHODS) })).chain((method) =>
+      fc.record({
+        route: fc.constant(route),
+        method: fc.constant(method),
+        // Another method on a read route may write (DELETE on GET /indexes/x): it never aims at the seeded index.
+        path: route === null ? unknownPath : pathFor(route, route.writes || method !== route.method),
+        query: fc.oneof({ weight: 2, arbitrary: fc.constant('') }, { weight: 1, arbitrary: queryString }, { weight: 1, arbitrary: fc.tuple(fc.constantFrom('filter', 'q', 'sort'), filterString).map(([k, f]) => `?${k}=${encodeSegment(f)}`) }),
+        credential: fc.oneof({ weight: 6, arbitrary: fc.constant<Credential>('master') }, { weight: 6, arbitrary: fc.constantFrom(...CREDENTIALS) }),
+        body: bodyFor(route),
+        contentType,
+        duplicateContentType: fc.oneof({ weight: 12, arbitrary: fc.constant(undefined) }, { weight: 1, arbitrary: contentType }),
+        encoding: fc.oneof({ weight: 5, arbitrary: fc.constant(undefined) }, { weight: 1, arbitrary: encoding }),
+        extra: fc.array(extraHeader, { maxLength: 3 }),
+      }),
+    ),
   )
   .map((c): FuzzCase => {
     const headers: [string, string][] = [];
