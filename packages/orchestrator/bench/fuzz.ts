@@ -7,8 +7,8 @@
  */
 import { parseArgs } from 'node:util';
 import fc from 'fast-check';
-import { fuzzCase, type FuzzCase } from '../test/fuzz-cases.js';
-import { alive, describeCase, runCase, snapshot, startTargets, type Finding } from '../test/fuzz-kit.js';
+import { fuzzCase, SEEDED_INDEX, type FuzzCase } from '../test/fuzz-cases.js';
+import { alive, describeCase, rawRequest, runCase, snapshot, startTargets, type Finding } from '../test/fuzz-kit.js';
 
 const { values } = parseArgs({
   options: {
@@ -83,6 +83,8 @@ for (const [i, t] of targets.entries()) {
   const changed = Object.keys(was).filter((k) => JSON.stringify(now[k]) !== JSON.stringify(was[k]));
   if (changed.length > 0) {
     seededChanged.push(`${t.name} (${changed.join(', ')})`);
+    const tasks = await rawRequest(t.url, 'GET', `/tasks?indexUids=${SEEDED_INDEX}&limit=8`, [['authorization', t.auth.master!]]);
+    console.log(`\n${t.name}: the last tasks on the seeded index: ${tasks.text.slice(0, 3000)}`);
     for (const k of changed) console.log(`\n${t.name}: seeded ${k} changed\n  before: ${JSON.stringify(was[k]).slice(0, 600)}\n  after:  ${JSON.stringify(now[k]).slice(0, 600)}`);
   }
 }

@@ -153,3 +153,16 @@ describe('auth matrix: every route × every credential, Meilisearch’s decision
     });
   }
 });
+
+describe('routes Miroir does not serve judge a key by the action Meilisearch guards them with', () => {
+  const route = (method: RouteSpec['method'], path: string) => ROUTES.find((r) => r.method === method && r.path === path)!;
+  test('a key granting `search` on the index gets 501 from /similar, and 403 from /dumps', async () => {
+    const miroir = targets.find((t) => t.name === 'miroir')!;
+    const similar = await send(miroir, route('POST', '/indexes/:index/similar'), 'scoped');
+    assert.equal(similar.status, 501, similar.text);
+    assert.equal(similar.code, 'miroir_not_supported');
+    const dumps = await send(miroir, route('POST', '/dumps'), 'scoped');
+    assert.equal(dumps.status, 403, dumps.text);
+    assert.equal(dumps.code, 'invalid_api_key');
+  });
+});

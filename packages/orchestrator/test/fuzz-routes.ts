@@ -51,7 +51,7 @@ export const SETTING_ROUTES: readonly [name: string, update: 'PUT' | 'PATCH'][] 
 ];
 
 function r(method: RouteSpec['method'], path: string, action: string | null, on: Side = Side.both): RouteSpec {
-  const writes = method !== 'GET' && !/\/(search|facet-search|multi-search|fetch|similar)$/.test(path) && action !== 'search';
+  const writes = method !== 'GET' && action !== 'search' && !path.endsWith('/documents/fetch');
   return { method, path, on, action, writes };
 }
 
