@@ -321,9 +321,11 @@ export function judge(t: Target, c: FuzzCase, r: Reply): { problem: Problem; det
   }
   if (r.status >= 400 && c.method !== 'HEAD' && out.length === 0) {
     if (!known || c.method === 'OPTIONS') {
-      // No such route (OPTIONS is a route only as a CORS preflight): Meilisearch answers 404 or
-      // 405 with an empty body.
-      if (!((r.status === 404 || r.status === 405) && r.text === '') && !meiliShaped(r.text)) out.push({ problem: Problem.shape, detail: `unknown route: ${said}` });
+      // No such route (OPTIONS is a route only as a CORS preflight): Meilisearch (actix, no default
+      // service) answers 404 for an unknown path, 405 for a known one with another method, both
+      // with an empty body. An error raised before routing (a bad request) keeps the error shape.
+      const routeMiss = r.status === 404 || r.status === 405;
+      if (routeMiss ? r.text !== '' : !meiliShaped(r.text)) out.push({ problem: Problem.shape, detail: `unknown route: ${said}` });
     } else if (r.status === 431 && r.text === '') {
       // Headers too large: answered by the HTTP layer before any route, as Meilisearch's does.
     } else if (!meiliShaped(r.text)) {
