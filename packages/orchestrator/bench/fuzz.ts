@@ -47,7 +47,8 @@ function signature(f: Finding): string {
   const m = /^(?:unknown route: )?(\d{3}) (?:.*?"code":"([^"]+)")?/.exec(f.detail);
   const route = f.case.route === null ? '(unknown route)' : `${f.case.route.method} ${f.case.route.path}`;
   const what = m ? `${m[1]} ${m[2] ?? (f.detail.length > 4 ? f.detail.slice(4, 40) : '(empty body)')}` : f.detail.slice(0, 60).replace(/\s+/g, ' ');
-  return `${f.target} | ${f.problem} | ${what}${f.problem === 'bad shape' ? '' : ` | ${route}`}`;
+  const cause = /\[[^\]]*\]/.exec(f.detail)?.[0];
+  return `${f.target} | ${f.problem} | ${what}${f.problem === 'bad shape' ? '' : ` | ${cause ?? route}`}`;
 }
 
 for (let start = 0; start < cases; start += batch) {

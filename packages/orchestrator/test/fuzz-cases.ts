@@ -70,6 +70,12 @@ const weird = fc.constantFrom(
   "'",
   '\\',
   '_miroir_shard',
+  // Names every object inherits: a table looked up with user input must not find them.
+  'constructor',
+  '__proto__',
+  'toString',
+  'hasOwnProperty',
+  'valueOf',
 );
 
 const anyString = fc.oneof(weird, fc.string({ maxLength: 40 }), fc.string({ unit: 'grapheme', maxLength: 20 }), fc.string({ unit: 'binary', maxLength: 20 }));

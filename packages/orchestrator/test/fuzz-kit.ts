@@ -36,8 +36,12 @@ export interface Target {
   child: ChildProcess;
   /** `Authorization` header per credential (absent: no header). */
   auth: Partial<Record<Credential, string>>;
-  /** Last lines the process wrote (for crash reports). */
+  /** What the process wrote last (for crash reports). */
   tail(): string;
+  /** Its output so far, as a mark for `logSince`. */
+  logMark(): number;
+  /** What it wrote since a mark. */
+  logSince(mark: number): string;
   /** Starts the process again after a crash, on the same data (a long run goes on). */
   restart(): Promise<void>;
   stop(): Promise<void>;
@@ -55,15 +59,30 @@ async function freePort(): Promise<number> {
   return port;
 }
 
-function keepTail(child: ChildProcess): () => string {
-  const lines: string[] = [];
+/** The last 64 KB a process wrote (stdout and stderr), with a running count of all it wrote. */
+interface Log {
+  tail(): string;
+  /** Bytes written so far (a mark for `since`). */
+  written(): number;
+  /** What was written after a mark (as far as the kept tail reaches). */
+  since(mark: number): string;
+}
+
+function keepLog(child: ChildProcess): Log {
+  let kept = '';
+  let total = 0;
   const keep = (d: Buffer) => {
-    lines.push(d.toString());
-    if (lines.length > 40) lines.shift();
+    const text = d.toString();
+    total += text.length;
+    kept = (kept + text).slice(-65_536);
   };
   child.stdout?.on('data', keep);
   child.stderr?.on('data', keep);
-  return () => lines.join('').slice(-4000);
+  return {
+    tail: () => kept.slice(-4000),
+    written: () => total,
+    since: (mark) => kept.slice(-Math.min(kept.length, total - mark)),
+  };
 }
 
 const agent = new Agent({ keepAliveTimeout: 10_000, connections: 8 });
@@ -164,10 +183,10 @@ async function processTarget(
   spawnIt: () => Promise<{ child: ChildProcess; url: string }>,
   after: () => Promise<void> = async () => {},
 ): Promise<Target> {
-  let tail: () => string = () => '';
+  let log: Log = { tail: () => '', written: () => 0, since: () => '' };
   const launch = async () => {
     const p = await spawnIt();
-    tail = keepTail(p.child);
+    log = keepLog(p.child);
     return p;
   };
   const first = await launch();
@@ -183,7 +202,9 @@ async function processTarget(
     routes: routesOf(name),
     child: first.child,
     auth: { master: `Bearer ${masterKey}`, wrong: 'Bearer not-a-key-at-all', malformed: `Basic ${Buffer.from('a:b').toString('base64')}` },
-    tail: () => tail(),
+    tail: () => log.tail(),
+    logMark: () => log.written(),
+    logSince: (mark) => log.since(mark),
     restart: async () => {
       await stopChild(t.child);
       const p = await launch();
@@ -335,6 +356,20 @@ export function judge(t: Target, c: FuzzCase, r: Reply): { problem: Problem; det
   return out;
 }
 
+/**
+ * The cause the process logged last (error type, message and first frame of the project's code),
+ * to tell 500s and crashes apart by cause; '' when it logged none.
+ */
+export function loggedCause(tail: string): string {
+  const lines = tail.split('\n').filter((l) => l.includes('"err"') || l.includes('Error:'));
+  const last = lines.at(-1);
+  if (last === undefined) return '';
+  const type = /"type":"([^"]+)"/.exec(last)?.[1] ?? /(\w*Error)/.exec(last)?.[1] ?? '';
+  const message = (/"message":"([^"]{0,120})/.exec(last)?.[1] ?? '').replace(/\d+/g, 'N');
+  const frame = /(packages\/[a-z]+\/dist\/src\/[\w/.-]+:\d+)/.exec(last)?.[1] ?? '';
+  return `[${type}: ${message}${frame ? ` at ${frame}` : ''}]`;
+}
+
 /** Sends one case to one target and checks the answer and the process afterwards. */
 export async function runCase(t: Target, c: FuzzCase): Promise<Finding[]> {
   const found = (problem: Problem, detail: string): Finding => ({ target: t.name, problem, detail, case: c });
@@ -343,16 +378,21 @@ export async function runCase(t: Target, c: FuzzCase): Promise<Finding[]> {
   if (auth !== undefined) headers.push(['authorization', auth]);
   headers.push(...c.headers);
   const out: Finding[] = [];
+  const mark = t.logMark();
   try {
     const r = await rawRequest(t.url, c.method, c.url, headers, c.body);
-    out.push(...judge(t, c, r).map((p) => found(p.problem, p.detail)));
+    const problems = judge(t, c, r);
+    // A 5xx: name the cause the process logged for it (its log line may trail the answer a little).
+    if (r.status >= 500) await new Promise((res) => setTimeout(res, 20));
+    const logged = r.status >= 500 ? loggedCause(t.logSince(mark)) : '';
+    for (const p of problems) out.push(found(p.problem, logged ? `${p.detail} ${logged}` : p.detail));
   } catch (e) {
     // The client refusing to send (an invalid header for undici) is not an answer of the server.
     if ((e as { code?: string }).code === 'UND_ERR_INVALID_ARG' || (e as { code?: string }).code === 'UND_ERR_NOT_SUPPORTED') return out;
     await new Promise((r) => setTimeout(r, 50));
     if (alive(t)) out.push(found(Problem.noAnswer, String(e)));
   }
-  if (!alive(t)) return [...out, found(Problem.crash, `process exited (${t.child.exitCode ?? t.child.signalCode}): ${t.tail()}`)];
+  if (!alive(t)) return [...out, found(Problem.crash, `process exited (${t.child.exitCode ?? t.child.signalCode}) ${loggedCause(t.tail())}: ${t.tail().slice(-1500)}`)];
   try {
     const h = await rawRequest(t.url, 'GET', '/health', []);
     if (h.status !== 200) out.push(found(Problem.noAnswer, `/health answered ${h.status} ${h.text}`));
