@@ -97,6 +97,22 @@ export function conformance(factory: StoreFactory): void {
       assert.deepEqual(await s.getTopology(), v2);
     });
 
+    t('the API key set is written by compare-and-set on its version and survives a reopen', async (open) => {
+      let s = await open();
+      assert.equal(await s.getApiKeys(), undefined);
+      const key = { uid: '0f3f4a4e-8f7e-4c59-9a54-3d4f1c1f0aff', name: 'Default Search API Key', description: null, actions: ['search'], indexes: ['*'], expiresAt: null, expiresOffset: 0, createdAt: 1_700_000_000_000_001, updatedAt: 1_700_000_000_000_001 };
+      const v1 = { version: 1, keys: [key] };
+      assert.equal(await s.putApiKeys(v1, 1), false, 'nothing stored yet: only expectedVersion null seeds');
+      assert.equal(await s.putApiKeys(v1, null), true);
+      assert.equal(await s.putApiKeys({ version: 1, keys: [] }, null), false, 'a second seed loses');
+      const v2 = { version: 2, keys: [key, { ...key, uid: '1f3f4a4e-8f7e-4c59-9a54-3d4f1c1f0aff', name: null, expiresAt: 1_900_000_000_000_000, expiresOffset: -90 }] };
+      assert.equal(await s.putApiKeys(v2, 1), true);
+      assert.equal(await s.putApiKeys({ version: 3, keys: [] }, 1), false, 'a stale writer is refused');
+      await s.close();
+      s = await open();
+      assert.deepEqual(await s.getApiKeys(), v2);
+    });
+
     t('a rebalance and its committed pages persist until the rebalance is deleted', async (open) => {
       let s = await open();
       assert.equal(await s.getRebalance(), undefined);

@@ -3,24 +3,12 @@
  * `hex(HMAC-SHA256(masterKey, uid))`, so every node started with the same master key derives the
  * same secret for a uid (Meilisearch's `generate_key_as_hexa`).
  */
-import { randomUUID } from 'node:crypto';
 import type Database from 'better-sqlite3';
-import { deriveKey } from '@miroir/protocol';
+import { defaultKeys, deriveKey, listingOrder } from '@miroir/protocol';
+import type { ApiKey } from '@miroir/protocol';
 import { nextMicros } from '../tasks/clock.js';
 
-/** A stored key. Times in microseconds since the epoch. */
-export interface ApiKey {
-  uid: string;
-  name: string | null;
-  description: string | null;
-  actions: string[];
-  indexes: string[];
-  expiresAt: number | null;
-  /** UTC offset (minutes) `expiresAt` was given with; Meilisearch prints it back that way. */
-  expiresOffset: number;
-  createdAt: number;
-  updatedAt: number;
-}
+export type { ApiKey };
 
 interface KeyRow {
   uid: string;
@@ -47,22 +35,6 @@ CREATE TABLE IF NOT EXISTS auth_keys (
   updated_at INTEGER NOT NULL
 );
 `;
-
-/** The keys Meilisearch creates when its key store is empty, in creation order. */
-const DEFAULT_KEYS: readonly Pick<ApiKey, 'name' | 'description' | 'actions'>[] = [
-  { name: 'Default Chat API Key', description: 'Use it to chat and search from the frontend', actions: ['chatCompletions', 'search'] },
-  {
-    name: 'Default Read-Only Admin API Key',
-    description: 'Use it to read information across the whole database. Caution! Do not expose this key on a public frontend',
-    actions: ['*.get', 'keys.get'],
-  },
-  {
-    name: 'Default Admin API Key',
-    description: 'Use it for anything that is not a search operation. Caution! Do not expose it on a public frontend',
-    actions: ['*'],
-  },
-  { name: 'Default Search API Key', description: 'Use it to search from the frontend', actions: ['search'] },
-];
 
 function toKey(r: KeyRow): ApiKey {
   return {
@@ -102,10 +74,7 @@ export class KeyStore {
     }
     if (this.#keys.size === 0) {
       db.transaction(() => {
-        for (const d of DEFAULT_KEYS) {
-          const now = nextMicros();
-          this.put({ ...d, uid: randomUUID(), indexes: ['*'], expiresAt: null, expiresOffset: 0, createdAt: now, updatedAt: now });
-        }
+        for (const k of defaultKeys(nextMicros)) this.put(k);
       })();
     }
   }
@@ -132,7 +101,7 @@ export class KeyStore {
 
   /** All keys, most recently created first (Meilisearch's listing order). */
   list(): ApiKey[] {
-    return [...this.#keys.values()].sort((a, b) => b.createdAt - a.createdAt);
+    return listingOrder(this.#keys.values());
   }
 
   put(k: ApiKey): void {

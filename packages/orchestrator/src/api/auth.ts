@@ -1,8 +1,9 @@
 /**
  * Bearer dispatch (spec S5.5, without the search-UI JWT part): the admin key for `/_miroir/*`; for
  * the client API, Meilisearch's own decision (`authorize` of `@miroir/protocol`, the code the engine
- * runs) with Miroir's master key and the API keys its nodes list, so every auth answer (status,
- * code, message) is the one a single node gives.
+ * runs) with Miroir's master key and the cluster's API keys (api/keys.ts), so every auth answer
+ * (status, code, message) is the one a single node gives. Nodes are always reached with the node
+ * master key, never with a client's credential.
  */
 import { timingSafeEqual } from 'node:crypto';
 import type { FastifyRequest } from 'fastify';
@@ -16,18 +17,24 @@ export type Access = AuthContext;
 /** The master key's access: every index, no search rules. */
 export const FULL_ACCESS: Access = OPEN_CONTEXT;
 
-/** The node API keys Miroir knows (it never stores key values itself). */
+/** The cluster's API keys as this process knows them. */
 export interface KeySource {
   /** The keys known now (no I/O). */
   current(): KeyLookup;
-  /** Re-reads the keys from the nodes when the copy is older than `maxAgeMs`; whether it did. */
+  /** Re-reads the keys when the copy is older than `maxAgeMs`; whether it did. */
   refreshIfOlder(maxAgeMs: number): Promise<boolean>;
 }
 
-/** How long a key listing is trusted (a key deleted on the nodes directly lives this long here). */
+/**
+ * How long a copy of the keys is trusted without a `keys_changed` event: a change made by another
+ * orchestrator whose event was lost reaches this one within this time.
+ */
 const KEYS_MAX_AGE_MS = 10_000;
-/** An unknown credential re-reads the keys (one may have been created on the nodes), at most this often. */
-const MISS_REFRESH_MS = 1_000;
+/**
+ * An unknown credential re-reads the keys at once (one store read, shared by concurrent requests):
+ * a key created through another orchestrator works here before its event arrives.
+ */
+const MISS_REFRESH_MS = 0;
 
 const NO_KEYS: KeyLookup = { byUid: () => undefined, bySecret: () => undefined, secretOf: () => undefined };
 
@@ -55,7 +62,7 @@ export class Authenticator {
   /** The route-level decision of each `/multi-search` request, reused by its queries. */
   readonly #multiSearch = new WeakMap<FastifyRequest, Promise<Access>>();
 
-  /** `resolver`: where the node API keys come from (none: only the master key opens the API). */
+  /** `resolver`: where the API keys come from (none: only the master key opens the API). */
   constructor(opts: { masterKey: string; adminKey: string; resolver?: KeySource }) {
     this.#masterKey = opts.masterKey;
     this.#adminKey = opts.adminKey;

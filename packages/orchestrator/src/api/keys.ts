@@ -1,67 +1,91 @@
 /**
- * API keys through Miroir: `/keys` CRUD is broadcast so every node holds every key with the same
- * uid (hence the same value, derived from uid and the node master key). Miroir never stores key
- * values: {@link KeyCache} holds what the nodes list (`GET /keys`) for the shared authorization
- * decision of `@miroir/protocol`, which then answers as one node would.
+ * API keys through Miroir (spec S9, key model B): the cluster has one key set, kept in the state
+ * store, and Miroir answers `/keys` and decides every credential itself, with the rules one
+ * Meilisearch node applies (`@miroir/protocol`). A key's value is derived from Miroir's master key
+ * and the uid, as a node derives it from its own master key, so clients never see node keys and
+ * the nodes (which Miroir reaches with the node master key) hold none of the cluster's keys.
+ *
+ * The set is seeded once, by the first orchestrator that needs it, with Meilisearch's default keys;
+ * every change is a compare-and-set on its version, then a `keys_changed` event that makes the
+ * other orchestrators re-read it.
  */
 import { randomUUID } from 'node:crypto';
 import type { FastifyInstance } from 'fastify';
-import { deriveKey, parseRfc3339Nanos } from '@miroir/protocol';
-import type { KeyGrant, KeyLookup } from '@miroir/protocol';
+import {
+  apiKeyAlreadyExists,
+  defaultKeys,
+  deriveKey,
+  findKey,
+  keyPage,
+  keyView,
+  listingOrder,
+  newKey,
+  parseCreateKey,
+  parsePatchKey,
+  patchedKey,
+} from '@miroir/protocol';
+import type { ApiKey, KeyLookup } from '@miroir/protocol';
 import type { Cluster } from '../cluster.js';
 import type { AppContext } from '../main.js';
+import type { ApiKeySet, StateStore } from '../state/store.js';
 import type { KeySource } from './auth.js';
-import { broadcast, callEach, firstAnswer } from './fanout.js';
 import { jsonBody } from './http.js';
 
-/** A key as a node lists it. */
-interface NodeKey {
-  uid: string;
-  key: string;
-  actions: string[];
-  indexes: string[];
-  expiresAt: string | null;
+/** A loaded key set, indexed by uid and by value. */
+export class KeyBook {
+  /** The version of the stored set this book was built from (0: none yet). */
+  readonly version: number;
+  readonly ordered: ApiKey[];
+  readonly #byUid: Map<string, ApiKey>;
+  readonly #bySecret: Map<string, ApiKey>;
+
+  constructor(version: number, keys: readonly ApiKey[], secretOf: (uid: string) => string) {
+    this.version = version;
+    this.ordered = listingOrder(keys);
+    this.#byUid = new Map(keys.map((k) => [k.uid, k]));
+    // Without a master key there are no key values (and `/keys` answers `missing_master_key`).
+    this.#bySecret = new Map(keys.map((k) => [secretOf(k.uid), k] as const).filter(([secret]) => secret !== ''));
+  }
+
+  byUid(uid: string): ApiKey | undefined {
+    return this.#byUid.get(uid);
+  }
+
+  bySecret(secret: string): ApiKey | undefined {
+    return this.#bySecret.get(secret);
+  }
 }
 
-const PAGE = 1000;
-
-/** Microseconds since the epoch of a node's `expiresAt` (RFC 3339, any offset). */
-function expiryMicros(text: string): number {
-  const ns = parseRfc3339Nanos(text);
-  if (ns !== undefined) return Number(ns / 1000n);
-  const ms = Date.parse(text);
-  // A date no parser reads: the key is treated as expired rather than as never expiring.
-  return Number.isNaN(ms) ? 0 : ms * 1000;
+/** Microseconds since the epoch, strictly past `after` (so creation order is listing order). */
+function micros(after: number): number {
+  return Math.max(Date.now() * 1000, after + 1);
 }
 
-/** The node keys, read from one node (every node holds the same keys) and kept for a while. */
+/** The cluster's key set: read from the store, kept for a while, changed by compare-and-set. */
 export class KeyCache implements KeySource {
-  readonly #cluster: Cluster;
-  readonly #nodeMasterKey: string;
-  #bySecret = new Map<string, KeyGrant>();
-  #byUid = new Map<string, KeyGrant>();
-  #secretByUid = new Map<string, string>();
+  readonly #store: StateStore;
+  readonly #masterKey: string;
+  #book: KeyBook;
   #loadedAt = 0;
-  /** Bumped by every key change made through Miroir: a listing begun before it is stale. */
+  /** Bumped by every key change: a read begun before it is stale. */
   #generation = 0;
-  #loading: { generation: number; done: Promise<void> } | undefined;
+  #loading: { generation: number; done: Promise<KeyBook> } | undefined;
   readonly #lookup: KeyLookup = {
-    byUid: (uid) => this.#byUid.get(uid),
-    bySecret: (secret) => this.#bySecret.get(secret),
-    // Meilisearch derives the signing secret of any uid, listed or not; Miroir can too when it
-    // knows the node master key.
-    secretOf: (uid) => this.#secretByUid.get(uid) ?? (this.#nodeMasterKey === '' ? undefined : deriveKey(this.#nodeMasterKey, uid)),
+    byUid: (uid) => this.#book.byUid(uid),
+    bySecret: (secret) => this.#book.bySecret(secret),
+    // Meilisearch derives the signing secret of any uid from its master key, listed or not.
+    secretOf: (uid) => this.secretOf(uid),
   };
 
   constructor(cluster: Cluster) {
-    this.#cluster = cluster;
-    this.#nodeMasterKey = cluster.config.node_master_key;
+    this.#store = cluster.store;
+    this.#masterKey = cluster.config.master_key;
+    this.#book = new KeyBook(0, [], (uid) => this.secretOf(uid));
   }
 
-  /** After a key change made here: forgets the keys in this process and tells the other orchestrators. */
-  async changed(): Promise<void> {
-    this.invalidate();
-    await this.#cluster.store.publish({ kind: 'keys_changed' });
+  /** The value of the key with this uid (what a node with Miroir's master key would show). */
+  secretOf(uid: string): string {
+    return this.#masterKey === '' ? '' : deriveKey(this.#masterKey, uid);
   }
 
   /** Forgets the age of the cache: the next credential check re-reads the keys. */
@@ -76,84 +100,110 @@ export class KeyCache implements KeySource {
 
   async refreshIfOlder(maxAgeMs: number): Promise<boolean> {
     if (Date.now() - this.#loadedAt < maxAgeMs) return false;
-    if (this.#loading === undefined || this.#loading.generation !== this.#generation) {
-      const loading = { generation: this.#generation, done: this.#load(this.#generation) };
-      this.#loading = loading;
-      void loading.done.finally(() => {
-        if (this.#loading === loading) this.#loading = undefined;
-      }).catch(() => {});
-    }
-    await this.#loading.done;
+    await this.load();
     return true;
   }
 
-  async #load(generation: number): Promise<void> {
-    const keys: NodeKey[] = [];
-    for (let offset = 0; ; offset += PAGE) {
-      const page = await firstAnswer<{ results: NodeKey[]; total: number }>(this.#cluster, {
-        method: 'GET',
-        path: `/keys?offset=${offset}&limit=${PAGE}`,
-      });
-      keys.push(...page.results);
-      if (offset + PAGE >= page.total) break;
+  /** The key set as the store holds it now (concurrent callers share one read). */
+  async load(): Promise<KeyBook> {
+    if (this.#loading === undefined || this.#loading.generation !== this.#generation) {
+      const generation = this.#generation;
+      const loading = { generation, done: this.#read(generation) };
+      this.#loading = loading;
+      void loading.done
+        .finally(() => {
+          if (this.#loading === loading) this.#loading = undefined;
+        })
+        .catch(() => {});
     }
-    if (generation !== this.#generation) return;
-    const grants = keys.map((k) => ({
-      secret: k.key,
-      grant: { uid: k.uid, actions: k.actions, indexes: k.indexes, expiresAt: k.expiresAt === null ? null : expiryMicros(k.expiresAt) },
-    }));
-    this.#bySecret = new Map(grants.map((g) => [g.secret, g.grant]));
-    this.#byUid = new Map(grants.map((g) => [g.grant.uid, g.grant]));
-    this.#secretByUid = new Map(grants.map((g) => [g.grant.uid, g.secret]));
-    this.#loadedAt = Date.now();
+    return this.#loading.done;
+  }
+
+  async #read(generation: number): Promise<KeyBook> {
+    const set = await this.#stored();
+    // An unchanged set keeps its book (no key value is derived again).
+    const book = set.version === this.#book.version ? this.#book : new KeyBook(set.version, set.keys, (uid) => this.secretOf(uid));
+    if (generation === this.#generation) {
+      this.#book = book;
+      this.#loadedAt = Date.now();
+    }
+    return book;
+  }
+
+  /** The stored set; the first reader of an empty store records Meilisearch's default keys. */
+  async #stored(): Promise<ApiKeySet> {
+    for (;;) {
+      const set = await this.#store.getApiKeys();
+      if (set !== undefined) return set;
+      let last = 0;
+      const seed = { version: 1, keys: defaultKeys(() => (last = micros(last))) };
+      if (await this.#store.putApiKeys(seed, null)) return seed;
+    }
+  }
+
+  /**
+   * Applies `change` to the stored set (retried on a concurrent writer: `change` must be pure),
+   * then tells every orchestrator. `change` returns the new keys and its answer, or throws a
+   * Meilisearch error that leaves the set as it was.
+   */
+  async update<T>(change: (book: KeyBook, nowMicros: number) => { keys: ApiKey[]; answer: T }): Promise<T> {
+    for (;;) {
+      const set = await this.#stored();
+      const latest = set.keys.reduce((m, k) => Math.max(m, k.createdAt, k.updatedAt), 0);
+      const { keys, answer } = change(new KeyBook(set.version, set.keys, (uid) => this.secretOf(uid)), micros(latest));
+      if (await this.#store.putApiKeys({ version: set.version + 1, keys }, set.version)) {
+        this.invalidate();
+        await this.#store.publish({ kind: 'keys_changed' });
+        return answer;
+      }
+    }
   }
 }
 
 export function registerKeyRoutes(app: FastifyInstance, ctx: AppContext): void {
-  const { cluster, keys } = ctx;
-  const path = (req: { params: unknown }) => `/keys/${encodeURIComponent((req.params as { key: string }).key)}`;
+  const { keys } = ctx;
+  const param = (req: { params: unknown }) => (req.params as { key: string }).key;
+  const view = (k: ApiKey) => keyView(k, keys.secretOf(k.uid));
 
   app.get('/keys', async (req) => {
     await ctx.auth.client(req, 'keys.get', null);
-    const qs = req.url.includes('?') ? req.url.slice(req.url.indexOf('?')) : '';
-    return firstAnswer(cluster, { method: 'GET', path: `/keys${qs}` });
+    const book = await keys.load();
+    return keyPage(book.ordered, req.query as Record<string, unknown>, (uid) => keys.secretOf(uid));
   });
 
   app.get('/keys/:key', async (req) => {
     await ctx.auth.client(req, 'keys.get', null);
-    return firstAnswer(cluster, { method: 'GET', path: path(req) });
+    return view(findKey(await keys.load(), param(req)));
   });
 
-  /** Created on every node with the same uid; if any node refuses, the others are rolled back. */
   app.post('/keys', async (req, reply) => {
     await ctx.auth.client(req, 'keys.create', null);
-    const body = jsonBody(req);
-    const withUid = typeof body === 'object' && body !== null && !Array.isArray(body) && !('uid' in body) ? { ...body, uid: randomUUID() } : body;
-    const results = await callEach(cluster, [...cluster.nodes.keys()], { method: 'POST', path: '/keys', body: withUid });
-    const failed = results.find((r) => r.ok === undefined);
-    if (failed) {
-      const uid = (withUid as { uid?: unknown })?.uid;
-      if (typeof uid === 'string') {
-        const created = results.filter((r) => r.ok).map((r) => r.nodeId);
-        await callEach(cluster, created, { method: 'DELETE', path: `/keys/${encodeURIComponent(uid)}` });
-      }
-      throw failed.error;
-    }
-    await keys.changed();
-    return reply.code(201).send(results[0]!.ok!.body);
+    const parsed = parseCreateKey(jsonBody(req), Date.now() * 1000);
+    const body = { ...parsed, uid: parsed.uid ?? randomUUID() };
+    const created = await keys.update((book, now) => {
+      const key = newKey(body, now);
+      if (book.byUid(key.uid) !== undefined) throw apiKeyAlreadyExists(key.uid);
+      return { keys: [...book.ordered, key], answer: key };
+    });
+    return reply.code(201).send(view(created));
   });
 
   app.patch('/keys/:key', async (req) => {
     await ctx.auth.client(req, 'keys.update', null);
-    const answers = await broadcast(cluster, { method: 'PATCH', path: path(req), body: jsonBody(req) });
-    await keys.changed();
-    return answers[0]!.body;
+    const patch = parsePatchKey(jsonBody(req));
+    const updated = await keys.update((book, now) => {
+      const key = patchedKey(findKey(book, param(req)), patch, now);
+      return { keys: book.ordered.map((k) => (k.uid === key.uid ? key : k)), answer: key };
+    });
+    return view(updated);
   });
 
   app.delete('/keys/:key', async (req, reply) => {
     await ctx.auth.client(req, 'keys.delete', null);
-    await broadcast(cluster, { method: 'DELETE', path: path(req) });
-    await keys.changed();
+    await keys.update((book) => {
+      const gone = findKey(book, param(req));
+      return { keys: book.ordered.filter((k) => k.uid !== gone.uid), answer: gone };
+    });
     return reply.code(204).send();
   });
 }

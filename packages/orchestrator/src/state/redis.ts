@@ -20,6 +20,7 @@
  *                                     each with its <name>:_index set
  *   canary_runs:<canary>              sorted set of runs by ran_at, trimmed by rank
  *   cdc_cursor:<sink>:<index>         integer string, only ever raised
+ *   api_keys                          hash {version, row}: the cluster's API keys
  */
 import { Redis } from 'ioredis';
 import { readCanaryRun, readIndexMeta, readJobRow, readJson, readStoreEvent, readTableRow, readTaskRow } from './rows.js';
@@ -28,6 +29,7 @@ import {
   migrationProgressSchema,
   rebalanceStateSchema,
   storedTopologySchema,
+  apiKeySetSchema,
   type IndexMeta,
   type JobRow,
   type Lease,
@@ -36,6 +38,7 @@ import {
   type StateStore,
   type StoreEvent,
   type StoredTopology,
+  type ApiKeySet,
   type TaskRow,
 } from './store.js';
 
@@ -66,7 +69,7 @@ const SCRIPTS = {
     numberOfKeys: 1,
     lua: `if redis.call('GET', KEYS[1]) == ARGV[1] then redis.call('PEXPIRE', KEYS[1], ARGV[2]) return 1 end return 0`,
   },
-  // KEYS: topology hash {version, row}. ARGV: expected version ('' = nothing stored), version, row.
+  // KEYS: a versioned hash {version, row} (topology, api_keys). ARGV: expected version ('' = nothing stored), version, row.
   topologyCas: {
     numberOfKeys: 1,
     lua: `local cur = redis.call('HGET', KEYS[1], 'version')
@@ -353,6 +356,16 @@ export class RedisStore implements StateStore {
   async putTopology(topology: StoredTopology, expectedVersion: number | null): Promise<boolean> {
     const row = JSON.stringify(storedTopologySchema.parse(topology));
     return (await this.#script('topologyCas', this.#k('topology'), expectedVersion === null ? '' : String(expectedVersion), String(topology.version), row)) === 1;
+  }
+
+  async getApiKeys(): Promise<ApiKeySet | undefined> {
+    const text = await this.#r.hget(this.#k('api_keys'), 'row');
+    return text === null ? undefined : apiKeySetSchema.parse(readJson('api_keys', 'api_keys', text));
+  }
+
+  async putApiKeys(keys: ApiKeySet, expectedVersion: number | null): Promise<boolean> {
+    const row = JSON.stringify(apiKeySetSchema.parse(keys));
+    return (await this.#script('topologyCas', this.#k('api_keys'), expectedVersion === null ? '' : String(expectedVersion), String(keys.version), row)) === 1;
   }
 
   async getRebalance(): Promise<RebalanceState | undefined> {

@@ -13,6 +13,7 @@ import {
   migrationProgressSchema,
   rebalanceStateSchema,
   storedTopologySchema,
+  apiKeySetSchema,
   type IndexMeta,
   type JobRow,
   type Lease,
@@ -21,6 +22,7 @@ import {
   type StateStore,
   type StoreEvent,
   type StoredTopology,
+  type ApiKeySet,
   type TaskRow,
 } from './store.js';
 
@@ -292,6 +294,19 @@ export class SqliteStore implements StateStore {
       const current = this.#getKv('topology', storedTopologySchema);
       if ((current?.version ?? null) !== expectedVersion) return false;
       this.#stmts.putKv.run('topology', JSON.stringify(storedTopologySchema.parse(topology)));
+      return true;
+    })();
+  }
+
+  async getApiKeys(): Promise<ApiKeySet | undefined> {
+    return this.#getKv('api_keys', apiKeySetSchema);
+  }
+
+  async putApiKeys(keys: ApiKeySet, expectedVersion: number | null): Promise<boolean> {
+    return this.#db.transaction(() => {
+      const current = this.#getKv('api_keys', apiKeySetSchema);
+      if ((current?.version ?? null) !== expectedVersion) return false;
+      this.#stmts.putKv.run('api_keys', JSON.stringify(apiKeySetSchema.parse(keys)));
       return true;
     })();
   }

@@ -127,6 +127,32 @@ export const migrationProgressSchema = z.object({
 });
 export type MigrationProgress = z.infer<typeof migrationProgressSchema>;
 
+/**
+ * The cluster's API keys (what `/keys` lists through Miroir; spec S9). Miroir keeps them here, not
+ * on the nodes: one set, the same for every orchestrator and whatever nodes are up. No key value is
+ * stored: a value is derived from Miroir's master key and the uid.
+ */
+export const apiKeySetSchema = z.object({
+  /** Bumped by every change; a write names the version it replaces (compare-and-set). */
+  version: z.int().min(1),
+  keys: z.array(
+    z.object({
+      uid: z.string(),
+      name: z.string().nullable(),
+      description: z.string().nullable(),
+      actions: z.array(z.string()),
+      indexes: z.array(z.string()),
+      /** Microseconds since the epoch, null: never expires. */
+      expiresAt: z.number().nullable(),
+      /** UTC offset (minutes) `expiresAt` was given with. */
+      expiresOffset: z.int(),
+      createdAt: z.number(),
+      updatedAt: z.number(),
+    }),
+  ),
+});
+export type ApiKeySet = z.infer<typeof apiKeySetSchema>;
+
 export interface StateStore {
   /** Allocates the next task uid: integer, unique and monotonic across the cluster. */
   nextTaskUid(): Promise<number>;
@@ -166,6 +192,14 @@ export interface StateStore {
    * yet); false when another writer got there first.
    */
   putTopology(topology: StoredTopology, expectedVersion: number | null): Promise<boolean>;
+
+  /** The cluster's API keys, undefined before the first orchestrator records the default keys. */
+  getApiKeys(): Promise<ApiKeySet | undefined>;
+  /**
+   * Writes the key set if the stored version is still `expectedVersion` (null: nothing is stored
+   * yet); false when another writer got there first.
+   */
+  putApiKeys(keys: ApiKeySet, expectedVersion: number | null): Promise<boolean>;
 
   /** The rebalance in progress, if any. */
   getRebalance(): Promise<RebalanceState | undefined>;

@@ -5,7 +5,7 @@
  * One rebalance at a time (an in-process lock; a cluster-wide lease wraps it where several
  * processes run). Its state lives in the store, so a restart resumes it:
  * 1. `preparing`: every joining node gets every index (same primary key, the settings a serving
- *    node holds, the reserved filterable field included) and every API key (same uids).
+ *    node holds, the reserved filterable field included).
  * 2. `copying`: writes to moving shards go to the old and the new owners (dual write). Each move
  *    pages `_miroir_shard = s` from a healthy complete owner and writes the documents, as read, to
  *    the new owners, committing its offset after every page. Then the cutover, under the write
@@ -585,8 +585,9 @@ export class Rebalancer {
   }
 
   /**
-   * Creates every index on a joining node with the primary key and settings a serving node holds,
-   * and every API key with the same uid (hence the same key: both derive from the node master key).
+   * Creates every index on a joining node with the primary key and settings a serving node holds.
+   * API keys are not copied: the cluster's keys live in the state store (api/keys.ts), and a node
+   * is only ever reached with the node master key.
    */
   async #prepareNode(id: string): Promise<void> {
     const node = this.#cluster.node(id);
@@ -594,26 +595,6 @@ export class Rebalancer {
     const refId = [...this.#cluster.nodes.keys()].find((n) => !joining.has(n) && this.#usable(n));
     if (refId === undefined) throw new Paused('no serving node can be read');
     const ref = this.#cluster.node(refId);
-
-    interface Key {
-      uid: string;
-      name: string | null;
-      description: string | null;
-      actions: string[];
-      indexes: string[];
-      expiresAt: string | null;
-    }
-    const have = new Set((await pages<Key>(node, '/keys')).map((k) => k.uid));
-    for (const k of await pages<Key>(ref, '/keys')) {
-      if (have.has(k.uid)) continue;
-      try {
-        await node.request({ method: 'POST', path: '/keys', body: { uid: k.uid, name: k.name, description: k.description, actions: k.actions, indexes: k.indexes, expiresAt: k.expiresAt } });
-      } catch (e) {
-        // An expired key cannot be created again; it grants nothing anyway.
-        if (!(e instanceof NodeHttpError)) throw e;
-        this.#log.warn({ node: id, key: k.uid, err: e.message }, 'an API key was not replicated');
-      }
-    }
 
     for (const idx of await pages<{ uid: string; primaryKey: string | null }>(ref, '/indexes')) {
       await this.#cluster.writeLock.run([idx.uid], async () => {
@@ -690,7 +671,7 @@ function miroirBusy(message = 'A rebalance is in progress; retry once `GET /_mir
   return miroirError('miroir_rebalance_in_progress', message);
 }
 
-/** Every item of a paginated node list (`/keys`, `/indexes`). */
+/** Every item of a paginated node list (`/indexes`). */
 async function pages<T>(node: NodeClient, path: string): Promise<T[]> {
   const out: T[] = [];
   const limit = 1000;

@@ -13,3 +13,18 @@ export { OPEN_CONTEXT } from './context.js';
 export type { AuthContext } from './context.js';
 export { INVALID_API_KEY_MESSAGE, authorize, invalidApiKey, keyGrants } from './authorize.js';
 export type { AuthPolicy, KeyGrant, KeyLookup } from './authorize.js';
+export { formatExpiration, parseCreateKey, parseExpiration, parsePatchKey } from './key-body.js';
+export type { CreateKeyBody, PatchKeyBody } from './key-body.js';
+export {
+  DEFAULT_KEYS,
+  apiKeyAlreadyExists,
+  defaultKeys,
+  findKey,
+  keyPage,
+  keyView,
+  listingOrder,
+  newKey,
+  parseKeyListQuery,
+  patchedKey,
+} from './api-keys.js';
+export type { ApiKey, KeyView } from './api-keys.js';

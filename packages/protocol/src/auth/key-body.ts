@@ -3,24 +3,12 @@
  * (deserr: the first offending field in body order wins; missing required fields are reported
  * after, in struct order).
  */
-import {
-  MeiliError,
-  formatRfc3339,
-  invalidTypeError,
-  invalidValueError,
-  isJsonObject,
-  missingFieldError,
-  parseDateOnlyNanos,
-  parseRfc3339Nanos,
-  unknownFieldError,
-  unknownValueError,
-  describeJsonValue,
-  ACTIONS,
-  invalidIndexPatternMessage,
-  isAction,
-  isValidIndexPattern,
-  parseUuid,
-} from '@miroir/protocol';
+import { MeiliError } from '../errors.js';
+import { describeJsonValue, invalidTypeError, invalidValueError, isJsonObject, missingFieldError, unknownFieldError, unknownValueError } from '../settings-validate.js';
+import { formatRfc3339, parseDateOnlyNanos, parseRfc3339Nanos } from '../tasks.js';
+import { ACTIONS, isAction } from './actions.js';
+import { invalidIndexPatternMessage, isValidIndexPattern } from './index-pattern.js';
+import { parseUuid } from './uuid.js';
 
 const CREATE_FIELDS = ['description', 'name', 'uid', 'actions', 'indexes', 'expiresAt'] as const;
 const PATCH_FIELDS = ['description', 'name'] as const;
