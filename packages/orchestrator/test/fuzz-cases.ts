@@ -40,6 +40,11 @@ export interface FuzzCase {
   body: Buffer | undefined;
   /** What the body is, for reports. */
   bodyKind: string;
+  /**
+   * A whole HTTP/1.1 request written on a socket as it is (`{auth}` is replaced by the credential's
+   * header value): framing an HTTP client would normalise or refuse to send.
+   */
+  wire?: string;
 }
 
 // ---- values ---------------------------------------------------------------------------------------
@@ -389,8 +394,44 @@ const unknownPath = fc.oneof(
 
 const METHODS = ['GET', 'POST', 'PUT', 'PATCH', 'DELETE', 'HEAD', 'OPTIONS'];
 
-/** One fuzz case. */
-export const fuzzCase: fc.Arbitrary<FuzzCase> = fc
+const H = 'Host: fuzz\r\nConnection: close\r\nAuthorization: {auth}\r\n';
+/** Requests only a socket sends: broken framing, conflicting lengths, odd request lines. */
+const WIRE: readonly [method: string, url: string, text: string][] = [
+  ['POST', '/indexes', `POST /indexes HTTP/1.1\r\n${H}Transfer-Encoding: chunked\r\nContent-Encoding: gzip\r\nContent-Type: application/json\r\n\r\n0\r\n\r\n`],
+  ['POST', '/indexes', `POST /indexes HTTP/1.1\r\n${H}Transfer-Encoding: chunked\r\nContent-Type: application/json\r\n\r\nzz\r\n{}\r\n0\r\n\r\n`],
+  ['POST', '/indexes', `POST /indexes HTTP/1.1\r\n${H}Content-Length: 2\r\nContent-Length: 3\r\nContent-Type: application/json\r\n\r\n{}`],
+  ['POST', '/indexes', `POST /indexes HTTP/1.1\r\n${H}Content-Length: 2\r\nTransfer-Encoding: chunked\r\n\r\n2\r\n{}\r\n0\r\n\r\n`],
+  ['POST', '/multi-search', `POST /multi-search HTTP/1.1\r\n${H}Transfer-Encoding: chunked\r\nContent-Type: application/json\r\n\r\n1\r\n{\r\n1\r\n}\r\n0\r\n\r\n`],
+  ['POST', '/indexes/fuzz_scratch/documents', `POST /indexes/fuzz_scratch/documents HTTP/1.1\r\n${H}Transfer-Encoding: gzip, chunked\r\nContent-Type: application/json\r\n\r\n3\r\nabc\r\n0\r\n\r\n`],
+  ['GET', '/health', `GET /health HTTP/1.0\r\n\r\n`],
+  ['GET', '/health', `GET http://127.0.0.1/health HTTP/1.1\r\n${H}\r\n`],
+  ['GET', '/indexes', `GET /indexes?%zz=%%&a=%ff HTTP/1.1\r\n${H}\r\n`],
+  ['GET', '/indexes/a b', `GET /indexes/a b HTTP/1.1\r\n${H}\r\n`],
+  ['GET', '/indexes/\xff\xfe', `GET /indexes/\xff\xfe/search HTTP/1.1\r\n${H}\r\n`],
+  ['GET', '/indexes', `GET /indexes HTTP/1.1\r\n${H}NoColonHere\r\n\r\n`],
+  ['GET', '/indexes', `GET /indexes HTTP/1.1\r\n${H}X-Folded: a\r\n b\r\n\r\n`],
+  ['GET', '/indexes', `GET /indexes HTTP/2.0\r\n${H}\r\n`],
+  ['POST', '/indexes/fuzz_seeded/search', `POST /indexes/fuzz_seeded/search HTTP/1.1\r\n${H}Expect: 100-continue\r\nContent-Type: application/json\r\nContent-Length: 2\r\n\r\n{}`],
+  ['POST', '/indexes', `POST /indexes HTTP/1.1\r\n${H}Content-Type: application/json\r\nContent-Length: 100\r\n\r\n{"uid":`],
+  ['DELETE', '/indexes/fuzz_scratch', `DELETE /indexes/fuzz_scratch HTTP/1.1\r\n${H}Content-Length: -1\r\n\r\n`],
+  ['GET', '/indexes', `GET /indexes HTTP/1.1\r\n${H}Content-Length: 99999999999999999999\r\n\r\n`],
+  ['BREW', '/indexes', `BREW /indexes HTTP/1.1\r\n${H}\r\n`],
+];
+
+/** A wire-level case: one of {@link WIRE}, with any credential. */
+const wireCase: fc.Arbitrary<FuzzCase> = fc.tuple(fc.constantFrom(...WIRE), fc.constantFrom(...CREDENTIALS)).map(([[method, url, wire], credential]) => ({
+  method,
+  url,
+  route: null,
+  credential,
+  headers: [],
+  body: undefined,
+  bodyKind: 'raw HTTP',
+  wire,
+}));
+
+/** A request through an HTTP client. */
+const clientCase: fc.Arbitrary<FuzzCase> = fc
   .oneof({ weight: 12, arbitrary: fc.constantFrom(...ROUTES) }, { weight: 1, arbitrary: fc.constant(null) })
   .chain((route) =>
     (route === null ? fc.constantFrom(...METHODS) : fc.oneof({ weight: 14, arbitrary: fc.constant(route.method as string) }, { weight: 1, arbitrary: fc.constantFrom(...METHODS) })).chain((method) =>
@@ -424,3 +465,6 @@ export const fuzzCase: fc.Arbitrary<FuzzCase> = fc
     headers.push(...c.extra);
     return { method: c.method, url: `${c.path}${c.query}`, route: c.route, credential: c.credential, headers, body: bytes, bodyKind };
   });
+
+/** One fuzz case: mostly through an HTTP client, now and then written on a socket as it is. */
+export const fuzzCase: fc.Arbitrary<FuzzCase> = fc.oneof({ weight: 40, arbitrary: clientCase }, { weight: 1, arbitrary: wireCase });

@@ -9,7 +9,7 @@
 import { spawn, type ChildProcess } from 'node:child_process';
 import { createHmac } from 'node:crypto';
 import { mkdtempSync, readFileSync, rmSync, writeFileSync } from 'node:fs';
-import { createServer } from 'node:net';
+import { connect, createServer } from 'node:net';
 import { tmpdir } from 'node:os';
 import { dirname, join } from 'node:path';
 import { fileURLToPath } from 'node:url';
@@ -110,6 +110,46 @@ export async function rawRequest(base: string, method: string, url: string, head
   else if (bytes.length > 0 && enc === 'br') bytes = brotliDecompressSync(bytes);
   else if (bytes.length > 0 && enc === 'deflate') bytes = inflateSync(bytes);
   return { status: res.statusCode, headers: res.headers, text: bytes.toString('utf8') };
+}
+
+/**
+ * Writes a request on a socket as it is and reads the answer until the server closes (the
+ * requests ask for `Connection: close`); null when the server answers nothing (it may drop a
+ * request it cannot frame, as Meilisearch's does). 1xx interim answers are skipped.
+ */
+export function wireRequest(base: string, text: string): Promise<Reply | null> {
+  const { hostname, port } = new URL(base);
+  return new Promise((resolve) => {
+    const chunks: Buffer[] = [];
+    const socket = connect({ host: hostname, port: Number(port) }, () => socket.end(Buffer.from(text, 'latin1')));
+    socket.setTimeout(10_000, () => socket.destroy());
+    socket.on('data', (d: Buffer) => chunks.push(d));
+    socket.on('error', () => {});
+    socket.on('close', () => {
+      let raw = Buffer.concat(chunks).toString('latin1');
+      while (/^HTTP\/1\.[01] 1\d\d /.test(raw)) raw = raw.slice(raw.indexOf('\r\n\r\n') + 4);
+      const m = /^HTTP\/1\.[01] (\d{3})[^\r\n]*\r\n([\s\S]*?)\r\n\r\n([\s\S]*)$/.exec(raw);
+      if (!m) return resolve(null);
+      const headers: Record<string, string> = {};
+      for (const line of m[2]!.split('\r\n')) {
+        const i = line.indexOf(':');
+        if (i > 0) headers[line.slice(0, i).trim().toLowerCase()] = line.slice(i + 1).trim();
+      }
+      let body = m[3]!;
+      if (/chunked/i.test(headers['transfer-encoding'] ?? '')) {
+        let out = '';
+        for (let rest = body; ; ) {
+          const nl = rest.indexOf('\r\n');
+          const size = parseInt(rest.slice(0, nl), 16);
+          if (!(size > 0)) break;
+          out += rest.slice(nl + 2, nl + 2 + size);
+          rest = rest.slice(nl + 2 + size + 2);
+        }
+        body = out;
+      }
+      resolve({ status: Number(m[1]), headers, text: Buffer.from(body, 'latin1').toString('utf8') });
+    });
+  });
 }
 
 /** A JSON request with the master key; throws unless the status is the one expected. */
@@ -341,7 +381,9 @@ export function judge(t: Target, c: FuzzCase, r: Reply): { problem: Problem; det
     if (!documented) out.push({ problem: Problem.fiveXX, detail: said });
   }
   if (r.status >= 400 && c.method !== 'HEAD' && out.length === 0) {
-    if (!known || c.method === 'OPTIONS') {
+    if (c.wire !== undefined && r.text === '') {
+      // A request the HTTP layer refuses before any route: an empty 4xx, as actix answers it.
+    } else if (!known || c.method === 'OPTIONS') {
       // No such route (OPTIONS is a route only as a CORS preflight): Meilisearch (actix, no default
       // service) answers 404 for an unknown path, 405 for a known one with another method, both
       // with an empty body. An error raised before routing (a bad request) keeps the error shape.
@@ -380,7 +422,8 @@ export async function runCase(t: Target, c: FuzzCase): Promise<Finding[]> {
   const out: Finding[] = [];
   const mark = t.logMark();
   try {
-    const r = await rawRequest(t.url, c.method, c.url, headers, c.body);
+    const r = c.wire !== undefined ? await wireRequest(t.url, c.wire.replace('{auth}', auth ?? '')) : await rawRequest(t.url, c.method, c.url, headers, c.body);
+    if (r === null) return [...out, ...(await afterCase(t, c))];
     const problems = judge(t, c, r);
     // A 5xx: name the cause the process logged for it (its log line may trail the answer a little).
     if (r.status >= 500) await new Promise((res) => setTimeout(res, 20));
@@ -392,6 +435,13 @@ export async function runCase(t: Target, c: FuzzCase): Promise<Finding[]> {
     await new Promise((r) => setTimeout(r, 50));
     if (alive(t)) out.push(found(Problem.noAnswer, String(e)));
   }
+  return [...out, ...(await afterCase(t, c))];
+}
+
+/** The process alive and `/health` answering after a case. */
+async function afterCase(t: Target, c: FuzzCase): Promise<Finding[]> {
+  const found = (problem: Problem, detail: string): Finding => ({ target: t.name, problem, detail, case: c });
+  const out: Finding[] = [];
   if (!alive(t)) return [...out, found(Problem.crash, `process exited (${t.child.exitCode ?? t.child.signalCode}) ${loggedCause(t.tail())}: ${t.tail().slice(-1500)}`)];
   try {
     const h = await rawRequest(t.url, 'GET', '/health', []);
@@ -404,6 +454,7 @@ export async function runCase(t: Target, c: FuzzCase): Promise<Finding[]> {
 
 /** A case as text, to reproduce it by hand. */
 export function describeCase(c: FuzzCase): string {
+  if (c.wire !== undefined) return `raw HTTP [${c.credential}]: ${JSON.stringify(c.wire)}`;
   const body = c.body === undefined ? '(no body)' : c.body.length > 200 ? `${JSON.stringify(c.body.subarray(0, 200).toString('latin1'))}… (${c.body.length} bytes)` : JSON.stringify(c.body.toString('latin1'));
   const url = c.url.length > 300 ? `${c.url.slice(0, 300)}…` : c.url;
   const headers = c.headers.map(([k, v]) => `${k}: ${v.length > 80 ? `${v.slice(0, 80)}…` : v}`).join(' | ');
