@@ -51,3 +51,12 @@ export function checkFilterFeatures(ctx: EngineContext, filter: unknown): void {
     throw new MeiliError('feature_not_enabled', CONTAINS_FILTER_DISABLED_MESSAGE);
   }
 }
+
+/**
+ * Throws Meilisearch's `feature_not_enabled` error (index-scheduler `FeatureNotEnabledError`)
+ * unless the experimental feature `flag` is on.
+ */
+export function requireFeature(ctx: EngineContext, flag: (typeof EXPERIMENTAL_FEATURES)[number], action: string, feature: string, issue: string): void {
+  if (readFeatures(ctx)[flag]) return;
+  throw new MeiliError('feature_not_enabled', `${action} requires enabling the \`${feature}\` experimental feature. See ${issue}`);
+}

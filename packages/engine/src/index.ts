@@ -14,12 +14,16 @@ import type { DocumentsCodec, FilterSyntaxCheck, SearchCoreFactory } from './por
 import { Processor } from './processor.js';
 import { Registry } from './registry.js';
 import { registerDocumentRoutes } from './routes/documents.js';
+import { registerDumpRoutes } from './routes/dumps.js';
 import { registerFieldRoutes } from './routes/fields.js';
 import { registerIndexRoutes } from './routes/indexes.js';
 import { registerMiscRoutes } from './routes/misc.js';
 import { registerSearchRoutes } from './routes/search.js';
 import { registerSimilarRoutes } from './routes/similar.js';
 import { registerSettingsRoutes } from './routes/settings.js';
+import { registerWebhookRoutes } from './routes/webhooks.js';
+import { Webhooks } from './webhooks.js';
+import { registerTaskDocumentsRoute } from './routes/task-documents.js';
 import { createApp } from './server.js';
 import { Store } from './store.js';
 import { registerTaskRoutes, TaskQueue } from './tasks/index.js';
@@ -82,7 +86,7 @@ export async function startEngine(opts: EngineOptions): Promise<RunningEngine> {
   const registry = new Registry(store, searchCore);
   registry.load();
   const processor = new Processor(store, registry, codec);
-  const queue: TaskQueue = new TaskQueue(store.db, (task): Record<string, unknown> => processor.process(task, queue.payload(task.uid)));
+  const queue: TaskQueue = new TaskQueue(store.db, (task): Record<string, unknown> | undefined => processor.process(task, queue.payload(task.uid)));
   const auth = new Auth(store.db, opts.masterKey);
   const ctx: EngineContext = { store, registry, processor, queue, auth, codec, checkFilter };
 
@@ -98,7 +102,16 @@ export async function startEngine(opts: EngineOptions): Promise<RunningEngine> {
   registerFieldRoutes(app, ctx);
   registerSearchRoutes(app, ctx);
   registerSimilarRoutes(app, ctx);
+  registerDumpRoutes(app, ctx);
+  const webhooks = new Webhooks(store);
+  registerWebhookRoutes(app, webhooks);
+  // Calls run in the background, one batch after the other: webhooks see tasks in order.
+  let calls = Promise.resolve();
+  queue.onFinished((tasks) => {
+    calls = calls.then(() => webhooks.notify(tasks));
+  });
   registerTaskRoutes(app, queue, auth);
+  registerTaskDocumentsRoute(app, ctx);
   auth.registerKeyRoutes(app);
 
   const host = opts.host ?? '127.0.0.1';

@@ -7,6 +7,7 @@ import type { FastifyInstance } from 'fastify';
 import type { SimilarQuery, SimilarResponse } from '@miroir/search';
 import type {
   FacetSearchQuery,
+  TaskView,
   FacetSearchResponse,
   SearchQuery,
   SearchResponse,
@@ -28,7 +29,7 @@ export interface SearchCore {
   /** Documents similar to the one of internal id `iid` (`undefined` when it does not exist). */
   similar(q: SimilarQuery, iid: number | undefined, indexUid: string): SimilarResponse;
   /** iids matching a filter, ascending. */
-  filter(filter: unknown, errorCode: string, indexUid: string): number[];
+  filter(filter: unknown, errorCode: string, indexUid: string | null): number[];
   /** iids ordered by a documents-route `sort`. */
   sort(iids: number[], sort: string[], errorCode: string): number[];
 }
@@ -55,7 +56,8 @@ export interface TaskSummary {
 export interface EnqueueInput {
   type: string;
   indexUid: string | null;
-  details: Record<string, unknown>;
+  /** null: the task type has no details (a snapshot creation). */
+  details: Record<string, unknown> | null;
   payload?: Buffer | string;
   customMetadata?: string;
   /** Every index the task touches when more than `indexUid` (a rename, a swap). */
@@ -65,10 +67,14 @@ export interface EnqueueInput {
 export interface TaskQueuePort {
   enqueue(input: EnqueueInput): TaskSummary;
   payload(uid: number): Buffer | undefined;
+  /** The task as `GET /tasks/{uid}` shows it, when `access` may see it. */
+  view(uid: number, access: AuthContextPort): TaskView | undefined;
 }
 
 /** What an authorized request may do. */
 export interface AuthContextPort {
+  /** True when every index is allowed (a `*` key, the master key, or no master key). */
+  readonly allIndexes: boolean;
   allowsIndex(uid: string): boolean;
   searchFilter(indexUid: string): unknown;
   /** Whether a write may create this index when it is missing (the key holds `indexes.create`). */

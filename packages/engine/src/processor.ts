@@ -12,6 +12,7 @@ import type { Document, DocumentsCodec, QueuedTask } from './ports.js';
 import { compareUids } from './registry.js';
 import type { EngineIndex, Registry } from './registry.js';
 import type { Store } from './store.js';
+import { writeDump, writeSnapshot } from './dumps.js';
 import { nowMicros } from './tasks/index.js';
 
 /** Now, as Meilisearch prints dates (RFC 3339, UTC, sub-second digits trimmed). */
@@ -74,8 +75,18 @@ export class Processor {
     this.#codec = codec;
   }
 
-  /** Applies `task` (its payload decoded from JSON) and returns its final details. */
-  process(task: QueuedTask, payload: Buffer | string | undefined): Record<string, unknown> {
+  /**
+   * Applies `task` (its payload decoded from JSON) and returns its final details (undefined: the
+   * task has none, as a snapshot creation).
+   */
+  process(task: QueuedTask, payload: Buffer | string | undefined): Record<string, unknown> | undefined {
+    // Dumps and snapshots read everything and change nothing: no transaction (a snapshot copies
+    // the database with `VACUUM INTO`, which cannot run inside one).
+    if (task.type === 'dumpCreation') return { ...(task.details ?? {}), dumpUid: writeDump(this.#store, this.#registry, new Date()) };
+    if (task.type === 'snapshotCreation') {
+      writeSnapshot(this.#store);
+      return undefined;
+    }
     const applied = this.#store.getMeta(LAST_APPLIED_KEY);
     if (applied !== undefined) {
       const last = JSON.parse(applied) as { uid: number; details: Record<string, unknown> };

@@ -134,3 +134,14 @@ test('federated multi-search compares a semantic hit by its vectorSort similarit
     ],
   );
 });
+
+test('similar with showPerformanceDetails: performanceDetails last (SimilarResult); a boolean, POST and GET', async () => {
+  const post = await http(e.url, 'POST', '/indexes/vec/similar', { id: 1, embedder: 'manual', showPerformanceDetails: true }, master);
+  assert.equal(post.status, 200, JSON.stringify(post.body));
+  assert.deepEqual(Object.keys(post.body), ['hits', 'id', 'processingTimeMs', 'limit', 'offset', 'estimatedTotalHits', 'performanceDetails']);
+  assert.match(post.body.performanceDetails.search, /^\d+\.\d{2}(s|ms|µs|ns)$/);
+  const get = await http(e.url, 'GET', '/indexes/vec/similar?id=1&embedder=manual&showPerformanceDetails=true', undefined, master);
+  assert.match(get.body.performanceDetails.search, /^\d+\.\d{2}(s|ms|µs|ns)$/);
+  const bad = await http(e.url, 'POST', '/indexes/vec/similar', { id: 1, embedder: 'manual', showPerformanceDetails: 'yes' }, master);
+  assert.deepEqual(bad.body, meiliError('invalid_similar_show_performance_details', 'Invalid value type at `.showPerformanceDetails`: expected a boolean, but found a string: `"yes"`'));
+});

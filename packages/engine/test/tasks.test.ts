@@ -216,12 +216,14 @@ describe('TaskQueue', () => {
     assert.equal(queue.get(2)!.status, 'succeeded');
 
     const batch = queue.batch(queue.get(3)!.batchUid!, { allIndexes: true, allowsIndex: () => true })!;
-    assert.deepEqual(batch.stats, {
+    const { progressTrace, ...stats } = batch.stats;
+    assert.deepEqual(stats, {
       totalNbTasks: 2,
       status: { succeeded: 1, canceled: 1 },
       types: { documentAdditionOrUpdate: 1, taskCancelation: 1 },
       indexUids: { a: 1 },
     });
+    assert.deepEqual(Object.keys(progressTrace ?? {}), ['processing tasks']);
     assert.equal(batch.batchStrategy, 'created batch containing only task with id 3 of type `taskCancelation` that cannot be batched with any other task.');
     await queue.close();
   });
@@ -429,11 +431,12 @@ describe('/tasks and /batches routes', () => {
 
     const one = await send('GET', '/batches/1');
     assert.equal(one.status, 200);
-    assert.deepEqual({ ...one.body, duration: 'd', startedAt: 's', finishedAt: 'f' }, {
+    assert.match(one.body.stats.progressTrace['processing tasks'], /^\d+\.\d{2}(s|ms|µs|ns)$/);
+    assert.deepEqual({ ...one.body, stats: { ...one.body.stats, progressTrace: 't' }, duration: 'd', startedAt: 's', finishedAt: 'f' }, {
       uid: 1,
       progress: null,
       details: { receivedDocuments: 2, indexedDocuments: 2 },
-      stats: { totalNbTasks: 1, status: { succeeded: 1 }, types: { documentAdditionOrUpdate: 1 }, indexUids: { movies: 1 } },
+      stats: { totalNbTasks: 1, status: { succeeded: 1 }, types: { documentAdditionOrUpdate: 1 }, indexUids: { movies: 1 }, progressTrace: 't' },
       duration: 'd',
       startedAt: 's',
       finishedAt: 'f',

@@ -1,5 +1,6 @@
 import type { FilterNode, Token } from './ast.js';
 import { fieldReader, leafMatcher, normalizeFacet } from './document.js';
+import { geojsonShapes, haversineMeters, shapesIntersectPolygon, shapesWithinRadius, type LatLng, type Shapes } from './geo.js';
 import { parseFiniteFloat } from './text.js';
 
 /** A compiled filter: true when the document matches. */
@@ -96,7 +97,9 @@ export function compileFilter(node: FilterNode): DocumentPredicate {
       const radius = Number(node.radius.value);
       return (doc) => {
         const p = geoPoint(doc);
-        return p !== null && haversineMeters(lat, lng, p[0], p[1]) <= radius + Number.EPSILON;
+        if (p !== null && haversineMeters(lat, lng, p[0], p[1]) <= radius + Number.EPSILON) return true;
+        const shapes = geojsonOf(doc);
+        return shapes !== null && shapesWithinRadius(shapes, [lat, lng], radius);
       };
     }
     case 'geoBoundingBox': {
@@ -104,21 +107,41 @@ export function compileFilter(node: FilterNode): DocumentPredicate {
       const right = Number(node.topRight[1].value);
       const bottom = Number(node.bottomLeft[0].value);
       const left = Number(node.bottomLeft[1].value);
+      // `_geojson` shapes are tested against the box as a polygon, as milli does (no wrapping).
+      const box: LatLng[] = [[top, right], [top, left], [bottom, left], [bottom, right]];
       return (doc) => {
         const p = geoPoint(doc);
-        if (p === null || p[0] < bottom || p[0] > top) return false;
-        // A box whose right edge is west of its left edge wraps around the antimeridian.
-        return right < left ? p[1] >= left || p[1] <= right : p[1] >= left && p[1] <= right;
+        if (p !== null && p[0] >= bottom && p[0] <= top) {
+          // A box whose right edge is west of its left edge wraps around the antimeridian.
+          if (right < left ? p[1] >= left || p[1] <= right : p[1] >= left && p[1] <= right) return true;
+        }
+        const shapes = geojsonOf(doc);
+        return shapes !== null && shapesIntersectPolygon(shapes, box);
       };
     }
     case 'geoPolygon': {
+      // Only `_geojson` shapes: milli answers `_geoPolygon` from its GeoJSON index alone.
       const ring = node.points.map(([a, b]) => [Number(a.value), Number(b.value)] as const);
       return (doc) => {
-        const p = geoPoint(doc);
-        return p !== null && pointInPolygon(p[0], p[1], ring);
+        const shapes = geojsonOf(doc);
+        return shapes !== null && shapesIntersectPolygon(shapes, ring);
       };
     }
   }
+}
+
+/** The document's `_geojson` shapes (parsed once per document object). */
+const shapesOf = new WeakMap<object, Shapes | null>();
+function geojsonOf(doc: unknown): Shapes | null {
+  if (typeof doc !== 'object' || doc === null) return null;
+  const raw = (doc as Record<string, unknown>)._geojson;
+  if (raw === undefined) return null;
+  let s = shapesOf.get(doc);
+  if (s === undefined) {
+    s = geojsonShapes(raw);
+    shapesOf.set(doc, s);
+  }
+  return s;
 }
 
 const compiled = new WeakMap<FilterNode, DocumentPredicate>();
@@ -234,31 +257,3 @@ function coordinate(v: unknown): number | null {
   return null;
 }
 
-/** Mean Earth radius in meters, as used by the haversine distance of Meilisearch's geo filters. */
-const EARTH_RADIUS_M = 6_371_008.8;
-
-function haversineMeters(lat1: number, lng1: number, lat2: number, lng2: number): number {
-  const rad = Math.PI / 180;
-  const dLat = (lat2 - lat1) * rad;
-  const dLng = (lng2 - lng1) * rad;
-  const a = Math.sin(dLat / 2) ** 2 + Math.cos(lat1 * rad) * Math.cos(lat2 * rad) * Math.sin(dLng / 2) ** 2;
-  return 2 * EARTH_RADIUS_M * Math.asin(Math.min(1, Math.sqrt(a)));
-}
-
-/** Even-odd ray casting on (lng, lat); points on an edge count as inside. */
-function pointInPolygon(lat: number, lng: number, ring: readonly (readonly [number, number])[]): boolean {
-  let inside = false;
-  for (let i = 0, j = ring.length - 1; i < ring.length; j = i++) {
-    const [latI, lngI] = ring[i];
-    const [latJ, lngJ] = ring[j];
-    if (onSegment(lat, lng, latI, lngI, latJ, lngJ)) return true;
-    if (latI > lat !== latJ > lat && lng < ((lngJ - lngI) * (lat - latI)) / (latJ - latI) + lngI) inside = !inside;
-  }
-  return inside;
-}
-
-function onSegment(lat: number, lng: number, la: number, na: number, lb: number, nb: number): boolean {
-  const cross = (lb - la) * (lng - na) - (nb - na) * (lat - la);
-  if (Math.abs(cross) > 1e-12) return false;
-  return lat >= Math.min(la, lb) && lat <= Math.max(la, lb) && lng >= Math.min(na, nb) && lng <= Math.max(na, nb);
-}

@@ -335,7 +335,13 @@ function checkGeo(
   rules: readonly FilterableRule[],
 ): void {
   const first = node.type === 'geoRadius' ? node.lat : node.type === 'geoBoundingBox' ? node.topRight[0] : node.points[0][0];
-  if (!isAttributeFilterable('_geo', rules)) throw notFilterable('_geo', first, rules);
+  // milli: radius and box need `_geo` or `_geojson` filterable; a polygon needs `_geojson`.
+  const geojson = isAttributeFilterable('_geojson', rules);
+  if (node.type === 'geoPolygon') {
+    if (!geojson) throw notFilterable('_geojson', first, rules);
+  } else if (!geojson && !isAttributeFilterable('_geo', rules)) {
+    throw notFilterable('_geo/_geojson', first, rules);
+  }
   switch (node.type) {
     case 'geoRadius': {
       checkLat(node.lat);

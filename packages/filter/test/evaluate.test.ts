@@ -127,8 +127,42 @@ describe('geo evaluation', () => {
     assert.deepEqual(geo('_geoBoundingBox([50, 5], [44, 2])'), ['paris', 'lyon']);
     assert.deepEqual(geo('_geoBoundingBox([0, -170], [-20, 170])'), ['fiji']);
   });
-  it('_geoPolygon', () => {
-    assert.deepEqual(geo('_geoPolygon([50, 0], [50, 5], [44, 5], [44, 0])'), ['paris', 'lyon']);
-    assert.deepEqual(geo('_geoPolygon([50, 0], [50, 3], [47, 3])'), ['paris']);
+  it('_geoPolygon: `_geojson` shapes only, never `_geo` points (milli index_filter.rs)', () => {
+    assert.deepEqual(geo('_geoPolygon([50, 0], [50, 5], [44, 5], [44, 0])'), []);
+  });
+});
+
+describe('geo evaluation of _geojson shapes (milli index_filter.rs, meilisearch tests/documents/geojson)', () => {
+  const shapes = [
+    { id: 'point', _geojson: { type: 'Point', coordinates: [1, 1] } },
+    { id: 'feature', _geojson: { type: 'FeatureCollection', features: [{ type: 'Feature', geometry: { type: 'Point', coordinates: [4.23914, 48.382893] }, properties: {} }] } },
+    { id: 'square', _geojson: { type: 'Polygon', coordinates: [[[10, 10], [12, 10], [12, 12], [10, 12], [10, 10]]] } },
+    { id: 'road', _geojson: { type: 'LineString', coordinates: [[20, 0], [20, 5]] } },
+    { id: 'both', _geo: { lat: -30, lng: -30 }, _geojson: { type: 'Point', coordinates: [30, 30] } },
+    { id: 'geoOnly', _geo: { lat: 1, lng: 1 } },
+  ];
+  function geo(filter: string): string[] {
+    const fn = compileFilter(parseFilter(filter)!);
+    return shapes.filter(fn).map((p) => p.id);
+  }
+  it('_geoPolygon matches shapes inside or crossing, `_geo` never', () => {
+    assert.deepEqual(geo('_geoPolygon([0,0],[0,2],[2,2],[2,0])'), ['point']);
+    assert.deepEqual(geo('_geoPolygon([0,0],[0,0.9],[0.9,0.9],[0.9,0])'), []);
+    // Overlaps a corner of the square, crosses the road, lies inside the square.
+    assert.deepEqual(geo('_geoPolygon([11,11],[11,13],[13,13],[13,11])'), ['square']);
+    assert.deepEqual(geo('_geoPolygon([2,19],[2,21],[3,21],[3,19])'), ['road']);
+    assert.deepEqual(geo('_geoPolygon([10.5,10.5],[10.5,11],[11,11])'), ['square']);
+  });
+  it('_geoRadius and _geoBoundingBox match `_geo` points or `_geojson` shapes', () => {
+    assert.deepEqual(geo('_geoRadius(48.382893, 4.23914, 10)'), ['feature']);
+    assert.deepEqual(geo('_geoRadius(30, 30, 10)'), ['both']);
+    assert.deepEqual(geo('_geoRadius(-30, -30, 10)'), ['both']);
+    assert.deepEqual(geo('_geoRadius(1, 1, 10)'), ['point', 'geoOnly']);
+    // 1° of longitude at the equator is about 111 km: the road is 1° east of (2.5, 19).
+    assert.deepEqual(geo('_geoRadius(2.5, 19, 120000)'), ['road']);
+    assert.deepEqual(geo('_geoRadius(2.5, 19, 100000)'), []);
+    assert.deepEqual(geo('_geoRadius(11, 11, 1)'), ['square']);
+    assert.deepEqual(geo('_geoBoundingBox([13, 13], [11.5, 11.5])'), ['square']);
+    assert.deepEqual(geo('_geoBoundingBox([2, 2], [0, 0])'), ['point', 'geoOnly']);
   });
 });

@@ -151,12 +151,19 @@ describe('checkFilterable', () => {
     assert.equal(check('price > 10', COMPARISON_OFF, (a) => a !== 'price'), null);
   });
 
-  it('needs _geo to be filterable for geo functions', () => {
+  it('geo functions need _geo or _geojson filterable; _geoPolygon needs _geojson (milli filter tests.rs, index_filter.rs)', () => {
     assert.equal(
       check('_geoRadius(45.4, 9.1, 2000)', ['title']),
-      'Attribute `_geo` is not filterable. Available filterable attribute patterns are: `title`.\n12:16 _geoRadius(45.4, 9.1, 2000)',
+      'Attribute `_geo/_geojson` is not filterable. Available filterable attribute patterns are: `title`.\n12:16 _geoRadius(45.4, 9.1, 2000)',
     );
     assert.equal(check('_geoRadius(45.4, 9.1, 2000)', ['_geo']), null);
+    assert.equal(check('_geoRadius(45.4, 9.1, 2000)', ['_geojson']), null);
+    assert.equal(check('_geoBoundingBox([1, 2], [0, 1])', ['_geojson']), null);
+    assert.equal(
+      check('_geoPolygon([0, 0], [0, 2], [2, 2], [2, 0])', ['_geo']),
+      'Attribute `_geojson` is not filterable. Available filterable attribute patterns are: `_geo`.\n14:15 _geoPolygon([0, 0], [0, 2], [2, 2], [2, 0])',
+    );
+    assert.equal(check('_geoPolygon([0, 0], [0, 2], [2, 2], [2, 0])', ['_geojson']), null);
   });
 
   const geoErrors: [string, string][] = [
@@ -171,7 +178,7 @@ describe('checkFilterable', () => {
     ['_geoRadius(1, 2, 1e999)', 'Non finite floats are not supported\n18:23 _geoRadius(1, 2, 1e999)'],
   ];
   for (const [filter, message] of geoErrors) {
-    it(filter, () => assert.equal(check(filter, ['_geo']), message));
+    it(filter, () => assert.equal(check(filter, ['_geo', '_geojson']), message));
   }
 });
 

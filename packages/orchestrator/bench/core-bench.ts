@@ -14,6 +14,7 @@ import { coveringSet } from '../src/core/covering.js';
 import { routeDocuments } from '../src/core/documents.js';
 import { mergeSearch, type NodeSearchResponse, type SearchContext } from '../src/core/search-merge.js';
 import { planShards } from '../src/core/planner.js';
+import { checkReservedFilter, nodeSearchOn } from '../src/core/reserved-search.js';
 import { parseFilter } from '@miroir/filter';
 import { parseJsonBody, parseSearchQuery } from '@miroir/protocol';
 import { searchContext } from '../src/api/search.js';
@@ -210,6 +211,15 @@ for (const fanOut of [1, 3, 8]) {
     }
     return JSON.stringify(mergeSearch(query, sctx, answers, { processingTimeMs: 0 }));
   });
+}
+
+// ---- reserved fields left out of a query (core/reserved-search.ts) --------------------------
+{
+  const fields = ['_miroir_shard', '_miroir_updated_at', ...Array.from({ length: 50 }, (_, i) => `field_${i}`)];
+  const index = { searchableAttributes: ['*'], fields, synonyms: false };
+  bench('nodeSearchOn: digit query, 52 fields under ["*"]', () => nodeSearchOn({ q: 'room 101' }, index));
+  bench('nodeSearchOn: text query (no rewrite)', () => nodeSearchOn({ q: 'dark knight' }, index));
+  bench('checkReservedFilter: filter naming no reserved field', () => checkReservedFilter('genre = drama AND price > 10', [], 'movies', 'invalid_search_filter'));
 }
 
 // ---- filter parsing and planning -----------------------------------------------------------

@@ -21,6 +21,7 @@ export const MIROIR_ERRORS = {
   miroir_settings_rolled_back: { status: 503, type: 'system' },
   miroir_tenant_unknown: { status: 403, type: 'auth' },
   miroir_not_supported: { status: 501, type: 'invalid_request' },
+  miroir_network_managed: { status: 400, type: 'invalid_request' },
   miroir_node_unavailable: { status: 503, type: 'system' },
   miroir_invalid_topology_change: { status: 400, type: 'invalid_request' },
   miroir_node_not_found: { status: 404, type: 'invalid_request' },

@@ -13,6 +13,7 @@ import { loadHasher, type Hasher } from '../src/core/hash.js';
 import { Placement, type TopologyNode } from '../src/core/placement.js';
 import { coveringSet } from '../src/core/covering.js';
 import { mergeSearch, nodeSearchBody, type NodeSearchResponse, type SearchContext } from '../src/core/search-merge.js';
+import { nodeSearchOn } from '../src/core/reserved-search.js';
 
 let hasher: Hasher;
 before(async () => {
@@ -102,6 +103,51 @@ describe('sharding is invisible (pure core)', () => {
           assert.equal(merged.estimatedTotalHits, docs.length);
           assert.deepEqual(merged.facetDistribution, { color: Object.fromEntries(Object.entries(single.facetDistribution?.color ?? {}).sort(([a], [b]) => (a.toLowerCase() < b.toLowerCase() ? -1 : 1))) });
           assert.deepEqual(merged.facetStats, single.facetStats);
+        }
+      }),
+      { numRuns: 150 },
+    );
+  });
+
+  it('numeric queries match what one node matches under searchableAttributes ["*"]', () => {
+    const placement = new Placement({ version: 1, shards: 8, replicationFactor: 1, nodes }, hasher);
+    const stamp = 1_796_000_000_000;
+    const docArb = fc.array(fc.record({ words: fc.integer({ min: 1, max: 4 }), price: fc.integer({ min: 0, max: 40 }), color: fc.constantFrom('red', 'blue') }), {
+      maxLength: 40,
+    });
+    const qArb = fc.oneof(fc.integer({ min: 0, max: 40 }).map(String), fc.integer({ min: 1, max: 13 }).map((n) => String(stamp).slice(0, n)));
+    /** A node under `["*"]`: a word matches a field whose value starts with it; every field is searched unless the body restricts them. */
+    const matches = (doc: Record<string, unknown>, q: string, on: readonly string[] | undefined) =>
+      Object.keys(doc).some((k) => (on === undefined || on.includes(k)) && String(doc[k]).startsWith(q));
+    const positions = (doc: Record<string, unknown>, q: string) =>
+      Object.fromEntries(Object.keys(doc).filter((k) => String(doc[k]).startsWith(q)).map((k) => [k, [{ start: 0, length: q.length }]]));
+    fc.assert(
+      fc.property(docArb, qArb, fc.nat({ max: 100 }), (raw, q, seq) => {
+        const docs = raw.map((d, id) => ({ id, ...d }));
+        const perNode = new Map<string, Record<string, unknown>[]>();
+        for (const d of docs) {
+          const shard = hasher.shardOf(String(d.id), 8);
+          for (const n of placement.writeTargets(shard)) perNode.set(n, [...(perNode.get(n) ?? []), { ...d, _miroir_shard: shard, _miroir_updated_at: stamp + d.id }]);
+        }
+        const fields = ['id', 'words', 'price', 'color', '_miroir_shard', '_miroir_updated_at'];
+        const client: SearchQuery = { q, showMatchesPosition: true, limit: 100 };
+        const on = nodeSearchOn(client, { searchableAttributes: ['*'], fields, synonyms: false });
+        assert.deepEqual(on, ['id', 'words', 'price', 'color']);
+        const query: SearchQuery = { ...client, attributesToSearchOn: on };
+        const cover = coveringSet(placement, { seq, eligible: () => true });
+        const responses = [...cover.nodes].map(([id, shards]) => {
+          const body = nodeSearchBody(query, ctx, cover.needsShardFilter(id) ? shards : null);
+          const pool = (perNode.get(id) ?? []).filter((d) => matches(d, q, body.attributesToSearchOn as string[]));
+          const res = answer(pool as unknown as Doc[], body);
+          for (const h of res.hits) h._matchesPosition = positions(pool.find((d) => d.id === h.id)!, q) as Hit['_matchesPosition'];
+          return res;
+        });
+        const merged = mergeSearch(client, ctx, responses, { processingTimeMs: 0 });
+        const expected = docs.filter((d) => matches(d, q, undefined)).sort((a, b) => b.words - a.words || a.price - b.price || a.id - b.id);
+        assert.deepEqual(merged.hits.map((h) => h.id), expected.map((d) => d.id));
+        for (const h of merged.hits) {
+          assert.deepEqual(Object.keys(h).filter((k) => k.startsWith('_miroir_')), []);
+          assert.deepEqual(h._matchesPosition, positions(docs[h.id as number]!, q));
         }
       }),
       { numRuns: 150 },

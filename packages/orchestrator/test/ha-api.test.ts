@@ -15,12 +15,14 @@ import { transparencySuite } from './transparency-kit.js';
 const skip = await redisSkip();
 
 if (skip === undefined) {
-  transparencySuite('sharding transparency, 2 orchestrators', [{ name: '2 orchestrators, RG=1 RF=2 N=3', nodes: 3, groups: 1, rf: 2 }], (t) =>
-    startFleet({ ...t, shards: 8, orchestrators: 2 }),
-  );
-  transparencySuite('sharding transparency, 3 orchestrators', [{ name: '3 orchestrators, RG=2 RF=1 N=4', nodes: 4, groups: 2, rf: 1 }], (t) =>
-    startFleet({ ...t, shards: 8, orchestrators: 3 }),
-  );
+  // The client key is not the nodes' master key.
+  const key = 'transparency-client-key';
+  const fleet = async (t: { nodes: number; groups: number; rf: number }, orchestrators: number) => {
+    const f = await startFleet({ ...t, shards: 8, orchestrators, masterKey: key });
+    return { url: f.url, key, stop: () => f.stop() };
+  };
+  transparencySuite('sharding transparency, 2 orchestrators', [{ name: '2 orchestrators, RG=1 RF=2 N=3', nodes: 3, groups: 1, rf: 2 }], (t) => fleet(t, 2));
+  transparencySuite('sharding transparency, 3 orchestrators', [{ name: '3 orchestrators, RG=2 RF=1 N=4', nodes: 4, groups: 2, rf: 1 }], (t) => fleet(t, 3));
 }
 
 for (const n of [2, 3]) {

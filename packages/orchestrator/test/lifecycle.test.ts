@@ -71,7 +71,7 @@ test('swap exchanges two indexes on every node; deletion removes one everywhere'
 });
 
 test('routes Miroir does not serve answer 501 miroir_not_supported', async () => {
-  for (const [method, path] of [['POST', '/dumps'], ['POST', '/snapshots'], ['POST', '/indexes/left/similar']] as const) {
+  for (const [method, path] of [['POST', '/export'], ['POST', '/tasks/compact'], ['POST', '/indexes/left/compact']] as const) {
     const r = await http(c.url, method, path, { body: {} });
     assert.equal(r.status, 501, path);
     assert.equal(r.body.code, 'miroir_not_supported');

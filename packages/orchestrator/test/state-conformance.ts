@@ -358,6 +358,10 @@ export function conformance(factory: StoreFactory): void {
       assert.equal((await a.getRow('rollover_policies', 'logs'))!.pattern, 'logs-*');
       assert.equal((await a.getRow('sessions', 'u'))!.pinnedGroup, 1);
       assert.equal((await a.getRow('canaries', 'c1'))!.intervalS, 30);
+      await b.putRow('webhooks', { uuid: 'w1', url: 'http://127.0.0.1:1/hook', headers: { authorization: 'Bearer s' } });
+      assert.deepEqual(await a.listRows('webhooks'), [{ uuid: 'w1', url: 'http://127.0.0.1:1/hook', headers: { authorization: 'Bearer s' } }]);
+      await a.deleteRow('webhooks', 'w1');
+      assert.deepEqual(await b.listRows('webhooks'), []);
     });
 
     t('canary runs keep the newest N; CDC cursors only move forward, even when raced', async (open) => {

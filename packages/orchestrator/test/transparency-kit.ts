@@ -50,6 +50,16 @@ const queryWordArb = fc.tuple(wordArb, fc.integer({ min: 0, max: 5 }), fc.intege
   return w;
 });
 
+/**
+ * Numeric query words: digits and small shard numbers, and prefixes of a 13-digit millisecond
+ * time, all of which the stamped reserved fields would match if the nodes searched them.
+ */
+const STAMP = String(Date.now());
+const numericWordArb = fc.oneof(
+  fc.integer({ min: 0, max: 40 }).map(String),
+  fc.integer({ min: 1, max: 13 }).map((n) => STAMP.slice(0, n)),
+);
+
 const filterArb = fc.oneof(
   fc.constant(undefined),
   fc.constantFrom(...GENRES).map((g) => `genre = ${g}`),
@@ -61,9 +71,15 @@ const filterArb = fc.oneof(
 
 const queryArb = fc.record(
   {
-    q: fc.oneof(fc.constant(''), fc.array(queryWordArb, { minLength: 1, maxLength: 3 }).map((w) => w.join(' '))),
+    q: fc.oneof(
+      fc.constant(''),
+      fc.array(queryWordArb, { minLength: 1, maxLength: 3 }).map((w) => w.join(' ')),
+      fc.array(fc.oneof(numericWordArb, queryWordArb), { minLength: 1, maxLength: 2 }).map((w) => w.join(' ')),
+    ),
     filter: filterArb,
-    facets: fc.constantFrom(undefined, ['genre'], ['genre', 'price', 'tags']),
+    facets: fc.constantFrom(undefined, ['genre'], ['genre', 'price', 'tags'], ['*']),
+    attributesToHighlight: fc.constantFrom(undefined, ['*']),
+    showMatchesPosition: fc.constantFrom(undefined, true),
     sort: fc.constantFrom(undefined, ['price:asc'], ['price:desc']),
     window: fc.oneof(
       fc.record({ offset: fc.integer({ min: 0, max: 200 }), limit: fc.integer({ min: 0, max: 30 }) }),
@@ -131,6 +147,8 @@ export interface Topology {
 /** What the suite needs of a running deployment: its one endpoint. */
 export interface Served {
   readonly url: string;
+  /** The client key (the nodes' master key is another one); none when the deployment is open. */
+  readonly key?: string;
   stop(): Promise<void>;
 }
 
@@ -151,16 +169,19 @@ export function transparencySuite(title: string, topologies: Topology[], start: 
     });
 
     let corpusSeq = 0;
-    /** Loads the same corpus into a fresh index on the reference and on every cluster. */
-    async function load(docs: Doc[], rankingRules?: string[]): Promise<string> {
+    /**
+     * Loads the same corpus into a fresh index on the reference and on every cluster, with an
+     * explicit searchable list or the default `["*"]` (which searches `id`, `price` and `genre` too).
+     */
+    async function load(docs: Doc[], rankingRules?: string[], searchAll = false): Promise<string> {
       const uid = `corpus${corpusSeq++}`;
       const settings = {
         filterableAttributes: ['genre', 'price', 'tags'],
         sortableAttributes: ['price'],
-        searchableAttributes: ['title', 'body'],
+        ...(searchAll ? {} : { searchableAttributes: ['title', 'body'] }),
         ...(rankingRules ? { rankingRules } : {}),
       };
-      const targets = [{ url: ref.url, key: NODE_KEY }, ...clusters.map(({ c }) => ({ url: c.url, key: undefined }))];
+      const targets = [{ url: ref.url, key: NODE_KEY }, ...clusters.map(({ c }) => ({ url: c.url, key: c.key }))];
       await Promise.all(
         targets.map(async (t) => {
           const steps = [
@@ -184,8 +205,8 @@ export function transparencySuite(title: string, topologies: Topology[], start: 
 
     test('random corpora and queries answer alike', async () => {
       await fc.assert(
-        fc.asyncProperty(corpusArb, rankingRulesArb, fc.array(queryArb, { minLength: 8, maxLength: 8 }), async (docs, rules, queries) => {
-          const uid = await load(docs, rules);
+        fc.asyncProperty(corpusArb, rankingRulesArb, fc.boolean(), fc.array(queryArb, { minLength: 8, maxLength: 8 }), async (docs, rules, searchAll, queries) => {
+          const uid = await load(docs, rules, searchAll);
           for (const q of queries as Query[]) {
             const b = body(q);
             const expected = await http(ref.url, 'POST', `/indexes/${uid}/search`, { body: b, key: NODE_KEY });
@@ -194,7 +215,7 @@ export function transparencySuite(title: string, topologies: Topology[], start: 
               key: NODE_KEY,
             });
             for (const { name, c } of clusters) {
-              const got = await http(c.url, 'POST', `/indexes/${uid}/search`, { body: b });
+              const got = await http(c.url, 'POST', `/indexes/${uid}/search`, { body: b, key: c.key });
               assert.equal(got.status, expected.status, `${name}: status for ${JSON.stringify(b)}`);
               const { hits: eh, processingTimeMs: _e, ...erest } = expected.body;
               const { hits: gh, processingTimeMs: _g, ...grest } = got.body;
@@ -225,7 +246,7 @@ export function transparencySuite(title: string, topologies: Topology[], start: 
           assert.equal(expected.status, 200, JSON.stringify(expected.body));
           const full = await http(ref.url, 'POST', '/multi-search', { body: request({ limit: 1000 }), key: NODE_KEY });
           for (const { name, c } of clusters) {
-            const got = await http(c.url, 'POST', '/multi-search', { body: request(fed) });
+            const got = await http(c.url, 'POST', '/multi-search', { body: request(fed), key: c.key });
             assert.equal(got.status, 200, `${name}: ${JSON.stringify(got.body)}`);
             const { hits: eh, processingTimeMs: _e, ...erest } = expected.body;
             const { hits: gh, processingTimeMs: _g, ...grest } = got.body;
@@ -243,7 +264,7 @@ export function transparencySuite(title: string, topologies: Topology[], start: 
       for (const b of [{ q: 'apple', distinct: 'genre' }, { q: '', distinct: 'price', sort: ['price:asc'] }]) {
         const expected = await http(ref.url, 'POST', `/indexes/${uid}/search`, { body: b, key: NODE_KEY });
         for (const { name, c } of clusters) {
-          const got = await http(c.url, 'POST', `/indexes/${uid}/search`, { body: b });
+          const got = await http(c.url, 'POST', `/indexes/${uid}/search`, { body: b, key: c.key });
           assert.equal(got.status, 200, name);
           const field = b.distinct as 'genre' | 'price';
           const values = got.body.hits.map((h: Doc) => h[field]);
@@ -262,17 +283,22 @@ export function transparencySuite(title: string, topologies: Topology[], start: 
         { facets: ['body'] },
         { limit: 'ten' },
         { unknownParam: true },
+        // Miroir's own fields do not exist for a client: one node refuses them like any unknown field.
+        { filter: 'genre = drama AND _miroir_shard = 1' },
+        { facets: ['genre', '_miroir_shard'] },
+        { distinct: '_miroir_updated_at' },
+        { sort: ['_miroir_shard:desc'] },
       ];
       for (const b of bad) {
         const expected = await http(ref.url, 'POST', `/indexes/${uid}/search`, { body: b, key: NODE_KEY });
         assert.equal(expected.status, 400);
         for (const { name, c } of clusters) {
-          const got = await http(c.url, 'POST', `/indexes/${uid}/search`, { body: b });
+          const got = await http(c.url, 'POST', `/indexes/${uid}/search`, { body: b, key: c.key });
           assert.equal(got.status, expected.status, name);
           assert.deepEqual(got.body, expected.body, `${name}: ${JSON.stringify(b)}`);
         }
       }
-      const missing = await http(clusters[0]!.c.url, 'POST', '/indexes/nope/search', { body: {} });
+      const missing = await http(clusters[0]!.c.url, 'POST', '/indexes/nope/search', { body: {}, key: clusters[0]!.c.key });
       assert.equal(missing.status, 404);
       assert.equal(missing.body.code, 'index_not_found');
     });

@@ -11,4 +11,10 @@ const TOPOLOGIES = [
   { name: 'RG=2 RF=2 N=6', nodes: 6, groups: 2, rf: 2 },
 ];
 
-transparencySuite('sharding transparency', TOPOLOGIES, (t) => startCluster({ nodes: t.nodes, groups: t.groups, rf: t.rf, shards: 8 }));
+/** Clients use their own key; the nodes have another (the harness's node master key). */
+const CLIENT_KEY = 'transparency-client-key';
+
+transparencySuite('sharding transparency', TOPOLOGIES, async (t) => {
+  const c = await startCluster({ nodes: t.nodes, groups: t.groups, rf: t.rf, shards: 8, masterKey: CLIENT_KEY });
+  return { url: c.url, key: CLIENT_KEY, stop: () => c.stop() };
+});

@@ -28,6 +28,7 @@ const EXCEPTIONS: Readonly<Record<string, CodeInfo>> = {
   index_not_found: { status: 404, type: 'invalid_request' },
   document_not_found: { status: 404, type: 'invalid_request' },
   task_not_found: { status: 404, type: 'invalid_request' },
+  webhook_not_found: { status: 404, type: 'invalid_request' },
   batch_not_found: { status: 404, type: 'invalid_request' },
   api_key_not_found: { status: 404, type: 'invalid_request' },
   dump_not_found: { status: 404, type: 'invalid_request' },

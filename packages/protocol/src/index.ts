@@ -1,6 +1,7 @@
 export * from './errors.js';
 export * from './settings.js';
 export * from './settings-validate.js';
+export * from './embedder-view.js';
 export * from './search-params.js';
 export * from './tasks.js';
 export * from './documents.js';
@@ -9,3 +10,8 @@ export * from './json-error.js';
 export * from './encoding.js';
 export * from './auth/index.js';
 export * from './metadata.js';
+export * from './fields.js';
+export * from './similar.js';
+export * from './webhooks.js';
+export * from './progress.js';
+export * from './stats.js';

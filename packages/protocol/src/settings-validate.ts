@@ -7,6 +7,7 @@
  * @see https://www.meilisearch.com/docs/reference/api/settings/update-all-settings
  */
 import { MeiliError } from './errors.js';
+import { embedderView } from './embedder-view.js';
 import type { Embedder, Faceting, FilterableAttribute, LocalizedAttributeRule, Settings, TypoTolerance } from './settings.js';
 import { defaultSettings } from './settings.js';
 
@@ -614,11 +615,11 @@ function hideEmbedderSecrets<T extends Embedder | null>(e: T): T {
   return { ...e, apiKey: hideSecret(e.apiKey) };
 }
 
-/** Settings as `GET /indexes/{uid}/settings` shows them (secrets hidden). */
+/** Settings as `GET /indexes/{uid}/settings` shows them (embedders as derived, secrets hidden). */
 export function settingsView(s: Settings): Settings {
   const out = structuredClone(s);
   const emb: Record<string, Embedder> = {};
-  for (const [k, e] of Object.entries(out.embedders)) emb[k] = hideEmbedderSecrets(e);
+  for (const [k, e] of Object.entries(out.embedders)) emb[k] = hideEmbedderSecrets(embedderView(e));
   out.embedders = emb;
   return out;
 }

@@ -15,6 +15,7 @@
 
 import { MeiliError } from './errors.js';
 import { didYouMean } from './settings-validate.js';
+import type { ProgressTrace } from './progress.js';
 
 // ---------------------------------------------------------------------------------------------
 // Statuses and types
@@ -159,6 +160,8 @@ export interface BatchStats {
   status: Partial<Record<TaskStatus, number>>;
   types: Partial<Record<TaskType, number>>;
   indexUids: Record<string, number>;
+  /** Time spent per processing step of a finished batch; absent when empty. */
+  progressTrace?: ProgressTrace;
 }
 
 /** A batch as `GET /batches/{uid}` returns it (Meilisearch ≥ v1.15 with `batchStrategy`). */

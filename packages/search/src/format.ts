@@ -12,7 +12,8 @@
  *   on a separator before the marker;
  * - the marker is added on each side where text was cut (none when it is empty); a crop
  *   length of 0 leaves the text whole;
- * - strings and numbers are formatted (numbers become strings), booleans and null are kept.
+ * - strings and numbers are formatted; every number of `_formatted` becomes a string, formatted
+ *   or not (milli `format_value`); booleans and null are kept.
  */
 import type { MatchBounds } from '@miroir/protocol';
 import { firstMatch, matchesPattern, type Document } from './fields.js';
@@ -21,10 +22,22 @@ import { HARD_SEP_RE, Tokenizer } from './tokenizer.js';
 /**
  * How a normalized word matches the query: highlight the whole word (-1) or its first n
  * characters. `termOf`, when present, names the query term a word matches (distinct terms
- * score crop windows; without it, distinct words do).
+ * score crop windows; without it, distinct words do). `phrases` are the multi-word derivations
+ * (quoted phrases, split words, synonyms: milli `MatchingWords::phrases`), tried before single
+ * words: consecutive words matching one are a single match, highlighted as one span.
+ * Texts are split with the index's `tokenizer` (its separator settings).
  */
-/** Matches a normalized word to a query term; texts are split with the index's `tokenizer` (its separator settings). */
-export type Matcher = ((word: string) => number | undefined) & { termOf?: (word: string) => number | undefined; tokenizer?: Tokenizer };
+export type Matcher = ((word: string) => number | undefined) & {
+  termOf?: (word: string) => number | undefined;
+  tokenizer?: Tokenizer;
+  phrases?: ReadonlyArray<MatcherPhrase>;
+};
+
+/** A phrase to match: its normalized words in order, and the query term it derives from. */
+export interface MatcherPhrase {
+  words: readonly string[];
+  term: number;
+}
 
 /** Select the displayed, requested fields of a document (document order kept). */
 export function selectFields(doc: Document, displayed: readonly string[], requested: readonly string[] | undefined): Document {
@@ -71,10 +84,13 @@ interface Tok {
 }
 
 interface Match {
-  /** Index in the token list. */
+  /** Index in the token list (of the first word of a phrase). */
   tok: number;
-  /** Index among the words. */
+  /** Index among the words (of the first word of a phrase). */
   wordPos: number;
+  /** Token and word index of the last word: a phrase spans several, a word only itself. */
+  lastTok: number;
+  lastWordPos: number;
   /** UTF-16 end of the highlighted part. */
   hlEnd: number;
   id: number | string;
@@ -103,22 +119,37 @@ function advanceChars(text: string, start: number, end: number, n: number): numb
   return Math.min(i, end);
 }
 
+/** milli `Matcher::compute_matches`: phrases first (all their words in a row), then single words. */
 function matchesOf(text: string, toks: readonly Tok[], matcher: Matcher): Match[] {
   const out: Match[] = [];
-  let wordPos = 0;
+  const words: number[] = [];
   toks.forEach((t, i) => {
-    if (t.sep !== 0) return;
-    const word = t.word;
-    const n = matcher(word);
-    if (n !== undefined) {
-      out.push({ tok: i, wordPos, hlEnd: n < 0 ? t.end : advanceChars(text, t.start, t.end, n), id: matcher.termOf?.(word) ?? word });
-    }
-    wordPos++;
+    if (t.sep === 0) words.push(i);
   });
+  const phrases = matcher.phrases ?? [];
+  for (let w = 0; w < words.length; w++) {
+    const i = words[w];
+    const t = toks[i];
+    const phrase = phrases.find((p) => p.words.every((pw, k) => w + k < words.length && toks[words[w + k]].word === pw));
+    if (phrase !== undefined) {
+      const last = w + phrase.words.length - 1;
+      out.push({ tok: i, wordPos: w, lastTok: words[last], lastWordPos: last, hlEnd: toks[words[last]].end, id: phrase.term });
+      w = last;
+      continue;
+    }
+    const n = matcher(t.word);
+    if (n !== undefined) {
+      const hlEnd = n < 0 ? t.end : advanceChars(text, t.start, t.end, n);
+      out.push({ tok: i, wordPos: w, lastTok: i, lastWordPos: w, hlEnd, id: matcher.termOf?.(t.word) ?? t.word });
+    }
+  }
   return out;
 }
 
-/** milli `get_interval_score`: [distinct query words, −Σ min(distance, 7), ordered pairs]. */
+/**
+ * milli `get_interval_score`: [distinct query words, −Σ min(distance, 7), ordered pairs]; the
+ * words of a phrase count as ordered and one apart.
+ */
 function intervalScore(ms: readonly Match[], idRank: (id: number | string) => number): [number, number, number] {
   const ids = new Set<number | string>();
   let order = 0;
@@ -126,9 +157,12 @@ function intervalScore(ms: readonly Match[], idRank: (id: number | string) => nu
   for (let i = 0; i < ms.length; i++) {
     const m = ms[i];
     const next = ms[i + 1];
+    const inside = m.lastWordPos - m.wordPos;
+    order += inside;
+    distance -= inside;
     if (next !== undefined) {
       if (idRank(next.id) > idRank(m.id)) order++;
-      distance -= Math.min(next.wordPos - m.wordPos, 7);
+      distance -= Math.min(next.wordPos - m.lastWordPos, 7);
     }
     ids.add(m.id);
   }
@@ -154,7 +188,7 @@ function bestInterval(ms: readonly Match[], cropSize: number): [number, number] 
   let first = 0;
   let firstPos = ms[0].wordPos;
   for (let index = 0; index < ms.length; index++) {
-    const lastPos = ms[index].wordPos;
+    const lastPos = ms[index].lastWordPos;
     if (lastPos - firstPos >= cropSize) {
       if (index !== 0) save(first, index - 1);
       for (;;) {
@@ -176,8 +210,8 @@ function bestInterval(ms: readonly Match[], cropSize: number): [number, number] 
 /** milli `Matcher::crop_bounds`: UTF-16 bounds of the crop window. */
 function cropBounds(text: string, toks: readonly Tok[], first: Match | undefined, last: Match | undefined, cropSize: number): [number, number] {
   const firstTok = first?.tok ?? 0;
-  const lastTok = last?.tok ?? 0;
-  let remaining = cropSize + (first?.wordPos ?? 0) - (last?.wordPos ?? 0);
+  const lastTok = last?.lastTok ?? 0;
+  let remaining = cropSize + (first?.wordPos ?? 0) - (last?.lastWordPos ?? 0);
   // `before` walks left from the first match (exclusive), `after` right from the last (inclusive).
   let before = firstTok - 1;
   let after = lastTok;
@@ -254,9 +288,10 @@ export function formatText(text: string, matcher: Matcher, doHighlight: boolean,
   if (doHighlight) {
     for (const m of ms) {
       const t = toks[m.tok];
-      if (t.start < start || t.end > end) continue;
-      out += text.slice(at, t.start) + o.pre + text.slice(t.start, m.hlEnd) + o.post + text.slice(m.hlEnd, t.end);
-      at = t.end;
+      const tEnd = toks[m.lastTok].end;
+      if (t.start < start || tEnd > end) continue;
+      out += text.slice(at, t.start) + o.pre + text.slice(t.start, m.hlEnd) + o.post + text.slice(m.hlEnd, tEnd);
+      at = tEnd;
     }
   }
   out += text.slice(at, end);
@@ -291,7 +326,7 @@ export function formatDocument(doc: Document, matcher: Matcher, o: FormatOptions
     }
     const h = fieldIn(o.highlight, path);
     const c = cropFor(o, path);
-    if (!h && c === undefined) return v;
+    if (!h && c === undefined) return typeof v === 'number' ? String(v) : v;
     if (typeof v === 'string') return formatText(v, matcher, h, c, o);
     if (typeof v === 'number') return formatText(String(v), matcher, h, c, o);
     return v;

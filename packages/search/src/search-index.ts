@@ -26,11 +26,12 @@ import {
   type SearchQuery,
   type SearchResponse,
   type Settings,
+  type SimilarQuery,
 } from '@miroir/protocol';
 import { FacetField, orderValues } from './facets.js';
 import { compileIidFilter, type FilterSource, type IidPredicate } from './filter-eval.js';
 import { forEachLeaf, firstMatch, matchesPattern, project, type Document } from './fields.js';
-import { formatDocument, matchesPosition, selectFields, type FormatOptions, type Matcher } from './format.js';
+import { formatDocument, matchesPosition, selectFields, type FormatOptions, type Matcher, type MatcherPhrase } from './format.js';
 import { encodePos, fidOf, PendingPostings, Posting, SOLE_WORD } from './postings.js';
 import { attributeRankCost, attributeRankDetails, attributeRankMax } from './rules/attribute-rank.js';
 import { exactAttributeRank, exactnessDetails, exactWordsCount } from './rules/exactness.js';
@@ -54,18 +55,7 @@ import { mergeHybrid, searchKind, type ScoreValue, type SearchKind, type SideHit
 export type { Document } from './fields.js';
 
 /** A parsed `/similar` request (reference §5.5). */
-export interface SimilarQuery {
-  id: string;
-  embedder: string;
-  offset?: number;
-  limit?: number;
-  filter?: unknown;
-  attributesToRetrieve?: string[];
-  retrieveVectors?: boolean;
-  showRankingScore?: boolean;
-  showRankingScoreDetails?: boolean;
-  rankingScoreThreshold?: number;
-}
+export type { SimilarQuery } from '@miroir/protocol';
 
 /** A `/similar` response, keys in Meilisearch's order. */
 export interface SimilarResponse {
@@ -601,7 +591,8 @@ export class SearchIndex {
     return [...set].sort(byteOrder);
   }
 
-  #compileFilter(filter: unknown, code: string, indexUid: string): IidPredicate | null {
+  /** `indexUid` null: filterability errors carry no `` Index `x`: `` prefix (documents fetch). */
+  #compileFilter(filter: unknown, code: string, indexUid: string | null): IidPredicate | null {
     if (filter === null || filter === undefined) return null;
     if (typeof filter !== 'string' && !Array.isArray(filter)) {
       throw new MeiliError(code, `Invalid syntax for the filter parameter: \`expected String, Array, found: ${JSON.stringify(filter)}\`.`);
@@ -617,7 +608,9 @@ export class SearchIndex {
     try {
       checkFilterable(node, this.#filterRules, { fieldExists: (a) => this.#seenFields.has(a) });
     } catch (e) {
-      if (e instanceof FilterError) throw new MeiliError(code, `Index \`${indexUid}\`: ${e.message}`, { cause: e });
+      if (e instanceof FilterError) {
+        throw new MeiliError(code, indexUid === null ? e.message : `Index \`${indexUid}\`: ${e.message}`, { cause: e });
+      }
       throw e;
     }
     return compileIidFilter(node, this.#filterSource);
@@ -1737,14 +1730,12 @@ export class SearchIndex {
     const map = new Map<string, number>();
     // The query term each word matches first (crop windows count distinct terms).
     const termOfWord = new Map<string, number>();
+    const phrases: MatcherPhrase[] = [];
     pq.terms.forEach((term, t) => {
       for (const d of pq.derivations[t]) {
         if (d.wordId < 0) {
-          // Multi-word derivations (phrases, splits, multi-word synonyms) highlight whole words.
-          for (const w of d.words ?? []) {
-            map.set(w, -1);
-            if (!termOfWord.has(w)) termOfWord.set(w, t);
-          }
+          // Multi-word derivations (phrases, splits, synonyms) match as one span of words in a row.
+          if (d.words !== undefined && d.words.length > 0) phrases.push({ words: d.words, term: t });
           continue;
         }
         const w = this.#vocab.word(d.wordId);
@@ -1754,7 +1745,7 @@ export class SearchIndex {
         if (prev === undefined || prev >= 0) map.set(w, prev === undefined ? len : len < 0 ? -1 : Math.max(prev, len));
       }
     });
-    return Object.assign((w: string) => map.get(w), { termOf: (w: string) => termOfWord.get(w), tokenizer: this.#tokenizer });
+    return Object.assign((w: string) => map.get(w), { termOf: (w: string) => termOfWord.get(w), tokenizer: this.#tokenizer, phrases });
   }
 
   /**
@@ -2073,8 +2064,12 @@ export class SearchIndex {
   // -------------------------------------------------------------------------------------------
   // Documents route helpers
 
-  /** iids matching a filter, ascending; errors carry `errorCode` (e.g. `invalid_document_filter`). */
-  filter(filter: unknown, errorCode: string, indexUid: string): number[] {
+  /**
+   * iids matching a filter, ascending; errors carry `errorCode` (e.g. `invalid_document_filter`)
+   * and, when `indexUid` is given, the `` Index `x`: `` prefix Meilisearch puts on errors raised
+   * while processing a task (delete by filter) but not on `GET|POST /documents` (fetch).
+   */
+  filter(filter: unknown, errorCode: string, indexUid: string | null): number[] {
     const pred = this.#compileFilter(filter, errorCode, indexUid);
     return Array.from(this.#allIids(pred));
   }

@@ -132,7 +132,8 @@ test('_formatted holds the retrieved attributes plus those to highlight or crop 
   });
   assert.deepEqual(hit({ attributesToRetrieve: ['*'], attributesToHighlight: ['id'], showMatchesPosition: true }), {
     ...doc,
-    _formatted: { id: '852', cattos: 'pesti', doggos: doc.doggos },
+    // milli `format_value`: every number of `_formatted` is a string, formatted or not.
+    _formatted: { id: '852', cattos: 'pesti', doggos: [{ name: 'bobby', age: '2' }, { name: 'buddy', age: '4' }] },
     _matchesPosition: { cattos: [{ start: 0, length: 5 }] },
   });
   const small = makeIndex([doc], { displayedAttributes: ['id'] }).index;

@@ -130,9 +130,9 @@ test('split words: "sunflower" matches "sun flower" at one typo', () => {
     [0, 1, 1],
   );
   assert.equal(details(r.hits[0], 'typo').maxTypoCount, 2);
-  // The split is highlighted word by word.
+  // A split is a phrase (milli `QueryTerm::all_computed_derivations`): highlighted as one span.
   const h = search(index, 'sunflower ', { attributesToHighlight: ['text'] }).hits;
-  assert.equal((h[1]._formatted as Record<string, string>).text, '<em>sun</em> <em>flower</em>');
+  assert.equal((h[1]._formatted as Record<string, string>).text, '<em>sun flower</em>');
 });
 
 const CITIES = [

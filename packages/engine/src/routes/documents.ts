@@ -133,7 +133,7 @@ function browse(ctx: EngineContext, idx: EngineIndex, q: BrowseQuery): { results
   }
   checkFilterFeatures(ctx, q.filter);
   if (q.filter !== null && q.filter !== undefined && ctx.checkFilter(q.filter, 'invalid_document_filter')) {
-    const matched = idx.search.filter(q.filter, 'invalid_document_filter', idx.uid);
+    const matched = idx.search.filter(q.filter, 'invalid_document_filter', null);
     if (iids === null) iids = matched;
     else {
       const m = new Set(matched);

@@ -8,73 +8,12 @@
 import type { FastifyInstance } from 'fastify';
 import { matchingRule, matchPattern, PatternMatch } from '@miroir/filter';
 import type { FilterableRule } from '@miroir/filter';
-import {
-  invalidTypeError,
-  isJsonObject,
-  isUnsignedInteger,
-  unknownFieldError,
-} from '@miroir/protocol';
-import type { Settings } from '@miroir/protocol';
+import { compareFieldNames, parseListFields } from '@miroir/protocol';
+import type { FieldsFilterKey, FieldView, ListFields, Settings } from '@miroir/protocol';
 import type { EngineContext } from '../context.js';
 import { checkIndexUid, jsonBody } from '../http.js';
-import { compareUids } from '../registry.js';
 
 type UidParams = { indexUid: string };
-
-/** One field as the route shows it (keys in Meilisearch's order). */
-export interface FieldView {
-  name: string;
-  displayed: { enabled: boolean };
-  searchable: { enabled: boolean };
-  sortable: { enabled: boolean };
-  distinct: { enabled: boolean };
-  rankingRule: { enabled: boolean; order?: 'asc' | 'desc' };
-  filterable: { enabled: boolean; sortBy: 'alpha' | 'count'; facetSearch: boolean; equality: boolean; comparison: boolean };
-  localized: { locales: string[] };
-}
-
-const FILTER_KEYS = ['attributePatterns', 'displayed', 'searchable', 'sortable', 'distinct', 'rankingRule', 'filterable'] as const;
-type FilterKey = Exclude<(typeof FILTER_KEYS)[number], 'attributePatterns'>;
-
-interface ListFields {
-  offset: number;
-  limit: number;
-  filter: { attributePatterns?: string[] } & Partial<Record<FilterKey, boolean>>;
-}
-
-const codeOf = (k: string) => `invalid_index_fields_filter_${k.replace(/[A-Z]/g, (c) => `_${c.toLowerCase()}`)}`;
-
-function parseListFields(body: unknown): ListFields {
-  if (!isJsonObject(body)) throw invalidTypeError('bad_request', '', 'an object', body);
-  const out: ListFields = { offset: 0, limit: 20, filter: {} };
-  for (const [k, v] of Object.entries(body)) {
-    if (k === 'offset' || k === 'limit') {
-      if (!isUnsignedInteger(v)) throw invalidTypeError(`invalid_index_${k}`, `.${k}`, 'a positive integer', v);
-      out[k] = v;
-    } else if (k === 'filter') {
-      if (v === null) continue;
-      if (!isJsonObject(v)) throw invalidTypeError('invalid_index_fields_filter', '.filter', 'an object', v);
-      for (const [fk, fv] of Object.entries(v)) {
-        const path = `.filter.${fk}`;
-        if (!(FILTER_KEYS as readonly string[]).includes(fk)) throw unknownFieldError('invalid_index_fields_filter', '.filter', fk, FILTER_KEYS);
-        if (fv === null) continue;
-        if (fk === 'attributePatterns') {
-          if (!Array.isArray(fv)) throw invalidTypeError(codeOf(fk), path, 'an array', fv);
-          fv.forEach((p, i) => {
-            if (typeof p !== 'string') throw invalidTypeError(codeOf(fk), `${path}[${i}]`, 'a string', p);
-          });
-          out.filter.attributePatterns = fv as string[];
-        } else {
-          if (typeof fv !== 'boolean') throw invalidTypeError(codeOf(fk), path, 'a boolean', fv);
-          out.filter[fk as FilterKey] = fv;
-        }
-      }
-    } else {
-      throw unknownFieldError('bad_request', '', k, ['offset', 'limit', 'filter']);
-    }
-  }
-  return out;
-}
 
 /** `a` covers `a` and everything nested below it (`a.b`). */
 function covers(pattern: string, field: string): boolean {
@@ -113,7 +52,7 @@ function keep(f: FieldView, q: ListFields['filter']): boolean {
     const m = q.attributePatterns.map((p) => matchPattern(p, f.name));
     if (!m.includes(PatternMatch.Match)) return false;
   }
-  const checks: [FilterKey, boolean][] = [
+  const checks: [FieldsFilterKey, boolean][] = [
     ['displayed', f.displayed.enabled],
     ['searchable', f.searchable.enabled],
     ['sortable', f.sortable.enabled],
@@ -129,7 +68,7 @@ export function registerFieldRoutes(app: FastifyInstance, ctx: EngineContext): v
     const uid = checkIndexUid(req.params.indexUid);
     const q = parseListFields(jsonBody(req));
     const idx = ctx.registry.require(uid);
-    const names = [...idx.fieldDistribution.keys()].sort(compareUids);
+    const names = [...idx.fieldDistribution.keys()].sort(compareFieldNames);
     const fields = names.map((n) => fieldView(n, idx.settings)).filter((f) => keep(f, q.filter));
     return { results: fields.slice(q.offset, q.offset + q.limit), offset: q.offset, limit: q.limit, total: fields.length };
   });

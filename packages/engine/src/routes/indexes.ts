@@ -8,11 +8,14 @@ import type { FastifyInstance } from 'fastify';
 import {
   invalidTypeError,
   invalidValueError,
+  formatSize,
   isJsonObject,
   MeiliError,
   missingFieldError,
+  parseStatsParams,
   unknownFieldError,
 } from '@miroir/protocol';
+import type { StatsParams } from '@miroir/protocol';
 import type { EngineContext } from '../context.js';
 import {
   checkIndexUid,
@@ -41,16 +44,21 @@ function readPrimaryKey(v: unknown): string | null {
   return v;
 }
 
-/** The statistics object of one index. */
-export function indexStats(ctx: EngineContext, idx: EngineIndex): Record<string, unknown> {
+/**
+ * The statistics object of one index. `internalDatabaseSizes` (asked for) names the engine's
+ * own stores: Meilisearch documents that the names are per-implementation and per-version.
+ */
+export function indexStats(ctx: EngineContext, idx: EngineIndex, params: StatsParams = { showInternalDatabaseSizes: false, sizeFormat: 'raw' }): Record<string, unknown> {
   const n = idx.numberOfDocuments;
   const fieldDistribution: Record<string, number> = {};
   for (const k of [...idx.fieldDistribution.keys()].sort(compareUids)) fieldDistribution[k] = idx.fieldDistribution.get(k)!;
+  const size = (bytes: number) => formatSize(bytes, params.sizeFormat);
   return {
     numberOfDocuments: n,
-    rawDocumentDbSize: idx.rawDocumentSize,
-    avgDocumentSize: n === 0 ? 0 : Math.floor(idx.rawDocumentSize / n),
+    rawDocumentDbSize: size(idx.rawDocumentSize),
+    avgDocumentSize: size(n === 0 ? 0 : Math.floor(idx.rawDocumentSize / n)),
     isIndexing: ctx.processor.current === idx.uid,
+    ...(params.showInternalDatabaseSizes ? { internalDatabaseSizes: { documents: size(idx.rawDocumentSize) } } : {}),
     numberOfEmbeddings: 0,
     numberOfEmbeddedDocuments: 0,
     fieldDistribution,
@@ -218,22 +226,24 @@ export function registerIndexRoutes(app: FastifyInstance, ctx: EngineContext): v
 
   app.get<{ Params: UidParams }>('/indexes/:indexUid/stats', { config: { action: 'stats.get' } }, async (req) => {
     const uid = checkIndexUid(req.params.indexUid);
-    return indexStats(ctx, registry.require(uid));
+    const params = parseStatsParams(req.query as QueryParams);
+    return indexStats(ctx, registry.require(uid), params);
   });
 
   app.get('/stats', { config: { action: 'stats.get' } }, async (req) => {
+    const params = parseStatsParams(req.query as QueryParams);
     const indexes: Record<string, unknown> = {};
     // Meilisearch reports the latest `updatedAt` among the indexes the key may see.
     let lastUpdate: string | null = null;
     for (const idx of registry.list()) {
       if (req.authCtx !== null && !req.authCtx.allowsIndex(idx.uid)) continue;
-      indexes[idx.uid] = indexStats(ctx, idx);
+      indexes[idx.uid] = indexStats(ctx, idx, params);
       if (lastUpdate === null || rfc3339Micros(idx.updatedAt) > rfc3339Micros(lastUpdate)) lastUpdate = idx.updatedAt;
     }
     const path = ctx.store.path;
     return {
-      databaseSize: fileSize(path) + fileSize(`${path}-wal`),
-      usedDatabaseSize: ctx.store.usedBytes(),
+      databaseSize: formatSize(fileSize(path) + fileSize(`${path}-wal`), params.sizeFormat),
+      usedDatabaseSize: formatSize(ctx.store.usedBytes(), params.sizeFormat),
       lastUpdate,
       indexes,
     };

@@ -12,10 +12,11 @@ import {
   parseMultiSearch,
   parseSearchQuery,
   searchQueryFromGet,
+  ProgressTimer,
   searchMetadata,
   wantsSearchMetadata,
 } from '@miroir/protocol';
-import type { Federation, SearchQuery, SearchQueryWithIndex, SearchResponse } from '@miroir/protocol';
+import type { Federation, ProgressTrace, SearchQuery, SearchQueryWithIndex, SearchResponse } from '@miroir/protocol';
 import { federatedMerge } from '@miroir/search';
 import type { FederatedSource } from '@miroir/search';
 import type { EngineContext } from '../context.js';
@@ -47,12 +48,16 @@ export function registerSearchRoutes(app: FastifyInstance, ctx: EngineContext): 
   const { registry } = ctx;
 
   const search = (uid: string, q: SearchQuery, auth: AuthContextPort | null, metadata = false): SearchResponse => {
-    checkFilterFeatures(ctx, q.filter);
-    const idx = registry.require(uid);
-    const res = idx.search.search(withRules(q, auth, uid), uid);
-    presentHits(res.hits, q.retrieveVectors === true, Object.keys(idx.settings.embedders));
-    if (metadata) (res as SearchResponse & { metadata?: unknown }).metadata = searchMetadata(uid, idx.primaryKey);
-    return res;
+    const timer = new ProgressTimer();
+    const res = timer.step('search', () => {
+      checkFilterFeatures(ctx, q.filter);
+      const idx = registry.require(uid);
+      const found = idx.search.search(withRules(q, auth, uid), uid);
+      presentHits(found.hits, q.retrieveVectors === true, Object.keys(idx.settings.embedders));
+      if (metadata) (found as SearchResponse & { metadata?: unknown }).metadata = searchMetadata(uid, idx.primaryKey);
+      return found;
+    });
+    return q.showPerformanceDetails === true ? withPerformanceDetails(res, timer.trace()) : res;
   };
 
   app.post<{ Params: UidParams }>('/indexes/:indexUid/search', { config: { action: 'search' } }, async (req) => {
@@ -94,10 +99,29 @@ export function registerSearchRoutes(app: FastifyInstance, ctx: EngineContext): 
     if (multi.federation === undefined) {
       return { results: multi.queries.map((q, i) => ({ indexUid: q.indexUid, ...run(q, i) })) };
     }
-    const merged = federated(multi.queries, multi.federation, run, Date.now() - started) as Record<string, unknown>;
-    const facets = federatedFacets(multi.queries, multi.federation, run);
-    return { ...merged, ...facets, processingTimeMs: Date.now() - started };
+    const timer = new ProgressTimer();
+    const fed = multi.federation;
+    const answer = timer.step('search', () => {
+      const merged = federated(multi.queries, fed, run, Date.now() - started) as Record<string, unknown>;
+      const facets = federatedFacets(multi.queries, fed, run);
+      return { ...merged, ...facets, processingTimeMs: Date.now() - started };
+    });
+    return fed.showPerformanceDetails === true ? { ...answer, performanceDetails: timer.trace() } : answer;
   });
+}
+
+/**
+ * Adds `performanceDetails` where Meilisearch's `SearchResult` serializes it: after `metadata`,
+ * before `semanticHitCount`.
+ */
+function withPerformanceDetails(res: SearchResponse, trace: ProgressTrace): SearchResponse {
+  const out: Record<string, unknown> = {};
+  for (const [k, v] of Object.entries(res)) {
+    if (k === 'semanticHitCount') out.performanceDetails = trace;
+    out[k] = v;
+  }
+  out.performanceDetails ??= trace;
+  return out as unknown as SearchResponse;
 }
 
 /**

@@ -20,12 +20,14 @@ import {
   toTaskSummary,
   toTaskView,
   formatDuration,
+  formatProgressDuration,
   formatRfc3339,
   TASK_STATUSES,
   TASK_TYPES,
 } from '@miroir/protocol';
 import type {
   BatchStats,
+  ProgressTrace,
   BatchView,
   TaskFilter,
   TaskRecord,
@@ -57,7 +59,8 @@ export type TaskProcessor = (
 export interface EnqueueInput {
   type: TaskType;
   indexUid: string | null;
-  details: Record<string, unknown>;
+  /** null: the task type has no details (a snapshot creation). */
+  details: Record<string, unknown> | null;
   payload?: Buffer | string;
   customMetadata?: string;
   /** Every index the task touches when more than `indexUid` (a rename, a swap). */
@@ -128,6 +131,7 @@ export class TaskQueue {
   #loop: Promise<void> | null = null;
   #current: Current | null = null;
   #idleWaiters: (() => void)[] = [];
+  readonly #finishedListeners: ((tasks: TaskView[]) => void)[] = [];
 
   constructor(db: Database.Database, processor: TaskProcessor) {
     this.#store = new TaskStore(db);
@@ -426,6 +430,7 @@ export class TaskQueue {
     });
 
     const finished: TaskRecord[] = [task];
+    const processing = process.hrtime.bigint();
     if (task.type === 'taskCancelation') {
       this.#cancel(task, batch, startedAt, finished);
     } else if (task.type === 'taskDeletion') {
@@ -451,10 +456,15 @@ export class TaskQueue {
       }
     }
     this.#classOf(task.type).delete(task.uid);
-    this.#finish(batch, finished);
+    this.#finish(batch, finished, { 'processing tasks': formatProgressDuration(Number(process.hrtime.bigint() - processing)) });
   }
 
-  #finish(batch: BatchRecord, finished: TaskRecord[]): void {
+  /** Called with the tasks of each batch once they are stored finished (webhooks). */
+  onFinished(listener: (tasks: TaskView[]) => void): void {
+    this.#finishedListeners.push(listener);
+  }
+
+  #finish(batch: BatchRecord, finished: TaskRecord[], progressTrace: ProgressTrace): void {
     const finishedAt = nowMicros();
     let details: Record<string, unknown> = {};
     for (const t of finished) {
@@ -464,7 +474,7 @@ export class TaskQueue {
     batch.finishedAt = finishedAt;
     batch.details = details;
     batch.taskUids = finished.map((t) => t.uid);
-    batch.stats = this.#stats(finished);
+    batch.stats = { ...this.#stats(finished), progressTrace };
     this.#store.transaction(() => {
       for (const t of finished) {
         if (this.#tasks.has(t.uid)) this.#store.putTask(t);
@@ -472,6 +482,9 @@ export class TaskQueue {
       }
       this.#store.putBatch(batch);
     });
+    if (this.#finishedListeners.length === 0) return;
+    const views = finished.filter((t) => this.#tasks.has(t.uid)).map((t) => toTaskView(t));
+    for (const l of this.#finishedListeners) l(views);
   }
 
   /** Cancels the matched tasks still enqueued; they join the cancelation's batch. */

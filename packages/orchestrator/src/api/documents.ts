@@ -17,6 +17,8 @@ import {
 import { checkReservedFields, routeDeleteIds, routeDocuments } from '../core/documents.js';
 import { assembleDocuments, mergeSortedDocuments, parseSortCriteria, planDocumentReads, stripDocument } from '../core/documents-list.js';
 import type { WriteRouter } from '../core/placement.js';
+import { checkReservedFilter } from '../core/reserved-search.js';
+import { withoutReservedFilterable } from '../core/reserved-settings.js';
 import { andShardFilter } from '../core/search-merge.js';
 import { miroirError } from '../errors.js';
 import type { AppContext } from '../main.js';
@@ -172,6 +174,19 @@ export function registerDocumentRoutes(app: FastifyInstance, ctx: AppContext): v
     return deleteIds(reply, uid, body);
   });
 
+  /** The error one node fails a delete by `filter` with when the filter names a reserved field, else null. */
+  const reservedFilterRefusal = async (uid: string, filter: unknown): Promise<MeiliError | null> => {
+    const info = await catalog.get(uid);
+    if (info === undefined) return null;
+    try {
+      checkReservedFilter(filter, withoutReservedFilterable(info.settings.filterableAttributes), uid, 'invalid_document_filter');
+      return null;
+    } catch (e) {
+      if (e instanceof MeiliError) return e;
+      throw e;
+    }
+  };
+
   /** Every node deletes the matching documents of the shards it holds. */
   app.post('/indexes/:uid/documents/delete', async (req, reply) => {
     const uid = uidParam(req);
@@ -179,6 +194,12 @@ export function registerDocumentRoutes(app: FastifyInstance, ctx: AppContext): v
     const body = jsonBody(req) as { filter?: unknown };
     const filter = typeof body === 'object' && body !== null ? body.filter : undefined;
     const details = { providedIds: 0, deletedDocuments: null, originalFilter: filter === undefined ? null : JSON.stringify(filter) };
+    // A filter on a reserved field would delete by Miroir's own stamps: one node fails such a task
+    // (the field is not filterable there), and so does Miroir, without reaching any node.
+    const refused = await reservedFilterRefusal(uid, filter);
+    if (refused !== null) {
+      return reply.code(202).send(await localTask(ctx, { indexUid: uid, type: 'documentDeletion', details: { ...details, deletedDocuments: 0 } }, refused));
+    }
     const summary = await broadcastWrite(ctx, reply, { indexUid: uid, type: 'documentDeletion', details }, [
       { method: 'POST', path: `${docsPath(uid)}/delete`, body },
     ]);
@@ -211,6 +232,7 @@ export function registerDocumentRoutes(app: FastifyInstance, ctx: AppContext): v
     const ownerOf = new Map<number, string>();
     for (const [nodeId, shards] of cover.nodes) for (const sh of shards) ownerOf.set(sh, nodeId);
     const clientFilter = source === 'get' && typeof params.filter === 'string' ? jsonOrText(params.filter) : params.filter;
+    checkReservedFilter(clientFilter, withoutReservedFilterable(info.settings.filterableAttributes), uid, 'invalid_document_filter');
     const request = (nodeId: string, shards: number[], override: Record<string, unknown>): Promise<DocsPage> => {
       const p: Record<string, unknown> = { ...params, ...override, filter: andShardFilter(clientFilter, shards) };
       const req2: NodeRequest =

@@ -22,7 +22,8 @@ import {
 import { andFilters, isAttributeFilterable, type FilterInput } from '@miroir/filter';
 import type { IndexInfo } from '../catalog.js';
 import { coveringSet, type CoveringSet } from '../core/covering.js';
-import { withoutReservedInMessage } from '../core/reserved-settings.js';
+import { aliasReservedParams, checkReservedFilter, mayMatchReserved, mentionsReserved, nodeSearchOn, type ReservedAliases } from '../core/reserved-search.js';
+import { withoutReservedFilterable, withoutReservedInMessage } from '../core/reserved-settings.js';
 import { mergeFacetDistributions, mergeFacetSearch, mergeFacetStats } from '../core/facets.js';
 import { mergeFederated, nodeFederatedBody, type FederatedQueryInput, type IndexFacetsInput } from '../core/federated.js';
 import { andShardFilter, mergeSearch, nodeSearchBody, type NodeSearchResponse, type SearchContext } from '../core/search-merge.js';
@@ -39,7 +40,7 @@ import { enc, uidParam } from './indexes.js';
  * A tenant token's filter is ANDed onto the client's, as one node does it. A client filter of the
  * wrong shape is left alone: the nodes reject the query with their own error.
  */
-function withTenantFilter(filter: unknown, tenant: unknown): unknown {
+export function withTenantFilter(filter: unknown, tenant: unknown): unknown {
   if (tenant === null || tenant === undefined) return filter;
   const shaped = (f: unknown) => f === null || f === undefined || typeof f === 'string' || Array.isArray(f);
   if (!shaped(filter) || !shaped(tenant)) return filter;
@@ -54,15 +55,89 @@ function withTenantFilter(filter: unknown, tenant: unknown): unknown {
 const contexts = new WeakMap<IndexInfo, SearchContext>();
 
 /**
- * `query` with its filter replaced (removed when undefined). A copy loop, not a spread plus an
+ * `query` with one parameter replaced (removed when undefined). A copy loop, not a spread plus an
  * assignment, for the reason given at `nodeSearchBody`.
  */
-function withFilter(query: SearchQuery, filter: unknown): SearchQuery {
+function withParam<Q extends object>(query: Q, key: string, value: unknown): Q {
   const out: Record<string, unknown> = {};
   const src = query as Record<string, unknown>;
-  for (const k in src) if (k !== 'filter') out[k] = src[k];
-  if (filter !== undefined) out.filter = filter;
-  return out as SearchQuery;
+  for (const k in src) if (k !== key) out[k] = src[k];
+  if (value !== undefined) out[key] = value;
+  return out as Q;
+}
+
+/** Per index snapshot: the searchable field names of every node (see {@link searchableFields}). */
+const fieldLists = new WeakMap<IndexInfo, Promise<readonly string[] | null>>();
+
+/**
+ * Every searchable field name the nodes hold for the index (union over the healthy nodes, as
+ * `POST /indexes/{uid}/fields` lists them), or null when no node answered. Read once per catalog
+ * snapshot: a snapshot is dropped when any task on the index finishes, so a field brought by a
+ * document task is known before a client can see that task succeed.
+ */
+function searchableFields(ctx: AppContext, info: IndexInfo): Promise<readonly string[] | null> {
+  let p = fieldLists.get(info);
+  if (p === undefined) {
+    p = loadSearchableFields(ctx, info.uid);
+    fieldLists.set(info, p);
+  }
+  return p;
+}
+
+/** The fields route pages; an index has at most 2^16 fields (milli field ids are u16). */
+const MAX_FIELDS = 65_536;
+
+async function loadSearchableFields(ctx: AppContext, uid: string): Promise<readonly string[] | null> {
+  const { cluster } = ctx;
+  const ids = [...cluster.nodes.keys()].filter((id) => cluster.health.isHealthy(id));
+  const results = await callEach<{ results: { name: string }[] }>(cluster, ids, {
+    method: 'POST',
+    path: `/indexes/${enc(uid)}/fields`,
+    body: { offset: 0, limit: MAX_FIELDS, filter: { searchable: true } },
+  });
+  const names = new Set<string>();
+  let answered = false;
+  for (const r of results) {
+    if (r.ok === undefined || !Array.isArray(r.ok.body.results)) continue;
+    answered = true;
+    for (const f of r.ok.body.results) if (typeof f?.name === 'string') names.add(f.name);
+  }
+  if (!answered) ctx.log.warn({ index: uid }, 'no node listed its fields: reserved fields may match this search');
+  return answered ? [...names] : null;
+}
+
+type NodeQueryShape = { q?: string | null; attributesToSearchOn?: string[]; filter?: unknown; facets?: string[]; distinct?: string; facetName?: string };
+
+/**
+ * The query as the nodes get it, so that reserved fields play no part (core/reserved-search.ts):
+ * a filter naming one is refused as one node refuses it; `facets`, `distinct` or `facetName`
+ * naming one go under a stand-in name the nodes refuse (`restore` turns their message back); and
+ * `attributesToSearchOn` leaves them out of what is searched. The merge still reads the client's
+ * query.
+ */
+async function nodeQuery<Q extends NodeQueryShape>(ctx: AppContext, info: IndexInfo, query: Q): Promise<ReservedAliases<Q>> {
+  const s = info.settings;
+  let aliased: ReservedAliases<Q> = { query, restore: (m) => m };
+  if (mentionsReserved(query.filter) || mentionsReserved(query.facets) || mentionsReserved(query.distinct) || mentionsReserved(query.facetName)) {
+    const clientRules = withoutReservedFilterable(s.filterableAttributes);
+    checkReservedFilter(query.filter, clientRules, info.uid, 'invalid_search_filter');
+    aliased = aliasReservedParams(query, clientRules, s.filterableAttributes);
+  }
+  const synonyms = Object.keys(s.synonyms).length > 0;
+  if (!mayMatchReserved(query.q, synonyms)) return aliased;
+  const fields = s.searchableAttributes.includes('*') ? await searchableFields(ctx, info) : null;
+  const on = nodeSearchOn(query, { searchableAttributes: s.searchableAttributes, fields, synonyms });
+  return on === undefined ? aliased : { query: withParam(aliased.query, 'attributesToSearchOn', on), restore: aliased.restore };
+}
+
+/** Runs a scatter, a node's refusal reworded by `restore` (stand-in names back to the client's). */
+async function restoring<T>(restore: (message: string) => string, run: () => Promise<T>): Promise<T> {
+  try {
+    return await run();
+  } catch (e) {
+    if (e instanceof NodeHttpError) throw new NodeHttpError(e.nodeId, e.status, { ...e.body, message: restore(e.body.message) });
+    throw e;
+  }
 }
 
 export function searchContext(info: IndexInfo): SearchContext {
@@ -87,7 +162,7 @@ function buildSearchContext(info: IndexInfo): SearchContext {
   };
 }
 
-interface Scatter<T> {
+export interface Scatter<T> {
   answers: T[];
   /** Shards no node answered for. */
   missing: number[];
@@ -98,7 +173,7 @@ interface Scatter<T> {
  * node would give (invalid filter, unknown attribute…) and is relayed verbatim; shards whose node
  * could not be reached are reported missing.
  */
-async function scatter<T>(
+export async function scatter<T>(
   ctx: AppContext,
   info: IndexInfo,
   body: (shards: readonly number[] | null) => Record<string, unknown>,
@@ -155,7 +230,7 @@ async function scatter<T>(
   return { answers, missing };
 }
 
-async function indexFor(ctx: AppContext, uid: string): Promise<IndexInfo> {
+export async function indexFor(ctx: AppContext, uid: string): Promise<IndexInfo> {
   const info = await ctx.catalog.get(uid);
   if (info === undefined) throw indexNotFound(uid);
   return info;
@@ -173,9 +248,12 @@ export async function searchIndex(
 ): Promise<{ response: SearchResponse; missing: number[] }> {
   const info = await indexFor(ctx, uid);
   const tenant = access.searchFilter(uid);
-  const q = tenant === null || tenant === undefined ? query : withFilter(query, withTenantFilter(query.filter, tenant));
+  const filtered = tenant === null || tenant === undefined ? query : withParam(query, 'filter', withTenantFilter(query.filter, tenant));
+  const { query: q, restore } = await nodeQuery(ctx, info, filtered);
   const sctx = searchContext(info);
-  const { answers, missing } = await scatter<NodeSearchResponse>(ctx, info, (shards) => nodeSearchBody(q, sctx, shards), `/indexes/${enc(uid)}/search`, gate);
+  const { answers, missing } = await restoring(restore, () =>
+    scatter<NodeSearchResponse>(ctx, info, (shards) => nodeSearchBody(q, sctx, shards), `/indexes/${enc(uid)}/search`, gate),
+  );
   const response = mergeSearch(query, sctx, answers, {
     processingTimeMs: Math.round(performance.now() - started),
     ...(metadata ? { metadata: searchMetadata(uid, info.primaryKey) } : {}),
@@ -183,7 +261,7 @@ export async function searchIndex(
   return { response, missing };
 }
 
-function degrade(reply: FastifyReply, missing: readonly number[]): void {
+export function degrade(reply: FastifyReply, missing: readonly number[]): void {
   if (missing.length > 0) reply.header('x-miroir-degraded', `shards=${missing.join(',')}`);
 }
 
@@ -214,19 +292,22 @@ export function registerSearchRoutes(app: FastifyInstance, ctx: AppContext): voi
     const query: FacetSearchQuery = parseFacetSearchQuery(jsonBody(req));
     const info = await indexFor(ctx, uid);
     const filter = withTenantFilter(query.filter, access.searchFilter(uid));
+    const forNodes = await nodeQuery(ctx, info, query);
     const gate = await readGate(ctx, req, uid);
-    const { answers, missing } = await scatter<FacetSearchResponse>(
-      ctx,
-      info,
-      (shards) => {
-        const body: Record<string, unknown> = { ...query };
-        const f = shards === null ? filter : andShardFilter(filter, shards);
-        if (f === undefined) delete body.filter;
-        else body.filter = f;
-        return body;
-      },
-      `/indexes/${enc(uid)}/facet-search`,
-      gate,
+    const { answers, missing } = await restoring(forNodes.restore, () =>
+      scatter<FacetSearchResponse>(
+        ctx,
+        info,
+        (shards) => {
+          const body: Record<string, unknown> = { ...forNodes.query };
+          const f = shards === null ? filter : andShardFilter(filter, shards);
+          if (f === undefined) delete body.filter;
+          else body.filter = f;
+          return body;
+        },
+        `/indexes/${enc(uid)}/facet-search`,
+        gate,
+      ),
     );
     degrade(reply, missing);
     return mergeFacetSearch(query.facetName, query.facetQuery, answers, searchContext(info), Math.round(performance.now() - started));
@@ -278,18 +359,29 @@ export function registerSearchRoutes(app: FastifyInstance, ctx: AppContext): voi
           const info = await indexFor(ctx, indexUid);
           const query: SearchQuery = { ...rest, filter: withTenantFilter(rest.filter, access.searchFilter(indexUid)) };
           if (query.filter === undefined) delete query.filter;
-          const facets = facetsByIndex[indexUid];
+          const forNodes = await nodeQuery(ctx, info, query);
+          // The index's `facetsByIndex` list is sent as the query's `facets`: reserved names get stand-ins too.
+          const byIndex = facetsByIndex[indexUid];
+          const facetsFor =
+            byIndex !== undefined && byIndex !== null && mentionsReserved(byIndex)
+              ? aliasReservedParams({ facets: byIndex }, withoutReservedFilterable(info.settings.filterableAttributes), info.settings.filterableAttributes)
+              : undefined;
+          const facets = facetsFor?.query.facets ?? byIndex;
+          const restore = facetsFor === undefined ? forNodes.restore : (m: string) => facetsFor.restore(forNodes.restore(m));
           const sctx = searchContext(info);
-          const { answers, missing } = await scatter<NodeSearchResponse>(
-            ctx,
-            info,
-            (shards) => {
-              const b = nodeFederatedBody({ query, ctx: sctx }, federation, shards);
-              if (facets) b.facets = facets;
-              return b;
-            },
-            `/indexes/${enc(indexUid)}/search`,
-            await readGate(ctx, req, indexUid),
+          const gate = await readGate(ctx, req, indexUid);
+          const { answers, missing } = await restoring(restore, () =>
+            scatter<NodeSearchResponse>(
+              ctx,
+              info,
+              (shards) => {
+                const b = nodeFederatedBody({ query: forNodes.query, ctx: sctx }, federation, shards);
+                if (facets) b.facets = facets;
+                return b;
+              },
+              `/indexes/${enc(indexUid)}/search`,
+              gate,
+            ),
           );
           for (const s of missing) missingAll.add(s);
           return {

@@ -7,17 +7,10 @@ import { miroirError } from '../errors.js';
 import type { AppContext } from '../main.js';
 
 const ROUTES: readonly [method: 'GET' | 'POST' | 'PATCH', path: string, what: string][] = [
-  ['POST', '/dumps', 'Dump creation'],
-  ['POST', '/snapshots', 'Snapshot creation'],
   ['POST', '/export', 'Export'],
-  ['GET', '/network', 'The network route'],
-  ['PATCH', '/network', 'The network route'],
   ['POST', '/tasks/compact', 'Task queue compaction'],
-  ['GET', '/indexes/:uid/similar', 'Similar documents'],
-  ['POST', '/indexes/:uid/similar', 'Similar documents'],
   ['POST', '/indexes/:uid/documents/edit', 'Editing documents by function'],
   ['POST', '/indexes/:uid/compact', 'Index compaction'],
-  ['POST', '/indexes/:uid/fields', 'The fields route'],
 ];
 
 export function registerUnsupportedRoutes(app: FastifyInstance, ctx: AppContext): void {

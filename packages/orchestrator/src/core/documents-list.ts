@@ -11,7 +11,7 @@
  *
  * @see https://www.meilisearch.com/docs/reference/api/documents/list-documents-with-post
  */
-import { RESERVED_PREFIX } from './documents.js';
+import { isReservedField } from './documents.js';
 import { compareSortValues, comparePk } from './hit-order.js';
 
 /** One shard read needed for the window. */
@@ -62,7 +62,7 @@ export interface DocumentsPage {
 /** Copies a document without reserved fields and without the fields in `drop`. */
 export function stripDocument(doc: Record<string, unknown>, drop?: ReadonlySet<string>): Record<string, unknown> {
   const out: Record<string, unknown> = {};
-  for (const k in doc) if (!k.startsWith(RESERVED_PREFIX) && (drop === undefined || !drop.has(k))) out[k] = doc[k];
+  for (const k in doc) if (!isReservedField(k) && (drop === undefined || !drop.has(k))) out[k] = doc[k];
   return out;
 }
 

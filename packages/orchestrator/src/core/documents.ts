@@ -13,6 +13,14 @@ export const EXPIRES_AT_FIELD = '_miroir_expires_at';
 /** Every reserved field starts with this. */
 export const RESERVED_PREFIX = '_miroir_';
 
+/**
+ * Whether a field (top-level or nested) is Miroir's: every `_miroir_*` name. Such fields never
+ * reach a client (spec S5.3) and are never searched, faceted or listed.
+ */
+export function isReservedField(name: string): boolean {
+  return name.startsWith(RESERVED_PREFIX);
+}
+
 /** Which optional reserved fields are active for the index (spec S5.3). */
 export interface ReservedFieldOptions {
   /** Anti-entropy on: `_miroir_updated_at` is reserved and stamped. */

@@ -8,7 +8,7 @@
  * is under-counted. Under `alpha` ordering the merged first values are exact.
  */
 import type { FacetHit, FacetSearchResponse, FacetStats } from '@miroir/protocol';
-import { RESERVED_PREFIX } from './documents.js';
+import { isReservedField } from './documents.js';
 import { compareCodePoints } from './hit-order.js';
 
 /** `faceting` settings that shape merged facets. */
@@ -93,7 +93,7 @@ export function mergeFacetDistributions(
   for (const dist of parts) {
     if (dist === undefined) continue;
     for (const facet in dist) {
-      if (facet.startsWith(RESERVED_PREFIX)) continue;
+      if (isReservedField(facet)) continue;
       let accs = byFacet.get(facet);
       if (accs === undefined) {
         accs = new Map();
@@ -124,7 +124,7 @@ export function mergeFacetStats(parts: readonly (Readonly<Record<string, FacetSt
   for (const stats of parts) {
     if (stats === undefined) continue;
     for (const facet in stats) {
-      if (facet.startsWith(RESERVED_PREFIX)) continue;
+      if (isReservedField(facet)) continue;
       const s = stats[facet];
       const cur = merged.get(facet);
       if (cur === undefined) merged.set(facet, { min: s.min, max: s.max });

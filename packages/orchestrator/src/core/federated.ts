@@ -21,7 +21,8 @@
 import { setResultWindow, type ComputedFacets, type Federation, type FederatedSearchResponse, type Hit, type SearchQuery } from '@miroir/protocol';
 
 export type { ComputedFacets, FederatedSearchResponse };
-import { RESERVED_PREFIX } from './documents.js';
+import { isReservedField } from './documents.js';
+import { withoutReservedMatches } from './reserved-search.js';
 import { mergeFacetDistributions, mergeFacetStats, type FacetingContext } from './facets.js';
 import { compareCodePoints, compareSortValues, HitComparator, orderedRuleNames } from './hit-order.js';
 import { addedAttributes, mergeHits, nodeSearchBody, type NodeSearchResponse, type SearchContext } from './search-merge.js';
@@ -222,7 +223,7 @@ function outputHit(hit: Hit, input: FederatedQueryInput, drop: ReadonlySet<strin
   };
   let placed = false;
   for (const k in hit) {
-    if (k.startsWith(RESERVED_PREFIX) || drop.has(k)) continue;
+    if (isReservedField(k) || drop.has(k)) continue;
     if (!placed && META_KEYS.has(k)) {
       out._federation = federation;
       placed = true;
@@ -230,8 +231,10 @@ function outputHit(hit: Hit, input: FederatedQueryInput, drop: ReadonlySet<strin
     const v = hit[k];
     if (k === '_formatted' && v !== null && typeof v === 'object') {
       const f: Record<string, unknown> = {};
-      for (const [fk, fv] of Object.entries(v as Record<string, unknown>)) if (!fk.startsWith(RESERVED_PREFIX) && !drop.has(fk)) f[fk] = fv;
+      for (const [fk, fv] of Object.entries(v as Record<string, unknown>)) if (!isReservedField(fk) && !drop.has(fk)) f[fk] = fv;
       out[k] = f;
+    } else if (k === '_matchesPosition' && v !== null && typeof v === 'object') {
+      out[k] = withoutReservedMatches(v as Record<string, unknown>);
     } else out[k] = v;
   }
   if (!placed) out._federation = federation;

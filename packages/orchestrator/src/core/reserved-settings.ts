@@ -4,9 +4,7 @@
  * `filterableAttributes` and hides it again from everything a client reads back.
  */
 import type { FilterableAttribute, Settings } from '@miroir/protocol';
-import { RESERVED_PREFIX, SHARD_FIELD } from './documents.js';
-
-const isReserved = (name: string) => name.startsWith(RESERVED_PREFIX);
+import { isReservedField as isReserved, RESERVED_PREFIX, SHARD_FIELD } from './documents.js';
 
 /** The node-side `filterableAttributes` for what a client set (null = reset). */
 export function withReservedFilterable(client: readonly FilterableAttribute[] | null | undefined): FilterableAttribute[] {
@@ -51,12 +49,6 @@ export function nodeSettingsUpdate(client: Record<string, unknown>): Record<stri
   return { ...client, filterableAttributes: withReservedFilterable(f as FilterableAttribute[] | null) };
 }
 
-/** Removes reserved fields from a stats `fieldDistribution`. */
-export function withoutReservedFields(distribution: Record<string, number>): Record<string, number> {
-  const out: Record<string, number> = {};
-  for (const k in distribution) if (!isReserved(k)) out[k] = distribution[k]!;
-  return out;
-}
 
 const LIST_CLAUSE = /Available ([a-z-]+) attributes? (?:patterns )?are: ((?:`[^`]*`(?:, )?)+)\./g;
 
@@ -70,7 +62,7 @@ export function withoutReservedInMessage(message: string): string {
   return message.replace(LIST_CLAUSE, (clause, kind: string, list: string) => {
     // Two list styles occur: `a`, `b` (one pair of backticks per item) and `a, b` (one pair in all).
     const onePair = !list.slice(1, -1).includes('`');
-    const items = (onePair ? list.slice(1, -1) : list.replaceAll('`', '')).split(', ').filter((x) => !x.startsWith(RESERVED_PREFIX));
+    const items = (onePair ? list.slice(1, -1) : list.replaceAll('`', '')).split(', ').filter((x) => !isReserved(x));
     if (items.length === 0) return `This index does not have configured ${kind} attributes.`;
     return clause.replace(list, onePair ? `\`${items.join(', ')}\`` : items.map((x) => `\`${x}\``).join(', '));
   });

@@ -6,7 +6,8 @@
  */
 import { SEARCH_DEFAULTS, setResultWindow } from '@miroir/protocol';
 import type { FacetStats, Hit, SearchQuery, SearchResponse } from '@miroir/protocol';
-import { RESERVED_PREFIX, SHARD_FIELD } from './documents.js';
+import { isReservedField, SHARD_FIELD } from './documents.js';
+import { withoutReservedMatches } from './reserved-search.js';
 import { mergeFacetDistributions, mergeFacetStats, type FacetingContext } from './facets.js';
 import { HitComparator, type HitKey } from './hit-order.js';
 
@@ -339,13 +340,15 @@ function distinctTotal(responses: readonly NodeSearchResponse[], attr: string, p
 function cleanHit(hit: Hit, drop: ReadonlySet<string>, dropFormatted: ReadonlySet<string>): Hit {
   const out: Record<string, unknown> = {};
   for (const k in hit) {
-    if (drop.has(k) || k.startsWith(RESERVED_PREFIX)) continue;
+    if (drop.has(k) || isReservedField(k)) continue;
     const v = hit[k];
     if (k === '_formatted' && v !== null && typeof v === 'object') {
       const f: Record<string, unknown> = {};
       const src = v as Record<string, unknown>;
-      for (const fk in src) if (!dropFormatted.has(fk) && !fk.startsWith(RESERVED_PREFIX)) f[fk] = src[fk];
+      for (const fk in src) if (!dropFormatted.has(fk) && !isReservedField(fk)) f[fk] = src[fk];
       out[k] = f;
+    } else if (k === '_matchesPosition' && v !== null && typeof v === 'object') {
+      out[k] = withoutReservedMatches(v as Record<string, unknown>);
     } else out[k] = v;
   }
   return out as Hit;

@@ -4,7 +4,7 @@
  *
  * @see https://www.meilisearch.com/docs/reference/api/stats/get-stats-of-index
  */
-import { RESERVED_PREFIX } from './documents.js';
+import { isReservedField } from './documents.js';
 
 /** `GET /indexes/{uid}/stats` as a node returns it (fields Miroir reads). */
 export interface NodeIndexStats {
@@ -83,7 +83,7 @@ export function aggregateIndexStats(input: IndexStatsInput): IndexStats {
       hasEmbDocs = true;
     }
     for (const f in n.fieldDistribution) {
-      if (f.startsWith(RESERVED_PREFIX)) continue;
+      if (isReservedField(f)) continue;
       fields.set(f, (fields.get(f) ?? 0) + n.fieldDistribution[f]);
     }
   }

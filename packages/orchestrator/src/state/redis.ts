@@ -147,6 +147,7 @@ const TABLE_KEYS: Record<TableName, string> = {
   rollover_policies: 'rollover',
   search_ui_config: 'search_ui_config',
   admin_sessions: 'admin_session',
+  webhooks: 'webhook',
 };
 
 type ScriptName = keyof typeof SCRIPTS;

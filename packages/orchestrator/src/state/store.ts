@@ -258,7 +258,7 @@ export interface StateStore {
   subscribe(handler: (event: StoreEvent) => void): Promise<void>;
 
   // The keyed tables of S4.1 (aliases, sessions, idempotency, canaries, tenant_map,
-  // rollover_policies, search_ui_config, admin_sessions): see tables.ts.
+  // rollover_policies, search_ui_config, admin_sessions, webhooks): see tables.ts.
   getRow<T extends TableName>(table: T, key: string): Promise<TableRow<T> | undefined>;
   /** Inserts or replaces the row with its key; a row with `expiresAt` vanishes after it. */
   putRow<T extends TableName>(table: T, row: TableRow<T>): Promise<void>;

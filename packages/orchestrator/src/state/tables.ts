@@ -1,6 +1,6 @@
 /**
  * The keyed tables of spec S4.1 that features (aliases, sessions, idempotency, canaries, tenant
- * affinity, ILM, the search UI, the admin UI) keep in the state store: each row has one primary-key
+ * affinity, ILM, the search UI, the admin UI, webhooks) keep in the state store: each row has one primary-key
  * field; rows of the tables with an expiry (`expiresAt`, milliseconds since the epoch) vanish after
  * it (Redis EXPIRE; SQLite filters and deletes them when read). Rows read back are checked here.
  * `canary_runs` (a bounded history per canary) and `cdc_cursors` (monotonic counters) have their own
@@ -85,6 +85,11 @@ export const TABLES = {
       userAgent: z.string(),
       sourceIp: z.string(),
     }),
+  },
+  /** The cluster's webhooks (`/webhooks`), called once per finished Miroir task. */
+  webhooks: {
+    key: 'uuid',
+    schema: z.object({ uuid: z.string(), url: z.string(), headers: z.record(z.string(), z.string()) }),
   },
 } as const;
 

@@ -1,0 +1,107 @@
+/**
+ * `GET|POST /webhooks`, `GET|PATCH|DELETE /webhooks/{uuid}` [Meilisearch ≥ 1.17]: one set of
+ * webhooks for the whole cluster, kept in the state store (so every orchestrator serves and calls
+ * the same ones) and never sent to the nodes: a node's webhook would fire once per node with node
+ * task uids. Miroir calls each webhook once per finished Miroir task, with the task as a client
+ * reads it (`GET /tasks/{uid}`), as one node calls its webhooks with its finished tasks. The
+ * rules (bodies, errors, redaction, the call itself) are Meilisearch's, from `@miroir/protocol`.
+ *
+ * @see https://www.meilisearch.com/docs/reference/api/webhooks
+ */
+import type { FastifyInstance } from 'fastify';
+import {
+  callWebhook,
+  checkDeletable,
+  createWebhook,
+  newWebhookUuid,
+  parseWebhookSettings,
+  parseWebhookUuid,
+  patchWebhook,
+  requireWebhook,
+  toTaskView,
+  webhookList,
+  webhookView,
+  type Webhook,
+} from '@miroir/protocol';
+import type { AppContext } from '../main.js';
+import type { StateStore } from '../state/store.js';
+import { jsonBody } from './http.js';
+
+type UuidParams = { uuid: string };
+
+async function allWebhooks(store: StateStore): Promise<Map<string, Webhook>> {
+  return new Map((await store.listRows('webhooks')).map((r) => [r.uuid, { url: r.url, headers: r.headers }]));
+}
+
+async function oneWebhook(store: StateStore, uuid: string): Promise<Webhook | undefined> {
+  const r = await store.getRow('webhooks', uuid);
+  return r === undefined ? undefined : { url: r.url, headers: r.headers };
+}
+
+export function registerWebhookRoutes(app: FastifyInstance, ctx: AppContext): void {
+  const { store } = ctx.cluster;
+
+  app.get('/webhooks', async (req) => {
+    await ctx.auth.client(req, 'webhooks.get', null);
+    return webhookList(await allWebhooks(store));
+  });
+
+  app.post('/webhooks', async (req, reply) => {
+    await ctx.auth.client(req, 'webhooks.create', null);
+    const s = parseWebhookSettings(jsonBody(req));
+    const uuid = newWebhookUuid();
+    const w = createWebhook(uuid, s, (await store.listRows('webhooks')).length);
+    await store.putRow('webhooks', { uuid, ...w });
+    return reply.code(201).send(webhookView(uuid, w));
+  });
+
+  app.get<{ Params: UuidParams }>('/webhooks/:uuid', async (req) => {
+    await ctx.auth.client(req, 'webhooks.get', null);
+    const uuid = parseWebhookUuid(req.params.uuid);
+    return webhookView(uuid, requireWebhook(uuid, await oneWebhook(store, uuid)));
+  });
+
+  app.patch<{ Params: UuidParams }>('/webhooks/:uuid', async (req) => {
+    await ctx.auth.client(req, 'webhooks.update', null);
+    const uuid = parseWebhookUuid(req.params.uuid);
+    const s = parseWebhookSettings(jsonBody(req));
+    const w = patchWebhook(uuid, await oneWebhook(store, uuid), s);
+    await store.putRow('webhooks', { uuid, ...w });
+    return webhookView(uuid, w);
+  });
+
+  app.delete<{ Params: UuidParams }>('/webhooks/:uuid', async (req, reply) => {
+    await ctx.auth.client(req, 'webhooks.delete', null);
+    const uuid = parseWebhookUuid(req.params.uuid);
+    checkDeletable(uuid);
+    requireWebhook(uuid, await oneWebhook(store, uuid));
+    await store.deleteRow('webhooks', uuid);
+    return reply.code(204).send();
+  });
+
+  // Completion hooks run once per task in the fleet (work/tasks.ts); the calls are made in the
+  // background, one task after the other, so a webhook sees this process's tasks in order.
+  let calls = Promise.resolve();
+  ctx.tasks.onFinished((row) => {
+    calls = calls.then(async () => {
+      let hooks: Map<string, Webhook>;
+      let view;
+      try {
+        hooks = await allWebhooks(store);
+        if (hooks.size === 0) return;
+        // Read back: an earlier hook may have completed the row (a cancelation's `canceledTasks`).
+        view = toTaskView((await store.getTask(row.uid)) ?? row);
+      } catch (e) {
+        ctx.log.error({ err: e, task: row.uid }, 'could not read the webhooks to call for a finished task');
+        return;
+      }
+      for (const [uuid, w] of hooks) {
+        try {
+          await callWebhook(w, [view]);
+        } catch (e) {
+          ctx.log.warn({ err: e, webhook: uuid, task: row.uid }, 'a webhook call failed');
+        }
+      }
+    });
+  });
+}
