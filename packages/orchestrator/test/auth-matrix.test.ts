@@ -155,14 +155,17 @@ describe('auth matrix: every route × every credential, Meilisearch’s decision
 });
 
 describe('routes Miroir does not serve judge a key by the action Meilisearch guards them with', () => {
-  const route = (method: RouteSpec['method'], path: string) => ROUTES.find((r) => r.method === method && r.path === path)!;
-  test('a key granting `search` on the index gets 501 from /similar, and 403 from /dumps', async () => {
+  test('a key granting `export` gets 501 from /export, and 403 from /tasks/compact', async () => {
     const miroir = targets.find((t) => t.name === 'miroir')!;
-    const similar = await send(miroir, route('POST', '/indexes/:index/similar'), 'scoped');
-    assert.equal(similar.status, 501, similar.text);
-    assert.equal(similar.code, 'miroir_not_supported');
-    const dumps = await send(miroir, route('POST', '/dumps'), 'scoped');
-    assert.equal(dumps.status, 403, dumps.text);
-    assert.equal(dumps.code, 'invalid_api_key');
+    const master: [string, string][] = [['authorization', miroir.auth.master!], ['content-type', 'application/json']];
+    const created = await rawRequest(miroir.url, 'POST', '/keys', master, Buffer.from(JSON.stringify({ actions: ['export'], indexes: ['*'], expiresAt: null })));
+    assert.equal(created.status, 201, created.text);
+    const key: [string, string][] = [['authorization', `Bearer ${(JSON.parse(created.text) as { key: string }).key}`], ['content-type', 'application/json']];
+    const exported = await rawRequest(miroir.url, 'POST', '/export', key, Buffer.from('{}'));
+    assert.equal(exported.status, 501, exported.text);
+    assert.equal((JSON.parse(exported.text) as { code: string }).code, 'miroir_not_supported');
+    const compact = await rawRequest(miroir.url, 'POST', '/tasks/compact', key, Buffer.from('{}'));
+    assert.equal(compact.status, 403, compact.text);
+    assert.equal((JSON.parse(compact.text) as { code: string }).code, 'invalid_api_key');
   });
 });

@@ -231,6 +231,8 @@ function template(route: RouteSpec): fc.Arbitrary<unknown> {
   }
   if (p === '/keys' && m === 'POST') return fc.record({ actions: fc.constant(['search']), indexes: fc.constant([SCRATCH_INDEX]), expiresAt: fc.constantFrom(null, '2099-01-01T00:00:00Z'), description: anyString, name: anyString, uid: fc.uuid() }, { requiredKeys: ['actions', 'indexes', 'expiresAt'] });
   if (p === '/keys/:key') return fc.record({ name: anyString, description: anyString }, { requiredKeys: [] });
+  // Webhooks call their URL on every finished task: the discard port of this machine, refused at once.
+  if (p === '/webhooks' || p === '/webhooks/:key') return fc.record({ url: fc.constant('http://127.0.0.1:9/fuzz'), headers: fc.constant({ authorization: 'x' }) }, { requiredKeys: [] });
   if (p === '/experimental-features') return fc.constant({ metrics: false, logsRoute: false });
   if (p === '/tasks/cancel' || p === '/tasks') return fc.constant({});
   if (p.endsWith('/fields')) return fc.constant({ offset: 0, limit: 20 });

@@ -11,7 +11,7 @@ export type Side = (typeof Side)[keyof typeof Side];
 /**
  * A path parameter's kind (it picks the values the fuzzer puts there):
  * `:index` an index uid, `:doc` a document id, `:setting` a settings sub-route name, `:task` a task
- * or batch uid, `:key` an API key uid or value, `:node` a node or replica-group id.
+ * or batch uid, `:key` an API key or webhook uid (or key value), `:node` a node or replica-group id.
  */
 export type ParamKind = 'index' | 'doc' | 'setting' | 'task' | 'key' | 'node';
 
@@ -114,8 +114,14 @@ export const ROUTES: readonly RouteSpec[] = [
   r('GET', '/keys/:key', 'keys.get'),
   r('PATCH', '/keys/:key', 'keys.update'),
   r('DELETE', '/keys/:key', 'keys.delete'),
-  r('POST', '/dumps', 'dumps.create', Side.miroir),
-  r('POST', '/snapshots', 'snapshots.create', Side.miroir),
+  r('GET', '/tasks/:task/documents', 'tasks.get', Side.engine),
+  r('GET', '/webhooks', 'webhooks.get'),
+  r('POST', '/webhooks', 'webhooks.create'),
+  r('GET', '/webhooks/:key', 'webhooks.get'),
+  r('PATCH', '/webhooks/:key', 'webhooks.update'),
+  r('DELETE', '/webhooks/:key', 'webhooks.delete'),
+  r('POST', '/dumps', 'dumps.create'),
+  r('POST', '/snapshots', 'snapshots.create'),
   r('POST', '/export', 'export', Side.miroir),
   r('GET', '/network', 'network.get', Side.miroir),
   r('PATCH', '/network', 'network.update', Side.miroir),

@@ -18,10 +18,12 @@ import { enc, uidParam } from './indexes.js';
 import { degrade, indexFor, searchContext, withTenantFilter } from './search.js';
 import { gatedCover, readGate } from './settings-consistency.js';
 
-async function similar(ctx: AppContext, req: FastifyRequest, reply: FastifyReply, q: SimilarQuery, started: number) {
+/** `parse` reads the query once the key is checked: a refused key wins over a bad body, as on a node. */
+async function similar(ctx: AppContext, req: FastifyRequest, reply: FastifyReply, parse: () => SimilarQuery, started: number) {
   const { cluster } = ctx;
   const uid = uidParam(req);
   const access = await ctx.auth.client(req, 'search', uid);
+  const q = parse();
   const info = await indexFor(ctx, uid);
   const filter = withTenantFilter(q.filter, access.searchFilter(uid));
   const cover = gatedCover(ctx, cluster.placement(info.shards), uid, await readGate(ctx, req, uid));
@@ -72,7 +74,7 @@ async function similar(ctx: AppContext, req: FastifyRequest, reply: FastifyReply
 export function registerSimilarRoutes(app: FastifyInstance, ctx: AppContext): void {
   app.post('/indexes/:uid/similar', async (req, reply) => {
     const started = performance.now();
-    return similar(ctx, req, reply, parseSimilarBody(jsonBody(req)), started);
+    return similar(ctx, req, reply, () => parseSimilarBody(jsonBody(req)), started);
   });
 
   app.get('/indexes/:uid/similar', async (req, reply) => {
@@ -80,6 +82,6 @@ export function registerSimilarRoutes(app: FastifyInstance, ctx: AppContext): vo
     const raw = req.query as Record<string, string | string[]>;
     const flat: Record<string, string> = {};
     for (const [k, v] of Object.entries(raw)) flat[k] = Array.isArray(v) ? v[0]! : v;
-    return similar(ctx, req, reply, parseSimilarParams(flat), started);
+    return similar(ctx, req, reply, () => parseSimilarParams(flat), started);
   });
 }
