@@ -108,13 +108,18 @@ for (const route of ROUTES) {
 let targets: Target[];
 let stop: () => Promise<void>;
 
-async function send(t: Target, route: RouteSpec, cred: Credential, setting?: string) {
+/**
+ * `invalid`: an unknown query parameter and a truncated JSON body — a refused credential must
+ * still be refused first, as a node checks the key before it reads the request.
+ */
+async function send(t: Target, route: RouteSpec, cred: Credential, setting?: string, invalid = false) {
   const { path, body } = requestFor(route, setting);
   const headers: [string, string][] = [];
   const auth = t.auth[cred];
   if (auth !== undefined) headers.push(['authorization', auth]);
-  if (body !== undefined) headers.push(['content-type', 'application/json']);
-  const r = await rawRequest(t.url, route.method, path, headers, body === undefined ? undefined : Buffer.from(JSON.stringify(body)));
+  if (body !== undefined || invalid) headers.push(['content-type', 'application/json']);
+  const raw = invalid ? Buffer.from('{"fuzz": [') : body === undefined ? undefined : Buffer.from(JSON.stringify(body));
+  const r = await rawRequest(t.url, route.method, invalid ? `${path}${path.includes('?') ? '&' : '?'}fuzzUnknownParameter=1` : path, headers, raw);
   let code: string | undefined;
   try {
     code = (JSON.parse(r.text) as { code?: string }).code;
@@ -146,6 +151,12 @@ describe('auth matrix: every route × every credential, Meilisearch’s decision
           if (!ok) {
             const expected = want === 'granted' ? `${granted.status} (as the master key)` : `${want.status} ${want.code}`;
             problems.push(`${t.name} [${cred}]: expected ${expected}, got ${got.status} ${got.text}`);
+          }
+          if (want !== 'granted') {
+            const bad = await send(t, route, cred, row.setting, true);
+            if (bad.status !== want.status || bad.code !== want.code) {
+              problems.push(`${t.name} [${cred}] with an invalid query and body: expected ${want.status} ${want.code}, got ${bad.status} ${bad.text}`);
+            }
           }
         }
       }
