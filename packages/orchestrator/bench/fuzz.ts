@@ -42,6 +42,20 @@ function isPlain(c: FuzzCase): boolean {
   return c.bodyKind !== 'deep nesting' && c.headers.every(([k, v]) => k !== 'content-encoding' && (k !== 'content-type' || v === 'application/json'));
 }
 
+/**
+ * Where Miroir and the lone engine answered the same case with different statuses (not a failure:
+ * tasks run at different paces and Miroir has routes of its own; a lead for the parity suites).
+ */
+const differences = new Map<string, { count: number; first: FuzzCase }>();
+function noteStatuses(c: FuzzCase, statuses: (number | null)[]): void {
+  const [m, e] = statuses;
+  if (m === e || m === undefined || e === undefined || c.route?.on !== 'both') return;
+  const key = `${c.method} ${c.route.path}: miroir ${m ?? '-'}, engine ${e ?? '-'}`;
+  const d = differences.get(key);
+  if (d) d.count++;
+  else differences.set(key, { count: 1, first: c });
+}
+
 /** A kind of failure: the target, the problem, the status and error code (and the route, for a 5xx). */
 function signature(f: Finding): string {
   const m = /^(?:unknown route: )?(\d{3}) (?:.*?"code":"([^"]+)")?/.exec(f.detail);
@@ -55,7 +69,9 @@ for (let start = 0; start < cases; start += batch) {
   // Batches keep memory flat; batch b is drawn with seed+b, so a run replays exactly.
   const sample = fc.sample(values.plain ? fuzzCase.filter(isPlain) : fuzzCase, { numRuns: Math.min(batch, cases - start), seed: seed + start / batch });
   for (const [i, c] of sample.entries()) {
-    const findings = (await Promise.all(targets.map((t) => runCase(t, c)))).flat();
+    const results = await Promise.all(targets.map((t) => runCase(t, c)));
+    const findings = results.flatMap((r) => r.findings);
+    noteStatuses(c, results.map((r) => r.status));
     run++;
     for (const f of findings) {
       if (f.problem === 'crash') counts.crashes++;
@@ -93,6 +109,10 @@ await stop();
 
 console.log('\nfailure kinds:');
 for (const [key, k] of [...kinds].sort((a, b) => b[1].count - a[1].count)) console.log(`  ${String(k.count).padStart(6)}  ${key}  (first: case #${k.index})`);
+if (differences.size > 0) {
+  console.log('\nstatus differences between Miroir and the engine (not failures; the 15 most frequent):');
+  for (const [key, d] of [...differences].sort((a, b) => b[1].count - a[1].count).slice(0, 15)) console.log(`  ${String(d.count).padStart(6)}  ${key}\n          e.g. ${describeCase(d.first).slice(0, 300)}`);
+}
 const seconds = ((Date.now() - started) / 1000).toFixed(1);
 const failed = counts.crashes + counts.fiveXX + counts.shapes + counts.noAnswer + seededChanged.length;
 console.log(

@@ -412,8 +412,14 @@ export function loggedCause(tail: string): string {
   return `[${type}: ${message}${frame ? ` at ${frame}` : ''}]`;
 }
 
+/** What one case did on one target: the status it got (null: no answer) and what is wrong. */
+export interface CaseResult {
+  status: number | null;
+  findings: Finding[];
+}
+
 /** Sends one case to one target and checks the answer and the process afterwards. */
-export async function runCase(t: Target, c: FuzzCase): Promise<Finding[]> {
+export async function runCase(t: Target, c: FuzzCase): Promise<CaseResult> {
   const found = (problem: Problem, detail: string): Finding => ({ target: t.name, problem, detail, case: c });
   const headers: [string, string][] = [];
   const auth = t.auth[c.credential];
@@ -421,21 +427,24 @@ export async function runCase(t: Target, c: FuzzCase): Promise<Finding[]> {
   headers.push(...c.headers);
   const out: Finding[] = [];
   const mark = t.logMark();
+  let status: number | null = null;
   try {
     const r = c.wire !== undefined ? await wireRequest(t.url, c.wire.replace('{auth}', auth ?? '')) : await rawRequest(t.url, c.method, c.url, headers, c.body);
-    if (r === null) return [...out, ...(await afterCase(t, c))];
-    const problems = judge(t, c, r);
-    // A 5xx: name the cause the process logged for it (its log line may trail the answer a little).
-    if (r.status >= 500) await new Promise((res) => setTimeout(res, 20));
-    const logged = r.status >= 500 ? loggedCause(t.logSince(mark)) : '';
-    for (const p of problems) out.push(found(p.problem, logged ? `${p.detail} ${logged}` : p.detail));
+    if (r !== null) {
+      status = r.status;
+      const problems = judge(t, c, r);
+      // A 5xx: name the cause the process logged for it (its log line may trail the answer a little).
+      if (r.status >= 500) await new Promise((res) => setTimeout(res, 20));
+      const logged = r.status >= 500 ? loggedCause(t.logSince(mark)) : '';
+      for (const p of problems) out.push(found(p.problem, logged ? `${p.detail} ${logged}` : p.detail));
+    }
   } catch (e) {
     // The client refusing to send (an invalid header for undici) is not an answer of the server.
-    if ((e as { code?: string }).code === 'UND_ERR_INVALID_ARG' || (e as { code?: string }).code === 'UND_ERR_NOT_SUPPORTED') return out;
+    if ((e as { code?: string }).code === 'UND_ERR_INVALID_ARG' || (e as { code?: string }).code === 'UND_ERR_NOT_SUPPORTED') return { status, findings: out };
     await new Promise((r) => setTimeout(r, 50));
     if (alive(t)) out.push(found(Problem.noAnswer, String(e)));
   }
-  return [...out, ...(await afterCase(t, c))];
+  return { status, findings: [...out, ...(await afterCase(t, c))] };
 }
 
 /** The process alive and `/health` answering after a case. */

@@ -71,7 +71,7 @@ describe('fuzzing Miroir and the engine', () => {
     let failure = '';
     const details = await fc.check(
       fc.asyncProperty(fuzzCase, async (c) => {
-        const findings = (await Promise.all(targets.map((t) => runCase(t, c)))).flat();
+        const findings = (await Promise.all(targets.map((t) => runCase(t, c)))).flatMap((r) => r.findings);
         if (findings.length > 0) failure = `${describeCase(c)}\n${findings.map((f) => `  ${f.target}: ${f.problem}: ${f.detail.slice(0, 500)}`).join('\n')}`;
         return findings.length === 0;
       }),
