@@ -6,6 +6,7 @@
 import type { Config } from './config.js';
 import type { Hasher } from './core/hash.js';
 import { DualWritePlan, Placement, type Topology, type WriteRouter } from './core/placement.js';
+import { readdressNodes } from './core/topology.js';
 import { HealthChecker } from './nodes/health.js';
 import { NodeClient, type NodeCallObserver } from './nodes/node-client.js';
 import type { StateStore, StoredTopology } from './state/store.js';
@@ -59,14 +60,29 @@ export class Cluster {
    * Loads the topology from the store, seeding it from the config on the very first start (spec
    * S2.7: the config file seeds it; later changes go through the admin API).
    */
-  async loadTopology(): Promise<void> {
+  async loadTopology(): Promise<{ readdressed: string[] }> {
     let stored = await this.store.getTopology();
     if (stored === undefined) {
       const seed = seedTopology(this.config);
       if (!(await this.store.putTopology(seed, null))) stored = await this.store.getTopology();
       else stored = seed;
     }
+    // A node the config names by a known id is reached at the config's address (it moved, or an
+    // engine restarted on another port): the address follows, the identity and the data stay.
+    const addresses = new Map(this.config.nodes.map((n) => [n.id, n.address]));
+    let readdressed: string[] = [];
+    for (let attempt = 0; attempt < 3; attempt++) {
+      const next = readdressNodes(stored!, addresses);
+      if (next === stored) break;
+      if (await this.store.putTopology(next, stored!.version)) {
+        readdressed = stored!.nodes.filter((n) => addresses.has(n.id) && addresses.get(n.id) !== n.address).map((n) => n.id);
+        stored = next;
+        break;
+      }
+      stored = await this.store.getTopology();
+    }
     this.setTopology(stored!);
+    return { readdressed };
   }
 
   /** The topology (version, nodes and groups with their states) with this cluster's S and RF. */
@@ -173,9 +189,9 @@ export class Cluster {
    * Healthy nodes first (in a rotating order), then the others: for reads any node can answer.
    * Joining nodes come last: they may not hold every index or key yet.
    */
-  readOrder(): NodeClient[] {
+  readOrder(opts: { rotate?: boolean } = {}): NodeClient[] {
     const all = [...this.nodes.values()];
-    const start = this.nextSeq() % Math.max(1, all.length);
+    const start = opts.rotate === false ? 0 : this.nextSeq() % Math.max(1, all.length);
     const rotated = [...all.slice(start), ...all.slice(0, start)];
     const joining = new Set(this.#topology.nodes.filter((n) => n.state === 'joining').map((n) => n.id));
     const rank = (n: NodeClient) => (joining.has(n.id) ? 2 : this.health.isHealthy(n.id) ? 0 : 1);

@@ -88,7 +88,8 @@ export async function startMiroir(config: Readonly<Config>, opts: StartOptions =
   const store = await openStore(config);
   const hasher = await loadHasher();
   const cluster = new Cluster(config, hasher, store);
-  await cluster.loadTopology();
+  const { readdressed } = await cluster.loadTopology();
+  if (readdressed.length > 0) log.info({ nodes: readdressed, version: cluster.storedTopology.version }, 'node addresses taken from the config');
   const catalog = new Catalog(cluster);
   const background = new Background(store, config, hasher, log);
   const tasks = new TaskRegistry(cluster, catalog, log, background.ownership);

@@ -407,12 +407,21 @@ describe('mergeSearch', () => {
     assert.equal(truncated.estimatedTotalHits, 5);
   });
 
-  it('sums semanticHitCount and echoes requestUid', () => {
+  it('counts semanticHitCount among the hits returned (not every node\'s), and echoes requestUid', () => {
     const r = mergeSearch({ q: 'x', hybrid: { embedder: 'e', semanticRatio: 0.5 } }, ctx, [node([], 1, { semanticHitCount: 2 }), node([], 1, { semanticHitCount: 3 })], {
       processingTimeMs: 4,
       requestUid: 'r-1',
     });
-    assert.deepEqual(r, { hits: [], query: 'x', processingTimeMs: 4, limit: 20, offset: 0, estimatedTotalHits: 2, requestUid: 'r-1', semanticHitCount: 5 });
+    assert.deepEqual(r, { hits: [], query: 'x', processingTimeMs: 4, limit: 20, offset: 0, estimatedTotalHits: 2, requestUid: 'r-1', semanticHitCount: 0 });
+    // Issue: 31 for 20 hits. Each node counted its own semantic hits; the page holds 2 of them.
+    const sem = (id: number, score: number): Hit => ({ id, _rankingScore: score, _rankingScoreDetails: { vectorSort: { order: 0, similarity: score } } });
+    const kw = (id: number, score: number): Hit => ({ id, _rankingScore: score, _rankingScoreDetails: { words: { order: 0, matchingWords: 1, maxMatchingWords: 1, score } } });
+    const page = mergeSearch({ q: 'x', limit: 3, hybrid: { embedder: 'e', semanticRatio: 0.5 } }, ctx, [
+      node([sem(1, 0.99), kw(2, 0.9), sem(3, 0.2)], 3, { semanticHitCount: 2 }),
+      node([kw(4, 0.95), sem(5, 0.5), sem(6, 0.1)], 3, { semanticHitCount: 2 }),
+    ], { processingTimeMs: 0 });
+    assert.deepEqual(page.hits.map((h) => h.id), [1, 4, 2]);
+    assert.equal(page.semanticHitCount, 1);
     assert.deepEqual(Object.keys(r), ['hits', 'query', 'processingTimeMs', 'limit', 'offset', 'estimatedTotalHits', 'requestUid', 'semanticHitCount']);
     const meta = { queryUid: 'q-1', indexUid: 'movies', primaryKey: 'id' };
     const withMeta = mergeSearch({ facets: ['genre'] }, ctx, [node([], 0)], { processingTimeMs: 0, requestUid: 'r-2', metadata: meta });

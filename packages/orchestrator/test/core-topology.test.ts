@@ -8,7 +8,7 @@ import * as assert from 'node:assert/strict';
 import { before, describe, it } from 'node:test';
 import { loadHasher, type Hasher } from '../src/core/hash.js';
 import { diffPlacements, DualWritePlan, Placement } from '../src/core/placement.js';
-import { addGroup, addNode, completedTopology, drainNode, dropNode, hasPendingChanges, removeGroup, TopologyChangeError, type StoredTopology } from '../src/core/topology.js';
+import { addGroup, addNode, completedTopology, drainNode, dropNode, hasPendingChanges, readdressNodes, removeGroup, TopologyChangeError, type StoredTopology } from '../src/core/topology.js';
 
 let hasher: Hasher;
 before(async () => {
@@ -23,6 +23,16 @@ const base: StoredTopology = {
 const placement = (t: StoredTopology, view: 'serving' | 'target', shards = 64) => new Placement({ ...t, shards, replicationFactor: 1 }, hasher, view);
 
 describe('topology changes', () => {
+  it('a known node takes its configured address; ids, groups and states stay; unknown ids are ignored', () => {
+    assert.equal(readdressNodes(base, new Map([['a', 'http://a:7700'], ['z', 'http://z:1']])), base);
+    const moved = readdressNodes(base, new Map([['b', 'http://b:9999'], ['z', 'http://z:1']]));
+    assert.equal(moved.version, 2);
+    assert.deepEqual(moved.nodes, [base.nodes[0], { ...base.nodes[1], address: 'http://b:9999' }, base.nodes[2]]);
+    assert.deepEqual(moved.groups, base.groups);
+    // The same shards belong to the same ids.
+    assert.deepEqual(diffPlacements(placement(base, 'serving'), placement(moved, 'serving')), []);
+  });
+
   it('add, drain, remove and group changes bump the version and set states', () => {
     const added = addNode(base, { id: 'd', address: 'http://d:7700', group: 0 });
     assert.equal(added.version, 2);

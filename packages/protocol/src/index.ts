@@ -4,6 +4,7 @@ export * from './settings-validate.js';
 export * from './embedder-view.js';
 export * from './search-params.js';
 export * from './tasks.js';
+export * from './clock.js';
 export * from './documents.js';
 export * from './json-body.js';
 export * from './json-error.js';

@@ -15,7 +15,7 @@ import {
   jsonOrText,
 } from '@miroir/protocol';
 import { checkReservedFields, routeDeleteIds, routeDocuments } from '../core/documents.js';
-import { assembleDocuments, mergeSortedDocuments, parseSortCriteria, planDocumentReads, stripDocument } from '../core/documents-list.js';
+import { assembleDocuments, mergeSortedDocuments, parseSortCriteria, planDocumentReads, stripDocument, wholeIndexHolder } from '../core/documents-list.js';
 import type { WriteRouter } from '../core/placement.js';
 import { checkReservedFilter } from '../core/reserved-search.js';
 import { withoutReservedFilterable } from '../core/reserved-settings.js';
@@ -28,7 +28,7 @@ import { firstAnswer } from './fanout.js';
 import { gatedCover, readGate } from './settings-consistency.js';
 import { jsonBody, rawBody } from './http.js';
 import { enc, queryString, uidParam } from './indexes.js';
-import { broadcastWrite, localTask, routedWrite } from './writes.js';
+import { broadcastWrite, localTask, markedWrite, routedWrite } from './writes.js';
 
 type Doc = Record<string, unknown>;
 
@@ -135,12 +135,14 @@ export function registerDocumentRoutes(app: FastifyInstance, ctx: AppContext): v
    * Deletes by id go to the owners of each id's shard only; a node reads every id as a string
    * (numbers and other values by their JSON text).
    */
-  const deleteIds = async (reply: FastifyReply, uid: string, given: unknown[]) => {
+  const deleteIds = async (req: FastifyRequest, reply: FastifyReply, uid: string, given: unknown[]) => {
     const ids = given.map((v) => (typeof v === 'string' ? v : JSON.stringify(v)));
+    const { customMetadata, query } = markedWrite(req);
     const intent = {
       indexUid: uid,
       type: 'documentDeletion' as const,
       details: { providedIds: given.length, deletedDocuments: null, originalFilter: null },
+      customMetadata,
     };
     const meta = (await cluster.store.getIndexMeta(uid)) ?? { shards: cluster.config.shards };
     if (ids.length === 0) {
@@ -150,7 +152,7 @@ export function registerDocumentRoutes(app: FastifyInstance, ctx: AppContext): v
       const routed = routeDeleteIds(ids, ids, router, cluster.hasher);
       const batches = new Map<string, NodeRequest>();
       for (const [nodeId, batch] of routed.batches) {
-        batches.set(nodeId, { method: 'POST', path: `${docsPath(uid)}/delete-batch`, raw: JSON.stringify(batch) });
+        batches.set(nodeId, { method: 'POST', path: `${docsPath(uid)}/delete-batch${query}`, raw: JSON.stringify(batch) });
       }
       return { shards: routed.shards, batches };
     };
@@ -160,7 +162,7 @@ export function registerDocumentRoutes(app: FastifyInstance, ctx: AppContext): v
   app.delete('/indexes/:uid/documents/:id', async (req, reply) => {
     const uid = uidParam(req);
     await ctx.auth.client(req, 'documents.delete', uid);
-    return deleteIds(reply, uid, [(req.params as { id: string }).id]);
+    return deleteIds(req, reply, uid, [(req.params as { id: string }).id]);
   });
 
   app.post('/indexes/:uid/documents/delete-batch', async (req, reply) => {
@@ -171,7 +173,7 @@ export function registerDocumentRoutes(app: FastifyInstance, ctx: AppContext): v
       // The node's own validation gives the exact answer for a body that is not a list of ids.
       return firstAnswer(cluster, { method: 'POST', path: `${docsPath(uid)}/delete-batch`, body });
     }
-    return deleteIds(reply, uid, body);
+    return deleteIds(req, reply, uid, body);
   });
 
   /** The error one node fails a delete by `filter` with when the filter names a reserved field, else null. */
@@ -194,14 +196,16 @@ export function registerDocumentRoutes(app: FastifyInstance, ctx: AppContext): v
     const body = jsonBody(req) as { filter?: unknown };
     const filter = typeof body === 'object' && body !== null ? body.filter : undefined;
     const details = { providedIds: 0, deletedDocuments: null, originalFilter: filter === undefined ? null : JSON.stringify(filter) };
+    const { customMetadata, query } = markedWrite(req);
     // A filter on a reserved field would delete by Miroir's own stamps: one node fails such a task
     // (the field is not filterable there), and so does Miroir, without reaching any node.
     const refused = await reservedFilterRefusal(uid, filter);
     if (refused !== null) {
-      return reply.code(202).send(await localTask(ctx, { indexUid: uid, type: 'documentDeletion', details: { ...details, deletedDocuments: 0 } }, refused));
+      const intent = { indexUid: uid, type: 'documentDeletion', details: { ...details, deletedDocuments: 0 }, customMetadata } as const;
+      return reply.code(202).send(await localTask(ctx, intent, refused));
     }
-    const summary = await broadcastWrite(ctx, reply, { indexUid: uid, type: 'documentDeletion', details }, [
-      { method: 'POST', path: `${docsPath(uid)}/delete`, body },
+    const summary = await broadcastWrite(ctx, reply, { indexUid: uid, type: 'documentDeletion', details, customMetadata }, [
+      { method: 'POST', path: `${docsPath(uid)}/delete${query}`, body },
     ]);
     return reply.code(202).send(summary);
   });
@@ -209,8 +213,9 @@ export function registerDocumentRoutes(app: FastifyInstance, ctx: AppContext): v
   app.delete('/indexes/:uid/documents', async (req, reply) => {
     const uid = uidParam(req);
     await ctx.auth.client(req, 'documents.delete', uid);
-    const summary = await broadcastWrite(ctx, reply, { indexUid: uid, type: 'documentDeletion', details: { deletedDocuments: null } }, [
-      { method: 'DELETE', path: docsPath(uid) },
+    const { customMetadata, query } = markedWrite(req);
+    const summary = await broadcastWrite(ctx, reply, { indexUid: uid, type: 'documentDeletion', details: { deletedDocuments: null }, customMetadata }, [
+      { method: 'DELETE', path: `${docsPath(uid)}${query}` },
     ]);
     return reply.code(202).send(summary);
   });
@@ -232,7 +237,8 @@ export function registerDocumentRoutes(app: FastifyInstance, ctx: AppContext): v
     const ownerOf = new Map<number, string>();
     for (const [nodeId, shards] of cover.nodes) for (const sh of shards) ownerOf.set(sh, nodeId);
     const clientFilter = source === 'get' && typeof params.filter === 'string' ? jsonOrText(params.filter) : params.filter;
-    checkReservedFilter(clientFilter, withoutReservedFilterable(info.settings.filterableAttributes), uid, 'invalid_document_filter');
+    // One node names no index in a listing's filter error (a delete by filter's task error does).
+    checkReservedFilter(clientFilter, withoutReservedFilterable(info.settings.filterableAttributes), null, 'invalid_document_filter');
     const request = (nodeId: string, shards: number[], override: Record<string, unknown>): Promise<DocsPage> => {
       const p: Record<string, unknown> = { ...params, ...override, filter: andShardFilter(clientFilter, shards) };
       const req2: NodeRequest =
@@ -243,6 +249,12 @@ export function registerDocumentRoutes(app: FastifyInstance, ctx: AppContext): v
     };
     const shardsInOrder = [...ownerOf.keys()].sort((a, b) => a - b);
     if (shardsInOrder.length === 0) throw miroirError('miroir_shard_unavailable', 'No node can serve this index right now.');
+    // A node of the covering set that holds every shard answers alone, in one node's own order.
+    const holder = cluster.migrating ? undefined : wholeIndexHolder(placement, placement.groupIndex(cover.groupId), cover.nodes.keys());
+    if (holder !== undefined && (params.sort === undefined || params.sort === null)) {
+      const page = await request(holder, shardsInOrder, {});
+      return { ...page, results: page.results.map((d) => stripDocument(d)) };
+    }
     // The client's own parameters go to one node first: its validation is the answer for all.
     const first = await request(ownerOf.get(shardsInOrder[0]!)!, [shardsInOrder[0]!], {});
     const offset = first.offset;

@@ -16,11 +16,16 @@ function isSearchScatter(req: NodeRequest): boolean {
   return req.method === 'POST' && (req.path.endsWith('/search') || req.path.endsWith('/facet-search'));
 }
 
-/** Calls one node after another (healthy first) until one answers; its HTTP answer wins, error or not. */
-export async function firstAnswer<T = unknown>(cluster: Cluster, req: NodeRequest): Promise<T> {
+/**
+ * Calls one node after another (healthy first) until one answers; its HTTP answer wins, error or
+ * not. Reads rotate over the nodes unless `stable`: then the first healthy node in topology order
+ * answers, for values that differ from node to node (an index's dates) and must not change
+ * between two reads.
+ */
+export async function firstAnswer<T = unknown>(cluster: Cluster, req: NodeRequest, opts: { stable?: boolean } = {}): Promise<T> {
   let last: unknown = new NodeTransportError('-', false, 'no node is configured');
   let attempts = 0;
-  for (const node of cluster.readOrder()) {
+  for (const node of cluster.readOrder({ rotate: opts.stable !== true })) {
     // A second attempt is a retry on another node after a transport failure.
     if (attempts++ > 0) metricsOf(cluster)?.scatterRetries.inc();
     addFanOut(1);

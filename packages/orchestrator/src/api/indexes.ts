@@ -6,7 +6,6 @@ import type { AppContext } from '../main.js';
 import { FULL_ACCESS } from './auth.js';
 import { callEach, firstAnswer } from './fanout.js';
 import { jsonBody } from './http.js';
-import { nodeSettingsUpdate } from '../core/reserved-settings.js';
 import { broadcastWrite } from './writes.js';
 
 export const enc = encodeURIComponent;
@@ -21,6 +20,9 @@ export function uidParam(req: FastifyRequest): string {
   return (req.params as { uid: string }).uid;
 }
 
+/** Index objects carry each node's own dates: two reads must show the same ones. */
+const STABLE = { stable: true };
+
 interface IndexView {
   uid: string;
   createdAt: string;
@@ -33,14 +35,14 @@ export function registerIndexRoutes(app: FastifyInstance, ctx: AppContext): void
 
   app.get('/indexes', async (req) => {
     const access = await ctx.auth.client(req, 'indexes.get', null);
-    if (access === FULL_ACCESS) return firstAnswer(cluster, { method: 'GET', path: `/indexes${queryString(req)}` });
+    if (access === FULL_ACCESS) return firstAnswer(cluster, { method: 'GET', path: `/indexes${queryString(req)}` }, STABLE);
     // An index-scoped key sees only its indexes: filter the whole list, then paginate it here.
     const q = req.query as { offset?: string; limit?: string };
     const validation = await firstAnswer<{ offset: number; limit: number }>(cluster, {
       method: 'GET',
       path: `/indexes${queryString(req)}`,
     });
-    const all = await firstAnswer<{ results: IndexView[] }>(cluster, { method: 'GET', path: '/indexes?limit=1000000' });
+    const all = await firstAnswer<{ results: IndexView[] }>(cluster, { method: 'GET', path: '/indexes?limit=1000000' }, STABLE);
     const visible = all.results.filter((i) => access.allowsIndex(i.uid));
     const offset = q.offset === undefined ? 0 : validation.offset;
     const limit = q.limit === undefined ? 20 : validation.limit;
@@ -50,10 +52,10 @@ export function registerIndexRoutes(app: FastifyInstance, ctx: AppContext): void
   app.get('/indexes/:uid', async (req) => {
     const uid = uidParam(req);
     await ctx.auth.client(req, 'indexes.get', uid);
-    return firstAnswer(cluster, { method: 'GET', path: `/indexes/${enc(uid)}` });
+    return firstAnswer(cluster, { method: 'GET', path: `/indexes/${enc(uid)}` }, STABLE);
   });
 
-  /** Created on every node, then the shard field is made filterable there (same task). */
+  /** Created on every node, then the shard field is made filterable there (same task; see IndexSetup). */
   app.post('/indexes', async (req, reply) => {
     // The key first, the body then, as a node: a refused key wins over a bad body.
     const access = await ctx.auth.client(req, 'indexes.create', null);
@@ -61,13 +63,13 @@ export function registerIndexRoutes(app: FastifyInstance, ctx: AppContext): void
     const uid = typeof body?.uid === 'string' ? body.uid : null;
     if (uid !== null && !access.allowsIndex(uid)) await ctx.auth.client(req, 'indexes.create', uid);
     const primaryKey = typeof body?.primaryKey === 'string' ? body.primaryKey : null;
-    const summary = await broadcastWrite(ctx, reply, { indexUid: uid, type: 'indexCreation', details: { primaryKey } }, [
-      { method: 'POST', path: '/indexes', body },
-      ...(uid === null
-        ? []
-        : [{ method: 'PATCH' as const, path: `/indexes/${enc(uid)}/settings`, body: nodeSettingsUpdate({ filterableAttributes: [] }) }]),
-    ]);
-    if (uid !== null) await ctx.catalog.meta(uid, primaryKey);
+    const summary = await broadcastWrite(
+      ctx,
+      reply,
+      { indexUid: uid, type: 'indexCreation', details: { primaryKey } },
+      [{ method: 'POST', path: '/indexes', body }],
+      uid === null ? {} : { creates: { index: uid, primaryKey } },
+    );
     return reply.code(202).send(summary);
   });
 

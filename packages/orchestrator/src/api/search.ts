@@ -230,6 +230,15 @@ export async function scatter<T>(
   return { answers, missing };
 }
 
+/**
+ * `processingTimeMs` of a scattered search (spec S4, merge rule 10): the longest a node took, as
+ * each node measures its own processing; Miroir's own time when no node answered.
+ */
+function nodesProcessingTime(answers: readonly { processingTimeMs?: number }[], started: number): number {
+  const times = answers.map((a) => a.processingTimeMs).filter((t): t is number => typeof t === 'number');
+  return times.length > 0 ? Math.max(...times) : Math.round(performance.now() - started);
+}
+
 export async function indexFor(ctx: AppContext, uid: string): Promise<IndexInfo> {
   const info = await ctx.catalog.get(uid);
   if (info === undefined) throw indexNotFound(uid);
@@ -255,7 +264,7 @@ export async function searchIndex(
     scatter<NodeSearchResponse>(ctx, info, (shards) => nodeSearchBody(q, sctx, shards), `/indexes/${enc(uid)}/search`, gate),
   );
   const response = mergeSearch(query, sctx, answers, {
-    processingTimeMs: Math.round(performance.now() - started),
+    processingTimeMs: nodesProcessingTime(answers, started),
     ...(metadata ? { metadata: searchMetadata(uid, info.primaryKey) } : {}),
   });
   return { response, missing };
@@ -310,7 +319,7 @@ export function registerSearchRoutes(app: FastifyInstance, ctx: AppContext): voi
       ),
     );
     degrade(reply, missing);
-    return mergeFacetSearch(query.facetName, query.facetQuery, answers, searchContext(info), Math.round(performance.now() - started));
+    return mergeFacetSearch(query.facetName, query.facetQuery, answers, searchContext(info), nodesProcessingTime(answers, started));
   });
 
   /**

@@ -26,6 +26,9 @@ import type { Access } from './auth.js';
 import { callEach } from './fanout.js';
 import { localTask, recordTask } from './writes.js';
 
+/** How long a task deletion waits for a matched task that is being processed. */
+const PROCESSING_WAIT_MS = 30_000;
+
 const visible = (access: Access, row: TaskRow) =>
   row.indexUid === null ? (row.indexes ?? []).every((i) => access.allowsIndex(i)) : access.allowsIndex(row.indexUid);
 
@@ -136,16 +139,40 @@ export function registerTaskRoutes(app: FastifyInstance, ctx: AppContext): void 
     return reply.code(200).send(summary);
   });
 
-  /** Deletes finished Miroir tasks from the registry (node task lists are Miroir's own business). */
+  /**
+   * Deletes Miroir tasks from the registry (node task lists are Miroir's own business). As on one
+   * node, the filter is matched when the deletion is enqueued, and the deletion runs once the tasks
+   * being processed are done: those are deleted too; tasks still enqueued are kept.
+   */
   app.delete('/tasks', async (req, reply) => {
     const access = await ctx.auth.client(req, 'tasks.delete', null);
     const query = parseTasksQuery(req.query as Record<string, unknown>, 'delete');
     if (!query.hasFilters) throw missingTaskFilters('delete');
-    const finished = await select(query, access, (r) => r.finishedAt !== null);
-    await cluster.store.deleteTasks(finished.map((r) => r.uid));
-    const details = { matchedTasks: finished.length, deletedTasks: finished.length, originalFilter: originalFilter(req) };
+    const matched = await select(query, access);
+    const deletable: number[] = [];
+    for (const row of matched) if ((await finishedUnlessEnqueued(row)) !== undefined) deletable.push(row.uid);
+    await cluster.store.deleteTasks(deletable);
+    const details = { matchedTasks: matched.length, deletedTasks: deletable.length, originalFilter: originalFilter(req) };
     return reply.code(200).send(await localTask(ctx, { indexUid: null, type: 'taskDeletion', details }, null));
   });
+
+  /**
+   * The task once finished, when it is not still waiting in the queue: a task being processed is
+   * waited for (refreshed from its nodes; up to {@link PROCESSING_WAIT_MS}); undefined for a task
+   * that is enqueued, or still processing after that.
+   */
+  async function finishedUnlessEnqueued(row: TaskRow): Promise<TaskRow | undefined> {
+    const deadline = Date.now() + PROCESSING_WAIT_MS;
+    for (let delay = 2; ; delay = Math.min(delay * 2, 50)) {
+      if (row.finishedAt !== null) return row;
+      const fresh = await tasks.get(row.uid);
+      if (fresh === undefined || fresh.status === 'enqueued') return undefined;
+      if (fresh.finishedAt !== null) return fresh;
+      if (Date.now() > deadline) return undefined;
+      await new Promise((resolve) => setTimeout(resolve, delay));
+      row = fresh;
+    }
+  }
 
   // A cancelation reports how many of its matched tasks ended canceled.
   tasks.onFinished(async (row) => {

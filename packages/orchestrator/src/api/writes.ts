@@ -4,8 +4,9 @@
  * order in which nodes enqueue them is the order of Miroir's task uids: a client may enqueue an
  * index creation, settings and documents without waiting, as on one node.
  */
-import type { FastifyReply } from 'fastify';
-import { MeiliError, toTaskSummary, type TaskSummary, type TaskType } from '@miroir/protocol';
+import { randomUUID } from 'node:crypto';
+import type { FastifyReply, FastifyRequest } from 'fastify';
+import { MeiliError, nowMicros, toTaskSummary, type TaskSummary, type TaskType } from '@miroir/protocol';
 import { evaluateQuorum, writeDegradedHeader } from '../core/documents.js';
 import type { WriteRouter } from '../core/placement.js';
 import { hasShardFilterable, nodeSettingsUpdate } from '../core/reserved-settings.js';
@@ -13,7 +14,7 @@ import { miroirError } from '../errors.js';
 import type { AppContext } from '../main.js';
 import { NodeHttpError, NodeTransportError, type NodeRequest } from '../nodes/node-client.js';
 import type { SettingsBroadcastState, TaskRow } from '../state/store.js';
-import type { MissedWrite } from '../work/handoff.js';
+import { MARKER_PREFIX, type MissedWrite } from '../work/handoff.js';
 import { callEach } from './fanout.js';
 
 export interface TaskIntent {
@@ -26,7 +27,22 @@ export interface TaskIntent {
 }
 
 const summary = (row: TaskRow): TaskSummary => toTaskSummary(row);
-const nowMicros = () => Date.now() * 1000;
+
+/**
+ * The `customMetadata` of a client's write and the query string its node requests carry instead:
+ * the client's parameters (so a node validates them as it would alone) with `customMetadata`
+ * replaced by a fresh marker (`miroir:<uuid>`), by which a write retried after a timeout is found
+ * in a node's task list (work/handoff.ts). The client's own value lives in Miroir's task only, so
+ * the client reads back exactly what it sent, or nothing.
+ */
+export function markedWrite(req: FastifyRequest): { customMetadata: string | null; query: string } {
+  const i = req.url.indexOf('?');
+  const params = new URLSearchParams(i < 0 ? '' : req.url.slice(i + 1));
+  const customMetadata = params.get('customMetadata');
+  params.delete('customMetadata');
+  params.set('customMetadata', `${MARKER_PREFIX}${randomUUID()}`);
+  return { customMetadata, query: `?${params.toString()}` };
+}
 
 function newRow(uid: number, intent: TaskIntent, nodeTasks: Record<string, number[]>, enqueuedAt = nowMicros()): TaskRow {
   return {
@@ -88,21 +104,88 @@ function keepMissed(ctx: AppContext, results: readonly NodeSend[]): void {
 }
 
 /**
- * Requests that make sure an index exists on every node with the shard field filterable, to run
- * before a write that may create the index (documents, settings): nodes create missing indexes on
- * such writes, and Miroir's read path needs `_miroir_shard` filterable from the first document on.
+ * How a write keeps an index usable by Miroir (the shard field filterable on every node, spec
+ * S5.3), as side work of the client's requests. Side work is only sent where the client's
+ * operation will succeed, so that a failed task changes nothing:
+ * - `write` (documents, settings: nodes create a missing index on these): before the client's
+ *   requests, when the index does not exist yet or lacks the shard field;
+ * - `create` (an index creation): after the creation, only when the index will not exist when the
+ *   creation runs (else the creation fails, and the index is left exactly as it is).
  */
-async function setupRequests(ctx: AppContext, uid: string): Promise<NodeRequest[]> {
-  const info = await ctx.catalog.get(uid);
-  if (info !== undefined && hasShardFilterable(info.settings)) return [];
-  const filterable = info?.settings.filterableAttributes ?? [];
-  return [
-    {
-      method: 'PATCH',
-      path: `/indexes/${encodeURIComponent(uid)}/settings`,
-      body: nodeSettingsUpdate({ filterableAttributes: filterable }),
-    },
-  ];
+export interface IndexSetup {
+  index: string;
+  kind: 'write' | 'create';
+}
+
+/** Time allowed for the tasks already queued on an index to finish before a setup is decided. */
+const SETTLE_TIMEOUT_MS = 30_000;
+
+/**
+ * The index as it will be when the next write to it runs: the Miroir tasks already queued on it
+ * (under the caller's write lock no new one appears) are waited for, then it is read afresh. Nodes
+ * that do not answer within {@link SETTLE_TIMEOUT_MS} leave the decision to what is known then.
+ */
+async function settledIndex(ctx: AppContext, uid: string) {
+  const deadline = Date.now() + SETTLE_TIMEOUT_MS;
+  for (let delay = 5; ; delay = Math.min(delay * 2, 100)) {
+    const pending = (await ctx.cluster.store.pendingTasks()).filter((r) => r.indexUid === uid || r.indexes?.includes(uid));
+    if (pending.length === 0) break;
+    // A read refreshes a task from its nodes.
+    for (const r of pending) await ctx.tasks.get(r.uid);
+    if (Date.now() > deadline) {
+      ctx.log.warn({ index: uid, tasks: pending.map((r) => r.uid) }, 'deciding an index setup while tasks on it are still pending');
+      break;
+    }
+    await new Promise((resolve) => setTimeout(resolve, delay));
+  }
+  ctx.catalog.invalidate(uid);
+  return ctx.catalog.get(uid);
+}
+
+/** The side requests of a write: sent before and after the client's; `creates` when they create the index. */
+interface SetupPlan {
+  before: NodeRequest[];
+  after: NodeRequest[];
+  creates: boolean;
+}
+
+const NO_SETUP: SetupPlan = { before: [], after: [], creates: false };
+
+async function setupRequests(ctx: AppContext, setup: IndexSetup): Promise<SetupPlan> {
+  const uid = setup.index;
+  // The fast path: an index Miroir already set up stays set up (every settings write keeps the field).
+  if (setup.kind === 'write') {
+    const cached = await ctx.catalog.get(uid);
+    if (cached !== undefined && hasShardFilterable(cached.settings)) return NO_SETUP;
+  }
+  let info: Awaited<ReturnType<typeof settledIndex>>;
+  try {
+    info = await settledIndex(ctx, uid);
+  } catch (e) {
+    // An index the nodes cannot read (an invalid uid…): the creation gets their error, alone.
+    if (setup.kind === 'create' && e instanceof NodeHttpError) return NO_SETUP;
+    throw e;
+  }
+  if (setup.kind === 'create' ? info !== undefined : info !== undefined && hasShardFilterable(info.settings)) return NO_SETUP;
+  const request: NodeRequest = {
+    method: 'PATCH',
+    path: `/indexes/${encodeURIComponent(uid)}/settings`,
+    body: nodeSettingsUpdate({ filterableAttributes: info?.settings.filterableAttributes ?? [] }),
+  };
+  return setup.kind === 'create' ? { before: [], after: [request], creates: false } : { before: [request], after: [], creates: info === undefined };
+}
+
+/**
+ * A client's request every node refused at once after the setup before it was enqueued: an index
+ * the setup created is deleted again (under the same write lock, so nothing ran in between), and
+ * the refusal changes nothing. A setup that only made the shard field filterable is invisible.
+ */
+async function undoSetup(ctx: AppContext, uid: string, plan: SetupPlan, results: readonly NodeSend[]): Promise<void> {
+  if (!plan.creates) return;
+  const created = results.filter((r) => r.uids.length > 0).map((r) => r.nodeId);
+  if (created.length === 0) return;
+  await callEach(ctx.cluster, created, { method: 'DELETE', path: `/indexes/${encodeURIComponent(uid)}` });
+  ctx.catalog.invalidate(uid);
 }
 
 const DOCUMENT_WRITES: ReadonlySet<TaskType> = new Set<TaskType>(['documentAdditionOrUpdate', 'documentDeletion', 'documentEdition']);
@@ -130,7 +213,10 @@ export async function broadcastWrite(
   intent: TaskIntent,
   requests: NodeRequest[],
   opts: {
+    /** The index this write may create (documents, settings): set up for Miroir first when needed. */
     setupIndex?: string;
+    /** This write is the creation of an index: set up for Miroir after it, when it will succeed. */
+    creates?: { index: string; primaryKey: string | null };
     lockKeys?: string[];
     /** Show the details of the node task for `requests[detailsFrom]` (a node normalizes them). */
     detailsFrom?: number;
@@ -152,10 +238,10 @@ export async function broadcastWrite(
     try {
       const sequential = opts.settings.strategy === 'sequential';
       const previous = sequential ? await ctx.broadcasts.snapshot(uid) : undefined;
-      const result = await broadcastLocked(ctx, reply, intent, requests, opts, (setup) => ({
+      const result = await broadcastLocked(ctx, reply, intent, requests, opts, (all) => ({
         strategy: opts.settings!.strategy,
         phase: sequential ? 'apply' : 'propose',
-        requests: [...setup, ...requests].map(({ method, path, body }) => ({ method, path, ...(body === undefined ? {} : { body }) })),
+        requests: all.map(({ method, path, body }) => ({ method, path, ...(body === undefined ? {} : { body }) })),
         proposal: opts.settings!.proposal,
         ...(previous ? { previous, applied: [] } : {}),
       }));
@@ -183,17 +269,28 @@ async function broadcastLocked(
   reply: FastifyReply,
   intent: TaskIntent,
   requests: NodeRequest[],
-  opts: { setupIndex?: string; detailsFrom?: number; settings?: Pick<SettingsBroadcastState, 'strategy'> },
-  broadcast?: (setup: NodeRequest[]) => SettingsBroadcastState,
+  opts: {
+    setupIndex?: string;
+    creates?: { index: string; primaryKey: string | null };
+    detailsFrom?: number;
+    settings?: Pick<SettingsBroadcastState, 'strategy'>;
+  },
+  broadcast?: (all: NodeRequest[]) => SettingsBroadcastState,
 ): Promise<{ summary: TaskSummary; row: TaskRow }> {
   const enqueuedAt = nowMicros();
-  const setup = opts.setupIndex ? await setupRequests(ctx, opts.setupIndex) : [];
+  const setup = opts.creates
+    ? await setupRequests(ctx, { index: opts.creates.index, kind: 'create' })
+    : opts.setupIndex
+      ? await setupRequests(ctx, { index: opts.setupIndex, kind: 'write' })
+      : NO_SETUP;
+  const sent = [...setup.before, ...requests, ...setup.after];
   const all = [...ctx.cluster.nodes.keys()];
   const nodeIds = opts.settings?.strategy === 'sequential' ? all.slice(0, 1) : all;
-  const results = await sendInOrder(ctx, nodeIds, () => [...setup, ...requests]);
+  const results = await sendInOrder(ctx, nodeIds, () => sent);
   if (results.length === 0) throw miroirError('miroir_node_unavailable', 'No node is configured.');
   const accepted = results.filter((r) => r.error === undefined);
   if (accepted.length === 0) {
+    if (opts.setupIndex) await undoSetup(ctx, opts.setupIndex, setup, results);
     const answered = results.find((r) => r.error instanceof NodeHttpError);
     throw (answered ?? results[0]!).error;
   }
@@ -206,10 +303,13 @@ async function broadcastLocked(
   keepMissed(ctx, results);
   const uid = await ctx.cluster.store.nextTaskUid();
   const row = newRow(uid, intent, Object.fromEntries(accepted.map((r) => [r.nodeId, r.uids])), enqueuedAt);
-  if (opts.detailsFrom !== undefined) row.detailsFrom = setup.length + opts.detailsFrom;
-  if (broadcast) row.settingsBroadcast = broadcast(setup);
+  if (opts.detailsFrom !== undefined) row.detailsFrom = setup.before.length + opts.detailsFrom;
+  if (broadcast) row.settingsBroadcast = broadcast(sent);
   await ctx.tasks.insert(row);
-  if (opts.setupIndex) ctx.catalog.invalidate(opts.setupIndex);
+  // The index Miroir expects this creation to make gets its record (shard count, primary key).
+  if (opts.creates && setup.after.length > 0) await ctx.catalog.meta(opts.creates.index, opts.creates.primaryKey);
+  const setupIndex = opts.creates?.index ?? opts.setupIndex;
+  if (setupIndex) ctx.catalog.invalidate(setupIndex);
   return { summary: summary(row), row };
 }
 
@@ -233,7 +333,8 @@ export async function routedWrite(
     const enqueuedAt = nowMicros();
     const placement = ctx.cluster.placement(shardCount);
     const { shards, batches } = route(ctx.cluster.writeRouter(shardCount));
-    const setup = opts.setupIndex ? await setupRequests(ctx, intent.indexUid) : [];
+    const plan = opts.setupIndex ? await setupRequests(ctx, { index: intent.indexUid, kind: 'write' }) : NO_SETUP;
+    const setup = plan.before;
     // Every node gets the setup, so an index exists everywhere even where no document lands.
     const nodeIds = [...new Set([...batches.keys(), ...(setup.length > 0 ? ctx.cluster.nodes.keys() : [])])];
     const results = await sendInOrder(ctx, nodeIds, (id) => {
@@ -244,7 +345,10 @@ export async function routedWrite(
     const quorum = evaluateQuorum(shards, placement, (id) => acked.has(id), ctx.cluster.config.write_quorum);
     if (!quorum.ok) {
       const refusal = results.find((r) => r.error instanceof NodeHttpError && batches.has(r.nodeId));
-      if (refusal && acked.size === 0) throw refusal.error;
+      if (refusal && acked.size === 0) {
+        await undoSetup(ctx, intent.indexUid, plan, results);
+        throw refusal.error;
+      }
       throw miroirError(
         'miroir_no_quorum',
         `No replica group reached the write quorum for shard(s) ${quorum.noQuorumShards.join(', ')}. Retry the request.`,

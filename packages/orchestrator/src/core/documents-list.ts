@@ -4,7 +4,8 @@
  * Without `sort`: shards are walked in order 0…S−1; the per-shard totals (a `limit=0` read of each
  * shard, filter ANDed with `_miroir_shard = s`) say which shards overlap the window
  * `[offset, offset+limit)`, and only those are read, each at its own offset. The order is
- * deterministic and stable across pages, though not a single node's insertion order.
+ * deterministic and stable across pages, though not a single node's insertion order. A node that
+ * holds every shard lists alone instead, in exactly one node's order ({@link wholeIndexHolder}).
  *
  * With `sort`: every node reads `[0, offset+limit)` of its shards and the lists are merged by the
  * sort values, as a single node orders them.
@@ -13,6 +14,23 @@
  */
 import { isReservedField } from './documents.js';
 import { compareSortValues, comparePk } from './hit-order.js';
+import type { Placement } from './placement.js';
+
+/**
+ * The first of `candidates` that owns every shard of the index in group `groupIndex`, or
+ * undefined. Such a node received every write in Miroir's order, so it numbers documents as one
+ * node holding all the data does: its own listing (without `sort`) is one node's order, exactly
+ * (until a rebalance or a repair rewrites documents on it).
+ */
+export function wholeIndexHolder(placement: Placement, groupIndex: number, candidates: Iterable<string>): string | undefined {
+  if (groupIndex < 0) return undefined;
+  for (const id of candidates) {
+    let all = true;
+    for (let s = 0; s < placement.shards && all; s++) all = placement.owners(groupIndex, s).includes(id);
+    if (all) return id;
+  }
+  return undefined;
+}
 
 /** One shard read needed for the window. */
 export interface ShardRead {

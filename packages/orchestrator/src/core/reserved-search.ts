@@ -133,9 +133,10 @@ export function mentionsReserved(value: unknown): boolean {
  * for the nodes to reject.
  *
  * @param clientRules the index's `filterableAttributes` as the client sees them (reserved removed)
+ * @param indexUid named in the message as one node names it (null: a documents listing, which names none)
  * @param code `invalid_search_filter`, `invalid_document_filter`…
  */
-export function checkReservedFilter(filter: unknown, clientRules: readonly FilterableRule[], indexUid: string, code: string): void {
+export function checkReservedFilter(filter: unknown, clientRules: readonly FilterableRule[], indexUid: string | null, code: string): void {
   if (!mentionsReserved(filter)) return;
   let node: FilterNode | null;
   try {
@@ -148,7 +149,7 @@ export function checkReservedFilter(filter: unknown, clientRules: readonly Filte
   try {
     checkFilterable(node, clientRules, { fieldExists: (a) => !isReservedField(a) });
   } catch (e) {
-    if (e instanceof FilterError) throw new MeiliError(code, `Index \`${indexUid}\`: ${e.message}`, { cause: e });
+    if (e instanceof FilterError) throw new MeiliError(code, indexUid === null ? e.message : `Index \`${indexUid}\`: ${e.message}`, { cause: e });
     throw e;
   }
 }

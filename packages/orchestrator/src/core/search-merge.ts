@@ -392,15 +392,18 @@ export function mergeSearch(
     drop.add(a);
     if (!mentions(query.attributesToHighlight, a) && !mentions(query.attributesToCrop, a)) dropFormatted.add(a);
   }
+  // `semanticHitCount` (hybrid search) counts the semantic hits among the hits returned, as one
+  // node counts the hits its merge took from the semantic side: those ranked by `vectorSort`.
+  const hybrid = responses.some((r) => r.semanticHitCount !== undefined);
+  let semantic: number | undefined = hybrid ? 0 : undefined;
   const hits: Hit[] = [];
-  for (let i = w.offset; i < merged.length; i++) hits.push(cleanHit(merged[i], drop, dropFormatted));
+  for (let i = w.offset; i < merged.length; i++) {
+    if (hybrid && (merged[i]!._rankingScoreDetails as Record<string, unknown> | undefined)?.vectorSort !== undefined) semantic!++;
+    hits.push(cleanHit(merged[i], drop, dropFormatted));
+  }
 
   let total = 0;
-  let semantic: number | undefined;
-  for (const r of responses) {
-    total += (w.paged ? r.totalHits : r.estimatedTotalHits) ?? 0;
-    if (r.semanticHitCount !== undefined) semantic = (semantic ?? 0) + r.semanticHitCount;
-  }
+  for (const r of responses) total += (w.paged ? r.totalHits : r.estimatedTotalHits) ?? 0;
   const df = distinctCountFacet(query, ctx);
   if (df !== null) total = distinctTotal(responses, df, w.paged, ctx.maxValuesPerFacet) ?? total;
   total = Math.min(total, ctx.maxTotalHits);

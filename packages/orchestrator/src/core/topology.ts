@@ -65,6 +65,22 @@ export function hasPendingChanges(t: StoredTopology): boolean {
   return t.nodes.some((n) => n.state === 'joining' || n.state === 'draining') || t.groups.some((g) => g.state !== 'active');
 }
 
+/**
+ * A node's id is its identity (it decides the shards the node owns); its address is only where to
+ * reach it. The topology with the addresses of `addresses` (by node id) for the nodes it knows,
+ * version + 1; the same object when no known node's address differs. Unknown ids are ignored:
+ * adding a node is a topology change of its own ({@link addNode}).
+ */
+export function readdressNodes(t: StoredTopology, addresses: ReadonlyMap<string, string>): StoredTopology {
+  const moved = t.nodes.filter((n) => addresses.has(n.id) && addresses.get(n.id) !== n.address);
+  if (moved.length === 0) return t;
+  return bump(
+    t,
+    t.nodes.map((n) => (addresses.has(n.id) ? { ...n, address: addresses.get(n.id)! } : n)),
+    t.groups,
+  );
+}
+
 /** Adds a node to an existing group as `joining`. */
 export function addNode(t: StoredTopology, n: { id: string; address: string; group: number }): StoredTopology {
   const group = t.groups.find((g) => g.id === n.group);

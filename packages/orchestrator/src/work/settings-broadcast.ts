@@ -16,7 +16,7 @@
  */
 import type { Logger } from 'pino';
 import { setTimeout as sleep } from 'node:timers/promises';
-import type { Settings, TaskError, TaskView } from '@miroir/protocol';
+import { nowMicros, type Settings, type TaskError, type TaskView } from '@miroir/protocol';
 import type { Catalog } from '../catalog.js';
 import type { Cluster } from '../cluster.js';
 import { judgeSettings, repairBody, settingsFingerprint, unheldSettings, type SettingsJudgement } from '../core/settings-fingerprint.js';
@@ -31,8 +31,6 @@ import type { NodeViews, TaskRegistry } from './tasks.js';
 /** Phases as the `miroir_settings_broadcast_phase` gauge numbers them. */
 const PHASE_NUMBER = { idle: 0, propose: 1, verify: 2, repair: 3, commit: 4 } as const;
 type GaugePhase = keyof typeof PHASE_NUMBER;
-
-const nowMicros = () => Date.now() * 1000;
 
 export interface BroadcastDeps {
   cluster: Cluster;
@@ -209,7 +207,8 @@ export class SettingsBroadcaster {
       this.#setPhase(uid, 'propose');
       const p = await this.#propose(row);
       views = p.views;
-      const all = [...p.views.values()].flat();
+      // The client's change, without the index setup sent before it (api/writes.ts).
+      const all = [...p.views.values()].flatMap((v) => v.slice(row.detailsFrom ?? 0));
       // No node applied the change (every node refused it while processing, or it was canceled):
       // the settings changed nowhere, and the task ends as it would on one node.
       const ended = all.filter((v) => v.status === 'failed' || v.status === 'canceled');
