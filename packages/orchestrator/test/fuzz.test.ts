@@ -14,7 +14,7 @@ import { after, before, describe, test } from 'node:test';
 import { startEngine } from '@miroir/engine';
 import fc from 'fast-check';
 import { fuzzCase } from './fuzz-cases.js';
-import { describeCase, documented5xx, runCase, snapshot, startTargets, type Target } from './fuzz-kit.js';
+import { describeCase, documented5xx, meiliShaped, rawRequest, runCase, snapshot, startTargets, type Target } from './fuzz-kit.js';
 import { parseRouteTree, routeKey, routesOf } from './fuzz-routes.js';
 import { startCluster } from './harness.js';
 
@@ -79,6 +79,26 @@ describe('fuzzing Miroir and the engine', () => {
     );
     assert.equal(details.failed, false, `case ${details.numRuns} of seed ${SEED} failed:\n${failure}`);
   });
+
+  /** Cases the fuzzer found answering 500 (or crashing); each now answers as the lone engine does. */
+  const FOUND: [what: string, method: string, url: string, body?: string][] = [
+    ['an index uid with a lone surrogate', 'POST', '/indexes', '{"uid":"fz\\ud800","primaryKey":"id"}'],
+    ['a key update naming an inherited property', 'PATCH', '/keys/11111111-2222-3333-4444-555555555555', '{"constructor":{"prototype":{"x":1}}}'],
+    ['a key update naming __proto__', 'PATCH', '/keys/11111111-2222-3333-4444-555555555555', '{"__proto__":{"x":1}}'],
+  ];
+  for (const [what, method, url, body] of FOUND) {
+    test(`found by the fuzzer: ${what} (${method} ${url}) answers as one node, in its error shape`, async () => {
+      const answers = await Promise.all(
+        targets.map((t) => rawRequest(t.url, method, url, [['authorization', t.auth.master!], ['content-type', 'application/json']], body === undefined ? undefined : Buffer.from(body))),
+      );
+      for (const [i, a] of answers.entries()) {
+        assert.ok(a.status < 500, `${targets[i]!.name}: ${a.status} ${a.text}`);
+        assert.ok(meiliShaped(a.text), `${targets[i]!.name}: ${a.text}`);
+      }
+      assert.equal(answers[0]!.status, answers[1]!.status);
+      assert.deepEqual(JSON.parse(answers[0]!.text), JSON.parse(answers[1]!.text));
+    });
+  }
 
   test('the seeded index, documents, settings and keys are unchanged', async () => {
     const now = await Promise.all(targets.map(snapshot));

@@ -2,6 +2,7 @@
  * Index lifecycle (spec S3.1): reads from any node, changes broadcast to every node as one task.
  */
 import type { FastifyInstance, FastifyRequest } from 'fastify';
+import { isValidIndexUid } from '@miroir/protocol';
 import type { AppContext } from '../main.js';
 import { FULL_ACCESS } from './auth.js';
 import { callEach, firstAnswer } from './fanout.js';
@@ -68,7 +69,8 @@ export function registerIndexRoutes(app: FastifyInstance, ctx: AppContext): void
       reply,
       { indexUid: uid, type: 'indexCreation', details: { primaryKey } },
       [{ method: 'POST', path: '/indexes', body }],
-      uid === null ? {} : { creates: { index: uid, primaryKey } },
+      // A uid the nodes refuse creates nothing, so nothing is set up (nor named in a node path).
+      uid === null || !isValidIndexUid(uid) ? {} : { creates: { index: uid, primaryKey } },
     );
     return reply.code(202).send(summary);
   });
