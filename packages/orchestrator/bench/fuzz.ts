@@ -60,7 +60,8 @@ function noteStatuses(c: FuzzCase, statuses: (number | null)[]): void {
 function signature(f: Finding): string {
   const m = /^(?:unknown route: )?(\d{3}) (?:.*?"code":"([^"]+)")?/.exec(f.detail);
   const route = f.case.route === null ? '(unknown route)' : `${f.case.route.method} ${f.case.route.path}`;
-  const what = m ? `${m[1]} ${m[2] ?? (f.detail.length > 4 ? f.detail.slice(4, 40) : '(empty body)')}` : f.detail.slice(0, 60).replace(/\s+/g, ' ');
+  // A crash or a missing answer is told apart by the cause the process logged, not by its output.
+  const what = m ? `${m[1]} ${m[2] ?? (f.detail.length > 4 ? f.detail.slice(4, 40) : '(empty body)')}` : f.detail.startsWith('process exited') ? 'exited' : f.detail.slice(0, 40).replace(/\s+/g, ' ');
   const cause = /\[[^\]]*\]/.exec(f.detail)?.[0];
   return `${f.target} | ${f.problem} | ${what}${f.problem === 'bad shape' ? '' : ` | ${cause ?? route}`}`;
 }

@@ -456,7 +456,7 @@ async function afterCase(t: Target, c: FuzzCase): Promise<Finding[]> {
     const h = await rawRequest(t.url, 'GET', '/health', []);
     if (h.status !== 200) out.push(found(Problem.noAnswer, `/health answered ${h.status} ${h.text}`));
   } catch (e) {
-    out.push(found(alive(t) ? Problem.noAnswer : Problem.crash, `/health: ${String(e)} ${t.tail()}`));
+    out.push(found(alive(t) ? Problem.noAnswer : Problem.crash, `/health: ${String(e)} ${loggedCause(t.tail())} ${t.tail().slice(-1500)}`));
   }
   return out;
 }
