@@ -3,10 +3,11 @@
  * parameters with deserr's query-parameter messages, index uid validation.
  */
 import type { FastifyRequest } from 'fastify';
-import { describeJsonValue, didYouMean, MeiliError, parseJsonBody } from '@miroir/protocol';
+import { describeJsonValue, didYouMean, jsonObject, MeiliError, parseJsonBody } from '@miroir/protocol';
 
-/** Raw body bytes as the catch-all content-type parser stored them. */
+/** Raw body bytes as the catch-all content-type parser stored them; a body that did not decode is 400 `bad_request`. */
 export function rawBody(req: FastifyRequest): Buffer | undefined {
+  if (req.bodyError !== undefined) throw req.bodyError;
   return req.rawBody;
 }
 
@@ -20,6 +21,11 @@ export function jsonBody(req: FastifyRequest): unknown {
   const value = parseJsonBody(rawBody(req), req.headers['content-type']);
   parsedBodies.set(req, { value });
   return value;
+}
+
+/** The JSON body of a route that reads an object: anything else is deserr's root `bad_request`. */
+export function objectBody(req: FastifyRequest): Record<string, unknown> {
+  return jsonObject(jsonBody(req));
 }
 
 /** Bodies already decoded for a request (the pre-handler and the route share one parse). */

@@ -1,14 +1,24 @@
 /**
- * The engine's fastify app: raw-body parsing (routes decode JSON/NDJSON/CSV themselves, with
- * Meilisearch's errors), request decompression, per-route authorization, one error handler that
- * renders every error as `{message, code, type, link}`, and the 404 fallback.
+ * The engine's fastify app: raw bodies decoded per `Content-Encoding` (routes that take a body
+ * decode JSON/NDJSON/CSV themselves, with Meilisearch's errors; others ignore it), per-route
+ * authorization, one error handler that renders every error as `{message, code, type, link}`, the
+ * parser's and router's refusals in the same shape, and the 404/405 fallback. The rules are
+ * `@miroir/protocol`'s, shared with the orchestrator.
  */
 import compress from '@fastify/compress';
 import cors from '@fastify/cors';
 import Fastify from 'fastify';
-import type { FastifyError, FastifyInstance, FastifyRequest } from 'fastify';
-import { incompletePayloadError, isDecompressionError, MeiliError, requestDecompressor } from '@miroir/protocol';
-import { jsonBody } from './http.js';
+import type { FastifyError, FastifyInstance, FastifyReply, FastifyRequest } from 'fastify';
+import {
+  answerClientError,
+  decodeRequestBody,
+  frameworkError,
+  MAX_PARAM_LENGTH,
+  MeiliError,
+  MethodTable,
+  normalizeRequestUrl,
+  protocolError,
+} from '@miroir/protocol';
 import type { AuthContextPort, AuthPort } from './ports.js';
 
 /** Meilisearch's default `--http-payload-size-limit` (100 MB). */
@@ -20,12 +30,14 @@ declare module 'fastify' {
     authCtx: AuthContextPort | null;
     /** The request body as received (after decompression). */
     rawBody: Buffer | undefined;
+    /** The `Content-Type` held back from fastify's body reader (restored before the route). */
+    heldContentType: string | undefined;
+    /** Why the body did not decode per its `Content-Encoding`: raised by the routes that read it. */
+    bodyError: MeiliError | undefined;
   }
   interface FastifyContextConfig {
     /** The key action the route needs (`search`, `documents.add`…); absent = public. */
     action?: string;
-    /** The route decodes its body itself (documents in JSON, NDJSON or CSV). */
-    rawBody?: boolean;
   }
 }
 
@@ -34,8 +46,10 @@ export interface AppOptions {
   auth: AuthPort | null;
 }
 
-function isMeiliError(err: unknown): err is MeiliError {
-  return err instanceof MeiliError;
+/** The router's own refusals (a URL it cannot decode) in Meilisearch's shape. */
+function answerFrameworkError(error: FastifyError, _req: FastifyRequest, reply: FastifyReply): void {
+  const e = frameworkError(error, PAYLOAD_LIMIT) ?? protocolError(400);
+  void reply.status(e.status).send(e.toJSON());
 }
 
 /** Creates the app with the cross-cutting behaviour; routes are added by the caller. */
@@ -43,8 +57,12 @@ export async function createApp(opts: AppOptions): Promise<FastifyInstance> {
   const app = Fastify({
     logger: opts.logger ? { level: 'info' } : false,
     bodyLimit: PAYLOAD_LIMIT,
-    // Meilisearch accepts `%2F`-free uids only, but clients may still send encoded paths.
-    routerOptions: { ignoreTrailingSlash: true, maxParamLength: 1000 },
+    // Any uid a URL can carry reaches the route (and gets `invalid_index_uid` when too long);
+    // undecodable percent-encoding stays literal, as actix leaves it.
+    routerOptions: { ignoreTrailingSlash: true, maxParamLength: MAX_PARAM_LENGTH },
+    rewriteUrl: (req) => normalizeRequestUrl(req.url ?? '/'),
+    clientErrorHandler: answerClientError,
+    frameworkErrors: answerFrameworkError,
   });
 
   // CORS as Meilisearch configures it: any origin (answered with `*`), any method, any header,
@@ -64,31 +82,31 @@ export async function createApp(opts: AppOptions): Promise<FastifyInstance> {
 
   app.decorateRequest('authCtx', null);
   app.decorateRequest('rawBody', undefined);
+  app.decorateRequest('heldContentType', undefined);
+  app.decorateRequest('bodyError', undefined);
 
-  // Keep bodies raw: JSON, NDJSON and CSV are decoded by the routes so that the errors are
-  // Meilisearch's and not fastify's.
+  // Keep bodies raw: JSON, NDJSON and CSV are decoded by the routes that take a body, so that the
+  // errors are Meilisearch's and not fastify's, and a route that takes none ignores it whatever
+  // its type. Fastify would refuse a `Content-Type` it cannot parse before any route runs: the
+  // header is held back while the body is read and restored before the route.
   app.removeAllContentTypeParsers();
   app.addContentTypeParser('*', { parseAs: 'buffer', bodyLimit: PAYLOAD_LIMIT }, (req, body, done) => {
     req.rawBody = body as Buffer;
     done(null, undefined);
   });
-
-  // Routes that do not decode their body themselves get it as parsed JSON (any content type, as
-  // Meilisearch's JSON extractor accepts every mime type), or undefined when it is empty.
-  app.addHook('preHandler', async (req) => {
-    if (req.routeOptions.config?.rawBody === true) return;
-    const raw = req.rawBody;
-    if (raw !== undefined && raw.length > 0 && raw.toString('utf8').trim() !== '') req.body = jsonBody(req);
+  app.addHook('onRequest', async (req) => {
+    const ct = req.raw.headers['content-type'];
+    if (ct === undefined) return;
+    req.heldContentType = ct;
+    delete req.raw.headers['content-type'];
   });
-
-  app.addHook('preParsing', async (req, _reply, payload) => {
-    const enc = req.headers['content-encoding'];
-    if (typeof enc !== 'string' || enc === '' || enc.toLowerCase() === 'identity') return payload;
-    const d = requestDecompressor(enc);
-    if (d === null) return payload;
-    // The declared length is the compressed one; the limit applies to the decoded bytes.
-    delete req.headers['content-length'];
-    return payload.pipe(d);
+  app.addHook('preParsing', async (req, _reply, payload) =>
+    decodeRequestBody(payload, req.method, req.raw.headers, PAYLOAD_LIMIT, (err) => {
+      req.bodyError = err;
+    }),
+  );
+  app.addHook('preValidation', async (req) => {
+    if (req.heldContentType !== undefined) req.raw.headers['content-type'] = req.heldContentType;
   });
 
   const auth = opts.auth;
@@ -101,36 +119,26 @@ export async function createApp(opts: AppOptions): Promise<FastifyInstance> {
     });
   }
 
+  // The one place where errors become answers: Meilisearch errors as they are, framework errors as
+  // the Meilisearch error they stand for, anything else a logged 500.
   app.setErrorHandler((err: FastifyError | MeiliError | Error, req, reply) => {
-    if (isMeiliError(err)) {
-      if (err.code === 'too_many_search_requests') void reply.header('Retry-After', '10');
-      return reply.status(err.status).send(err.toJSON());
-    }
-    const code = (err as { code?: string }).code ?? '';
-    if (code === 'FST_ERR_CTP_BODY_TOO_LARGE') {
-      const e = new MeiliError(
-        'payload_too_large',
-        'The provided payload reached the size limit. The maximum accepted payload size is 100 MB.',
-      );
+    const e = frameworkError(err, PAYLOAD_LIMIT);
+    if (e !== null) {
+      if (e.code === 'too_many_search_requests') void reply.header('Retry-After', '10');
       return reply.status(e.status).send(e.toJSON());
-    }
-    if (isDecompressionError(err)) {
-      const e = incompletePayloadError();
-      return reply.status(e.status).send(e.toJSON());
-    }
-    const status = (err as FastifyError).statusCode;
-    if (typeof status === 'number' && status >= 400 && status < 500) {
-      const e = new MeiliError('bad_request', err.message, { status });
-      return reply.status(status).send(e.toJSON());
     }
     req.log.error({ err }, 'internal error');
-    const e = new MeiliError('internal', err.message);
-    return reply.status(500).send(e.toJSON());
+    return reply.status(500).send(new MeiliError('internal', 'An internal error has occurred.').toJSON());
   });
 
-  app.setNotFoundHandler((_req, reply) => {
-    const e = new MeiliError('not_found', 'Not Found');
-    return reply.status(404).send(e.toJSON());
+  // Actix's answers: an unknown path is 404, a known path asked with another method 405 with
+  // `Allow`; both with an empty body.
+  const methods = new MethodTable();
+  app.addHook('onRoute', (route) => methods.add(route.method, route.url));
+  app.setNotFoundHandler((req, reply) => {
+    const allowed = methods.allowed(req.url);
+    if (allowed.length === 0 || allowed.includes(req.method)) return reply.status(404).send();
+    return reply.status(405).header('allow', allowed.join(', ')).send();
   });
 
   return app;

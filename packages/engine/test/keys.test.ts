@@ -1,9 +1,9 @@
 import { after, before, describe, it } from 'node:test';
 import * as assert from 'node:assert/strict';
 import Database from 'better-sqlite3';
-import Fastify from 'fastify';
 import type { FastifyInstance } from 'fastify';
 import { Auth, deriveKey } from '../src/auth/index.js';
+import { createApp } from '../src/server.js';
 
 const MASTER = 'MASTER_KEY_FOR_TESTS_0123456789';
 const NIL = '00000000-0000-0000-0000-000000000000';
@@ -15,7 +15,8 @@ function err(code: string, message: string, type = 'invalid_request'): Record<st
 
 async function makeApp(masterKey?: string): Promise<{ app: FastifyInstance; auth: Auth }> {
   const auth = new Auth(new Database(':memory:'), masterKey);
-  const app = Fastify();
+  // The envelope (raw bodies, JSON decoding, error mapping) the engine serves the routes with.
+  const app = await createApp({ logger: false, auth: null });
   auth.registerKeyRoutes(app);
   await app.ready();
   return { app, auth };

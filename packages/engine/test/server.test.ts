@@ -27,10 +27,14 @@ test('GET /version reports a Meilisearch-compatible version', async () => {
   assert.deepEqual(v, { commitSha: 'unknown', commitDate: 'unknown', pkgVersion: '1.37.0' });
 });
 
-test('an unknown route answers 404 in the Meilisearch error shape', async () => {
+test('an unknown route answers 404 with an empty body, another method on a known one 405 with Allow', async () => {
   const r = await http(e.url, 'GET', '/nope/nothing');
   assert.equal(r.status, 404);
-  assert.deepEqual(r.body, meiliError('not_found', 'Not Found'));
+  assert.equal(r.body, null);
+  const m = await http(e.url, 'DELETE', '/indexes/x/search');
+  assert.equal(m.status, 405);
+  assert.equal(m.headers.get('allow'), 'GET, POST');
+  assert.equal(m.body, null);
 });
 
 test('malformed JSON is a 400 malformed_payload; an empty body is missing_payload', async () => {

@@ -83,7 +83,8 @@ test('every sub-route: GET bare value, update with its method, DELETE resets', a
     const body = JSON.stringify(values[key]);
     const json = { 'content-type': 'application/json' };
     const wrong = await http(e.url, method === 'PATCH' ? 'PUT' : 'PATCH', path, body, json);
-    assert.equal(wrong.status, 404, `${key}: the other method is not routed`);
+    assert.equal(wrong.status, 405, `${key}: the other method is not routed`);
+    assert.equal(wrong.headers.get('allow'), `GET, ${method}, DELETE`, key);
     const t = await writeAndWait(e.url, method, path, body, json);
     assert.equal(t.status, 'succeeded', `${key}: ${JSON.stringify(t.error)}`);
     assert.deepEqual(t.details, { [key]: values[key] }, key);

@@ -125,7 +125,8 @@ export const configSchema = z
     server: block({
       port: z.int().min(0).max(65535).default(7700),
       bind: z.string().default('0.0.0.0'),
-      max_body_bytes: z.int().min(1).default(104_857_600),
+      // Meilisearch's default `--http-payload-size-limit` (100 MB, decimal), so both refuse the same bodies.
+      max_body_bytes: z.int().min(1).default(100_000_000),
       max_concurrent_requests: z.int().min(1).default(500),
       request_timeout_ms: z.int().min(1).default(30_000),
     }),

@@ -5,7 +5,7 @@ import Fastify, { LogController, type FastifyBaseLogger, type FastifyInstance } 
 import type { Logger } from 'pino';
 import type { SpanExporter } from '@opentelemetry/sdk-trace-base';
 import { Authenticator } from './api/auth.js';
-import { acceptRawBodies, installErrorHandler } from './api/http.js';
+import { acceptRawBodies, envelopeServerOptions, installErrorHandler } from './api/http.js';
 import { registerRoutes } from './api/routes.js';
 import { Catalog } from './catalog.js';
 import { Cluster } from './cluster.js';
@@ -104,13 +104,15 @@ export async function startMiroir(config: Readonly<Config>, opts: StartOptions =
     log.warn('no master key is set (MIROIR_MASTER_KEY): the API is open to anyone who can reach it');
   }
 
+  const envelope = envelopeServerOptions();
   const app = Fastify({
+    ...envelope,
     loggerInstance: log as FastifyBaseLogger,
     // One log line per request comes from the onResponse hook below, not fastify's two.
     logController: new LogController({ disableRequestLogging: true, requestIdLogLabel: 'request_id' }),
     bodyLimit: config.server.max_body_bytes,
     requestTimeout: config.server.request_timeout_ms,
-    routerOptions: { ignoreTrailingSlash: true, ignoreDuplicateSlashes: true },
+    routerOptions: { ...envelope.routerOptions, ignoreTrailingSlash: true, ignoreDuplicateSlashes: true },
     genReqId: requestIdOf,
   });
   const metrics = new Metrics(cluster, tasks);

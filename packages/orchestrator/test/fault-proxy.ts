@@ -16,7 +16,12 @@ export type Fault =
    */
   | { kind: 'refuse'; request: RegExp; times?: number }
   /** Passes requests to the node and drops its answers: the node acts, the caller never hears. */
-  | { kind: 'mute' };
+  | { kind: 'mute' }
+  /**
+   * Answers a request whose first line matches `request` itself, with `status` and an empty body
+   * (as an HTTP parser refusing an oversized URL or header block does), then closes.
+   */
+  | { kind: 'answer'; request: RegExp; status: number; reason: string };
 
 export class FaultProxy {
   fault: Fault = { kind: 'pass' };
@@ -49,6 +54,11 @@ export class FaultProxy {
         if (fault.kind === 'refuse' && (fault.times ?? Infinity) > 0 && fault.request.test(d.toString('latin1', 0, Math.min(d.length, 512)).split('\r\n', 1)[0]!)) {
           if (fault.times !== undefined) fault.times--;
           client.resetAndDestroy();
+          upstream.destroy();
+          return;
+        }
+        if (fault.kind === 'answer' && fault.request.test(d.toString('latin1', 0, Math.min(d.length, 512)).split('\r\n', 1)[0]!)) {
+          client.end(`HTTP/1.1 ${fault.status} ${fault.reason}\r\nContent-Length: 0\r\nConnection: close\r\n\r\n`);
           upstream.destroy();
           return;
         }

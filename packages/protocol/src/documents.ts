@@ -8,6 +8,8 @@
  */
 import { parse as parseCsv } from 'csv-parse/sync';
 import { MeiliError } from './errors.js';
+import { exceedsJsonDepth } from './json-body.js';
+import { JSON_MAX_DEPTH } from './json-error.js';
 
 export type Document = Record<string, unknown>;
 
@@ -146,6 +148,8 @@ function readJson(bytes: Buffer): Document[] {
   }
   // `JSON.parse` turns out-of-range numbers into Infinity where serde_json refuses them.
   if (ok && HUGE_NUMBER.test(text)) ok = false;
+  // Deeper than serde_json's recursion limit: the scanner says where.
+  if (ok && exceedsJsonDepth(bytes)) ok = false;
   if (ok) {
     if (Array.isArray(parsed)) {
       if (parsed.every(isObject)) return parsed as Document[];
@@ -172,8 +176,9 @@ function readJson(bytes: Buffer): Document[] {
 function readNdjson(bytes: Buffer): Document[] {
   const text = bytes.toString('utf8');
   const docs: Document[] = [];
-  let fast = true;
-  for (const line of text.split('\n')) {
+  // Deeper than serde_json's recursion limit somewhere: the scanner says where.
+  let fast = !exceedsJsonDepth(bytes);
+  for (const line of fast ? text.split('\n') : []) {
     if (line.trim() === '') continue;
     let v: unknown;
     try {
@@ -274,14 +279,14 @@ class JsonScanner {
       if (c === null) throw this.#peekError('EOF while parsing a value');
       if (c !== 0x5b) this.#invalidType();
       this.index++;
-      this.#seq(() => this.#objectElement());
+      this.#seq(() => this.#objectElement(1));
     });
   }
 
   /** Meilisearch's second attempt: the whole payload as one object. */
   scanObjectDocument(): string | null {
     return this.#run(() => {
-      this.#objectElement();
+      this.#objectElement(0);
       this.skipWhitespace();
       if (this.#peek() !== null) throw this.#peekError('trailing characters');
     });
@@ -303,13 +308,13 @@ class JsonScanner {
   }
 
   /** Deserialize as an object: `{` parses one; anything else is a type mismatch once scanned. */
-  #objectElement(): void {
+  #objectElement(depth: number): void {
     this.skipWhitespace();
     const c = this.#peek();
     if (c === null) throw this.#peekError('EOF while parsing a value');
     if (c === 0x7b) {
-      this.index++;
-      this.#map(1);
+      this.#open(depth);
+      this.#map(depth + 1);
       return;
     }
     this.#invalidType();
@@ -348,8 +353,17 @@ class JsonScanner {
     }
   }
 
-  #map(depth: number): void {
-    if (depth > 128) throw this.#error('recursion limit exceeded');
+  /**
+   * Consumes the bracket opening a container nested in `depth` others: serde_json refuses the
+   * {@link JSON_MAX_DEPTH}th level, positioned on that bracket.
+   */
+  #open(depth: number): void {
+    if (depth + 1 >= JSON_MAX_DEPTH) throw this.#peekError('recursion limit exceeded');
+    this.index++;
+  }
+
+  /** The members of an object whose `{` (at nesting level `level`) was consumed. */
+  #map(level: number): void {
     this.skipWhitespace();
     let c = this.#peek();
     if (c === 0x7d) {
@@ -366,7 +380,7 @@ class JsonScanner {
       if (colon === null) throw this.#peekError('EOF while parsing an object');
       if (colon !== 0x3a) throw this.#peekError('expected `:`');
       this.index++;
-      this.#value(depth);
+      this.#value(level);
       this.skipWhitespace();
       const next = this.#peek();
       if (next === 0x7d) {
@@ -404,12 +418,11 @@ class JsonScanner {
         this.#string();
         return;
       case 0x5b:
-        if (depth + 1 > 128) throw this.#error('recursion limit exceeded');
-        this.index++;
+        this.#open(depth);
         this.#seq(() => this.#value(depth + 1));
         return;
       case 0x7b:
-        this.index++;
+        this.#open(depth);
         this.#map(depth + 1);
         return;
       default:

@@ -16,3 +16,4 @@ export * from './similar.js';
 export * from './webhooks.js';
 export * from './progress.js';
 export * from './stats.js';
+export * from './envelope.js';

@@ -7,6 +7,12 @@
  * of the offending byte (or of the last byte read, at end of input).
  */
 
+/**
+ * serde_json's recursion limit: the 128th nested array or object is refused with
+ * `recursion limit exceeded at line L column C` (the column of that opening bracket).
+ */
+export const JSON_MAX_DEPTH = 128;
+
 class SyntaxFailure {
   constructor(readonly message: string) {}
 }
@@ -14,6 +20,7 @@ class SyntaxFailure {
 export function serdeJsonError(text: string): string {
   const b = Buffer.from(text, 'utf8');
   let i = 0;
+  let depth = 0;
   const position = (at: number): string => {
     const lineStart = b.lastIndexOf(0x0a, at - 1) + 1;
     let line = 1;
@@ -95,6 +102,20 @@ export function serdeJsonError(text: string): string {
     ws();
     if (i >= b.length) throw peekError('EOF while parsing a value');
     const c = b[i];
+    if (c === 0x7b || c === 0x5b) {
+      if (++depth >= JSON_MAX_DEPTH) throw peekError('recursion limit exceeded');
+      container(c);
+      depth--;
+      return;
+    }
+    if (c === 0x22) return string();
+    if (c === 0x74) return ident('true');
+    if (c === 0x66) return ident('false');
+    if (c === 0x6e) return ident('null');
+    if (c === 0x2d || (c >= 0x30 && c <= 0x39)) return number();
+    throw peekError('expected value');
+  };
+  const container = (c: number): void => {
     if (c === 0x7b) {
       i++;
       ws();
@@ -149,12 +170,6 @@ export function serdeJsonError(text: string): string {
         throw peekError('expected `,` or `]`');
       }
     }
-    if (c === 0x22) return string();
-    if (c === 0x74) return ident('true');
-    if (c === 0x66) return ident('false');
-    if (c === 0x6e) return ident('null');
-    if (c === 0x2d || (c >= 0x30 && c <= 0x39)) return number();
-    throw peekError('expected value');
   };
   try {
     value();

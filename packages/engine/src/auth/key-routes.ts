@@ -10,6 +10,7 @@ import { apiKeyAlreadyExists, findKey, keyPage, keyView as renderKey, newKey, pa
 import type { ApiKey, KeyView } from '@miroir/protocol';
 import { nextMicros, nowMicros } from '../tasks/clock.js';
 import type { Auth } from './auth.js';
+import { jsonBody } from '../http.js';
 import { meiliRoute } from './http.js';
 import type { KeyStore } from './key-store.js';
 
@@ -35,7 +36,7 @@ export function registerKeyRoutes(app: FastifyInstance, auth: Auth): void {
     { config: { action: 'keys.create' } },
     meiliRoute((req, reply) => {
       auth.authorize(req.headers.authorization, 'keys.create', null);
-      const body = parseCreateKey(req.body, nowMicros());
+      const body = parseCreateKey(jsonBody(req), nowMicros());
       const key = newKey(body, nextMicros());
       if (keys.get(key.uid) !== undefined) throw apiKeyAlreadyExists(key.uid);
       keys.put(key);
@@ -66,7 +67,7 @@ export function registerKeyRoutes(app: FastifyInstance, auth: Auth): void {
     { config: { action: 'keys.update' } },
     meiliRoute((req) => {
       auth.authorize(req.headers.authorization, 'keys.update', null);
-      const patch = parsePatchKey(req.body);
+      const patch = parsePatchKey(jsonBody(req));
       const key = patchedKey(findKey(lookup, keyParam(req.params)), patch, nextMicros());
       keys.put(key);
       return keyView(key, keys);

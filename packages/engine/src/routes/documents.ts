@@ -7,7 +7,6 @@
 import type { FastifyInstance, FastifyReply, FastifyRequest } from 'fastify';
 import {
   invalidTypeError,
-  isJsonObject,
   isUnsignedInteger,
   MeiliError,
   missingFieldError,
@@ -23,6 +22,7 @@ import {
   intParam,
   jsonBody,
   listParam,
+  objectBody,
   param,
   rawBody,
   rejectUnknownParams,
@@ -89,8 +89,7 @@ function stringList(v: unknown, code: string, path: string): string[] {
   });
 }
 
-function browseFromBody(body: unknown, validateId: (v: unknown) => string): BrowseQuery {
-  if (!isJsonObject(body)) throw invalidTypeError('bad_request', '', 'an object', body);
+function browseFromBody(body: Record<string, unknown>, validateId: (v: unknown) => string): BrowseQuery {
   for (const k of Object.keys(body)) if (!BROWSE_FIELDS.includes(k)) throw unknownFieldError('bad_request', '', k, BROWSE_FIELDS);
   const out: BrowseQuery = { offset: 0, limit: 20, fields: null, retrieveVectors: false, ids: null, filter: null, sort: null };
   if (body.offset !== undefined) {
@@ -213,7 +212,7 @@ export function registerDocumentRoutes(app: FastifyInstance, ctx: EngineContext)
       return reply.status(202).send(summary);
     };
 
-  const addConfig = { config: { action: 'documents.add', rawBody: true } };
+  const addConfig = { config: { action: 'documents.add' } };
   app.post<{ Params: UidParams }>('/indexes/:indexUid/documents', addConfig, addDocuments('replace'));
   app.put<{ Params: UidParams }>('/indexes/:indexUid/documents', addConfig, addDocuments('update'));
 
@@ -225,7 +224,7 @@ export function registerDocumentRoutes(app: FastifyInstance, ctx: EngineContext)
 
   app.post<{ Params: UidParams }>('/indexes/:indexUid/documents/fetch', { config: { action: 'documents.get' } }, async (req) => {
     const uid = checkIndexUid(req.params.indexUid);
-    const q = browseFromBody(jsonBody(req), codec.validateDocumentIdValue);
+    const q = browseFromBody(objectBody(req), codec.validateDocumentIdValue);
     return browse(ctx, registry.require(uid), q);
   });
 
@@ -281,8 +280,7 @@ export function registerDocumentRoutes(app: FastifyInstance, ctx: EngineContext)
     const uid = checkIndexUid(req.params.indexUid);
     const q = req.query as QueryParams;
     rejectUnknownParams(q, ['customMetadata']);
-    const body = jsonBody(req);
-    if (!isJsonObject(body)) throw invalidTypeError('bad_request', '', 'an object', body);
+    const body = objectBody(req);
     for (const k of Object.keys(body)) if (k !== 'filter') throw unknownFieldError('bad_request', '', k, ['filter']);
     if (!('filter' in body)) throw missingFieldError('missing_document_filter', '', 'filter');
     const filter = body.filter;

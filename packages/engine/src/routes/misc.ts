@@ -4,10 +4,10 @@
  * @see https://www.meilisearch.com/docs/reference/api/health/get-health
  */
 import type { FastifyInstance } from 'fastify';
-import { invalidTypeError, isJsonObject, unknownFieldError } from '@miroir/protocol';
+import { invalidTypeError, unknownFieldError } from '@miroir/protocol';
 import type { EngineContext } from '../context.js';
 import { EXPERIMENTAL_FEATURES, FEATURES_KEY, readFeatures } from '../features.js';
-import { jsonBody } from '../http.js';
+import { objectBody } from '../http.js';
 
 /**
  * The Meilisearch version whose behaviour the engine reproduces (default ranking rules with
@@ -27,8 +27,7 @@ export function registerMiscRoutes(app: FastifyInstance, ctx: EngineContext): vo
   app.get('/experimental-features', { config: { action: 'experimental.get' } }, async () => readFeatures(ctx));
 
   app.patch('/experimental-features', { config: { action: 'experimental.update' } }, async (req) => {
-    const body = jsonBody(req);
-    if (!isJsonObject(body)) throw invalidTypeError('bad_request', '', 'an object', body);
+    const body = objectBody(req);
     const next = readFeatures(ctx);
     for (const [k, v] of Object.entries(body)) {
       if (!(EXPERIMENTAL_FEATURES as readonly string[]).includes(k)) throw unknownFieldError('bad_request', '', k, EXPERIMENTAL_FEATURES);

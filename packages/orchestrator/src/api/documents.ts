@@ -26,7 +26,7 @@ import { MARKER_PREFIX } from '../work/handoff.js';
 import { NodeHttpError, NodeTransportError, type NodeRequest } from '../nodes/node-client.js';
 import { firstAnswer } from './fanout.js';
 import { gatedCover, readGate } from './settings-consistency.js';
-import { jsonBody, rawBody } from './http.js';
+import { jsonBody, jsonObjectBody, rawBody } from './http.js';
 import { enc, queryString, uidParam } from './indexes.js';
 import { broadcastWrite, localTask, markedWrite, routedWrite } from './writes.js';
 
@@ -42,10 +42,38 @@ interface DocsPage {
 }
 
 
-function toQuery(params: Record<string, unknown>): string {
-  const q = new URLSearchParams();
-  for (const [k, v] of Object.entries(params)) if (v !== undefined) q.set(k, String(v));
-  return q.toString();
+/**
+ * A GET listing's query parameters as the `POST /documents/fetch` body that asks the same: numbers,
+ * booleans and lists decoded, `filter` read as Meilisearch reads it (JSON when it parses). Used
+ * once a node has validated the query string itself.
+ */
+function fetchBodyOfQuery(query: Record<string, string | string[] | undefined>): Record<string, unknown> {
+  const body: Record<string, unknown> = {};
+  for (const [k, raw] of Object.entries(query)) {
+    const v = Array.isArray(raw) ? raw[raw.length - 1] : raw;
+    if (v === undefined) continue;
+    switch (k) {
+      case 'offset':
+      case 'limit':
+        body[k] = Number(v);
+        break;
+      case 'retrieveVectors':
+      case 'useNetwork':
+        body[k] = v === 'true';
+        break;
+      case 'fields':
+      case 'ids':
+        body[k] = v.split(',').map((s) => s.trim());
+        break;
+      case 'sort':
+        body[k] = splitSortParam(v);
+        break;
+      case 'filter':
+        body[k] = jsonOrText(v);
+        break;
+    }
+  }
+  return body;
 }
 
 function queryParam(req: FastifyRequest, name: string): string | undefined {
@@ -193,8 +221,8 @@ export function registerDocumentRoutes(app: FastifyInstance, ctx: AppContext): v
   app.post('/indexes/:uid/documents/delete', async (req, reply) => {
     const uid = uidParam(req);
     await ctx.auth.client(req, 'documents.delete', uid);
-    const body = jsonBody(req) as { filter?: unknown };
-    const filter = typeof body === 'object' && body !== null ? body.filter : undefined;
+    const body = jsonObjectBody(req);
+    const filter = body.filter;
     const details = { providedIds: 0, deletedDocuments: null, originalFilter: filter === undefined ? null : JSON.stringify(filter) };
     const { customMetadata, query } = markedWrite(req);
     // A filter on a reserved field would delete by Miroir's own stamps: one node fails such a task
@@ -228,40 +256,42 @@ export function registerDocumentRoutes(app: FastifyInstance, ctx: AppContext): v
   const list = async (req: FastifyRequest, source: 'get' | 'post') => {
     const uid = uidParam(req);
     await ctx.auth.client(req, 'documents.get', uid);
-    const params: Record<string, unknown> =
-      source === 'get' ? { ...(req.query as Record<string, unknown>) } : ((jsonBody(req, false) as Record<string, unknown> | undefined) ?? {});
+    const params = source === 'get' ? fetchBodyOfQuery(req.query as Record<string, string | string[] | undefined>) : jsonObjectBody(req);
     const info = await catalog.get(uid);
     if (info === undefined) throw indexNotFound(uid);
     const placement = cluster.placement(info.shards);
     const cover = gatedCover(ctx, placement, uid, await readGate(ctx, req, uid));
     const ownerOf = new Map<number, string>();
     for (const [nodeId, shards] of cover.nodes) for (const sh of shards) ownerOf.set(sh, nodeId);
-    const clientFilter = source === 'get' && typeof params.filter === 'string' ? jsonOrText(params.filter) : params.filter;
     // One node names no index in a listing's filter error (a delete by filter's task error does).
-    checkReservedFilter(clientFilter, withoutReservedFilterable(info.settings.filterableAttributes), null, 'invalid_document_filter');
-    const request = (nodeId: string, shards: number[], override: Record<string, unknown>): Promise<DocsPage> => {
-      const p: Record<string, unknown> = { ...params, ...override, filter: andShardFilter(clientFilter, shards) };
-      const req2: NodeRequest =
-        source === 'get'
-          ? { method: 'GET', path: `${docsPath(uid)}?${toQuery({ ...p, filter: JSON.stringify(p.filter) })}` }
-          : { method: 'POST', path: `${docsPath(uid)}/fetch`, body: p };
-      return cluster.node(nodeId).request<DocsPage>(req2).then((r) => r.body);
-    };
+    checkReservedFilter(params.filter, withoutReservedFilterable(info.settings.filterableAttributes), null, 'invalid_document_filter');
+    // Every read is a `POST /fetch`: the shard filter makes the request longer than the client's,
+    // and a body has no URL length limit.
+    const request = (nodeId: string, shards: number[], override: Record<string, unknown>): Promise<DocsPage> =>
+      cluster
+        .node(nodeId)
+        .request<DocsPage>({ method: 'POST', path: `${docsPath(uid)}/fetch`, body: { ...params, ...override, filter: andShardFilter(params.filter, shards) } })
+        .then((r) => r.body);
+    // A GET is checked as the GET it is (its query string as it arrived) by one node: its validation
+    // is the answer for all.
+    const checkedGet = (nodeId: string): Promise<DocsPage> =>
+      cluster.node(nodeId).request<DocsPage>({ method: 'GET', path: `${docsPath(uid)}${queryString(req)}` }).then((r) => r.body);
     const shardsInOrder = [...ownerOf.keys()].sort((a, b) => a - b);
     if (shardsInOrder.length === 0) throw miroirError('miroir_shard_unavailable', 'No node can serve this index right now.');
     // A node of the covering set that holds every shard answers alone, in one node's own order.
     const holder = cluster.migrating ? undefined : wholeIndexHolder(placement, placement.groupIndex(cover.groupId), cover.nodes.keys());
     if (holder !== undefined && (params.sort === undefined || params.sort === null)) {
+      if (source === 'get') await checkedGet(holder);
       const page = await request(holder, shardsInOrder, {});
       return { ...page, results: page.results.map((d) => stripDocument(d)) };
     }
     // The client's own parameters go to one node first: its validation is the answer for all.
-    const first = await request(ownerOf.get(shardsInOrder[0]!)!, [shardsInOrder[0]!], {});
+    const first = source === 'get' ? await checkedGet(ownerOf.get(shardsInOrder[0]!)!) : await request(ownerOf.get(shardsInOrder[0]!)!, [shardsInOrder[0]!], {});
     const offset = first.offset;
     const limit = first.limit;
     const sort = params.sort;
     if (sort !== undefined && sort !== null) {
-      const criteria = parseSortCriteria(typeof sort === 'string' ? splitSortParam(sort) : (sort as string[]));
+      const criteria = parseSortCriteria(sort as string[]);
       const pages = await Promise.all(
         [...cover.nodes].map(([nodeId, shards]) => request(nodeId, shards, { offset: 0, limit: offset + limit })),
       );
@@ -269,9 +299,9 @@ export function registerDocumentRoutes(app: FastifyInstance, ctx: AppContext): v
       return mergeSortedDocuments(pages.map((p) => p.results), criteria, info.primaryKey ?? '', offset, limit, total);
     }
     const totals: (number | undefined)[] = new Array(info.shards);
-    totals[shardsInOrder[0]!] = first.total;
+    if (source === 'post') totals[shardsInOrder[0]!] = first.total;
     await Promise.all(
-      shardsInOrder.slice(1).map(async (sh) => {
+      shardsInOrder.slice(source === 'post' ? 1 : 0).map(async (sh) => {
         totals[sh] = (await request(ownerOf.get(sh)!, [sh], { offset: 0, limit: 0 })).total;
       }),
     );

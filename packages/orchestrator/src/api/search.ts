@@ -275,9 +275,11 @@ export function degrade(reply: FastifyReply, missing: readonly number[]): void {
 }
 
 export function registerSearchRoutes(app: FastifyInstance, ctx: AppContext): void {
-  const run = async (req: FastifyRequest, reply: FastifyReply, query: SearchQuery, started: number) => {
+  /** The key is checked before the query is read, as Meilisearch's extractors do. */
+  const run = async (req: FastifyRequest, reply: FastifyReply, readQuery: () => SearchQuery, started: number) => {
     const uid = uidParam(req);
     const access = await ctx.auth.client(req, 'search', uid);
+    const query = readQuery();
     const gate = await readGate(ctx, req, uid);
     const { response, missing } = await searchIndex(ctx, uid, query, access, started, wantsSearchMetadata(req.headers['meili-include-metadata']), gate);
     degrade(reply, missing);
@@ -286,12 +288,12 @@ export function registerSearchRoutes(app: FastifyInstance, ctx: AppContext): voi
 
   app.post('/indexes/:uid/search', async (req, reply) => {
     const started = performance.now();
-    return run(req, reply, parseSearchQuery(jsonBody(req)), started);
+    return run(req, reply, () => parseSearchQuery(jsonBody(req)), started);
   });
 
   app.get('/indexes/:uid/search', async (req, reply) => {
     const started = performance.now();
-    return run(req, reply, searchQueryFromGet(req.query as Record<string, string>), started);
+    return run(req, reply, () => searchQueryFromGet(req.query as Record<string, string>), started);
   });
 
   app.post('/indexes/:uid/facet-search', async (req, reply) => {
