@@ -172,9 +172,20 @@ export function parseRouteTree(tree: string): string[] {
   return out;
 }
 
+const UPDATE_METHOD = new Map(SETTING_ROUTES);
+
+function decoded(segment: string): string {
+  try {
+    return decodeURIComponent(segment);
+  } catch {
+    return segment;
+  }
+}
+
 /**
- * Whether `method path` (a concrete path) is a route of the server: compares segment by segment,
- * a parameter matching any one non-empty segment.
+ * Whether `method path` (a concrete path) is a route of Meilisearch: compares segment by segment,
+ * a parameter matching any one non-empty segment, except a settings sub-route name: Meilisearch
+ * has one route per name, updated by PUT or PATCH (Miroir serves them under one parameter).
  */
 export function isRoute(routes: readonly RouteSpec[], method: string, path: string): boolean {
   const m = method === 'HEAD' ? 'GET' : method;
@@ -182,6 +193,13 @@ export function isRoute(routes: readonly RouteSpec[], method: string, path: stri
   return routes.some((route) => {
     if (route.method !== m) return false;
     const want = route.path.split('/');
-    return want.length === segs.length && want.every((w, i) => (w.startsWith(':') ? segs[i] !== '' : w === segs[i]));
+    if (want.length !== segs.length) return false;
+    return want.every((w, i) => {
+      if (w === ':setting') {
+        const update = UPDATE_METHOD.get(decoded(segs[i]!));
+        return update !== undefined && (m === 'GET' || m === 'DELETE' || m === update);
+      }
+      return w.startsWith(':') ? segs[i] !== '' : w === segs[i];
+    });
   });
 }
