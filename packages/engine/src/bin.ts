@@ -1,7 +1,9 @@
 #!/usr/bin/env node
 /**
- * `miroir-engine --port P --data-dir D [--master-key K] [--host 127.0.0.1]`: runs one engine node
- * with structured JSON logs on stdout until SIGINT/SIGTERM.
+ * `miroir-engine --port P --data-dir D [--master-key K] [--host 127.0.0.1] [--exit-with-parent]`: runs
+ * one engine node with structured JSON logs on stdout until SIGINT/SIGTERM (or, with
+ * `--exit-with-parent`, until its standard input closes: the launcher holds the other end, so a
+ * launcher that dies, even by a crash, takes its engines with it).
  */
 import { Command, InvalidArgumentError } from 'commander';
 import { startEngine } from './index.js';
@@ -24,10 +26,11 @@ const program = new Command()
   .requiredOption('--data-dir <dir>', 'directory holding the database')
   .option('--master-key <key>', 'master key (default: env MEILI_MASTER_KEY)')
   .option('--host <host>', 'interface to bind', '127.0.0.1')
+  .option('--exit-with-parent', 'stop when standard input closes (the launcher exited)')
   .showHelpAfterError();
 
 program.parse();
-const opts = program.opts<{ port: number; dataDir: string; masterKey?: string; host: string }>();
+const opts = program.opts<{ port: number; dataDir: string; masterKey?: string; host: string; exitWithParent?: boolean }>();
 const masterKey = opts.masterKey ?? (process.env.MEILI_MASTER_KEY || undefined);
 
 try {
@@ -57,6 +60,9 @@ try {
   };
   process.on('SIGINT', () => stop('SIGINT'));
   process.on('SIGTERM', () => stop('SIGTERM'));
+  if (opts.exitWithParent) {
+    process.stdin.on('end', () => stop('parent exited')).on('error', () => stop('parent exited')).resume();
+  }
 } catch (err) {
   log(60, 'engine failed to start', { err: err instanceof Error ? err.message : String(err) });
   process.exit(1);

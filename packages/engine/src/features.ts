@@ -5,7 +5,7 @@
  * @see https://www.meilisearch.com/docs/reference/api/experimental-features/list-experimental-features
  */
 import { CONTAINS_FILTER_DISABLED_MESSAGE, parseFilter, usesContains } from '@miroir/filter';
-import { MeiliError } from '@miroir/protocol';
+import { featureNotEnabled, MeiliError } from '@miroir/protocol';
 import type { EngineContext } from './context.js';
 
 /** Meilisearch's runtime-togglable experimental features, in its order. */
@@ -58,5 +58,5 @@ export function checkFilterFeatures(ctx: EngineContext, filter: unknown): void {
  */
 export function requireFeature(ctx: EngineContext, flag: (typeof EXPERIMENTAL_FEATURES)[number], action: string, feature: string, issue: string): void {
   if (readFeatures(ctx)[flag]) return;
-  throw new MeiliError('feature_not_enabled', `${action} requires enabling the \`${feature}\` experimental feature. See ${issue}`);
+  throw featureNotEnabled(action, feature, issue);
 }

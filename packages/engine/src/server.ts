@@ -14,6 +14,7 @@ import {
   decodeRequestBody,
   frameworkError,
   MAX_PARAM_LENGTH,
+  MEILISEARCH_CORS,
   MeiliError,
   MethodTable,
   normalizeRequestUrl,
@@ -65,15 +66,7 @@ export async function createApp(opts: AppOptions): Promise<FastifyInstance> {
     frameworkErrors: answerFrameworkError,
   });
 
-  // CORS as Meilisearch configures it: any origin (answered with `*`), any method, any header,
-  // preflight results cached for a day.
-  await app.register(cors, {
-    origin: '*',
-    methods: ['GET', 'HEAD', 'POST', 'PUT', 'PATCH', 'DELETE'],
-    maxAge: 86_400,
-    optionsSuccessStatus: 200,
-    strictPreflight: false,
-  });
+  await app.register(cors, { ...MEILISEARCH_CORS, methods: [...MEILISEARCH_CORS.methods] });
 
   // Responses compressed per `Accept-Encoding` (br, gzip, deflate), as Meilisearch's Compress
   // middleware does; small bodies are sent as they are. Request bodies are decoded below.

@@ -24,6 +24,8 @@ export class Catalog {
   readonly #cluster: Cluster;
   readonly #cache = new Map<string, { info: IndexInfo; at: number }>();
   readonly #loading = new Map<string, Promise<IndexInfo | undefined>>();
+  /** Index uid → the Miroir uids of its deletions enqueued here and not finished yet. */
+  readonly #deleting = new Map<string, Set<number>>();
 
   constructor(cluster: Cluster) {
     this.#cluster = cluster;
@@ -43,6 +45,28 @@ export class Catalog {
 
   invalidate(uid: string): void {
     this.#cache.delete(uid);
+  }
+
+  /**
+   * An index deletion (or rename) was enqueued (Miroir task `taskUid`). Until it finishes the nodes still show
+   * the index, but a write enqueued after it meets no index on the nodes: it must be treated as a
+   * write to a missing index (see {@link deletionPending}).
+   */
+  deletionEnqueued(uid: string, taskUid: number): void {
+    let set = this.#deleting.get(uid);
+    if (set === undefined) this.#deleting.set(uid, (set = new Set()));
+    set.add(taskUid);
+  }
+
+  /** The deletion task `taskUid` of `uid` finished (whatever its outcome). */
+  deletionSettled(uid: string, taskUid: number): void {
+    const set = this.#deleting.get(uid);
+    if (set?.delete(taskUid) && set.size === 0) this.#deleting.delete(uid);
+  }
+
+  /** Whether a deletion of `uid` enqueued by this process has not finished yet. */
+  deletionPending(uid: string): boolean {
+    return this.#deleting.has(uid);
   }
 
   /** Shard count and primary key as Miroir recorded them; creates the record on first write. */

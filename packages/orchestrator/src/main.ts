@@ -5,7 +5,7 @@ import Fastify, { LogController, type FastifyBaseLogger, type FastifyInstance } 
 import type { Logger } from 'pino';
 import type { SpanExporter } from '@opentelemetry/sdk-trace-base';
 import { Authenticator } from './api/auth.js';
-import { acceptRawBodies, envelopeServerOptions, installErrorHandler } from './api/http.js';
+import { acceptRawBodies, allowCrossOrigin, envelopeServerOptions, installErrorHandler } from './api/http.js';
 import { registerRoutes } from './api/routes.js';
 import { Catalog } from './catalog.js';
 import { Cluster } from './cluster.js';
@@ -125,6 +125,7 @@ export async function startMiroir(config: Readonly<Config>, opts: StartOptions =
   const observer = new NodeObserver(metrics, tracing);
   cluster.observeNodes(observer);
   installRequestHooks(app, metrics, tracing, { enabled: log.isLevelEnabled('info'), nodeCount: config.log.node_count }, config.server.max_concurrent_requests);
+  await allowCrossOrigin(app);
   acceptRawBodies(app);
   installErrorHandler(app);
   let antiEntropy: AntiEntropy | undefined;

@@ -114,7 +114,7 @@ export const ROUTES: readonly RouteSpec[] = [
   r('GET', '/keys/:key', 'keys.get'),
   r('PATCH', '/keys/:key', 'keys.update'),
   r('DELETE', '/keys/:key', 'keys.delete'),
-  r('GET', '/tasks/:task/documents', 'tasks.get', Side.engine),
+  r('GET', '/tasks/:task/documents', 'tasks.get'),
   r('GET', '/webhooks', 'webhooks.get'),
   r('POST', '/webhooks', 'webhooks.create'),
   r('GET', '/webhooks/:key', 'webhooks.get'),
@@ -155,7 +155,8 @@ export function routeKey(method: string, path: string): string {
 
 /**
  * The routes of a fastify `printRoutes({ commonPrefix: false })` tree as {@link routeKey}s, HEAD
- * left out (fastify adds one to every GET).
+ * left out (fastify adds one to every GET), and OPTIONS (the CORS preflight, answered on every
+ * path, as Meilisearch's CORS middleware does).
  */
 export function parseRouteTree(tree: string): string[] {
   const out: string[] = [];
@@ -167,7 +168,7 @@ export function parseRouteTree(tree: string): string[] {
     stack.length = depth;
     stack.push(m[2]!);
     const path = stack.join('');
-    for (const method of (m[3] ?? '').split(', ').filter((x) => x !== '' && x !== 'HEAD')) out.push(routeKey(method, path));
+    for (const method of (m[3] ?? '').split(', ').filter((x) => x !== '' && x !== 'HEAD' && x !== 'OPTIONS')) out.push(routeKey(method, path));
   }
   return out;
 }

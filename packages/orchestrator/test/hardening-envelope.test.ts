@@ -353,3 +353,28 @@ describe('a node refusing a request for its size', () => {
     }
   });
 });
+
+describe('cross-origin requests', () => {
+  it('a browser preflight and a cross-origin search get the CORS answer one node gives', async () => {
+    const preflight = {
+      auth: null,
+      headers: {
+        origin: 'https://shop.example',
+        'access-control-request-method': 'POST',
+        'access-control-request-headers': 'authorization, content-type, x-meilisearch-client',
+      },
+    };
+    for (const s of sides) {
+      const a = await send(s, 'OPTIONS', '/indexes/env/search', preflight);
+      assert.equal(a.status, 200, s.name);
+      assert.equal(a.headers.get('access-control-allow-origin'), '*', s.name);
+      assert.match(a.headers.get('access-control-allow-methods') ?? '', /POST/, s.name);
+      assert.equal(a.headers.get('access-control-allow-headers'), 'authorization, content-type, x-meilisearch-client', s.name);
+      assert.equal(a.headers.get('access-control-max-age'), '86400', s.name);
+      const search = await send(s, 'POST', '/indexes/env/search', { json: { q: '' }, headers: { origin: 'https://shop.example' } });
+      assert.equal(search.status, 200, s.name);
+      assert.equal(search.headers.get('access-control-allow-origin'), '*', s.name);
+    }
+    await alive();
+  });
+});

@@ -142,6 +142,25 @@ describe('indexes', () => {
     assertSame(await p.both('GET', '/stats'), sizes);
   });
 
+  test('stats with sizeFormat and showInternalDatabaseSizes', async () => {
+    const sizes = { mask: ['rawDocumentDbSize', 'avgDocumentSize', 'databaseSize', 'usedDatabaseSize', 'lastUpdate', 'documents'] };
+    for (const q of ['?sizeFormat=human', '?showInternalDatabaseSizes=true', '?sizeFormat=human&showInternalDatabaseSizes=true', '?sizeFormat=raw&showInternalDatabaseSizes=false']) {
+      const one = await p.both('GET', `/indexes/movies/stats${q}`);
+      assertSame(one, sizes);
+      assert.equal(one.mir.status, 200);
+      const all = await p.both('GET', `/stats${q}`);
+      assertSame(all, sizes);
+      if (q.includes('human')) {
+        assert.match(all.mir.body.databaseSize, /^\d+(\.\d+)? (B|KiB|MiB|GiB)$/);
+        assert.match(one.mir.body.rawDocumentDbSize, /^\d+(\.\d+)? (B|KiB|MiB|GiB)$/);
+      }
+      if (q.includes('Sizes=true')) assert.equal(typeof one.mir.body.internalDatabaseSizes, 'object');
+    }
+    await refuses('GET', '/stats?sizeFormat=humane', 400, 'invalid_stats_size_format');
+    await refuses('GET', '/indexes/movies/stats?showInternalDatabaseSizes=yes', 400, 'invalid_stats_show_internal_database_sizes');
+    await refuses('GET', '/stats?color=1', 400, 'bad_request');
+  });
+
   test('version', async () => {
     assertSame(await p.both('GET', '/version'));
   });
@@ -268,6 +287,14 @@ describe('tasks', () => {
     const list = await p.both('GET', '/batches?limit=1&statuses=succeeded');
     assert.equal(list.mir.status, 200);
     assert.deepEqual(Object.keys(list.mir.body), Object.keys(list.ref.body));
+    // A finished batch's stats: the same keys, in the same order, a progress trace of durations.
+    const [ref, mir] = [list.ref.body.results[0], list.mir.body.results[0]];
+    assert.deepEqual(Object.keys(mir), Object.keys(ref));
+    assert.deepEqual(Object.keys(mir.stats), Object.keys(ref.stats));
+    assert.deepEqual(Object.keys(mir.stats.progressTrace), ['processing tasks']);
+    assert.match(mir.stats.progressTrace['processing tasks'], /^\d+\.\d\d(s|ms|µs|ns)$/);
+    const one = await p.both('GET', `/batches/${mir.uid}`);
+    assert.deepEqual(one.mir.body.stats.progressTrace, mir.stats.progressTrace);
     await refuses('GET', '/batches/999999', 404, 'batch_not_found');
     await refuses('GET', '/batches/abc', 400, 'invalid_batch_uids');
   });

@@ -221,6 +221,35 @@ describe('multi-search', () => {
 });
 
 /**
+ * `showPerformanceDetails`: Miroir forwards the flag and answers the slowest node's trace, at the
+ * place one node puts it (docs/search.md, "Processing time"). The durations are masked: the step
+ * names, the key order and the value types still compare.
+ */
+describe('performanceDetails', () => {
+  const timed = { mask: ['search'] };
+  test('search (POST and GET), plain and federated multi-search', async () => {
+    for (const pair of [
+      await p.both('POST', '/indexes/movies/search', { json: { q: 'river', sort: ['year:asc'], showPerformanceDetails: true } }),
+      await p.both('GET', '/indexes/movies/search?q=storm&showPerformanceDetails=true'),
+      await p.both('POST', '/multi-search', {
+        json: { queries: [{ indexUid: 'movies', q: 'river', showPerformanceDetails: true }, { indexUid: 'movies', q: 'storm' }] },
+      }),
+      await p.both('POST', '/multi-search', {
+        json: { federation: { limit: 5, showPerformanceDetails: true }, queries: [{ indexUid: 'movies', q: 'river' }, { indexUid: 'movies', q: 'storm' }] },
+      }),
+    ]) {
+      assertSame(pair, timed);
+      assert.equal(pair.ref.status, 200, pair.what);
+    }
+    const one = await p.both('POST', '/indexes/movies/search', { json: { q: 'river', showPerformanceDetails: true } });
+    assert.equal(typeof one.mir.body.performanceDetails?.search, 'string', JSON.stringify(one.mir.body));
+    const without = await p.both('POST', '/indexes/movies/search', { json: { q: 'river', showPerformanceDetails: false } });
+    assertSame(without);
+    assert.equal('performanceDetails' in without.mir.body, false);
+  });
+});
+
+/**
  * Regressions: cases where Miroir once answered otherwise than one node:
  * - with `distinct`, each node removes duplicates among its own shards only, and Miroir adds up
  *   their counts — one node counts each distinct value once;

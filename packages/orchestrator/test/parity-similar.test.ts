@@ -52,6 +52,13 @@ describe('similar', () => {
     }
   });
 
+  test('showPerformanceDetails: the slowest node trace, last, as one node puts it', async () => {
+    const pair = await post({ id: 5, embedder: 'manual', limit: 4, showPerformanceDetails: true });
+    assertSame(pair, { mask: ['search'] });
+    assert.equal(typeof pair.mir.body.performanceDetails?.search, 'string', JSON.stringify(pair.mir.body));
+    assert.equal(Object.keys(pair.mir.body).at(-1), 'performanceDetails');
+  });
+
   test('pagination and totals', async () => {
     for (const page of [{}, { offset: 5, limit: 7 }, { offset: 35 }, { limit: 0 }, { offset: 100, limit: 3 }]) {
       assertSame(await post({ id: 3, embedder: 'manual', ...page }));

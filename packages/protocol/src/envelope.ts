@@ -15,6 +15,19 @@ import { MeiliError } from './errors.js';
 export const MAX_PARAM_LENGTH = 65_536;
 
 /**
+ * CORS as Meilisearch configures it (actix-cors, permissive): any origin (answered with `*`), any
+ * method, any request header, preflight results cached for a day. Options for `@fastify/cors`,
+ * registered by the engine and the orchestrator alike so a browser sees one policy.
+ */
+export const MEILISEARCH_CORS = {
+  origin: '*',
+  methods: ['GET', 'HEAD', 'POST', 'PUT', 'PATCH', 'DELETE'],
+  maxAge: 86_400,
+  optionsSuccessStatus: 200,
+  strictPreflight: false,
+} as const;
+
+/**
  * The request URL with every path segment that is not valid percent-encoding made literal (`%` →
  * `%25`), as actix leaves undecodable sequences in place: `/indexes/%zz` addresses the index uid
  * `%zz` (and gets `invalid_index_uid`) instead of failing in the router.

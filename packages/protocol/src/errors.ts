@@ -113,3 +113,11 @@ export function isErrorBody(v: unknown): v is ErrorBody {
 export function indexNotFound(uid: string): MeiliError {
   return new MeiliError('index_not_found', `Index \`${uid}\` not found.`);
 }
+
+/**
+ * Meilisearch's `feature_not_enabled` (index-scheduler `FeatureNotEnabledError`): `action` needs
+ * the experimental `feature`, discussed at `issue`.
+ */
+export function featureNotEnabled(action: string, feature: string, issue: string): MeiliError {
+  return new MeiliError('feature_not_enabled', `${action} requires enabling the \`${feature}\` experimental feature. See ${issue}`);
+}

@@ -49,3 +49,18 @@ export class ProgressTimer {
     return out;
   }
 }
+
+/**
+ * `res` with `performanceDetails` where Meilisearch serializes it: a search result has it after
+ * `metadata` and before `semanticHitCount` (`SearchResult`); a federated or similar result ends
+ * with it (`FederatedSearchResult`, `SimilarResult`). Pass `before` for the first kind.
+ */
+export function withPerformanceDetails<R extends object>(res: R, trace: ProgressTrace, before?: string): R & { performanceDetails: ProgressTrace } {
+  const out: Record<string, unknown> = {};
+  for (const [k, v] of Object.entries(res)) {
+    if (k === before) out.performanceDetails = trace;
+    out[k] = v;
+  }
+  out.performanceDetails ??= trace;
+  return out as R & { performanceDetails: ProgressTrace };
+}

@@ -735,6 +735,22 @@ export function taskNotFound(uid: number): MeiliError {
   return new MeiliError('task_not_found', `Task \`${uid}\` not found.`);
 }
 
+/** `task_file_not_found`: `GET /tasks/{uid}/documents` of a task that holds no documents (any more). */
+export function taskFileNotFound(uid: number): MeiliError {
+  return new MeiliError(
+    'task_file_not_found',
+    `Task \`${uid}\` does not contain any documents. Only \`documentAdditionOrUpdate\` tasks with the statuses \`enqueued\` or \`processing\` contain documents`,
+  );
+}
+
+/** The experimental feature of `GET /tasks/{uid}/documents`, as `featureNotEnabled` words it. */
+export const TASK_DOCUMENTS_FEATURE = {
+  flag: 'getTaskDocumentsRoute',
+  action: 'Getting the documents of an enqueued task',
+  feature: 'get task documents route',
+  issue: 'https://github.com/orgs/meilisearch/discussions/808',
+} as const;
+
 /** `Batch uid `x` is invalid. …` for a non-numeric `/batches/{uid}`. */
 export function invalidBatchUid(text: string): MeiliError {
   return new MeiliError('invalid_batch_uids', `Batch uid \`${text}\` is invalid. It should only contain numeric characters.`);

@@ -13,10 +13,11 @@ import {
   parseSearchQuery,
   searchQueryFromGet,
   ProgressTimer,
+  withPerformanceDetails,
   searchMetadata,
   wantsSearchMetadata,
 } from '@miroir/protocol';
-import type { Federation, ProgressTrace, SearchQuery, SearchQueryWithIndex, SearchResponse } from '@miroir/protocol';
+import type { Federation, SearchQuery, SearchQueryWithIndex, SearchResponse } from '@miroir/protocol';
 import { federatedMerge } from '@miroir/search';
 import type { FederatedSource } from '@miroir/search';
 import type { EngineContext } from '../context.js';
@@ -57,7 +58,7 @@ export function registerSearchRoutes(app: FastifyInstance, ctx: EngineContext): 
       if (metadata) (found as SearchResponse & { metadata?: unknown }).metadata = searchMetadata(uid, idx.primaryKey);
       return found;
     });
-    return q.showPerformanceDetails === true ? withPerformanceDetails(res, timer.trace()) : res;
+    return q.showPerformanceDetails === true ? withPerformanceDetails(res, timer.trace(), 'semanticHitCount') : res;
   };
 
   app.post<{ Params: UidParams }>('/indexes/:indexUid/search', { config: { action: 'search' } }, async (req) => {
@@ -106,22 +107,8 @@ export function registerSearchRoutes(app: FastifyInstance, ctx: EngineContext): 
       const facets = federatedFacets(multi.queries, fed, run);
       return { ...merged, ...facets, processingTimeMs: Date.now() - started };
     });
-    return fed.showPerformanceDetails === true ? { ...answer, performanceDetails: timer.trace() } : answer;
+    return fed.showPerformanceDetails === true ? withPerformanceDetails(answer, timer.trace()) : answer;
   });
-}
-
-/**
- * Adds `performanceDetails` where Meilisearch's `SearchResult` serializes it: after `metadata`,
- * before `semanticHitCount`.
- */
-function withPerformanceDetails(res: SearchResponse, trace: ProgressTrace): SearchResponse {
-  const out: Record<string, unknown> = {};
-  for (const [k, v] of Object.entries(res)) {
-    if (k === 'semanticHitCount') out.performanceDetails = trace;
-    out[k] = v;
-  }
-  out.performanceDetails ??= trace;
-  return out as unknown as SearchResponse;
 }
 
 /**

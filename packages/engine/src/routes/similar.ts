@@ -6,7 +6,7 @@
  * @see https://www.meilisearch.com/docs/reference/api/similar/get-similar-documents-with-post
  */
 import type { FastifyInstance } from 'fastify';
-import { parseSimilarBody, parseSimilarParams, ProgressTimer } from '@miroir/protocol';
+import { parseSimilarBody, parseSimilarParams, ProgressTimer, withPerformanceDetails } from '@miroir/protocol';
 import type { SimilarQuery } from '@miroir/protocol';
 import type { EngineContext } from '../context.js';
 import { checkIndexUid, jsonBody, param, type QueryParams } from '../http.js';
@@ -30,7 +30,7 @@ export function registerSimilarRoutes(app: FastifyInstance, ctx: EngineContext):
       return found;
     });
     // Meilisearch's `SimilarResult` ends with `performanceDetails` when asked for.
-    return q.showPerformanceDetails === true ? { ...res, performanceDetails: timer.trace() } : res;
+    return q.showPerformanceDetails === true ? withPerformanceDetails(res, timer.trace()) : res;
   };
 
   app.post<{ Params: UidParams }>('/indexes/:indexUid/similar', { config: { action: 'search' } }, async (req) => {

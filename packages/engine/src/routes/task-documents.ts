@@ -5,7 +5,7 @@
  * @see https://www.meilisearch.com/docs/reference/api/tasks#get-a-tasks-documents
  */
 import type { FastifyInstance } from 'fastify';
-import { invalidTaskUid, MeiliError, parseU32, taskNotFound } from '@miroir/protocol';
+import { invalidTaskUid, parseU32, TASK_DOCUMENTS_FEATURE, taskFileNotFound, taskNotFound } from '@miroir/protocol';
 import type { EngineContext } from '../context.js';
 import { requireFeature } from '../features.js';
 import type { DocumentsPayload } from '../processor.js';
@@ -13,24 +13,14 @@ import { OPEN_CONTEXT } from '@miroir/protocol';
 
 export function registerTaskDocumentsRoute(app: FastifyInstance, ctx: EngineContext): void {
   app.get<{ Params: { uid: string } }>('/tasks/:uid/documents', { config: { action: 'tasks.get' } }, async (req, reply) => {
-    requireFeature(
-      ctx,
-      'getTaskDocumentsRoute',
-      'Getting the documents of an enqueued task',
-      'get task documents route',
-      'https://github.com/orgs/meilisearch/discussions/808',
-    );
+    const gate = TASK_DOCUMENTS_FEATURE;
+    requireFeature(ctx, gate.flag, gate.action, gate.feature, gate.issue);
     const uid = parseU32(req.params.uid);
     if (uid === undefined) throw invalidTaskUid(req.params.uid);
     const task = ctx.queue.view(uid, req.authCtx ?? OPEN_CONTEXT);
     if (task === undefined) throw taskNotFound(uid);
     const raw = task.type === 'documentAdditionOrUpdate' ? ctx.queue.payload(uid) : undefined;
-    if (raw === undefined) {
-      throw new MeiliError(
-        'task_file_not_found',
-        `Task \`${uid}\` does not contain any documents. Only \`documentAdditionOrUpdate\` tasks with the statuses \`enqueued\` or \`processing\` contain documents`,
-      );
-    }
+    if (raw === undefined) throw taskFileNotFound(uid);
     const { documents } = JSON.parse(raw.toString('utf8')) as DocumentsPayload;
     return reply.type('application/x-ndjson').send(documents.map((d) => `${JSON.stringify(d)}\n`).join(''));
   });

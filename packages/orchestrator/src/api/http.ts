@@ -3,6 +3,7 @@
  * parser answers Meilisearch-shaped, raw bodies decoded per `Content-Encoding`, JSON decoding with
  * Meilisearch's errors, and the one place where errors become wire responses.
  */
+import cors from '@fastify/cors';
 import type { FastifyError, FastifyInstance, FastifyReply, FastifyRequest, FastifyServerOptions } from 'fastify';
 import {
   answerClientError,
@@ -11,6 +12,7 @@ import {
   isEmptyBody,
   jsonObject,
   MAX_PARAM_LENGTH,
+  MEILISEARCH_CORS,
   MeiliError,
   MethodTable,
   normalizeRequestUrl,
@@ -46,6 +48,11 @@ export function envelopeServerOptions(): Pick<FastifyServerOptions, 'rewriteUrl'
 const heldContentTypes = new WeakMap<object, string>();
 /** Bodies that did not decode per their `Content-Encoding`, by request: raised by the routes that read them. */
 const undecodableBodies = new WeakMap<object, MeiliError>();
+
+/** CORS as one Meilisearch node answers it (any origin, method and header), so browser clients work. */
+export async function allowCrossOrigin(app: FastifyInstance): Promise<void> {
+  await app.register(cors, { ...MEILISEARCH_CORS, methods: [...MEILISEARCH_CORS.methods] });
+}
 
 /**
  * Every body arrives as a Buffer, decoded per `Content-Encoding`; routes decode it (documents

@@ -7,6 +7,7 @@ import type { AppContext } from '../main.js';
 import { FULL_ACCESS } from './auth.js';
 import { callEach, firstAnswer } from './fanout.js';
 import { jsonBody } from './http.js';
+import { indexList, indexView } from './index-view.js';
 import { broadcastWrite } from './writes.js';
 
 export const enc = encodeURIComponent;
@@ -21,9 +22,6 @@ export function uidParam(req: FastifyRequest): string {
   return (req.params as { uid: string }).uid;
 }
 
-/** Index objects carry each node's own dates: two reads must show the same ones. */
-const STABLE = { stable: true };
-
 interface IndexView {
   uid: string;
   createdAt: string;
@@ -36,14 +34,14 @@ export function registerIndexRoutes(app: FastifyInstance, ctx: AppContext): void
 
   app.get('/indexes', async (req) => {
     const access = await ctx.auth.client(req, 'indexes.get', null);
-    if (access === FULL_ACCESS) return firstAnswer(cluster, { method: 'GET', path: `/indexes${queryString(req)}` }, STABLE);
+    if (access === FULL_ACCESS) return indexList(cluster, `/indexes${queryString(req)}`);
     // An index-scoped key sees only its indexes: filter the whole list, then paginate it here.
     const q = req.query as { offset?: string; limit?: string };
     const validation = await firstAnswer<{ offset: number; limit: number }>(cluster, {
       method: 'GET',
       path: `/indexes${queryString(req)}`,
     });
-    const all = await firstAnswer<{ results: IndexView[] }>(cluster, { method: 'GET', path: '/indexes?limit=1000000' }, STABLE);
+    const all = await indexList<{ results: IndexView[] }>(cluster, '/indexes?limit=1000000');
     const visible = all.results.filter((i) => access.allowsIndex(i.uid));
     const offset = q.offset === undefined ? 0 : validation.offset;
     const limit = q.limit === undefined ? 20 : validation.limit;
@@ -53,7 +51,7 @@ export function registerIndexRoutes(app: FastifyInstance, ctx: AppContext): void
   app.get('/indexes/:uid', async (req) => {
     const uid = uidParam(req);
     await ctx.auth.client(req, 'indexes.get', uid);
-    return firstAnswer(cluster, { method: 'GET', path: `/indexes/${enc(uid)}` }, STABLE);
+    return indexView(cluster, `/indexes/${enc(uid)}`);
   });
 
   /** Created on every node, then the shard field is made filterable there (same task; see IndexSetup). */

@@ -6,6 +6,15 @@ import type { AppContext } from '../main.js';
 import { broadcast, firstAnswer } from './fanout.js';
 import { jsonBody } from './http.js';
 
+/**
+ * Whether the experimental feature `flag` is on: the nodes hold the features (every change is
+ * broadcast to them), so one node's answer is the cluster's.
+ */
+export async function nodeFeatureOn(ctx: AppContext, flag: string): Promise<boolean> {
+  const features = await firstAnswer<Record<string, unknown>>(ctx.cluster, { method: 'GET', path: '/experimental-features' });
+  return features[flag] === true;
+}
+
 export function registerMiscRoutes(app: FastifyInstance, ctx: AppContext): void {
   /** Liveness: answered by Miroir itself, never proxied (spec S10.1). */
   app.get('/health', async () => ({ status: 'available' }));

@@ -14,11 +14,11 @@
  * @see https://www.meilisearch.com/docs/reference/api/network
  */
 import type { FastifyInstance } from 'fastify';
-import { isJsonObject, MeiliError } from '@miroir/protocol';
+import { featureNotEnabled, isJsonObject, MeiliError } from '@miroir/protocol';
 import { miroirError } from '../errors.js';
 import type { AppContext } from '../main.js';
-import { firstAnswer } from './fanout.js';
 import { jsonBody } from './http.js';
+import { nodeFeatureOn } from './misc.js';
 
 /** What a node without a configured network answers. */
 const UNCONFIGURED_NETWORK = {
@@ -31,12 +31,8 @@ const UNCONFIGURED_NETWORK = {
 
 /** `feature_not_enabled` unless the nodes run with the `network` experimental feature. */
 async function checkNetworkFeature(ctx: AppContext): Promise<void> {
-  const features = await firstAnswer<Record<string, unknown>>(ctx.cluster, { method: 'GET', path: '/experimental-features' });
-  if (features.network === true) return;
-  throw new MeiliError(
-    'feature_not_enabled',
-    'Using the /network route requires enabling the `network` experimental feature. See https://github.com/orgs/meilisearch/discussions/805',
-  );
+  if (await nodeFeatureOn(ctx, 'network')) return;
+  throw featureNotEnabled('Using the /network route', 'network', 'https://github.com/orgs/meilisearch/discussions/805');
 }
 
 export function registerNetworkRoutes(app: FastifyInstance, ctx: AppContext): void {

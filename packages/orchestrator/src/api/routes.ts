@@ -17,6 +17,7 @@ import { registerSimilarRoutes } from './similar.js';
 import { registerSettingsHeaders } from './settings-consistency.js';
 import { registerStatsRoutes } from './stats.js';
 import { registerTaskRoutes } from './tasks.js';
+import { registerTaskDocumentsRoute } from './task-documents.js';
 import { registerUnsupportedRoutes } from './unsupported.js';
 import { registerWebhookRoutes } from './webhooks.js';
 
@@ -32,6 +33,7 @@ export function registerRoutes(app: FastifyInstance, ctx: AppContext): void {
   registerFieldRoutes(app, ctx);
   registerSimilarRoutes(app, ctx);
   registerTaskRoutes(app, ctx);
+  registerTaskDocumentsRoute(app, ctx);
   registerStatsRoutes(app, ctx);
   registerDumpRoutes(app, ctx);
   registerNetworkRoutes(app, ctx);

@@ -27,6 +27,7 @@ import { withoutReservedFilterable, withoutReservedInMessage } from '../core/res
 import { mergeFacetDistributions, mergeFacetSearch, mergeFacetStats } from '../core/facets.js';
 import { mergeFederated, nodeFederatedBody, type FederatedQueryInput, type IndexFacetsInput } from '../core/federated.js';
 import { andShardFilter, mergeSearch, nodeSearchBody, type NodeSearchResponse, type SearchContext } from '../core/search-merge.js';
+import { withClusterTiming, type NodeTiming } from '../core/timing.js';
 import { miroirError } from '../errors.js';
 import type { AppContext } from '../main.js';
 import { NodeHttpError } from '../nodes/node-client.js';
@@ -231,12 +232,13 @@ export async function scatter<T>(
 }
 
 /**
- * `processingTimeMs` of a scattered search (spec S4, merge rule 10): the longest a node took, as
- * each node measures its own processing; Miroir's own time when no node answered.
+ * Runs `merge` over the nodes' answers and gives its result the cluster's `processingTimeMs` and,
+ * with `details`, `performanceDetails` (core/timing.ts): the merge is the part Miroir times.
  */
-function nodesProcessingTime(answers: readonly { processingTimeMs?: number }[], started: number): number {
-  const times = answers.map((a) => a.processingTimeMs).filter((t): t is number => typeof t === 'number');
-  return times.length > 0 ? Math.max(...times) : Math.round(performance.now() - started);
+export function timedMerge<R extends { processingTimeMs: number }>(answers: readonly NodeTiming[], merge: () => R, details?: { before?: string }): R {
+  const t0 = performance.now();
+  const res = merge();
+  return withClusterTiming(res, answers, performance.now() - t0, details);
 }
 
 export async function indexFor(ctx: AppContext, uid: string): Promise<IndexInfo> {
@@ -251,7 +253,6 @@ export async function searchIndex(
   uid: string,
   query: SearchQuery,
   access: Access,
-  started: number,
   metadata = false,
   gate?: ReadGate,
 ): Promise<{ response: SearchResponse; missing: number[] }> {
@@ -263,10 +264,11 @@ export async function searchIndex(
   const { answers, missing } = await restoring(restore, () =>
     scatter<NodeSearchResponse>(ctx, info, (shards) => nodeSearchBody(q, sctx, shards), `/indexes/${enc(uid)}/search`, gate),
   );
-  const response = mergeSearch(query, sctx, answers, {
-    processingTimeMs: nodesProcessingTime(answers, started),
-    ...(metadata ? { metadata: searchMetadata(uid, info.primaryKey) } : {}),
-  });
+  const response = timedMerge(
+    answers,
+    () => mergeSearch(query, sctx, answers, { processingTimeMs: 0, ...(metadata ? { metadata: searchMetadata(uid, info.primaryKey) } : {}) }),
+    query.showPerformanceDetails === true ? { before: 'semanticHitCount' } : undefined,
+  );
   return { response, missing };
 }
 
@@ -276,28 +278,25 @@ export function degrade(reply: FastifyReply, missing: readonly number[]): void {
 
 export function registerSearchRoutes(app: FastifyInstance, ctx: AppContext): void {
   /** The key is checked before the query is read, as Meilisearch's extractors do. */
-  const run = async (req: FastifyRequest, reply: FastifyReply, readQuery: () => SearchQuery, started: number) => {
+  const run = async (req: FastifyRequest, reply: FastifyReply, readQuery: () => SearchQuery) => {
     const uid = uidParam(req);
     const access = await ctx.auth.client(req, 'search', uid);
     const query = readQuery();
     const gate = await readGate(ctx, req, uid);
-    const { response, missing } = await searchIndex(ctx, uid, query, access, started, wantsSearchMetadata(req.headers['meili-include-metadata']), gate);
+    const { response, missing } = await searchIndex(ctx, uid, query, access, wantsSearchMetadata(req.headers['meili-include-metadata']), gate);
     degrade(reply, missing);
     return response;
   };
 
   app.post('/indexes/:uid/search', async (req, reply) => {
-    const started = performance.now();
-    return run(req, reply, () => parseSearchQuery(jsonBody(req)), started);
+    return run(req, reply, () => parseSearchQuery(jsonBody(req)));
   });
 
   app.get('/indexes/:uid/search', async (req, reply) => {
-    const started = performance.now();
-    return run(req, reply, () => searchQueryFromGet(req.query as Record<string, string>), started);
+    return run(req, reply, () => searchQueryFromGet(req.query as Record<string, string>));
   });
 
   app.post('/indexes/:uid/facet-search', async (req, reply) => {
-    const started = performance.now();
     const uid = uidParam(req);
     const access = await ctx.auth.client(req, 'search', uid);
     const query: FacetSearchQuery = parseFacetSearchQuery(jsonBody(req));
@@ -321,7 +320,7 @@ export function registerSearchRoutes(app: FastifyInstance, ctx: AppContext): voi
       ),
     );
     degrade(reply, missing);
-    return mergeFacetSearch(query.facetName, query.facetQuery, answers, searchContext(info), nodesProcessingTime(answers, started));
+    return timedMerge(answers, () => mergeFacetSearch(query.facetName, query.facetQuery, answers, searchContext(info), 0));
   });
 
   /**
@@ -330,7 +329,6 @@ export function registerSearchRoutes(app: FastifyInstance, ctx: AppContext): voi
    * node merges them. The first failing query fails the whole request.
    */
   app.post('/multi-search', async (req, reply) => {
-    const started = performance.now();
     await ctx.auth.multiSearch(req);
     const body = parseMultiSearch(jsonBody(req));
     const missingAll = new Set<number>();
@@ -352,7 +350,7 @@ export function registerSearchRoutes(app: FastifyInstance, ctx: AppContext): voi
           run(i, async () => {
             const { indexUid, federationOptions: _f, ...query } = q;
             const access = await ctx.auth.multiSearchQuery(req, indexUid);
-            const { response, missing } = await searchIndex(ctx, indexUid, query, access, started, metadata, await readGate(ctx, req, indexUid));
+            const { response, missing } = await searchIndex(ctx, indexUid, query, access, metadata, await readGate(ctx, req, indexUid));
             for (const s of missing) missingAll.add(s);
             return { indexUid, ...response };
           }),
@@ -388,6 +386,7 @@ export function registerSearchRoutes(app: FastifyInstance, ctx: AppContext): voi
               (shards) => {
                 const b = nodeFederatedBody({ query: forNodes.query, ctx: sctx }, federation, shards);
                 if (facets) b.facets = facets;
+                if (federation.showPerformanceDetails === true) b.showPerformanceDetails = true;
                 return b;
               },
               `/indexes/${enc(indexUid)}/search`,
@@ -408,23 +407,27 @@ export function registerSearchRoutes(app: FastifyInstance, ctx: AppContext): voi
     );
     // Facets per index: exact when one query targets the index (several would need the union of
     // their matches, which node answers do not give).
-    const indexFacets: Record<string, IndexFacetsInput> = {};
-    for (const uid of Object.keys(facetsByIndex)) {
-      const ofIndex = inputs.filter((x) => x.indexUid === uid);
-      if (ofIndex.length > 1) {
-        throw miroirError('miroir_not_supported', `Federated facets for an index targeted by several queries (\`${uid}\`) are not supported by Miroir yet.`);
+    const facetsOfIndexes = (): Record<string, IndexFacetsInput> => {
+      const indexFacets: Record<string, IndexFacetsInput> = {};
+      for (const uid of Object.keys(facetsByIndex)) {
+        const ofIndex = inputs.filter((x) => x.indexUid === uid);
+        if (ofIndex.length > 1) {
+          throw miroirError('miroir_not_supported', `Federated facets for an index targeted by several queries (\`${uid}\`) are not supported by Miroir yet.`);
+        }
+        const input = ofIndex[0];
+        if (input === undefined) continue;
+        indexFacets[uid] = {
+          facets: {
+            distribution: mergeFacetDistributions(input.responses.map((r) => r.facetDistribution), input.ctx),
+            stats: mergeFacetStats(input.responses.map((r) => r.facetStats as Record<string, FacetStats> | undefined)),
+          },
+          sortFacetValuesBy: input.ctx.sortFacetValuesBy,
+        };
       }
-      const input = ofIndex[0];
-      if (input === undefined) continue;
-      indexFacets[uid] = {
-        facets: {
-          distribution: mergeFacetDistributions(input.responses.map((r) => r.facetDistribution), input.ctx),
-          stats: mergeFacetStats(input.responses.map((r) => r.facetStats as Record<string, FacetStats> | undefined)),
-        },
-        sortFacetValuesBy: input.ctx.sortFacetValuesBy,
-      };
-    }
+      return indexFacets;
+    };
     degrade(reply, [...missingAll].sort((a, b) => a - b));
-    return mergeFederated(federation, inputs, Math.round(performance.now() - started), indexFacets);
+    const all = inputs.flatMap((x) => x.responses);
+    return timedMerge(all, () => mergeFederated(federation, inputs, 0, facetsOfIndexes()), federation.showPerformanceDetails === true ? {} : undefined);
   });
 }

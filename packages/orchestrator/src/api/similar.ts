@@ -15,11 +15,11 @@ import { NodeHttpError } from '../nodes/node-client.js';
 import { callEach } from './fanout.js';
 import { jsonBody } from './http.js';
 import { enc, uidParam } from './indexes.js';
-import { degrade, indexFor, searchContext, withTenantFilter } from './search.js';
+import { degrade, indexFor, searchContext, timedMerge, withTenantFilter } from './search.js';
 import { gatedCover, readGate } from './settings-consistency.js';
 
 /** `parse` reads the query once the key is checked: a refused key wins over a bad body, as on a node. */
-async function similar(ctx: AppContext, req: FastifyRequest, reply: FastifyReply, parse: () => SimilarQuery, started: number) {
+async function similar(ctx: AppContext, req: FastifyRequest, reply: FastifyReply, parse: () => SimilarQuery) {
   const { cluster } = ctx;
   const uid = uidParam(req);
   const access = await ctx.auth.client(req, 'search', uid);
@@ -68,20 +68,18 @@ async function similar(ctx: AppContext, req: FastifyRequest, reply: FastifyReply
     throw miroirError('miroir_shard_unavailable', `No node can serve shard(s) ${missing.join(', ')} right now.`);
   }
   degrade(reply, missing);
-  return mergeSimilar(q, answers, maxTotalHits, Math.round(performance.now() - started));
+  return timedMerge(answers, () => mergeSimilar(q, answers, maxTotalHits, 0), q.showPerformanceDetails === true ? {} : undefined);
 }
 
 export function registerSimilarRoutes(app: FastifyInstance, ctx: AppContext): void {
   app.post('/indexes/:uid/similar', async (req, reply) => {
-    const started = performance.now();
-    return similar(ctx, req, reply, () => parseSimilarBody(jsonBody(req)), started);
+    return similar(ctx, req, reply, () => parseSimilarBody(jsonBody(req)));
   });
 
   app.get('/indexes/:uid/similar', async (req, reply) => {
-    const started = performance.now();
     const raw = req.query as Record<string, string | string[]>;
     const flat: Record<string, string> = {};
     for (const [k, v] of Object.entries(raw)) flat[k] = Array.isArray(v) ? v[0]! : v;
-    return similar(ctx, req, reply, () => parseSimilarParams(flat), started);
+    return similar(ctx, req, reply, () => parseSimilarParams(flat));
   });
 }

@@ -4,11 +4,19 @@
  * reserved fields hidden.
  */
 import type { FastifyInstance } from 'fastify';
-import { indexNotFound } from '@miroir/protocol';
+import { indexNotFound, parseStatsParams, type StatsParams } from '@miroir/protocol';
 import type { IndexInfo } from '../catalog.js';
 import { coveringSet } from '../core/covering.js';
 import { shardFilterExpression } from '../core/search-merge.js';
-import { aggregateGlobalStats, aggregateIndexStats, type IndexStats, type NodeGlobalStats, type NodeIndexStats } from '../core/stats.js';
+import {
+  aggregateGlobalStats,
+  aggregateIndexStats,
+  formatGlobalStats,
+  formatIndexStats,
+  type IndexStats,
+  type NodeGlobalStats,
+  type NodeIndexStats,
+} from '../core/stats.js';
 import type { AppContext } from '../main.js';
 import { callEach } from './fanout.js';
 import { enc, uidParam } from './indexes.js';
@@ -16,7 +24,8 @@ import { enc, uidParam } from './indexes.js';
 export function registerStatsRoutes(app: FastifyInstance, ctx: AppContext): void {
   const { cluster } = ctx;
 
-  async function indexStats(info: IndexInfo): Promise<IndexStats> {
+  /** Sizes are read from the nodes in bytes and formatted once merged. */
+  async function indexStats(info: IndexInfo, params: StatsParams): Promise<IndexStats> {
     const placement = cluster.placement(info.shards);
     const cover = coveringSet(placement, {
       seq: cluster.nextSeq(),
@@ -37,7 +46,8 @@ export function registerStatsRoutes(app: FastifyInstance, ctx: AppContext): void
     }
     const gi = Math.max(0, placement.groupIndex(cover.groupId));
     const groupNodes = placement.memberIds().filter((id) => placement.nodes.get(id)?.group === placement.groupIds[gi]);
-    const all = await callEach<NodeIndexStats>(cluster, [...cluster.nodes.keys()], { method: 'GET', path: `${path}/stats` });
+    const query = params.showInternalDatabaseSizes ? '?showInternalDatabaseSizes=true' : '';
+    const all = await callEach<NodeIndexStats>(cluster, [...cluster.nodes.keys()], { method: 'GET', path: `${path}/stats${query}` });
     const stats = new Map(all.filter((r) => r.ok).map((r) => [r.nodeId, r.ok!.body]));
     return aggregateIndexStats({
       numberOfDocuments,
@@ -50,13 +60,15 @@ export function registerStatsRoutes(app: FastifyInstance, ctx: AppContext): void
   app.get('/indexes/:uid/stats', async (req) => {
     const uid = uidParam(req);
     await ctx.auth.client(req, 'stats.get', uid);
+    const params = parseStatsParams(req.query as Record<string, string | string[]>);
     const info = await ctx.catalog.get(uid);
     if (info === undefined) throw indexNotFound(uid);
-    return indexStats(info);
+    return formatIndexStats(await indexStats(info, params), params.sizeFormat);
   });
 
   app.get('/stats', async (req) => {
     const access = await ctx.auth.client(req, 'stats.get', null);
+    const params = parseStatsParams(req.query as Record<string, string | string[]>);
     const all = await callEach<NodeGlobalStats & { indexes: Record<string, unknown> }>(cluster, [...cluster.nodes.keys()], {
       method: 'GET',
       path: '/stats',
@@ -68,15 +80,16 @@ export function registerStatsRoutes(app: FastifyInstance, ctx: AppContext): void
     const indexes: Record<string, IndexStats> = {};
     for (const uid of uids) {
       const info = await ctx.catalog.get(uid);
-      if (info !== undefined) indexes[uid] = await indexStats(info);
+      if (info !== undefined) indexes[uid] = await indexStats(info, params);
     }
     const placement = cluster.placement(cluster.config.shards);
     const group0 = new Set(placement.memberIds().filter((id) => placement.nodes.get(id)?.group === placement.groupIds[0]));
-    return aggregateGlobalStats(
+    const stats = aggregateGlobalStats(
       answered.filter((a) => group0.has(a.nodeId)).map((a) => a.body),
       Math.min(placement.replicationFactor, Math.max(1, group0.size)),
       answered.map((a) => a.body),
       indexes,
     );
+    return formatGlobalStats(stats, params.sizeFormat);
   });
 }

@@ -7,6 +7,7 @@ import {
   afterFrom,
   batchNotFound,
   formatDuration,
+  formatProgressDuration,
   formatRfc3339,
   invalidBatchUid,
   invalidTaskUid,
@@ -29,7 +30,8 @@ import { localTask, recordTask } from './writes.js';
 /** How long a task deletion waits for a matched task that is being processed. */
 const PROCESSING_WAIT_MS = 30_000;
 
-const visible = (access: Access, row: TaskRow) =>
+/** Whether a key scoped to some indexes may see the task. */
+export const visible = (access: Access, row: TaskRow) =>
   row.indexUid === null ? (row.indexes ?? []).every((i) => access.allowsIndex(i)) : access.allowsIndex(row.indexUid);
 
 /** The `?…` of the request, as Meilisearch echoes it in `originalFilter`. */
@@ -49,6 +51,9 @@ export function toBatchView(row: TaskRow): BatchView {
       status: { [row.status]: 1 },
       types: { [row.type]: 1 },
       indexUids: row.indexUid === null ? {} : { [row.indexUid]: 1 },
+      // A finished batch's step durations (omitted while empty, as Meilisearch does): the Miroir
+      // task's one step, from its start to its end.
+      ...(row.finishedAt === null ? {} : { progressTrace: { 'processing tasks': formatProgressDuration((row.finishedAt - started) * 1000) } }),
     },
     duration: row.finishedAt === null ? null : formatDuration(row.finishedAt - started),
     startedAt: formatRfc3339(started),

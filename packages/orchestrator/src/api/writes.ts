@@ -153,8 +153,9 @@ const NO_SETUP: SetupPlan = { before: [], after: [], creates: false };
 
 async function setupRequests(ctx: AppContext, setup: IndexSetup): Promise<SetupPlan> {
   const uid = setup.index;
-  // The fast path: an index Miroir already set up stays set up (every settings write keeps the field).
-  if (setup.kind === 'write') {
+  // The fast path: an index Miroir already set up stays set up (every settings write keeps the
+  // field), unless its deletion is pending: the nodes then delete it before this write recreates it.
+  if (setup.kind === 'write' && !ctx.catalog.deletionPending(uid)) {
     const cached = await ctx.catalog.get(uid);
     if (cached !== undefined && hasShardFilterable(cached.settings)) return NO_SETUP;
   }
@@ -305,6 +306,9 @@ async function broadcastLocked(
   const row = newRow(uid, intent, Object.fromEntries(accepted.map((r) => [r.nodeId, r.uids])), enqueuedAt);
   if (opts.detailsFrom !== undefined) row.detailsFrom = setup.before.length + opts.detailsFrom;
   if (broadcast) row.settingsBroadcast = broadcast(sent);
+  // A deletion, or a rename (which takes the index away from its old uid).
+  const removes = intent.type === 'indexDeletion' || (intent.type === 'indexUpdate' && intent.indexes !== undefined);
+  if (removes && intent.indexUid !== null) ctx.catalog.deletionEnqueued(intent.indexUid, uid);
   await ctx.tasks.insert(row);
   // The index Miroir expects this creation to make gets its record (shard count, primary key).
   if (opts.creates && setup.after.length > 0) await ctx.catalog.meta(opts.creates.index, opts.creates.primaryKey);

@@ -5,7 +5,7 @@
  * @see https://www.meilisearch.com/docs/reference/api/search/search-with-post
  */
 import { SEARCH_DEFAULTS, setResultWindow } from '@miroir/protocol';
-import type { FacetStats, Hit, SearchQuery, SearchResponse } from '@miroir/protocol';
+import type { FacetStats, Hit, ProgressTrace, SearchQuery, SearchResponse } from '@miroir/protocol';
 import { isReservedField, SHARD_FIELD } from './documents.js';
 import { withoutReservedMatches } from './reserved-search.js';
 import { mergeFacetDistributions, mergeFacetStats, type FacetingContext } from './facets.js';
@@ -175,7 +175,7 @@ export function nodeSearchBody(query: SearchQuery, ctx: SearchContext, shards: r
 export type NodeSearchResponse = Pick<SearchResponse, 'hits'> &
   Partial<
     Pick<SearchResponse, 'estimatedTotalHits' | 'totalHits' | 'facetDistribution' | 'facetStats' | 'semanticHitCount' | 'processingTimeMs'>
-  > & { queryVector?: number[] };
+  > & { queryVector?: number[]; performanceDetails?: ProgressTrace };
 
 /** Per-request values of the merge that are not in the query. */
 export interface MergeExtras {

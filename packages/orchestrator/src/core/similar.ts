@@ -5,7 +5,7 @@
  * search (`hybrid.semanticRatio: 1`) with the reference's embedding. The answers are merged by
  * similarity, as milli's `Similar::execute` ranks (similarity alone: no other ranking rule).
  */
-import type { Hit, SimilarQuery } from '@miroir/protocol';
+import type { Hit, ProgressTrace, SimilarQuery } from '@miroir/protocol';
 import { isReservedField } from './documents.js';
 import { andShardFilter } from './search-merge.js';
 
@@ -13,6 +13,8 @@ import { andShardFilter } from './search-merge.js';
 export interface NodeSimilarAnswer {
   hits: Hit[];
   estimatedTotalHits: number;
+  processingTimeMs?: number;
+  performanceDetails?: ProgressTrace;
 }
 
 /** A `/similar` response, keys in Meilisearch's order. */
@@ -49,6 +51,7 @@ export function nodeSimilarBody(q: SimilarQuery, filter: unknown, shards: readon
   if (f !== undefined) body.filter = f;
   if (q.attributesToRetrieve !== undefined) body.attributesToRetrieve = q.attributesToRetrieve;
   if (q.retrieveVectors !== undefined) body.retrieveVectors = q.retrieveVectors;
+  if (q.showPerformanceDetails === true) body.showPerformanceDetails = true;
   return body;
 }
 
@@ -63,6 +66,7 @@ export function nodeVectorSearchBody(q: SimilarQuery, vector: readonly number[] 
       : { vector, hybrid: { embedder: q.embedder, semanticRatio: 1 }, offset: 0, limit, showRankingScoreDetails: true };
   const f = shards === null ? filter : andShardFilter(filter, shards);
   if (f !== undefined) body.filter = f;
+  if (q.showPerformanceDetails === true) body.showPerformanceDetails = true;
   if (vector === null) return body;
   if (q.attributesToRetrieve !== undefined) body.attributesToRetrieve = q.attributesToRetrieve;
   if (q.retrieveVectors !== undefined) body.retrieveVectors = q.retrieveVectors;

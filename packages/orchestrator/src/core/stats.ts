@@ -4,6 +4,7 @@
  *
  * @see https://www.meilisearch.com/docs/reference/api/stats/get-stats-of-index
  */
+import { formatSize, type SizeFormat } from '@miroir/protocol';
 import { isReservedField } from './documents.js';
 
 /** `GET /indexes/{uid}/stats` as a node returns it (fields Miroir reads). */
@@ -12,6 +13,8 @@ export interface NodeIndexStats {
   readonly rawDocumentDbSize?: number;
   readonly avgDocumentSize?: number;
   readonly isIndexing: boolean;
+  /** With `showInternalDatabaseSizes`: bytes per internal store (names are the node's). */
+  readonly internalDatabaseSizes?: Readonly<Record<string, number>>;
   readonly numberOfEmbeddings?: number;
   readonly numberOfEmbeddedDocuments?: number;
   readonly fieldDistribution: Readonly<Record<string, number>>;
@@ -23,6 +26,7 @@ export interface IndexStats {
   rawDocumentDbSize?: number;
   avgDocumentSize?: number;
   isIndexing: boolean;
+  internalDatabaseSizes?: Record<string, number>;
   numberOfEmbeddings?: number;
   numberOfEmbeddedDocuments?: number;
   fieldDistribution: Record<string, number>;
@@ -63,8 +67,13 @@ export function aggregateIndexStats(input: IndexStatsInput): IndexStats {
   let hasEmb = false;
   let embDocs = 0;
   let hasEmbDocs = false;
+  let internal: Map<string, number> | undefined;
   const fields = new Map<string, number>();
   for (const n of input.groupNodes) {
+    if (n.internalDatabaseSizes !== undefined) {
+      internal ??= new Map();
+      for (const [k, v] of Object.entries(n.internalDatabaseSizes)) internal.set(k, (internal.get(k) ?? 0) + v);
+    }
     if (n.rawDocumentDbSize !== undefined) {
       raw += n.rawDocumentDbSize;
       hasRaw = true;
@@ -91,12 +100,38 @@ export function aggregateIndexStats(input: IndexStatsInput): IndexStats {
   if (hasRaw) out.rawDocumentDbSize = Math.round(raw / copies);
   if (hasAvg) out.avgDocumentSize = weight === 0 ? 0 : Math.round(weighted / weight);
   out.isIndexing = input.indexingAnywhere.some((x) => x);
+  if (internal !== undefined) out.internalDatabaseSizes = Object.fromEntries([...internal].map(([k, v]) => [k, Math.round(v / copies)]));
   if (hasEmb) out.numberOfEmbeddings = Math.round(emb / copies);
   if (hasEmbDocs) out.numberOfEmbeddedDocuments = Math.round(embDocs / copies);
   const fd: Record<string, number> = {};
   for (const f of [...fields.keys()].sort(byName)) fd[f] = Math.round((fields.get(f) as number) / copies);
   out.fieldDistribution = fd;
   return out;
+}
+
+/** An index's stats with every size in `format` (`sizeFormat`), as one node shows them. */
+export function formatIndexStats(stats: IndexStats, format: SizeFormat): Record<string, unknown> {
+  if (format === 'raw') return stats as unknown as Record<string, unknown>;
+  const out: Record<string, unknown> = {};
+  for (const [k, v] of Object.entries(stats)) {
+    if (k === 'rawDocumentDbSize' || k === 'avgDocumentSize') out[k] = formatSize(v as number, format);
+    else if (k === 'internalDatabaseSizes') out[k] = Object.fromEntries(Object.entries(v as Record<string, number>).map(([n, b]) => [n, formatSize(b, format)]));
+    else out[k] = v;
+  }
+  return out;
+}
+
+/** `GET /stats` with every size in `format`, as one node shows it. */
+export function formatGlobalStats(stats: GlobalStats, format: SizeFormat): Record<string, unknown> {
+  if (format === 'raw') return stats as unknown as Record<string, unknown>;
+  const indexes: Record<string, unknown> = {};
+  for (const [uid, s] of Object.entries(stats.indexes)) indexes[uid] = formatIndexStats(s, format);
+  return {
+    databaseSize: formatSize(stats.databaseSize, format),
+    usedDatabaseSize: formatSize(stats.usedDatabaseSize, format),
+    lastUpdate: stats.lastUpdate,
+    indexes,
+  };
 }
 
 /** `GET /stats` as the client sees it. */

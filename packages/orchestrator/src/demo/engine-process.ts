@@ -36,11 +36,13 @@ export function startEngineProcess(opts: {
   startTimeoutMs?: number;
   inheritStderr?: boolean;
 }): Promise<EngineProcess> {
-  const args = [engineBinPath(), '--port', String(opts.port ?? 0), '--host', opts.host ?? '127.0.0.1', '--data-dir', opts.dataDir];
+  // The engine stops when its standard input closes: this process holds the other end, so engines
+  // never outlive it, even when it crashes.
+  const args = [engineBinPath(), '--port', String(opts.port ?? 0), '--host', opts.host ?? '127.0.0.1', '--data-dir', opts.dataDir, '--exit-with-parent'];
   const env = { ...process.env };
   delete env.MEILI_MASTER_KEY;
   if (opts.masterKey) env.MEILI_MASTER_KEY = opts.masterKey;
-  const child = spawn(process.execPath, args, { env, stdio: ['ignore', 'pipe', opts.inheritStderr ? 'inherit' : 'pipe'] });
+  const child = spawn(process.execPath, args, { env, stdio: ['pipe', 'pipe', opts.inheritStderr ? 'inherit' : 'pipe'] });
   let stderr = '';
   child.stderr?.on('data', (d: Buffer) => {
     if (stderr.length < 8192) stderr += d.toString();

@@ -21,6 +21,8 @@ export interface NodeRequest {
   signal?: AbortSignal;
   /** The metric label of this call; derived from the method and path when absent ({@link nodeOperation}). */
   operation?: NodeOperation;
+  /** A 2xx answer's body is returned as text, not parsed (an NDJSON answer). */
+  text?: boolean;
 }
 
 export interface NodeResponse<T = unknown> {
@@ -158,6 +160,10 @@ export class NodeClient {
       throw err;
     }
     const seconds = obs === undefined ? 0 : (performance.now() - t0) / 1000;
+    if (req.text === true && status >= 200 && status < 300) {
+      if (obs !== undefined) obs.end(token, this.id, operation, seconds, status, null);
+      return { status, body: text as T };
+    }
     let parsed: unknown = null;
     if (text.length > 0) {
       try {

@@ -44,6 +44,7 @@ export class TaskRegistry {
     this.#log = log;
     // Settings, primary keys and index existence change when these tasks finish.
     this.onFinished((row) => {
+      if (row.indexUid) this.#catalog.deletionSettled(row.indexUid, row.uid);
       if (row.indexUid) this.#catalog.invalidate(row.indexUid);
       for (const uid of row.indexes ?? []) this.#catalog.invalidate(uid);
     });
