@@ -14,7 +14,7 @@ import { tmpdir } from 'node:os';
 import { dirname, join } from 'node:path';
 import { fileURLToPath } from 'node:url';
 import { brotliDecompressSync, gunzipSync, inflateSync } from 'node:zlib';
-import { Agent, request } from 'undici';
+import { Agent } from 'undici';
 import { stringify } from 'yaml';
 import { startEngineProcess, type EngineProcess } from '../src/demo/engine-process.js';
 import { CREDENTIALS, SCRATCH_INDEX, SEEDED_INDEX, type Credential, type FuzzCase } from './fuzz-cases.js';
@@ -96,11 +96,13 @@ export interface Reply {
 
 /** One raw request: the headers as given (repeats kept), no normalisation of the body. */
 export async function rawRequest(base: string, method: string, url: string, headers: [string, string][], body?: Buffer): Promise<Reply> {
-  const res = await request(`${base}${url}`, {
+  // The dispatcher takes the path as it is: `request(url)` would resolve `..` and `.` segments.
+  const res = await agent.request({
+    origin: base,
+    path: url,
     method: method as 'GET',
     headers: headers.flat(),
     body,
-    dispatcher: agent,
     headersTimeout: 60_000,
     bodyTimeout: 60_000,
   });
