@@ -14,7 +14,7 @@ import { tmpdir } from 'node:os';
 import { dirname, join } from 'node:path';
 import { fileURLToPath } from 'node:url';
 import { brotliDecompressSync, gunzipSync, inflateSync } from 'node:zlib';
-import { Agent } from 'undici';
+import { Agent, request } from 'undici';
 import { stringify } from 'yaml';
 import { startEngineProcess, type EngineProcess } from '../src/demo/engine-process.js';
 import { CREDENTIALS, SCRATCH_INDEX, SEEDED_INDEX, type Credential, type FuzzCase } from './fuzz-cases.js';
@@ -96,13 +96,11 @@ export interface Reply {
 
 /** One raw request: the headers as given (repeats kept), no normalisation of the body. */
 export async function rawRequest(base: string, method: string, url: string, headers: [string, string][], body?: Buffer): Promise<Reply> {
-  // The dispatcher takes the path as it is: `request(url)` would resolve `..` and `.` segments.
-  const res = await agent.request({
-    origin: base,
-    path: url,
+  const res = await request(`${base}${url}`, {
     method: method as 'GET',
     headers: headers.flat(),
     body,
+    dispatcher: agent,
     headersTimeout: 60_000,
     bodyTimeout: 60_000,
   });
@@ -373,7 +371,9 @@ export function meiliShaped(text: string): boolean {
 /** The problems with one answer (empty when it is acceptable). */
 export function judge(t: Target, c: FuzzCase, r: Reply): { problem: Problem; detail: string }[] {
   const out: { problem: Problem; detail: string }[] = [];
-  const path = c.url.split('?')[0]!;
+  // The path as it went out: the client's URL parser resolves `.`/`..` segments and reads `\` as `/`
+  // (a raw request line keeps them).
+  const path = c.wire !== undefined ? c.url.split('?')[0]! : new URL(`${t.url}${c.url}`).pathname;
   const known = isRoute(t.routes, c.method, path);
   const said = `${r.status} ${r.text.slice(0, 300)}`;
   if (r.status >= 500) {
