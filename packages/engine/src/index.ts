@@ -45,6 +45,8 @@ export interface RunningEngine {
   /** `http://host:port` */
   readonly url: string;
   readonly port: number;
+  /** Every route served, as `METHOD /path` (parameters as `:name`), in registration order. */
+  readonly routes: readonly string[];
   /** Stops accepting requests, lets the task in progress finish, closes the database. */
   close(): Promise<void>;
 }
@@ -89,6 +91,10 @@ export async function startEngine(opts: EngineOptions): Promise<RunningEngine> {
   const ctx: EngineContext = { store, registry, processor, queue, auth, codec, checkFilter };
 
   const app = await createApp({ logger: opts.logger ?? false, auth });
+  const routes: string[] = [];
+  app.addHook('onRoute', (r) => {
+    for (const m of [r.method].flat()) routes.push(`${m} ${r.url}`);
+  });
   registerMiscRoutes(app, ctx);
   registerIndexRoutes(app, ctx);
   registerDocumentRoutes(app, ctx);
@@ -122,6 +128,7 @@ export async function startEngine(opts: EngineOptions): Promise<RunningEngine> {
   return {
     url: `http://${host.includes(':') ? `[${host}]` : host}:${port}`,
     port,
+    routes,
     close() {
       closing ??= (async () => {
         await app.close();

@@ -216,6 +216,13 @@ describe('/keys with a master key', () => {
       status: 400,
       body: err('bad_request', 'Unknown field `doggo`: expected one of `description`, `name`'),
     });
+    // Names every object inherits are unknown fields too (found by the fuzzer: a 500 before).
+    for (const field of ['constructor', 'toString', 'hasOwnProperty', 'valueOf']) {
+      assert.deepEqual(await req('PATCH', `/keys/${created.uid}`, { [field]: 'doggo' }), {
+        status: 400,
+        body: err('bad_request', `Unknown field \`${field}\`: expected one of \`description\`, \`name\``),
+      });
+    }
     assert.deepEqual(await req('PATCH', '/keys/doggo', { name: ['doggo'] }), {
       status: 400,
       body: err('invalid_api_key_name', 'Invalid value type at `.name`: expected a string, but found an array: `["doggo"]`'),

@@ -88,7 +88,7 @@ export async function startMiroir(config: Readonly<Config>, opts: StartOptions =
     logController: new LogController({ disableRequestLogging: true, requestIdLogLabel: 'request_id' }),
     bodyLimit: config.server.max_body_bytes,
     requestTimeout: config.server.request_timeout_ms,
-    routerOptions: { ...envelope.routerOptions, ignoreTrailingSlash: true, ignoreDuplicateSlashes: true },
+    routerOptions: { ...envelope.routerOptions, ignoreTrailingSlash: true },
     genReqId: requestIdOf,
   });
   const metrics = new Metrics(cluster, tasks);

@@ -242,6 +242,20 @@ describe('bodies of the wrong JSON type', () => {
 });
 
 describe('URLs', () => {
+  it('consecutive slashes are merged before routing, as actix NormalizePath merges them in Meilisearch', async () => {
+    const plain = await Promise.all(sides.map((s) => send(s, 'GET', '/indexes/env')));
+    for (const path of ['//indexes/env', '/indexes//env', '/indexes///env/']) {
+      const answers = await Promise.all(sides.map((s) => send(s, 'GET', path)));
+      for (const [i, a] of answers.entries()) {
+        assert.equal(a.status, 200, `${sides[i]!.name} ${path}`);
+        assert.deepEqual(a.body, plain[i]!.body, `${sides[i]!.name} ${path}`);
+      }
+    }
+    // `/indexes//search` is `/indexes/search`: the index named `search`, which does not exist.
+    await expectBoth('GET', '/indexes//search', {}, 404, err('index_not_found', 'Index `search` not found.'));
+    await alive();
+  });
+
   it('a long GET filter is judged by the filter rules, never refused for its length by a node', async () => {
     // About 12 KB of URL: within the HTTP parser's limits, longer than Miroir's own node requests could carry.
     const long = Array.from({ length: 600 }, (_, i) => `id = ${i + 1}`).join(' OR ');

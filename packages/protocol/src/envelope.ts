@@ -28,14 +28,18 @@ export const MEILISEARCH_CORS = {
 } as const;
 
 /**
- * The request URL with every path segment that is not valid percent-encoding made literal (`%` →
- * `%25`), as actix leaves undecodable sequences in place: `/indexes/%zz` addresses the index uid
- * `%zz` (and gets `invalid_index_uid`) instead of failing in the router.
+ * The request URL as Meilisearch's router sees it: consecutive slashes merged into one (actix's
+ * `NormalizePath`, so `/indexes//search` is `/indexes/search`), and every path segment that is not
+ * valid percent-encoding made literal (`%` → `%25`), as actix leaves undecodable sequences in
+ * place: `/indexes/%zz` addresses the index uid `%zz` (and gets `invalid_index_uid`) instead of
+ * failing in the router. A trailing slash is ignored by the routers themselves.
  */
 export function normalizeRequestUrl(url: string): string {
   const q = url.indexOf('?');
-  const path = q === -1 ? url : url.slice(0, q);
-  if (!path.includes('%')) return url;
+  let path = q === -1 ? url : url.slice(0, q);
+  const merged = path.includes('//');
+  if (merged) path = path.replace(/\/{2,}/g, '/');
+  if (!path.includes('%')) return merged ? (q === -1 ? path : path + url.slice(q)) : url;
   const fixed = path
     .split('/')
     .map((seg) => {

@@ -63,7 +63,7 @@ const DEFAULT_INFO: CodeInfo = { status: 400, type: 'invalid_request' };
 
 /** Status and type for a Meilisearch error code. */
 export function codeInfo(code: string): CodeInfo {
-  return EXCEPTIONS[code] ?? DEFAULT_INFO;
+  return Object.hasOwn(EXCEPTIONS, code) ? EXCEPTIONS[code]! : DEFAULT_INFO;
 }
 
 /** The wire shape of every error. */

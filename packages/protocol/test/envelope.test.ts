@@ -150,8 +150,12 @@ test('object bodies: anything else is deserr root error', () => {
   }
 });
 
-test('URLs: undecodable percent-encoding is made literal, segment by segment', () => {
+test('URLs: slashes merged as actix NormalizePath merges them; undecodable percent-encoding made literal, segment by segment', () => {
   const cases: [string, string][] = [
+    ['//indexes', '/indexes'],
+    ['/indexes//search?q=a//b', '/indexes/search?q=a//b'],
+    ['/indexes///movies//documents/', '/indexes/movies/documents/'],
+    ['//indexes/%zz', '/indexes/%25zz'],
     ['/indexes/movies/search?q=%zz', '/indexes/movies/search?q=%zz'],
     ['/indexes/%zz', '/indexes/%25zz'],
     ['/indexes/%', '/indexes/%25'],

@@ -2,6 +2,7 @@
  * Index lifecycle (spec S3.1): reads from any node, changes broadcast to every node as one task.
  */
 import type { FastifyInstance, FastifyRequest } from 'fastify';
+import { isValidIndexUid } from '@miroir/protocol';
 import type { AppContext } from './context.js';
 import { FULL_ACCESS } from './auth.js';
 import { callEach, firstAnswer } from './fanout.js';
@@ -55,16 +56,19 @@ export function registerIndexRoutes(app: FastifyInstance, ctx: AppContext): void
 
   /** Created on every node, then the shard field is made filterable there (same task; see IndexSetup). */
   app.post('/indexes', async (req, reply) => {
+    // The key first, the body then, as a node: a refused key wins over a bad body.
+    const access = await ctx.auth.client(req, 'indexes.create', null);
     const body = jsonBody(req) as { uid?: unknown; primaryKey?: unknown };
     const uid = typeof body?.uid === 'string' ? body.uid : null;
-    await ctx.auth.client(req, 'indexes.create', uid);
+    if (uid !== null && !access.allowsIndex(uid)) await ctx.auth.client(req, 'indexes.create', uid);
     const primaryKey = typeof body?.primaryKey === 'string' ? body.primaryKey : null;
     const summary = await broadcastWrite(
       ctx,
       reply,
       { indexUid: uid, type: 'indexCreation', details: { primaryKey } },
       [{ method: 'POST', path: '/indexes', body }],
-      uid === null ? {} : { creates: { index: uid, primaryKey } },
+      // A uid the nodes refuse creates nothing, so nothing is set up (nor named in a node path).
+      uid === null || !isValidIndexUid(uid) ? {} : { creates: { index: uid, primaryKey } },
     );
     return reply.code(202).send(summary);
   });
@@ -96,10 +100,10 @@ export function registerIndexRoutes(app: FastifyInstance, ctx: AppContext): void
   });
 
   app.post('/swap-indexes', async (req, reply) => {
+    const access = await ctx.auth.client(req, 'indexes.swap', null);
     const body = jsonBody(req);
     const pairs = Array.isArray(body) ? body : [];
     const uids = pairs.flatMap((p: { indexes?: unknown }) => (Array.isArray(p?.indexes) ? p.indexes.filter((x): x is string => typeof x === 'string') : []));
-    const access = await ctx.auth.client(req, 'indexes.swap', null);
     for (const uid of uids) if (!access.allowsIndex(uid)) await ctx.auth.client(req, 'indexes.swap', uid);
     const swaps = pairs.map((p: { indexes?: unknown; rename?: unknown }) => ({ indexes: p?.indexes, rename: p?.rename ?? false }));
     const summary = await broadcastWrite(ctx, reply, { indexUid: null, indexes: uids, type: 'indexSwap', details: { swaps } }, [

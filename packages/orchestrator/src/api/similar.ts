@@ -18,10 +18,12 @@ import { enc, uidParam } from './indexes.js';
 import { degrade, indexFor, searchContext, timedMerge, withTenantFilter } from './search.js';
 import { gatedCover, readGate } from './settings-consistency.js';
 
-async function similar(ctx: AppContext, req: FastifyRequest, reply: FastifyReply, q: SimilarQuery) {
+/** `parse` reads the query once the key is checked: a refused key wins over a bad body, as on a node. */
+async function similar(ctx: AppContext, req: FastifyRequest, reply: FastifyReply, parse: () => SimilarQuery) {
   const { cluster } = ctx;
   const uid = uidParam(req);
   const access = await ctx.auth.client(req, 'search', uid);
+  const q = parse();
   const info = await indexFor(ctx, uid);
   const filter = withTenantFilter(q.filter, access.searchFilter(uid));
   const cover = gatedCover(ctx, cluster.placement(info.shards), uid, await readGate(ctx, req, uid));
@@ -71,13 +73,13 @@ async function similar(ctx: AppContext, req: FastifyRequest, reply: FastifyReply
 
 export function registerSimilarRoutes(app: FastifyInstance, ctx: AppContext): void {
   app.post('/indexes/:uid/similar', async (req, reply) => {
-    return similar(ctx, req, reply, parseSimilarBody(jsonBody(req)));
+    return similar(ctx, req, reply, () => parseSimilarBody(jsonBody(req)));
   });
 
   app.get('/indexes/:uid/similar', async (req, reply) => {
     const raw = req.query as Record<string, string | string[]>;
     const flat: Record<string, string> = {};
     for (const [k, v] of Object.entries(raw)) flat[k] = Array.isArray(v) ? v[0]! : v;
-    return similar(ctx, req, reply, parseSimilarParams(flat));
+    return similar(ctx, req, reply, () => parseSimilarParams(flat));
   });
 }

@@ -156,7 +156,7 @@ export function parsePatchKey(body: unknown): PatchKeyBody {
   for (const [field, v] of Object.entries(obj)) {
     if (field === 'description') out.description = optionalString('invalid_api_key_description', field, v);
     else if (field === 'name') out.name = optionalString('invalid_api_key_name', field, v);
-    else if (field in IMMUTABLE) {
+    else if (Object.hasOwn(IMMUTABLE, field)) {
       throw new MeiliError(IMMUTABLE[field]!, `Immutable field \`${field}\`: expected one of ${PATCH_FIELDS.map((f) => `\`${f}\``).join(', ')}`);
     } else throw unknownFieldError('bad_request', '', field, PATCH_FIELDS);
   }
