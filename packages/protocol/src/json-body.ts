@@ -70,6 +70,9 @@ export function exceedsJsonDepth(json: Buffer | string): boolean {
   return false;
 }
 
+/** A `\uD800`–`\uDFFF` escape somewhere in a JSON text (a cheap test before a serde-style scan). */
+const SURROGATE_ESCAPE = /\\u[dD][89a-fA-F]/;
+
 /** The `malformed_payload` error of a JSON route body. */
 export function malformedJsonPayload(detail: string): MeiliError {
   return new MeiliError('malformed_payload', `The json payload provided is malformed. \`${detail}\`.`);
@@ -85,13 +88,18 @@ export function parseJsonBody(raw: Buffer | string | undefined, contentType: str
   const text = bytes.toString('utf8');
   if (text.trim() === '') throw new MeiliError('missing_payload', 'A json payload is missing.');
   if (!exceedsJsonDepth(bytes)) {
+    let value: unknown;
     try {
-      return JSON.parse(text);
+      value = JSON.parse(text);
     } catch {
-      // Described below.
+      throw malformedJsonPayload(serdeJsonError(text) ?? 'expected value at line 1 column 1');
     }
+    // A surrogate escape: serde refuses one that is not part of a pair, V8 keeps it.
+    const refused = SURROGATE_ESCAPE.test(text) ? serdeJsonError(text) : undefined;
+    if (refused === undefined) return value;
+    throw malformedJsonPayload(refused);
   }
-  throw malformedJsonPayload(serdeJsonError(text));
+  throw malformedJsonPayload(serdeJsonError(text) ?? 'recursion limit exceeded at line 1 column 1');
 }
 
 /**

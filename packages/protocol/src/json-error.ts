@@ -3,8 +3,10 @@
  * `expected value at line 1 column 9`, `EOF while parsing an object at line 1 column 8`,
  * `trailing characters at line 1 column 10`… V8's `JSON.parse` messages carry neither serde's
  * wording nor, for most errors, a position, so this small scanner re-reads the text when
- * `JSON.parse` failed. Positions follow serde: 1-based line, column = byte offset in the line
- * of the offending byte (or of the last byte read, at end of input).
+ * `JSON.parse` failed, or when a text `JSON.parse` accepts may hold what serde refuses (a lone
+ * surrogate escape such as `"\ud800"`, refused when decoded into a string). Positions follow serde:
+ * 1-based line, column = byte offset in the line of the offending byte (or of the last byte read,
+ * at end of input). Undefined when serde would accept the text.
  */
 
 /**
@@ -17,7 +19,7 @@ class SyntaxFailure {
   constructor(readonly message: string) {}
 }
 
-export function serdeJsonError(text: string): string {
+export function serdeJsonError(text: string): string | undefined {
   const b = Buffer.from(text, 'utf8');
   let i = 0;
   let depth = 0;
@@ -43,6 +45,17 @@ export function serdeJsonError(text: string): string {
       i++;
     }
   };
+  const hex4 = (): number => {
+    let n = 0;
+    for (let k = 0; k < 4; k++) {
+      if (i >= b.length) throw error('EOF while parsing a string');
+      const h = b[i++]!;
+      const d = h >= 0x30 && h <= 0x39 ? h - 0x30 : h >= 0x41 && h <= 0x46 ? h - 0x37 : h >= 0x61 && h <= 0x66 ? h - 0x57 : -1;
+      if (d < 0) throw error('invalid escape');
+      n = n * 16 + d;
+    }
+    return n;
+  };
   const string = () => {
     i++; // opening quote
     for (;;) {
@@ -53,10 +66,16 @@ export function serdeJsonError(text: string): string {
         if (i >= b.length) throw error('EOF while parsing a string');
         const e = b[i++];
         if (e === 0x75) {
-          for (let k = 0; k < 4; k++) {
+          // serde_json decoding into a string: surrogates must come in pairs (`parse_unicode_escape`).
+          const n = hex4();
+          if (n >= 0xdc00 && n <= 0xdfff) throw error('lone leading surrogate in hex escape');
+          if (n >= 0xd800 && n <= 0xdbff) {
             if (i >= b.length) throw error('EOF while parsing a string');
-            const h = b[i++];
-            if (!((h >= 0x30 && h <= 0x39) || (h >= 0x41 && h <= 0x46) || (h >= 0x61 && h <= 0x66))) throw error('invalid escape');
+            if (b[i++] !== 0x5c) throw error('unexpected end of hex escape');
+            if (i >= b.length) throw error('EOF while parsing a string');
+            if (b[i++] !== 0x75) throw error('unexpected end of hex escape');
+            const n2 = hex4();
+            if (n2 < 0xdc00 || n2 > 0xdfff) throw error('lone leading surrogate in hex escape');
           }
         } else if (!'"\\/bfnrt'.includes(String.fromCharCode(e))) throw error('invalid escape');
       } else if (c < 0x20) throw error('control character (\\u0000-\\u001F) found while parsing a string');
@@ -179,6 +198,5 @@ export function serdeJsonError(text: string): string {
     if (e instanceof SyntaxFailure) return e.message;
     throw e;
   }
-  // Valid for serde but not for V8 (e.g. a lone surrogate escape): report it generically.
-  return `expected value at ${position(Math.min(b.length, 1))}`;
+  return undefined;
 }

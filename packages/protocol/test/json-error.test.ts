@@ -22,3 +22,29 @@ test('serde-style messages and positions', () => {
   ];
   for (const [input, expected] of cases) assert.equal(serdeJsonError(input), expected, input);
 });
+
+// serde_json's `parse_unicode_escape` (src/read.rs): decoding into a string, a trailing surrogate
+// alone is "lone leading surrogate in hex escape" at its last hex digit; a leading one must be
+// followed by `\u` and a trailing one ("unexpected end of hex escape" at the byte that is not).
+test('surrogate escapes: pairs accepted, lone ones refused as serde refuses them', () => {
+  const cases: [string, string | undefined][] = [
+    ['{"q":"\\ud83d\\ude00"}', undefined],
+    ['{"q":"\\\\ud800"}', undefined],
+    ['{"q":"\\udc00"}', 'lone leading surrogate in hex escape at line 1 column 12'],
+    ['{"q":"\\ud800"}', 'unexpected end of hex escape at line 1 column 13'],
+    ['{"q":"\\ud800x"}', 'unexpected end of hex escape at line 1 column 13'],
+    ['{"q":"\\ud800\\n"}', 'unexpected end of hex escape at line 1 column 14'],
+    ['{"q":"\\ud800\\u0041"}', 'lone leading surrogate in hex escape at line 1 column 18'],
+    ['{"\\udfff":1}', 'lone leading surrogate in hex escape at line 1 column 8'],
+  ];
+  for (const [input, expected] of cases) assert.equal(serdeJsonError(input), expected, input);
+});
+
+test('a JSON body with a lone surrogate escape is malformed_payload, as Meilisearch answers it', async () => {
+  const { parseJsonBody } = await import('../src/json-body.js');
+  assert.deepEqual(parseJsonBody('{"q":"\\ud83d\\ude00"}', 'application/json'), { q: '\u{1F600}' });
+  assert.throws(() => parseJsonBody('{"q":"\\ud800"}', 'application/json'), {
+    code: 'malformed_payload',
+    message: 'The json payload provided is malformed. `unexpected end of hex escape at line 1 column 13`.',
+  });
+});
