@@ -282,6 +282,26 @@ describe('tenant tokens', () => {
     assertSame(await withTokens(t, 'POST', '/multi-search', { json: { queries: [{ indexUid: 'movies', q: 'red' }] } }));
   });
 
+  test('a rule filter of the wrong type is refused with the search, never dropped', async () => {
+    // Meilisearch fuses the rule's filter into the search's (`fuse_filters`) and its filter parser
+    // refuses a number or an object: the token opens nothing, on every search route.
+    for (const filter of [5, { genre: 'drama' }]) {
+      const t = await tokens({ movies: { filter } });
+      for (const [method, path, json] of [
+        ['POST', '/indexes/movies/search', { q: 'film' }],
+        ['POST', '/indexes/movies/search', { filter: 'year > 2000' }],
+        ['POST', '/indexes/movies/facet-search', { facetName: 'genre' }],
+      ] as const) {
+        const pair = await withTokens(t, method, path, { json });
+        assertSame(pair);
+        assert.equal(pair.mir.status, 400, `${path} ${JSON.stringify(filter)}: ${JSON.stringify(pair.mir.body)}`);
+      }
+      const multi = await withTokens(t, 'POST', '/multi-search', { json: { queries: [{ indexUid: 'movies', q: 'red' }] } });
+      assertSame(multi);
+      assert.equal(multi.mir.status, 400);
+    }
+  });
+
   test('wildcard rules and null filters', async () => {
     const t = await tokens({ '*': { filter: 'year < 1995' } });
     assertSame(await withTokens(t, 'POST', '/indexes/movies/search', { json: { sort: ['year:asc'] } }));

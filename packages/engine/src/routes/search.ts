@@ -16,6 +16,7 @@ import {
   withPerformanceDetails,
   searchMetadata,
   wantsSearchMetadata,
+  fuseFilters,
 } from '@miroir/protocol';
 import type { Federation, SearchQuery, SearchQueryWithIndex, SearchResponse } from '@miroir/protocol';
 import { federatedMerge } from '@miroir/search';
@@ -29,20 +30,11 @@ import type { AuthContextPort } from '../ports.js';
 
 type UidParams = { indexUid: string };
 
-/** ANDs two filters (string or array form) as one array-form filter. */
-export function andFilters(a: unknown, b: unknown): unknown {
-  const empty = (f: unknown) => f === null || f === undefined || f === '' || (Array.isArray(f) && f.length === 0);
-  if (empty(a)) return b;
-  if (empty(b)) return a;
-  const parts = (f: unknown): unknown[] => (Array.isArray(f) ? f : [f]);
-  return [...parts(a), ...parts(b)];
-}
-
 function withRules<Q extends { filter?: unknown }>(q: Q, auth: AuthContextPort | null, uid: string): Q {
   if (auth === null) return q;
   const rule = auth.searchFilter(uid);
   if (rule === null || rule === undefined) return q;
-  return { ...q, filter: andFilters(rule, q.filter) };
+  return { ...q, filter: fuseFilters(q.filter, rule) };
 }
 
 export function registerSearchRoutes(app: FastifyInstance, ctx: EngineContext): void {

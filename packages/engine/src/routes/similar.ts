@@ -6,7 +6,7 @@
  * @see https://www.meilisearch.com/docs/reference/api/similar/get-similar-documents-with-post
  */
 import type { FastifyInstance } from 'fastify';
-import { parseSimilarBody, parseSimilarParams, ProgressTimer, withPerformanceDetails } from '@miroir/protocol';
+import { fuseFilters, parseSimilarBody, parseSimilarParams, ProgressTimer, withPerformanceDetails } from '@miroir/protocol';
 import type { SimilarQuery } from '@miroir/protocol';
 import type { EngineContext } from '../context.js';
 import { checkIndexUid, jsonBody, param, type QueryParams } from '../http.js';
@@ -22,9 +22,7 @@ export function registerSimilarRoutes(app: FastifyInstance, ctx: EngineContext):
     const res = timer.step('search', () => {
       checkFilterFeatures(ctx, q.filter);
       const idx = ctx.registry.require(uid);
-      const rule = auth?.searchFilter(uid);
-      const filter =
-        rule === null || rule === undefined ? q.filter : q.filter === undefined ? rule : [...(Array.isArray(rule) ? rule : [rule]), ...(Array.isArray(q.filter) ? q.filter : [q.filter])];
+      const filter = fuseFilters(q.filter, auth?.searchFilter(uid));
       const found = idx.search.similar({ ...q, ...(filter === undefined ? {} : { filter }) }, idx.ids.get(q.id), uid);
       presentHits(found.hits, q.retrieveVectors === true, Object.keys(idx.settings.embedders));
       return found;

@@ -18,8 +18,9 @@ import {
   type FacetStats,
   type SearchQuery,
   type SearchResponse,
+  fuseFilters,
 } from '@miroir/protocol';
-import { andFilters, isAttributeFilterable, type FilterInput } from '@miroir/filter';
+import { isAttributeFilterable } from '@miroir/filter';
 import type { IndexInfo } from '../catalog.js';
 import { coveringSet, type CoveringSet } from '../core/covering.js';
 import { aliasReservedParams, checkReservedFilter, mayMatchReserved, mentionsReserved, nodeSearchOn, type ReservedAliases } from '../core/reserved-search.js';
@@ -36,21 +37,6 @@ import { callEach } from './fanout.js';
 import { jsonBody } from './http.js';
 import { gatedCover, readGate, type ReadGate } from './settings-consistency.js';
 import { enc, uidParam } from './indexes.js';
-
-/**
- * A tenant token's filter is ANDed onto the client's, as one node does it. A client filter of the
- * wrong shape is left alone: the nodes reject the query with their own error.
- */
-export function withTenantFilter(filter: unknown, tenant: unknown): unknown {
-  if (tenant === null || tenant === undefined) return filter;
-  const shaped = (f: unknown) => f === null || f === undefined || typeof f === 'string' || Array.isArray(f);
-  if (!shaped(filter) || !shaped(tenant)) return filter;
-  try {
-    return andFilters(tenant as FilterInput, filter as FilterInput) ?? undefined;
-  } catch {
-    return filter;
-  }
-}
 
 /** Per index snapshot: an IndexInfo is replaced, never mutated, when its settings change. */
 const contexts = new WeakMap<IndexInfo, SearchContext>();
@@ -258,7 +244,7 @@ export async function searchIndex(
 ): Promise<{ response: SearchResponse; missing: number[] }> {
   const info = await indexFor(ctx, uid);
   const tenant = access.searchFilter(uid);
-  const filtered = tenant === null || tenant === undefined ? query : withParam(query, 'filter', withTenantFilter(query.filter, tenant));
+  const filtered = tenant === null || tenant === undefined ? query : withParam(query, 'filter', fuseFilters(query.filter, tenant));
   const { query: q, restore } = await nodeQuery(ctx, info, filtered);
   const sctx = searchContext(info);
   const { answers, missing } = await restoring(restore, () =>
@@ -301,7 +287,7 @@ export function registerSearchRoutes(app: FastifyInstance, ctx: AppContext): voi
     const access = await ctx.auth.client(req, 'search', uid);
     const query: FacetSearchQuery = parseFacetSearchQuery(jsonBody(req));
     const info = await indexFor(ctx, uid);
-    const filter = withTenantFilter(query.filter, access.searchFilter(uid));
+    const filter = fuseFilters(query.filter, access.searchFilter(uid));
     const forNodes = await nodeQuery(ctx, info, query);
     const gate = await readGate(ctx, req, uid);
     const { answers, missing } = await restoring(forNodes.restore, () =>
@@ -366,7 +352,7 @@ export function registerSearchRoutes(app: FastifyInstance, ctx: AppContext): voi
           const { indexUid, federationOptions, ...rest } = q;
           const access = await ctx.auth.multiSearchQuery(req, indexUid);
           const info = await indexFor(ctx, indexUid);
-          const query: SearchQuery = { ...rest, filter: withTenantFilter(rest.filter, access.searchFilter(indexUid)) };
+          const query: SearchQuery = { ...rest, filter: fuseFilters(rest.filter, access.searchFilter(indexUid)) };
           if (query.filter === undefined) delete query.filter;
           const forNodes = await nodeQuery(ctx, info, query);
           // The index's `facetsByIndex` list is sent as the query's `facets`: reserved names get stand-ins too.

@@ -7,7 +7,7 @@
  * @see https://www.meilisearch.com/docs/reference/api/similar/get-similar-documents-with-post
  */
 import type { FastifyInstance, FastifyReply, FastifyRequest } from 'fastify';
-import { parseSimilarBody, parseSimilarParams, type SimilarQuery } from '@miroir/protocol';
+import { fuseFilters, parseSimilarBody, parseSimilarParams, type SimilarQuery } from '@miroir/protocol';
 import { mergeSimilar, nodeSimilarBody, nodeVectorSearchBody, referenceVector, similarNodeLimit, type NodeSimilarAnswer } from '../core/similar.js';
 import { miroirError } from '../errors.js';
 import type { AppContext } from './context.js';
@@ -15,7 +15,7 @@ import { NodeHttpError } from '../nodes/node-client.js';
 import { callEach } from './fanout.js';
 import { jsonBody } from './http.js';
 import { enc, uidParam } from './indexes.js';
-import { degrade, indexFor, searchContext, timedMerge, withTenantFilter } from './search.js';
+import { degrade, indexFor, searchContext, timedMerge } from './search.js';
 import { gatedCover, readGate } from './settings-consistency.js';
 
 /** `parse` reads the query once the key is checked: a refused key wins over a bad body, as on a node. */
@@ -25,7 +25,7 @@ async function similar(ctx: AppContext, req: FastifyRequest, reply: FastifyReply
   const access = await ctx.auth.client(req, 'search', uid);
   const q = parse();
   const info = await indexFor(ctx, uid);
-  const filter = withTenantFilter(q.filter, access.searchFilter(uid));
+  const filter = fuseFilters(q.filter, access.searchFilter(uid));
   const cover = gatedCover(ctx, cluster.placement(info.shards), uid, await readGate(ctx, req, uid));
   const refShard = cluster.hasher.shardOf(q.id, info.shards);
   const owner = [...cover.nodes].find(([, shards]) => shards.includes(refShard))?.[0];

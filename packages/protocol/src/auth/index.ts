@@ -7,7 +7,7 @@ export type { Action } from './actions.js';
 export { anyPatternMatches, invalidIndexPatternMessage, isValidIndexPattern, patternMatches } from './index-pattern.js';
 export { parseUuid } from './uuid.js';
 export { deriveKey } from './derive-key.js';
-export { readTenantClaims, rulesAllow, rulesAllowAll, rulesFilter, rulesPatterns, verifyTenantSignature } from './tenant-token.js';
+export { fuseFilters, readTenantClaims, rulesAllow, rulesAllowAll, rulesFilter, rulesPatterns, verifyTenantSignature } from './tenant-token.js';
 export type { SearchRules, TenantClaims, TenantTokenFailure } from './tenant-token.js';
 export { OPEN_CONTEXT } from './context.js';
 export type { AuthContext } from './context.js';

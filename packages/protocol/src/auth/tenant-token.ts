@@ -256,3 +256,15 @@ export function rulesFilter(rules: SearchRules, uid: string): unknown | null {
   }
   return best?.rule?.filter ?? null;
 }
+
+/**
+ * A search's filter with a tenant token's rule filter added, as Meilisearch fuses them
+ * (`fuse_filters`): either side alone as it is; both, as one array (AND) of the client's parts then
+ * the rule's parts, an array side contributing its elements. Nothing is checked here: a rule filter
+ * of the wrong type stays in the array, where the filter parser refuses it (never dropped).
+ */
+export function fuseFilters(client: unknown, rule: unknown): unknown {
+  if (rule === null || rule === undefined) return client;
+  if (client === null || client === undefined) return rule;
+  return [...(Array.isArray(client) ? client : [client]), ...(Array.isArray(rule) ? rule : [rule])];
+}
