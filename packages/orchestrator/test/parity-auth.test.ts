@@ -256,6 +256,33 @@ async function withTokensPath(method: string, path: (s: Side) => string): Promis
   return { ref, mir, what: `${method} ${path(p.mir)}` };
 }
 
+describe('index creation needs indexes.create', () => {
+  test('a documents or settings write to a missing index with a key that may not create it fails, creating nothing', async () => {
+    // One node enqueues the write and fails the task with index_not_found (allow_index_creation).
+    const k = await createKey({ actions: ['documents.add', 'settings.update', 'tasks.get', 'indexes.get'], indexes: ['*'], expiresAt: null });
+    const writes: [string, string, unknown][] = [
+      ['POST', '/indexes/uncreated/documents', [{ id: 1, title: 'x' }]],
+      ['PUT', '/indexes/uncreated/documents', [{ id: 1, title: 'x' }]],
+      ['PATCH', '/indexes/uncreated/settings', { filterableAttributes: ['title'] }],
+      ['PUT', '/indexes/uncreated/settings/synonyms', { a: ['b'] }],
+    ];
+    for (const [method, path, json] of writes) {
+      const enqueued = await withTokens(k.key, method, path, { json });
+      assertSame(enqueued);
+      assert.equal(enqueued.mir.status, 202, `${method} ${path}: ${JSON.stringify(enqueued.mir.body)}`);
+      const [ref, mir] = await Promise.all([p.wait(p.ref, enqueued.ref.body.taskUid), p.wait(p.mir, enqueued.mir.body.taskUid)]);
+      assertSame({ ref, mir, what: `${method} ${path} task` });
+      assert.equal(mir.body.status, 'failed');
+      assert.equal(mir.body.error.code, 'index_not_found');
+      assertSameError(await p.both('GET', '/indexes/uncreated'), 404, 'index_not_found');
+    }
+    // The same key writes to an index that exists.
+    const ok = await withTokens(k.key, 'POST', '/indexes/movies/documents', { json: [MOVIES[0]] });
+    const [ref, mir] = await Promise.all([p.wait(p.ref, ok.ref.body.taskUid), p.wait(p.mir, ok.mir.body.taskUid)]);
+    assert.deepEqual([ref.body.status, mir.body.status], ['succeeded', 'succeeded']);
+  });
+});
+
 describe('tenant tokens', () => {
   let parent: Awaited<ReturnType<typeof createKey>>;
   before(async () => {

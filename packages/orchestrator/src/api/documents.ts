@@ -88,7 +88,7 @@ export function registerDocumentRoutes(app: FastifyInstance, ctx: AppContext): v
   /** POST replaces, PUT updates (top-level merge); both are `documentAdditionOrUpdate` tasks. */
   const write = async (req: FastifyRequest, reply: FastifyReply, method: 'POST' | 'PUT') => {
     const uid = uidParam(req);
-    await ctx.auth.client(req, 'documents.add', uid);
+    const access = await ctx.auth.client(req, 'documents.add', uid);
     for (const name of Object.keys(req.query as object)) {
       if (!WRITE_PARAMS.includes(name)) throw unknownParameterError(name, WRITE_PARAMS);
     }
@@ -138,7 +138,7 @@ export function registerDocumentRoutes(app: FastifyInstance, ctx: AppContext): v
       skipCreation === undefined ? '' : `&skipCreation=${enc(skipCreation)}`
     }`;
     const updatedAt = reserved.antiEntropy ? { updatedAt: Date.now() } : {};
-    const summary = await routedWrite(
+    const { summary, sent } = await routedWrite(
       ctx,
       reply,
       intent,
@@ -151,9 +151,9 @@ export function registerDocumentRoutes(app: FastifyInstance, ctx: AppContext): v
         }
         return { shards: routed.shards, batches };
       },
-      { setupIndex: true },
+      { setupIndex: true, mayCreate: access.allowIndexCreation(uid) },
     );
-    if (known === null) await catalog.setPrimaryKey(uid, pk);
+    if (known === null && sent) await catalog.setPrimaryKey(uid, pk);
     return reply.code(202).send(summary);
   };
   app.post('/indexes/:uid/documents', (req, reply) => write(req, reply, 'POST'));
@@ -184,7 +184,7 @@ export function registerDocumentRoutes(app: FastifyInstance, ctx: AppContext): v
       }
       return { shards: routed.shards, batches };
     };
-    return reply.code(202).send(await routedWrite(ctx, reply, intent, meta.shards, route, { setupIndex: false }));
+    return reply.code(202).send((await routedWrite(ctx, reply, intent, meta.shards, route, { setupIndex: false })).summary);
   };
 
   app.delete('/indexes/:uid/documents/:id', async (req, reply) => {

@@ -34,13 +34,13 @@ export function registerSettingsRoutes(app: FastifyInstance, ctx: AppContext): v
 
   app.patch('/indexes/:uid/settings', async (req, reply) => {
     const uid = uidParam(req);
-    await ctx.auth.client(req, 'settings.update', uid);
+    const access = await ctx.auth.client(req, 'settings.update', uid);
     const body = jsonBody(req);
     const details = typeof body === 'object' && body !== null && !Array.isArray(body) ? (body as Record<string, unknown>) : null;
     const nodeBody = details ? nodeSettingsUpdate(details) : body;
     const summary = await broadcastWrite(ctx, reply, { indexUid: uid, type: 'settingsUpdate', details }, [
       { method: 'PATCH', path: base(req), body: nodeBody },
-    ], { setupIndex: uid, detailsFrom: 0, settings: { strategy, proposal: details ? (nodeBody as Record<string, unknown>) : {} } });
+    ], { setupIndex: uid, mayCreate: access.allowIndexCreation(uid), detailsFrom: 0, settings: { strategy, proposal: details ? (nodeBody as Record<string, unknown>) : {} } });
     return reply.code(202).send(summary);
   });
 
@@ -67,7 +67,7 @@ export function registerSettingsRoutes(app: FastifyInstance, ctx: AppContext): v
   const update = async (req: FastifyRequest, reply: Parameters<typeof broadcastWrite>[1], method: 'PUT' | 'PATCH' | 'DELETE') => {
     const uid = uidParam(req);
     const { name } = req.params as { name: string };
-    await ctx.auth.client(req, 'settings.update', uid);
+    const access = await ctx.auth.client(req, 'settings.update', uid);
     const path = `${base(req)}/${enc(name)}`;
     const filterable = name === 'filterable-attributes';
     let requests: NodeRequest[];
@@ -86,6 +86,7 @@ export function registerSettingsRoutes(app: FastifyInstance, ctx: AppContext): v
     }
     const summary = await broadcastWrite(ctx, reply, { indexUid: uid, type: 'settingsUpdate', details }, requests, {
       setupIndex: method === 'DELETE' ? undefined : uid,
+      mayCreate: access.allowIndexCreation(uid),
       detailsFrom: 0,
       settings: { strategy, proposal: { [camel(name)]: nodeValue } },
     });

@@ -6,7 +6,7 @@
  */
 import { randomUUID } from 'node:crypto';
 import type { FastifyReply, FastifyRequest } from 'fastify';
-import { MeiliError, nowMicros, toTaskSummary, type TaskSummary, type TaskType } from '@miroir/protocol';
+import { indexNotFound, MeiliError, nowMicros, toFailedDetails, toTaskSummary, type TaskSummary, type TaskType } from '@miroir/protocol';
 import { evaluateQuorum, writeDegradedHeader } from '../core/documents.js';
 import type { WriteRouter } from '../core/placement.js';
 import { hasShardFilterable, nodeSettingsUpdate } from '../core/reserved-settings.js';
@@ -115,6 +115,12 @@ function keepMissed(ctx: AppContext, results: readonly NodeSend[]): void {
 export interface IndexSetup {
   index: string;
   kind: 'write' | 'create';
+  /**
+   * A `write` whose credential may create the index (`indexes.create` on it): when false and the
+   * index will not exist, the write fails with `index_not_found`, as one node fails it, and no
+   * node is sent anything.
+   */
+  mayCreate?: boolean;
 }
 
 /** Time allowed for the tasks already queued on an index to finish before a setup is decided. */
@@ -147,6 +153,8 @@ interface SetupPlan {
   before: NodeRequest[];
   after: NodeRequest[];
   creates: boolean;
+  /** The write may not create the missing index: it fails with this error, sending nothing. */
+  refused?: MeiliError;
 }
 
 const NO_SETUP: SetupPlan = { before: [], after: [], creates: false };
@@ -168,6 +176,7 @@ async function setupRequests(ctx: AppContext, setup: IndexSetup): Promise<SetupP
     throw e;
   }
   if (setup.kind === 'create' ? info !== undefined : info !== undefined && hasShardFilterable(info.settings)) return NO_SETUP;
+  if (setup.kind === 'write' && info === undefined && setup.mayCreate === false) return { ...NO_SETUP, refused: indexNotFound(uid) };
   const request: NodeRequest = {
     method: 'PATCH',
     path: `/indexes/${encodeURIComponent(uid)}/settings`,
@@ -216,6 +225,8 @@ export async function broadcastWrite(
   opts: {
     /** The index this write may create (documents, settings): set up for Miroir first when needed. */
     setupIndex?: string;
+    /** Whether the credential may create `setupIndex` (see {@link IndexSetup.mayCreate}). */
+    mayCreate?: boolean;
     /** This write is the creation of an index: set up for Miroir after it, when it will succeed. */
     creates?: { index: string; primaryKey: string | null };
     lockKeys?: string[];
@@ -246,7 +257,9 @@ export async function broadcastWrite(
         proposal: opts.settings!.proposal,
         ...(previous ? { previous, applied: [] } : {}),
       }));
-      handle.drive(result.row);
+      // A write refused before any node call (see IndexSetup.mayCreate) has nothing to drive.
+      if (result.row.status === 'failed') handle.cancel();
+      else handle.drive(result.row);
       return result.summary;
     } catch (e) {
       handle.cancel();
@@ -272,6 +285,7 @@ async function broadcastLocked(
   requests: NodeRequest[],
   opts: {
     setupIndex?: string;
+    mayCreate?: boolean;
     creates?: { index: string; primaryKey: string | null };
     detailsFrom?: number;
     settings?: Pick<SettingsBroadcastState, 'strategy'>;
@@ -282,8 +296,9 @@ async function broadcastLocked(
   const setup = opts.creates
     ? await setupRequests(ctx, { index: opts.creates.index, kind: 'create' })
     : opts.setupIndex
-      ? await setupRequests(ctx, { index: opts.setupIndex, kind: 'write' })
+      ? await setupRequests(ctx, { index: opts.setupIndex, kind: 'write', mayCreate: opts.mayCreate ?? true })
       : NO_SETUP;
+  if (setup.refused) return settledLocally(ctx, intent, setup.refused);
   const sent = [...setup.before, ...requests, ...setup.after];
   const all = [...ctx.cluster.nodes.keys()];
   const nodeIds = opts.settings?.strategy === 'sequential' ? all.slice(0, 1) : all;
@@ -330,14 +345,15 @@ export async function routedWrite(
   intent: TaskIntent & { indexUid: string },
   shardCount: number,
   route: (router: WriteRouter) => RoutedBatches,
-  opts: { setupIndex: boolean },
-): Promise<TaskSummary> {
+  opts: { setupIndex: boolean; mayCreate?: boolean },
+): Promise<{ summary: TaskSummary; sent: boolean }> {
   return ctx.cluster.writeLock.run([intent.indexUid], async () => {
     await assertWritable(ctx, intent.indexUid);
     const enqueuedAt = nowMicros();
     const placement = ctx.cluster.placement(shardCount);
     const { shards, batches } = route(ctx.cluster.writeRouter(shardCount));
-    const plan = opts.setupIndex ? await setupRequests(ctx, { index: intent.indexUid, kind: 'write' }) : NO_SETUP;
+    const plan = opts.setupIndex ? await setupRequests(ctx, { index: intent.indexUid, kind: 'write', mayCreate: opts.mayCreate ?? true }) : NO_SETUP;
+    if (plan.refused) return { summary: (await settledLocally(ctx, intent, plan.refused)).summary, sent: false };
     const setup = plan.before;
     // Every node gets the setup, so an index exists everywhere even where no document lands.
     const nodeIds = [...new Set([...batches.keys(), ...(setup.length > 0 ? ctx.cluster.nodes.keys() : [])])];
@@ -367,7 +383,7 @@ export async function routedWrite(
     const row = newRow(uid, intent, nodeTasks, enqueuedAt);
     await ctx.tasks.insert(row);
     if (setup.length > 0) ctx.catalog.invalidate(intent.indexUid);
-    return summary(row);
+    return { summary: summary(row), sent: true };
   });
 }
 
@@ -390,17 +406,22 @@ export async function recordTask(
  */
 export async function localTask(ctx: AppContext, intent: TaskIntent, error: MeiliError | null): Promise<TaskSummary> {
   const keys = intent.indexUid ? [intent.indexUid] : ['*'];
-  return ctx.cluster.writeLock.run(keys, async () => {
-    const uid = await ctx.cluster.store.nextTaskUid();
-    const row = newRow(uid, intent, {});
-    const now = nowMicros();
-    row.batchUid = uid;
-    row.status = error ? 'failed' : 'succeeded';
-    row.error = error ? error.toJSON() : null;
-    row.startedAt = now;
-    row.finishedAt = now;
-    await ctx.tasks.insert(row);
-    return summary(row);
-  });
+  return ctx.cluster.writeLock.run(keys, async () => (await settledLocally(ctx, intent, error)).summary);
+}
+
+/** The body of {@link localTask}, under the caller's write lock. */
+async function settledLocally(ctx: AppContext, intent: TaskIntent, error: MeiliError | null): Promise<{ summary: TaskSummary; row: TaskRow }> {
+  const uid = await ctx.cluster.store.nextTaskUid();
+  const row = newRow(uid, intent, {});
+  const now = nowMicros();
+  row.batchUid = uid;
+  row.status = error ? 'failed' : 'succeeded';
+  row.error = error ? error.toJSON() : null;
+  // A failed task reports its pending counters as 0, as a node's does (`Details::to_failed`).
+  if (error) row.details = toFailedDetails(row.details);
+  row.startedAt = now;
+  row.finishedAt = now;
+  await ctx.tasks.insert(row);
+  return { summary: summary(row), row };
 }
 
