@@ -23,6 +23,7 @@ export const MIROIR_ERRORS = {
   miroir_not_supported: { status: 501, type: 'invalid_request' },
   miroir_network_managed: { status: 400, type: 'invalid_request' },
   miroir_node_unavailable: { status: 503, type: 'system' },
+  miroir_store_unavailable: { status: 503, type: 'system' },
   miroir_invalid_topology_change: { status: 400, type: 'invalid_request' },
   miroir_node_not_found: { status: 404, type: 'invalid_request' },
   miroir_rebalance_in_progress: { status: 409, type: 'invalid_request' },

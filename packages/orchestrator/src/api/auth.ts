@@ -99,13 +99,30 @@ export class Authenticator {
       return authorize({ masterKey: this.#masterKey, keys: tracked }, header, action, indexUid);
     };
     // Decide on the cached keys; re-read them when they were consulted and are old, or when the
-    // credential was unknown (it may be a key created on the nodes since), then decide again.
+    // credential was unknown (it may be a key created through another orchestrator), then decide again.
+    let access: Access | undefined;
+    let refusal: unknown;
     try {
-      const access = decide();
-      if (!consulted || !(await source.refreshIfOlder(KEYS_MAX_AGE_MS))) return access;
+      access = decide();
     } catch (e) {
-      if (!consulted || !(await source.refreshIfOlder(missed ? MISS_REFRESH_MS : KEYS_MAX_AGE_MS))) throw e;
+      refusal = e;
     }
+    const settled = (): Access => {
+      if (access === undefined) throw refusal;
+      return access;
+    };
+    if (!consulted) return settled();
+    let refreshed: boolean;
+    try {
+      refreshed = await source.refreshIfOlder(access === undefined && missed ? MISS_REFRESH_MS : KEYS_MAX_AGE_MS);
+    } catch (e) {
+      // The store cannot be read. Every key change goes through it, so none is being missed while
+      // it is away: a decision on keys this process holds stands. A credential refused for want of
+      // a key this process does not hold cannot be decided: the store's failure is the answer (503).
+      if (access === undefined && missed) throw e;
+      return settled();
+    }
+    if (!refreshed) return settled();
     return decide();
   }
 

@@ -22,6 +22,7 @@ import {
 import { withoutReservedInMessage } from '../core/reserved-settings.js';
 import { miroirError } from '../errors.js';
 import { NodeHttpError, NodeTransportError } from '../nodes/node-client.js';
+import { isStoreUnavailable } from '../state/unavailable.js';
 
 /** The router's own refusals (a URL it cannot decode) in Meilisearch's shape. */
 function answerFrameworkError(error: FastifyError, _req: FastifyRequest, reply: FastifyReply): void {
@@ -130,6 +131,10 @@ export function installErrorHandler(app: FastifyInstance): void {
       if (status === 404 || status === 405) return reply.code(status).send();
       if (status !== undefined && status >= 400 && status < 500) return sendError(reply, protocolError(status));
       return sendError(reply, miroirError('miroir_node_unavailable', `A node could not be reached: ${error.message}.`, error));
+    }
+    if (isStoreUnavailable(error)) {
+      req.log.warn({ err: error }, 'state store unavailable');
+      return sendError(reply, miroirError('miroir_store_unavailable', `Miroir's state store could not be reached: ${error.message}`, error));
     }
     const mapped = frameworkError(error, bodyLimit);
     if (mapped !== null) return sendError(reply, mapped);
