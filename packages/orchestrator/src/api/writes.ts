@@ -15,6 +15,7 @@ import type { AppContext } from './context.js';
 import { NodeHttpError, NodeTransportError, type NodeRequest } from '../nodes/node-client.js';
 import type { SettingsBroadcastState, TaskRow } from '../state/store.js';
 import { MARKER_PREFIX, type MissedWrite } from '../work/handoff.js';
+import { waitTask } from '../work/node-io.js';
 import { callEach } from './fanout.js';
 
 export interface TaskIntent {
@@ -194,7 +195,15 @@ async function undoSetup(ctx: AppContext, uid: string, plan: SetupPlan, results:
   if (!plan.creates) return;
   const created = results.filter((r) => r.uids.length > 0).map((r) => r.nodeId);
   if (created.length === 0) return;
-  await callEach(ctx.cluster, created, { method: 'DELETE', path: `/indexes/${encodeURIComponent(uid)}` });
+  const deleted = await callEach<{ taskUid?: number }>(ctx.cluster, created, { method: 'DELETE', path: `/indexes/${encodeURIComponent(uid)}` });
+  // The deletions finish before the lock is released: a write behind this one must not find the
+  // setup's index still there (it would skip its own setup) and then see it deleted under it.
+  await Promise.all(
+    deleted.map(async (d) => {
+      const taskUid = d.ok?.body.taskUid;
+      if (typeof taskUid === 'number') await waitTask(ctx.cluster.node(d.nodeId), taskUid).catch(() => {});
+    }),
+  );
   ctx.catalog.invalidate(uid);
 }
 
