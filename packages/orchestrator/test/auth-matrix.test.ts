@@ -15,23 +15,10 @@
  */
 import * as assert from 'node:assert/strict';
 import { after, before, describe, test } from 'node:test';
-import { SCRATCH_INDEX, SEEDED_INDEX, type Credential } from './fuzz-cases.js';
+import { CREDENTIALS, SCRATCH_INDEX, SEEDED_INDEX, type Credential } from './fuzz-cases.js';
 import { rawRequest, startTargets, type Target } from './fuzz-kit.js';
 import { ROUTES, SETTING_ROUTES, Side, type RouteSpec } from './fuzz-routes.js';
 
-const MATRIX_CREDENTIALS: readonly Credential[] = [
-  'none',
-  'wrong',
-  'malformed',
-  'search',
-  'admin',
-  'scoped',
-  'token',
-  'token-expired',
-  'token-alg-none',
-  'token-wrong-secret',
-  'master',
-];
 
 /** The scoped key's grants (see fuzz-kit `seed`). */
 const SCOPED_ACTIONS = new Set(['search', 'documents.get']);
@@ -144,7 +131,7 @@ describe('auth matrix: every route × every credential, Meilisearch’s decision
         const route = t.name === 'miroir' && row.setting !== undefined ? { ...row.route, path: '/indexes/:index/settings/:setting' } : row.route;
         const granted = await send(t, route, 'master', row.setting);
         assert.ok(granted.status !== 401 && granted.status !== 403, `${t.name}: master key refused: ${granted.status} ${granted.text}`);
-        for (const cred of MATRIX_CREDENTIALS) {
+        for (const cred of CREDENTIALS) {
           const want = decide(row.route, cred);
           const got = cred === 'master' ? granted : await send(t, route, cred, row.setting);
           const ok = want === 'granted' ? got.status === granted.status : got.status === want.status && got.code === want.code;
