@@ -26,6 +26,7 @@ export const MIROIR_ERRORS = {
   miroir_store_unavailable: { status: 503, type: 'system' },
   miroir_invalid_topology_change: { status: 400, type: 'invalid_request' },
   miroir_node_not_found: { status: 404, type: 'invalid_request' },
+  miroir_node_removed: { status: 503, type: 'system' },
   miroir_rebalance_in_progress: { status: 409, type: 'invalid_request' },
 } as const satisfies Record<string, { status: number; type: ErrorType }>;
 

@@ -106,6 +106,32 @@ describe('task aggregation', () => {
     });
   });
 
+  it('node tasks on a node that left the topology never hold a task pending', () => {
+    const gone = { message: 'gone', code: 'miroir_node_removed', type: 'system', link: 'https://docs.meilisearch.com/errors#miroir_node_removed' };
+    const allGone = { error: gone, at: at('2026-01-01T10:00:05Z') };
+    // The others decide: the task succeeds with what they indexed.
+    const decided = foldTask(
+      record,
+      [
+        { nodeId: 'a', groupId: 0, copies: 1, task: nt('succeeded', { details: { indexedDocuments: 10 }, startedAt: '2026-01-01T10:00:02Z', finishedAt: '2026-01-01T10:00:03Z' }) },
+        { nodeId: 'b', groupId: 0, copies: 1, task: null, gone: true },
+      ],
+      null,
+      allGone,
+    );
+    assert.equal(decided.status, 'succeeded');
+    assert.deepEqual(decided.details, { receivedDocuments: 10, indexedDocuments: 10 });
+    // Still waiting on a live node: pending, whatever the gone one did.
+    const waiting = foldTask(record, [{ nodeId: 'a', groupId: 0, copies: 1, task: null }, { nodeId: 'b', groupId: 0, copies: 1, task: null, gone: true }], null, allGone);
+    assert.equal(waiting.status, 'enqueued');
+    // Nothing left to read: failed, with the given error and time, counters at 0.
+    const failed = foldTask(record, [{ nodeId: 'b', groupId: 0, copies: 1, task: null, gone: true }], null, allGone);
+    assert.deepEqual(
+      { status: failed.status, error: failed.error, details: failed.details, finishedAt: failed.finishedAt, startedAt: failed.startedAt, batchUid: failed.batchUid },
+      { status: 'failed', error: gone, details: { receivedDocuments: 10, indexedDocuments: 0 }, finishedAt: allGone.at, startedAt: allGone.at, batchUid: 42 },
+    );
+  });
+
   it('keeps counters null until finished and reports the failing node error without reserved fields', () => {
     const err = {
       message: 'Attribute `x` is not filterable. Available filterable attribute patterns are: `_miroir_shard`, `genre`.',

@@ -33,6 +33,12 @@ export interface MappedNodeTask {
   readonly copies: number;
   /** The node's latest view of its task; `null` until first read (counts as enqueued). */
   readonly task: NodeTaskView | null;
+  /**
+   * The node has left the topology: its task is never read again. A rebalance removes a node only
+   * after its queues are drained and its shards are held by their new owners, so the task is
+   * decided by the other nodes' tasks.
+   */
+  readonly gone?: boolean;
 }
 
 /** The fields of a Miroir task that folding node tasks changes (times in microseconds). */
@@ -124,8 +130,20 @@ const micros = (text: string | null | undefined): number | null => (text === nul
  * same object when nothing changed. Times: the earliest start, the latest finish. A failed task
  * carries the failing node's error, worded without Miroir's reserved fields.
  */
-export function foldTask<T extends FoldableTask>(row: T, nodes: readonly MappedNodeTask[], shown?: NodeTaskView | null): T {
-  if (isTerminal(row.status) || nodes.length === 0) return row;
+export function foldTask<T extends FoldableTask>(
+  row: T,
+  all: readonly MappedNodeTask[],
+  shown?: NodeTaskView | null,
+  /** A task whose every node task was on nodes that left the topology fails with `error` at `at` (µs). */
+  allGone?: { error: TaskError; at: number },
+): T {
+  if (isTerminal(row.status) || all.length === 0) return row;
+  const nodes = all.some((n) => n.gone === true) ? all.filter((n) => n.gone !== true) : all;
+  if (nodes.length === 0) {
+    if (allGone === undefined) return row;
+    const details = row.details === null ? null : aggregateDetails(row.details, [], true);
+    return { ...row, status: 'failed', batchUid: row.uid, error: allGone.error, details, startedAt: row.startedAt ?? allGone.at, finishedAt: allGone.at };
+  }
   const status = aggregateStatus(nodes.map((n) => n.task?.status ?? 'enqueued'));
   const terminal = isTerminal(status);
   let startedAt: number | null = null;

@@ -11,15 +11,22 @@
  * forgotten the cached index metadata it changes before any client can see the task finished.
  */
 import type { Logger } from 'pino';
-import { type TaskView } from '@miroir/protocol';
+import { nowMicros, type TaskView } from '@miroir/protocol';
 import type { Catalog } from '../catalog.js';
 import type { Cluster } from '../cluster.js';
 import { foldTask, isTerminal, type MappedNodeTask } from '../core/tasks.js';
+import { miroirError } from '../errors.js';
 import type { TaskRow } from '../state/store.js';
 import { soleOwner, type Ownership } from './ownership.js';
 
 /** A settings broadcast drives its own task (spec S13.5): the poller leaves it alone until it is done. */
 const drivenElsewhere = (row: TaskRow) => row.settingsBroadcast !== undefined && row.settingsBroadcast.phase !== 'done';
+
+/** The error of a task whose every node task was on nodes that left the topology before it was read. */
+const NODES_GONE = miroirError(
+  'miroir_node_removed',
+  'Every node that took this write left the cluster before its outcome was known; it may not be held by the current owners. Send the write again.',
+);
 
 /** Node task views of a finished task, by node id, in the order they were sent (absent when settled by Miroir). */
 export type NodeViews = ReadonlyMap<string, readonly TaskView[]>;
@@ -134,11 +141,12 @@ export class TaskRegistry {
       const mapped: MappedNodeTask[] = [];
       for (const [nodeId, uids] of Object.entries(row.nodeTasks)) {
         const { groupId, copies } = this.#copiesOf(nodeId);
-        for (const u of uids) mapped.push({ nodeId, groupId, copies, task: views.get(nodeId)?.get(u) ?? null });
+        const gone = !this.#cluster.nodes.has(nodeId);
+        for (const u of uids) mapped.push({ nodeId, groupId, copies, task: views.get(nodeId)?.get(u) ?? null, gone });
       }
       const first = Object.keys(row.nodeTasks)[0];
       const shown = row.detailsFrom === undefined || first === undefined ? null : views.get(first)?.get(row.nodeTasks[first]![row.detailsFrom]!);
-      const next = foldTask(row, mapped, shown);
+      const next = foldTask(row, mapped, shown, { error: NODES_GONE.toJSON(), at: nowMicros() });
       if (next !== row) {
         if (isTerminal(next.status)) await this.#announce(next);
         // A row another process finished meanwhile is left as it is, and its hooks ran there.
