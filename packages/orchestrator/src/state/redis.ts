@@ -70,7 +70,7 @@ const SCRIPTS = {
     lua: `if redis.call('GET', KEYS[1]) == ARGV[1] then redis.call('PEXPIRE', KEYS[1], ARGV[2]) return 1 end return 0`,
   },
   // KEYS: a versioned hash {version, row} (topology, api_keys). ARGV: expected version ('' = nothing stored), version, row.
-  topologyCas: {
+  versionCas: {
     numberOfKeys: 1,
     lua: `local cur = redis.call('HGET', KEYS[1], 'version')
       if (ARGV[1] == '' and cur) or (ARGV[1] ~= '' and cur ~= ARGV[1]) then return 0 end
@@ -358,24 +358,32 @@ export class RedisStore implements StateStore {
 
   // --- leases (Mode B) ---------------------------------------------------------------------------
 
-  async getTopology(): Promise<StoredTopology | undefined> {
-    const text = await this.#r.hget(this.#k('topology'), 'row');
-    return text === null ? undefined : storedTopologySchema.parse(readJson('topology', 'topology', text));
+  /** A versioned row (topology, key set): read and validated. */
+  async #getVersioned<T>(name: string, schema: { parse(v: unknown): T }): Promise<T | undefined> {
+    const text = await this.#r.hget(this.#k(name), 'row');
+    return text === null ? undefined : schema.parse(readJson(name, name, text));
   }
 
-  async putTopology(topology: StoredTopology, expectedVersion: number | null): Promise<boolean> {
-    const row = JSON.stringify(storedTopologySchema.parse(topology));
-    return (await this.#script('topologyCas', this.#k('topology'), expectedVersion === null ? '' : String(expectedVersion), String(topology.version), row)) === 1;
+  /** A versioned row written only when the stored version is `expectedVersion` (null: none yet). */
+  async #putVersioned<T extends { version: number }>(name: string, schema: { parse(v: unknown): T }, value: T, expectedVersion: number | null): Promise<boolean> {
+    const row = JSON.stringify(schema.parse(value));
+    return (await this.#script('versionCas', this.#k(name), expectedVersion === null ? '' : String(expectedVersion), String(value.version), row)) === 1;
   }
 
-  async getApiKeys(): Promise<ApiKeySet | undefined> {
-    const text = await this.#r.hget(this.#k('api_keys'), 'row');
-    return text === null ? undefined : apiKeySetSchema.parse(readJson('api_keys', 'api_keys', text));
+  getTopology(): Promise<StoredTopology | undefined> {
+    return this.#getVersioned('topology', storedTopologySchema);
   }
 
-  async putApiKeys(keys: ApiKeySet, expectedVersion: number | null): Promise<boolean> {
-    const row = JSON.stringify(apiKeySetSchema.parse(keys));
-    return (await this.#script('topologyCas', this.#k('api_keys'), expectedVersion === null ? '' : String(expectedVersion), String(keys.version), row)) === 1;
+  putTopology(topology: StoredTopology, expectedVersion: number | null): Promise<boolean> {
+    return this.#putVersioned('topology', storedTopologySchema, topology, expectedVersion);
+  }
+
+  getApiKeys(): Promise<ApiKeySet | undefined> {
+    return this.#getVersioned('api_keys', apiKeySetSchema);
+  }
+
+  putApiKeys(keys: ApiKeySet, expectedVersion: number | null): Promise<boolean> {
+    return this.#putVersioned('api_keys', apiKeySetSchema, keys, expectedVersion);
   }
 
   async getRebalance(): Promise<RebalanceState | undefined> {

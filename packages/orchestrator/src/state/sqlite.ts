@@ -290,10 +290,15 @@ export class SqliteStore implements StateStore {
   }
 
   async putTopology(topology: StoredTopology, expectedVersion: number | null): Promise<boolean> {
+    return this.#putVersionedKv('topology', storedTopologySchema, topology, expectedVersion);
+  }
+
+  /** A versioned row written only when the stored version is `expectedVersion` (null: none yet). */
+  #putVersionedKv<T extends { version: number }>(key: string, schema: { parse(v: unknown): T }, value: T, expectedVersion: number | null): boolean {
     return this.#db.transaction(() => {
-      const current = this.#getKv('topology', storedTopologySchema);
+      const current = this.#getKv(key, schema);
       if ((current?.version ?? null) !== expectedVersion) return false;
-      this.#stmts.putKv.run('topology', JSON.stringify(storedTopologySchema.parse(topology)));
+      this.#stmts.putKv.run(key, JSON.stringify(schema.parse(value)));
       return true;
     })();
   }
@@ -303,13 +308,9 @@ export class SqliteStore implements StateStore {
   }
 
   async putApiKeys(keys: ApiKeySet, expectedVersion: number | null): Promise<boolean> {
-    return this.#db.transaction(() => {
-      const current = this.#getKv('api_keys', apiKeySetSchema);
-      if ((current?.version ?? null) !== expectedVersion) return false;
-      this.#stmts.putKv.run('api_keys', JSON.stringify(apiKeySetSchema.parse(keys)));
-      return true;
-    })();
+    return this.#putVersionedKv('api_keys', apiKeySetSchema, keys, expectedVersion);
   }
+
 
   async getRebalance(): Promise<RebalanceState | undefined> {
     return this.#getKv('rebalance', rebalanceStateSchema);
