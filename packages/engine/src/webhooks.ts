@@ -4,13 +4,13 @@
  *
  * @see https://www.meilisearch.com/docs/reference/api/webhooks
  */
-import { callWebhook, type TaskView, type Webhook } from '@miroir/protocol';
+import { callWebhook, type TaskView, type Webhook, type WebhookBook } from '@miroir/protocol';
 import type { Store } from './store.js';
 
 /** Meta key of the stored webhooks (uuid → webhook). */
 const WEBHOOKS_KEY = 'webhooks';
 
-export class Webhooks {
+export class Webhooks implements WebhookBook {
   readonly #store: Store;
 
   constructor(store: Store) {
@@ -22,7 +22,21 @@ export class Webhooks {
     return new Map(Object.entries(raw === undefined ? {} : (JSON.parse(raw) as Record<string, Webhook>)));
   }
 
-  save(all: ReadonlyMap<string, Webhook>): void {
+  get(uuid: string): Webhook | undefined {
+    return this.all().get(uuid);
+  }
+
+  put(uuid: string, w: Webhook): void {
+    this.#save(this.all().set(uuid, w));
+  }
+
+  delete(uuid: string): void {
+    const all = this.all();
+    all.delete(uuid);
+    this.#save(all);
+  }
+
+  #save(all: ReadonlyMap<string, Webhook>): void {
     this.#store.setMeta(WEBHOOKS_KEY, JSON.stringify(Object.fromEntries(all)));
   }
 

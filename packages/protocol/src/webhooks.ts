@@ -44,7 +44,7 @@ export const NIL_UUID = '00000000-0000-0000-0000-000000000000';
 const ACCEPTED = ['url', 'headers'];
 
 /** Parses a `POST` / `PATCH /webhooks` body with Meilisearch's codes and messages. */
-export function parseWebhookSettings(body: unknown): WebhookSettings {
+function parseWebhookSettings(body: unknown): WebhookSettings {
   if (!isJsonObject(body)) throw invalidTypeError('bad_request', '', 'an object', body);
   const out: WebhookSettings = {};
   for (const [k, v] of Object.entries(body)) {
@@ -79,7 +79,7 @@ const HEX = /^[0-9a-fA-F]$/;
  * The canonical (lowercase, hyphenated) form of a webhook uuid given in a path, as the `uuid`
  * crate parses it (hyphenated, simple, braced or `urn:uuid:` forms), or `invalid_webhook_uuid`.
  */
-export function parseWebhookUuid(raw: string): string {
+function parseWebhookUuid(raw: string): string {
   let s = raw;
   if (s.startsWith('urn:uuid:')) s = s.slice(9);
   else if (s.startsWith('{') && s.endsWith('}')) s = s.slice(1, -1);
@@ -105,7 +105,7 @@ export function parseWebhookUuid(raw: string): string {
 }
 
 /** A new webhook uuid (v4). */
-export function newWebhookUuid(): string {
+function newWebhookUuid(): string {
   return randomUUID();
 }
 
@@ -163,7 +163,7 @@ const sorted = (h: Record<string, string>): Record<string, string> => {
 };
 
 /** The webhook a `POST` creates, given how many exist already; throws Meilisearch's errors. */
-export function createWebhook(uuid: string, s: WebhookSettings, existing: number): Webhook {
+function createWebhook(uuid: string, s: WebhookSettings, existing: number): Webhook {
   if (s.headers !== undefined && s.headers !== null && Object.keys(s.headers).length > MAX_WEBHOOK_HEADERS) throw tooManyHeaders(uuid);
   if (existing >= MAX_WEBHOOKS) {
     throw new MeiliError(
@@ -180,7 +180,7 @@ export function createWebhook(uuid: string, s: WebhookSettings, existing: number
 }
 
 /** The webhook a `PATCH` makes of `old` (undefined: no such webhook); throws Meilisearch's errors. */
-export function patchWebhook(uuid: string, old: Webhook | undefined, s: WebhookSettings): Webhook {
+function patchWebhook(uuid: string, old: Webhook | undefined, s: WebhookSettings): Webhook {
   if (uuid === NIL_UUID) throw immutable(uuid);
   if (old === undefined) throw notFound(uuid);
   if (s.url === null) throw missingUrl(uuid);
@@ -200,13 +200,13 @@ export function patchWebhook(uuid: string, old: Webhook | undefined, s: WebhookS
 }
 
 /** `GET` / `DELETE` of a webhook that is not there, or of the command-line one (`DELETE` only). */
-export function requireWebhook<T>(uuid: string, w: T | undefined): T {
+function requireWebhook<T>(uuid: string, w: T | undefined): T {
   if (w === undefined) throw notFound(uuid);
   return w;
 }
 
 /** `DELETE` of the command-line webhook. */
-export function checkDeletable(uuid: string): void {
+function checkDeletable(uuid: string): void {
   if (uuid === NIL_UUID) throw immutable(uuid);
 }
 
@@ -224,7 +224,7 @@ function hideSecret(secret: string, offset: number): string {
 }
 
 /** The view the routes return: `authorization` headers redacted (any case). */
-export function webhookView(uuid: string, w: Webhook): WebhookView {
+function webhookView(uuid: string, w: Webhook): WebhookView {
   const headers: Record<string, string> = {};
   for (const [k, v] of Object.entries(w.headers)) {
     headers[k] = k.toLowerCase() !== 'authorization' ? v : v.startsWith('Bearer ') ? hideSecret(v, 'Bearer '.length) : hideSecret(v, 0);
@@ -233,7 +233,7 @@ export function webhookView(uuid: string, w: Webhook): WebhookView {
 }
 
 /** Webhooks in the order the list shows them (by uuid). */
-export function webhookList(all: ReadonlyMap<string, Webhook> | Record<string, Webhook>): { results: WebhookView[] } {
+function webhookList(all: ReadonlyMap<string, Webhook> | Record<string, Webhook>): { results: WebhookView[] } {
   const entries = all instanceof Map ? [...all.entries()] : Object.entries(all);
   entries.sort(([a], [b]) => (a < b ? -1 : a > b ? 1 : 0));
   return { results: entries.map(([uuid, w]) => webhookView(uuid, w)) };
@@ -254,4 +254,46 @@ export async function callWebhook(w: Webhook, tasks: readonly TaskView[]): Promi
   const res = await fetch(w.url, { method: 'POST', headers, body, signal: AbortSignal.timeout(WEBHOOK_TIMEOUT_MS) });
   await res.body?.cancel();
   return res.status;
+}
+
+/** Where a server keeps its webhooks (the engine: its database; Miroir: the state store). */
+export interface WebhookBook {
+  all(): Promise<ReadonlyMap<string, Webhook>> | ReadonlyMap<string, Webhook>;
+  get(uuid: string): Promise<Webhook | undefined> | Webhook | undefined;
+  put(uuid: string, w: Webhook): Promise<void> | void;
+  delete(uuid: string): Promise<void> | void;
+}
+
+/**
+ * The `/webhooks` routes as Meilisearch answers them, over any book: each takes the request's raw
+ * path parameter and decoded body, and returns the answer's body (`create` answers 201, `remove`
+ * 204 with none).
+ */
+export function webhookRoutes(book: WebhookBook) {
+  return {
+    list: async () => webhookList(await book.all()),
+    create: async (body: unknown) => {
+      const s = parseWebhookSettings(body);
+      const uuid = newWebhookUuid();
+      const w = createWebhook(uuid, s, (await book.all()).size);
+      await book.put(uuid, w);
+      return webhookView(uuid, w);
+    },
+    get: async (raw: string) => {
+      const uuid = parseWebhookUuid(raw);
+      return webhookView(uuid, requireWebhook(uuid, await book.get(uuid)));
+    },
+    update: async (raw: string, body: unknown) => {
+      const uuid = parseWebhookUuid(raw);
+      const w = patchWebhook(uuid, await book.get(uuid), parseWebhookSettings(body));
+      await book.put(uuid, w);
+      return webhookView(uuid, w);
+    },
+    remove: async (raw: string) => {
+      const uuid = parseWebhookUuid(raw);
+      checkDeletable(uuid);
+      requireWebhook(uuid, await book.get(uuid));
+      await book.delete(uuid);
+    },
+  };
 }

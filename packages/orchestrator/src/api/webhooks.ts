@@ -9,73 +9,49 @@
  * @see https://www.meilisearch.com/docs/reference/api/webhooks
  */
 import type { FastifyInstance } from 'fastify';
-import {
-  callWebhook,
-  checkDeletable,
-  createWebhook,
-  newWebhookUuid,
-  parseWebhookSettings,
-  parseWebhookUuid,
-  patchWebhook,
-  requireWebhook,
-  toTaskView,
-  webhookList,
-  webhookView,
-  type Webhook,
-} from '@miroir/protocol';
+import { callWebhook, toTaskView, webhookRoutes, type Webhook, type WebhookBook } from '@miroir/protocol';
 import type { AppContext } from './context.js';
 import type { StateStore } from '../state/store.js';
 import { jsonBody } from './http.js';
 
 type UuidParams = { uuid: string };
 
-async function allWebhooks(store: StateStore): Promise<Map<string, Webhook>> {
-  return new Map((await store.listRows('webhooks')).map((r) => [r.uuid, { url: r.url, headers: r.headers }]));
-}
-
-async function oneWebhook(store: StateStore, uuid: string): Promise<Webhook | undefined> {
-  const r = await store.getRow('webhooks', uuid);
-  return r === undefined ? undefined : { url: r.url, headers: r.headers };
+/** The cluster's webhooks: rows of the state store's `webhooks` table. */
+function storeBook(store: StateStore): WebhookBook {
+  return {
+    all: async () => new Map((await store.listRows('webhooks')).map((r) => [r.uuid, { url: r.url, headers: r.headers }])),
+    get: async (uuid) => {
+      const r = await store.getRow('webhooks', uuid);
+      return r === undefined ? undefined : { url: r.url, headers: r.headers };
+    },
+    put: (uuid, w) => store.putRow('webhooks', { uuid, ...w }),
+    delete: (uuid) => store.deleteRow('webhooks', uuid),
+  };
 }
 
 export function registerWebhookRoutes(app: FastifyInstance, ctx: AppContext): void {
-  const { store } = ctx.cluster;
+  const book = storeBook(ctx.cluster.store);
+  const routes = webhookRoutes(book);
 
   app.get('/webhooks', async (req) => {
     await ctx.auth.client(req, 'webhooks.get', null);
-    return webhookList(await allWebhooks(store));
+    return routes.list();
   });
-
   app.post('/webhooks', async (req, reply) => {
     await ctx.auth.client(req, 'webhooks.create', null);
-    const s = parseWebhookSettings(jsonBody(req));
-    const uuid = newWebhookUuid();
-    const w = createWebhook(uuid, s, (await store.listRows('webhooks')).length);
-    await store.putRow('webhooks', { uuid, ...w });
-    return reply.code(201).send(webhookView(uuid, w));
+    return reply.code(201).send(await routes.create(jsonBody(req)));
   });
-
   app.get<{ Params: UuidParams }>('/webhooks/:uuid', async (req) => {
     await ctx.auth.client(req, 'webhooks.get', null);
-    const uuid = parseWebhookUuid(req.params.uuid);
-    return webhookView(uuid, requireWebhook(uuid, await oneWebhook(store, uuid)));
+    return routes.get(req.params.uuid);
   });
-
   app.patch<{ Params: UuidParams }>('/webhooks/:uuid', async (req) => {
     await ctx.auth.client(req, 'webhooks.update', null);
-    const uuid = parseWebhookUuid(req.params.uuid);
-    const s = parseWebhookSettings(jsonBody(req));
-    const w = patchWebhook(uuid, await oneWebhook(store, uuid), s);
-    await store.putRow('webhooks', { uuid, ...w });
-    return webhookView(uuid, w);
+    return routes.update(req.params.uuid, jsonBody(req));
   });
-
   app.delete<{ Params: UuidParams }>('/webhooks/:uuid', async (req, reply) => {
     await ctx.auth.client(req, 'webhooks.delete', null);
-    const uuid = parseWebhookUuid(req.params.uuid);
-    checkDeletable(uuid);
-    requireWebhook(uuid, await oneWebhook(store, uuid));
-    await store.deleteRow('webhooks', uuid);
+    await routes.remove(req.params.uuid);
     return reply.code(204).send();
   });
 
@@ -84,13 +60,13 @@ export function registerWebhookRoutes(app: FastifyInstance, ctx: AppContext): vo
   let calls = Promise.resolve();
   ctx.tasks.onFinished((row) => {
     calls = calls.then(async () => {
-      let hooks: Map<string, Webhook>;
+      let hooks: ReadonlyMap<string, Webhook>;
       let view;
       try {
-        hooks = await allWebhooks(store);
+        hooks = await book.all();
         if (hooks.size === 0) return;
         // Read back: an earlier hook may have completed the row (a cancelation's `canceledTasks`).
-        view = toTaskView((await store.getTask(row.uid)) ?? row);
+        view = toTaskView((await ctx.cluster.store.getTask(row.uid)) ?? row);
       } catch (e) {
         ctx.log.error({ err: e, task: row.uid }, 'could not read the webhooks to call for a finished task');
         return;
