@@ -6,6 +6,7 @@
  *
  * @see https://www.meilisearch.com/docs/reference/api/similar/get-similar-documents-with-post
  */
+import type { Hit } from './search-params.js';
 import { MeiliError } from './errors.js';
 import { invalidTypeError, unknownFieldError } from './settings-validate.js';
 
@@ -178,3 +179,12 @@ export function parseSimilarParams(q: Record<string, string>): SimilarQuery {
   return out as SimilarQuery;
 }
 
+/** A `/similar` response, keys in Meilisearch's order. */
+export interface SimilarResponse {
+  hits: Hit[];
+  id: string;
+  processingTimeMs: number;
+  limit: number;
+  offset: number;
+  estimatedTotalHits: number;
+}

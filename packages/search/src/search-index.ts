@@ -27,6 +27,7 @@ import {
   type SearchResponse,
   type Settings,
   type SimilarQuery,
+  type SimilarResponse,
 } from '@miroir/protocol';
 import { FacetField, orderValues } from './facets.js';
 import { compileIidFilter, type FilterSource, type IidPredicate } from './filter-eval.js';
@@ -55,17 +56,7 @@ import { mergeHybrid, searchKind, type ScoreValue, type SearchKind, type SideHit
 export type { Document } from './fields.js';
 
 /** A parsed `/similar` request (reference §5.5). */
-export type { SimilarQuery } from '@miroir/protocol';
-
-/** A `/similar` response, keys in Meilisearch's order. */
-export interface SimilarResponse {
-  hits: Hit[];
-  id: string;
-  processingTimeMs: number;
-  limit: number;
-  offset: number;
-  estimatedTotalHits: number;
-}
+export type { SimilarQuery, SimilarResponse } from '@miroir/protocol';
 
 export interface SearchIndexOptions {
   /** The stored document of an iid (used only to build returned hits). */

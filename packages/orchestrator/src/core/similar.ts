@@ -5,7 +5,7 @@
  * search (`hybrid.semanticRatio: 1`) with the reference's embedding. The answers are merged by
  * similarity, as milli's `Similar::execute` ranks (similarity alone: no other ranking rule).
  */
-import type { Hit, ProgressTrace, SimilarQuery } from '@miroir/protocol';
+import type { Hit, ProgressTrace, SimilarQuery, SimilarResponse } from '@miroir/protocol';
 import { isReservedField } from './documents.js';
 import { andShardFilter } from './search-merge.js';
 
@@ -15,16 +15,6 @@ export interface NodeSimilarAnswer {
   estimatedTotalHits: number;
   processingTimeMs?: number;
   performanceDetails?: ProgressTrace;
-}
-
-/** A `/similar` response, keys in Meilisearch's order. */
-export interface SimilarResponse {
-  hits: Hit[];
-  id: string;
-  processingTimeMs: number;
-  limit: number;
-  offset: number;
-  estimatedTotalHits: number;
 }
 
 /** Offset and limit as a node resolves them (capped by `maxTotalHits`). */
