@@ -1,6 +1,7 @@
 import * as assert from 'node:assert/strict';
 import { test } from 'node:test';
-import { mayMatchReserved, nodeSearchOn, withoutReservedMatches } from '../src/core/reserved-search.js';
+import { stripDocument } from '../src/core/documents.js';
+import { mayMatchReserved, nodeSearchOn } from '../src/core/reserved-search.js';
 import {
   clientSettings,
   nodeSettingsUpdate,
@@ -71,5 +72,5 @@ test('reserved fields are left out of what the nodes search', () => {
   assert.deepEqual(nodeSearchOn({ q: '1' }, named), ['title', 'year']);
   assert.deepEqual(nodeSearchOn({ q: '1', attributesToSearchOn: ['_miroir_shard', 'year'] }, named), ['year']);
   assert.equal(nodeSearchOn({ q: '1', attributesToSearchOn: ['_miroir_updated_at'] }, named), undefined);
-  assert.deepEqual(withoutReservedMatches({ _miroir_shard: [], title: [{ start: 0, length: 1 }] }), { title: [{ start: 0, length: 1 }] });
+  assert.deepEqual(stripDocument({ _miroir_shard: [], title: [{ start: 0, length: 1 }] }), { title: [{ start: 0, length: 1 }] });
 });

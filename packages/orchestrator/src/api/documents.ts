@@ -14,8 +14,8 @@ import {
   unknownParameterError,
   jsonOrText,
 } from '@miroir/protocol';
-import { checkReservedFields, routeDeleteIds, routeDocuments } from '../core/documents.js';
-import { assembleDocuments, mergeSortedDocuments, parseSortCriteria, planDocumentReads, stripDocument, wholeIndexHolder } from '../core/documents-list.js';
+import { checkReservedFields, routeDeleteIds, routeDocuments, stripDocument } from '../core/documents.js';
+import { assembleDocuments, mergeSortedDocuments, parseSortCriteria, planDocumentReads, wholeIndexHolder } from '../core/documents-list.js';
 import type { WriteRouter } from '../core/placement.js';
 import { checkReservedFilter } from '../core/reserved-search.js';
 import { withoutReservedFilterable } from '../core/reserved-settings.js';

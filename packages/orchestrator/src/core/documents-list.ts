@@ -12,7 +12,7 @@
  *
  * @see https://www.meilisearch.com/docs/reference/api/documents/list-documents-with-post
  */
-import { isReservedField } from './documents.js';
+import { stripDocument } from './documents.js';
 import { compareSortValues, comparePk } from './hit-order.js';
 import type { Placement } from './placement.js';
 
@@ -75,13 +75,6 @@ export interface DocumentsPage {
   offset: number;
   limit: number;
   total: number;
-}
-
-/** Copies a document without reserved fields and without the fields in `drop`. */
-export function stripDocument(doc: Record<string, unknown>, drop?: ReadonlySet<string>): Record<string, unknown> {
-  const out: Record<string, unknown> = {};
-  for (const k in doc) if (!isReservedField(k) && (drop === undefined || !drop.has(k))) out[k] = doc[k];
-  return out;
 }
 
 /**

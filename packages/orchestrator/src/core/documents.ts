@@ -21,6 +21,13 @@ export function isReservedField(name: string): boolean {
   return name.startsWith(RESERVED_PREFIX);
 }
 
+/** Copies a document without reserved fields and without the fields in `drop`. */
+export function stripDocument(doc: Record<string, unknown>, drop?: ReadonlySet<string>): Record<string, unknown> {
+  const out: Record<string, unknown> = {};
+  for (const k in doc) if (!isReservedField(k) && (drop === undefined || !drop.has(k))) out[k] = doc[k];
+  return out;
+}
+
 /** Which optional reserved fields are active for the index (spec S5.3). */
 export interface ReservedFieldOptions {
   /** Anti-entropy on: `_miroir_updated_at` is reserved and stamped. */

@@ -21,8 +21,7 @@
 import { setResultWindow, type ComputedFacets, type Federation, type FederatedSearchResponse, type Hit, type SearchQuery } from '@miroir/protocol';
 
 export type { ComputedFacets, FederatedSearchResponse };
-import { isReservedField } from './documents.js';
-import { withoutReservedMatches } from './reserved-search.js';
+import { isReservedField, stripDocument } from './documents.js';
 import { mergeFacetDistributions, mergeFacetStats, type FacetingContext } from './facets.js';
 import { compareCodePoints, compareSortValues, HitComparator, orderedRuleNames } from './hit-order.js';
 import { addedAttributes, mergeHits, nodeSearchBody, type NodeSearchResponse, type SearchContext } from './search-merge.js';
@@ -234,7 +233,7 @@ function outputHit(hit: Hit, input: FederatedQueryInput, drop: ReadonlySet<strin
       for (const [fk, fv] of Object.entries(v as Record<string, unknown>)) if (!isReservedField(fk) && !drop.has(fk)) f[fk] = fv;
       out[k] = f;
     } else if (k === '_matchesPosition' && v !== null && typeof v === 'object') {
-      out[k] = withoutReservedMatches(v as Record<string, unknown>);
+      out[k] = stripDocument(v as Record<string, unknown>);
     } else out[k] = v;
   }
   if (!placed) out._federation = federation;

@@ -108,13 +108,6 @@ export function nodeSearchOn(
   return changed ? [...out] : undefined;
 }
 
-/** `_matchesPosition` without reserved fields (a node reports matches in every displayed field). */
-export function withoutReservedMatches(positions: Readonly<Record<string, unknown>>): Record<string, unknown> {
-  const out: Record<string, unknown> = {};
-  for (const k in positions) if (!isReservedField(k)) out[k] = positions[k];
-  return out;
-}
-
 /**
  * Whether a query parameter (a string, or arrays of them, as filters and facet lists are) holds a
  * reserved name anywhere: the fast test before parsing, most queries name none.

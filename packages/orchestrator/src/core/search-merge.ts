@@ -6,8 +6,7 @@
  */
 import { SEARCH_DEFAULTS, setResultWindow } from '@miroir/protocol';
 import type { FacetStats, Hit, ProgressTrace, SearchQuery, SearchResponse } from '@miroir/protocol';
-import { isReservedField, SHARD_FIELD } from './documents.js';
-import { withoutReservedMatches } from './reserved-search.js';
+import { isReservedField, SHARD_FIELD, stripDocument } from './documents.js';
 import { mergeFacetDistributions, mergeFacetStats, type FacetingContext } from './facets.js';
 import { HitComparator, type HitKey } from './hit-order.js';
 
@@ -348,7 +347,7 @@ function cleanHit(hit: Hit, drop: ReadonlySet<string>, dropFormatted: ReadonlySe
       for (const fk in src) if (!dropFormatted.has(fk) && !isReservedField(fk)) f[fk] = src[fk];
       out[k] = f;
     } else if (k === '_matchesPosition' && v !== null && typeof v === 'object') {
-      out[k] = withoutReservedMatches(v as Record<string, unknown>);
+      out[k] = stripDocument(v as Record<string, unknown>);
     } else out[k] = v;
   }
   return out as Hit;

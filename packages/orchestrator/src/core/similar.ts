@@ -6,7 +6,10 @@
  * similarity, as milli's `Similar::execute` ranks (similarity alone: no other ranking rule).
  */
 import type { Hit, ProgressTrace, SimilarQuery, SimilarResponse } from '@miroir/protocol';
-import { isReservedField } from './documents.js';
+import { stripDocument } from './documents.js';
+
+/** Score fields the merge recomputes from the similarity. */
+const SCORES: ReadonlySet<string> = new Set(['_rankingScore', '_rankingScoreDetails']);
 import { andShardFilter } from './search-merge.js';
 
 /** A node's answer, `/similar` or vector `/search` alike (asked with `showRankingScoreDetails`). */
@@ -103,8 +106,7 @@ export function mergeSimilar(q: SimilarQuery, answers: readonly NodeSimilarAnswe
   const passing = threshold === undefined ? scored : scored.filter((s) => s.sim >= threshold);
   const total = threshold !== undefined && passing.length < Math.min(offset + limit, scored.length) ? passing.length : universe;
   const hits = passing.slice(offset, offset + limit).map(({ hit, sim }) => {
-    const out: Hit = {};
-    for (const k in hit) if (!isReservedField(k) && k !== '_rankingScore' && k !== '_rankingScoreDetails') out[k] = hit[k];
+    const out: Hit = stripDocument(hit, SCORES);
     if (q.showRankingScore === true) out._rankingScore = sim;
     if (q.showRankingScoreDetails === true) out._rankingScoreDetails = { vectorSort: { order: 0, similarity: sim } };
     return out;

@@ -4,7 +4,7 @@
  * the task's documents are the union of those parts, every replica's copy counted once and the
  * reserved fields removed, as NDJSON like one node answers.
  */
-import { isReservedField } from './documents.js';
+import { stripDocument } from './documents.js';
 import { canonicalId } from './hash.js';
 
 /**
@@ -20,8 +20,7 @@ export function mergeTaskDocuments(parts: readonly string[], primaryKey: string 
     for (const line of part.split('\n')) {
       if (line.trim() === '') continue;
       const doc = JSON.parse(line) as Record<string, unknown>;
-      const clean: Record<string, unknown> = {};
-      for (const k in doc) if (!isReservedField(k)) clean[k] = doc[k];
+      const clean = stripDocument(doc);
       const text = JSON.stringify(clean);
       const id = (primaryKey === null ? null : canonicalId(clean[primaryKey])) ?? `#${text}`;
       if (seen.has(id)) continue;
