@@ -2,7 +2,6 @@
  * Documents (spec S2.3, S2.4, S3.2): writes routed by primary-key hash to the owners of each shard,
  * deletes by id likewise, deletes by filter and clears broadcast, reads by id from one owner.
  */
-import { randomUUID } from 'node:crypto';
 import type { FastifyInstance, FastifyReply, FastifyRequest } from 'fastify';
 import {
   documentId,
@@ -22,7 +21,7 @@ import { withoutReservedFilterable } from '../core/reserved-settings.js';
 import { andShardFilter } from '../core/search-merge.js';
 import { miroirError } from '../errors.js';
 import type { AppContext } from './context.js';
-import { MARKER_PREFIX } from '../work/handoff.js';
+import { newMarker } from '../work/handoff.js';
 import { NodeHttpError, NodeTransportError, type NodeRequest } from '../nodes/node-client.js';
 import { firstAnswer } from './fanout.js';
 import { gatedCover, readGate } from './settings-consistency.js';
@@ -134,7 +133,7 @@ export function registerDocumentRoutes(app: FastifyInstance, ctx: AppContext): v
     // The nodes get JSON whatever the client sent, so `csvDelimiter` stays here.
     // The node tasks carry a marker instead of the client's metadata (which lives in Miroir's task),
     // so a write retried after a timeout can be found in a node's task list (work/handoff.ts).
-    const query = `?primaryKey=${enc(pk)}&customMetadata=${enc(`${MARKER_PREFIX}${randomUUID()}`)}${
+    const query = `?primaryKey=${enc(pk)}&customMetadata=${enc(newMarker())}${
       skipCreation === undefined ? '' : `&skipCreation=${enc(skipCreation)}`
     }`;
     const updatedAt = reserved.antiEntropy ? { updatedAt: Date.now() } : {};
@@ -281,8 +280,8 @@ export function registerDocumentRoutes(app: FastifyInstance, ctx: AppContext): v
     // A node of the covering set that holds every shard answers alone, in one node's own order.
     const holder = cluster.migrating ? undefined : wholeIndexHolder(placement, placement.groupIndex(cover.groupId), cover.nodes.keys());
     if (holder !== undefined && (params.sort === undefined || params.sort === null)) {
-      if (source === 'get') await checkedGet(holder);
-      const page = await request(holder, shardsInOrder, {});
+      // It holds exactly the index (no migration, so no stray copies): its own answer is the page.
+      const page = source === 'get' ? await checkedGet(holder) : await request(holder, shardsInOrder, {});
       return { ...page, results: page.results.map((d) => stripDocument(d)) };
     }
     // The client's own parameters go to one node first: its validation is the answer for all.

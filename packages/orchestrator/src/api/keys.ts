@@ -23,6 +23,7 @@ import {
   parseCreateKey,
   parsePatchKey,
   patchedKey,
+  nowMicros,
 } from '@miroir/protocol';
 import type { ApiKey, KeyLookup } from '@miroir/protocol';
 import type { Cluster } from '../cluster.js';
@@ -58,7 +59,7 @@ export class KeyBook {
 
 /** Microseconds since the epoch, strictly past `after` (so creation order is listing order). */
 function micros(after: number): number {
-  return Math.max(Date.now() * 1000, after + 1);
+  return Math.max(nowMicros(), after + 1);
 }
 
 /** The cluster's key set: read from the store, kept for a while, changed by compare-and-set. */
@@ -178,7 +179,7 @@ export function registerKeyRoutes(app: FastifyInstance, ctx: AppContext): void {
 
   app.post('/keys', async (req, reply) => {
     await ctx.auth.client(req, 'keys.create', null);
-    const parsed = parseCreateKey(jsonBody(req), Date.now() * 1000);
+    const parsed = parseCreateKey(jsonBody(req), nowMicros());
     const body = { ...parsed, uid: parsed.uid ?? randomUUID() };
     const created = await keys.update((book, now) => {
       const key = newKey(body, now);

@@ -4,7 +4,6 @@
  * order in which nodes enqueue them is the order of Miroir's task uids: a client may enqueue an
  * index creation, settings and documents without waiting, as on one node.
  */
-import { randomUUID } from 'node:crypto';
 import type { FastifyReply, FastifyRequest } from 'fastify';
 import { indexNotFound, MeiliError, nowMicros, toFailedDetails, toTaskSummary, type TaskSummary, type TaskType } from '@miroir/protocol';
 import { evaluateQuorum, writeDegradedHeader } from '../core/documents.js';
@@ -14,7 +13,7 @@ import { miroirError } from '../errors.js';
 import type { AppContext } from './context.js';
 import { NodeHttpError, NodeTransportError, type NodeRequest } from '../nodes/node-client.js';
 import type { SettingsBroadcastState, TaskRow } from '../state/store.js';
-import { MARKER_PREFIX, type MissedWrite } from '../work/handoff.js';
+import { newMarker, type MissedWrite } from '../work/handoff.js';
 import { waitTask } from '../work/node-io.js';
 import { callEach } from './fanout.js';
 
@@ -41,7 +40,7 @@ export function markedWrite(req: FastifyRequest): { customMetadata: string | nul
   const params = new URLSearchParams(i < 0 ? '' : req.url.slice(i + 1));
   const customMetadata = params.get('customMetadata');
   params.delete('customMetadata');
-  params.set('customMetadata', `${MARKER_PREFIX}${randomUUID()}`);
+  params.set('customMetadata', newMarker());
   return { customMetadata, query: `?${params.toString()}` };
 }
 

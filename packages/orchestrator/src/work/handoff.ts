@@ -15,6 +15,7 @@
  * missed upserts but cannot know about deletes it missed (they may come back): the bound is a
  * trade-off documented in docs/failures.md.
  */
+import { randomUUID } from 'node:crypto';
 import type { Logger } from 'pino';
 import { Counter, Gauge } from 'prom-client';
 import type { Cluster } from '../cluster.js';
@@ -45,6 +46,11 @@ interface TaskPage {
 
 /** The marker Miroir puts in a document write's `customMetadata` so a retry can find it. */
 export const MARKER_PREFIX = 'miroir:';
+
+/** A fresh marker for one client write (`miroir:<uuid>`). */
+export function newMarker(): string {
+  return `${MARKER_PREFIX}${randomUUID()}`;
+}
 
 function markerOf(req: NodeRequest): string | undefined {
   const q = req.path.indexOf('?');
