@@ -16,20 +16,13 @@ export function rawBody(req: FastifyRequest): Buffer | undefined {
  * `malformed_payload`.
  */
 export function jsonBody(req: FastifyRequest): unknown {
-  const cached = parsedBodies.get(req);
-  if (cached !== undefined) return cached.value;
-  const value = parseJsonBody(rawBody(req), req.headers['content-type']);
-  parsedBodies.set(req, { value });
-  return value;
+  return parseJsonBody(rawBody(req), req.headers['content-type']);
 }
 
 /** The JSON body of a route that reads an object: anything else is deserr's root `bad_request`. */
 export function objectBody(req: FastifyRequest): Record<string, unknown> {
   return jsonObject(jsonBody(req));
 }
-
-/** Bodies already decoded for a request (the pre-handler and the route share one parse). */
-const parsedBodies = new WeakMap<FastifyRequest, { value: unknown }>();
 
 const INDEX_UID_RE = /^[A-Za-z0-9_-]+$/;
 

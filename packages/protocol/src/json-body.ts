@@ -49,6 +49,8 @@ export function isEmptyBody(raw: Buffer | string | undefined): boolean {
  * point. A linear scan over the bytes that skips strings; it says nothing about the text's validity.
  */
 export function exceedsJsonDepth(json: Buffer | string): boolean {
+  // The limit's depth takes that many opening brackets: shorter texts (most bodies) skip the scan.
+  if (json.length < JSON_MAX_DEPTH) return false;
   const b = typeof json === 'string' ? Buffer.from(json) : json;
   let depth = 0;
   const n = b.length;
