@@ -23,6 +23,7 @@ const TTL_MS = 5000;
 export class Catalog {
   readonly #cluster: Cluster;
   readonly #cache = new Map<string, { info: IndexInfo; at: number }>();
+  readonly #generations = new Map<string, number>();
   readonly #loading = new Map<string, Promise<IndexInfo | undefined>>();
   /** Index uid → the Miroir uids of its deletions enqueued here and not finished yet. */
   readonly #deleting = new Map<string, Set<number>>();
@@ -45,6 +46,15 @@ export class Catalog {
 
   invalidate(uid: string): void {
     this.#cache.delete(uid);
+    this.#generations.set(uid, this.generation(uid) + 1);
+  }
+
+  /**
+   * Bumped each time the index may have changed (a task on it finished here or anywhere): what is
+   * derived from an index's contents (its field list) is kept while the generation holds.
+   */
+  generation(uid: string): number {
+    return this.#generations.get(uid) ?? 0;
   }
 
   /**

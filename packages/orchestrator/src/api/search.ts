@@ -53,22 +53,27 @@ function withParam<Q extends object>(query: Q, key: string, value: unknown): Q {
   return out as Q;
 }
 
-/** Per index snapshot: the searchable field names of every node (see {@link searchableFields}). */
-const fieldLists = new WeakMap<IndexInfo, Promise<readonly string[] | null>>();
+/** Per catalog (one per running Miroir), per index: the nodes' searchable field names and the generation they were read at. */
+const fieldLists = new WeakMap<object, Map<string, { generation: number; at: number; fields: Promise<readonly string[] | null> }>>();
+
+/** A field list is read again after this long even when no change was announced (a lost event). */
+const FIELDS_MAX_AGE_MS = 60_000;
 
 /**
  * Every searchable field name the nodes hold for the index (union over the healthy nodes, as
- * `POST /indexes/{uid}/fields` lists them), or null when no node answered. Read once per catalog
- * snapshot: a snapshot is dropped when any task on the index finishes, so a field brought by a
- * document task is known before a client can see that task succeed.
+ * `POST /indexes/{uid}/fields` lists them), or null when no node answered. Read again when the
+ * index's catalog generation moves (any task on it finished, here or on another orchestrator), so a
+ * field brought by a document task is known before a client can see that task succeed.
  */
 function searchableFields(ctx: AppContext, info: IndexInfo): Promise<readonly string[] | null> {
-  let p = fieldLists.get(info);
-  if (p === undefined) {
-    p = loadSearchableFields(ctx, info.uid);
-    fieldLists.set(info, p);
-  }
-  return p;
+  const generation = ctx.catalog.generation(info.uid);
+  let lists = fieldLists.get(ctx.catalog);
+  if (lists === undefined) fieldLists.set(ctx.catalog, (lists = new Map()));
+  const cached = lists.get(info.uid);
+  if (cached !== undefined && cached.generation === generation && Date.now() - cached.at < FIELDS_MAX_AGE_MS) return cached.fields;
+  const fields = loadSearchableFields(ctx, info.uid);
+  lists.set(info.uid, { generation, at: Date.now(), fields });
+  return fields;
 }
 
 /** The fields route pages; an index has at most 2^16 fields (milli field ids are u16). */
