@@ -21,6 +21,8 @@ interface Migration {
   readonly moving: Set<string>;
   /** Moves cut over: their shards are read from, and written to, the target owners only. */
   readonly done: Set<string>;
+  /** Moves being cut over: writes to indexes with their shard count wait (work/fence.ts). */
+  readonly frozen: Set<string>;
 }
 
 export class Cluster {
@@ -77,6 +79,9 @@ export class Cluster {
       if (await this.store.putTopology(next, stored!.version)) {
         readdressed = stored!.nodes.filter((n) => addresses.has(n.id) && addresses.get(n.id) !== n.address).map((n) => n.id);
         stored = next;
+        // Where writes go changed: the other orchestrators follow (work/fence.ts).
+        const epoch = await this.store.advanceRoutingEpoch();
+        await this.store.publish({ kind: 'routing_changed', epoch });
         break;
       }
       stored = await this.store.getTopology();
@@ -105,9 +110,18 @@ export class Cluster {
    * Starts routing a migration: writes to moving shards go to the old and the new owners, reads of
    * a shard use the new owners once its move is in `done`.
    */
-  setMigration(moving: Iterable<string>, done: Iterable<string>): void {
-    this.#migration = { moving: new Set(moving), done: new Set(done) };
+  setMigration(moving: Iterable<string>, done: Iterable<string>, frozen: Iterable<string> = []): void {
+    this.#migration = { moving: new Set(moving), done: new Set(done), frozen: new Set(frozen) };
     this.#placements.clear();
+  }
+
+  /** Whether a cutover holds writes to indexes with `shards` shards now (null: to any index). */
+  frozen(shards: number | null): boolean {
+    const f = this.#migration?.frozen;
+    if (f === undefined || f.size === 0) return false;
+    if (shards === null) return true;
+    for (const key of f) if (key.startsWith(`${shards}/`)) return true;
+    return false;
   }
 
   /** Ends the migration routing (the topology that completes it is set by the caller). */
@@ -120,6 +134,7 @@ export class Cluster {
   cutOver(key: string): void {
     if (this.#migration === undefined) return;
     this.#migration.moving.delete(key);
+    this.#migration.frozen.delete(key);
     this.#migration.done.add(key);
     this.#placements.clear();
   }

@@ -121,6 +121,11 @@ export const configSchema = z
        * cutover may still be answered from them.
        */
       cleanup_delay_ms: z.int().min(0).default(5000),
+      /**
+       * How long a write waits while a shard of its index is being cut over (in any orchestrator)
+       * before it is refused with 503 `miroir_topology_changing`.
+       */
+      write_freeze_timeout_ms: z.int().min(1).default(30_000),
     }),
     server: block({
       port: z.int().min(0).max(65535).default(7700),

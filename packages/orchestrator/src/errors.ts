@@ -28,6 +28,7 @@ export const MIROIR_ERRORS = {
   miroir_node_not_found: { status: 404, type: 'invalid_request' },
   miroir_node_removed: { status: 503, type: 'system' },
   miroir_rebalance_in_progress: { status: 409, type: 'invalid_request' },
+  miroir_topology_changing: { status: 503, type: 'system' },
 } as const satisfies Record<string, { status: number; type: ErrorType }>;
 
 export type MiroirErrorCode = keyof typeof MIROIR_ERRORS;

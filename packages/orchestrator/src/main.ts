@@ -20,6 +20,7 @@ import { Background } from './work/background.js';
 import { TaskRegistry } from './work/tasks.js';
 import { AntiEntropy } from './work/anti-entropy.js';
 import { Handoff } from './work/handoff.js';
+import { RoutingFence } from './work/fence.js';
 import { Rebalancer } from './work/rebalancer.js';
 import { SettingsBroadcaster } from './work/settings-broadcast.js';
 import { SettingsDriftReconciler } from './work/settings-drift.js';
@@ -71,8 +72,10 @@ export async function startMiroir(config: Readonly<Config>, opts: StartOptions =
   const tasks = new TaskRegistry(cluster, catalog, log, background.ownership);
   const keys = new KeyCache(cluster);
   // What another orchestrator changed, this one's caches forget.
+  let fence: RoutingFence | undefined;
   await store.subscribe((event) => {
     if (event.kind === 'keys_changed') keys.invalidate();
+    else if (event.kind === 'routing_changed') fence?.onAdvanced(event.epoch);
     else for (const uid of event.indexUids) catalog.invalidate(uid);
   });
   const auth = new Authenticator({ masterKey: config.master_key, adminKey: config.admin.api_key, resolver: keys });
@@ -112,8 +115,13 @@ export async function startMiroir(config: Readonly<Config>, opts: StartOptions =
   const versions = new SettingsVersions(store);
   const broadcasts = new SettingsBroadcaster({ cluster, catalog, tasks, versions, metrics, log });
   const drift = new SettingsDriftReconciler({ cluster, catalog, versions, broadcasts, ownership: background.ownership, metrics, log });
-  const rebalancer = new Rebalancer({ cluster, log, metrics, handoff, leases: background.leases });
-  const ctx: AppContext = { cluster, catalog, tasks, auth, keys, log, metrics, handoff, antiEntropy, broadcasts, versions, drift, rebalancer, background };
+  const le = config.leader_election;
+  fence = new RoutingFence(
+    { store, self: background.peers.self, load: () => rebalancer.reload(), frozen: (shards) => cluster.frozen(shards), log },
+    { ttlMs: le.lease_ttl_s * 1000, heartbeatMs: le.renew_interval_s * 1000, freezeTimeoutMs: config.rebalancer.write_freeze_timeout_ms },
+  );
+  const rebalancer = new Rebalancer({ cluster, log, metrics, handoff, fence, leases: background.leases });
+  const ctx: AppContext = { cluster, catalog, tasks, auth, keys, log, metrics, handoff, antiEntropy, broadcasts, versions, drift, rebalancer, fence, background };
   registerMetricsRoute(app, metrics, auth);
   registerRoutes(app, ctx);
 
@@ -127,6 +135,8 @@ export async function startMiroir(config: Readonly<Config>, opts: StartOptions =
   // A rebalance interrupted by a restart: its routing is restored before the first request.
   await rebalancer.resume();
   rebalancer.follow();
+  // Registered once the routing is loaded: from now on, cutovers wait for this process.
+  await fence.start();
   await app.listen({ port: config.server.port, host: config.server.bind });
   const address = app.server.address();
   const port = typeof address === 'object' && address ? address.port : config.server.port;
@@ -151,6 +161,7 @@ export async function startMiroir(config: Readonly<Config>, opts: StartOptions =
         await tracing?.shutdown();
         handoff.stop();
         await rebalancer.close();
+        await fence!.close();
         await antiEntropy?.close();
         await drift.close();
         await broadcasts.close();

@@ -22,6 +22,7 @@ import { TaskRegistry } from '../src/work/tasks.js';
 import { AntiEntropy } from '../src/work/anti-entropy.js';
 import { Handoff } from '../src/work/handoff.js';
 import { soleOwner } from '../src/work/ownership.js';
+import { RoutingFence } from '../src/work/fence.js';
 import { Rebalancer } from '../src/work/rebalancer.js';
 
 // dist/test/ → repository root
@@ -45,7 +46,8 @@ before(async () => {
   const metrics = new Metrics(cluster, new TaskRegistry(cluster, new Catalog(cluster), log));
   // Feature families register with their workers (anti-entropy is on by default).
   const handoff = new Handoff({ cluster, log, metrics });
-  new Rebalancer({ cluster, log, metrics, handoff });
+  const fence = new RoutingFence({ store, self: 'p', load: async () => {}, frozen: () => false, log }, { ttlMs: 1000, heartbeatMs: 300, freezeTimeoutMs: 1000 });
+  new Rebalancer({ cluster, log, metrics, handoff, fence });
   new AntiEntropy({ cluster, ownership: soleOwner, log, metrics });
   const background = new Background(store, { ...config, jobs: { ...config.jobs, poll_interval_ms: 60_000 } }, hasher, log);
   registerBackgroundMetrics(metrics, cluster, background);

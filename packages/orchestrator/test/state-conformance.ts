@@ -267,6 +267,23 @@ export function conformance(factory: StoreFactory): void {
       assert.deepEqual(await b.livePeers(), []);
     });
 
+    t('routing fence: the epoch only advances; each live peer keeps the last epoch it acknowledged', async (open) => {
+      const [a, b] = [await open(), await open()];
+      assert.equal(await a.routingEpoch(), 0);
+      assert.equal(await a.advanceRoutingEpoch(), 1);
+      assert.equal(await b.advanceRoutingEpoch(), 2);
+      assert.equal(await a.routingEpoch(), 2);
+      await a.ackRouting('pod-a', 2, 10_000);
+      await b.ackRouting('pod-b', 1, 150);
+      assert.deepEqual([...(await a.routingAcks())].sort(), [['pod-a', 2], ['pod-b', 1]]);
+      await b.ackRouting('pod-b', 2, 150);
+      assert.equal((await a.routingAcks()).get('pod-b'), 2);
+      await sleep(300);
+      assert.deepEqual([...(await b.routingAcks())], [['pod-a', 2]], 'a peer that stopped acknowledging is not live');
+      await a.dropRoutingPeer('pod-a');
+      assert.equal((await b.routingAcks()).size, 0);
+    });
+
     t('jobs: racing claimants each take different jobs; every job is claimed once', async (open) => {
       const [a, b] = [await open(), await open()];
       for (let i = 0; i < 20; i++) await a.enqueueJob({ type: 'dump_import', params: { chunk: i } });

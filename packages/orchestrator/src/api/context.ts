@@ -9,6 +9,7 @@ import type { Cluster } from '../cluster.js';
 import type { Metrics } from '../obs/metrics.js';
 import type { AntiEntropy } from '../work/anti-entropy.js';
 import type { Background } from '../work/background.js';
+import type { RoutingFence } from '../work/fence.js';
 import type { Handoff } from '../work/handoff.js';
 import type { Rebalancer } from '../work/rebalancer.js';
 import type { SettingsBroadcaster } from '../work/settings-broadcast.js';
@@ -40,6 +41,8 @@ export interface AppContext {
   readonly drift: SettingsDriftReconciler;
   /** Topology changes and the shard moves that carry them out. */
   readonly rebalancer: Rebalancer;
+  /** The routing epoch every write is planned under and confirmed against (work/fence.ts). */
+  readonly fence: RoutingFence;
   /** Ownership (Mode A), leases (Mode B) and jobs (Mode C) shared with the other orchestrators. */
   readonly background: Background;
 }

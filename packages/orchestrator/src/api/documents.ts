@@ -148,7 +148,7 @@ export function registerDocumentRoutes(app: FastifyInstance, ctx: AppContext): v
         for (const [nodeId, batch] of routed.batches) {
           batches.set(nodeId, { method, path: `${docsPath(uid)}${query}`, raw: JSON.stringify(batch) });
         }
-        return { shards: routed.shards, batches };
+        return { shards: routed.shards, batches, placed: ids };
       },
       { setupIndex: true, mayCreate: access.allowIndexCreation(uid) },
     );

@@ -280,6 +280,39 @@ export async function broadcastWrite(
 export interface RoutedBatches {
   shards: readonly number[];
   batches: Map<string, NodeRequest>;
+  /** The ids of the documents the write creates or updates (not of those it deletes). */
+  placed?: readonly string[];
+}
+
+/** How many times a write is planned again when the routing keeps changing under it. */
+const MAX_PLANS = 4;
+
+function routingChanged(): MeiliError {
+  return miroirError('miroir_topology_changing', 'The routing of the index changed several times while the write was sent; retry the request.');
+}
+
+/**
+ * Deletes, on the nodes that no longer own them, the documents an earlier plan of the same write
+ * placed there under a routing since retired (work/fence.ts): a stale copy on a non-owner would be
+ * read as a duplicate once the migration's shard filters are lifted.
+ */
+async function dropStrays(ctx: AppContext, uid: string, placed: readonly string[], before: WriteRouter, now: WriteRouter): Promise<void> {
+  const perNode = new Map<string, string[]>();
+  for (const id of placed) {
+    const shard = ctx.cluster.hasher.shardOf(id, now.shards);
+    const keep = now.writeTargets(shard);
+    for (const n of before.writeTargets(shard)) {
+      if (keep.includes(n) || !ctx.cluster.nodes.has(n)) continue;
+      let list = perNode.get(n);
+      if (list === undefined) perNode.set(n, (list = []));
+      list.push(id);
+    }
+  }
+  const results = await Promise.all(
+    [...perNode].map(([n, ids]) => callEach(ctx.cluster, [n], { method: 'POST', path: `/indexes/${encodeURIComponent(uid)}/documents/delete-batch`, body: ids })),
+  );
+  const failed = results.flat().filter((r) => r.ok === undefined);
+  if (failed.length > 0) ctx.log.warn({ index: uid, nodes: failed.map((r) => r.nodeId) }, 'could not delete the copies a re-planned write left on former owners');
 }
 
 /**
@@ -308,9 +341,27 @@ async function broadcastLocked(
       : NO_SETUP;
   if (setup.refused) return settledLocally(ctx, intent, setup.refused);
   const sent = [...setup.before, ...requests, ...setup.after];
-  const all = [...ctx.cluster.nodes.keys()];
-  const nodeIds = opts.settings?.strategy === 'sequential' ? all.slice(0, 1) : all;
-  const results = await sendInOrder(ctx, nodeIds, () => sent);
+  const sequential = opts.settings?.strategy === 'sequential';
+  const shards = intent.indexUid === null ? null : ((await ctx.cluster.store.getIndexMeta(intent.indexUid))?.shards ?? null);
+  const results: NodeSend[] = [];
+  // Sent to every node of the routing it is confirmed under (work/fence.ts): when the routing moved
+  // past it meanwhile, the nodes it did not know of get it too.
+  for (let attempt = 1; ; attempt++) {
+    const ticket = await ctx.fence.enter(shards);
+    let confirmed: boolean;
+    try {
+      const all = [...ctx.cluster.nodes.keys()].filter((id) => !results.some((r) => r.nodeId === id));
+      const nodeIds = sequential ? (attempt === 1 ? all.slice(0, 1) : []) : all;
+      results.push(...(await sendInOrder(ctx, nodeIds, () => sent)));
+      confirmed = await ctx.fence.confirm(ticket);
+    } finally {
+      ctx.fence.leave(ticket);
+    }
+    if (confirmed) break;
+    if (attempt >= MAX_PLANS) throw routingChanged();
+    ctx.log.info({ index: intent.indexUid, attempt, epoch: ticket.epoch }, 'the routing changed under a broadcast: sending it to the nodes it missed');
+    await ctx.fence.refresh();
+  }
   if (results.length === 0) throw miroirError('miroir_node_unavailable', 'No node is configured.');
   const accepted = results.filter((r) => r.error === undefined);
   if (accepted.length === 0) {
@@ -358,39 +409,61 @@ export async function routedWrite(
   return ctx.cluster.writeLock.run([intent.indexUid], async () => {
     await assertWritable(ctx, intent.indexUid);
     const enqueuedAt = nowMicros();
-    const placement = ctx.cluster.placement(shardCount);
-    const { shards, batches } = route(ctx.cluster.writeRouter(shardCount));
     const plan = opts.setupIndex ? await setupRequests(ctx, { index: intent.indexUid, kind: 'write', mayCreate: opts.mayCreate ?? true }) : NO_SETUP;
     if (plan.refused) return { summary: (await settledLocally(ctx, intent, plan.refused)).summary, sent: false };
-    const setup = plan.before;
-    // Every node gets the setup, so an index exists everywhere even where no document lands.
-    const nodeIds = [...new Set([...batches.keys(), ...(setup.length > 0 ? ctx.cluster.nodes.keys() : [])])];
-    const results = await sendInOrder(ctx, nodeIds, (id) => {
-      const b = batches.get(id);
-      return b ? [...setup, b] : setup;
-    });
-    const acked = new Set(results.filter((r) => r.error === undefined && batches.has(r.nodeId)).map((r) => r.nodeId));
-    const quorum = evaluateQuorum(shards, placement, (id) => acked.has(id), ctx.cluster.config.write_quorum);
-    if (!quorum.ok) {
-      const refusal = results.find((r) => r.error instanceof NodeHttpError && batches.has(r.nodeId));
-      if (refusal && acked.size === 0) {
-        await undoSetup(ctx, intent.indexUid, plan, results);
-        throw refusal.error;
-      }
-      throw miroirError(
-        'miroir_no_quorum',
-        `No replica group reached the write quorum for shard(s) ${quorum.noQuorumShards.join(', ')}. Retry the request.`,
-      );
-    }
-    const header = writeDegradedHeader(quorum);
-    if (header) reply.header('x-miroir-degraded', header);
-    keepMissed(ctx, results);
-    const uid = await ctx.cluster.store.nextTaskUid();
     const nodeTasks: Record<string, number[]> = {};
-    for (const r of results) if (r.error === undefined && r.uids.length > 0) nodeTasks[r.nodeId] = r.uids;
+    let earlier: { router: WriteRouter; placed: readonly string[] } | undefined;
+    // Planned under the routing epoch it is sent under; planned again when the routing moved past
+    // it before it could be confirmed (work/fence.ts).
+    for (let attempt = 1; ; attempt++) {
+      const ticket = await ctx.fence.enter(shardCount);
+      let confirmed: boolean;
+      let router: WriteRouter;
+      let routed: RoutedBatches;
+      try {
+        const placement = ctx.cluster.placement(shardCount);
+        router = ctx.cluster.writeRouter(shardCount);
+        routed = route(router);
+        const { shards, batches } = routed;
+        if (earlier !== undefined) await dropStrays(ctx, intent.indexUid, earlier.placed, earlier.router, router);
+        const setup = attempt === 1 ? plan.before : [];
+        // Every node gets the setup, so an index exists everywhere even where no document lands.
+        const nodeIds = [...new Set([...batches.keys(), ...(setup.length > 0 ? ctx.cluster.nodes.keys() : [])])];
+        const results = await sendInOrder(ctx, nodeIds, (id) => {
+          const b = batches.get(id);
+          return b ? [...setup, b] : setup;
+        });
+        const acked = new Set(results.filter((r) => r.error === undefined && batches.has(r.nodeId)).map((r) => r.nodeId));
+        const quorum = evaluateQuorum(shards, placement, (id) => acked.has(id), ctx.cluster.config.write_quorum);
+        if (!quorum.ok) {
+          const refusal = results.find((r) => r.error instanceof NodeHttpError && batches.has(r.nodeId));
+          if (refusal && acked.size === 0 && attempt === 1) {
+            await undoSetup(ctx, intent.indexUid, plan, results);
+            throw refusal.error;
+          }
+          throw miroirError(
+            'miroir_no_quorum',
+            `No replica group reached the write quorum for shard(s) ${quorum.noQuorumShards.join(', ')}. Retry the request.`,
+          );
+        }
+        const header = writeDegradedHeader(quorum);
+        if (header) reply.header('x-miroir-degraded', header);
+        keepMissed(ctx, results);
+        for (const r of results) if (r.error === undefined && r.uids.length > 0) (nodeTasks[r.nodeId] ??= []).push(...r.uids);
+        confirmed = await ctx.fence.confirm(ticket);
+      } finally {
+        ctx.fence.leave(ticket);
+      }
+      if (confirmed) break;
+      if (attempt >= MAX_PLANS) throw routingChanged();
+      ctx.log.info({ index: intent.indexUid, attempt, epoch: ticket.epoch }, 'the routing changed under a write: planning it again');
+      earlier = { router, placed: routed.placed ?? [] };
+      await ctx.fence.refresh();
+    }
+    const uid = await ctx.cluster.store.nextTaskUid();
     const row = newRow(uid, intent, nodeTasks, enqueuedAt);
     await ctx.tasks.insert(row);
-    if (setup.length > 0) ctx.catalog.invalidate(intent.indexUid);
+    if (plan.before.length > 0) ctx.catalog.invalidate(intent.indexUid);
     return { summary: summary(row), sent: true };
   });
 }

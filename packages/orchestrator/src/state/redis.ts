@@ -89,6 +89,21 @@ const SCRIPTS = {
       redis.call('ZREMRANGEBYSCORE', KEYS[1], '-inf', now)
       return redis.call('ZRANGE', KEYS[1], 0, -1)`,
   },
+  // KEYS: expiries (zset), epochs (hash). ARGV: peer ('' = only list), epoch, ttl. Returns the
+  // live peers and their epochs (flat), the expired ones forgotten.
+  routingAcks: {
+    numberOfKeys: 2,
+    lua: `${NOW}
+      if ARGV[1] ~= '' then
+        redis.call('ZADD', KEYS[1], now + tonumber(ARGV[3]), ARGV[1])
+        redis.call('HSET', KEYS[2], ARGV[1], ARGV[2])
+      end
+      for _, id in ipairs(redis.call('ZRANGEBYSCORE', KEYS[1], '-inf', now)) do
+        redis.call('ZREM', KEYS[1], id)
+        redis.call('HDEL', KEYS[2], id)
+      end
+      return redis.call('HGETALL', KEYS[2])`,
+  },
   // ARGV: prefix, type, claimant, ttl. Returns the claimed job hash (flat), or nil.
   jobClaim: {
     numberOfKeys: 0,
@@ -441,6 +456,31 @@ export class RedisStore implements StateStore {
 
   async livePeers(): Promise<string[]> {
     return ((await this.#script('peers', this.#k('peers'), '', 0)) as string[]).sort();
+  }
+
+  // --- routing fence ----------------------------------------------------------------------------
+
+  async routingEpoch(): Promise<number> {
+    return Number((await this.#r.get(this.#k('routing', 'epoch'))) ?? 0);
+  }
+
+  async advanceRoutingEpoch(): Promise<number> {
+    return this.#r.incr(this.#k('routing', 'epoch'));
+  }
+
+  async ackRouting(peer: string, epoch: number, ttlMs: number): Promise<void> {
+    await this.#script('routingAcks', this.#k('routing', 'expiries'), this.#k('routing', 'acks'), peer, epoch, ttlMs);
+  }
+
+  async routingAcks(): Promise<Map<string, number>> {
+    const flat = (await this.#script('routingAcks', this.#k('routing', 'expiries'), this.#k('routing', 'acks'), '', 0, 0)) as string[];
+    const out = new Map<string, number>();
+    for (let i = 0; i + 1 < flat.length; i += 2) out.set(flat[i]!, Number(flat[i + 1]));
+    return out;
+  }
+
+  async dropRoutingPeer(peer: string): Promise<void> {
+    await this.#r.multi().zrem(this.#k('routing', 'expiries'), peer).hdel(this.#k('routing', 'acks'), peer).exec();
   }
 
   // --- jobs (Mode C) -----------------------------------------------------------------------------

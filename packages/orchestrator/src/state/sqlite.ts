@@ -52,6 +52,7 @@ CREATE TABLE IF NOT EXISTS leader_lease (
   expires_at INTEGER NOT NULL
 );
 CREATE TABLE IF NOT EXISTS peers (id TEXT PRIMARY KEY, expires_at INTEGER NOT NULL);
+CREATE TABLE IF NOT EXISTS routing_acks (id TEXT PRIMARY KEY, epoch INTEGER NOT NULL, expires_at INTEGER NOT NULL);
 CREATE TABLE IF NOT EXISTS jobs (
   id INTEGER PRIMARY KEY,
   type TEXT NOT NULL,
@@ -173,6 +174,14 @@ export class SqliteStore implements StateStore {
       heartbeat: db.prepare('INSERT OR REPLACE INTO peers (id, expires_at) VALUES (?, ?)'),
       removePeer: db.prepare('DELETE FROM peers WHERE id = ?'),
       livePeers: db.prepare('SELECT id FROM peers WHERE expires_at > ? ORDER BY id'),
+      routingEpoch: db.prepare(`SELECT value FROM meta WHERE key = 'routing_epoch'`),
+      advanceRouting: db.prepare(
+        `INSERT INTO meta (key, value) VALUES ('routing_epoch', 1)
+         ON CONFLICT (key) DO UPDATE SET value = value + 1 RETURNING value`,
+      ),
+      ackRouting: db.prepare('INSERT OR REPLACE INTO routing_acks (id, epoch, expires_at) VALUES (?, ?, ?)'),
+      routingAcks: db.prepare('SELECT id, epoch FROM routing_acks WHERE expires_at > ? ORDER BY id'),
+      dropRouting: db.prepare('DELETE FROM routing_acks WHERE id = ?'),
       insertJob: db.prepare(`INSERT INTO jobs (type, params, state, progress, created_at) VALUES (?, ?, 'queued', 'null', ?) RETURNING *`),
       claimable: db.prepare(
         `SELECT * FROM jobs WHERE type = ? AND (state = 'queued' OR (state = 'in_progress' AND claim_expires_at <= ?))
@@ -375,6 +384,26 @@ export class SqliteStore implements StateStore {
 
   async livePeers(): Promise<string[]> {
     return (this.#stmts.livePeers.all(Date.now()) as { id: string }[]).map((r) => r.id);
+  }
+
+  async routingEpoch(): Promise<number> {
+    return (this.#stmts.routingEpoch.get() as { value: number } | undefined)?.value ?? 0;
+  }
+
+  async advanceRoutingEpoch(): Promise<number> {
+    return (this.#stmts.advanceRouting.get() as { value: number }).value;
+  }
+
+  async ackRouting(peer: string, epoch: number, ttlMs: number): Promise<void> {
+    this.#stmts.ackRouting.run(peer, epoch, Date.now() + ttlMs);
+  }
+
+  async routingAcks(): Promise<Map<string, number>> {
+    return new Map((this.#stmts.routingAcks.all(Date.now()) as { id: string; epoch: number }[]).map((r) => [r.id, r.epoch]));
+  }
+
+  async dropRoutingPeer(peer: string): Promise<void> {
+    this.#stmts.dropRouting.run(peer);
   }
 
   async enqueueJob(job: { type: string; params: unknown }): Promise<JobRow> {

@@ -95,8 +95,11 @@ export const migrationMoveSchema = z.object({
   after: z.array(z.string()),
   gained: z.array(z.string()),
   lost: z.array(z.string()),
-  /** pending → copying → (paused ↔ copying) → done; `done` = cut over to `after`. */
-  state: z.enum(['pending', 'copying', 'paused', 'done']),
+  /**
+   * pending → copying → (paused ↔ copying) → cutover → done; `cutover`: writes to indexes with this
+   * shard count wait while the delta pass runs; `done` = cut over to `after`.
+   */
+  state: z.enum(['pending', 'copying', 'paused', 'cutover', 'done']),
   source: z.string().nullable(),
   /** Why the move is paused. */
   error: z.string().nullable(),
@@ -234,6 +237,22 @@ export interface StateStore {
   /** Peers whose heartbeat has not expired, sorted. */
   livePeers(): Promise<string[]>;
 
+  // Routing fence (spec S4.5, S14): the epoch of the write routing (topology and migration), and
+  // the epoch each live orchestrator acknowledged. Expiries use the store's clock.
+  /** The current routing epoch (0 before the first change). */
+  routingEpoch(): Promise<number>;
+  /** Advances the routing epoch; returns the new one. */
+  advanceRoutingEpoch(): Promise<number>;
+  /**
+   * Records that `peer` routes by `epoch` (and has no write in flight planned under an older one),
+   * and keeps it live for `ttlMs`.
+   */
+  ackRouting(peer: string, epoch: number, ttlMs: number): Promise<void>;
+  /** Live peers and the epoch each acknowledged last. */
+  routingAcks(): Promise<Map<string, number>>;
+  /** Forgets a peer (it stopped). */
+  dropRoutingPeer(peer: string): Promise<void>;
+
   // Mode C (spec S4.1 table 6, S14.5): the job queue.
   enqueueJob(job: { type: string; params: unknown }): Promise<JobRow>;
   /**
@@ -300,6 +319,8 @@ export interface JobRow {
 
 /** Cache invalidations broadcast between orchestrator processes. */
 export type StoreEvent =
+  /** The routing epoch advanced: the topology or a migration's routing changed. */
+  | { kind: 'routing_changed'; epoch: number }
   /** A task reached a terminal state: settings, primary keys or the index itself may have changed. */
   | { kind: 'index_changed'; indexUids: string[] }
   /** An API key was created, updated or deleted. */

@@ -8,14 +8,20 @@
  *    node holds, the reserved filterable field included).
  * 2. `copying`: writes to moving shards go to the old and the new owners (dual write). Each move
  *    pages `_miroir_shard = s` from a healthy complete owner and writes the documents, as read, to
- *    the new owners, committing its offset after every page. Then the cutover, under the write
- *    lock of the indexes concerned: wait until the nodes have applied every write, compare the new
- *    owner's copy with the source's (fingerprints, core/fingerprint.ts), write or delete what
- *    differs (the delta pass), verify again, and flip ownership: the shard is read from and written
- *    to its new owners only. A move whose source or target is unreachable or catching up on missed
+ *    the new owners, committing its offset after every page. Then the cutover: writes to the
+ *    indexes concerned are frozen in every orchestrator (the move is `cutover`, behind a routing
+ *    barrier, work/fence.ts), the nodes apply every write, the new owner's copy is compared with
+ *    the source's (fingerprints, core/fingerprint.ts), what differs is written or deleted (the
+ *    delta pass) and verified again, and ownership flips: the shard is read from and written to
+ *    its new owners only. A move whose source or target is unreachable or catching up on missed
  *    writes pauses and is retried.
- * 3. `finalizing`: after a grace delay (reads planned before a cutover), the moved shards are
- *    deleted from the old owners that stay, and the completed topology (version + 1) is committed.
+ * 3. `finalizing`: once every orchestrator routes by the cut-over placement, and after a grace
+ *    delay (reads planned before a cutover), the moved shards are deleted from the old owners that
+ *    stay, and the completed topology (version + 1) is committed.
+ *
+ * Each step that changes where writes go advances the routing epoch; the start of the copy, each
+ * cutover and the cleanup wait for every live orchestrator to route by it (the fence's barrier), so
+ * a write planned through another process under an older routing is never left on old owners only.
  */
 import { randomUUID } from 'node:crypto';
 import type { Logger } from 'pino';
@@ -31,6 +37,7 @@ import type { Metrics } from '../obs/metrics.js';
 import type { IndexMeta, MigrationMove, MigrationProgress, RebalanceState, StoredTopology } from '../state/store.js';
 import { KeyedMutex } from '../util/keyed-mutex.js';
 import type { Handoff } from './handoff.js';
+import type { RoutingFence } from './fence.js';
 import type { HeldLease, Leases } from './leases.js';
 import { fingerprintShard, readDocuments, shardCount, shardPage, sleep, waitDrained, waitTask, type Doc } from './node-io.js';
 
@@ -86,6 +93,7 @@ export class Rebalancer {
   /** The lease this process runs the rebalance under (Mode B, scope `rebalancer`), while it runs it. */
   #lease: HeldLease | undefined;
   readonly #leases: Leases | undefined;
+  readonly #fence: RoutingFence;
   #wake: (() => void) | undefined;
   /** Documents copied since this process started running the current rebalance (for the rate). */
   #runMoved = 0;
@@ -101,9 +109,10 @@ export class Rebalancer {
    */
   #owned = false;
 
-  constructor(deps: { cluster: Cluster; log: Logger; metrics: Metrics; handoff: Handoff; leases?: Leases }) {
+  constructor(deps: { cluster: Cluster; log: Logger; metrics: Metrics; handoff: Handoff; fence: RoutingFence; leases?: Leases }) {
     this.#cluster = deps.cluster;
     this.#leases = deps.leases;
+    this.#fence = deps.fence;
     this.#log = deps.log.child({ component: 'rebalancer' });
     this.#handoff = deps.handoff;
     this.#opts = deps.cluster.config.rebalancer;
@@ -140,6 +149,11 @@ export class Rebalancer {
         .finally(() => (this.#syncing = false));
     }, Math.min(this.#cluster.config.health.interval_ms, this.#cluster.config.leader_election.renew_interval_s * 1000));
     this.#follower.unref();
+  }
+
+  /** Loads the topology and the migration's routing from the store (the routing fence calls it). */
+  reload(): Promise<void> {
+    return this.#lock.run(['topology'], () => this.#sync());
   }
 
   async #sync(): Promise<void> {
@@ -213,6 +227,7 @@ export class Rebalancer {
         throw miroirBusy('The topology was changed by another process; retry.');
       }
       this.#cluster.setTopology(next);
+      await this.#fence.advance();
       this.#log.info({ version: next.version }, 'topology changed');
       return { topology: next, rebalance: await this.#startLocked() };
     });
@@ -331,7 +346,23 @@ export class Rebalancer {
     this.#cluster.setMigration(
       state.moves.filter((m) => m.state !== 'done').map((m) => m.key),
       state.moves.filter((m) => m.state === 'done').map((m) => m.key),
+      state.moves.filter((m) => m.state === 'cutover').map((m) => m.key),
     );
+  }
+
+  /**
+   * Advances the routing epoch (the new routing is already in the store) and waits until every
+   * live orchestrator routes by it with no write planned under an older one still in flight.
+   * Returns false when this process stopped running the rebalance meanwhile.
+   */
+  async #fenced(): Promise<boolean> {
+    try {
+      await this.#fence.advanceAndWait(this.#lease?.signal);
+      return !this.#stopped;
+    } catch (e) {
+      if (this.#stopped) return false;
+      throw e;
+    }
   }
 
   /**
@@ -368,6 +399,9 @@ export class Rebalancer {
     this.#runStartedAt = Date.now();
     this.#runMoved = 0;
     if (s.phase === 'preparing') {
+      // Every orchestrator knows the joining nodes before they get their indexes: index and
+      // settings changes sent from then on reach them too.
+      if (!(await this.#fenced())) return;
       const joining = this.#cluster.storedTopology.nodes.filter((n) => n.state === 'joining').map((n) => n.id);
       await this.#retrying('prepare new nodes', async () => {
         for (const id of joining) await this.#prepareNode(id);
@@ -376,6 +410,8 @@ export class Rebalancer {
       s.phase = 'copying';
       await this.#save();
       this.#route(s);
+      // Every orchestrator writes to the new owners too, and filters reads by shard, before a page is copied.
+      if (!(await this.#fenced())) return;
     }
     if (s.phase === 'copying') {
       await this.#copyAll(s);
@@ -422,9 +458,15 @@ export class Rebalancer {
             await this.#migrate(m);
           } catch (e) {
             if (this.#stopped) return;
+            const frozen = m.state === 'cutover';
             m.state = 'paused';
             m.error = (e as Error).message;
             await this.#save();
+            if (frozen) {
+              // The cutover gave up: writes to its indexes go on (dual written) until it is retried.
+              this.#route(s);
+              await this.#fence.advance();
+            }
             this.#log.warn({ move: m.key, err: m.error }, 'shard move paused');
           }
         }
@@ -439,6 +481,8 @@ export class Rebalancer {
   }
 
   async #migrate(m: MigrationMove): Promise<void> {
+    // A cutover the previous runner left unfinished: the copies are complete, the cutover is redone.
+    if (m.state === 'cutover') return this.#cutover(m);
     m.state = 'copying';
     m.error = null;
     await this.#save();
@@ -520,26 +564,28 @@ export class Rebalancer {
   }
 
   /**
-   * Spec S4.5 cutover: writes to the indexes concerned are held (their write lock), the nodes
-   * apply what they have, the delta pass makes the new owners' copies equal to the source's, the
-   * copies are verified, and ownership flips, persisted before the lock is released.
+   * Spec S4.5 cutover: writes to the indexes concerned are frozen in every orchestrator (the move
+   * is `cutover` in the store, behind a routing barrier), the nodes apply what they have, the delta
+   * pass makes the new owners' copies equal to the source's, the copies are verified, and
+   * ownership flips, persisted before the writes resume.
    */
   async #cutover(m: MigrationMove): Promise<void> {
-    const metas = await this.#indexes(m.shards);
-    await this.#cluster.writeLock.run(
-      metas.map((x) => x.uid),
-      async () => {
-        const targets = this.#targets(m);
-        if (targets.length > 0) {
-          const source = this.#source(m);
-          for (const meta of await this.#indexes(m.shards)) await this.#delta(source, targets, meta.uid, meta.primaryKey!, m.shard);
-        }
-        m.state = 'done';
-        m.error = null;
-        await this.#save();
-        this.#cluster.cutOver(m.key);
-      },
-    );
+    const s = this.#state!;
+    m.state = 'cutover';
+    m.error = null;
+    await this.#save();
+    this.#route(s);
+    if (!(await this.#fenced())) return;
+    const targets = this.#targets(m);
+    if (targets.length > 0) {
+      const source = this.#source(m);
+      for (const meta of await this.#indexes(m.shards)) await this.#delta(source, targets, meta.uid, meta.primaryKey!, m.shard);
+    }
+    if (this.#stopped) return;
+    m.state = 'done';
+    await this.#save();
+    this.#cluster.cutOver(m.key);
+    await this.#fence.advance();
     this.#log.info({ move: m.key, from: m.before, to: m.after }, 'shard cut over');
   }
 
@@ -627,6 +673,8 @@ export class Rebalancer {
 
   async #finalize(s: RebalanceState): Promise<void> {
     if (this.#stopped) return;
+    // No orchestrator writes to or plans reads from an old owner any more.
+    if (!(await this.#fenced())) return;
     const topology = this.#cluster.storedTopology;
     const final = completedTopology(topology);
     const stays = new Set(final.nodes.filter((n) => n.state === 'active' || n.state === 'failed').map((n) => n.id));
@@ -656,6 +704,7 @@ export class Rebalancer {
     await this.#cluster.store.deleteRebalance();
     this.#cluster.setTopology(final);
     this.#cluster.clearMigration();
+    await this.#fence.advance();
     const duration = (Date.now() - Date.parse(s.startedAt)) / 1000;
     this.#m.duration.observe(duration);
     const moved = [...this.#progress.values()].reduce((n, p) => n + p.offset, 0);
