@@ -74,9 +74,25 @@ export class Catalog {
     if (set?.delete(taskUid) && set.size === 0) this.#deleting.delete(uid);
   }
 
-  /** Whether a deletion of `uid` enqueued by this process has not finished yet. */
+  /** Every deletion of `uid` finished (nothing is pending on the index any more). */
+  deletionsSettled(uid: string): void {
+    this.#deleting.delete(uid);
+  }
+
+  /**
+   * Whether a deletion of `uid` enqueued by any orchestrator may not have finished yet (the others
+   * announce theirs with an `index_deleting` event).
+   */
   deletionPending(uid: string): boolean {
     return this.#deleting.has(uid);
+  }
+
+  /** Events were missed: every cached index is dropped and the pending deletions are read from the store. */
+  async resync(): Promise<void> {
+    for (const uid of [...this.#cache.keys()]) this.invalidate(uid);
+    for (const row of await this.#cluster.store.pendingTasks()) {
+      if (row.indexUid !== null && (row.type === 'indexDeletion' || (row.type === 'indexUpdate' && row.indexes !== undefined))) this.deletionEnqueued(row.indexUid, row.uid);
+    }
   }
 
   /** Shard count and primary key as Miroir recorded them; creates the record on first write. */

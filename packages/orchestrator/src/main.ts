@@ -74,9 +74,24 @@ export async function startMiroir(config: Readonly<Config>, opts: StartOptions =
   // What another orchestrator changed, this one's caches forget.
   let fence: RoutingFence | undefined;
   await store.subscribe((event) => {
-    if (event.kind === 'keys_changed') keys.invalidate();
-    else if (event.kind === 'routing_changed') fence?.onAdvanced(event.epoch);
-    else for (const uid of event.indexUids) catalog.invalidate(uid);
+    switch (event.kind) {
+      case 'keys_changed':
+        return keys.invalidate();
+      case 'routing_changed':
+        return fence?.onAdvanced(event.epoch);
+      case 'index_deleting':
+        return catalog.deletionEnqueued(event.indexUid, event.taskUid);
+      case 'index_changed':
+        for (const uid of event.indexUids) catalog.invalidate(uid);
+        return;
+      case 'events_missed':
+        // The subscription was down: nothing cached is trusted, and the store is read again.
+        log.warn('store events may have been missed: caches dropped');
+        keys.invalidate();
+        void catalog.resync().catch((e: unknown) => log.warn({ err: e }, 'could not read the pending index deletions'));
+        void fence?.refresh().catch(() => {});
+        return;
+    }
   });
   const auth = new Authenticator({ masterKey: config.master_key, adminKey: config.admin.api_key, resolver: keys });
   if (auth.open) {

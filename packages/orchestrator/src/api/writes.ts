@@ -170,6 +170,8 @@ async function setupRequests(ctx: AppContext, setup: IndexSetup): Promise<SetupP
   let info: Awaited<ReturnType<typeof settledIndex>>;
   try {
     info = await settledIndex(ctx, uid);
+    // No task on the index is pending any more: neither is a deletion another process announced.
+    ctx.catalog.deletionsSettled(uid);
   } catch (e) {
     // An index the nodes cannot read (an invalid uid…): the creation gets their error, alone.
     if (setup.kind === 'create' && e instanceof NodeHttpError) return NO_SETUP;
@@ -384,6 +386,7 @@ async function broadcastLocked(
   const removes = intent.type === 'indexDeletion' || (intent.type === 'indexUpdate' && intent.indexes !== undefined);
   if (removes && intent.indexUid !== null) ctx.catalog.deletionEnqueued(intent.indexUid, uid);
   await ctx.tasks.insert(row);
+  if (removes && intent.indexUid !== null) await ctx.cluster.store.publish({ kind: 'index_deleting', indexUid: intent.indexUid, taskUid: uid });
   // The index Miroir expects this creation to make gets its record (shard count, primary key).
   if (opts.creates && setup.after.length > 0) await ctx.catalog.meta(opts.creates.index, opts.creates.primaryKey);
   const setupIndex = opts.creates?.index ?? opts.setupIndex;

@@ -622,6 +622,11 @@ export class RedisStore implements StateStore {
         const event = readStoreEvent(text);
         if (event !== undefined) for (const h of this.#handlers) h(event);
       });
+      // ioredis subscribes again after a reconnection; what was published meanwhile is lost.
+      let ready = 0;
+      sub.on('ready', () => {
+        if (ready++ > 0) for (const h of this.#handlers) h({ kind: 'events_missed' });
+      });
       this.#subscribed = sub.subscribe(this.#k('events')).then(() => undefined);
     }
     return this.#subscribed;

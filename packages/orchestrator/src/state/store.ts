@@ -324,4 +324,11 @@ export type StoreEvent =
   /** A task reached a terminal state: settings, primary keys or the index itself may have changed. */
   | { kind: 'index_changed'; indexUids: string[] }
   /** An API key was created, updated or deleted. */
-  | { kind: 'keys_changed' };
+  | { kind: 'keys_changed' }
+  /** An index deletion (or rename) was enqueued: until it finishes, a write to the index sets it up anew. */
+  | { kind: 'index_deleting'; indexUid: string; taskUid: number }
+  /**
+   * Not published: delivered by the store itself when events may have been missed (its
+   * subscription was down). Whatever the caches hold may be stale.
+   */
+  | { kind: 'events_missed' };
