@@ -163,6 +163,12 @@ export interface StateStore {
    * when this call finished the task.
    */
   putTaskIfPending(row: TaskRow): Promise<boolean>;
+  /**
+   * Sets `cancelRequestedBy` of a pending task and nothing else (atomically, and kept apart from the
+   * row: a write of the row by another process, from a copy read before the mark, neither loses
+   * the mark nor is undone by it). False when the task is gone or already terminal.
+   */
+  markTaskCancelRequested(uid: number, by: number): Promise<boolean>;
   getTask(uid: number): Promise<TaskRow | undefined>;
   /** Tasks by uid, newest first, starting at `from` (inclusive) when given. */
   scanTasks(opts: { from?: number; reverse?: boolean }): AsyncIterable<TaskRow>;
