@@ -73,7 +73,7 @@ export async function startMiroir(config: Readonly<Config>, opts: StartOptions =
   // What another orchestrator changed, this one's caches forget.
   await store.subscribe((event) => {
     if (event.kind === 'keys_changed') keys.invalidate();
-    else for (const uid of event.indexUids) catalog.invalidate(uid);
+    else if (event.kind === 'index_changed') for (const uid of event.indexUids) catalog.invalidate(uid);
   });
   const auth = new Authenticator({ masterKey: config.master_key, adminKey: config.admin.api_key, resolver: keys });
   if (auth.open) {
@@ -110,7 +110,7 @@ export async function startMiroir(config: Readonly<Config>, opts: StartOptions =
     ? new AntiEntropy({ cluster, ownership: background.ownership, log, metrics, busy: (id) => handoff.behind(id) })
     : undefined;
   const versions = new SettingsVersions(store);
-  const broadcasts = new SettingsBroadcaster({ cluster, catalog, tasks, versions, metrics, log });
+  const broadcasts = new SettingsBroadcaster({ cluster, catalog, tasks, versions, metrics, log, leases: background.leases, self: background.peers.self });
   const drift = new SettingsDriftReconciler({ cluster, catalog, versions, broadcasts, ownership: background.ownership, metrics, log });
   const rebalancer = new Rebalancer({ cluster, log, metrics, handoff, leases: background.leases });
   const ctx: AppContext = { cluster, catalog, tasks, auth, keys, log, metrics, handoff, antiEntropy, broadcasts, versions, drift, rebalancer, background };
@@ -122,7 +122,7 @@ export async function startMiroir(config: Readonly<Config>, opts: StartOptions =
   tasks.start();
   handoff.start();
   antiEntropy?.start();
-  await broadcasts.resume();
+  await broadcasts.start();
   drift.start();
   // A rebalance interrupted by a restart: its routing is restored before the first request.
   await rebalancer.resume();

@@ -63,6 +63,12 @@ const jobRowSchema = z.object({
 const storeEventSchema = z.discriminatedUnion('kind', [
   z.object({ kind: z.literal('index_changed'), indexUids: z.array(z.string()) }),
   z.object({ kind: z.literal('keys_changed') }),
+  z.object({
+    kind: z.literal('settings_broadcast'),
+    indexUid: z.string(),
+    phase: z.enum(['propose', 'verify', 'repair', 'commit', 'idle']),
+    holder: z.string(),
+  }),
 ]);
 
 /** A stored row that does not have the shape its table promises. */

@@ -309,4 +309,9 @@ export type StoreEvent =
   /** A task reached a terminal state: settings, primary keys or the index itself may have changed. */
   | { kind: 'index_changed'; indexUids: string[] }
   /** An API key was created, updated or deleted. */
-  | { kind: 'keys_changed' };
+  | { kind: 'keys_changed' }
+  /**
+   * A settings broadcast on an index, driven by process `holder`, entered a phase (`idle`: it
+   * ended or its driver let go): what the other processes show as `X-Miroir-Settings-Inconsistent`.
+   */
+  | { kind: 'settings_broadcast'; indexUid: string; phase: 'propose' | 'verify' | 'repair' | 'commit' | 'idle'; holder: string };
