@@ -236,14 +236,14 @@ export class SettingsBroadcaster {
   async #drive(row: TaskRow, lease: HeldLease, what: string): Promise<boolean> {
     const uid = row.indexUid!;
     const signal = AbortSignal.any([this.#abort.signal, lease.signal]);
-    this.#d.log.info({ task: row.uid, index: uid, phase: row.settingsBroadcast!.phase, token: lease.token }, what);
+    this.#d.log.info({ task: row.uid, index: uid, phase: row.settingsBroadcast!.phase, fencing_token: lease.token }, what);
     this.#driving.add(row.uid);
     this.#remote.delete(uid);
     try {
       await this.#driver.drive(row, { lease, signal, phase: (p) => this.#setPhase(uid, p) });
       return true;
     } catch (e) {
-      if (lease.signal.aborted) this.#d.log.warn({ task: row.uid, index: uid, token: lease.token }, 'settings broadcast stopped: its lease was lost');
+      if (lease.signal.aborted) this.#d.log.warn({ task: row.uid, index: uid, fencing_token: lease.token }, 'settings broadcast stopped: its lease was lost');
       else if (!this.#abort.signal.aborted) this.#d.log.error({ err: e, task: row.uid, index: uid }, 'settings broadcast failed');
       return false;
     } finally {
