@@ -19,6 +19,7 @@ export const MIROIR_ERRORS = {
   miroir_writes_frozen: { status: 503, type: 'system' },
   miroir_settings_unrepairable: { status: 503, type: 'system' },
   miroir_settings_rolled_back: { status: 503, type: 'system' },
+  miroir_settings_busy: { status: 503, type: 'system' },
   miroir_tenant_unknown: { status: 403, type: 'auth' },
   miroir_not_supported: { status: 501, type: 'invalid_request' },
   miroir_network_managed: { status: 400, type: 'invalid_request' },

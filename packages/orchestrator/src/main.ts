@@ -128,7 +128,7 @@ export async function startMiroir(config: Readonly<Config>, opts: StartOptions =
     ? new AntiEntropy({ cluster, ownership: background.ownership, log, metrics, busy: (id) => handoff.behind(id) })
     : undefined;
   const versions = new SettingsVersions(store);
-  const broadcasts = new SettingsBroadcaster({ cluster, catalog, tasks, versions, metrics, log });
+  const broadcasts = new SettingsBroadcaster({ cluster, catalog, tasks, versions, metrics, log, leases: background.leases, self: background.peers.self });
   const drift = new SettingsDriftReconciler({ cluster, catalog, versions, broadcasts, ownership: background.ownership, metrics, log });
   const le = config.leader_election;
   fence = new RoutingFence(
@@ -145,7 +145,7 @@ export async function startMiroir(config: Readonly<Config>, opts: StartOptions =
   tasks.start();
   handoff.start();
   antiEntropy?.start();
-  await broadcasts.resume();
+  await broadcasts.start();
   drift.start();
   // A rebalance interrupted by a restart: its routing is restored before the first request.
   await rebalancer.resume();

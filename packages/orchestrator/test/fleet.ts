@@ -12,6 +12,7 @@ import { fileURLToPath } from 'node:url';
 import { Meilisearch } from 'meilisearch';
 import { stringify } from 'yaml';
 import { startEngineProcess, type EngineProcess } from '../src/demo/engine-process.js';
+import { FaultProxy } from './fault-proxy.js';
 import { http } from './harness.js';
 import { dropPrefix, REDIS_URL, testPrefix } from './redis-kit.js';
 import { Spreader } from './spreader.js';
@@ -35,6 +36,8 @@ export interface FleetSpec {
   entry?: 'bin' | 'worker';
   /** Extra environment for the orchestrators (the probe's `HA_*` settings). */
   env?: Record<string, string>;
+  /** Nodes (by index) the orchestrators reach through a {@link FaultProxy} run by the test process. */
+  proxied?: number[];
 }
 
 export interface Orchestrator {
@@ -52,6 +55,8 @@ export interface Fleet {
   readonly spreader: Spreader;
   readonly orchestrators: Orchestrator[];
   readonly engines: EngineProcess[];
+  /** The fault proxy in front of each node of {@link FleetSpec.proxied}. */
+  readonly proxies: Map<number, FaultProxy>;
   readonly keyPrefix: string;
   readonly configFile: string;
   /** Starts one more orchestrator (named `orch-<n>`) on the fleet's config. */
@@ -67,13 +72,15 @@ export async function startFleet(spec: FleetSpec): Promise<Fleet> {
   const dir = mkdtempSync(join(tmpdir(), 'miroir-fleet-'));
   const groups = spec.groups ?? 1;
   const engines = await Promise.all(Array.from({ length: spec.nodes }, (_, i) => startEngineProcess({ dataDir: join(dir, `node-${i}`), masterKey: NODE_KEY })));
+  const proxies = new Map<number, FaultProxy>();
+  for (const i of spec.proxied ?? []) proxies.set(i, await FaultProxy.start(engines[i]!.url));
   const perGroup = Math.ceil(spec.nodes / groups);
   const keyPrefix = testPrefix();
   const config = {
     shards: spec.shards ?? 16,
     replication_factor: spec.rf ?? 1,
     replica_groups: groups,
-    nodes: engines.map((e, i) => ({ id: `node-${i}`, address: e.url, replica_group: Math.min(groups - 1, Math.floor(i / perGroup)) })),
+    nodes: engines.map((e, i) => ({ id: `node-${i}`, address: proxies.get(i)?.url ?? e.url, replica_group: Math.min(groups - 1, Math.floor(i / perGroup)) })),
     task_store: { backend: 'redis', url: REDIS_URL, key_prefix: keyPrefix },
     server: { port: 0, bind: '127.0.0.1' },
     metrics: { enabled: false },
@@ -138,6 +145,7 @@ export async function startFleet(spec: FleetSpec): Promise<Fleet> {
     for (const o of orchestrators) o.child.kill('SIGTERM');
     await Promise.all(orchestrators.map((o) => o.exited));
     await spreader.close();
+    await Promise.all([...proxies.values()].map((p) => p.close()));
     await Promise.all(engines.map((e) => e.stop()));
     await dropPrefix(keyPrefix);
     rmSync(dir, { recursive: true, force: true });
@@ -154,6 +162,7 @@ export async function startFleet(spec: FleetSpec): Promise<Fleet> {
     spreader,
     orchestrators,
     engines,
+    proxies,
     keyPrefix,
     configFile,
     add,

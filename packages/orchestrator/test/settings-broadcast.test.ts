@@ -2,7 +2,8 @@
  * Consistent settings (spec S13.5, issue 7), against real engine processes and a real orchestrator:
  * the two-phase broadcast (verify, repair, freeze), settings versions and their headers, the
  * freshness floor, the drift reconciler, the sequential strategy with its rollback, and a broadcast
- * finished by a restarted orchestrator. Node faults come from a fault proxy in front of node-2.
+ * finished by a restarted orchestrator, and a change kept waiting by the index's broadcast lease held
+ * elsewhere. Node faults come from a fault proxy in front of the last node.
  */
 import * as assert from 'node:assert/strict';
 import { after, before, describe, test } from 'node:test';
@@ -320,5 +321,40 @@ describe('restart', () => {
     assert.equal(task.status, 'succeeded');
     assert.equal((await status(c, 'books')).settings_version, before + 1);
     assert.deepEqual((await nodeSettings(c, 1, 'books')).synonyms, { tome: ['book'] });
+  });
+});
+
+describe('index lease held by another orchestrator', () => {
+  let c: TestCluster;
+  const cfg = {
+    settings_broadcast: { verify_timeout_s: 0.5, max_repair_retries: 0, repair_backoff_ms: 10 },
+    leader_election: { lease_ttl_s: 1, renew_interval_s: 0.25 },
+  };
+
+  before(async () => {
+    c = await startWith('albums', 2, 2, cfg);
+  });
+  after(async () => c?.stop());
+
+  test('a change waits for the lease, is refused with miroir_settings_busy past its bound, and reaches no node', async () => {
+    const store = c.miroir.cluster.store;
+    const held = await store.acquireLease('settings_broadcast:albums', 'another-orchestrator', 60_000);
+    assert.ok(held);
+    const tasks = async () => (await http(c.url, 'GET', '/tasks?indexUids=albums', { key: MASTER })).body.total as number;
+    const before = await tasks();
+    const started = Date.now();
+    const res = await http(c.url, 'PATCH', '/indexes/albums/settings', { key: MASTER, body: { stopWords: ['a'] } });
+    const waited = Date.now() - started;
+    assert.equal(res.status, 503);
+    assert.equal(res.body.code, 'miroir_settings_busy');
+    // A whole broadcast (verify_timeout_s × 2, one backoff) plus a takeover (TTL + renew).
+    assert.ok(waited >= 500 * 2 + 10 + 1250, `refused after ${waited} ms`);
+    assert.equal(await tasks(), before, 'no task');
+    for (const i of [0, 1]) assert.deepEqual((await nodeSettings(c, i, 'albums')).stopWords, [], `node-${i} unchanged`);
+    await store.releaseLease(held!);
+    const ok = await http(c.url, 'PATCH', '/indexes/albums/settings', { key: MASTER, body: { stopWords: ['a'] } });
+    assert.equal(ok.status, 202);
+    assert.equal((await c.client.tasks.waitForTask(ok.body.taskUid)).status, 'succeeded');
+    for (const i of [0, 1]) assert.deepEqual((await nodeSettings(c, i, 'albums')).stopWords, ['a']);
   });
 });

@@ -82,6 +82,50 @@ export function conformance(factory: StoreFactory): void {
       assert.deepEqual(await s.getIndexMeta('movies'), meta);
     });
 
+    t('a cancel mark racing writes of the row by another process is neither lost nor undoes them (issue 16)', async (open) => {
+      const a = await open();
+      const b = await open();
+      const base: TaskRow = {
+        ...row(7, 'processing'),
+        type: 'settingsUpdate',
+        settingsBroadcast: { strategy: 'two_phase', phase: 'propose', requests: [], proposal: { stopWords: ['the'] } },
+      };
+      await a.putTask(base);
+      // Process b read the row before the mark; a marks it; b then writes its copy (a broadcast
+      // phase change) and a task refresh writes another stale copy: the mark and the phase both stay.
+      const stale = (await b.getTask(7))!;
+      assert.equal(await a.markTaskCancelRequested(7, 42), true);
+      await b.putTask({ ...stale, settingsBroadcast: { ...stale.settingsBroadcast!, phase: 'verify' } });
+      assert.equal(await b.putTaskIfPending({ ...stale, settingsBroadcast: { ...stale.settingsBroadcast!, phase: 'repair' }, startedAt: 2_000_000 }), true);
+      for (const h of [a, b]) {
+        const got = (await h.getTask(7))!;
+        assert.equal(got.cancelRequestedBy, 42, 'the mark survives writes of copies read before it');
+        assert.equal(got.settingsBroadcast?.phase, 'repair', 'the mark did not put back an older row');
+        assert.equal(got.startedAt, 2_000_000);
+        assert.deepEqual((await h.pendingTasks()).map((r) => [r.uid, r.cancelRequestedBy]), [[7, 42]]);
+        const scanned: TaskRow[] = [];
+        for await (const r of h.scanTasks({})) scanned.push(r);
+        assert.deepEqual(scanned.map((r) => r.cancelRequestedBy), [42]);
+      }
+      // Many marks and row writes at once, from both handles: every row write lands, and the last mark stays.
+      const writes: Promise<unknown>[] = [];
+      for (let i = 0; i < 40; i++) {
+        writes.push((i % 2 === 0 ? a : b).putTaskIfPending({ ...stale, details: { n: i } }));
+        writes.push((i % 2 === 0 ? b : a).markTaskCancelRequested(7, 42));
+      }
+      await Promise.all(writes);
+      const raced = (await a.getTask(7))!;
+      assert.equal(raced.cancelRequestedBy, 42);
+      assert.ok(typeof raced.details?.n === 'number');
+      // A terminal or missing task is not marked, and its row is left as it is.
+      const done = { ...raced, status: 'canceled' as const, canceledBy: 42, finishedAt: 3_000_000 };
+      await a.putTask(done);
+      assert.equal(await b.markTaskCancelRequested(7, 43), false);
+      assert.equal((await b.getTask(7))!.cancelRequestedBy, 42);
+      assert.equal(await b.markTaskCancelRequested(999, 43), false);
+      assert.equal(await b.getTask(999), undefined);
+    });
+
     t('the topology is written by compare-and-set on its version and survives a reopen', async (open) => {
       let s = await open();
       assert.equal(await s.getTopology(), undefined);

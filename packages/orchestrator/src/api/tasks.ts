@@ -139,8 +139,9 @@ export function registerTaskRoutes(app: FastifyInstance, ctx: AppContext): void 
     const summary = await recordTask(ctx, { indexUid: null, type: 'taskCancelation', details }, nodeTasks, {
       matchedUids: pending.map((r) => r.uid),
     });
-    // A task that finished meanwhile keeps its final row.
-    for (const row of pending) await cluster.store.putTaskIfPending({ ...row, cancelRequestedBy: summary.taskUid });
+    // A task that finished meanwhile keeps its final row; a pending one gets the mark alone (a
+    // concurrent refresh or broadcast phase write of its row, here or in another process, keeps it).
+    for (const row of pending) await cluster.store.markTaskCancelRequested(row.uid, summary.taskUid);
     return reply.code(200).send(summary);
   });
 

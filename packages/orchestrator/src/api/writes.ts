@@ -243,9 +243,10 @@ export async function broadcastWrite(
     /** Show the details of the node task for `requests[detailsFrom]` (a node normalizes them). */
     detailsFrom?: number;
     /**
-     * A settings change (spec S13.5): waits for the index's previous broadcast, then enqueues the
-     * change (on every node for `two_phase`, on the first for `sequential`) and hands the task to
-     * the broadcaster, which keeps it `processing` until commit.
+     * A settings change (spec S13.5): waits for the index's previous broadcast, in any
+     * orchestrator, and takes the index's broadcast lease, then enqueues the change (on every node
+     * for `two_phase`, on the first for `sequential`) and hands the task to the broadcaster, which
+     * keeps it `processing` until commit.
      */
     settings?: Pick<SettingsBroadcastState, 'strategy' | 'proposal'>;
   } = {},
@@ -255,26 +256,20 @@ export async function broadcastWrite(
     if (intent.indexUid && DOCUMENT_WRITES.has(intent.type)) await assertWritable(ctx, intent.indexUid);
     const uid = intent.indexUid;
     if (opts.settings === undefined || uid === null) return (await broadcastLocked(ctx, reply, intent, requests, opts)).summary;
-    await ctx.broadcasts.idle(uid);
-    const handle = ctx.broadcasts.begin(uid);
-    try {
-      const sequential = opts.settings.strategy === 'sequential';
+    const settings = opts.settings;
+    return ctx.broadcasts.change(uid, async () => {
+      const sequential = settings.strategy === 'sequential';
       const previous = sequential ? await ctx.broadcasts.snapshot(uid) : undefined;
       const result = await broadcastLocked(ctx, reply, intent, requests, opts, (all) => ({
-        strategy: opts.settings!.strategy,
+        strategy: settings.strategy,
         phase: sequential ? 'apply' : 'propose',
         requests: all.map(({ method, path, body }) => ({ method, path, ...(body === undefined ? {} : { body }) })),
-        proposal: opts.settings!.proposal,
+        proposal: settings.proposal,
         ...(previous ? { previous, applied: [] } : {}),
       }));
       // A write refused before any node call (see IndexSetup.mayCreate) has nothing to drive.
-      if (result.row.status === 'failed') handle.cancel();
-      else handle.drive(result.row);
-      return result.summary;
-    } catch (e) {
-      handle.cancel();
-      throw e;
-    }
+      return { value: result.summary, row: result.row.status === 'failed' ? undefined : result.row };
+    });
   });
 }
 

@@ -65,6 +65,12 @@ const storeEventSchema = z.discriminatedUnion('kind', [
   z.object({ kind: z.literal('keys_changed') }),
   z.object({ kind: z.literal('routing_changed'), epoch: z.int().min(0) }),
   z.object({ kind: z.literal('index_deleting'), indexUid: z.string(), taskUid: z.int().min(0) }),
+  z.object({
+    kind: z.literal('settings_broadcast'),
+    indexUid: z.string(),
+    phase: z.enum(['propose', 'verify', 'repair', 'commit', 'idle']),
+    holder: z.string(),
+  }),
 ]);
 
 /** A stored row that does not have the shape its table promises. */
@@ -89,7 +95,17 @@ function json(table: string, key: string, text: string): unknown {
   }
 }
 
-export const readTaskRow = (text: string, key: string): TaskRow => parse(taskRowSchema, 'tasks', key, json('tasks', key, text));
+/**
+ * A task row; `cancelMark` is the `cancelRequestedBy` a store keeps beside the row (set by
+ * `markTaskCancelRequested`, which never rewrites the row), and wins over the row's own.
+ */
+export function readTaskRow(text: string, key: string, cancelMark?: number | string | null): TaskRow {
+  const row = parse<TaskRow>(taskRowSchema, 'tasks', key, json('tasks', key, text));
+  if (cancelMark === undefined || cancelMark === null || cancelMark === '') return row;
+  const by = Number(cancelMark);
+  if (!Number.isInteger(by) || by < 0) throw new CorruptRowError('tasks', key, `cancel mark ${String(cancelMark)} is not a task uid`);
+  return { ...row, cancelRequestedBy: by };
+}
 export const readIndexMeta = (text: string, key: string): IndexMeta => parse(indexMetaSchema, 'index_meta', key, json('index_meta', key, text));
 export const readJobRow = (value: unknown, key: string): JobRow => parse(jobRowSchema, 'jobs', key, value);
 export const readJson = json;

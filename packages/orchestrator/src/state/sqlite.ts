@@ -32,7 +32,8 @@ CREATE TABLE IF NOT EXISTS tasks (
   uid INTEGER PRIMARY KEY,
   status TEXT NOT NULL,
   finished_at INTEGER,
-  row TEXT NOT NULL
+  row TEXT NOT NULL,
+  cancel_requested_by INTEGER
 );
 CREATE INDEX IF NOT EXISTS tasks_pending ON tasks (status) WHERE status IN ('enqueued', 'processing');
 CREATE TABLE IF NOT EXISTS index_meta (uid TEXT PRIMARY KEY, row TEXT NOT NULL);
@@ -86,6 +87,12 @@ CREATE TABLE IF NOT EXISTS cdc_cursors (
 );
 `;
 
+/** A task as selected: its row and the cancel mark kept beside it. */
+interface TaskSql {
+  row: string;
+  mark: number | null;
+}
+
 interface JobSql {
   id: number;
   type: string;
@@ -135,18 +142,26 @@ export class SqliteStore implements StateStore {
     this.#db.pragma('journal_mode = WAL');
     this.#db.pragma('synchronous = NORMAL');
     this.#db.exec(SCHEMA);
+    // A file written before the cancel mark had its own column.
+    const columns = this.#db.prepare('PRAGMA table_info(tasks)').all() as { name: string }[];
+    if (!columns.some((c) => c.name === 'cancel_requested_by')) this.#db.exec('ALTER TABLE tasks ADD COLUMN cancel_requested_by INTEGER');
     const db = this.#db;
     this.#stmts = {
       nextUid: db.prepare(
         `INSERT INTO meta (key, value) VALUES ('task_seq', 0)
          ON CONFLICT (key) DO UPDATE SET value = value + 1 RETURNING value`,
       ),
-      putTask: db.prepare('INSERT OR REPLACE INTO tasks (uid, status, finished_at, row) VALUES (?, ?, ?, ?)'),
-      getTask: db.prepare('SELECT row FROM tasks WHERE uid = ?'),
+      // The cancel mark is kept: only markCancel writes it.
+      putTask: db.prepare(
+        `INSERT INTO tasks (uid, status, finished_at, row) VALUES (?, ?, ?, ?)
+         ON CONFLICT (uid) DO UPDATE SET status = excluded.status, finished_at = excluded.finished_at, row = excluded.row`,
+      ),
+      getTask: db.prepare('SELECT row, cancel_requested_by AS mark FROM tasks WHERE uid = ?'),
+      markCancel: db.prepare(`UPDATE tasks SET cancel_requested_by = ? WHERE uid = ? AND status IN ('enqueued', 'processing')`),
       putPending: db.prepare(`UPDATE tasks SET status = ?, finished_at = ?, row = ? WHERE uid = ? AND status IN ('enqueued', 'processing')`),
-      scanDesc: db.prepare('SELECT row FROM tasks WHERE uid <= ? ORDER BY uid DESC'),
-      scanAsc: db.prepare('SELECT row FROM tasks WHERE uid >= ? ORDER BY uid ASC'),
-      pending: db.prepare(`SELECT row FROM tasks WHERE status IN ('enqueued', 'processing') ORDER BY uid`),
+      scanDesc: db.prepare('SELECT row, cancel_requested_by AS mark FROM tasks WHERE uid <= ? ORDER BY uid DESC'),
+      scanAsc: db.prepare('SELECT row, cancel_requested_by AS mark FROM tasks WHERE uid >= ? ORDER BY uid ASC'),
+      pending: db.prepare(`SELECT row, cancel_requested_by AS mark FROM tasks WHERE status IN ('enqueued', 'processing') ORDER BY uid`),
       deleteTask: db.prepare('DELETE FROM tasks WHERE uid = ?'),
       countTasks: db.prepare('SELECT COUNT(*) AS n FROM tasks'),
       prune: db.prepare(`DELETE FROM tasks WHERE finished_at IS NOT NULL AND finished_at < ?`),
@@ -230,19 +245,23 @@ export class SqliteStore implements StateStore {
     return this.#stmts.putPending.run(row.status, row.finishedAt, JSON.stringify(row), row.uid).changes === 1;
   }
 
+  async markTaskCancelRequested(uid: number, by: number): Promise<boolean> {
+    return this.#stmts.markCancel.run(by, uid).changes === 1;
+  }
+
   async getTask(uid: number): Promise<TaskRow | undefined> {
-    const r = this.#stmts.getTask.get(uid) as { row: string } | undefined;
-    return r ? readTaskRow(r.row, String(uid)) : undefined;
+    const r = this.#stmts.getTask.get(uid) as TaskSql | undefined;
+    return r ? readTaskRow(r.row, String(uid), r.mark) : undefined;
   }
 
   async *scanTasks(opts: { from?: number; reverse?: boolean }): AsyncIterable<TaskRow> {
     const stmt = opts.reverse ? this.#stmts.scanAsc : this.#stmts.scanDesc;
     const from = opts.from ?? (opts.reverse ? 0 : Number.MAX_SAFE_INTEGER);
-    for (const r of stmt.iterate(from) as Iterable<{ row: string }>) yield readTaskRow(r.row, 'scan');
+    for (const r of stmt.iterate(from) as Iterable<TaskSql>) yield readTaskRow(r.row, 'scan', r.mark);
   }
 
   async pendingTasks(): Promise<TaskRow[]> {
-    return (this.#stmts.pending.all() as { row: string }[]).map((r) => readTaskRow(r.row, 'pending'));
+    return (this.#stmts.pending.all() as TaskSql[]).map((r) => readTaskRow(r.row, 'pending', r.mark));
   }
 
   async deleteTasks(uids: number[]): Promise<void> {

@@ -166,6 +166,12 @@ export interface StateStore {
    * when this call finished the task.
    */
   putTaskIfPending(row: TaskRow): Promise<boolean>;
+  /**
+   * Sets `cancelRequestedBy` of a pending task and nothing else (atomically, and kept apart from the
+   * row: a write of the row by another process, from a copy read before the mark, neither loses
+   * the mark nor is undone by it). False when the task is gone or already terminal.
+   */
+  markTaskCancelRequested(uid: number, by: number): Promise<boolean>;
   getTask(uid: number): Promise<TaskRow | undefined>;
   /** Tasks by uid, newest first, starting at `from` (inclusive) when given. */
   scanTasks(opts: { from?: number; reverse?: boolean }): AsyncIterable<TaskRow>;
@@ -331,4 +337,9 @@ export type StoreEvent =
    * Not published: delivered by the store itself when events may have been missed (its
    * subscription was down). Whatever the caches hold may be stale.
    */
-  | { kind: 'events_missed' };
+  | { kind: 'events_missed' }
+  /**
+   * A settings broadcast on an index, driven by process `holder`, entered a phase (`idle`: it
+   * ended or its driver let go): what the other processes show as `X-Miroir-Settings-Inconsistent`.
+   */
+  | { kind: 'settings_broadcast'; indexUid: string; phase: 'propose' | 'verify' | 'repair' | 'commit' | 'idle'; holder: string };

@@ -1,36 +1,33 @@
 /**
- * The settings broadcast (spec S13.5). A client's settings change is enqueued on the nodes by the
- * write path (one Miroir task, `processing` until commit); this worker then drives it:
+ * The settings broadcast (spec S13.5, S14.5 Mode B): one change per index at a time in the whole
+ * cluster, under the lease `settings_broadcast:<uid>`.
  *
- * - `two_phase`: propose (wait for every node task, within `verify_timeout_s`) → verify (read every
- *   node's settings back and compare fingerprints; the proposed values must hold) → repair each
- *   divergent node with exponential backoff, up to `max_repair_retries` → commit (the index's
- *   `settings_version` + 1, each verified node's `node_settings_version` advanced). A node still
- *   divergent fails the task and, with `freeze_writes_on_unrepairable`, freezes document writes.
- * - `sequential`: one node after another, each verified before the next; the first failure rolls
- *   every changed node back to the settings it had, and the task fails.
- *
- * One broadcast per index at a time: the write path waits for {@link SettingsBroadcaster.idle}
- * inside the index's write lock. The phase is persisted in the task row, so a restarted process
- * finishes what it finds ({@link SettingsBroadcaster.resume}).
+ * - A client's change ({@link SettingsBroadcaster.change}, called by the write path inside the
+ *   index's write lock) waits until no broadcast on the index runs in this process or holds the
+ *   lease anywhere, takes the lease, finishes any broadcast on the index whose driver died, then
+ *   enqueues the change on the nodes and drives its task ({@link BroadcastDriver}) under the lease.
+ * - A broadcast whose driver died is taken over: every `leader_election.renew_interval_s`, each
+ *   process looks for unfinished broadcast task rows whose lease is free, and drives them
+ *   (so within lease TTL + renew interval of the death). A process never drives a broadcast whose
+ *   lease is held, at start or later.
+ * - Every process knows which indexes have a broadcast between propose and commit anywhere (for
+ *   `X-Miroir-Settings-Inconsistent`, the drift reconciler and the status endpoint) without a store
+ *   read per request: its own broadcasts, the drivers' phase events on the store's bus, and the
+ *   periodic look at the unfinished rows (which corrects a missed event).
  */
 import type { Logger } from 'pino';
 import { setTimeout as sleep } from 'node:timers/promises';
-import { nowMicros, type Settings, type TaskError, type TaskView } from '@miroir/protocol';
+import type { Settings } from '@miroir/protocol';
 import type { Catalog } from '../catalog.js';
 import type { Cluster } from '../cluster.js';
-import { judgeSettings, repairBody, settingsFingerprint, unheldSettings, type SettingsJudgement } from '../core/settings-fingerprint.js';
-import { foldTask, type MappedNodeTask } from '../core/tasks.js';
-import { miroirError, type MiroirErrorCode } from '../errors.js';
+import { miroirError } from '../errors.js';
 import type { Metrics } from '../obs/metrics.js';
-import type { SettingsBroadcastState, StateStore, TaskRow } from '../state/store.js';
-import { applyAndWait, failureText, readNodeSettings, sendRequests, settingsPatch, waitNodeTasks } from './settings-io.js';
+import type { SettingsBroadcastState, StateStore, StoreEvent, TaskRow } from '../state/store.js';
+import { Loops, repeat } from '../util/repeat.js';
+import type { HeldLease, Leases } from './leases.js';
+import { BroadcastDriver, PHASE_NUMBER, type GaugePhase } from './settings-phases.js';
 import type { SettingsVersions } from './settings-versions.js';
-import type { NodeViews, TaskRegistry } from './tasks.js';
-
-/** Phases as the `miroir_settings_broadcast_phase` gauge numbers them. */
-const PHASE_NUMBER = { idle: 0, propose: 1, verify: 2, repair: 3, commit: 4 } as const;
-type GaugePhase = keyof typeof PHASE_NUMBER;
+import type { TaskRegistry } from './tasks.js';
 
 export interface BroadcastDeps {
   cluster: Cluster;
@@ -39,392 +36,272 @@ export interface BroadcastDeps {
   versions: SettingsVersions;
   metrics: Metrics;
   log: Logger;
+  /** Mode B leases shared with the other orchestrators. */
+  leases: Leases;
+  /** This process's peer id (the holder named in phase events). */
+  self: string;
 }
+
+/** What the write path hands {@link SettingsBroadcaster.change}: the client's answer, and the task to drive. */
+export interface Enqueued<T> {
+  value: T;
+  /** The recorded task; undefined when nothing was enqueued (a write refused before any node call). */
+  row: TaskRow | undefined;
+}
+
+/** The lease scope of an index's broadcasts. */
+export const broadcastScope = (uid: string) => `settings_broadcast:${uid}`;
+
+/** An unfinished settings broadcast's task row. */
+const isBroadcasting = (row: TaskRow) => row.settingsBroadcast !== undefined && row.settingsBroadcast.phase !== 'done' && row.indexUid !== null;
+
+/** The gauge phase of a persisted phase (sequential: apply shows as propose, rollback as repair). */
+const GAUGE_OF: Record<SettingsBroadcastState['phase'], GaugePhase> = {
+  propose: 'propose',
+  verify: 'verify',
+  repair: 'repair',
+  commit: 'commit',
+  apply: 'propose',
+  rollback: 'repair',
+  done: 'idle',
+};
+
+/** Phases in which nodes may hold different settings. */
+const inconsistentPhase = (p: GaugePhase | undefined) => p === 'propose' || p === 'verify' || p === 'repair';
 
 export class SettingsBroadcaster {
   readonly #d: BroadcastDeps;
+  readonly #driver: BroadcastDriver;
+  /** Index uid → a change or takeover of this process on it (waiting, enqueuing or driving). */
   readonly #running = new Map<string, Promise<void>>();
+  /** Index uid → the phase of the broadcast this process drives on it. */
   readonly #phase = new Map<string, GaugePhase>();
+  /** Task uids this process drives now. */
+  readonly #driving = new Set<number>();
+  /** Index uid → the phase of a broadcast another process drives (from events and the periodic look). */
+  #remote = new Map<string, GaugePhase>();
+  /** Events seen, and the count when each index's last event arrived (a look never undoes a newer event). */
+  #events = 0;
+  readonly #eventAt = new Map<string, number>();
   readonly #abort = new AbortController();
+  readonly #loops = new Loops();
 
   constructor(deps: BroadcastDeps) {
     this.#d = deps;
+    this.#driver = new BroadcastDriver(deps);
   }
 
   get #store(): StateStore {
     return this.#d.cluster.store;
   }
 
-  get #cfg() {
-    return this.#d.cluster.config.settings_broadcast;
-  }
-
-  /** True while a broadcast on `uid` is between propose and commit (nodes may hold different settings). */
+  /** True while a broadcast on `uid` is between propose and commit, here or in another process. */
   inconsistent(uid: string): boolean {
-    const p = this.#phase.get(uid);
-    return p !== undefined && p !== 'idle' && p !== 'commit';
+    return inconsistentPhase(this.#phase.get(uid)) || (this.#remote.size > 0 && inconsistentPhase(this.#remote.get(uid)));
   }
 
-  /** True while a broadcast on `uid` runs in this process. */
+  /** True while a broadcast on `uid` runs or waits in this process, or runs in another one. */
   busy(uid: string): boolean {
-    return this.#running.has(uid);
+    return this.#running.has(uid) || this.#remote.has(uid);
   }
 
-  /** The running broadcast's phase on `uid` (for the status endpoint). */
+  /** The phase of the broadcast running on `uid`, here or elsewhere (for the status endpoint). */
   phase(uid: string): GaugePhase | undefined {
-    return this.#running.has(uid) ? (this.#phase.get(uid) ?? 'propose') : undefined;
+    const local = this.#phase.get(uid);
+    return local !== undefined && local !== 'idle' ? local : this.#remote.get(uid);
   }
 
-  /** Resolves once no broadcast runs on `uid` (call it inside the index's write lock). */
+  /** Resolves once no change or takeover of this process runs on `uid`. */
   async idle(uid: string): Promise<void> {
     for (let p = this.#running.get(uid); p !== undefined; p = this.#running.get(uid)) await p;
   }
 
-  /**
-   * Sequential strategy: every node's settings before the change, for the rollback. Nodes that
-   * cannot be read are left out (they cannot be changed either).
-   */
-  async snapshot(uid: string): Promise<Record<string, Settings>> {
-    const reads = await readNodeSettings(this.#d.cluster, uid, [...this.#d.cluster.nodes.keys()]);
-    return Object.fromEntries(reads.filter((r) => r.settings !== undefined).map((r) => [r.nodeId, r.settings!]));
+  /** Sequential strategy: every node's settings before the change, for the rollback. */
+  snapshot(uid: string): Promise<Record<string, Settings>> {
+    return this.#driver.snapshot(uid);
   }
 
   /**
-   * Marks a broadcast on `uid` as started before anything is sent to the nodes (so the drift
-   * reconciler leaves the index alone); the returned `drive` hands it the recorded task, `cancel`
-   * gives up when nothing was enqueued.
+   * A client's settings change on `uid` (call it inside the index's write lock): once this process
+   * holds the index's broadcast lease and no earlier broadcast on the index is unfinished anywhere,
+   * runs `enqueue` (which sends the change to the nodes and records its task), then drives that task
+   * under the lease in the background. Resolves with `enqueue`'s value as soon as it returns.
+   * Waits at most as long as a broadcast may take plus a takeover; then 503 `miroir_settings_busy`.
    */
-  begin(uid: string): { drive(row: TaskRow): void; cancel(): void } {
+  async change<T>(uid: string, enqueue: () => Promise<Enqueued<T>>): Promise<T> {
+    await this.idle(uid);
+    const release = this.#mark(uid);
+    const deadline = Date.now() + this.#waitBoundMs();
+    try {
+      for (let delay = 5; ; delay = Math.min(delay * 2, 200)) {
+        const got = await this.#exclusive(uid, enqueue, release);
+        if (got !== undefined) return got.value;
+        if (Date.now() > deadline) {
+          throw miroirError(
+            'miroir_settings_busy',
+            `Another settings change on index \`${uid}\` is still being applied by another orchestrator after ${Math.round(this.#waitBoundMs() / 1000)} s. Retry the request.`,
+          );
+        }
+        await sleep(delay, undefined, { signal: this.#abort.signal });
+      }
+    } catch (e) {
+      release();
+      throw e;
+    }
+  }
+
+  /** Looks for broadcasts to take over now, then every renew interval; listens to the drivers' phase events. */
+  async start(): Promise<void> {
+    await this.#store.subscribe((e) => this.#onEvent(e));
+    await this.#look().catch((e: unknown) => this.#d.log.warn({ err: e }, 'could not look for unfinished settings broadcasts'));
+    const every = this.#d.cluster.config.leader_election.renew_interval_s * 1000;
+    this.#loops.add(repeat(() => this.#look(), every, (e) => this.#d.log.warn({ err: e }, 'could not look for unfinished settings broadcasts')));
+  }
+
+  /** Stops driving (the lease is given up; the next holder resumes from the persisted phase). */
+  async close(): Promise<void> {
+    this.#abort.abort();
+    await this.#loops.stopAll();
+    await Promise.allSettled([...this.#running.values()]);
+  }
+
+  /** The longest a change waits for the index's lease: a whole broadcast with every repair, plus a takeover. */
+  #waitBoundMs(): number {
+    const { settings_broadcast: b, leader_election: le } = this.#d.cluster.config;
+    const broadcast = b.verify_timeout_s * 1000 * (2 + b.max_repair_retries) + b.repair_backoff_ms * 2 ** b.max_repair_retries;
+    return broadcast + (le.lease_ttl_s + le.renew_interval_s) * 1000;
+  }
+
+  /** Marks a change or takeover on `uid` as running here; the returned function ends it (once). */
+  #mark(uid: string): () => void {
     let settle!: () => void;
     const held = new Promise<void>((r) => (settle = r));
     this.#running.set(uid, held);
-    this.#setPhase(uid, 'propose');
-    const release = () => {
+    let done = false;
+    return () => {
+      if (done) return;
+      done = true;
       if (this.#running.get(uid) === held) this.#running.delete(uid);
       this.#setPhase(uid, 'idle');
       settle();
     };
-    return {
-      drive: (row) => {
-        void this.#run(row)
-          .catch((e: unknown) => {
-            if (!this.#abort.signal.aborted) this.#d.log.error({ err: e, task: row.uid, index: uid }, 'settings broadcast failed');
-          })
-          .finally(release);
-      },
-      cancel: release,
-    };
-  }
-
-  /** Drives every broadcast a previous process left unfinished (at start). */
-  async resume(): Promise<void> {
-    for (const row of await this.#store.pendingTasks()) {
-      if (row.settingsBroadcast && row.settingsBroadcast.phase !== 'done' && row.indexUid) {
-        this.#d.log.info({ task: row.uid, index: row.indexUid, phase: row.settingsBroadcast.phase }, 'resuming a settings broadcast');
-        await this.idle(row.indexUid);
-        this.begin(row.indexUid).drive(row);
-      }
-    }
-  }
-
-  /** Stops driving (a restarted process resumes from the persisted phase). */
-  async close(): Promise<void> {
-    this.#abort.abort();
-    await Promise.allSettled([...this.#running.values()]);
-  }
-
-  #setPhase(uid: string, phase: GaugePhase): void {
-    this.#phase.set(uid, phase);
-    if (phase === 'idle') this.#phase.delete(uid);
-    this.#d.metrics.settingsBroadcastPhase.labels(uid).set(PHASE_NUMBER[phase]);
-  }
-
-  async #save(row: TaskRow, state: Partial<SettingsBroadcastState>): Promise<TaskRow> {
-    const next = { ...row, settingsBroadcast: { ...row.settingsBroadcast!, ...state } };
-    await this.#store.putTask(next);
-    return next;
-  }
-
-  get #wait() {
-    return {
-      timeoutMs: this.#cfg.verify_timeout_s * 1000,
-      pollMs: this.#d.cluster.config.task_registry.poll_interval_ms,
-      signal: this.#abort.signal,
-    };
-  }
-
-  async #run(row: TaskRow): Promise<void> {
-    if (row.settingsBroadcast!.strategy === 'sequential') return this.#sequential(row);
-    return this.#twoPhase(row);
-  }
-
-  /** The task as its node tasks show it, held at `processing` while the broadcast runs. */
-  #folded(row: TaskRow, views: NodeViews): TaskRow {
-    const mapped: MappedNodeTask[] = [];
-    for (const [nodeId, uids] of Object.entries(row.nodeTasks)) {
-      const byUid = new Map((views.get(nodeId) ?? []).map((v) => [v.uid, v]));
-      for (const u of uids) mapped.push({ nodeId, groupId: 0, copies: 1, task: byUid.get(u) ?? null });
-    }
-    const first = Object.keys(row.nodeTasks)[0];
-    const shownUid = first === undefined || row.detailsFrom === undefined ? undefined : row.nodeTasks[first]![row.detailsFrom];
-    const shown = shownUid === undefined ? null : (views.get(first!)?.find((v) => v.uid === shownUid) ?? null);
-    return foldTask({ ...row, status: row.status === 'enqueued' ? 'enqueued' : 'processing' }, mapped, shown);
-  }
-
-  /** Propose: waits for every node task, showing progress; the nodes' final views. */
-  async #propose(row: TaskRow): Promise<{ row: TaskRow; views: Map<string, TaskView[]>; errors: Map<string, string> }> {
-    const views = new Map<string, TaskView[]>();
-    const errors = new Map<string, string>();
-    let shownStatus = row.status;
-    await Promise.all(
-      Object.entries(row.nodeTasks).map(async ([nodeId, uids]) => {
-        const out = await waitNodeTasks(this.#d.cluster, nodeId, uids, {
-          ...this.#wait,
-          progress: async (v) => {
-            views.set(nodeId, v);
-            const f = this.#folded(row, views);
-            // Never terminal here: the client sees `succeeded` only after the commit.
-            if (f.status !== 'enqueued' && shownStatus === 'enqueued') {
-              shownStatus = 'processing';
-              await this.#store.putTask({ ...row, status: 'processing', startedAt: f.startedAt ?? nowMicros() });
-            }
-          },
-        });
-        views.set(nodeId, out.views);
-        if (out.error !== undefined) errors.set(nodeId, out.error);
-      }),
-    );
-    return { row: { ...row, status: shownStatus === 'enqueued' ? row.status : 'processing' }, views, errors };
-  }
-
-  async #twoPhase(start: TaskRow): Promise<void> {
-    const uid = start.indexUid!;
-    const nodeIds = [...this.#d.cluster.nodes.keys()];
-    let row = start;
-    let state = row.settingsBroadcast!;
-    let views: Map<string, TaskView[]> = new Map();
-    if (state.phase === 'propose') {
-      this.#setPhase(uid, 'propose');
-      const p = await this.#propose(row);
-      views = p.views;
-      // The client's change, without the index setup sent before it (api/writes.ts).
-      const all = [...p.views.values()].flatMap((v) => v.slice(row.detailsFrom ?? 0));
-      // No node applied the change (every node refused it while processing, or it was canceled):
-      // the settings changed nowhere, and the task ends as it would on one node.
-      const ended = all.filter((v) => v.status === 'failed' || v.status === 'canceled');
-      if (ended.length > 0 && !all.some((v) => v.status === 'succeeded')) {
-        const folded = this.#folded(p.row, views);
-        const failedView = all.find((v) => v.status === 'failed');
-        await this.#finish(folded, views, failedView?.error ?? null, failedView ? 'failed' : 'canceled');
-        return;
-      }
-      row = await this.#save(p.row, { phase: 'verify' });
-      state = row.settingsBroadcast!;
-    }
-    let judgement: SettingsJudgement | undefined;
-    if (state.phase === 'verify' || state.phase === 'repair') {
-      this.#setPhase(uid, 'verify');
-      judgement = await this.#verify(uid, nodeIds, state.proposal);
-      for (let attempt = 0; judgement.divergent.length > 0 && attempt < this.#cfg.max_repair_retries; attempt++) {
-        if (state.phase !== 'repair') {
-          row = await this.#save(row, { phase: 'repair' });
-          state = row.settingsBroadcast!;
-        }
-        this.#setPhase(uid, 'repair');
-        await sleep(this.#cfg.repair_backoff_ms * 2 ** attempt, undefined, { signal: this.#abort.signal });
-        const ref = judgement.reference;
-        await Promise.all(
-          judgement.divergent.map(async ({ nodeId }) => {
-            const requests = ref
-              ? [settingsPatch(uid, repairBody(ref.settings, (await readNodeSettings(this.#d.cluster, uid, [nodeId]))[0]!.settings))]
-              : state.requests;
-            const error = await applyAndWait(this.#d.cluster, nodeId, requests, this.#wait);
-            if (error !== undefined) this.#d.log.warn({ index: uid, node: nodeId, attempt: attempt + 1, error }, 'settings repair failed');
-          }),
-        );
-        this.#setPhase(uid, 'verify');
-        judgement = await this.#verify(uid, nodeIds, state.proposal);
-      }
-    } else {
-      // Resumed at commit: the nodes were judged before the restart; judge them again for the version rows.
-      judgement = await this.#verify(uid, nodeIds, state.proposal);
-    }
-    if (views.size === 0) views = await this.#nodeViews(row);
-    const folded = this.#folded(row, views);
-    if (judgement.reference === undefined) {
-      await this.#unrepairable(uid, judgement);
-      await this.#finish(folded, views, this.#taskError('miroir_settings_unrepairable', uid, judgement), 'failed');
-      return;
-    }
-    this.#setPhase(uid, 'commit');
-    row = await this.#commit(row, uid, judgement);
-    if (judgement.divergent.length > 0) {
-      await this.#finish({ ...folded, settingsBroadcast: row.settingsBroadcast! }, views, this.#taskError('miroir_settings_unrepairable', uid, judgement), 'failed');
-    } else {
-      await this.#finish({ ...folded, settingsBroadcast: row.settingsBroadcast! }, views, null, 'succeeded');
-    }
-  }
-
-  async #verify(uid: string, nodeIds: string[], proposal: Record<string, unknown>): Promise<SettingsJudgement> {
-    const reads = await readNodeSettings(this.#d.cluster, uid, nodeIds);
-    let j = judgeSettings(reads, { proposal });
-    if (j.reference === undefined && j.fingerprints.size === reads.length && new Set(j.fingerprints.values()).size === 1) {
-      // Every node applied the change and holds the same settings, only not in the form the proposal
-      // was written in (a node normalized a value): the nodes agree, which is what ranking needs.
-      this.#d.log.warn({ index: uid, proposal, divergent: j.divergent }, 'every node normalized the proposed settings the same way');
-      j = judgeSettings(reads, {});
-    }
-    if (j.divergent.length > 0) {
-      this.#d.metrics.settingsHashMismatch.labels(uid).inc(j.divergent.length);
-      this.#d.log.warn({ index: uid, divergent: j.divergent }, 'settings differ between nodes after a change');
-    }
-    return j;
   }
 
   /**
-   * Commit: the index's version + 1 (fixed in the task row first, so a resumed commit writes the
-   * same number), the reference fingerprint, each verified node's version, and the frozen flag.
+   * One attempt at the index's lease. Held elsewhere: undefined. Taken: unfinished broadcasts on the
+   * index are finished first, then `enqueue` runs and its value is returned, while its task is
+   * driven under the same lease; `release` runs once that drive ends.
    */
-  async #commit(row: TaskRow, uid: string, j: SettingsJudgement): Promise<TaskRow> {
-    const meta = await this.#d.catalog.meta(uid);
-    const version = row.settingsBroadcast!.commitVersion ?? meta.settingsVersion + 1;
-    if (row.settingsBroadcast!.commitVersion === undefined) row = await this.#save(row, { phase: 'commit', commitVersion: version });
-    const next = { ...meta, settingsVersion: version };
-    if (j.reference) next.settingsFingerprint = j.reference.fingerprint;
-    delete next.writesFrozen;
-    if (j.divergent.length > 0 && this.#cfg.freeze_writes_on_unrepairable) next.writesFrozen = frozenReason(j);
-    await this.#store.putIndexMeta(next);
-    for (const nodeId of j.verified) await this.#store.putNodeSettingsVersion(uid, nodeId, version);
-    this.#published(uid, version, next.writesFrozen);
-    if (j.divergent.length > 0) this.#d.log.error({ index: uid, divergent: j.divergent, frozen: next.writesFrozen !== undefined }, 'settings could not be repaired on every node');
-    return row;
+  #exclusive<T>(uid: string, enqueue: () => Promise<Enqueued<T>>, release: () => void): Promise<{ value: T } | undefined> {
+    return new Promise((resolve, reject) => {
+      let answered = false;
+      this.#d.leases
+        .run(broadcastScope(uid), async (lease) => {
+          await this.#driveUnfinished(uid, lease, true);
+          await lease.check();
+          this.#setPhase(uid, 'propose');
+          const out = await enqueue();
+          answered = true;
+          resolve({ value: out.value });
+          if (out.row !== undefined) await this.#drive(out.row, lease, 'driving a settings broadcast');
+        })
+        .then(
+          () => {
+            if (!answered) resolve(undefined);
+            else release();
+          },
+          (e: unknown) => {
+            if (!answered) return reject(e as Error);
+            this.#d.log.error({ err: e, index: uid }, 'settings broadcast failed');
+            release();
+          },
+        );
+    });
   }
 
-  /** No node holds acceptable settings: nothing to commit; the index is frozen when so configured. */
-  async #unrepairable(uid: string, j: SettingsJudgement): Promise<void> {
-    if (!this.#cfg.freeze_writes_on_unrepairable) return;
-    const meta = await this.#d.catalog.meta(uid);
-    await this.#store.putIndexMeta({ ...meta, writesFrozen: frozenReason(j) });
-    this.#published(uid, meta.settingsVersion, frozenReason(j));
-  }
-
-  #published(uid: string, version: number, frozen: string | undefined): void {
-    this.#d.versions.invalidate(uid);
-    this.#d.catalog.invalidate(uid);
-    this.#d.metrics.settingsVersion.labels(uid).set(version);
-    this.#d.metrics.settingsWritesFrozen.labels(uid).set(frozen === undefined ? 0 : 1);
-  }
-
-  #taskError(code: MiroirErrorCode, uid: string, j: SettingsJudgement): TaskError {
-    const nodes = j.divergent.map((d) => `\`${d.nodeId}\` (${d.reason})`).join(', ');
-    const what =
-      code === 'miroir_settings_unrepairable'
-        ? `The settings of index \`${uid}\` could not be made identical on every node after ${this.#cfg.max_repair_retries} repair attempt(s): ${nodes}.`
-        : `The settings change on index \`${uid}\` failed on ${nodes}; the nodes already changed were rolled back.`;
-    return miroirError(code, what).toJSON();
-  }
-
-  /** Node task views of the task (after a restart, when propose did not run in this process). */
-  async #nodeViews(row: TaskRow): Promise<Map<string, TaskView[]>> {
-    const views = new Map<string, TaskView[]>();
-    await Promise.all(
-      Object.entries(row.nodeTasks).map(async ([nodeId, uids]) => {
-        const out = await waitNodeTasks(this.#d.cluster, nodeId, uids, { ...this.#wait, timeoutMs: 0 });
-        views.set(nodeId, out.views);
-      }),
-    );
-    return views;
-  }
-
-  /** Stores the task's final state and runs the completion hooks. */
-  async #finish(folded: TaskRow, views: NodeViews, error: TaskError | null, status: 'succeeded' | 'failed' | 'canceled'): Promise<void> {
-    const now = nowMicros();
-    const final: TaskRow = {
-      ...folded,
-      status,
-      batchUid: folded.uid,
-      startedAt: folded.startedAt ?? now,
-      finishedAt: Math.max(now, folded.finishedAt ?? 0),
-      error,
-      settingsBroadcast: { ...folded.settingsBroadcast!, phase: 'done' },
-    };
-    await this.#d.tasks.settle(final, views);
-  }
-
-  /** Sequential: node by node, each verified; the first failure rolls back every node changed. */
-  async #sequential(start: TaskRow): Promise<void> {
-    const uid = start.indexUid!;
-    const nodeIds = [...this.#d.cluster.nodes.keys()];
-    let row = start;
-    const state = () => row.settingsBroadcast!;
-    const views = new Map<string, TaskView[]>();
-    let failure: { nodeId: string; reason: string; nodeError?: TaskError | null } | undefined;
-    let firstFingerprint: string | undefined;
-    if (state().phase === 'apply') {
-      this.#setPhase(uid, 'propose');
-      for (const nodeId of nodeIds) {
-        if (row.status === 'enqueued') row = { ...row, status: 'processing', startedAt: nowMicros() };
-        let uids = row.nodeTasks[nodeId];
-        if (uids === undefined) {
-          const sent = await sendRequests(this.#d.cluster, nodeId, state().requests);
-          if (sent.uids.length > 0) row = { ...row, nodeTasks: { ...row.nodeTasks, [nodeId]: sent.uids } };
-          if (sent.error !== undefined) {
-            failure = { nodeId, reason: failureText(sent.error) };
-            break;
-          }
-          uids = sent.uids;
-          await this.#store.putTask(row);
-        }
-        const out = await waitNodeTasks(this.#d.cluster, nodeId, uids, this.#wait);
-        views.set(nodeId, out.views);
-        const refused = out.views.find((v) => v.status === 'failed');
-        if (out.error !== undefined || refused !== undefined) {
-          failure = { nodeId, reason: out.error ?? `node task ${refused!.uid} failed`, nodeError: refused?.error ?? null };
-          break;
-        }
-        const [read] = await readNodeSettings(this.#d.cluster, uid, [nodeId]);
-        if (read!.settings === undefined) {
-          failure = { nodeId, reason: read!.error ?? 'settings could not be read' };
-          break;
-        }
-        const unheld = unheldSettings(state().proposal, read!.settings as unknown as Record<string, unknown>);
-        const fp = settingsFingerprint(read!.settings as unknown as Record<string, unknown>);
-        firstFingerprint ??= fp;
-        if (unheld.length > 0 || fp !== firstFingerprint) {
-          failure = { nodeId, reason: unheld.length > 0 ? `does not hold ${unheld.join(', ')}` : 'its settings differ from the nodes changed before it' };
-          break;
-        }
-        row = await this.#save(row, { applied: [...(state().applied ?? []), nodeId] });
-      }
-      if (failure === undefined) row = await this.#save(row, { phase: 'commit' });
-      else row = await this.#save(row, { phase: 'rollback' });
+  /**
+   * Under the index's lease: drives each broadcast on `uid` still unfinished in the store (its
+   * driver died or let go), oldest first. With `strict`, one that fails stops the caller (a newer
+   * change must not overtake it).
+   */
+  async #driveUnfinished(uid: string, lease: HeldLease, strict: boolean): Promise<void> {
+    const rows = (await this.#store.pendingTasks()).filter((r) => isBroadcasting(r) && r.indexUid === uid);
+    for (const row of rows) {
+      const ok = await this.#drive(row, lease, 'resuming a settings broadcast');
+      if (!ok && strict) throw miroirError('miroir_settings_busy', `An earlier settings change on index \`${uid}\` (task ${row.uid}) could not be finished. Retry the request.`);
     }
-    if (state().phase === 'rollback') {
-      this.#setPhase(uid, 'repair');
-      const touched = [...(state().applied ?? []), ...(failure ? [failure.nodeId] : [])];
-      for (const nodeId of touched) {
-        const previous = state().previous?.[nodeId] as Settings | undefined;
-        if (previous === undefined) continue;
-        const [now] = await readNodeSettings(this.#d.cluster, uid, [nodeId]);
-        const error = await applyAndWait(this.#d.cluster, nodeId, [settingsPatch(uid, repairBody(previous, now!.settings))], this.#wait);
-        if (error !== undefined) this.#d.log.error({ index: uid, node: nodeId, error }, 'settings rollback failed');
-      }
-      this.#d.catalog.invalidate(uid);
-      const folded = this.#folded(row, views.size > 0 ? views : await this.#nodeViews(row));
-      const reason = failure ?? { nodeId: 'unknown', reason: 'the change failed before a restart' };
-      const error =
-        reason.nodeError ?? this.#taskError('miroir_settings_rolled_back', uid, { verified: [], divergent: [reason], fingerprints: new Map() });
-      await this.#finish(folded, views, error, 'failed');
-      return;
-    }
-    const judgement = judgeSettings(await readNodeSettings(this.#d.cluster, uid, nodeIds), { proposal: state().proposal });
-    this.#setPhase(uid, 'commit');
-    row = await this.#commit(row, uid, { ...judgement, divergent: [] });
-    const allViews = views.size > 0 ? views : await this.#nodeViews(row);
-    await this.#finish(this.#folded(row, allViews), allViews, null, 'succeeded');
   }
-}
 
-function frozenReason(j: SettingsJudgement): string {
-  return `settings differ on node(s) ${j.divergent.map((d) => `${d.nodeId} (${d.reason})`).join(', ')}`;
+  /** Drives one broadcast task under `lease`; false when it stopped before its end. */
+  async #drive(row: TaskRow, lease: HeldLease, what: string): Promise<boolean> {
+    const uid = row.indexUid!;
+    const signal = AbortSignal.any([this.#abort.signal, lease.signal]);
+    this.#d.log.info({ task: row.uid, index: uid, phase: row.settingsBroadcast!.phase, fencing_token: lease.token }, what);
+    this.#driving.add(row.uid);
+    this.#remote.delete(uid);
+    try {
+      await this.#driver.drive(row, { lease, signal, phase: (p) => this.#setPhase(uid, p) });
+      return true;
+    } catch (e) {
+      if (lease.signal.aborted) this.#d.log.warn({ task: row.uid, index: uid, fencing_token: lease.token }, 'settings broadcast stopped: its lease was lost');
+      else if (!this.#abort.signal.aborted) this.#d.log.error({ err: e, task: row.uid, index: uid }, 'settings broadcast failed');
+      return false;
+    } finally {
+      this.#driving.delete(row.uid);
+    }
+  }
+
+  /**
+   * The periodic look: which indexes have a broadcast driven elsewhere (their phase, as persisted),
+   * and which unfinished broadcasts have no live driver (their lease is free): those are taken over.
+   */
+  async #look(): Promise<void> {
+    if (this.#abort.signal.aborted) return;
+    const since = this.#events;
+    const rows = (await this.#store.pendingTasks()).filter(isBroadcasting);
+    const remote = new Map<string, GaugePhase>();
+    for (const row of rows) {
+      if (!this.#driving.has(row.uid) && !remote.has(row.indexUid!)) remote.set(row.indexUid!, GAUGE_OF[row.settingsBroadcast!.phase]);
+    }
+    // An event that arrived during the read is newer than what was read.
+    for (const [uid, at] of this.#eventAt) {
+      if (at <= since) continue;
+      const p = this.#remote.get(uid);
+      if (p === undefined) remote.delete(uid);
+      else remote.set(uid, p);
+    }
+    this.#remote = remote;
+    for (const uid of new Set(rows.map((r) => r.indexUid!))) {
+      if (this.#running.has(uid) || this.#abort.signal.aborted) continue;
+      if ((await this.#store.currentLease(broadcastScope(uid))) !== undefined) continue;
+      this.#takeOver(uid);
+    }
+  }
+
+  /** Drives the unfinished broadcasts on `uid` when this process gets their lease. */
+  #takeOver(uid: string): void {
+    const release = this.#mark(uid);
+    this.#d.leases
+      .run(broadcastScope(uid), (lease) => this.#driveUnfinished(uid, lease, false))
+      .catch((e: unknown) => this.#d.log.warn({ err: e, index: uid }, 'could not take over a settings broadcast'))
+      .finally(release);
+  }
+
+  #onEvent(e: StoreEvent): void {
+    if (e.kind !== 'settings_broadcast' || e.holder === this.#d.self) return;
+    this.#eventAt.set(e.indexUid, ++this.#events);
+    if (e.phase === 'idle') this.#remote.delete(e.indexUid);
+    else this.#remote.set(e.indexUid, e.phase);
+  }
+
+  #setPhase(uid: string, phase: GaugePhase): void {
+    const before = this.#phase.get(uid) ?? 'idle';
+    if (phase === 'idle') this.#phase.delete(uid);
+    else this.#phase.set(uid, phase);
+    this.#d.metrics.settingsBroadcastPhase.labels(uid).set(PHASE_NUMBER[phase]);
+    if (phase === before) return;
+    this.#store.publish({ kind: 'settings_broadcast', indexUid: uid, phase, holder: this.#d.self }).catch((e: unknown) => {
+      this.#d.log.warn({ err: e, index: uid }, 'could not announce a settings broadcast phase; other processes see it within a renew interval');
+    });
+  }
 }
