@@ -128,13 +128,23 @@ export async function startMiroir(config: Readonly<Config>, opts: StartOptions =
     ? new AntiEntropy({ cluster, ownership: background.ownership, log, metrics, busy: (id) => handoff.behind(id) })
     : undefined;
   const versions = new SettingsVersions(store);
-  const broadcasts = new SettingsBroadcaster({ cluster, catalog, tasks, versions, metrics, log, leases: background.leases, self: background.peers.self });
-  const drift = new SettingsDriftReconciler({ cluster, catalog, versions, broadcasts, ownership: background.ownership, metrics, log });
   const le = config.leader_election;
   fence = new RoutingFence(
-    { store, self: background.peers.self, load: () => rebalancer.reload(), frozen: (shards) => cluster.frozen(shards), log },
+    {
+      store,
+      self: background.peers.self,
+      // A new epoch: the routing and the committed settings versions are read again.
+      load: async () => {
+        versions.invalidateAll();
+        await rebalancer.reload();
+      },
+      frozen: (shards) => cluster.frozen(shards),
+      log,
+    },
     { ttlMs: le.lease_ttl_s * 1000, heartbeatMs: le.renew_interval_s * 1000, freezeTimeoutMs: config.rebalancer.write_freeze_timeout_ms },
   );
+  const broadcasts = new SettingsBroadcaster({ cluster, catalog, tasks, versions, metrics, log, leases: background.leases, self: background.peers.self, fence });
+  const drift = new SettingsDriftReconciler({ cluster, catalog, versions, broadcasts, ownership: background.ownership, metrics, log });
   const rebalancer = new Rebalancer({ cluster, log, metrics, handoff, fence, leases: background.leases });
   const ctx: AppContext = { cluster, catalog, tasks, auth, keys, log, metrics, handoff, antiEntropy, broadcasts, versions, drift, rebalancer, fence, background };
   registerMetricsRoute(app, metrics, auth);

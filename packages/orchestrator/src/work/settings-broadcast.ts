@@ -25,7 +25,7 @@ import type { Metrics } from '../obs/metrics.js';
 import type { SettingsBroadcastState, StateStore, StoreEvent, TaskRow } from '../state/store.js';
 import { Loops, repeat } from '../util/repeat.js';
 import type { HeldLease, Leases } from './leases.js';
-import { BroadcastDriver, PHASE_NUMBER, type GaugePhase } from './settings-phases.js';
+import { BroadcastDriver, PHASE_NUMBER, type DriverDeps, type GaugePhase } from './settings-phases.js';
 import type { SettingsVersions } from './settings-versions.js';
 import type { TaskRegistry } from './tasks.js';
 
@@ -40,6 +40,7 @@ export interface BroadcastDeps {
   leases: Leases;
   /** This process's peer id (the holder named in phase events). */
   self: string;
+  fence: DriverDeps['fence'];
 }
 
 /** What the write path hands {@link SettingsBroadcaster.change}: the client's answer, and the task to drive. */

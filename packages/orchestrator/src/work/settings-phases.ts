@@ -27,6 +27,7 @@ import type { Metrics } from '../obs/metrics.js';
 import type { SettingsBroadcastState, StateStore, TaskRow } from '../state/store.js';
 import type { HeldLease } from './leases.js';
 import { applyAndWait, failureText, readNodeSettings, sendRequests, settingsPatch, waitNodeTasks } from './settings-io.js';
+import type { RoutingFence } from './fence.js';
 import type { SettingsVersions } from './settings-versions.js';
 import type { NodeViews, TaskRegistry } from './tasks.js';
 
@@ -41,6 +42,11 @@ export interface DriverDeps {
   versions: SettingsVersions;
   metrics: Metrics;
   log: Logger;
+  /**
+   * Announces a commit or a freeze to every orchestrator and waits until each dropped its cached
+   * settings versions and finished the writes planned before (the routing fence's barrier).
+   */
+  fence: Pick<RoutingFence, 'advanceAndWait'>;
 }
 
 /** One drive of a broadcast: the lease it runs under and where it reports its phase. */
@@ -243,6 +249,9 @@ export class BroadcastDriver {
     await this.#store.putIndexMeta(next);
     for (const nodeId of j.verified) await this.#store.putNodeSettingsVersion(uid, nodeId, version);
     this.#published(uid, version, next.writesFrozen);
+    // Every orchestrator reads the new version (its floor) and the frozen flag from now on, and no
+    // write it planned before is still on its way.
+    await this.#d.fence.advanceAndWait(run.signal);
     if (j.divergent.length > 0) this.#d.log.error({ index: uid, divergent: j.divergent, frozen: next.writesFrozen !== undefined }, 'settings could not be repaired on every node');
     return row;
   }
@@ -254,6 +263,7 @@ export class BroadcastDriver {
     await run.lease.check();
     await this.#store.putIndexMeta({ ...meta, writesFrozen: frozenReason(j) });
     this.#published(uid, meta.settingsVersion, frozenReason(j));
+    await this.#d.fence.advanceAndWait(run.signal);
   }
 
   #published(uid: string, version: number, frozen: string | undefined): void {

@@ -49,4 +49,9 @@ export class SettingsVersions {
   invalidate(uid: string): void {
     this.#cache.delete(uid);
   }
+
+  /** Another orchestrator committed or froze something (a routing epoch passed): everything is read again. */
+  invalidateAll(): void {
+    this.#cache.clear();
+  }
 }
