@@ -122,12 +122,6 @@ export async function startMiroir(config: Readonly<Config>, opts: StartOptions =
   await allowCrossOrigin(app);
   acceptRawBodies(app);
   installErrorHandler(app);
-  let antiEntropy: AntiEntropy | undefined;
-  const handoff = new Handoff({ cluster, log, metrics, resync: () => antiEntropy?.run() ?? Promise.resolve() });
-  antiEntropy = config.anti_entropy.enabled
-    ? new AntiEntropy({ cluster, ownership: background.ownership, log, metrics, busy: (id) => handoff.behind(id) })
-    : undefined;
-  const versions = new SettingsVersions(store);
   const le = config.leader_election;
   fence = new RoutingFence(
     {
@@ -143,6 +137,12 @@ export async function startMiroir(config: Readonly<Config>, opts: StartOptions =
     },
     { ttlMs: le.lease_ttl_s * 1000, heartbeatMs: le.renew_interval_s * 1000, freezeTimeoutMs: config.rebalancer.write_freeze_timeout_ms },
   );
+  let antiEntropy: AntiEntropy | undefined;
+  const handoff = new Handoff({ cluster, log, metrics, resync: () => antiEntropy?.run() ?? Promise.resolve() });
+  antiEntropy = config.anti_entropy.enabled
+    ? new AntiEntropy({ cluster, ownership: background.ownership, log, metrics, fence, busy: (id) => handoff.behind(id) })
+    : undefined;
+  const versions = new SettingsVersions(store);
   const broadcasts = new SettingsBroadcaster({ cluster, catalog, tasks, versions, metrics, log, leases: background.leases, self: background.peers.self, fence });
   const drift = new SettingsDriftReconciler({ cluster, catalog, versions, broadcasts, ownership: background.ownership, metrics, log });
   const rebalancer = new Rebalancer({ cluster, log, metrics, handoff, fence, leases: background.leases });

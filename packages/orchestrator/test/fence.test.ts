@@ -22,12 +22,12 @@ describe('routing fence', { skip }, () => {
   const fences: RoutingFence[] = [];
   let frozen = false;
   const loads = new Map<string, number>();
-  const fence = async (self: string, ttlMs: number, opts: { loop?: boolean } = {}) => {
+  const fence = async (self: string, ttlMs: number, opts: { loop?: boolean; freezeTimeoutMs?: number } = {}) => {
     const store = await openRedis(prefix);
     stores.push(store);
     const f = new RoutingFence(
       { store, self, load: async () => void loads.set(self, (loads.get(self) ?? 0) + 1), frozen: () => frozen, log },
-      { ttlMs, heartbeatMs: ttlMs / 4, freezeTimeoutMs: 300 },
+      { ttlMs, heartbeatMs: ttlMs / 4, freezeTimeoutMs: opts.freezeTimeoutMs ?? 300 },
     );
     await store.subscribe((e) => e.kind === 'routing_changed' && f.onAdvanced(e.epoch));
     if (opts.loop === false) await f.refresh();
@@ -83,6 +83,41 @@ describe('routing fence', { skip }, () => {
     d.leave(again);
     await a.close();
     await d.close();
+  });
+
+  test("a repair's write hold makes another process's writes to the index wait; a dead holder's hold is void", async () => {
+    const h = await fence('h', 2000);
+    const w = await fence('w', 2000, { freezeTimeoutMs: 5000 });
+    let held = false;
+    let entered: number | undefined;
+    const repair = h.hold('movies', async () => {
+      held = true;
+      const write = w.enter(16, 'movies').then((t) => {
+        entered = Date.now();
+        w.leave(t);
+      });
+      const other = await w.enter(16, 'books');
+      w.leave(other);
+      await sleep(200);
+      assert.equal(entered, undefined, 'a write to the held index waits');
+      const releasedAt = Date.now();
+      return { write, releasedAt };
+    });
+    const { write, releasedAt } = await repair;
+    assert.ok(held);
+    await write;
+    assert.ok(entered! >= releasedAt, 'the write went on once the hold was dropped');
+
+    // A holder that dies holding: its registration lapses, and its hold with it.
+    const dead = await fence('dead', 400, { loop: false });
+    await stores[stores.length - 1]!.putWriteHold('shows', 'dead');
+    await dead.advanceAndWait();
+    const started = Date.now();
+    const t = await w.enter(16, 'shows');
+    w.leave(t);
+    assert.ok(Date.now() - started < 3000, 'the hold of a process that stopped renewing does not hold writes for long');
+    await h.close();
+    await w.close();
   });
 
   test('writes wait while a cutover freezes them, and are refused (retryable) past the freeze timeout', async () => {

@@ -48,7 +48,7 @@ before(async () => {
   const handoff = new Handoff({ cluster, log, metrics });
   const fence = new RoutingFence({ store, self: 'p', load: async () => {}, frozen: () => false, log }, { ttlMs: 1000, heartbeatMs: 300, freezeTimeoutMs: 1000 });
   new Rebalancer({ cluster, log, metrics, handoff, fence });
-  new AntiEntropy({ cluster, ownership: soleOwner, log, metrics });
+  new AntiEntropy({ cluster, ownership: soleOwner, log, metrics, fence });
   const background = new Background(store, { ...config, jobs: { ...config.jobs, poll_interval_ms: 60_000 } }, hasher, log);
   registerBackgroundMetrics(metrics, cluster, background);
   // The queue depth is read from the store per job type this process runs.

@@ -328,6 +328,17 @@ export function conformance(factory: StoreFactory): void {
       assert.equal((await b.routingAcks()).size, 0);
     });
 
+    t('write holds: one holder per index; only the holder drops its hold', async (open) => {
+      const [a, b] = [await open(), await open()];
+      await a.putWriteHold('movies', 'pod-a');
+      await b.putWriteHold('books', 'pod-b');
+      assert.deepEqual([...(await b.writeHolds())].sort(), [['books', 'pod-b'], ['movies', 'pod-a']]);
+      await b.dropWriteHold('movies', 'pod-b');
+      assert.equal((await a.writeHolds()).get('movies'), 'pod-a', "another process's drop does nothing");
+      await a.dropWriteHold('movies', 'pod-a');
+      assert.deepEqual([...(await a.writeHolds())], [['books', 'pod-b']]);
+    });
+
     t('jobs: racing claimants each take different jobs; every job is claimed once', async (open) => {
       const [a, b] = [await open(), await open()];
       for (let i = 0; i < 20; i++) await a.enqueueJob({ type: 'dump_import', params: { chunk: i } });

@@ -344,7 +344,7 @@ async function broadcastLocked(
   // Sent to every node of the routing it is confirmed under (work/fence.ts): when the routing moved
   // past it meanwhile, the nodes it did not know of get it too.
   for (let attempt = 1; ; attempt++) {
-    const ticket = await ctx.fence.enter(shards);
+    const ticket = await ctx.fence.enter(shards, intent.indexUid);
     let confirmed: boolean;
     try {
       const all = [...ctx.cluster.nodes.keys()].filter((id) => !results.some((r) => r.nodeId === id));
@@ -414,7 +414,7 @@ export async function routedWrite(
     // Planned under the routing epoch it is sent under; planned again when the routing moved past
     // it before it could be confirmed (work/fence.ts).
     for (let attempt = 1; ; attempt++) {
-      const ticket = await ctx.fence.enter(shardCount);
+      const ticket = await ctx.fence.enter(shardCount, intent.indexUid);
       let confirmed: boolean;
       let router: WriteRouter;
       let routed: RoutedBatches;

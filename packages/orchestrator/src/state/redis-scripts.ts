@@ -57,6 +57,11 @@ export const SCRIPTS = {
       redis.call('ZREMRANGEBYSCORE', KEYS[1], '-inf', now)
       return redis.call('ZRANGE', KEYS[1], 0, -1)`,
   },
+  // KEYS: holds (hash). ARGV: index, holder. Drops the hold if it is still this holder's.
+  holdDrop: {
+    numberOfKeys: 1,
+    lua: `if redis.call('HGET', KEYS[1], ARGV[1]) == ARGV[2] then redis.call('HDEL', KEYS[1], ARGV[1]) end return 0`,
+  },
   // KEYS: expiries (zset), epochs (hash). ARGV: peer ('' = only list), epoch, ttl. Returns the
   // live peers and their epochs (flat), the expired ones forgotten.
   routingAcks: {

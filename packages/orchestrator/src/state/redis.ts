@@ -374,6 +374,18 @@ export class RedisStore implements StateStore {
     return out;
   }
 
+  async writeHolds(): Promise<Map<string, string>> {
+    return new Map(Object.entries(await this.#r.hgetall(this.#k('routing', 'holds'))));
+  }
+
+  async putWriteHold(indexUid: string, holder: string): Promise<void> {
+    await this.#r.hset(this.#k('routing', 'holds'), indexUid, holder);
+  }
+
+  async dropWriteHold(indexUid: string, holder: string): Promise<void> {
+    await this.#script('holdDrop', this.#k('routing', 'holds'), indexUid, holder);
+  }
+
   async dropRoutingPeer(peer: string): Promise<void> {
     await this.#r.multi().zrem(this.#k('routing', 'expiries'), peer).hdel(this.#k('routing', 'acks'), peer).exec();
   }

@@ -54,6 +54,7 @@ CREATE TABLE IF NOT EXISTS leader_lease (
 );
 CREATE TABLE IF NOT EXISTS peers (id TEXT PRIMARY KEY, expires_at INTEGER NOT NULL);
 CREATE TABLE IF NOT EXISTS routing_acks (id TEXT PRIMARY KEY, epoch INTEGER NOT NULL, expires_at INTEGER NOT NULL);
+CREATE TABLE IF NOT EXISTS write_holds (index_uid TEXT PRIMARY KEY, holder TEXT NOT NULL);
 CREATE TABLE IF NOT EXISTS jobs (
   id INTEGER PRIMARY KEY,
   type TEXT NOT NULL,
@@ -197,6 +198,9 @@ export class SqliteStore implements StateStore {
       ackRouting: db.prepare('INSERT OR REPLACE INTO routing_acks (id, epoch, expires_at) VALUES (?, ?, ?)'),
       routingAcks: db.prepare('SELECT id, epoch FROM routing_acks WHERE expires_at > ? ORDER BY id'),
       dropRouting: db.prepare('DELETE FROM routing_acks WHERE id = ?'),
+      writeHolds: db.prepare('SELECT index_uid, holder FROM write_holds ORDER BY index_uid'),
+      putHold: db.prepare('INSERT OR REPLACE INTO write_holds (index_uid, holder) VALUES (?, ?)'),
+      dropHold: db.prepare('DELETE FROM write_holds WHERE index_uid = ? AND holder = ?'),
       insertJob: db.prepare(`INSERT INTO jobs (type, params, state, progress, created_at) VALUES (?, ?, 'queued', 'null', ?) RETURNING *`),
       claimable: db.prepare(
         `SELECT * FROM jobs WHERE type = ? AND (state = 'queued' OR (state = 'in_progress' AND claim_expires_at <= ?))
@@ -423,6 +427,18 @@ export class SqliteStore implements StateStore {
 
   async dropRoutingPeer(peer: string): Promise<void> {
     this.#stmts.dropRouting.run(peer);
+  }
+
+  async writeHolds(): Promise<Map<string, string>> {
+    return new Map((this.#stmts.writeHolds.all() as { index_uid: string; holder: string }[]).map((r) => [r.index_uid, r.holder]));
+  }
+
+  async putWriteHold(indexUid: string, holder: string): Promise<void> {
+    this.#stmts.putHold.run(indexUid, holder);
+  }
+
+  async dropWriteHold(indexUid: string, holder: string): Promise<void> {
+    this.#stmts.dropHold.run(indexUid, holder);
   }
 
   async enqueueJob(job: { type: string; params: unknown }): Promise<JobRow> {

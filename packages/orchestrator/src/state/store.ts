@@ -258,6 +258,13 @@ export interface StateStore {
   routingAcks(): Promise<Map<string, number>>;
   /** Forgets a peer (it stopped). */
   dropRoutingPeer(peer: string): Promise<void>;
+  /**
+   * Write holds: index uid → the process holding client writes to it (a repair that must not
+   * interleave with them). A hold whose holder is no longer live is void.
+   */
+  writeHolds(): Promise<Map<string, string>>;
+  putWriteHold(indexUid: string, holder: string): Promise<void>;
+  dropWriteHold(indexUid: string, holder: string): Promise<void>;
 
   // Mode C (spec S4.1 table 6, S14.5): the job queue.
   enqueueJob(job: { type: string; params: unknown }): Promise<JobRow>;

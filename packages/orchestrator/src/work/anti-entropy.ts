@@ -6,9 +6,10 @@
  * replicas that differ.
  *
  * A repair must not overwrite a newer client write. So it runs under the index's write lock (no
- * write from this process interleaves), waits until each replica has processed everything already
- * enqueued for the index, re-reads the divergent documents, decides again on what it read, and
- * only then enqueues the repair, which every later write follows in each node's queue.
+ * write from this process interleaves) and the index's write hold (none from another orchestrator
+ * either: work/fence.ts), waits until each replica has processed everything already enqueued for
+ * the index, re-reads the divergent documents, decides again on what it read, and only then
+ * enqueues the repair, which every later write follows in each node's queue.
  *
  * Meilisearch cannot hash on the node, so every document crosses the wire once per pass; the pass
  * sleeps between pages to keep its share of node time near `duty_cycle`.
@@ -21,6 +22,7 @@ import { decideRepair, divergentKeys, type ShardFingerprint, type DocSummary, ty
 import type { NodeClient } from '../nodes/node-client.js';
 import { fingerprintShard, readDocuments, sleep, waitDrained, waitTask } from './node-io.js';
 import type { Metrics } from '../obs/metrics.js';
+import type { RoutingFence } from './fence.js';
 import type { Ownership } from './ownership.js';
 
 type Doc = Record<string, unknown>;
@@ -57,7 +59,10 @@ export class AntiEntropy {
   #cursor = 0;
   #closed = false;
 
-  constructor(deps: { cluster: Cluster; ownership: Ownership; log: Logger; metrics: Metrics; busy?: (nodeId: string) => boolean }) {
+  readonly #fence: Pick<RoutingFence, 'hold'>;
+
+  constructor(deps: { cluster: Cluster; ownership: Ownership; log: Logger; metrics: Metrics; fence: Pick<RoutingFence, 'hold'>; busy?: (nodeId: string) => boolean }) {
+    this.#fence = deps.fence;
     this.#cluster = deps.cluster;
     this.#ownership = deps.ownership;
     this.#log = deps.log.child({ component: 'antientropy' });
@@ -179,7 +184,7 @@ export class AntiEntropy {
     const nodes = owners.map((id) => this.#cluster.node(id));
     const enqueued: { node: NodeClient; taskUid: number }[] = [];
     let count = 0;
-    await this.#cluster.writeLock.run([uid], async () => {
+    await this.#cluster.writeLock.run([uid], () => this.#fence.hold(uid, async () => {
       await Promise.all(nodes.map((n) => waitDrained(n, uid)));
       // Decide again on what the replicas hold now that every earlier write has been applied.
       const copies = await Promise.all(nodes.map((n) => readDocuments(n, uid, pk, keys)));
@@ -216,7 +221,7 @@ export class AntiEntropy {
           enqueued.push({ node, taskUid: body.taskUid });
         }
       }
-    });
+    }));
     for (const { node, taskUid } of enqueued) await waitTask(node, taskUid);
     if (count > 0) this.#log.info({ index: uid, shard, documents: count, origin: 'antientropy' }, 'replicas repaired');
     return count;

@@ -22,6 +22,9 @@
  * - While a shard is being cut over (its move is `cutover`), writes to indexes with its shard count
  *   wait at {@link RoutingFence.enter} until it is done, within `freezeTimeoutMs` (then 503
  *   `miroir_topology_changing`, retryable).
+ * - A repair that must not interleave with client writes (anti-entropy) takes a write hold on its
+ *   index ({@link RoutingFence.hold}): recorded in the store, behind a barrier, so every process's
+ *   writes to the index wait until it is dropped (or its holder stops being live).
  */
 import type { Logger } from 'pino';
 import { miroirError } from '../errors.js';
@@ -70,6 +73,8 @@ export class RoutingFence {
   /** Tickets in flight, by epoch. */
   readonly #inflight = new Map<number, number>();
   #waiters: (() => void)[] = [];
+  /** Write holds of live processes: index uid → holder. */
+  #holds = new Map<string, string>();
   #refreshing: Promise<void> | undefined;
   #again = false;
   #loop: Repeating | undefined;
@@ -133,6 +138,7 @@ export class RoutingFence {
     const stored = await this.#d.store.routingEpoch();
     if (stored > this.#epoch) {
       await this.#d.load();
+      await this.#reloadHolds();
       this.#epoch = stored;
       this.#wake();
     }
@@ -149,15 +155,19 @@ export class RoutingFence {
    * Takes a ticket for a write to an index with `shards` shards (null: a write to every node),
    * waiting first while a cutover freezes such writes.
    */
-  async enter(shards: number | null): Promise<Ticket> {
+  async enter(shards: number | null, index: string | null = null): Promise<Ticket> {
     const deadline = Date.now() + this.#o.freezeTimeoutMs;
     let polls = 0;
-    while (this.#d.frozen(shards)) {
+    for (;;) {
+      const cutover = this.#d.frozen(shards);
+      const held = index !== null && this.#heldElsewhere(index);
+      if (!cutover && !held) break;
       if (Date.now() > deadline) {
-        throw miroirError('miroir_topology_changing', `A shard cutover did not finish within ${this.#o.freezeTimeoutMs} ms; retry the request.`);
+        const what = cutover ? 'A shard cutover' : `A repair of index \`${index}\``;
+        throw miroirError('miroir_topology_changing', `${what} did not finish within ${this.#o.freezeTimeoutMs} ms; retry the request.`);
       }
-      // The end of the cutover comes as an event; the store is read too, should the event be lost.
-      if (++polls % 25 === 0) void this.refresh().catch(() => {});
+      // The end comes as an event; the store is read too, should the event be lost or the holder die.
+      if (++polls % 10 === 0) void (held ? this.#reloadHolds() : this.refresh()).catch(() => {});
       await this.#changed(POLL_MS * 5);
     }
     const t: Ticket = { epoch: this.#epoch, incarnation: this.#incarnation };
@@ -202,6 +212,36 @@ export class RoutingFence {
       await new Promise((r) => setTimeout(r, POLL_MS));
       if (this.#epoch < epoch) await this.refresh();
     }
+  }
+
+  /**
+   * Runs `fn` while client writes to `index` wait in every orchestrator: the hold is recorded, a
+   * barrier passes (every process knows it and finished the writes to the index it had in flight),
+   * and the hold is dropped afterwards. Writes from this process are the caller's to exclude.
+   */
+  async hold<T>(index: string, fn: () => Promise<T>, signal?: AbortSignal): Promise<T> {
+    await this.#d.store.putWriteHold(index, this.#d.self);
+    try {
+      await this.advanceAndWait(signal);
+      return await fn();
+    } finally {
+      await this.#d.store.dropWriteHold(index, this.#d.self);
+      await this.advance();
+    }
+  }
+
+  #heldElsewhere(index: string): boolean {
+    const h = this.#holds.get(index);
+    return h !== undefined && h !== this.#d.self;
+  }
+
+  /** Reads the write holds; a hold whose holder is no longer live is void. */
+  async #reloadHolds(): Promise<void> {
+    const [holds, live] = await Promise.all([this.#d.store.writeHolds(), this.#d.store.routingAcks()]);
+    const next = new Map<string, string>();
+    for (const [index, holder] of holds) if (live.has(holder)) next.set(index, holder);
+    this.#holds = next;
+    this.#wake();
   }
 
   /** Advances the epoch and waits for its barrier. */
