@@ -284,6 +284,28 @@ export interface RoutedBatches {
 /** How many times a write is planned again when the routing keeps changing under it. */
 const MAX_PLANS = 4;
 
+/**
+ * Runs `send` under a routing ticket (work/fence.ts) until the fence confirms it: when the routing
+ * moved past the ticket before that, the fence is refreshed and `send` runs again with the next
+ * attempt number, up to {@link MAX_PLANS} times.
+ */
+async function fenced(ctx: AppContext, shards: number | null, index: string | null, what: string, send: (attempt: number) => Promise<void>): Promise<void> {
+  for (let attempt = 1; ; attempt++) {
+    const ticket = await ctx.fence.enter(shards, index);
+    let confirmed: boolean;
+    try {
+      await send(attempt);
+      confirmed = await ctx.fence.confirm(ticket);
+    } finally {
+      ctx.fence.leave(ticket);
+    }
+    if (confirmed) return;
+    if (attempt >= MAX_PLANS) throw routingChanged();
+    ctx.log.info({ index, attempt, epoch: ticket.epoch }, `the routing changed under ${what}: planning it again`);
+    await ctx.fence.refresh();
+  }
+}
+
 function routingChanged(): MeiliError {
   return miroirError('miroir_topology_changing', 'The routing of the index changed several times while the write was sent; retry the request.');
 }
@@ -341,24 +363,13 @@ async function broadcastLocked(
   const sequential = opts.settings?.strategy === 'sequential';
   const shards = intent.indexUid === null ? null : ((await ctx.cluster.store.getIndexMeta(intent.indexUid))?.shards ?? null);
   const results: NodeSend[] = [];
-  // Sent to every node of the routing it is confirmed under (work/fence.ts): when the routing moved
-  // past it meanwhile, the nodes it did not know of get it too.
-  for (let attempt = 1; ; attempt++) {
-    const ticket = await ctx.fence.enter(shards, intent.indexUid);
-    let confirmed: boolean;
-    try {
-      const all = [...ctx.cluster.nodes.keys()].filter((id) => !results.some((r) => r.nodeId === id));
-      const nodeIds = sequential ? (attempt === 1 ? all.slice(0, 1) : []) : all;
-      results.push(...(await sendInOrder(ctx, nodeIds, () => sent)));
-      confirmed = await ctx.fence.confirm(ticket);
-    } finally {
-      ctx.fence.leave(ticket);
-    }
-    if (confirmed) break;
-    if (attempt >= MAX_PLANS) throw routingChanged();
-    ctx.log.info({ index: intent.indexUid, attempt, epoch: ticket.epoch }, 'the routing changed under a broadcast: sending it to the nodes it missed');
-    await ctx.fence.refresh();
-  }
+  // Sent to every node of the routing it is confirmed under: when the routing moved past it
+  // meanwhile, the nodes it did not know of get it too.
+  await fenced(ctx, shards, intent.indexUid, 'a broadcast', async (attempt) => {
+    const all = [...ctx.cluster.nodes.keys()].filter((id) => !results.some((r) => r.nodeId === id));
+    const nodeIds = sequential ? (attempt === 1 ? all.slice(0, 1) : []) : all;
+    results.push(...(await sendInOrder(ctx, nodeIds, () => sent)));
+  });
   if (results.length === 0) throw miroirError('miroir_node_unavailable', 'No node is configured.');
   const accepted = results.filter((r) => r.error === undefined);
   if (accepted.length === 0) {
@@ -411,53 +422,37 @@ export async function routedWrite(
     if (plan.refused) return { summary: (await settledLocally(ctx, intent, plan.refused)).summary, sent: false };
     const nodeTasks: Record<string, number[]> = {};
     let earlier: { router: WriteRouter; placed: readonly string[] } | undefined;
-    // Planned under the routing epoch it is sent under; planned again when the routing moved past
-    // it before it could be confirmed (work/fence.ts).
-    for (let attempt = 1; ; attempt++) {
-      const ticket = await ctx.fence.enter(shardCount, intent.indexUid);
-      let confirmed: boolean;
-      let router: WriteRouter;
-      let routed: RoutedBatches;
-      try {
-        const placement = ctx.cluster.placement(shardCount);
-        router = ctx.cluster.writeRouter(shardCount);
-        routed = route(router);
-        const { shards, batches } = routed;
-        if (earlier !== undefined) await dropStrays(ctx, intent.indexUid, earlier.placed, earlier.router, router);
-        const setup = attempt === 1 ? plan.before : [];
-        // Every node gets the setup, so an index exists everywhere even where no document lands.
-        const nodeIds = [...new Set([...batches.keys(), ...(setup.length > 0 ? ctx.cluster.nodes.keys() : [])])];
-        const results = await sendInOrder(ctx, nodeIds, (id) => {
-          const b = batches.get(id);
-          return b ? [...setup, b] : setup;
-        });
-        const acked = new Set(results.filter((r) => r.error === undefined && batches.has(r.nodeId)).map((r) => r.nodeId));
-        const quorum = evaluateQuorum(shards, placement, (id) => acked.has(id), ctx.cluster.config.write_quorum);
-        if (!quorum.ok) {
-          const refusal = results.find((r) => r.error instanceof NodeHttpError && batches.has(r.nodeId));
-          if (refusal && acked.size === 0 && attempt === 1) {
-            await undoSetup(ctx, intent.indexUid, plan, results);
-            throw refusal.error;
-          }
-          throw miroirError(
-            'miroir_no_quorum',
-            `No replica group reached the write quorum for shard(s) ${quorum.noQuorumShards.join(', ')}. Retry the request.`,
-          );
+    await fenced(ctx, shardCount, intent.indexUid, 'a write', async (attempt) => {
+      const placement = ctx.cluster.placement(shardCount);
+      const router = ctx.cluster.writeRouter(shardCount);
+      const { shards, batches, placed } = route(router);
+      if (earlier !== undefined) await dropStrays(ctx, intent.indexUid, earlier.placed, earlier.router, router);
+      earlier = { router, placed: placed ?? [] };
+      const setup = attempt === 1 ? plan.before : [];
+      // Every node gets the setup, so an index exists everywhere even where no document lands.
+      const nodeIds = [...new Set([...batches.keys(), ...(setup.length > 0 ? ctx.cluster.nodes.keys() : [])])];
+      const results = await sendInOrder(ctx, nodeIds, (id) => {
+        const b = batches.get(id);
+        return b ? [...setup, b] : setup;
+      });
+      const acked = new Set(results.filter((r) => r.error === undefined && batches.has(r.nodeId)).map((r) => r.nodeId));
+      const quorum = evaluateQuorum(shards, placement, (id) => acked.has(id), ctx.cluster.config.write_quorum);
+      if (!quorum.ok) {
+        const refusal = results.find((r) => r.error instanceof NodeHttpError && batches.has(r.nodeId));
+        if (refusal && acked.size === 0 && attempt === 1) {
+          await undoSetup(ctx, intent.indexUid, plan, results);
+          throw refusal.error;
         }
-        const header = writeDegradedHeader(quorum);
-        if (header) reply.header('x-miroir-degraded', header);
-        keepMissed(ctx, results);
-        for (const r of results) if (r.error === undefined && r.uids.length > 0) (nodeTasks[r.nodeId] ??= []).push(...r.uids);
-        confirmed = await ctx.fence.confirm(ticket);
-      } finally {
-        ctx.fence.leave(ticket);
+        throw miroirError(
+          'miroir_no_quorum',
+          `No replica group reached the write quorum for shard(s) ${quorum.noQuorumShards.join(', ')}. Retry the request.`,
+        );
       }
-      if (confirmed) break;
-      if (attempt >= MAX_PLANS) throw routingChanged();
-      ctx.log.info({ index: intent.indexUid, attempt, epoch: ticket.epoch }, 'the routing changed under a write: planning it again');
-      earlier = { router, placed: routed.placed ?? [] };
-      await ctx.fence.refresh();
-    }
+      const header = writeDegradedHeader(quorum);
+      if (header) reply.header('x-miroir-degraded', header);
+      keepMissed(ctx, results);
+      for (const r of results) if (r.error === undefined && r.uids.length > 0) (nodeTasks[r.nodeId] ??= []).push(...r.uids);
+    });
     const uid = await ctx.cluster.store.nextTaskUid();
     const row = newRow(uid, intent, nodeTasks, enqueuedAt);
     await ctx.tasks.insert(row);

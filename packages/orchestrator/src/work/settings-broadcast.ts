@@ -18,29 +18,17 @@
 import type { Logger } from 'pino';
 import { setTimeout as sleep } from 'node:timers/promises';
 import type { Settings } from '@miroir/protocol';
-import type { Catalog } from '../catalog.js';
-import type { Cluster } from '../cluster.js';
 import { miroirError } from '../errors.js';
-import type { Metrics } from '../obs/metrics.js';
 import type { SettingsBroadcastState, StateStore, StoreEvent, TaskRow } from '../state/store.js';
 import { Loops, repeat } from '../util/repeat.js';
 import type { HeldLease, Leases } from './leases.js';
 import { BroadcastDriver, PHASE_NUMBER, type DriverDeps, type GaugePhase } from './settings-phases.js';
-import type { SettingsVersions } from './settings-versions.js';
-import type { TaskRegistry } from './tasks.js';
 
-export interface BroadcastDeps {
-  cluster: Cluster;
-  catalog: Catalog;
-  tasks: TaskRegistry;
-  versions: SettingsVersions;
-  metrics: Metrics;
-  log: Logger;
+export interface BroadcastDeps extends DriverDeps {
   /** Mode B leases shared with the other orchestrators. */
   leases: Leases;
   /** This process's peer id (the holder named in phase events). */
   self: string;
-  fence: DriverDeps['fence'];
 }
 
 /** What the write path hands {@link SettingsBroadcaster.change}: the client's answer, and the task to drive. */
