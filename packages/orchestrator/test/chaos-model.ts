@@ -155,6 +155,8 @@ export class Writer {
     readonly uid: string,
     readonly model: Model,
     readonly rng: () => number,
+    /** The id of this writer's k-th new document (default `w<n>-<k>`). */
+    readonly newId: (k: number) => string = (k) => `w${n}-${k}`,
   ) {}
 
   #mine(): string[] {
@@ -176,7 +178,7 @@ export class Writer {
   }
 
   insertBatch(k: number): WriteRequest {
-    const docs = Array.from({ length: k }, () => this.full(`w${this.n}-${this.#nextId++}`));
+    const docs = Array.from({ length: k }, () => this.full(this.newId(this.#nextId++)));
     return { kind: 'insert', method: 'POST', path: `/indexes/${this.uid}/documents`, body: docs, ids: docs.map((d) => String(d.id)), payload: docs };
   }
 
