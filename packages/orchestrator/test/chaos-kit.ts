@@ -106,7 +106,7 @@ export async function runChaos(opts: ChaosOptions): Promise<ChaosReport> {
     config: {
       peer_discovery: { refresh_interval_s: 1.5 },
       leader_election: { lease_ttl_s: 2, renew_interval_s: 0.5 },
-      rebalancer: { throttle_docs_per_sec: 400, batch_size: 50, retry_interval_ms: 200, cleanup_delay_ms: 300 },
+      rebalancer: { throttle_docs_per_sec: 150, batch_size: 50, retry_interval_ms: 200, cleanup_delay_ms: 300 },
       // Count divergence, never repair it: the final pass must find none on its own.
       anti_entropy: { auto_repair: false, duty_cycle: 1 },
     },
@@ -222,7 +222,7 @@ export async function runChaos(opts: ChaosOptions): Promise<ChaosReport> {
       addAt: D * (0.06 + 0.06 * rng()),
       settings1At: D * (0.25 + 0.08 * rng()),
       drainAt: D * (0.36 + 0.06 * rng()),
-      killAfterMs: 150 + Math.floor(1200 * rng()),
+      killAtShare: 0.1 + 0.6 * rng(),
       killRunner: rng() < 0.5,
       restartAfterMs: 300 + Math.floor(1500 * rng()),
       settings2At: D * (0.72 + 0.1 * rng()),
@@ -237,10 +237,19 @@ export async function runChaos(opts: ChaosOptions): Promise<ChaosReport> {
         await untilMs(plan.drainAt);
         const runner = pickOrch();
         await topoChange('DELETE', `/_miroir/nodes/${drained}`, undefined, runner, `${drained} drained and removed`);
-        await sleep(plan.killAfterMs);
+        // Mid-copy: once a seeded share of the documents moved (or when the rebalance is over).
+        let progress = 'after the rebalance';
+        for (const deadline = Date.now() + 30_000; Date.now() < deadline; await sleep(20)) {
+          const s = (await client.send('GET', '/_miroir/rebalance/status', undefined, runner)).body;
+          if (s.state === 'idle') break;
+          if (s.documents_total > 0 && s.documents_moved >= plan.killAtShare * s.documents_total) {
+            progress = `at ${s.documents_moved}/${s.documents_total} documents moved, ${s.moves_done}/${s.moves_total} moves done`;
+            break;
+          }
+        }
         const victim = plan.killRunner ? runner : pickOrch(runner);
         await f.kill(victim);
-        event(`${victim.id} SIGKILLed${victim === runner ? ' (it runs the rebalance)' : ''}`);
+        event(`${victim.id} SIGKILLed${victim === runner ? ' (it runs the rebalance)' : ''} ${progress}`);
         await sleep(plan.restartAfterMs);
         const restarted = await f.add();
         event(`${restarted.id} started in its place`);
@@ -346,12 +355,17 @@ function summarize(r: ChaosReport, model: Model, f: Fleet, loadStart: number): v
     o.lines.filter((l) => l.message === 'shard cut over').map((l) => ({ orch: o.id, move: String(l.move), ms: Date.parse(String(l.timestamp)), to: l.to })),
   );
   const rel = (ms: number) => `+${((ms - loadStart) / 1000).toFixed(2)}s`;
+  for (const o of f.orchestrators) {
+    const seen = o.lines.filter((l) => /topology changed/.test(String(l.message))).map((l) => `v${String(l.version)} at ${rel(Date.parse(String(l.timestamp)))}`);
+    if (seen.length > 0) r.examples.push(`${o.id} loaded topology ${seen.join(', ')}`);
+  }
+  const opText = (op: AckedOp) => `${op.kind} via ${op.orch} (writer ${op.writer} op ${op.seq}, task ${op.taskUid}) sent +${(op.sentMs / 1000).toFixed(2)}s, 202 at +${(op.ackMs / 1000).toFixed(2)}s${op.attempts > 1 ? ` after ${op.attempts} attempts` : ''}`;
   for (const [kind, xs] of kinds) {
     for (const x of xs.slice(0, 4)) {
-      const op: AckedOp | undefined = model.lastOp.get(x.id);
-      const cut = cutovers.filter((c) => c.move.endsWith(`/${x.shard}`)).map((c) => `cut over →${JSON.stringify(c.to)} by ${c.orch} at ${rel(c.ms)}`);
+      const ops = model.history.get(x.id) ?? [];
+      const cut = cutovers.filter((c) => c.move.endsWith(`/${x.shard}`)).map((c) => `cut over to ${JSON.stringify(c.to)} by ${c.orch} at ${rel(c.ms)}`);
       r.examples.push(
-        `${kind} ${x.id} on ${x.node} (shard ${x.shard}): ${x.detail}; last acknowledged ${op ? `${op.kind} (writer ${op.writer} op ${op.seq}, task ${op.taskUid}) via ${op.orch}, sent +${(op.sentMs / 1000).toFixed(2)}s, 202 at +${(op.ackMs / 1000).toFixed(2)}s after ${op.attempts} attempt(s)` : 'none'}; ${cut.join('; ') || 'shard not moved'}`,
+        `${kind} ${x.id} on ${x.node} (shard ${x.shard}): ${x.detail}; acknowledged: ${ops.slice(-4).map(opText).join(' < ') || 'none'}; ${cut.join('; ') || 'shard not moved'}`,
       );
     }
   }

@@ -93,6 +93,8 @@ export class Model {
   readonly uncertain = new Set<string>();
   readonly acked: AckedOp[] = [];
   readonly lastOp = new Map<string, AckedOp>();
+  /** Every acknowledged operation that touched an id, in order. */
+  readonly history = new Map<string, AckedOp[]>();
 
   apply(op: AckedOp, payload: Doc[] | undefined, predicate?: (d: Doc) => boolean): void {
     this.acked.push(op);
@@ -111,6 +113,9 @@ export class Model {
     }
     for (const id of touched) {
       this.lastOp.set(id, op);
+      const h = this.history.get(id);
+      if (h) h.push(op);
+      else this.history.set(id, [op]);
       if (op.kind === 'deleteIds' || op.kind === 'deleteFilter') {
         this.docs.delete(id);
         this.deleted.add(id);
