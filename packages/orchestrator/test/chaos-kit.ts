@@ -369,6 +369,11 @@ function summarize(r: ChaosReport, model: Model, f: Fleet, loadStart: number): v
       );
     }
   }
+  const byTask = new Map(model.acked.map((op) => [op.taskUid, op]));
+  for (const t of r.tasks.failed.slice(0, 4)) {
+    const op = byTask.get(t.uid);
+    r.examples.push(`task ${t.uid} ${t.status}: ${op ? opText(op) : 'a settings change'} (ids ${op?.ids.join(',') || op?.filter || '-'}): ${JSON.stringify(t.error)}`);
+  }
   if (r.problems.length > 0) {
     for (const o of f.orchestrators) {
       for (const l of o.lines) {
