@@ -352,7 +352,7 @@ export async function checkPlacement(url: string, uid: string, model: Model): Pr
       if (d._miroir_shard !== s) out.unknown.push({ id, node, shard: s, detail: `_miroir_shard ${String(d._miroir_shard)}` });
       if (model.docs.has(id)) {
         if (!owners(s).includes(node)) out.misplaced.push({ id, node, shard: s, detail: `owners ${owners(s).join(',')}; holds gen ${String(d.gen)}` });
-      } else if (model.deleted.has(id)) out.resurrected.push({ id, node, shard: s, detail: `deleted, holds gen ${String(d.gen)}${owners(s).includes(node) ? '' : ' (not an owner)'}` });
+      } else if (model.deleted.has(id)) out.resurrected.push({ id, node, shard: s, detail: `deleted, holds ${JSON.stringify(strip(d))}${owners(s).includes(node) ? '' : ' (not an owner)'}` });
       else out.unknown.push({ id, node, shard: s, detail: JSON.stringify(strip(d)) });
     }
   }
