@@ -59,8 +59,8 @@ export interface Fleet {
   readonly proxies: Map<number, FaultProxy>;
   readonly keyPrefix: string;
   readonly configFile: string;
-  /** Starts one more orchestrator (named `orch-<n>`) on the fleet's config. */
-  add(): Promise<Orchestrator>;
+  /** Starts one more orchestrator (named `orch-<n>`) on the fleet's config, `env` merged over the fleet's. */
+  add(env?: Record<string, string>): Promise<Orchestrator>;
   /** SIGKILL. The spreader still sends to it, and retries on another orchestrator, as a client would. */
   kill(o: Orchestrator): Promise<void>;
   stop(): Promise<void>;
@@ -99,10 +99,10 @@ export async function startFleet(spec: FleetSpec): Promise<Fleet> {
 
   const orchestrators: Orchestrator[] = [];
   let seq = 0;
-  const launch = (): Promise<Orchestrator> => {
+  const launch = (extraEnv?: Record<string, string>): Promise<Orchestrator> => {
     const id = `orch-${seq++}`;
     const script = spec.entry === 'worker' ? [HA_WORKER, configFile] : [MIROIR_BIN, 'serve', '--config', configFile];
-    const child = spawn(process.execPath, script, { env: { ...env, MIROIR_PEER_DISCOVERY__SELF: id }, stdio: ['ignore', 'pipe', 'pipe'] });
+    const child = spawn(process.execPath, script, { env: { ...env, ...extraEnv, MIROIR_PEER_DISCOVERY__SELF: id }, stdio: ['ignore', 'pipe', 'pipe'] });
     let stderr = '';
     child.stderr!.on('data', (d: Buffer) => {
       if (stderr.length < 16_384) stderr += d.toString();
@@ -135,8 +135,8 @@ export async function startFleet(spec: FleetSpec): Promise<Fleet> {
       });
     });
   };
-  const add = async () => {
-    const o = await launch();
+  const add = async (extraEnv?: Record<string, string>) => {
+    const o = await launch(extraEnv);
     spreader.targets = orchestrators.filter((x) => x.child.exitCode === null && x.child.signalCode === null).map((x) => x.url);
     return o;
   };
