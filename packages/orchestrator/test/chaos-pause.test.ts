@@ -42,14 +42,16 @@ before(async () => {
       anti_entropy: { auto_repair: false, duty_cycle: 1 },
     },
   });
-  // X: its follower reads the store only every 20 s, so when it resumes it still plans by the old
-  // topology (an overdue 500 ms follower would usually catch up before the queued writes are
-  // planned): the write path itself has to notice, not the follower's timing.
-  await f.add({ MIROIR_HEALTH__INTERVAL_MS: '30000', MIROIR_LEADER_ELECTION__RENEW_INTERVAL_S: '20', MIROIR_LEADER_ELECTION__LEASE_TTL_S: '60' });
+  // X: its follower and its routing registration renew only every 4 s, so when it resumes it may
+  // still plan by the old topology: the write path itself has to notice (the routing fence's
+  // confirmation), not the follower's timing. Its registration lives 5 s: the barriers of Y's
+  // rebalance wait that long for the paused X, then go on without it.
+  await f.add({ MIROIR_HEALTH__INTERVAL_MS: '30000', MIROIR_LEADER_ELECTION__RENEW_INTERVAL_S: '4', MIROIR_LEADER_ELECTION__LEASE_TTL_S: '5' });
   f.engines.push(await startEngineProcess({ dataDir: join(dir, 'node-3'), masterKey: NODE_KEY }));
 });
 after(async () => {
   for (const o of f?.orchestrators ?? []) o.child.kill('SIGCONT');
+  for (const e of f?.engines ?? []) e.child.kill('SIGCONT');
   await f?.stop();
   rmSync(dir, { recursive: true, force: true });
 });
@@ -104,8 +106,15 @@ test('a write answered by an orchestrator paused across a cutover is on the new 
   const load = Promise.all(writers.map((w) => run(w)));
   while (fromX.filter((a) => a.status === 202).length < 40) await sleep(10);
 
+  // The nodes stop answering for a moment first, so that X is stopped with writes already sent to
+  // the old owners and their answers not read yet: when it resumes, those writes must be confirmed
+  // against the store and planned again.
+  const nodes = f.engines.slice(0, 3);
+  for (const e of nodes) e.child.kill('SIGSTOP');
+  await sleep(150);
   x.child.kill('SIGSTOP');
   pausedAt = Date.now() - t0;
+  for (const e of nodes) e.child.kill('SIGCONT');
   // More writes queue up at the sleeping X.
   const late = Array.from({ length: LATE }, (_, k) => new Writer(WRITERS + k, UID, model, mulberry32(200 + k), (i) => pool[WRITERS + k]![i]!));
   const lateDone = Promise.all(late.map((w) => run(w, true)));
@@ -129,16 +138,21 @@ test('a write answered by an orchestrator paused across a cutover is on the new 
   await load;
 
   const followed = x.lines.filter((l) => l.message === 'topology changed by another process').map((l) => Date.parse(String(l.timestamp)) - t0);
+  // Writes X had sent to the old owners when it was stopped: its confirmation against the store
+  // finds the routing changed, and it plans them again (work/fence.ts).
+  const replanned = x.lines.filter((l) => String(l.message).startsWith('the routing changed under a write')).length;
   const heldAcrossPause = fromX.filter((a) => a.sentMs <= pausedAt + 200 && a.answeredMs >= resumedAt);
   const acceptedAfter = heldAcrossPause.filter((a) => a.status === 202);
   const refused = fromX.filter((a) => a.status !== 202);
   t.diagnostic(
     `X paused at +${pausedAt} ms, resumed at +${resumedAt} ms; ${moving.size} of ${SHARDS} shards moved (${cutovers} cutovers by Y, ${status.last.documents_moved} documents); ` +
       `${heldAcrossPause.length} writes held by X across the pause (${acceptedAfter.length} answered 202, ${heldAcrossPause.length - acceptedAfter.length} refused); ` +
-      `${fromX.length} answers from X in all, ${refused.length} refused: ${JSON.stringify(stats.retries)}; X read the new topology at ${followed.map((ms) => `+${ms} ms`).join(', ') || 'no time'}`,
+      `${fromX.length} answers from X in all, ${refused.length} refused: ${JSON.stringify(stats.retries)}; X read the new topology at ${followed.map((ms) => `+${ms} ms`).join(', ') || 'no time'}; ` +
+      `${replanned} writes planned again by X`,
   );
   assert.ok(cutovers >= moving.size, `Y cut over ${cutovers} moves`);
   assert.ok(heldAcrossPause.length >= LATE, `only ${heldAcrossPause.length} writes were held by X across the cutover`);
+  assert.ok(replanned > 0, 'X planned again the writes it had sent under the old routing');
   // A refusal is retryable: the client sends the write elsewhere (it then succeeded through Y).
   for (const r of refused) assert.ok(r.status >= 500 || r.status === 409 || r.status === 429, `X refused ${r.ids.join(',')} with ${r.status} ${r.code}`);
   assert.deepEqual(stats.abandoned, []);
