@@ -387,6 +387,8 @@ async function broadcastLocked(
   const uid = await ctx.cluster.store.nextTaskUid();
   const row = newRow(uid, intent, Object.fromEntries(accepted.map((r) => [r.nodeId, r.uids])), enqueuedAt);
   if (opts.detailsFrom !== undefined) row.detailsFrom = setup.before.length + opts.detailsFrom;
+  const joining = ctx.cluster.storedTopology.nodes.filter((n) => n.state === 'joining' && row.nodeTasks[n.id] !== undefined).map((n) => n.id);
+  if (joining.length > 0) row.joining = joining;
   if (broadcast) row.settingsBroadcast = broadcast(sent);
   // A deletion, or a rename (which takes the index away from its old uid).
   const removes = intent.type === 'indexDeletion' || (intent.type === 'indexUpdate' && intent.indexes !== undefined);

@@ -34,9 +34,9 @@ export interface MappedNodeTask {
   /** The node's latest view of its task; `null` until first read (counts as enqueued). */
   readonly task: NodeTaskView | null;
   /**
-   * The node has left the topology: its task is never read again. A rebalance removes a node only
-   * after its queues are drained and its shards are held by their new owners, so the task is
-   * decided by the other nodes' tasks.
+   * The task is decided by the other nodes' tasks: the node has left the topology (a rebalance
+   * removes a node only after its queues are drained and its shards are held by their new owners),
+   * or it was joining and had no index yet (the rebalance gives it the index and its documents).
    */
   readonly gone?: boolean;
 }

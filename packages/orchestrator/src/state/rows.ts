@@ -28,6 +28,7 @@ const taskRowSchema = z.looseObject({
   detailsFrom: int.optional(),
   cancelRequestedBy: int.optional(),
   matchedUids: z.array(int).optional(),
+  joining: z.array(z.string()).optional(),
   settingsBroadcast: z
     .looseObject({
       strategy: z.enum(['two_phase', 'sequential']),

@@ -26,6 +26,11 @@ export interface TaskRow extends TaskRecord {
   cancelRequestedBy?: number;
   /** For a `taskCancelation`: the Miroir tasks it matched. */
   matchedUids?: number[];
+  /**
+   * Nodes still joining when a broadcast was sent: the rebalance gives them the index and its
+   * documents later, so their node task failing with `index_not_found` does not decide the task.
+   */
+  joining?: string[];
   /** A settings change in flight (spec S13.5): its phase, kept so that a restart can finish it. */
   settingsBroadcast?: SettingsBroadcastState;
 }

@@ -141,8 +141,13 @@ export class TaskRegistry {
       const mapped: MappedNodeTask[] = [];
       for (const [nodeId, uids] of Object.entries(row.nodeTasks)) {
         const { groupId, copies } = this.#copiesOf(nodeId);
-        const gone = !this.#cluster.nodes.has(nodeId);
-        for (const u of uids) mapped.push({ nodeId, groupId, copies, task: views.get(nodeId)?.get(u) ?? null, gone });
+        const left = !this.#cluster.nodes.has(nodeId);
+        const joining = row.joining?.includes(nodeId) === true;
+        for (const u of uids) {
+          const task = views.get(nodeId)?.get(u) ?? null;
+          const gone = left || (joining && task?.status === 'failed' && task.error?.code === 'index_not_found');
+          mapped.push({ nodeId, groupId, copies, task, gone });
+        }
       }
       const first = Object.keys(row.nodeTasks)[0];
       const shown = row.detailsFrom === undefined || first === undefined ? null : views.get(first)?.get(row.nodeTasks[first]![row.detailsFrom]!);
