@@ -136,7 +136,8 @@ export class RoutingFence {
   /** One round; false when this process's registration may have lapsed before this renewal. */
   async #tick(): Promise<boolean> {
     const stored = await this.#d.store.routingEpoch();
-    if (stored > this.#epoch) {
+    // Another epoch (a lower one only if the store was emptied meanwhile): the routing is loaded again.
+    if (stored !== this.#epoch) {
       await this.#d.load();
       await this.#reloadHolds();
       this.#epoch = stored;
@@ -258,9 +259,9 @@ export class RoutingFence {
     await this.#d.store.dropRoutingPeer(this.#d.self).catch(() => {});
   }
 
-  /** Resolves once no ticket of an epoch below `epoch` is in flight. */
+  /** Resolves once no ticket of another epoch than `epoch` is in flight. */
   async #drained(epoch: number): Promise<void> {
-    while (!this.#closed && [...this.#inflight.keys()].some((e) => e < epoch)) await this.#changed(1000);
+    while (!this.#closed && [...this.#inflight.keys()].some((e) => e !== epoch)) await this.#changed(1000);
   }
 
   /** Resolves at the next ticket release or epoch change, or after `ms`. */
