@@ -259,7 +259,9 @@ export function registerDocumentRoutes(app: FastifyInstance, ctx: AppContext): v
     const info = await catalog.get(uid);
     if (info === undefined) throw indexNotFound(uid);
     const placement = cluster.placement(info.shards);
-    const cover = gatedCover(ctx, placement, uid, await readGate(ctx, req, uid));
+    // The same replicas for every page: each lists a shard in its own order (its internal
+    // document ids), which another replica of the shard need not share.
+    const cover = gatedCover(ctx, placement, uid, await readGate(ctx, req, uid), { stable: true });
     const ownerOf = new Map<number, string>();
     for (const [nodeId, shards] of cover.nodes) for (const sh of shards) ownerOf.set(sh, nodeId);
     // One node names no index in a listing's filter error (a delete by filter's task error does).

@@ -74,10 +74,11 @@ export async function readGate(ctx: AppContext, req: FastifyRequest, uid: string
  * if they cover more shards), and never a node below the client's floor — when the floor leaves a
  * shard that healthy nodes could serve uncovered: 503 `miroir_settings_version_stale`.
  */
-export function gatedCover(ctx: AppContext, placement: Placement, uid: string, gate: ReadGate | undefined): CoveringSet {
+export function gatedCover(ctx: AppContext, placement: Placement, uid: string, gate: ReadGate | undefined, opts: { stable?: boolean } = {}): CoveringSet {
   const { cluster } = ctx;
   const floor = gate?.floor;
-  const seq = cluster.nextSeq();
+  // `stable`: the same replicas while they are healthy (not rotated per request).
+  const seq = opts.stable === true ? 0 : cluster.nextSeq();
   const pick = (settledOnly: boolean) =>
     coveringSet(placement, {
       seq,
