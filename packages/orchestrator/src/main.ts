@@ -130,7 +130,7 @@ export async function startMiroir(config: Readonly<Config>, opts: StartOptions =
       // A new epoch: the routing and the committed settings versions are read again.
       load: async () => {
         versions.invalidateAll();
-        await rebalancer.reload();
+        return rebalancer.reload();
       },
       frozen: (shards) => cluster.frozen(shards),
       log,
@@ -186,10 +186,11 @@ export async function startMiroir(config: Readonly<Config>, opts: StartOptions =
         await tracing?.shutdown();
         handoff.stop();
         await rebalancer.close();
-        await fence!.close();
         await antiEntropy?.close();
         await drift.close();
         await broadcasts.close();
+        // Last of the workers: their holds and barriers need this process's registration.
+        await fence!.close();
         await tasks.close();
         await background.close();
         await cluster.close();

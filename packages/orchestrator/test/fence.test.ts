@@ -26,7 +26,7 @@ describe('routing fence', { skip }, () => {
     const store = await openRedis(prefix);
     stores.push(store);
     const f = new RoutingFence(
-      { store, self, load: async () => void loads.set(self, (loads.get(self) ?? 0) + 1), frozen: () => frozen, log },
+      { store, self, load: async () => Boolean(loads.set(self, (loads.get(self) ?? 0) + 1)), frozen: () => frozen, log },
       { ttlMs, heartbeatMs: ttlMs / 4, freezeTimeoutMs: opts.freezeTimeoutMs ?? 300 },
     );
     await store.subscribe((e) => e.kind === 'routing_changed' && f.onAdvanced(e.epoch));

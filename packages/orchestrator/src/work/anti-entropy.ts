@@ -184,7 +184,7 @@ export class AntiEntropy {
     const nodes = owners.map((id) => this.#cluster.node(id));
     const enqueued: { node: NodeClient; taskUid: number }[] = [];
     let count = 0;
-    await this.#cluster.writeLock.run([uid], () => this.#fence.hold(uid, async () => {
+    await this.#cluster.writeLock.run([uid], () => this.#fence.hold(uid, async (check) => {
       await Promise.all(nodes.map((n) => waitDrained(n, uid)));
       // Decide again on what the replicas hold now that every earlier write has been applied.
       const copies = await Promise.all(nodes.map((n) => readDocuments(n, uid, pk, keys)));
@@ -208,6 +208,7 @@ export class AntiEntropy {
         const id = owners[i]!;
         const docs = writes.get(id);
         if (docs) {
+          check();
           const { body } = await node.request<{ taskUid: number }>({
             method: 'POST',
             path: `/indexes/${enc(uid)}/documents?primaryKey=${enc(pk)}`,
@@ -217,6 +218,7 @@ export class AntiEntropy {
         }
         const ids = deletes.get(id);
         if (ids) {
+          check();
           const { body } = await node.request<{ taskUid: number }>({ method: 'POST', path: `/indexes/${enc(uid)}/documents/delete-batch`, body: ids });
           enqueued.push({ node, taskUid: body.taskUid });
         }

@@ -31,6 +31,14 @@ import { miroirError } from '../errors.js';
 import type { StateStore } from '../state/store.js';
 import { repeat, type Repeating } from '../util/repeat.js';
 
+/** A write hold may have lapsed: the writes meant to run under it are not sent. */
+export class HoldLapsedError extends Error {
+  constructor(readonly index: string) {
+    super(`the write hold on index ${index} may have lapsed`);
+    this.name = 'HoldLapsedError';
+  }
+}
+
 /** The routing a write was planned under. */
 export interface Ticket {
   readonly epoch: number;
@@ -50,8 +58,8 @@ export interface FenceDeps {
   store: StateStore;
   /** This process's id among the orchestrators. */
   self: string;
-  /** Loads the routing (topology and migration) from the store. */
-  load: () => Promise<void>;
+  /** Loads the routing (topology and migration) from the store; false when it cannot yet (retried). */
+  load: () => Promise<boolean>;
   /** Whether writes to indexes with `shards` shards (null: any index) must wait for a cutover now. */
   frozen: (shards: number | null) => boolean;
   log: Logger;
@@ -135,13 +143,19 @@ export class RoutingFence {
 
   /** One round; false when this process's registration may have lapsed before this renewal. */
   async #tick(): Promise<boolean> {
+    // A closed process acknowledges nothing more (its writes in flight are no longer waited for).
+    if (this.#closed) return true;
     const stored = await this.#d.store.routingEpoch();
     // Another epoch (a lower one only if the store was emptied meanwhile): the routing is loaded again.
     if (stored !== this.#epoch) {
-      await this.#d.load();
-      await this.#reloadHolds();
-      this.#epoch = stored;
-      this.#wake();
+      if (await this.#d.load()) {
+        await this.#reloadHolds();
+        this.#epoch = stored;
+        this.#wake();
+      } else {
+        // Not loaded: the older epoch stays acknowledged, and the load is tried again shortly.
+        setTimeout(() => void this.refresh().catch(() => {}), POLL_MS).unref();
+      }
     }
     await this.#drained(this.#epoch);
     const sentAt = Date.now();
@@ -220,14 +234,32 @@ export class RoutingFence {
    * barrier passes (every process knows it and finished the writes to the index it had in flight),
    * and the hold is dropped afterwards. Writes from this process are the caller's to exclude.
    */
-  async hold<T>(index: string, fn: () => Promise<T>, signal?: AbortSignal): Promise<T> {
+  async hold<T>(index: string, fn: (check: () => void) => Promise<T>, signal?: AbortSignal): Promise<T> {
     await this.#d.store.putWriteHold(index, this.#d.self);
     try {
       await this.advanceAndWait(signal);
-      return await fn();
+      const incarnation = this.#incarnation;
+      // Throws once the hold may have lapsed (this process paused or cut off past its TTL: the
+      // others then treat the hold as void): call it before each write made under the hold.
+      const check = () => {
+        if (incarnation !== this.#incarnation || this.#lapsed || Date.now() >= this.#validUntil) throw new HoldLapsedError(index);
+      };
+      return await fn(check);
     } finally {
-      await this.#d.store.dropWriteHold(index, this.#d.self);
-      await this.advance();
+      // Writes to the index wait until the hold is gone: the drop is retried before giving up.
+      for (let attempt = 1; ; attempt++) {
+        try {
+          await this.#d.store.dropWriteHold(index, this.#d.self);
+          break;
+        } catch (e) {
+          if (attempt >= 5) {
+            this.#d.log.error({ err: e, index }, 'could not drop a write hold: it is void once this process stops');
+            break;
+          }
+          await new Promise((r) => setTimeout(r, 100 * attempt));
+        }
+      }
+      await this.advance().catch((e: unknown) => this.#d.log.warn({ err: e, index }, 'could not announce the end of a write hold'));
     }
   }
 

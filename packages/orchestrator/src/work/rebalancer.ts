@@ -151,29 +151,50 @@ export class Rebalancer {
     this.#follower.unref();
   }
 
-  /** Loads the topology and the migration's routing from the store (the routing fence calls it). */
-  reload(): Promise<void> {
+  /**
+   * Loads the topology and the migration's routing from the store (the routing fence calls it).
+   * False when it cannot yet: a run is about to take or give up the lease.
+   */
+  reload(): Promise<boolean> {
     return this.#lock.run(['topology'], () => this.#sync());
   }
 
-  async #sync(): Promise<void> {
-    if (this.#running !== undefined) return;
+  async #sync(): Promise<boolean> {
+    if (this.#running !== undefined) {
+      // Running the rebalance under a live lease, this process's own routing is the newest.
+      if (this.#leases === undefined || (this.#lease !== undefined && !this.#lease.signal.aborted)) return true;
+      // About to run it or to find it taken: the state is the run's until then.
+      if (this.#lease === undefined) return false;
+      // The lease was lost mid-run: this process follows the store like any other.
+    }
     const stored = await this.#cluster.store.getTopology();
     if (stored !== undefined && stored.version !== this.#cluster.storedTopology.version) {
       this.#cluster.setTopology(stored);
       this.#log.info({ version: stored.version }, 'topology changed by another process');
     }
     const state = await this.#cluster.store.getRebalance();
-    if (this.#owned && state !== undefined) return;
-    this.#owned = false;
+    if (this.#running === undefined) this.#owned = false;
     this.#state = state;
     if (state === undefined || state.phase === 'preparing') this.#cluster.clearMigration();
     else this.#route(state);
-    // A rebalance whose runner stopped (its lease is free): this process takes it over.
-    if (state !== undefined && this.#leases !== undefined && !this.#closed && (await this.#cluster.store.currentLease('rebalancer')) === undefined) {
+    // A rebalance whose runner stopped (its lease free for a renew interval: the process that just
+    // planned one takes the lease a moment after storing it): this process takes it over.
+    if (state === undefined || this.#leases === undefined || this.#closed) return true;
+    if ((await this.#cluster.store.currentLease('rebalancer')) !== undefined) {
+      this.#orphan = undefined;
+      return true;
+    }
+    const renewMs = this.#cluster.config.leader_election.renew_interval_s * 1000;
+    if (this.#orphan?.id !== state.id) this.#orphan = { id: state.id, since: Date.now() };
+    else if (Date.now() - this.#orphan.since >= renewMs) {
+      this.#orphan = undefined;
       await this.#adopt(state);
     }
+    return true;
   }
+
+  /** A stored rebalance seen without a runner (its lease free), and since when. */
+  #orphan: { id: string; since: number } | undefined;
 
   /** Becomes the runner of a stored rebalance: its committed pages are loaded, then it runs. */
   async #adopt(state: RebalanceState): Promise<void> {
@@ -368,22 +389,26 @@ export class Rebalancer {
   /**
    * Runs the rebalance, under the `rebalancer` lease when the process has leases: of several
    * orchestrators one runs it, and when it dies another takes over (follow()) within the lease's
-   * TTL plus one renew interval, resuming from the last committed page.
+   * TTL plus two renew intervals, resuming from the last committed page.
    */
   #launch(): void {
     const run = async () => {
       if (this.#leases === undefined) return this.#run();
-      const r = await this.#leases.run('rebalancer', async (lease) => {
-        this.#lease = lease;
-        try {
-          await this.#run();
-        } finally {
-          this.#lease = undefined;
-        }
-      });
-      // Another process holds the lease (it runs the rebalance), or this one lost it mid-run: from
-      // now on this process follows, and takes the rebalance over if its lease falls free.
-      if (!r.ran || this.#state !== undefined) this.#owned = false;
+      try {
+        await this.#leases.run('rebalancer', async (lease) => {
+          this.#lease = lease;
+          try {
+            await this.#run();
+          } finally {
+            this.#lease = undefined;
+          }
+        });
+      } finally {
+        // Another process holds the lease (it runs the rebalance), or this one stopped running it
+        // (lease lost, or a step failed): from now on this process follows, and takes the
+        // rebalance over if its lease falls free.
+        if (this.#state !== undefined) this.#owned = false;
+      }
     };
     this.#running ??= run()
       .catch((e: unknown) => this.#log.error({ err: e }, 'rebalance stopped'))
@@ -391,6 +416,8 @@ export class Rebalancer {
   }
 
   async #save(): Promise<void> {
+    // A runner that lost its lease must not write over its successor's state.
+    if (this.#stopped) throw new Paused('this process no longer runs the rebalance');
     await this.#cluster.store.putRebalance(this.#state!);
   }
 
@@ -461,11 +488,16 @@ export class Rebalancer {
             const frozen = m.state === 'cutover';
             m.state = 'paused';
             m.error = (e as Error).message;
-            await this.#save();
             if (frozen) {
-              // The cutover gave up: writes to its indexes go on (dual written) until it is retried.
+              // The cutover gave up: writes to its indexes go on (dual written) until it is retried,
+              // here at once, in the other processes once the store says so.
               this.#route(s);
-              await this.#fence.advance();
+              await this.#retrying('release a cutover', async () => {
+                await this.#save();
+                await this.#fence.advance();
+              });
+            } else {
+              await this.#save();
             }
             this.#log.warn({ move: m.key, err: m.error }, 'shard move paused');
           }
@@ -642,9 +674,20 @@ export class Rebalancer {
     if (refId === undefined) throw new Paused('no serving node can be read');
     const ref = this.#cluster.node(refId);
 
-    for (const idx of await pages<{ uid: string; primaryKey: string | null }>(ref, '/indexes')) {
-      await this.#cluster.writeLock.run([idx.uid], async () => {
-        await waitDrained(ref, idx.uid);
+    // An index whose creation is still queued on the reference is not listed by it yet: Miroir's
+    // own records name it too.
+    const listed = (await pages<{ uid: string }>(ref, '/indexes')).map((i) => i.uid);
+    const uids = [...new Set([...listed, ...(await this.#cluster.store.listIndexMeta()).map((m) => m.uid)])];
+    for (const uid of uids) {
+      await this.#cluster.writeLock.run([uid], async () => {
+        await waitDrained(ref, uid);
+        let idx: { uid: string; primaryKey: string | null };
+        try {
+          idx = (await ref.request<{ uid: string; primaryKey: string | null }>({ method: 'GET', path: `/indexes/${enc(uid)}` })).body;
+        } catch (e) {
+          if (e instanceof NodeHttpError && e.status === 404) return;
+          throw e;
+        }
         const { body: settings } = await ref.request<Record<string, unknown>>({ method: 'GET', path: `/indexes/${enc(idx.uid)}/settings` });
         let exists = true;
         try {
