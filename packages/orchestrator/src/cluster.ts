@@ -79,9 +79,6 @@ export class Cluster {
       if (await this.store.putTopology(next, stored!.version)) {
         readdressed = stored!.nodes.filter((n) => addresses.has(n.id) && addresses.get(n.id) !== n.address).map((n) => n.id);
         stored = next;
-        // Where writes go changed: the other orchestrators follow (work/fence.ts).
-        const epoch = await this.store.advanceRoutingEpoch();
-        await this.store.publish({ kind: 'routing_changed', epoch });
         break;
       }
       stored = await this.store.getTopology();

@@ -137,6 +137,8 @@ export async function startMiroir(config: Readonly<Config>, opts: StartOptions =
     },
     { ttlMs: le.lease_ttl_s * 1000, heartbeatMs: le.renew_interval_s * 1000, freezeTimeoutMs: config.rebalancer.write_freeze_timeout_ms },
   );
+  // Nodes re-addressed from the config: where writes go changed, the other orchestrators follow.
+  if (readdressed.length > 0) await fence.advance();
   let antiEntropy: AntiEntropy | undefined;
   const handoff = new Handoff({ cluster, log, metrics, resync: () => antiEntropy?.run() ?? Promise.resolve() });
   antiEntropy = config.anti_entropy.enabled
