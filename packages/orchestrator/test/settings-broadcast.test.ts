@@ -191,6 +191,8 @@ describe('two-phase broadcast (3 nodes, RF 3)', () => {
     const direct = await c.nodeClient(1).index('movies').updateDistinctAttribute('genre');
     await c.nodeClient(1).tasks.waitForTask(direct.taskUid);
     await until('node-1 to be repaired', async () => (await nodeSettings(c, 1, 'movies')).distinctAttribute === null);
+    // The repair is counted once the reconciler has read the node back (just after the node changed).
+    await until('the repair to be counted', async () => (await metric(c, 'miroir_settings_drift_repair_total', { index: 'movies' })) > repairs);
     assert.equal(await metric(c, 'miroir_settings_drift_repair_total', { index: 'movies' }), repairs + 1);
     const s = await status(c, 'movies');
     assert.ok(s.nodes.every((n) => n.matches === true));
