@@ -339,6 +339,46 @@ export function conformance(factory: StoreFactory): void {
       assert.deepEqual([...(await a.writeHolds())], [['books', 'pod-b']]);
     });
 
+    t('missed writes: ordered per node, the first append advances the epoch, conditional pops, overflow', async (open) => {
+      const [a, b] = [await open(), await open()];
+      const epoch = await a.routingEpoch();
+      assert.deepEqual([...(await a.missedQueues())], []);
+      const first = await a.appendMissed('node-1', ['w1', 'w2 é'], 1000);
+      assert.deepEqual(first, { mark: epoch + 1, fresh: true });
+      assert.equal(await b.routingEpoch(), epoch + 1, 'becoming behind advanced the routing epoch');
+      // Racing appenders (two processes): each entry once, in the order the store took them.
+      const more = await Promise.all([b.appendMissed('node-1', ['w3'], 1000), a.appendMissed('node-1', ['w4'], 1000)]);
+      assert.deepEqual(more, [{ mark: epoch + 1, fresh: false }, { mark: epoch + 1, fresh: false }]);
+      assert.equal(await a.routingEpoch(), epoch + 1, 'appending to a queue does not advance the epoch again');
+      await b.appendMissed('node-2', ['x'], 1000);
+      const queues = await a.missedQueues();
+      assert.deepEqual(queues.get('node-1'), { entries: 4, bytes: 2 + 5 + 2 + 2, overflowed: false, mark: epoch + 1 });
+      assert.deepEqual(queues.get('node-2'), { entries: 1, bytes: 1, overflowed: false, mark: epoch + 2 });
+      const head = await b.peekMissed('node-1', 3);
+      assert.deepEqual(head.map((e) => e.entry).slice(0, 2), ['w1', 'w2 é']);
+      assert.ok(head[0]!.seq < head[1]!.seq && head[1]!.seq < head[2]!.seq);
+      assert.equal(await a.popMissed('node-1', head[1]!.seq), false, 'only the head is popped');
+      assert.equal(await a.popMissed('node-1', head[0]!.seq), true);
+      assert.equal(await b.popMissed('node-1', head[0]!.seq), false, 'a second replayer of the same entry pops nothing');
+      for (const e of await b.peekMissed('node-1', 10)) assert.equal(await b.popMissed('node-1', e.seq), true);
+      assert.deepEqual([...(await a.missedQueues()).keys()], ['node-2'], 'a node with an empty queue is no longer behind');
+      // A new episode starts with a new mark; sequence numbers are never reused.
+      const again = await a.appendMissed('node-1', ['w5'], 1000);
+      assert.equal(again.fresh, true);
+      assert.ok(again.mark > epoch + 2);
+      assert.ok((await a.peekMissed('node-1', 1))[0]!.seq > head[2]!.seq);
+      // Past the bound, the queue is dropped and the node stays behind until the mark is cleared.
+      await b.appendMissed('node-1', ['y'.repeat(30)], 20);
+      assert.deepEqual(await a.peekMissed('node-1', 10), []);
+      assert.deepEqual((await a.missedQueues()).get('node-1'), { entries: 0, bytes: 0, overflowed: true, mark: again.mark });
+      assert.deepEqual(await a.appendMissed('node-1', ['z'], 1000), { mark: again.mark, fresh: false });
+      assert.deepEqual(await a.peekMissed('node-1', 10), [], 'an overflowed queue keeps nothing');
+      await b.clearMissedOverflow('node-1');
+      assert.equal((await a.missedQueues()).has('node-1'), false);
+      await a.dropMissed('node-2');
+      assert.deepEqual([...(await b.missedQueues())], []);
+    });
+
     t('jobs: racing claimants each take different jobs; every job is claimed once', async (open) => {
       const [a, b] = [await open(), await open()];
       for (let i = 0; i < 20; i++) await a.enqueueJob({ type: 'dump_import', params: { chunk: i } });

@@ -77,6 +77,57 @@ export const SCRIPTS = {
       end
       return redis.call('HGETALL', KEYS[2])`,
   },
+  // KEYS: queue (list of "<seq> <entry>"), meta (hash {seq, bytes, overflowed, mark}), behind
+  // (set of nodes), routing epoch. ARGV: node, max bytes, entries… Returns {mark, fresh}.
+  missedAppend: {
+    numberOfKeys: 4,
+    lua: `local overflowed = redis.call('HGET', KEYS[2], 'overflowed') == '1'
+      local fresh = (not overflowed) and redis.call('LLEN', KEYS[1]) == 0
+      local mark
+      if fresh then
+        mark = redis.call('INCR', KEYS[4])
+        redis.call('HSET', KEYS[2], 'mark', mark, 'bytes', 0)
+        redis.call('SADD', KEYS[3], ARGV[1])
+      else
+        mark = tonumber(redis.call('HGET', KEYS[2], 'mark') or '0')
+      end
+      if overflowed then return {mark, 0} end
+      local bytes = tonumber(redis.call('HGET', KEYS[2], 'bytes') or '0')
+      for i = 3, #ARGV do
+        local seq = redis.call('HINCRBY', KEYS[2], 'seq', 1)
+        redis.call('RPUSH', KEYS[1], seq .. ' ' .. ARGV[i])
+        bytes = bytes + #ARGV[i]
+      end
+      if bytes > tonumber(ARGV[2]) then
+        redis.call('DEL', KEYS[1])
+        redis.call('HSET', KEYS[2], 'overflowed', 1, 'bytes', 0)
+      else
+        redis.call('HSET', KEYS[2], 'bytes', bytes)
+      end
+      return {mark, fresh and 1 or 0}`,
+  },
+  // KEYS: queue, meta, behind. ARGV: node, seq. Pops the head if it is seq; the node stops being
+  // behind with its last entry (unless overflowed). Returns 1 when popped.
+  missedPop: {
+    numberOfKeys: 3,
+    lua: `local head = redis.call('LINDEX', KEYS[1], 0)
+      if not head then return 0 end
+      local sp = string.find(head, ' ', 1, true)
+      if string.sub(head, 1, sp - 1) ~= ARGV[2] then return 0 end
+      redis.call('LPOP', KEYS[1])
+      local bytes = tonumber(redis.call('HGET', KEYS[2], 'bytes') or '0') - (#head - sp)
+      redis.call('HSET', KEYS[2], 'bytes', math.max(bytes, 0))
+      if redis.call('LLEN', KEYS[1]) == 0 and redis.call('HGET', KEYS[2], 'overflowed') ~= '1' then redis.call('SREM', KEYS[3], ARGV[1]) end
+      return 1`,
+  },
+  // KEYS: queue, meta, behind. ARGV: node, drop ('1': the entries too).
+  missedClear: {
+    numberOfKeys: 3,
+    lua: `if ARGV[2] == '1' then redis.call('DEL', KEYS[1]) redis.call('HSET', KEYS[2], 'bytes', 0) end
+      redis.call('HSET', KEYS[2], 'overflowed', 0)
+      if redis.call('LLEN', KEYS[1]) == 0 then redis.call('SREM', KEYS[3], ARGV[1]) end
+      return 0`,
+  },
   // ARGV: prefix, type, claimant, ttl. Returns the claimed job hash (flat), or nil.
   jobClaim: {
     numberOfKeys: 0,

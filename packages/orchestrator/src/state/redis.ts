@@ -20,6 +20,9 @@
  *                                     each with its <name>:_index set
  *   canary_runs:<canary>              sorted set of runs by ran_at, trimmed by rank
  *   cdc_cursor:<sink>:<index>         integer string, only ever raised
+ *   routing:epoch, routing:acks, routing:expiries, routing:holds  the routing fence (work/fence.ts)
+ *   handoff:<node>:queue              list of "<seq> <entry>": writes the node missed, oldest first
+ *   handoff:<node>                    hash {seq, bytes, overflowed, mark}; handoff:_behind set of nodes
  *   api_keys                          hash {version, row}: the cluster's API keys
  */
 import { Redis } from 'ioredis';
@@ -35,6 +38,8 @@ import {
   type JobRow,
   type Lease,
   type MigrationProgress,
+  type MissedEntry,
+  type MissedQueue,
   type RebalanceState,
   type StateStore,
   type StoreEvent,
@@ -388,6 +393,55 @@ export class RedisStore implements StateStore {
 
   async dropRoutingPeer(peer: string): Promise<void> {
     await this.#r.multi().zrem(this.#k('routing', 'expiries'), peer).hdel(this.#k('routing', 'acks'), peer).exec();
+  }
+
+  // --- missed writes (hinted handoff) -----------------------------------------------------------
+
+  #missedKeys(nodeId: string): [string, string, string] {
+    return [this.#k('handoff', nodeId, 'queue'), this.#k('handoff', nodeId), this.#k('handoff', '_behind')];
+  }
+
+  async appendMissed(nodeId: string, entries: readonly string[], maxBytes: number): Promise<{ mark: number; fresh: boolean }> {
+    const [mark, fresh] = (await this.#script('missedAppend', ...this.#missedKeys(nodeId), this.#k('routing', 'epoch'), nodeId, maxBytes, ...entries)) as [number, number];
+    return { mark, fresh: fresh === 1 };
+  }
+
+  async peekMissed(nodeId: string, limit: number): Promise<MissedEntry[]> {
+    const items = await this.#r.lrange(this.#missedKeys(nodeId)[0], 0, limit - 1);
+    return items.map((item) => {
+      const sp = item.indexOf(' ');
+      return { seq: Number(item.slice(0, sp)), entry: item.slice(sp + 1) };
+    });
+  }
+
+  async popMissed(nodeId: string, seq: number): Promise<boolean> {
+    return (await this.#script('missedPop', ...this.#missedKeys(nodeId), nodeId, seq)) === 1;
+  }
+
+  async clearMissedOverflow(nodeId: string): Promise<void> {
+    await this.#script('missedClear', ...this.#missedKeys(nodeId), nodeId, '0');
+  }
+
+  async dropMissed(nodeId: string): Promise<void> {
+    await this.#script('missedClear', ...this.#missedKeys(nodeId), nodeId, '1');
+  }
+
+  async missedQueues(): Promise<Map<string, MissedQueue>> {
+    const nodes = (await this.#r.smembers(this.#k('handoff', '_behind'))).sort();
+    const out = new Map<string, MissedQueue>();
+    if (nodes.length === 0) return out;
+    const m = this.#r.multi();
+    for (const id of nodes) {
+      const [queue, meta] = this.#missedKeys(id);
+      m.llen(queue).hmget(meta, 'bytes', 'overflowed', 'mark');
+    }
+    const res = (await m.exec()) ?? [];
+    nodes.forEach((id, i) => {
+      const entries = Number(res[2 * i]?.[1] ?? 0);
+      const [bytes, overflowed, mark] = (res[2 * i + 1]?.[1] ?? []) as (string | null)[];
+      out.set(id, { entries, bytes: Number(bytes ?? 0), overflowed: overflowed === '1', mark: Number(mark ?? 0) });
+    });
+    return out;
   }
 
   // --- jobs (Mode C) -----------------------------------------------------------------------------

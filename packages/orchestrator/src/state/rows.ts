@@ -64,6 +64,7 @@ const jobRowSchema = z.object({
 const storeEventSchema = z.discriminatedUnion('kind', [
   z.object({ kind: z.literal('index_changed'), indexUids: z.array(z.string()) }),
   z.object({ kind: z.literal('keys_changed') }),
+  z.object({ kind: z.literal('handoff_drained'), nodeId: z.string() }),
   z.object({ kind: z.literal('routing_changed'), epoch: z.int().min(0) }),
   z.object({ kind: z.literal('index_deleting'), indexUid: z.string(), taskUid: z.int().min(0) }),
   z.object({

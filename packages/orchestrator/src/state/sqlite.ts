@@ -18,6 +18,8 @@ import {
   type JobRow,
   type Lease,
   type MigrationProgress,
+  type MissedEntry,
+  type MissedQueue,
   type RebalanceState,
   type StateStore,
   type StoreEvent,
@@ -55,6 +57,9 @@ CREATE TABLE IF NOT EXISTS leader_lease (
 CREATE TABLE IF NOT EXISTS peers (id TEXT PRIMARY KEY, expires_at INTEGER NOT NULL);
 CREATE TABLE IF NOT EXISTS routing_acks (id TEXT PRIMARY KEY, epoch INTEGER NOT NULL, expires_at INTEGER NOT NULL);
 CREATE TABLE IF NOT EXISTS write_holds (index_uid TEXT PRIMARY KEY, holder TEXT NOT NULL);
+CREATE TABLE IF NOT EXISTS missed_writes (seq INTEGER PRIMARY KEY AUTOINCREMENT, node TEXT NOT NULL, entry TEXT NOT NULL, bytes INTEGER NOT NULL);
+CREATE INDEX IF NOT EXISTS missed_writes_node ON missed_writes (node, seq);
+CREATE TABLE IF NOT EXISTS missed_nodes (node TEXT PRIMARY KEY, bytes INTEGER NOT NULL, overflowed INTEGER NOT NULL, mark INTEGER NOT NULL);
 CREATE TABLE IF NOT EXISTS jobs (
   id INTEGER PRIMARY KEY,
   type TEXT NOT NULL,
@@ -201,6 +206,14 @@ export class SqliteStore implements StateStore {
       writeHolds: db.prepare('SELECT index_uid, holder FROM write_holds ORDER BY index_uid'),
       putHold: db.prepare('INSERT OR REPLACE INTO write_holds (index_uid, holder) VALUES (?, ?)'),
       dropHold: db.prepare('DELETE FROM write_holds WHERE index_uid = ? AND holder = ?'),
+      missedNode: db.prepare('SELECT bytes, overflowed, mark FROM missed_nodes WHERE node = ?'),
+      putMissedNode: db.prepare('INSERT OR REPLACE INTO missed_nodes (node, bytes, overflowed, mark) VALUES (?, ?, ?, ?)'),
+      dropMissedNode: db.prepare('DELETE FROM missed_nodes WHERE node = ?'),
+      missedNodes: db.prepare('SELECT m.node, m.bytes, m.overflowed, m.mark, (SELECT count(*) FROM missed_writes w WHERE w.node = m.node) AS entries FROM missed_nodes m ORDER BY m.node'),
+      insertMissed: db.prepare('INSERT INTO missed_writes (node, entry, bytes) VALUES (?, ?, ?)'),
+      peekMissed: db.prepare('SELECT seq, entry, bytes FROM missed_writes WHERE node = ? ORDER BY seq LIMIT ?'),
+      deleteMissed: db.prepare('DELETE FROM missed_writes WHERE seq = ?'),
+      clearMissed: db.prepare('DELETE FROM missed_writes WHERE node = ?'),
       insertJob: db.prepare(`INSERT INTO jobs (type, params, state, progress, created_at) VALUES (?, ?, 'queued', 'null', ?) RETURNING *`),
       claimable: db.prepare(
         `SELECT * FROM jobs WHERE type = ? AND (state = 'queued' OR (state = 'in_progress' AND claim_expires_at <= ?))
@@ -439,6 +452,64 @@ export class SqliteStore implements StateStore {
 
   async dropWriteHold(indexUid: string, holder: string): Promise<void> {
     this.#stmts.dropHold.run(indexUid, holder);
+  }
+
+  async appendMissed(nodeId: string, entries: readonly string[], maxBytes: number): Promise<{ mark: number; fresh: boolean }> {
+    const st = this.#stmts;
+    return this.#db.transaction(() => {
+      const row = st.missedNode.get(nodeId) as { bytes: number; overflowed: number; mark: number } | undefined;
+      const mark = row?.mark ?? (st.advanceRouting.get() as { value: number }).value;
+      if (row?.overflowed === 1) return { mark, fresh: false };
+      let bytes = row?.bytes ?? 0;
+      for (const e of entries) {
+        const size = Buffer.byteLength(e);
+        st.insertMissed.run(nodeId, e, size);
+        bytes += size;
+      }
+      const overflowed = bytes > maxBytes;
+      if (overflowed) st.clearMissed.run(nodeId);
+      st.putMissedNode.run(nodeId, overflowed ? 0 : bytes, overflowed ? 1 : 0, mark);
+      return { mark, fresh: row === undefined };
+    })();
+  }
+
+  async peekMissed(nodeId: string, limit: number): Promise<MissedEntry[]> {
+    return (this.#stmts.peekMissed.all(nodeId, limit) as { seq: number; entry: string }[]).map(({ seq, entry }) => ({ seq, entry }));
+  }
+
+  async popMissed(nodeId: string, seq: number): Promise<boolean> {
+    const st = this.#stmts;
+    return this.#db.transaction(() => {
+      const head = st.peekMissed.get(nodeId, 1) as { seq: number; bytes: number } | undefined;
+      if (head?.seq !== seq) return false;
+      st.deleteMissed.run(seq);
+      const row = st.missedNode.get(nodeId) as { bytes: number; overflowed: number; mark: number };
+      if (st.peekMissed.get(nodeId, 1) === undefined && row.overflowed === 0) st.dropMissedNode.run(nodeId);
+      else st.putMissedNode.run(nodeId, Math.max(0, row.bytes - head.bytes), row.overflowed, row.mark);
+      return true;
+    })();
+  }
+
+  async clearMissedOverflow(nodeId: string): Promise<void> {
+    const st = this.#stmts;
+    this.#db.transaction(() => {
+      const row = st.missedNode.get(nodeId) as { bytes: number; mark: number } | undefined;
+      if (row === undefined) return;
+      if (st.peekMissed.get(nodeId, 1) === undefined) st.dropMissedNode.run(nodeId);
+      else st.putMissedNode.run(nodeId, row.bytes, 0, row.mark);
+    })();
+  }
+
+  async dropMissed(nodeId: string): Promise<void> {
+    this.#db.transaction(() => {
+      this.#stmts.clearMissed.run(nodeId);
+      this.#stmts.dropMissedNode.run(nodeId);
+    })();
+  }
+
+  async missedQueues(): Promise<Map<string, MissedQueue>> {
+    const rows = this.#stmts.missedNodes.all() as { node: string; bytes: number; overflowed: number; mark: number; entries: number }[];
+    return new Map(rows.map((r) => [r.node, { entries: r.entries, bytes: r.bytes, overflowed: r.overflowed === 1, mark: r.mark }]));
   }
 
   async enqueueJob(job: { type: string; params: unknown }): Promise<JobRow> {

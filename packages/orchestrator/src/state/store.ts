@@ -271,6 +271,27 @@ export interface StateStore {
   putWriteHold(indexUid: string, holder: string): Promise<void>;
   dropWriteHold(indexUid: string, holder: string): Promise<void>;
 
+  // Missed writes (hinted handoff, docs/failures.md): per node, the node requests it missed, in
+  // the order it must apply them, shared by every orchestrator. A node is *behind* while its queue
+  // holds entries or overflowed. The step that makes a node behind also advances the routing epoch
+  // (its `mark`), so an appender can wait until every orchestrator knows before acknowledging.
+  /**
+   * Appends to the node's queue; past `maxBytes` in all, the queue's entries are dropped and it is
+   * marked overflowed (later entries are dropped too, until the mark is cleared). `fresh`: the node
+   * was not behind and this call advanced the routing epoch to `mark`.
+   */
+  appendMissed(nodeId: string, entries: readonly string[], maxBytes: number): Promise<{ mark: number; fresh: boolean }>;
+  /** The node's oldest entries, up to `limit`, oldest first. */
+  peekMissed(nodeId: string, limit: number): Promise<MissedEntry[]>;
+  /** Removes the node's oldest entry if it is `seq`; false when it is not (another replayer moved on). */
+  popMissed(nodeId: string, seq: number): Promise<boolean>;
+  /** Clears the node's overflow mark; it stays behind while its queue holds entries. */
+  clearMissedOverflow(nodeId: string): Promise<void>;
+  /** Forgets the node's queue (the node left the topology). */
+  dropMissed(nodeId: string): Promise<void>;
+  /** Every node that is behind, with its queue's state. */
+  missedQueues(): Promise<Map<string, MissedQueue>>;
+
   // Mode C (spec S4.1 table 6, S14.5): the job queue.
   enqueueJob(job: { type: string; params: unknown }): Promise<JobRow>;
   /**
@@ -313,6 +334,22 @@ export interface StateStore {
   close(): Promise<void>;
 }
 
+/** One write a node missed (opaque to the store); `seq` grows with every append, never reused. */
+export interface MissedEntry {
+  seq: number;
+  entry: string;
+}
+
+/** The state of a node's queue of missed writes. */
+export interface MissedQueue {
+  entries: number;
+  /** The entries' size in bytes (UTF-8). */
+  bytes: number;
+  overflowed: boolean;
+  /** The routing epoch at which the node became behind. */
+  mark: number;
+}
+
 /** A leader lease (spec S4.1 table 7). */
 export interface Lease {
   scope: string;
@@ -341,6 +378,8 @@ export type StoreEvent =
   | { kind: 'routing_changed'; epoch: number }
   /** A task reached a terminal state: settings, primary keys or the index itself may have changed. */
   | { kind: 'index_changed'; indexUids: string[] }
+  /** A node caught up on the writes it missed: it is no longer behind. */
+  | { kind: 'handoff_drained'; nodeId: string }
   /** An API key was created, updated or deleted. */
   | { kind: 'keys_changed' }
   /** An index deletion (or rename) was enqueued: until it finishes, a write to the index sets it up anew. */
