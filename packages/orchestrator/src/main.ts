@@ -73,12 +73,15 @@ export async function startMiroir(config: Readonly<Config>, opts: StartOptions =
   const keys = new KeyCache(cluster);
   // What another orchestrator changed, this one's caches forget.
   let fence: RoutingFence | undefined;
+  let handoff: Handoff | undefined;
   await store.subscribe((event) => {
     switch (event.kind) {
       case 'keys_changed':
         return keys.invalidate();
       case 'routing_changed':
         return fence?.onAdvanced(event.epoch);
+      case 'handoff_drained':
+        return void handoff?.reload().catch((e: unknown) => log.warn({ err: e }, 'could not read the queues of missed writes'));
       case 'index_deleting':
         return catalog.deletionEnqueued(event.indexUid, event.taskUid);
       case 'index_changed':
@@ -90,6 +93,7 @@ export async function startMiroir(config: Readonly<Config>, opts: StartOptions =
         keys.invalidate();
         void catalog.resync().catch((e: unknown) => log.warn({ err: e }, 'could not read the pending index deletions'));
         void fence?.refresh().catch(() => {});
+        void handoff?.reload().catch(() => {});
         return;
     }
   });
@@ -130,6 +134,7 @@ export async function startMiroir(config: Readonly<Config>, opts: StartOptions =
       // A new epoch: the routing and the committed settings versions are read again.
       load: async () => {
         versions.invalidateAll();
+        await handoff?.reload();
         return rebalancer.reload();
       },
       frozen: (shards) => cluster.frozen(shards),
@@ -140,7 +145,7 @@ export async function startMiroir(config: Readonly<Config>, opts: StartOptions =
   // Nodes re-addressed from the config: where writes go changed, the other orchestrators follow.
   if (readdressed.length > 0) await fence.advance();
   let antiEntropy: AntiEntropy | undefined;
-  const handoff = new Handoff({ cluster, log, metrics, resync: () => antiEntropy?.run() ?? Promise.resolve() });
+  handoff = new Handoff({ cluster, log, metrics, fence, leases: background.leases, resync: () => antiEntropy?.run() ?? Promise.resolve() });
   antiEntropy = config.anti_entropy.enabled
     ? new AntiEntropy({ cluster, ownership: background.ownership, log, metrics, fence, busy: (id) => handoff.behind(id) })
     : undefined;
@@ -155,7 +160,7 @@ export async function startMiroir(config: Readonly<Config>, opts: StartOptions =
   cluster.health.start();
   await background.start();
   tasks.start();
-  handoff.start();
+  await handoff.start();
   antiEntropy?.start();
   await broadcasts.start();
   drift.start();

@@ -45,11 +45,11 @@ before(async () => {
   const log = pino({ level: 'silent' });
   const metrics = new Metrics(cluster, new TaskRegistry(cluster, new Catalog(cluster), log));
   // Feature families register with their workers (anti-entropy is on by default).
-  const handoff = new Handoff({ cluster, log, metrics });
   const fence = new RoutingFence({ store, self: 'p', load: async () => true, frozen: () => false, log }, { ttlMs: 1000, heartbeatMs: 300, freezeTimeoutMs: 1000 });
+  const background = new Background(store, { ...config, jobs: { ...config.jobs, poll_interval_ms: 60_000 } }, hasher, log);
+  const handoff = new Handoff({ cluster, log, metrics, fence, leases: background.leases });
   new Rebalancer({ cluster, log, metrics, handoff, fence });
   new AntiEntropy({ cluster, ownership: soleOwner, log, metrics, fence });
-  const background = new Background(store, { ...config, jobs: { ...config.jobs, poll_interval_ms: 60_000 } }, hasher, log);
   registerBackgroundMetrics(metrics, cluster, background);
   // The queue depth is read from the store per job type this process runs.
   background.jobs.handle('probe', async () => undefined);

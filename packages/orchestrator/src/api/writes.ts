@@ -13,7 +13,7 @@ import { miroirError } from '../errors.js';
 import type { AppContext } from './context.js';
 import { NodeHttpError, NodeTransportError, type NodeRequest } from '../nodes/node-client.js';
 import type { SettingsBroadcastState, TaskRow } from '../state/store.js';
-import { newMarker, type MissedWrite } from '../work/handoff.js';
+import { newMarker, type Handoff, type MissedWrite } from '../work/handoff.js';
 import { waitTask } from '../work/node-io.js';
 import { callEach } from './fanout.js';
 
@@ -98,9 +98,20 @@ async function sendInOrder(ctx: AppContext, nodeIds: readonly string[], requests
   );
 }
 
-/** Queues what each node missed of an accepted write, in the order the node must apply it. */
-function keepMissed(ctx: AppContext, results: readonly NodeSend[]): void {
-  for (const r of results) ctx.handoff.defer(r.nodeId, r.missed);
+/**
+ * Queues what each node missed of an accepted write, in the order the node must apply it; returns
+ * what {@link Handoff.settle} must wait for before the write is acknowledged (once it left its
+ * routing ticket).
+ */
+async function keepMissed(ctx: AppContext, results: readonly NodeSend[]): Promise<Settle> {
+  const missed = results.filter((r) => r.missed.length > 0);
+  const marks = await Promise.all(missed.map((r) => ctx.handoff.defer(r.nodeId, r.missed)));
+  return { marks, nodes: missed.map((r) => r.nodeId) };
+}
+
+interface Settle {
+  marks: (number | undefined)[];
+  nodes: string[];
 }
 
 /**
@@ -383,7 +394,8 @@ async function broadcastLocked(
     ctx.log.warn({ nodes: missed, index: intent.indexUid }, 'a broadcast was refused by some nodes and enqueued by others');
   }
   if (missed.length > 0) reply.header('x-miroir-degraded', `nodes=${missed.join(',')}`);
-  keepMissed(ctx, results);
+  const kept = await keepMissed(ctx, results);
+  await ctx.handoff.settle(kept.marks, kept.nodes);
   const uid = await ctx.cluster.store.nextTaskUid();
   const row = newRow(uid, intent, Object.fromEntries(accepted.map((r) => [r.nodeId, r.uids])), enqueuedAt);
   if (opts.detailsFrom !== undefined) row.detailsFrom = setup.before.length + opts.detailsFrom;
@@ -424,6 +436,7 @@ export async function routedWrite(
     if (plan.refused) return { summary: (await settledLocally(ctx, intent, plan.refused)).summary, sent: false };
     const nodeTasks: Record<string, number[]> = {};
     let earlier: { router: WriteRouter; placed: readonly string[] } | undefined;
+    const kept: Settle = { marks: [], nodes: [] };
     await fenced(ctx, shardCount, intent.indexUid, 'a write', async (attempt) => {
       const placement = ctx.cluster.placement(shardCount);
       const router = ctx.cluster.writeRouter(shardCount);
@@ -452,9 +465,12 @@ export async function routedWrite(
       }
       const header = writeDegradedHeader(quorum);
       if (header) reply.header('x-miroir-degraded', header);
-      keepMissed(ctx, results);
+      const k = await keepMissed(ctx, results);
+      kept.marks.push(...k.marks);
+      kept.nodes.push(...k.nodes);
       for (const r of results) if (r.error === undefined && r.uids.length > 0) (nodeTasks[r.nodeId] ??= []).push(...r.uids);
     });
+    await ctx.handoff.settle(kept.marks, kept.nodes);
     const uid = await ctx.cluster.store.nextTaskUid();
     const row = newRow(uid, intent, nodeTasks, enqueuedAt);
     await ctx.tasks.insert(row);
