@@ -114,6 +114,7 @@ test('the queue of missed writes survives an orchestrator restart: deletes inclu
   await c.restartEngine(1);
   await waitFor('node-1 to serve again', async () => (await nodeHealth('node-1')) === 'healthy');
   await assertReplicasAgree(c, 'items', expected.keys());
+  for (const [i, m] of (await nodeContents(c, 'items')).entries()) for (const id of m.keys()) assert.ok(expected.has(id), `node ${i} holds ${id}, which was deleted`);
   const pass = await antiEntropyPass(c);
   assert.deepEqual([pass.mismatches, pass.shardsSkipped, pass.errors], [0, 0, []]);
 });
