@@ -21,7 +21,35 @@ import { registerTaskDocumentsRoute } from './task-documents.js';
 import { registerUnsupportedRoutes } from './unsupported.js';
 import { registerWebhookRoutes } from './webhooks.js';
 
+/** Routes that read documents from the owners of shards: each holds a read ticket (work/fence.ts). */
+const FENCED_READS: ReadonlySet<string> = new Set([
+  'GET /indexes/:uid/search',
+  'POST /indexes/:uid/search',
+  'POST /indexes/:uid/facet-search',
+  'POST /multi-search',
+  'GET /indexes/:uid/similar',
+  'POST /indexes/:uid/similar',
+  'GET /indexes/:uid/documents',
+  'POST /indexes/:uid/documents/fetch',
+  'GET /indexes/:uid/documents/:id',
+]);
+
+/**
+ * A read holds a routing ticket until its answer is sent or its connection closes, so a barrier
+ * before old owners are cleaned up waits for the reads that may use them.
+ */
+function fenceReads(app: FastifyInstance, ctx: AppContext): void {
+  app.addHook('onRequest', (req, reply, done) => {
+    if (FENCED_READS.has(`${req.method} ${req.routeOptions.url}`)) {
+      const ticket = ctx.fence.enterRead();
+      reply.raw.once('close', () => ctx.fence.leave(ticket));
+    }
+    done();
+  });
+}
+
 export function registerRoutes(app: FastifyInstance, ctx: AppContext): void {
+  fenceReads(app, ctx);
   registerSettingsHeaders(app, ctx);
   registerMiscRoutes(app, ctx);
   registerAdminRoutes(app, ctx);

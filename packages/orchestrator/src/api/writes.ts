@@ -114,6 +114,11 @@ interface Settle {
   nodes: string[];
 }
 
+function addSettle(into: Settle, more: Settle): void {
+  into.marks.push(...more.marks);
+  into.nodes.push(...more.nodes);
+}
+
 /**
  * How a write keeps an index usable by Miroir (the shard field filterable on every node, spec
  * S5.3), as side work of the client's requests. Side work is only sent where the client's
@@ -324,9 +329,10 @@ function routingChanged(): MeiliError {
 /**
  * Deletes, on the nodes that no longer own them, the documents an earlier plan of the same write
  * placed there under a routing since retired (work/fence.ts): a stale copy on a non-owner would be
- * read as a duplicate once the migration's shard filters are lifted.
+ * read as a duplicate once the migration's shard filters are lifted. A node the earlier plan
+ * queued the documents for gets the deletion queued behind them.
  */
-async function dropStrays(ctx: AppContext, uid: string, placed: readonly string[], before: WriteRouter, now: WriteRouter): Promise<void> {
+async function dropStrays(ctx: AppContext, uid: string, placed: readonly string[], before: WriteRouter, now: WriteRouter): Promise<Settle> {
   const perNode = new Map<string, string[]>();
   for (const id of placed) {
     const shard = ctx.cluster.hasher.shardOf(id, now.shards);
@@ -338,11 +344,12 @@ async function dropStrays(ctx: AppContext, uid: string, placed: readonly string[
       list.push(id);
     }
   }
-  const results = await Promise.all(
-    [...perNode].map(([n, ids]) => callEach(ctx.cluster, [n], { method: 'POST', path: `/indexes/${encodeURIComponent(uid)}/documents/delete-batch`, body: ids })),
-  );
-  const failed = results.flat().filter((r) => r.ok === undefined);
-  if (failed.length > 0) ctx.log.warn({ index: uid, nodes: failed.map((r) => r.nodeId) }, 'could not delete the copies a re-planned write left on former owners');
+  const results = await sendInOrder(ctx, [...perNode.keys()], (n) => [
+    { method: 'POST', path: `/indexes/${encodeURIComponent(uid)}/documents/delete-batch`, body: perNode.get(n)! },
+  ]);
+  const refused = results.filter((r) => r.error instanceof NodeHttpError);
+  if (refused.length > 0) ctx.log.warn({ index: uid, nodes: refused.map((r) => r.nodeId) }, 'could not delete the copies a re-planned write left on former owners');
+  return keepMissed(ctx, results);
 }
 
 /**
@@ -441,7 +448,7 @@ export async function routedWrite(
       const placement = ctx.cluster.placement(shardCount);
       const router = ctx.cluster.writeRouter(shardCount);
       const { shards, batches, placed } = route(router);
-      if (earlier !== undefined) await dropStrays(ctx, intent.indexUid, earlier.placed, earlier.router, router);
+      if (earlier !== undefined) addSettle(kept, await dropStrays(ctx, intent.indexUid, earlier.placed, earlier.router, router));
       earlier = { router, placed: placed ?? [] };
       const setup = attempt === 1 ? plan.before : [];
       // Every node gets the setup, so an index exists everywhere even where no document lands.
@@ -465,9 +472,7 @@ export async function routedWrite(
       }
       const header = writeDegradedHeader(quorum);
       if (header) reply.header('x-miroir-degraded', header);
-      const k = await keepMissed(ctx, results);
-      kept.marks.push(...k.marks);
-      kept.nodes.push(...k.nodes);
+      addSettle(kept, await keepMissed(ctx, results));
       for (const r of results) if (r.error === undefined && r.uids.length > 0) (nodeTasks[r.nodeId] ??= []).push(...r.uids);
     });
     await ctx.handoff.settle(kept.marks, kept.nodes);

@@ -22,6 +22,8 @@
  * - While a shard is being cut over (its move is `cutover`), writes to indexes with its shard count
  *   wait at {@link RoutingFence.enter} until it is done, within `freezeTimeoutMs` (then 503
  *   `miroir_topology_changing`, retryable).
+ * - A read takes a ticket too ({@link RoutingFence.enterRead}), without waiting: a barrier before
+ *   the old owners are cleaned up thus also waits for the reads that may still use them.
  * - A repair that must not interleave with client writes (anti-entropy) takes a write hold on its
  *   index ({@link RoutingFence.hold}): recorded in the store, behind a barrier, so every process's
  *   writes to the index wait until it is dropped (or its holder stops being live).
@@ -78,7 +80,7 @@ export class RoutingFence {
   #incarnation = 0;
   /** Until when this process is surely registered (local clock), counted from its last renewal. */
   #validUntil = 0;
-  /** Tickets in flight, by epoch. */
+  /** Tickets (writes and reads) in flight, by epoch. */
   readonly #inflight = new Map<number, number>();
   #waiters: (() => void)[] = [];
   /** Write holds of live processes: index uid → holder. */
@@ -185,6 +187,17 @@ export class RoutingFence {
       if (++polls % 10 === 0) void (held ? this.#reloadHolds() : this.refresh()).catch(() => {});
       await this.#changed(POLL_MS * 5);
     }
+    const t: Ticket = { epoch: this.#epoch, incarnation: this.#incarnation };
+    this.#inflight.set(t.epoch, (this.#inflight.get(t.epoch) ?? 0) + 1);
+    return t;
+  }
+
+  /**
+   * A ticket for a read (a search, a document listing), taken at once: reads do not wait for
+   * cutovers, but a barrier waits for them as for writes, so a read planned under an older routing
+   * has ended before the old owners it may read from are cleaned up.
+   */
+  enterRead(): Ticket {
     const t: Ticket = { epoch: this.#epoch, incarnation: this.#incarnation };
     this.#inflight.set(t.epoch, (this.#inflight.get(t.epoch) ?? 0) + 1);
     return t;
