@@ -2,9 +2,11 @@
  * The chaos scenario of "several orchestrators, no acknowledged write lost": three orchestrator
  * processes on one Redis, three sequential writers (inserts, replacements, partial updates, deletes
  * by id and by filter) sending through a round robin over all of them, two searchers; meanwhile a
- * node is added, another drained and removed, the settings changed twice, one orchestrator SIGKILLed
- * and a new one started. Then every acknowledged write must be on every owner of its shard exactly
- * as last acknowledged, nothing else anywhere, `miroir-ctl verify --deep` clean, anti-entropy 0
+ * node is cut off for a while (its fault proxy drops traffic; `write_quorum: one`, so writes are
+ * acknowledged without it and queued for it), a node is added, another drained and removed, the
+ * settings changed twice, one orchestrator SIGKILLed and a new one started. Then, once every node
+ * serves again, every acknowledged write must be on every owner of its shard exactly as last
+ * acknowledged, nothing else anywhere, `miroir-ctl verify --deep` clean, anti-entropy 0
  * mismatches. `runChaos` only measures and reports; callers (chaos.test.ts, chaos-run.ts) assert.
  */
 import { execFile } from 'node:child_process';
@@ -68,6 +70,8 @@ export interface ChaosReport {
   /** `miroir-ctl verify --deep` exit code and its output. */
   verify: { exitCode: number; output: string } | undefined;
   antiEntropy: { mismatches: number; shardsScanned: number; shardsSkipped: number; errors: string[] } | undefined;
+  /** From the orchestrators' logs: times a node started missing writes, and caught up on them. */
+  handoff: { behind: number; caughtUp: number };
   /** Nodes whose settings differ from the committed ones (`GET /_miroir/settings/{uid}`). */
   settingsMismatch: string[];
   /** One line per kind of violation; empty when the run is clean. */
@@ -103,7 +107,11 @@ export async function runChaos(opts: ChaosOptions): Promise<ChaosReport> {
     nodes: 3,
     rf: opts.rf ?? 2,
     shards,
+    proxied: [0, 1, 2],
     config: {
+      write_quorum: 'one',
+      scatter: { node_timeout_ms: 1000 },
+      health: { interval_ms: 300, timeout_ms: 300, unhealthy_threshold: 2, recovery_threshold: 2 },
       peer_discovery: { refresh_interval_s: 1.5 },
       leader_election: { lease_ttl_s: 2, renew_interval_s: 0.5 },
       rebalancer: { throttle_docs_per_sec: 400, batch_size: 50, retry_interval_ms: 200, cleanup_delay_ms: 300 },
@@ -123,6 +131,7 @@ export async function runChaos(opts: ChaosOptions): Promise<ChaosReport> {
     placement: undefined,
     verify: undefined,
     antiEntropy: undefined,
+    handoff: { behind: 0, caughtUp: 0 },
     settingsMismatch: [],
     problems: [],
     examples: [],
@@ -223,7 +232,10 @@ export async function runChaos(opts: ChaosOptions): Promise<ChaosReport> {
     };
 
     const drained = `node-${Math.floor(rng() * 3)}`;
+    const cutOff = Math.floor(rng() * 3);
     const plan = {
+      outageAt: D * (0.14 + 0.06 * rng()),
+      outageMs: 800 + Math.floor(1700 * rng()),
       addAt: D * (0.06 + 0.06 * rng()),
       settings1At: D * (0.25 + 0.08 * rng()),
       drainAt: D * (0.36 + 0.06 * rng()),
@@ -237,6 +249,12 @@ export async function runChaos(opts: ChaosOptions): Promise<ChaosReport> {
         await untilMs(plan.addAt);
         await topoChange('POST', '/_miroir/nodes', { id: 'node-3', address: extra.url, replica_group: 0 }, pickOrch(), 'node-3 added');
         await waitIdle('add node-3', (t) => t.nodes.some((n: any) => n.id === 'node-3' && n.state === 'active'));
+        await untilMs(plan.outageAt);
+        f.proxies.get(cutOff)!.set({ kind: 'blackhole' });
+        event(`node-${cutOff} cut off`);
+        await sleep(plan.outageMs);
+        f.proxies.get(cutOff)!.set({ kind: 'pass' });
+        event(`node-${cutOff} reachable again after ${plan.outageMs} ms`);
         await untilMs(plan.settings1At);
         await settings(SETTINGS_1, 'settings change 1');
         await untilMs(plan.drainAt);
@@ -282,6 +300,15 @@ export async function runChaos(opts: ChaosOptions): Promise<ChaosReport> {
     report.tasks.notTerminal = settled.pending;
     event(`tasks settled (${settled.failed.length} failed, ${settled.pending.length} pending)`);
 
+    // Every node serves again (it replayed what it missed) through every orchestrator.
+    for (const o of liveOrch()) {
+      for (const deadline = Date.now() + 60_000; ; await sleep(100)) {
+        const t = await client.send('GET', '/_miroir/topology', undefined, o);
+        if (t.status === 200 && (t.body.nodes as { health: string }[]).every((n) => n.health === 'healthy')) break;
+        if (Date.now() > deadline) throw new Error(`nodes still not healthy through ${o.id}: ${JSON.stringify(t.body.nodes)}`);
+      }
+    }
+    event('every node serves through every orchestrator');
     const url = liveOrch()[0]!.url;
     report.placement = await checkPlacement(url, UID, model);
     report.verify = await ctlVerify(url);
@@ -290,6 +317,9 @@ export async function runChaos(opts: ChaosOptions): Promise<ChaosReport> {
     report.settingsMismatch = (st.body.nodes as { id: string; matches: boolean | null }[]).filter((n) => n.matches !== true).map((n) => n.id);
     event('checked');
 
+    const lines = f.orchestrators.flatMap((o) => o.lines);
+    report.handoff.behind = lines.filter((l) => String(l.message).startsWith('node missed writes')).length;
+    report.handoff.caughtUp = lines.filter((l) => String(l.message).startsWith('node caught up on missed writes')).length;
     summarize(report, model, f, loadStart);
   } finally {
     await f.stop();
@@ -401,6 +431,7 @@ export function reportLine(r: ChaosReport): string {
     `retries ${retries}`,
     `searches ${r.searches} (failed ${Object.values(r.searchFailures).reduce((x, y) => x + y, 0)})`,
     p ? `docs ${p.documentsExpected}; lost ${p.lost.length} stale ${p.stale.length} resurrected ${p.resurrected.length} misplaced ${p.misplaced.length} unknown ${p.unknown.length}` : 'no placement check',
+    `nodes behind ${r.handoff.behind}, caught up ${r.handoff.caughtUp}`,
     `tasks failed ${r.tasks.failed.length} pending ${r.tasks.notTerminal.length}`,
     `verify ${r.verify?.exitCode ?? '-'}`,
     `anti-entropy ${r.antiEntropy ? `${r.antiEntropy.mismatches} mismatches/${r.antiEntropy.shardsScanned} shards` : '-'}`,
