@@ -106,6 +106,14 @@ export const configSchema = z
       /** Bytes of missed writes kept per node; past it, the node is resynchronized by anti-entropy. */
       max_bytes: z.int().min(0).default(67_108_864),
     }),
+    /** Index aliases (spec S13.7, docs/aliases.md): names that resolve to one index or several. */
+    aliases: block({
+      enabled: z.boolean().default(true),
+      /** Flips kept in each alias's history. */
+      history_retention: z.int().min(0).default(10),
+      /** Refuse an alias (or a flip) whose target index does not exist (404 `index_not_found`). */
+      require_target_exists: z.boolean().default(true),
+    }),
     /** The rebalancer (spec S4.5): moves shards when nodes or groups are added, drained or removed. */
     rebalancer: block({
       /** Shard moves copied at the same time. */

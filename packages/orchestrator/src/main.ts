@@ -20,6 +20,7 @@ import { Background } from './work/background.js';
 import { TaskRegistry } from './work/tasks.js';
 import { AntiEntropy } from './work/anti-entropy.js';
 import { Handoff } from './work/handoff.js';
+import { Aliases } from './aliases/registry.js';
 import { RoutingFence } from './work/fence.js';
 import { Rebalancer } from './work/rebalancer.js';
 import { SettingsBroadcaster } from './work/settings-broadcast.js';
@@ -74,6 +75,7 @@ export async function startMiroir(config: Readonly<Config>, opts: StartOptions =
   // What another orchestrator changed, this one's caches forget.
   let fence: RoutingFence | undefined;
   let handoff: Handoff | undefined;
+  let aliases: Aliases | undefined;
   await store.subscribe((event) => {
     switch (event.kind) {
       case 'keys_changed':
@@ -135,6 +137,7 @@ export async function startMiroir(config: Readonly<Config>, opts: StartOptions =
       load: async () => {
         versions.invalidateAll();
         await handoff?.reload();
+        await aliases?.reload();
         return rebalancer.reload();
       },
       frozen: (shards) => cluster.frozen(shards),
@@ -152,8 +155,18 @@ export async function startMiroir(config: Readonly<Config>, opts: StartOptions =
   const versions = new SettingsVersions(store);
   const broadcasts = new SettingsBroadcaster({ cluster, catalog, tasks, versions, metrics, log, leases: background.leases, self: background.peers.self, fence });
   const drift = new SettingsDriftReconciler({ cluster, catalog, versions, broadcasts, ownership: background.ownership, metrics, log });
+  aliases = new Aliases({
+    store,
+    fence,
+    leases: background.leases,
+    config: config.aliases,
+    log,
+    metrics,
+    indexExists: async (uid) => (await catalog.get(uid)) !== undefined,
+    leaseWaitMs: 2 * le.lease_ttl_s * 1000,
+  });
   const rebalancer = new Rebalancer({ cluster, log, metrics, handoff, fence, leases: background.leases });
-  const ctx: AppContext = { cluster, catalog, tasks, auth, keys, log, metrics, handoff, antiEntropy, broadcasts, versions, drift, rebalancer, fence, background };
+  const ctx: AppContext = { cluster, catalog, tasks, auth, keys, log, metrics, handoff, antiEntropy, broadcasts, versions, drift, rebalancer, fence, aliases, background };
   registerMetricsRoute(app, metrics, auth);
   registerRoutes(app, ctx);
 
@@ -161,6 +174,7 @@ export async function startMiroir(config: Readonly<Config>, opts: StartOptions =
   await background.start();
   tasks.start();
   await handoff.start();
+  await aliases.reload();
   antiEntropy?.start();
   await broadcasts.start();
   drift.start();

@@ -55,6 +55,31 @@ export function safeEqual(a: string, b: string): boolean {
   return x.length === y.length && timingSafeEqual(x, y);
 }
 
+/** Per request, the aliases it named: resolved index uid → the alias name the client used. */
+const addressed = new WeakMap<FastifyRequest, Map<string, string>>();
+
+/**
+ * Records that the request named `uid` through the alias `name` (aliases/routes.ts): its key is
+ * then checked, and its tenant token's search rules applied, for the name the client used when
+ * the key covers it, else for the index itself.
+ */
+export function noteAlias(req: FastifyRequest, name: string, uid: string): void {
+  let m = addressed.get(req);
+  if (m === undefined) addressed.set(req, (m = new Map()));
+  m.set(uid, name);
+}
+
+/** `access` deciding on `name` wherever it is asked about `uid`. */
+function addressedAs(access: Access, uid: string, name: string): Access {
+  const as = (u: string) => (u === uid ? name : u);
+  return {
+    allIndexes: access.allIndexes,
+    allowsIndex: (u) => access.allowsIndex(as(u)),
+    searchFilter: (u) => access.searchFilter(as(u)),
+    allowIndexCreation: (u) => access.allowIndexCreation(as(u)),
+  };
+}
+
 export class Authenticator {
   readonly #masterKey: string;
   readonly #adminKey: string;
@@ -79,6 +104,15 @@ export class Authenticator {
    * `missing_master_key` or `invalid_api_key` errors.
    */
   async client(req: FastifyRequest, action: string, indexUid: string | null): Promise<Access> {
+    const alias = indexUid === null ? undefined : addressed.get(req)?.get(indexUid);
+    if (alias !== undefined) {
+      const byName = await this.#client(req, action, alias).catch(() => undefined);
+      return byName !== undefined ? addressedAs(byName, indexUid!, alias) : this.#client(req, action, indexUid);
+    }
+    return this.#client(req, action, indexUid);
+  }
+
+  async #client(req: FastifyRequest, action: string, indexUid: string | null): Promise<Access> {
     const header = req.headers.authorization;
     const source = this.#keys;
     if (source === undefined) return authorize({ masterKey: this.#masterKey, keys: NO_KEYS }, header, action, indexUid);
@@ -145,6 +179,8 @@ export class Authenticator {
    */
   async multiSearchQuery(req: FastifyRequest, indexUid: string): Promise<Access> {
     const access = await this.multiSearch(req);
+    const alias = addressed.get(req)?.get(indexUid);
+    if (alias !== undefined && access.allowsIndex(alias)) return addressedAs(access, indexUid, alias);
     if (!access.allowsIndex(indexUid)) throw invalidApiKey();
     return access;
   }

@@ -3,6 +3,7 @@
  */
 import type { FastifyInstance, FastifyRequest } from 'fastify';
 import { isValidIndexUid } from '@miroir/protocol';
+import { miroirError } from '../errors.js';
 import type { AppContext } from './context.js';
 import { FULL_ACCESS } from './auth.js';
 import { callEach, firstAnswer } from './fanout.js';
@@ -61,6 +62,7 @@ export function registerIndexRoutes(app: FastifyInstance, ctx: AppContext): void
     const body = jsonBody(req) as { uid?: unknown; primaryKey?: unknown };
     const uid = typeof body?.uid === 'string' ? body.uid : null;
     if (uid !== null && !access.allowsIndex(uid)) await ctx.auth.client(req, 'indexes.create', uid);
+    if (uid !== null) refuseAliasName(ctx, uid);
     const primaryKey = typeof body?.primaryKey === 'string' ? body.primaryKey : null;
     const summary = await broadcastWrite(
       ctx,
@@ -79,7 +81,10 @@ export function registerIndexRoutes(app: FastifyInstance, ctx: AppContext): void
     const body = jsonBody(req) as { primaryKey?: unknown; uid?: unknown };
     const details: Record<string, unknown> = { primaryKey: typeof body?.primaryKey === 'string' ? body.primaryKey : null };
     const renameTo = typeof body?.uid === 'string' && body.uid !== uid ? body.uid : null;
-    if (renameTo !== null) Object.assign(details, { oldIndexUid: uid, newIndexUid: renameTo });
+    if (renameTo !== null) {
+      refuseAliasName(ctx, renameTo);
+      Object.assign(details, { oldIndexUid: uid, newIndexUid: renameTo });
+    }
     const summary = await broadcastWrite(
       ctx,
       reply,
@@ -140,4 +145,11 @@ export function registerIndexRoutes(app: FastifyInstance, ctx: AppContext): void
     const touched = [row.indexUid, ...(row.indexes ?? []), row.details?.newIndexUid];
     for (const uid of touched) if (typeof uid === 'string') ctx.versions.invalidate(uid);
   });
+}
+
+/** An index may not take the name of an alias (spec S13.7): the name would resolve to the alias. */
+function refuseAliasName(ctx: AppContext, uid: string): void {
+  if (ctx.aliases.has(uid)) {
+    throw miroirError('miroir_alias_name_conflict', `\`${uid}\` is the name of an alias: an index may not take it. Delete the alias first (DELETE /_miroir/aliases/${uid}).`);
+  }
 }

@@ -4,6 +4,7 @@
 import type { FastifyInstance } from 'fastify';
 import type { AppContext } from './context.js';
 import { registerAdminRoutes } from './admin.js';
+import { registerAliasRoutes } from '../aliases/routes.js';
 import { registerDocumentRoutes } from './documents.js';
 import { registerDumpRoutes } from './dumps.js';
 import { registerFieldRoutes } from './fields.js';
@@ -50,6 +51,8 @@ function fenceReads(app: FastifyInstance, ctx: AppContext): void {
 
 export function registerRoutes(app: FastifyInstance, ctx: AppContext): void {
   fenceReads(app, ctx);
+  // First: its hook resolves the aliases a request names before any other route sees the request.
+  registerAliasRoutes(app, ctx);
   registerSettingsHeaders(app, ctx);
   registerMiscRoutes(app, ctx);
   registerAdminRoutes(app, ctx);

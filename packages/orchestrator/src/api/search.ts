@@ -32,11 +32,13 @@ import { withClusterTiming, type NodeTiming } from '../core/timing.js';
 import { miroirError } from '../errors.js';
 import type { AppContext } from './context.js';
 import { NodeHttpError } from '../nodes/node-client.js';
-import type { Access } from './auth.js';
+import { noteAlias, type Access } from './auth.js';
 import { callEach } from './fanout.js';
 import { jsonBody } from './http.js';
 import { gatedCover, readGate, type ReadGate } from './settings-consistency.js';
 import { enc, uidParam } from './indexes.js';
+import { aliasedQueries, multiAliasOf } from '../aliases/routes.js';
+import type { AliasRow } from '../aliases/registry.js';
 
 /** Per index snapshot: an IndexInfo is replaced, never mutated, when its settings change. */
 const contexts = new WeakMap<IndexInfo, SearchContext>();
@@ -271,6 +273,8 @@ export function registerSearchRoutes(app: FastifyInstance, ctx: AppContext): voi
   /** The key is checked before the query is read, as Meilisearch's extractors do. */
   const run = async (req: FastifyRequest, reply: FastifyReply, readQuery: () => SearchQuery) => {
     const uid = uidParam(req);
+    const multi = multiAliasOf(req);
+    if (multi !== undefined) return searchMultiAlias(ctx, req, reply, multi, readQuery);
     const access = await ctx.auth.client(req, 'search', uid);
     const query = readQuery();
     const gate = await readGate(ctx, req, uid);
@@ -324,20 +328,11 @@ export function registerSearchRoutes(app: FastifyInstance, ctx: AppContext): voi
     const body = parseMultiSearch(jsonBody(req));
     const missingAll = new Set<number>();
     const federation = body.federation ?? null;
-    const run = async <T>(i: number, f: () => Promise<T>): Promise<T> => {
-      try {
-        return await f();
-      } catch (e) {
-        if (e instanceof NodeHttpError) {
-          throw insideQuery(i, new MeiliError(e.body.code, withoutReservedInMessage(e.body.message), { status: e.status, type: e.body.type }));
-        }
-        throw e instanceof MeiliError ? insideQuery(i, e) : e;
-      }
-    };
+    const run = inQuery;
     if (federation === null) {
       const metadata = wantsSearchMetadata(req.headers['meili-include-metadata']);
       const results = await Promise.all(
-        body.queries.map((q, i) =>
+        aliasedQueries(ctx, req, body.queries, false).map((q, i) =>
           run(i, async () => {
             const { indexUid, federationOptions: _f, ...query } = q;
             const access = await ctx.auth.multiSearchQuery(req, indexUid);
@@ -350,75 +345,135 @@ export function registerSearchRoutes(app: FastifyInstance, ctx: AppContext): voi
       degrade(reply, [...missingAll].sort((a, b) => a - b));
       return { results };
     }
-    const facetsByIndex = federation.facetsByIndex ?? {};
-    const inputs: FederatedQueryInput[] = await Promise.all(
-      body.queries.map((q, i) =>
-        run(i, async () => {
-          const { indexUid, federationOptions, ...rest } = q;
-          const access = await ctx.auth.multiSearchQuery(req, indexUid);
-          const info = await indexFor(ctx, indexUid);
-          const query: SearchQuery = { ...rest, filter: fuseFilters(rest.filter, access.searchFilter(indexUid)) };
-          if (query.filter === undefined) delete query.filter;
-          const forNodes = await nodeQuery(ctx, info, query);
-          // The index's `facetsByIndex` list is sent as the query's `facets`: reserved names get stand-ins too.
-          const byIndex = facetsByIndex[indexUid];
-          const facetsFor =
-            byIndex !== undefined && byIndex !== null && mentionsReserved(byIndex)
-              ? aliasReservedParams({ facets: byIndex }, withoutReservedFilterable(info.settings.filterableAttributes), info.settings.filterableAttributes)
-              : undefined;
-          const facets = facetsFor?.query.facets ?? byIndex;
-          const restore = facetsFor === undefined ? forNodes.restore : (m: string) => facetsFor.restore(forNodes.restore(m));
-          const sctx = searchContext(info);
-          const gate = await readGate(ctx, req, indexUid);
-          const { answers, missing } = await restoring(restore, () =>
-            scatter<NodeSearchResponse>(
-              ctx,
-              info,
-              (shards) => {
-                const b = nodeFederatedBody({ query: forNodes.query, ctx: sctx }, federation, shards);
-                if (facets) b.facets = facets;
-                if (federation.showPerformanceDetails === true) b.showPerformanceDetails = true;
-                return b;
-              },
-              `/indexes/${enc(indexUid)}/search`,
-              gate,
-            ),
-          );
-          for (const s of missing) missingAll.add(s);
-          return {
-            indexUid,
-            queriesPosition: federationOptions?.queryPosition ?? i,
-            weight: federationOptions?.weight ?? 1,
-            query,
-            ctx: sctx,
-            responses: answers,
-          };
-        }),
-      ),
-    );
-    // Facets per index: exact when one query targets the index (several would need the union of
-    // their matches, which node answers do not give).
-    const facetsOfIndexes = (): Record<string, IndexFacetsInput> => {
-      const indexFacets: Record<string, IndexFacetsInput> = {};
-      for (const uid of Object.keys(facetsByIndex)) {
-        const ofIndex = inputs.filter((x) => x.indexUid === uid);
-        if (ofIndex.length > 1) {
-          throw miroirError('miroir_not_supported', `Federated facets for an index targeted by several queries (\`${uid}\`) are not supported by Miroir yet.`);
-        }
-        const input = ofIndex[0];
-        if (input === undefined) continue;
-        indexFacets[uid] = {
-          facets: {
-            distribution: mergeFacetDistributions(input.responses.map((r) => r.facetDistribution), input.ctx),
-            stats: mergeFacetStats(input.responses.map((r) => r.facetStats as Record<string, FacetStats> | undefined)),
-          },
-          sortFacetValuesBy: input.ctx.sortFacetValuesBy,
-        };
-      }
-      return indexFacets;
-    };
-    degrade(reply, [...missingAll].sort((a, b) => a - b));
-    const all = inputs.flatMap((x) => x.responses);
-    return timedMerge(all, () => mergeFederated(federation, inputs, 0, facetsOfIndexes()), federation.showPerformanceDetails === true ? {} : undefined);
+    return federatedSearch(ctx, req, reply, federation, aliasedQueries(ctx, req, body.queries, true), (uid) => ctx.auth.multiSearchQuery(req, uid));
   });
 }
+
+type MultiSearch = ReturnType<typeof parseMultiSearch>;
+
+/** What a search's result window and facets become in a federated search. */
+const WINDOW_AND_FACETS = new Set(['limit', 'offset', 'page', 'hitsPerPage', 'facets']);
+
+/**
+ * A search through an alias of several indexes (spec S13.7): one federated search over them
+ * (every index weighted 1, facets merged), answered in the shape of one index's search (hits
+ * without `_federation`, the `query` echoed).
+ */
+async function searchMultiAlias(ctx: AppContext, req: FastifyRequest, reply: FastifyReply, alias: AliasRow, readQuery: () => SearchQuery) {
+  await ctx.auth.client(req, 'search', null);
+  const query = readQuery();
+  for (const t of alias.targetUids) noteAlias(req, alias.name, t);
+  const federation: NonNullable<MultiSearch['federation']> = {};
+  for (const k of ['limit', 'offset', 'page', 'hitsPerPage'] as const) if (query[k] !== undefined) federation[k] = query[k];
+  if (query.facets !== undefined) {
+    federation.facetsByIndex = Object.fromEntries(alias.targetUids.map((t) => [t, query.facets!]));
+    federation.mergeFacets = {};
+  }
+  const perIndex: Record<string, unknown> = {};
+  for (const [k, v] of Object.entries(query)) if (!WINDOW_AND_FACETS.has(k)) perIndex[k] = v;
+  const queries = alias.targetUids.map((indexUid) => ({ ...(perIndex as SearchQuery), indexUid }));
+  const merged = (await federatedSearch(ctx, req, reply, federation, queries, (t) => ctx.auth.client(req, 'search', t))) as unknown as Record<string, unknown>;
+  const { hits, processingTimeMs, facetsByIndex: _byIndex, ...rest } = merged;
+  const plain = (hits as Record<string, unknown>[]).map(({ _federation: _f, ...hit }) => hit);
+  return { hits: plain, query: query.q ?? '', processingTimeMs, ...rest };
+}
+
+/** Runs one query of a multi-search: its error names its position, as one node's does. */
+async function inQuery<T>(i: number, f: () => Promise<T>): Promise<T> {
+  try {
+    return await f();
+  } catch (e) {
+    if (e instanceof NodeHttpError) {
+      throw insideQuery(i, new MeiliError(e.body.code, withoutReservedInMessage(e.body.message), { status: e.status, type: e.body.type }));
+    }
+    throw e instanceof MeiliError ? insideQuery(i, e) : e;
+  }
+}
+
+/**
+ * A federated search: each query is merged across its nodes, then the queries are merged by
+ * weighted score values, as one node merges them. `accessOf` decides each query's index. The first
+ * failing query fails the whole request.
+ */
+async function federatedSearch(
+  ctx: AppContext,
+  req: FastifyRequest,
+  reply: FastifyReply,
+  federation: NonNullable<MultiSearch['federation']>,
+  queries: MultiSearch['queries'],
+  accessOf: (indexUid: string) => Promise<Access>,
+) {
+  const missingAll = new Set<number>();
+  const run = inQuery;
+  const facetsByIndex = federation.facetsByIndex ?? {};
+  const inputs: FederatedQueryInput[] = await Promise.all(
+    queries.map((q, i) =>
+      run(i, async () => {
+        const { indexUid, federationOptions, ...rest } = q;
+        const access = await accessOf(indexUid);
+        const info = await indexFor(ctx, indexUid);
+        const query: SearchQuery = { ...rest, filter: fuseFilters(rest.filter, access.searchFilter(indexUid)) };
+        if (query.filter === undefined) delete query.filter;
+        const forNodes = await nodeQuery(ctx, info, query);
+        // The index's `facetsByIndex` list is sent as the query's `facets`: reserved names get stand-ins too.
+        const byIndex = facetsByIndex[indexUid];
+        const facetsFor =
+          byIndex !== undefined && byIndex !== null && mentionsReserved(byIndex)
+            ? aliasReservedParams({ facets: byIndex }, withoutReservedFilterable(info.settings.filterableAttributes), info.settings.filterableAttributes)
+            : undefined;
+        const facets = facetsFor?.query.facets ?? byIndex;
+        const restore = facetsFor === undefined ? forNodes.restore : (m: string) => facetsFor.restore(forNodes.restore(m));
+        const sctx = searchContext(info);
+        const gate = await readGate(ctx, req, indexUid);
+        const { answers, missing } = await restoring(restore, () =>
+          scatter<NodeSearchResponse>(
+            ctx,
+            info,
+            (shards) => {
+              const b = nodeFederatedBody({ query: forNodes.query, ctx: sctx }, federation, shards);
+              if (facets) b.facets = facets;
+              if (federation.showPerformanceDetails === true) b.showPerformanceDetails = true;
+              return b;
+            },
+            `/indexes/${enc(indexUid)}/search`,
+            gate,
+          ),
+        );
+        for (const s of missing) missingAll.add(s);
+        return {
+          indexUid,
+          queriesPosition: federationOptions?.queryPosition ?? i,
+          weight: federationOptions?.weight ?? 1,
+          query,
+          ctx: sctx,
+          responses: answers,
+        };
+      }),
+    ),
+  );
+  // Facets per index: exact when one query targets the index (several would need the union of
+  // their matches, which node answers do not give).
+  const facetsOfIndexes = (): Record<string, IndexFacetsInput> => {
+    const indexFacets: Record<string, IndexFacetsInput> = {};
+    for (const uid of Object.keys(facetsByIndex)) {
+      const ofIndex = inputs.filter((x) => x.indexUid === uid);
+      if (ofIndex.length > 1) {
+        throw miroirError('miroir_not_supported', `Federated facets for an index targeted by several queries (\`${uid}\`) are not supported by Miroir yet.`);
+      }
+      const input = ofIndex[0];
+      if (input === undefined) continue;
+      indexFacets[uid] = {
+        facets: {
+          distribution: mergeFacetDistributions(input.responses.map((r) => r.facetDistribution), input.ctx),
+          stats: mergeFacetStats(input.responses.map((r) => r.facetStats as Record<string, FacetStats> | undefined)),
+        },
+        sortFacetValuesBy: input.ctx.sortFacetValuesBy,
+      };
+    }
+    return indexFacets;
+  };
+  degrade(reply, [...missingAll].sort((a, b) => a - b));
+  const all = inputs.flatMap((x) => x.responses);
+  return timedMerge(all, () => mergeFederated(federation, inputs, 0, facetsOfIndexes()), federation.showPerformanceDetails === true ? {} : undefined);
+}
+
