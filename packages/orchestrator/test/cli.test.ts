@@ -86,3 +86,22 @@ test('miroir-ctl refuses a forced node removal without --yes, before calling the
   assert.equal(status.version, 1);
   assert.equal(status.nodes.length, 2);
 });
+
+test('miroir-ctl alias create, flip, get, list and delete', async () => {
+  const run = (...args: string[]) => execFileAsync(process.execPath, [bin('miroir-ctl'), '--api-url', c.url, ...args], { env: { PATH: process.env.PATH } });
+  for (const uid of ['ctl_v1', 'ctl_v2']) {
+    const t = await c.client.createIndex(uid, { primaryKey: 'id' });
+    assert.equal((await c.client.tasks.waitForTask(t.taskUid)).status, 'succeeded');
+  }
+  assert.match((await run('alias', 'create', 'ctl', 'ctl_v1')).stdout, /^created ctl -> ctl_v1 \(single, version 1\)/);
+  assert.match((await run('alias', 'flip', 'ctl', 'ctl_v2')).stdout, /^flipped ctl -> ctl_v2 \(single, version 2\)/);
+  const got = await run('alias', 'get', 'ctl');
+  assert.match(got.stdout, /^ctl -> ctl_v2 \(single, version 2\)\n {2}v1 .*: - -> ctl_v1\n {2}v2 .*: ctl_v1 -> ctl_v2\n$/);
+  assert.match((await run('alias', 'create', 'ctl_all', 'ctl_v1', 'ctl_v2')).stdout, /ctl_all -> ctl_v1, ctl_v2 \(multi, version 1\)/);
+  const listed = JSON.parse((await run('alias', 'list', '--json')).stdout) as { results: { name: string }[] };
+  assert.deepEqual(listed.results.map((a) => a.name), ['ctl', 'ctl_all']);
+  await assert.rejects(run('alias', 'delete', 'ctl'), /add --yes to confirm/);
+  await assert.rejects(run('alias', 'get', 'nope'), /404 Alias `nope` not found/);
+  assert.match((await run('alias', 'delete', 'ctl', '--yes')).stdout, /deleted alias ctl/);
+  assert.equal((await c.client.index('ctl').search('').catch((e: { cause?: { code?: string } }) => e.cause?.code)), 'index_not_found');
+});

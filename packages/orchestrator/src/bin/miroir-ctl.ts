@@ -228,6 +228,63 @@ program
     if (!r.ok) process.exitCode = 1;
   });
 
+interface AliasOut {
+  name: string;
+  kind: 'single' | 'multi';
+  target?: string;
+  targets?: string[];
+  version: number;
+  createdAt: string;
+  history?: { version: number; at: string; from: string[]; to: string[] }[];
+}
+
+const aliasLine = (a: AliasOut) => `${a.name} -> ${a.target ?? (a.targets ?? []).join(', ')} (${a.kind}, version ${a.version})`;
+const aliasTarget = (targets: string[]) => (targets.length === 1 ? { target: targets[0] } : { targets });
+
+const alias = program.command('alias').description('index aliases (a name resolving to one index, or to several for searches)');
+alias
+  .command('list')
+  .description('every alias and what it points at')
+  .action(async () => {
+    const g = globals();
+    const r = (await call(g, '/_miroir/aliases')) as { results: AliasOut[] };
+    print(g, r, () => (r.results.length === 0 ? 'no alias' : r.results.map(aliasLine).join('\n')));
+  });
+alias
+  .command('get <name>')
+  .description('an alias with its history')
+  .action(async (name: string) => {
+    const g = globals();
+    const a = (await call(g, `/_miroir/aliases/${encodeURIComponent(name)}`)) as AliasOut;
+    print(g, a, () => [aliasLine(a), ...(a.history ?? []).map((h) => `  v${h.version} ${h.at}: ${h.from.join(', ') || '-'} -> ${h.to.join(', ')}`)].join('\n'));
+  });
+alias
+  .command('create <name> <index...>')
+  .description('create an alias of one index (or of several: searches only)')
+  .action(async (name: string, indexes: string[]) => {
+    const g = globals();
+    const a = (await call(g, '/_miroir/aliases', 'POST', { name, ...aliasTarget(indexes) })) as AliasOut;
+    print(g, a, () => `created ${aliasLine(a)}`);
+  });
+alias
+  .command('flip <name> <index...>')
+  .description('point an alias at other indexes (every orchestrator follows before this returns)')
+  .action(async (name: string, indexes: string[]) => {
+    const g = globals();
+    const a = (await call(g, `/_miroir/aliases/${encodeURIComponent(name)}`, 'PUT', aliasTarget(indexes))) as AliasOut;
+    print(g, a, () => `flipped ${aliasLine(a)}`);
+  });
+alias
+  .command('delete <name>')
+  .description('delete an alias (its indexes stay)')
+  .option('--yes', 'confirm')
+  .action(async (name: string, o: { yes?: boolean }) => {
+    const g = globals();
+    if (!o.yes) throw new Error(`clients naming ${name} get index_not_found once it is deleted; add --yes to confirm`);
+    await call(g, `/_miroir/aliases/${encodeURIComponent(name)}`, 'DELETE');
+    print(g, { deleted: name }, () => `deleted alias ${name}`);
+  });
+
 program.parseAsync(process.argv).catch((e: unknown) => {
   process.stderr.write(`miroir-ctl: ${(e as Error).message}\n`);
   process.exit(1);
