@@ -106,6 +106,12 @@ export const configSchema = z
       /** Bytes of missed writes kept per node; past it, the node is resynchronized by anti-entropy. */
       max_bytes: z.int().min(0).default(67_108_864),
     }),
+    /** Causal reads (docs/guarantees.md): `X-Miroir-Write-Token` on writes, `X-Miroir-Read-After` on reads. */
+    causal_reads: block({
+      enabled: z.boolean().default(true),
+      /** How long a read waits for its nodes to process the write it names; it is served anyway after. */
+      max_wait_ms: z.int().min(0).default(5000),
+    }),
     /** Index aliases (spec S13.7, docs/aliases.md): names that resolve to one index or several. */
     aliases: block({
       enabled: z.boolean().default(true),

@@ -21,6 +21,7 @@ import { TaskRegistry } from './work/tasks.js';
 import { AntiEntropy } from './work/anti-entropy.js';
 import { Handoff } from './work/handoff.js';
 import { Aliases } from './aliases/registry.js';
+import { WriteTokens } from './guarantees/write-token.js';
 import { RoutingFence } from './work/fence.js';
 import { Rebalancer } from './work/rebalancer.js';
 import { SettingsBroadcaster } from './work/settings-broadcast.js';
@@ -166,7 +167,7 @@ export async function startMiroir(config: Readonly<Config>, opts: StartOptions =
     leaseWaitMs: 2 * le.lease_ttl_s * 1000,
   });
   const rebalancer = new Rebalancer({ cluster, log, metrics, handoff, fence, leases: background.leases });
-  const ctx: AppContext = { cluster, catalog, tasks, auth, keys, log, metrics, handoff, antiEntropy, broadcasts, versions, drift, rebalancer, fence, aliases, background };
+  const ctx: AppContext = { cluster, catalog, tasks, auth, keys, log, metrics, handoff, antiEntropy, broadcasts, versions, drift, rebalancer, fence, aliases, writeTokens: new WriteTokens(cluster, metrics), background };
   registerMetricsRoute(app, metrics, auth);
   registerRoutes(app, ctx);
 

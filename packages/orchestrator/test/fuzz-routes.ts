@@ -141,6 +141,11 @@ export const ROUTES: readonly RouteSpec[] = [
   r('GET', '/_miroir/verify', 'admin', Side.miroir),
   r('GET', '/_miroir/anti-entropy', 'admin', Side.miroir),
   r('POST', '/_miroir/anti-entropy/run', 'admin', Side.miroir),
+  r('GET', '/_miroir/aliases', 'admin', Side.miroir),
+  r('POST', '/_miroir/aliases', 'admin', Side.miroir),
+  r('GET', '/_miroir/aliases/:index', 'admin', Side.miroir),
+  r('PUT', '/_miroir/aliases/:index', 'admin', Side.miroir),
+  r('DELETE', '/_miroir/aliases/:index', 'admin', Side.miroir),
 ];
 
 /** The routes one server serves. */

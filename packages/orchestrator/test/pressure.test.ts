@@ -43,11 +43,15 @@ test('requests past server.max_concurrent_requests wait their turn, counted in m
   try {
     const t = await c.client.index('items').addDocuments([{ id: 1, title: 'one' }], { primaryKey: 'id' });
     assert.equal((await c.client.tasks.waitForTask(t.taskUid)).status, 'succeeded');
-    c.proxies.get(0)!.set({ kind: 'delay', ms: 600 });
+    c.proxies.get(0)!.set({ kind: 'delay', ms: 900 });
     const searches = Array.from({ length: 5 }, () => http(c.url, 'POST', '/indexes/items/search', { body: { q: 'one' } }));
-    await new Promise((r) => setTimeout(r, 200));
-    // Operator routes are not limited: the scrape answers while five searches are pending.
-    const scrape = (await http(c.url, 'GET', '/_miroir/metrics')).body as string;
+    // Operator routes are not limited: the scrape answers while five searches are pending (all
+    // five have arrived within a few ms; longer on a loaded machine).
+    let scrape = '';
+    for (const end = Date.now() + 700; Date.now() < end; await new Promise((r) => setTimeout(r, 50))) {
+      scrape = (await http(c.url, 'GET', '/_miroir/metrics')).body as string;
+      if (/^miroir_request_queue_depth 3$/m.test(scrape)) break;
+    }
     assert.match(scrape, /^miroir_request_queue_depth 3$/m);
     assert.match(scrape, /^miroir_requests_in_flight 3$/m);
     for (const r of await Promise.all(searches)) {

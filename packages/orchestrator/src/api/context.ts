@@ -5,6 +5,7 @@
  */
 import type { Logger } from 'pino';
 import type { Aliases } from '../aliases/registry.js';
+import type { WriteTokens } from '../guarantees/write-token.js';
 import type { Catalog } from '../catalog.js';
 import type { Cluster } from '../cluster.js';
 import type { Metrics } from '../obs/metrics.js';
@@ -44,6 +45,8 @@ export interface AppContext {
   readonly rebalancer: Rebalancer;
   /** The routing epoch every write is planned under and confirmed against (work/fence.ts). */
   readonly fence: RoutingFence;
+  /** Write tokens and the reads that wait for them (causal reads). */
+  readonly writeTokens: WriteTokens;
   /** Index aliases (spec S13.7), resolved wherever a client names an index. */
   readonly aliases: Aliases;
   /** Ownership (Mode A), leases (Mode B) and jobs (Mode C) shared with the other orchestrators. */

@@ -24,7 +24,7 @@ import type { AppContext } from './context.js';
 import { newMarker } from '../work/handoff.js';
 import { NodeHttpError, NodeTransportError, type NodeRequest } from '../nodes/node-client.js';
 import { firstAnswer } from './fanout.js';
-import { gatedCover, readGate } from './settings-consistency.js';
+import { awaitWrite, gatedCover, readGate } from './settings-consistency.js';
 import { jsonBody, jsonObjectBody, rawBody } from './http.js';
 import { enc, queryString, uidParam } from './indexes.js';
 import { broadcastWrite, localTask, markedWrite, routedWrite } from './writes.js';
@@ -261,7 +261,9 @@ export function registerDocumentRoutes(app: FastifyInstance, ctx: AppContext): v
     const placement = cluster.placement(info.shards);
     // The same replicas for every page: each lists a shard in its own order (its internal
     // document ids), which another replica of the shard need not share.
-    const cover = gatedCover(ctx, placement, uid, await readGate(ctx, req, uid), { stable: true });
+    const gate = await readGate(ctx, req, uid);
+    const cover = gatedCover(ctx, placement, uid, gate, { stable: true });
+    await awaitWrite(ctx, gate, cover.nodes.keys());
     const ownerOf = new Map<number, string>();
     for (const [nodeId, shards] of cover.nodes) for (const sh of shards) ownerOf.set(sh, nodeId);
     // One node names no index in a listing's filter error (a delete by filter's task error does).
@@ -333,8 +335,10 @@ export function registerDocumentRoutes(app: FastifyInstance, ctx: AppContext): v
     const start = cluster.nextSeq() % Math.max(1, healthy.length);
     const rotated = [...order.slice(start, healthy.length), ...order.slice(0, start), ...order.slice(healthy.length)];
     let last: unknown;
+    const after = ctx.writeTokens.read(req, uid);
     for (const nodeId of rotated.length > 0 ? rotated : [...cluster.nodes.keys()]) {
       try {
+        if (after !== undefined) await ctx.writeTokens.wait(after, [nodeId]);
         const res = await cluster.node(nodeId).request<Doc>({ method: 'GET', path: `${docsPath(uid)}/${enc(id)}${queryString(req)}` });
         return stripDocument(res.body);
       } catch (e) {

@@ -35,7 +35,7 @@ import { NodeHttpError } from '../nodes/node-client.js';
 import { noteAlias, type Access } from './auth.js';
 import { callEach } from './fanout.js';
 import { jsonBody } from './http.js';
-import { gatedCover, readGate, type ReadGate } from './settings-consistency.js';
+import { awaitWrite, gatedCover, readGate, type ReadGate } from './settings-consistency.js';
 import { enc, uidParam } from './indexes.js';
 import { aliasedQueries, multiAliasOf } from '../aliases/routes.js';
 import type { AliasRow } from '../aliases/registry.js';
@@ -180,6 +180,7 @@ export async function scatter<T>(
   // Nodes whose settings are known to be the committed ones first (spec S13.5).
   const cover: CoveringSet = gatedCover(ctx, placement, info.uid, gate);
   const nodeIds = [...cover.nodes.keys()];
+  await awaitWrite(ctx, gate, nodeIds);
   // Nodes answering for every shard they hold all get the same body: built and encoded once.
   let shared: string | undefined;
   const results = await callEach<T>(cluster, nodeIds, (id) => {

@@ -12,6 +12,7 @@ import type { Placement } from '../core/placement.js';
 import { miroirError } from '../errors.js';
 import type { AppContext } from './context.js';
 import { SettingsVersions, type IndexSettingsView } from '../work/settings-versions.js';
+import type { WriteToken } from '../guarantees/write-token.js';
 
 const MIN_HEADER = 'x-miroir-min-settings-version';
 
@@ -50,6 +51,13 @@ export interface ReadGate {
   readonly settled: (nodeId: string) => boolean;
   /** `X-Miroir-Min-Settings-Version`: nodes verified at that version or later; a hard limit. */
   readonly floor: ((nodeId: string) => boolean) | undefined;
+  /** `X-Miroir-Read-After`: the write the nodes read from must have processed first. */
+  readonly after?: WriteToken;
+}
+
+/** Waits, when the read carries a write token, until the nodes it reads from processed that write. */
+export async function awaitWrite(ctx: AppContext, gate: ReadGate | undefined, nodeIds: Iterable<string>): Promise<void> {
+  if (gate?.after !== undefined) await ctx.writeTokens.wait(gate.after, nodeIds);
 }
 
 /** The read gate of a request on index `uid` (spec S13.5 freshness floor). */
@@ -63,9 +71,11 @@ export async function readGate(ctx: AppContext, req: FastifyRequest, uid: string
   const view = cached === null ? await ctx.versions.get(uid) : cached;
   const min = text === undefined ? 0 : Number(text);
   const committed = view?.fingerprint !== undefined;
+  const after = ctx.writeTokens.read(req, uid);
   return {
     settled: (id) => ctx.drift.serves(id) && (!committed || view!.nodes.has(id)),
     floor: min === 0 ? undefined : (id) => SettingsVersions.nodeVersion(view, id) >= min,
+    ...(after === undefined ? {} : { after }),
   };
 }
 

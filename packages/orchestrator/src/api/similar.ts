@@ -16,7 +16,7 @@ import { callEach } from './fanout.js';
 import { jsonBody } from './http.js';
 import { enc, uidParam } from './indexes.js';
 import { degrade, indexFor, searchContext, timedMerge } from './search.js';
-import { gatedCover, readGate } from './settings-consistency.js';
+import { awaitWrite, gatedCover, readGate } from './settings-consistency.js';
 
 /** `parse` reads the query once the key is checked: a refused key wins over a bad body, as on a node. */
 async function similar(ctx: AppContext, req: FastifyRequest, reply: FastifyReply, parse: () => SimilarQuery) {
@@ -26,7 +26,9 @@ async function similar(ctx: AppContext, req: FastifyRequest, reply: FastifyReply
   const q = parse();
   const info = await indexFor(ctx, uid);
   const filter = fuseFilters(q.filter, access.searchFilter(uid));
-  const cover = gatedCover(ctx, cluster.placement(info.shards), uid, await readGate(ctx, req, uid));
+  const gate = await readGate(ctx, req, uid);
+  const cover = gatedCover(ctx, cluster.placement(info.shards), uid, gate);
+  await awaitWrite(ctx, gate, cover.nodes.keys());
   const refShard = cluster.hasher.shardOf(q.id, info.shards);
   const owner = [...cover.nodes].find(([, shards]) => shards.includes(refShard))?.[0];
   if (owner === undefined) throw miroirError('miroir_shard_unavailable', `No node can serve shard(s) ${refShard} right now.`);

@@ -15,6 +15,7 @@ import { NodeHttpError, NodeTransportError, type NodeRequest } from '../nodes/no
 import type { SettingsBroadcastState, TaskRow } from '../state/store.js';
 import { newMarker, type Handoff, type MissedWrite } from '../work/handoff.js';
 import { waitTask } from '../work/node-io.js';
+import { WRITE_TOKEN_HEADER } from '../guarantees/write-token.js';
 import { callEach } from './fanout.js';
 
 export interface TaskIntent {
@@ -413,6 +414,7 @@ async function broadcastLocked(
   const removes = intent.type === 'indexDeletion' || (intent.type === 'indexUpdate' && intent.indexes !== undefined);
   if (removes && intent.indexUid !== null) ctx.catalog.deletionEnqueued(intent.indexUid, uid);
   await ctx.tasks.insert(row);
+  writeToken(ctx, reply, row);
   if (removes && intent.indexUid !== null) await ctx.cluster.store.publish({ kind: 'index_deleting', indexUid: intent.indexUid, taskUid: uid });
   // The index Miroir expects this creation to make gets its record (shard count, primary key).
   if (opts.creates && setup.after.length > 0) await ctx.catalog.meta(opts.creates.index, opts.creates.primaryKey);
@@ -479,9 +481,17 @@ export async function routedWrite(
     const uid = await ctx.cluster.store.nextTaskUid();
     const row = newRow(uid, intent, nodeTasks, enqueuedAt);
     await ctx.tasks.insert(row);
+    writeToken(ctx, reply, row);
     if (plan.before.length > 0) ctx.catalog.invalidate(intent.indexUid);
     return { summary: summary(row), sent: true };
   });
+}
+
+/** `X-Miroir-Write-Token`: what a read must wait for to see this write (guarantees/write-token.ts). */
+function writeToken(ctx: AppContext, reply: FastifyReply, row: TaskRow): void {
+  if (!ctx.writeTokens.enabled || row.indexUid === null) return;
+  const token = ctx.writeTokens.sign(row.indexUid, row.nodeTasks);
+  if (token !== undefined) reply.header(WRITE_TOKEN_HEADER, token);
 }
 
 /** Records a task for node tasks already enqueued by the caller. */
