@@ -106,6 +106,15 @@ export const configSchema = z
       /** Bytes of missed writes kept per node; past it, the node is resynchronized by anti-entropy. */
       max_bytes: z.int().min(0).default(67_108_864),
     }),
+    /** Read-your-writes sessions (spec S13.6, docs/guarantees.md): `X-Miroir-Session`. */
+    session_pinning: block({
+      enabled: z.boolean().default(true),
+      /** How long a session's last write is remembered. */
+      ttl_seconds: z.int().min(1).default(900),
+      /** `block`: a read waits for the session's pending write on the nodes it reads; `route_pin`: it only reads its group. */
+      wait_strategy: z.enum(['block', 'route_pin']).default('block'),
+      max_wait_ms: z.int().min(0).default(5000),
+    }),
     /** Causal reads (docs/guarantees.md): `X-Miroir-Write-Token` on writes, `X-Miroir-Read-After` on reads. */
     causal_reads: block({
       enabled: z.boolean().default(true),

@@ -22,6 +22,7 @@ import { AntiEntropy } from './work/anti-entropy.js';
 import { Handoff } from './work/handoff.js';
 import { Aliases } from './aliases/registry.js';
 import { WriteTokens } from './guarantees/write-token.js';
+import { Sessions } from './guarantees/sessions.js';
 import { RoutingFence } from './work/fence.js';
 import { Rebalancer } from './work/rebalancer.js';
 import { SettingsBroadcaster } from './work/settings-broadcast.js';
@@ -167,7 +168,7 @@ export async function startMiroir(config: Readonly<Config>, opts: StartOptions =
     leaseWaitMs: 2 * le.lease_ttl_s * 1000,
   });
   const rebalancer = new Rebalancer({ cluster, log, metrics, handoff, fence, leases: background.leases });
-  const ctx: AppContext = { cluster, catalog, tasks, auth, keys, log, metrics, handoff, antiEntropy, broadcasts, versions, drift, rebalancer, fence, aliases, writeTokens: new WriteTokens(cluster, metrics), background };
+  const ctx: AppContext = { cluster, catalog, tasks, auth, keys, log, metrics, handoff, antiEntropy, broadcasts, versions, drift, rebalancer, fence, aliases, writeTokens: new WriteTokens(cluster, metrics), sessions: new Sessions(cluster, tasks, metrics), background };
   registerMetricsRoute(app, metrics, auth);
   registerRoutes(app, ctx);
 

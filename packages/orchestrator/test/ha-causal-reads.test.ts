@@ -61,6 +61,33 @@ describe('read after write through another orchestrator', { skip }, () => {
     assert.equal(found, 100);
   });
 
+  test('a session (X-Miroir-Session, block) reads its own writes through the other orchestrator', async (t) => {
+    const [a, b] = f.orchestrators as [(typeof f.orchestrators)[0], (typeof f.orchestrators)[0]];
+    const headers = { 'x-miroir-session': `s-${Date.now()}` };
+    let found = 0;
+    for (let i = 1000; i < 1050; i++) {
+      if (i % 10 === 0) {
+        const big = (n: number) => Array.from({ length: 1500 }, (_, k) => ({ id: 10_000 * n + k, text: `backlog ${n} ${k} ${'lorem ipsum dolor sit amet '.repeat(4)}` }));
+        await Promise.all(f.engines.flatMap((e) => Array.from({ length: 8 }, (_, n) => http(e.url, 'POST', '/indexes/backlog/documents?primaryKey=id', { body: big(n), key: NODE_KEY }))));
+      }
+      const w = await http(a.url, 'POST', '/indexes/notes/documents', { body: [{ id: i, text: `note ${i}` }], headers });
+      assert.equal(w.status, 202, JSON.stringify(w.body));
+      assert.equal(w.headers.get('x-miroir-session'), headers['x-miroir-session'], 'the session is echoed');
+      const [search, doc, list] = await Promise.all([
+        http(b.url, 'POST', '/indexes/notes/search', { body: { filter: `id = ${i}` }, headers }),
+        http(b.url, 'GET', `/indexes/notes/documents/${i}`, { headers }),
+        http(b.url, 'POST', '/indexes/notes/documents/fetch', { body: { filter: `id = ${i}` }, headers }),
+      ]);
+      assert.equal(search.headers.get('x-miroir-session'), headers['x-miroir-session']);
+      if (search.body.hits?.length === 1 && doc.status === 200 && list.body.results?.length === 1) found++;
+      else t.diagnostic(`MISS ${i}: search ${search.body.hits?.length} doc ${doc.status} list ${list.body.results?.length}`);
+    }
+    assert.equal(found, 50);
+    const bad = await http(a.url, 'POST', '/indexes/notes/documents', { body: [{ id: 5000 }], headers: { 'x-miroir-session': 'not a session id' } });
+    assert.deepEqual([bad.status, bad.body.code], [400, 'miroir_invalid_session']);
+    assert.equal((await http(a.url, 'GET', '/indexes/notes/documents/5000')).status, 404, 'the refused write changed nothing');
+  });
+
   test('a token not signed by the cluster is refused; a token of another index is ignored', async () => {
     const [a, b] = f.orchestrators as [(typeof f.orchestrators)[0], (typeof f.orchestrators)[0]];
     const w = await http(a.url, 'POST', '/indexes/other/documents?primaryKey=id', { body: [{ id: 1 }] });

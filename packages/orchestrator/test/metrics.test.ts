@@ -38,6 +38,7 @@ const CORE_FAMILIES: Record<string, string> = {
   miroir_alias_flips_total: 'counter',
   miroir_alias_resolutions_total: 'counter',
   miroir_read_after_waits_total: 'counter',
+  miroir_session_pinned_reads_total: 'counter',
   // Anti-entropy's families exist while it is enabled, which is the default.
   miroir_antientropy_shards_scanned_total: 'counter',
   miroir_antientropy_mismatches_found_total: 'counter',

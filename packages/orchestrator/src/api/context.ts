@@ -6,6 +6,7 @@
 import type { Logger } from 'pino';
 import type { Aliases } from '../aliases/registry.js';
 import type { WriteTokens } from '../guarantees/write-token.js';
+import type { Sessions } from '../guarantees/sessions.js';
 import type { Catalog } from '../catalog.js';
 import type { Cluster } from '../cluster.js';
 import type { Metrics } from '../obs/metrics.js';
@@ -45,6 +46,8 @@ export interface AppContext {
   readonly rebalancer: Rebalancer;
   /** The routing epoch every write is planned under and confirmed against (work/fence.ts). */
   readonly fence: RoutingFence;
+  /** Read-your-writes sessions (spec S13.6). */
+  readonly sessions: Sessions;
   /** Write tokens and the reads that wait for them (causal reads). */
   readonly writeTokens: WriteTokens;
   /** Index aliases (spec S13.7), resolved wherever a client names an index. */

@@ -335,7 +335,7 @@ export function registerDocumentRoutes(app: FastifyInstance, ctx: AppContext): v
     const start = cluster.nextSeq() % Math.max(1, healthy.length);
     const rotated = [...order.slice(start, healthy.length), ...order.slice(0, start), ...order.slice(healthy.length)];
     let last: unknown;
-    const after = ctx.writeTokens.read(req, uid);
+    const after = ctx.writeTokens.read(req, uid) ?? (await ctx.sessions.pin(req, uid))?.after;
     for (const nodeId of rotated.length > 0 ? rotated : [...cluster.nodes.keys()]) {
       try {
         if (after !== undefined) await ctx.writeTokens.wait(after, [nodeId]);

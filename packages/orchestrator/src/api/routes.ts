@@ -4,6 +4,7 @@
 import type { FastifyInstance } from 'fastify';
 import type { AppContext } from './context.js';
 import { registerAdminRoutes } from './admin.js';
+import { SESSION_HEADER } from '../guarantees/sessions.js';
 import { registerAliasRoutes } from '../aliases/routes.js';
 import { registerDocumentRoutes } from './documents.js';
 import { registerDumpRoutes } from './dumps.js';
@@ -49,8 +50,18 @@ function fenceReads(app: FastifyInstance, ctx: AppContext): void {
   });
 }
 
+/** `X-Miroir-Session` (spec S13.6): checked before anything runs, echoed on the answer. */
+function sessionHeader(app: FastifyInstance, ctx: AppContext): void {
+  app.addHook('onRequest', async (req, reply) => {
+    if (req.headers[SESSION_HEADER] === undefined) return;
+    const id = ctx.sessions.id(req);
+    if (id !== undefined) reply.header(SESSION_HEADER, id);
+  });
+}
+
 export function registerRoutes(app: FastifyInstance, ctx: AppContext): void {
   fenceReads(app, ctx);
+  sessionHeader(app, ctx);
   // First: its hook resolves the aliases a request names before any other route sees the request.
   registerAliasRoutes(app, ctx);
   registerSettingsHeaders(app, ctx);

@@ -51,8 +51,10 @@ export interface ReadGate {
   readonly settled: (nodeId: string) => boolean;
   /** `X-Miroir-Min-Settings-Version`: nodes verified at that version or later; a hard limit. */
   readonly floor: ((nodeId: string) => boolean) | undefined;
-  /** `X-Miroir-Read-After`: the write the nodes read from must have processed first. */
+  /** `X-Miroir-Read-After` (or the session's pending write): what the nodes read from must have processed first. */
   readonly after?: WriteToken;
+  /** The replica group a session's read is pinned to (spec S13.6). */
+  readonly group?: number;
 }
 
 /** Waits, when the read carries a write token, until the nodes it reads from processed that write. */
@@ -71,11 +73,13 @@ export async function readGate(ctx: AppContext, req: FastifyRequest, uid: string
   const view = cached === null ? await ctx.versions.get(uid) : cached;
   const min = text === undefined ? 0 : Number(text);
   const committed = view?.fingerprint !== undefined;
-  const after = ctx.writeTokens.read(req, uid);
+  const pin = await ctx.sessions.pin(req, uid);
+  const after = ctx.writeTokens.read(req, uid) ?? pin?.after;
   return {
     settled: (id) => ctx.drift.serves(id) && (!committed || view!.nodes.has(id)),
     floor: min === 0 ? undefined : (id) => SettingsVersions.nodeVersion(view, id) >= min,
     ...(after === undefined ? {} : { after }),
+    ...(pin === undefined ? {} : { group: pin.group }),
   };
 }
 
@@ -92,6 +96,7 @@ export function gatedCover(ctx: AppContext, placement: Placement, uid: string, g
   const pick = (settledOnly: boolean) =>
     coveringSet(placement, {
       seq,
+      ...(gate?.group === undefined ? {} : { groupId: gate.group }),
       eligible: (id) => cluster.health.isHealthy(id) && (!settledOnly || gate!.settled(id)) && (floor === undefined || floor(id)),
       groupFallback: true,
       migrationInFlight: cluster.migrating,

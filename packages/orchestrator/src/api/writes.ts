@@ -414,7 +414,7 @@ async function broadcastLocked(
   const removes = intent.type === 'indexDeletion' || (intent.type === 'indexUpdate' && intent.indexes !== undefined);
   if (removes && intent.indexUid !== null) ctx.catalog.deletionEnqueued(intent.indexUid, uid);
   await ctx.tasks.insert(row);
-  writeToken(ctx, reply, row);
+  await writeToken(ctx, reply, row);
   if (removes && intent.indexUid !== null) await ctx.cluster.store.publish({ kind: 'index_deleting', indexUid: intent.indexUid, taskUid: uid });
   // The index Miroir expects this creation to make gets its record (shard count, primary key).
   if (opts.creates && setup.after.length > 0) await ctx.catalog.meta(opts.creates.index, opts.creates.primaryKey);
@@ -481,17 +481,23 @@ export async function routedWrite(
     const uid = await ctx.cluster.store.nextTaskUid();
     const row = newRow(uid, intent, nodeTasks, enqueuedAt);
     await ctx.tasks.insert(row);
-    writeToken(ctx, reply, row);
+    await writeToken(ctx, reply, row);
     if (plan.before.length > 0) ctx.catalog.invalidate(intent.indexUid);
     return { summary: summary(row), sent: true };
   });
 }
 
-/** `X-Miroir-Write-Token`: what a read must wait for to see this write (guarantees/write-token.ts). */
-function writeToken(ctx: AppContext, reply: FastifyReply, row: TaskRow): void {
-  if (!ctx.writeTokens.enabled || row.indexUid === null) return;
-  const token = ctx.writeTokens.sign(row.indexUid, row.nodeTasks);
-  if (token !== undefined) reply.header(WRITE_TOKEN_HEADER, token);
+/**
+ * What a read must wait for to see this write: `X-Miroir-Write-Token` (guarantees/write-token.ts),
+ * and the session's last write when the request names a session (guarantees/sessions.ts).
+ */
+async function writeToken(ctx: AppContext, reply: FastifyReply, row: TaskRow): Promise<void> {
+  if (row.indexUid === null) return;
+  if (ctx.writeTokens.enabled) {
+    const token = ctx.writeTokens.sign(row.indexUid, row.nodeTasks);
+    if (token !== undefined) reply.header(WRITE_TOKEN_HEADER, token);
+  }
+  await ctx.sessions.wrote(reply.request, row);
 }
 
 /** Records a task for node tasks already enqueued by the caller. */

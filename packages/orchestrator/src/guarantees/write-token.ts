@@ -22,6 +22,8 @@ import type { Metrics } from '../obs/metrics.js';
 export interface WriteToken {
   index: string;
   tasks: Readonly<Record<string, number>>;
+  /** How long a read waits for it (default `causal_reads.max_wait_ms`). */
+  waitMs?: number;
 }
 
 export const WRITE_TOKEN_HEADER = 'x-miroir-write-token';
@@ -86,7 +88,7 @@ export class WriteTokens {
   async wait(token: WriteToken, nodeIds: Iterable<string>): Promise<void> {
     const pending = [...nodeIds].filter((id) => token.tasks[id] !== undefined && this.#cluster.nodes.has(id));
     if (pending.length === 0) return;
-    const deadline = Date.now() + this.#opts.max_wait_ms;
+    const deadline = Date.now() + (token.waitMs ?? this.#opts.max_wait_ms);
     const done = await Promise.all(pending.map((id) => this.#processed(id, token.tasks[id]!, deadline)));
     this.#waits.labels(done.every(Boolean) ? 'caught_up' : 'timeout').inc();
   }

@@ -173,6 +173,9 @@ export class RoutingFence {
    * waiting first while a cutover freezes such writes.
    */
   async enter(shards: number | null, index: string | null = null): Promise<Ticket> {
+    // Not surely registered now (renewals late: a loaded or paused process): barriers may have
+    // passed without this process, so the routing (and the nodes behind) is read again first.
+    if (this.#lapsed || Date.now() >= this.#validUntil) await this.refresh();
     const deadline = Date.now() + this.#o.freezeTimeoutMs;
     let polls = 0;
     for (;;) {
