@@ -7,6 +7,7 @@ import type { SpanExporter } from '@opentelemetry/sdk-trace-base';
 import { Authenticator } from './api/auth.js';
 import type { AppContext } from './api/context.js';
 import { acceptRawBodies, allowCrossOrigin, envelopeServerOptions, installErrorHandler } from './api/http.js';
+import { Idempotency } from './api/idempotency.js';
 import { registerRoutes } from './api/routes.js';
 import { Catalog } from './catalog.js';
 import { Cluster } from './cluster.js';
@@ -153,7 +154,8 @@ export async function startMiroir(config: Readonly<Config>, opts: StartOptions =
   const broadcasts = new SettingsBroadcaster({ cluster, catalog, tasks, versions, metrics, log, leases: background.leases, self: background.peers.self, fence });
   const drift = new SettingsDriftReconciler({ cluster, catalog, versions, broadcasts, ownership: background.ownership, metrics, log });
   const rebalancer = new Rebalancer({ cluster, log, metrics, handoff, fence, leases: background.leases });
-  const ctx: AppContext = { cluster, catalog, tasks, auth, keys, log, metrics, handoff, antiEntropy, broadcasts, versions, drift, rebalancer, fence, background };
+  const idempotency = new Idempotency({ store: cluster.store, config: config.idempotency, registry: metrics.registry, log });
+  const ctx: AppContext = { cluster, catalog, tasks, auth, keys, log, metrics, handoff, antiEntropy, broadcasts, versions, drift, rebalancer, fence, background, idempotency };
   registerMetricsRoute(app, metrics, auth);
   registerRoutes(app, ctx);
 

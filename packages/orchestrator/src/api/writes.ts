@@ -16,6 +16,7 @@ import type { SettingsBroadcastState, TaskRow } from '../state/store.js';
 import { newMarker, type Handoff, type MissedWrite } from '../work/handoff.js';
 import { waitTask } from '../work/node-io.js';
 import { callEach } from './fanout.js';
+import type { WriteAnswer } from './idempotency.js';
 
 export interface TaskIntent {
   indexUid: string | null;
@@ -27,6 +28,11 @@ export interface TaskIntent {
 }
 
 const summary = (row: TaskRow): TaskSummary => toTaskSummary(row);
+
+/** A write answered with its task summary: a replay answers the original one. */
+const SUMMARY_ANSWER: WriteAnswer<TaskSummary> = { summary: (s) => s, replay: (s) => s };
+/** A routed write: a replay sent nothing this time. */
+const ROUTED_ANSWER: WriteAnswer<{ summary: TaskSummary; sent: boolean }> = { summary: (r) => r.summary, replay: (s) => ({ summary: s, sent: false }) };
 
 /**
  * The `customMetadata` of a client's write and the query string its node requests carry instead:
@@ -268,6 +274,18 @@ export async function broadcastWrite(
   } = {},
 ): Promise<TaskSummary> {
   const keys = opts.lockKeys ?? (intent.indexUid ? [intent.indexUid] : ['*']);
+  return ctx.idempotency.run(reply.request, () => broadcastUnder(ctx, reply, keys, intent, requests, opts), SUMMARY_ANSWER);
+}
+
+/** {@link broadcastWrite} under its write lock (and settings lease). */
+async function broadcastUnder(
+  ctx: AppContext,
+  reply: FastifyReply,
+  keys: string[],
+  intent: TaskIntent,
+  requests: NodeRequest[],
+  opts: Parameters<typeof broadcastWrite>[4] & object,
+): Promise<TaskSummary> {
   return ctx.cluster.writeLock.run(keys, async () => {
     if (intent.indexUid && DOCUMENT_WRITES.has(intent.type)) await assertWritable(ctx, intent.indexUid);
     const uid = intent.indexUid;
@@ -436,6 +454,18 @@ export async function routedWrite(
   route: (router: WriteRouter) => RoutedBatches,
   opts: { setupIndex: boolean; mayCreate?: boolean },
 ): Promise<{ summary: TaskSummary; sent: boolean }> {
+  return ctx.idempotency.run(reply.request, () => routedUnder(ctx, reply, intent, shardCount, route, opts), ROUTED_ANSWER);
+}
+
+/** {@link routedWrite} under the index's write lock. */
+async function routedUnder(
+  ctx: AppContext,
+  reply: FastifyReply,
+  intent: TaskIntent & { indexUid: string },
+  shardCount: number,
+  route: (router: WriteRouter) => RoutedBatches,
+  opts: { setupIndex: boolean; mayCreate?: boolean },
+): Promise<{ summary: TaskSummary; sent: boolean }> {
   return ctx.cluster.writeLock.run([intent.indexUid], async () => {
     await assertWritable(ctx, intent.indexUid);
     const enqueuedAt = nowMicros();
@@ -499,11 +529,14 @@ export async function recordTask(
 
 /**
  * A write Miroir settles itself without any node (a document batch one node would accept and then
- * fail, e.g. a missing primary key): 202 now, a `failed` task with the node's error.
+ * fail, e.g. a missing primary key): 202 now, a `failed` task with the node's error. With `req`, the
+ * client's `Idempotency-Key` applies (a client write); without, it does not (task cancelation and
+ * deletion, which act on the task list as it is when they are sent).
  */
-export async function localTask(ctx: AppContext, intent: TaskIntent, error: MeiliError | null): Promise<TaskSummary> {
+export async function localTask(ctx: AppContext, intent: TaskIntent, error: MeiliError | null, req?: FastifyRequest): Promise<TaskSummary> {
   const keys = intent.indexUid ? [intent.indexUid] : ['*'];
-  return ctx.cluster.writeLock.run(keys, async () => (await settledLocally(ctx, intent, error)).summary);
+  const settle = () => ctx.cluster.writeLock.run(keys, async () => (await settledLocally(ctx, intent, error)).summary);
+  return req === undefined ? settle() : ctx.idempotency.run(req, settle, SUMMARY_ANSWER);
 }
 
 /** The body of {@link localTask}, under the caller's write lock. */
