@@ -3,6 +3,10 @@
  * standing for the node tasks it caused. Writes to one index are dispatched one at a time, so the
  * order in which nodes enqueue them is the order of Miroir's task uids: a client may enqueue an
  * index creation, settings and documents without waiting, as on one node.
+ *
+ * Every client write enters through {@link broadcastWrite}, {@link routedWrite} or
+ * {@link localTask}, which run it under its `Idempotency-Key` (api/idempotency.ts): the one place
+ * where a retry is answered with the first task instead of reaching the nodes again.
  */
 import type { FastifyReply, FastifyRequest } from 'fastify';
 import { indexNotFound, MeiliError, nowMicros, toFailedDetails, toTaskSummary, type TaskSummary, type TaskType } from '@miroir/protocol';
@@ -243,6 +247,26 @@ async function assertWritable(ctx: AppContext, uid: string): Promise<void> {
   }
 }
 
+/** How {@link broadcastWrite} sends and records a write. */
+export interface BroadcastOptions {
+  /** The index this write may create (documents, settings): set up for Miroir first when needed. */
+  setupIndex?: string;
+  /** Whether the credential may create `setupIndex` (see {@link IndexSetup.mayCreate}). */
+  mayCreate?: boolean;
+  /** This write is the creation of an index: set up for Miroir after it, when it will succeed. */
+  creates?: { index: string; primaryKey: string | null };
+  lockKeys?: string[];
+  /** Show the details of the node task for `requests[detailsFrom]` (a node normalizes them). */
+  detailsFrom?: number;
+  /**
+   * A settings change (spec S13.5): waits for the index's previous broadcast, in any
+   * orchestrator, and takes the index's broadcast lease, then enqueues the change (on every node
+   * for `two_phase`, on the first for `sequential`) and hands the task to the broadcaster, which
+   * keeps it `processing` until commit.
+   */
+  settings?: Pick<SettingsBroadcastState, 'strategy' | 'proposal'>;
+}
+
 /**
  * A write every node must apply (index and settings changes, delete by filter, delete all…).
  * A request every node rejects at once is answered with the node's error and creates no task.
@@ -254,24 +278,7 @@ export async function broadcastWrite(
   reply: FastifyReply,
   intent: TaskIntent,
   requests: NodeRequest[],
-  opts: {
-    /** The index this write may create (documents, settings): set up for Miroir first when needed. */
-    setupIndex?: string;
-    /** Whether the credential may create `setupIndex` (see {@link IndexSetup.mayCreate}). */
-    mayCreate?: boolean;
-    /** This write is the creation of an index: set up for Miroir after it, when it will succeed. */
-    creates?: { index: string; primaryKey: string | null };
-    lockKeys?: string[];
-    /** Show the details of the node task for `requests[detailsFrom]` (a node normalizes them). */
-    detailsFrom?: number;
-    /**
-     * A settings change (spec S13.5): waits for the index's previous broadcast, in any
-     * orchestrator, and takes the index's broadcast lease, then enqueues the change (on every node
-     * for `two_phase`, on the first for `sequential`) and hands the task to the broadcaster, which
-     * keeps it `processing` until commit.
-     */
-    settings?: Pick<SettingsBroadcastState, 'strategy' | 'proposal'>;
-  } = {},
+  opts: BroadcastOptions = {},
 ): Promise<TaskSummary> {
   const keys = opts.lockKeys ?? (intent.indexUid ? [intent.indexUid] : ['*']);
   return ctx.idempotency.run(reply.request, () => broadcastUnder(ctx, reply, keys, intent, requests, opts), SUMMARY_ANSWER);
@@ -284,7 +291,7 @@ async function broadcastUnder(
   keys: string[],
   intent: TaskIntent,
   requests: NodeRequest[],
-  opts: Parameters<typeof broadcastWrite>[4] & object,
+  opts: BroadcastOptions,
 ): Promise<TaskSummary> {
   return ctx.cluster.writeLock.run(keys, async () => {
     if (intent.indexUid && DOCUMENT_WRITES.has(intent.type)) await assertWritable(ctx, intent.indexUid);
