@@ -106,6 +106,15 @@ export const configSchema = z
       /** Bytes of missed writes kept per node; past it, the node is resynchronized by anti-entropy. */
       max_bytes: z.int().min(0).default(67_108_864),
     }),
+    /** `Idempotency-Key` on client writes (spec S13.10; docs/guarantees.md). */
+    idempotency: block({
+      /** false: the header is ignored and every write runs. */
+      enabled: z.boolean().default(true),
+      /** How long a key is remembered after its write was accepted. */
+      ttl_seconds: z.int().min(1).default(86_400),
+      /** Keys each process keeps in memory (about 150 bytes each); older ones are read from the state store. */
+      max_cached_keys: z.int().min(0).default(1_000_000),
+    }),
     /** Read-your-writes sessions (spec S13.6, docs/guarantees.md): `X-Miroir-Session`. */
     session_pinning: block({
       enabled: z.boolean().default(true),

@@ -11,6 +11,8 @@ export const MIROIR_ERRORS = {
   miroir_shard_unavailable: { status: 503, type: 'system' },
   miroir_reserved_field: { status: 400, type: 'invalid_request' },
   miroir_idempotency_key_reused: { status: 409, type: 'invalid_request' },
+  miroir_idempotency_key_in_flight: { status: 409, type: 'invalid_request' },
+  miroir_invalid_idempotency_key: { status: 400, type: 'invalid_request' },
   miroir_settings_version_stale: { status: 503, type: 'system' },
   miroir_multi_alias_not_writable: { status: 409, type: 'invalid_request' },
   miroir_invalid_alias: { status: 400, type: 'invalid_request' },

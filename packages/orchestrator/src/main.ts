@@ -7,6 +7,7 @@ import type { SpanExporter } from '@opentelemetry/sdk-trace-base';
 import { Authenticator } from './api/auth.js';
 import type { AppContext } from './api/context.js';
 import { acceptRawBodies, allowCrossOrigin, envelopeServerOptions, installErrorHandler } from './api/http.js';
+import { Idempotency } from './api/idempotency.js';
 import { registerRoutes } from './api/routes.js';
 import { Catalog } from './catalog.js';
 import { Cluster } from './cluster.js';
@@ -168,7 +169,28 @@ export async function startMiroir(config: Readonly<Config>, opts: StartOptions =
     leaseWaitMs: 2 * le.lease_ttl_s * 1000,
   });
   const rebalancer = new Rebalancer({ cluster, log, metrics, handoff, fence, leases: background.leases });
-  const ctx: AppContext = { cluster, catalog, tasks, auth, keys, log, metrics, handoff, antiEntropy, broadcasts, versions, drift, rebalancer, fence, aliases, writeTokens: new WriteTokens(cluster, metrics), sessions: new Sessions(cluster, tasks, metrics), background };
+  const idempotency = new Idempotency({ store: cluster.store, config: config.idempotency, registry: metrics.registry, log });
+  const ctx: AppContext = {
+    cluster,
+    catalog,
+    tasks,
+    auth,
+    keys,
+    log,
+    metrics,
+    handoff,
+    antiEntropy,
+    broadcasts,
+    versions,
+    drift,
+    rebalancer,
+    fence,
+    aliases,
+    writeTokens: new WriteTokens(cluster, metrics),
+    sessions: new Sessions(cluster, tasks, metrics),
+    background,
+    idempotency,
+  };
   registerMetricsRoute(app, metrics, auth);
   registerRoutes(app, ctx);
 

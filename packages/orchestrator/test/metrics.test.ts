@@ -56,6 +56,8 @@ const CORE_FAMILIES: Record<string, string> = {
   miroir_peer_pod_count: 'gauge',
   miroir_owned_shards_count: 'gauge',
   miroir_background_queue_depth: 'gauge',
+  // Present while idempotency keys are enabled, which is the default.
+  miroir_idempotency_requests_total: 'counter',
 };
 
 let c: ObservedCluster;

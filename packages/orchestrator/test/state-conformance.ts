@@ -438,6 +438,27 @@ export function conformance(factory: StoreFactory): void {
       );
     });
 
+    t('putRowIfAbsent: one claimant wins, a live row is kept, an expired one is replaced', async (open) => {
+      const [a, b] = [await open(), await open()];
+      const now = Date.now();
+      const claim = (s: StateStore, who: string, ttl = 60_000) => s.putRowIfAbsent('idempotency', { key: 'k', bodySha256: who, taskUid: null, expiresAt: Date.now() + ttl });
+      const results = await Promise.all(Array.from({ length: 10 }, (_, i) => claim(i % 2 === 0 ? a : b, `c${i}`)));
+      assert.equal(results.filter(Boolean).length, 1, 'exactly one of ten concurrent claims wins');
+      const winner = `c${results.indexOf(true)}`;
+      assert.equal((await b.getRow('idempotency', 'k'))!.bodySha256, winner);
+      assert.equal(await claim(a, 'late'), false, 'a live row is kept');
+      assert.equal((await a.getRow('idempotency', 'k'))!.bodySha256, winner);
+      assert.deepEqual((await a.listRows('idempotency')).map((r) => r.key), ['k'], 'a claimed row is listed');
+      await a.deleteRow('idempotency', 'k');
+      assert.equal(await claim(b, 'after-delete'), true, 'a deleted row can be claimed again');
+      assert.equal(await a.putRowIfAbsent('idempotency', { key: 'short', bodySha256: 'x', taskUid: 1, expiresAt: now + 150 }), true);
+      await sleep(300);
+      assert.equal(await b.putRowIfAbsent('idempotency', { key: 'short', bodySha256: 'y', taskUid: null, expiresAt: Date.now() + 60_000 }), true, 'an expired row counts as absent');
+      assert.equal((await a.getRow('idempotency', 'short'))!.bodySha256, 'y');
+      await a.putRowIfAbsent('aliases', { name: 'k', kind: 'single', currentUid: null, targetUids: [], version: 0, createdAt: 'x', history: [] });
+      assert.equal((await a.getRow('aliases', 'k'))!.name, 'k', 'tables are separate, a row without expiry is kept');
+    });
+
     t('keyed tables of S4.1: rows round-trip per table, list by key, and expire', async (open) => {
       const [a, b] = [await open(), await open()];
       const alias = { name: 'movies', kind: 'single' as const, currentUid: 'movies_v1', targetUids: ['movies_v1'], version: 1, createdAt: 'x', history: [] };

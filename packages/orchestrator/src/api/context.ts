@@ -20,6 +20,7 @@ import type { SettingsDriftReconciler } from '../work/settings-drift.js';
 import type { SettingsVersions } from '../work/settings-versions.js';
 import type { TaskRegistry } from '../work/tasks.js';
 import type { Authenticator } from './auth.js';
+import type { Idempotency } from './idempotency.js';
 import type { KeyCache } from './keys.js';
 
 /** Everything a route handler may use. */
@@ -54,4 +55,6 @@ export interface AppContext {
   readonly aliases: Aliases;
   /** Ownership (Mode A), leases (Mode B) and jobs (Mode C) shared with the other orchestrators. */
   readonly background: Background;
+  /** `Idempotency-Key` on client writes (spec S13.10), applied by api/writes.ts. */
+  readonly idempotency: Idempotency;
 }

@@ -120,13 +120,13 @@ export function registerDocumentRoutes(app: FastifyInstance, ctx: AppContext): v
       if (known !== null && asked !== undefined && asked !== known) {
         throw new MeiliError('index_primary_key_already_exists', `Index already has a primary key: \`${known}\`.`);
       }
-      if (docs.length === 0) return reply.code(202).send(await localTask(ctx, { ...intent, details: { receivedDocuments: 0, indexedDocuments: 0 } }, null));
+      if (docs.length === 0) return reply.code(202).send(await localTask(ctx, { ...intent, details: { receivedDocuments: 0, indexedDocuments: 0 } }, null, req));
       pk = known ?? asked ?? inferPrimaryKey(docs[0]!);
       for (let i = 0; i < docs.length; i++) ids[i] = documentId(docs[i]!, pk);
     } catch (e) {
       if (!(e instanceof MeiliError)) throw e;
       // One node would accept the payload and fail the task: so does Miroir, sending nothing.
-      return reply.code(202).send(await localTask(ctx, { ...intent, details: { receivedDocuments: docs.length, indexedDocuments: 0 } }, e));
+      return reply.code(202).send(await localTask(ctx, { ...intent, details: { receivedDocuments: docs.length, indexedDocuments: 0 } }, e, req));
     }
 
     const meta = await catalog.meta(uid, pk);
@@ -173,7 +173,7 @@ export function registerDocumentRoutes(app: FastifyInstance, ctx: AppContext): v
     };
     const meta = (await cluster.store.getIndexMeta(uid)) ?? { shards: cluster.config.shards };
     if (ids.length === 0) {
-      return reply.code(202).send(await localTask(ctx, { ...intent, details: { providedIds: 0, deletedDocuments: 0, originalFilter: null } }, null));
+      return reply.code(202).send(await localTask(ctx, { ...intent, details: { providedIds: 0, deletedDocuments: 0, originalFilter: null } }, null, req));
     }
     const route = (router: WriteRouter) => {
       const routed = routeDeleteIds(ids, ids, router, cluster.hasher);
@@ -229,7 +229,7 @@ export function registerDocumentRoutes(app: FastifyInstance, ctx: AppContext): v
     const refused = await reservedFilterRefusal(uid, filter);
     if (refused !== null) {
       const intent = { indexUid: uid, type: 'documentDeletion', details: { ...details, deletedDocuments: 0 }, customMetadata } as const;
-      return reply.code(202).send(await localTask(ctx, intent, refused));
+      return reply.code(202).send(await localTask(ctx, intent, refused, req));
     }
     const summary = await broadcastWrite(ctx, reply, { indexUid: uid, type: 'documentDeletion', details, customMetadata }, [
       { method: 'POST', path: `${docsPath(uid)}/delete${query}`, body },

@@ -3,6 +3,10 @@
  * standing for the node tasks it caused. Writes to one index are dispatched one at a time, so the
  * order in which nodes enqueue them is the order of Miroir's task uids: a client may enqueue an
  * index creation, settings and documents without waiting, as on one node.
+ *
+ * Every client write enters through {@link broadcastWrite}, {@link routedWrite} or
+ * {@link localTask}, which run it under its `Idempotency-Key` (api/idempotency.ts): the one place
+ * where a retry is answered with the first task instead of reaching the nodes again.
  */
 import type { FastifyReply, FastifyRequest } from 'fastify';
 import { indexNotFound, MeiliError, nowMicros, toFailedDetails, toTaskSummary, type TaskSummary, type TaskType } from '@miroir/protocol';
@@ -17,6 +21,7 @@ import { newMarker, type Handoff, type MissedWrite } from '../work/handoff.js';
 import { waitTask } from '../work/node-io.js';
 import { WRITE_TOKEN_HEADER } from '../guarantees/write-token.js';
 import { callEach } from './fanout.js';
+import type { WriteAnswer } from './idempotency.js';
 
 export interface TaskIntent {
   indexUid: string | null;
@@ -28,6 +33,11 @@ export interface TaskIntent {
 }
 
 const summary = (row: TaskRow): TaskSummary => toTaskSummary(row);
+
+/** A write answered with its task summary: a replay answers the original one. */
+const SUMMARY_ANSWER: WriteAnswer<TaskSummary> = { summary: (s) => s, replay: (s) => s };
+/** A routed write: a replay sent nothing this time. */
+const ROUTED_ANSWER: WriteAnswer<{ summary: TaskSummary; sent: boolean }> = { summary: (r) => r.summary, replay: (s) => ({ summary: s, sent: false }) };
 
 /**
  * The `customMetadata` of a client's write and the query string its node requests carry instead:
@@ -238,6 +248,26 @@ async function assertWritable(ctx: AppContext, uid: string): Promise<void> {
   }
 }
 
+/** How {@link broadcastWrite} sends and records a write. */
+export interface BroadcastOptions {
+  /** The index this write may create (documents, settings): set up for Miroir first when needed. */
+  setupIndex?: string;
+  /** Whether the credential may create `setupIndex` (see {@link IndexSetup.mayCreate}). */
+  mayCreate?: boolean;
+  /** This write is the creation of an index: set up for Miroir after it, when it will succeed. */
+  creates?: { index: string; primaryKey: string | null };
+  lockKeys?: string[];
+  /** Show the details of the node task for `requests[detailsFrom]` (a node normalizes them). */
+  detailsFrom?: number;
+  /**
+   * A settings change (spec S13.5): waits for the index's previous broadcast, in any
+   * orchestrator, and takes the index's broadcast lease, then enqueues the change (on every node
+   * for `two_phase`, on the first for `sequential`) and hands the task to the broadcaster, which
+   * keeps it `processing` until commit.
+   */
+  settings?: Pick<SettingsBroadcastState, 'strategy' | 'proposal'>;
+}
+
 /**
  * A write every node must apply (index and settings changes, delete by filter, delete all…).
  * A request every node rejects at once is answered with the node's error and creates no task.
@@ -249,26 +279,21 @@ export async function broadcastWrite(
   reply: FastifyReply,
   intent: TaskIntent,
   requests: NodeRequest[],
-  opts: {
-    /** The index this write may create (documents, settings): set up for Miroir first when needed. */
-    setupIndex?: string;
-    /** Whether the credential may create `setupIndex` (see {@link IndexSetup.mayCreate}). */
-    mayCreate?: boolean;
-    /** This write is the creation of an index: set up for Miroir after it, when it will succeed. */
-    creates?: { index: string; primaryKey: string | null };
-    lockKeys?: string[];
-    /** Show the details of the node task for `requests[detailsFrom]` (a node normalizes them). */
-    detailsFrom?: number;
-    /**
-     * A settings change (spec S13.5): waits for the index's previous broadcast, in any
-     * orchestrator, and takes the index's broadcast lease, then enqueues the change (on every node
-     * for `two_phase`, on the first for `sequential`) and hands the task to the broadcaster, which
-     * keeps it `processing` until commit.
-     */
-    settings?: Pick<SettingsBroadcastState, 'strategy' | 'proposal'>;
-  } = {},
+  opts: BroadcastOptions = {},
 ): Promise<TaskSummary> {
   const keys = opts.lockKeys ?? (intent.indexUid ? [intent.indexUid] : ['*']);
+  return ctx.idempotency.run(reply.request, () => broadcastUnder(ctx, reply, keys, intent, requests, opts), SUMMARY_ANSWER);
+}
+
+/** {@link broadcastWrite} under its write lock (and settings lease). */
+async function broadcastUnder(
+  ctx: AppContext,
+  reply: FastifyReply,
+  keys: string[],
+  intent: TaskIntent,
+  requests: NodeRequest[],
+  opts: BroadcastOptions,
+): Promise<TaskSummary> {
   return ctx.cluster.writeLock.run(keys, async () => {
     if (intent.indexUid && DOCUMENT_WRITES.has(intent.type)) await assertWritable(ctx, intent.indexUid);
     const uid = intent.indexUid;
@@ -438,6 +463,18 @@ export async function routedWrite(
   route: (router: WriteRouter) => RoutedBatches,
   opts: { setupIndex: boolean; mayCreate?: boolean },
 ): Promise<{ summary: TaskSummary; sent: boolean }> {
+  return ctx.idempotency.run(reply.request, () => routedUnder(ctx, reply, intent, shardCount, route, opts), ROUTED_ANSWER);
+}
+
+/** {@link routedWrite} under the index's write lock. */
+async function routedUnder(
+  ctx: AppContext,
+  reply: FastifyReply,
+  intent: TaskIntent & { indexUid: string },
+  shardCount: number,
+  route: (router: WriteRouter) => RoutedBatches,
+  opts: { setupIndex: boolean; mayCreate?: boolean },
+): Promise<{ summary: TaskSummary; sent: boolean }> {
   return ctx.cluster.writeLock.run([intent.indexUid], async () => {
     await assertWritable(ctx, intent.indexUid);
     const enqueuedAt = nowMicros();
@@ -515,11 +552,14 @@ export async function recordTask(
 
 /**
  * A write Miroir settles itself without any node (a document batch one node would accept and then
- * fail, e.g. a missing primary key): 202 now, a `failed` task with the node's error.
+ * fail, e.g. a missing primary key): 202 now, a `failed` task with the node's error. With `req`, the
+ * client's `Idempotency-Key` applies (a client write); without, it does not (task cancelation and
+ * deletion, which act on the task list as it is when they are sent).
  */
-export async function localTask(ctx: AppContext, intent: TaskIntent, error: MeiliError | null): Promise<TaskSummary> {
+export async function localTask(ctx: AppContext, intent: TaskIntent, error: MeiliError | null, req?: FastifyRequest): Promise<TaskSummary> {
   const keys = intent.indexUid ? [intent.indexUid] : ['*'];
-  return ctx.cluster.writeLock.run(keys, async () => (await settledLocally(ctx, intent, error)).summary);
+  const settle = () => ctx.cluster.writeLock.run(keys, async () => (await settledLocally(ctx, intent, error)).summary);
+  return req === undefined ? settle() : ctx.idempotency.run(req, settle, SUMMARY_ANSWER);
 }
 
 /** The body of {@link localTask}, under the caller's write lock. */

@@ -45,6 +45,16 @@ export const SCRIPTS = {
       redis.call('HSET', KEYS[1], 'version', ARGV[2], 'row', ARGV[3])
       return 1`,
   },
+  // KEYS: row hash, the table's _index set. ARGV: row, expiry (ms since the epoch, '' = none), key.
+  // Expired rows are gone already (PEXPIREAT), so EXISTS is the liveness test.
+  rowPutIfAbsent: {
+    numberOfKeys: 2,
+    lua: `if redis.call('EXISTS', KEYS[1]) == 1 then return 0 end
+      redis.call('HSET', KEYS[1], 'row', ARGV[1])
+      if ARGV[2] ~= '' then redis.call('PEXPIREAT', KEYS[1], ARGV[2]) end
+      redis.call('SADD', KEYS[2], ARGV[3])
+      return 1`,
+  },
   leaseRelease: {
     numberOfKeys: 1,
     lua: `if redis.call('GET', KEYS[1]) == ARGV[1] then redis.call('DEL', KEYS[1]) end return 0`,

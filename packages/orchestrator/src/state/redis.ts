@@ -525,6 +525,14 @@ export class RedisStore implements StateStore {
     await m.sadd(this.#k(TABLE_KEYS[table], '_index'), key).exec();
   }
 
+  async putRowIfAbsent<T extends TableName>(table: T, row: TableRow<T>): Promise<boolean> {
+    const key = keyOf(table, row);
+    const expiresAt = expiryOf(row);
+    const expiry = expiresAt === undefined ? '' : Math.max(1, Math.floor(expiresAt));
+    const r = await this.#script('rowPutIfAbsent', this.#k(TABLE_KEYS[table], key), this.#k(TABLE_KEYS[table], '_index'), JSON.stringify(row), expiry, key);
+    return r === 1;
+  }
+
   async deleteRow(table: TableName, key: string): Promise<void> {
     await this.#r.multi().del(this.#k(TABLE_KEYS[table], key)).srem(this.#k(TABLE_KEYS[table], '_index'), key).exec();
   }

@@ -233,6 +233,12 @@ export class SqliteStore implements StateStore {
       queuedJobsOf: db.prepare(`SELECT COUNT(*) AS n FROM jobs WHERE state = 'queued' AND type = ?`),
       getRow: db.prepare('SELECT row FROM keyed_rows WHERE tbl = ? AND key = ? AND (expires_at IS NULL OR expires_at > ?)'),
       putRow: db.prepare('INSERT OR REPLACE INTO keyed_rows (tbl, key, row, expires_at) VALUES (?, ?, ?, ?)'),
+      // A live row wins; an expired one (not yet deleted) is replaced.
+      putRowIfAbsent: db.prepare(
+        `INSERT INTO keyed_rows (tbl, key, row, expires_at) VALUES (?, ?, ?, ?)
+         ON CONFLICT (tbl, key) DO UPDATE SET row = excluded.row, expires_at = excluded.expires_at
+         WHERE keyed_rows.expires_at IS NOT NULL AND keyed_rows.expires_at <= ?`,
+      ),
       deleteRow: db.prepare('DELETE FROM keyed_rows WHERE tbl = ? AND key = ?'),
       listRows: db.prepare('SELECT key, row FROM keyed_rows WHERE tbl = ? AND (expires_at IS NULL OR expires_at > ?) ORDER BY key'),
       expireRows: db.prepare('DELETE FROM keyed_rows WHERE tbl = ? AND expires_at <= ?'),
@@ -551,6 +557,10 @@ export class SqliteStore implements StateStore {
 
   async putRow<T extends TableName>(table: T, row: TableRow<T>): Promise<void> {
     this.#stmts.putRow.run(table, keyOf(table, row), JSON.stringify(row), expiryOf(row) ?? null);
+  }
+
+  async putRowIfAbsent<T extends TableName>(table: T, row: TableRow<T>): Promise<boolean> {
+    return this.#stmts.putRowIfAbsent.run(table, keyOf(table, row), JSON.stringify(row), expiryOf(row) ?? null, Date.now()).changes === 1;
   }
 
   async deleteRow(table: TableName, key: string): Promise<void> {

@@ -320,6 +320,12 @@ export interface StateStore {
   getRow<T extends TableName>(table: T, key: string): Promise<TableRow<T> | undefined>;
   /** Inserts or replaces the row with its key; a row with `expiresAt` vanishes after it. */
   putRow<T extends TableName>(table: T, row: TableRow<T>): Promise<void>;
+  /**
+   * Inserts the row only when no live row has its key (an expired one counts as absent), in one
+   * atomic step across processes; true when this call inserted it. The reservation primitive of
+   * idempotency keys: of several processes claiming one key at once, exactly one gets true.
+   */
+  putRowIfAbsent<T extends TableName>(table: T, row: TableRow<T>): Promise<boolean>;
   deleteRow(table: TableName, key: string): Promise<void>;
   /** Every live row, by key. */
   listRows<T extends TableName>(table: T): Promise<TableRow<T>[]>;

@@ -35,9 +35,30 @@ export const TABLES = {
       expiresAt: z.number(),
     }),
   },
+  /**
+   * Idempotency keys of client writes (api/idempotency.ts): `taskUid` null while the first request
+   * with the key is still being processed (a reservation, kept alive by its holder); `summary` is
+   * the 202 answer it got, answered again when its task row is gone (a task deletion).
+   */
   idempotency: {
     key: 'key',
-    schema: z.object({ key: z.string(), bodySha256: z.string(), taskUid: int, expiresAt: z.number() }),
+    schema: z.object({
+      key: z.string(),
+      bodySha256: z.string(),
+      taskUid: int.nullable(),
+      expiresAt: z.number(),
+      summary: z
+        .object({
+          taskUid: int,
+          indexUid: z.string().nullable(),
+          status: z.literal('enqueued'),
+          type: z.string(),
+          enqueuedAt: z.string(),
+          customMetadata: z.string().optional(),
+        })
+        .nullable()
+        .optional(),
+    }),
   },
   canaries: {
     key: 'id',
