@@ -467,14 +467,7 @@ export async function routedWrite(
 }
 
 /** {@link routedWrite} under the index's write lock. */
-async function routedUnder(
-  ctx: AppContext,
-  reply: FastifyReply,
-  intent: TaskIntent & { indexUid: string },
-  shardCount: number,
-  route: (router: WriteRouter) => RoutedBatches,
-  opts: { setupIndex: boolean; mayCreate?: boolean },
-): Promise<{ summary: TaskSummary; sent: boolean }> {
+async function routedUnder(...[ctx, reply, intent, shardCount, route, opts]: Parameters<typeof routedWrite>): Promise<{ summary: TaskSummary; sent: boolean }> {
   return ctx.cluster.writeLock.run([intent.indexUid], async () => {
     await assertWritable(ctx, intent.indexUid);
     const enqueuedAt = nowMicros();
