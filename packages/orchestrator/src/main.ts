@@ -13,6 +13,7 @@ import { Cluster } from './cluster.js';
 import type { Config } from './config.js';
 import { loadHasher } from './core/hash.js';
 import { KeyCache } from './api/keys.js';
+import { ReadCache } from './api/read-cache.js';
 import { RedisStore } from './state/redis.js';
 import { SqliteStore } from './state/sqlite.js';
 import type { StateStore } from './state/store.js';
@@ -153,7 +154,8 @@ export async function startMiroir(config: Readonly<Config>, opts: StartOptions =
   const broadcasts = new SettingsBroadcaster({ cluster, catalog, tasks, versions, metrics, log, leases: background.leases, self: background.peers.self, fence });
   const drift = new SettingsDriftReconciler({ cluster, catalog, versions, broadcasts, ownership: background.ownership, metrics, log });
   const rebalancer = new Rebalancer({ cluster, log, metrics, handoff, fence, leases: background.leases });
-  const ctx: AppContext = { cluster, catalog, tasks, auth, keys, log, metrics, handoff, antiEntropy, broadcasts, versions, drift, rebalancer, fence, background };
+  const reads = new ReadCache(config, versions, metrics);
+  const ctx: AppContext = { cluster, catalog, tasks, auth, keys, log, metrics, handoff, antiEntropy, broadcasts, versions, drift, rebalancer, fence, reads, background };
   registerMetricsRoute(app, metrics, auth);
   registerRoutes(app, ctx);
 

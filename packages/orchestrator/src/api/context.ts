@@ -18,6 +18,7 @@ import type { SettingsVersions } from '../work/settings-versions.js';
 import type { TaskRegistry } from '../work/tasks.js';
 import type { Authenticator } from './auth.js';
 import type { KeyCache } from './keys.js';
+import type { ReadCache } from './read-cache.js';
 
 /** Everything a route handler may use. */
 export interface AppContext {
@@ -43,6 +44,8 @@ export interface AppContext {
   readonly rebalancer: Rebalancer;
   /** The routing epoch every write is planned under and confirmed against (work/fence.ts). */
   readonly fence: RoutingFence;
+  /** Query coalescing and the result cache for searches (spec S13.10). */
+  readonly reads: ReadCache;
   /** Ownership (Mode A), leases (Mode B) and jobs (Mode C) shared with the other orchestrators. */
   readonly background: Background;
 }
