@@ -5,7 +5,8 @@
  *
  * `node miroir-server.js <state-dir> <upstream-url>…` (env BENCH_SHARDS, default 64; BENCH_NODE_KEY,
  * the nodes' key; BENCH_REDIS_PREFIX: the Redis state store at BENCH_REDIS_URL under that key
- * prefix instead of SQLite); prints `{"url":…}` when listening. Run it
+ * prefix instead of SQLite; BENCH_SHARED_READS=0: query coalescing and the result cache off) prints
+ * `{"url":…}` when listening. Run it
  * with `--cpu-prof` to profile the hot path (`BENCH_PROFILE=1` in the proxy benchmark).
  */
 import { join } from 'node:path';
@@ -30,6 +31,7 @@ async function main(): Promise<void> {
         : { backend: 'sqlite', path: join(dir, 'miroir.db') },
       server: { port: 0, bind: '127.0.0.1' },
       log: { level: 'warn' },
+      ...(process.env.BENCH_SHARED_READS === '0' ? { query_coalescing: { enabled: false }, result_cache: { enabled: false } } : {}),
       // Metrics stay on (their cost is part of a request's); only the listener's port is free.
       metrics: { port: 0, bind: '127.0.0.1' },
     },

@@ -87,6 +87,8 @@ export async function startFleet(spec: FleetSpec): Promise<Fleet> {
     task_registry: { poll_interval_ms: 50 },
     health: { interval_ms: 500, timeout_ms: 500 },
     log: { level: process.env.MIROIR_TEST_LOG ?? 'info' },
+    // Searches must see the cluster as it is now: see test/harness.ts.
+    result_cache: { enabled: false },
     ...spec.config,
   };
   const configFile = join(dir, 'miroir.yaml');

@@ -102,6 +102,8 @@ export async function startObservedCluster(opts: {
       metrics: { port: 0, bind: '127.0.0.1' },
       task_registry: { poll_interval_ms: 50 },
       health: { interval_ms: 500, timeout_ms: 500 },
+      // Searches must reach the nodes (degraded answers, node counters): see test/harness.ts.
+      result_cache: { enabled: false },
       ...opts.config,
     },
   });

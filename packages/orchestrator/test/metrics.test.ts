@@ -52,6 +52,12 @@ const CORE_FAMILIES: Record<string, string> = {
   miroir_peer_pod_count: 'gauge',
   miroir_owned_shards_count: 'gauge',
   miroir_background_queue_depth: 'gauge',
+  // Query coalescing and the result cache (S13.10): their families exist whether or not they are on.
+  miroir_result_cache_requests_total: 'counter',
+  miroir_result_cache_evictions_total: 'counter',
+  miroir_result_cache_size: 'gauge',
+  miroir_coalesced_requests_total: 'counter',
+  miroir_coalescing_pending_queries: 'gauge',
 };
 
 let c: ObservedCluster;
