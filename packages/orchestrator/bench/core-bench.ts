@@ -15,6 +15,8 @@ import { routeDocuments } from '../src/core/documents.js';
 import { mergeSearch, type NodeSearchResponse, type SearchContext } from '../src/core/search-merge.js';
 import { planShards } from '../src/core/planner.js';
 import { checkReservedFilter, nodeSearchOn } from '../src/core/reserved-search.js';
+import { readKey, ReadRoute } from '../src/core/read-key.js';
+import { createHash } from 'node:crypto';
 import { parseFilter } from '@miroir/filter';
 import { parseJsonBody, parseSearchQuery } from '@miroir/protocol';
 import { searchContext } from '../src/api/search.js';
@@ -231,6 +233,26 @@ const filters = [
 for (const f of filters) bench(`parseFilter: ${f.length} chars`, () => parseFilter(f));
 const plannerOpts = { enabled: true, maxPkLiterals: 128 };
 bench('planShards: id IN [5 literals] AND genre = x', () => planShards('id IN [1, 2, 3, 4, 5] AND genre = x', 'id', 64, hasher, plannerOpts));
+
+// ---- shared reads: the key of a search (S13.10), what every eligible search pays ------------
+{
+  const typical: SearchQuery = parseSearchQuery(parseJsonBody(Buffer.from('{"q":"wonder woman","limit":20,"filter":"genre = drama AND year > 1990","facets":["genre","year"],"attributesToHighlight":["title"]}'), 'application/json'));
+  const authorization = 'Bearer 4d1b7b7f0f4d2a4c1e9b6a5f3c2d1e0f9a8b7c6d5e4f3a2b1c0d9e8f7a6b5c4d';
+  const parts = (query: unknown, credential: string) => ({
+    route: ReadRoute.search,
+    index: 'movies',
+    indexCreatedAt: '2026-01-01T00:00:00Z',
+    settingsVersion: 7,
+    credential,
+    tenantFilter: null,
+    metadata: false,
+    minSettingsVersion: undefined,
+    generation: 0,
+    query,
+  });
+  bench('read key: canonical query only (5 params)', () => readKey(parts(typical, 'x')));
+  bench('read key: with credential digest (sha256)', () => readKey(parts(typical, createHash('sha256').update(authorization).digest('base64url'))));
+}
 
 // ---- report --------------------------------------------------------------------------------
 const pad = (s: string, n: number): string => (s.length >= n ? s : s + ' '.repeat(n - s.length));

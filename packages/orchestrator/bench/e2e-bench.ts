@@ -147,12 +147,14 @@ async function main(): Promise<void> {
   try {
     for (let i = 0; i < 4; i++) engines.push(await startEngineProcess({ dataDir: join(dir, `node-${i}`), masterKey: NODE_KEY }));
     // Miroir in its own process, as in production: the benchmark's client does not share its loop.
+    // Coalescing and the result cache are off: the warm-up's queries come back in the measured run,
+    // and the single node compared with caches nothing (their effect is measured in proxy-bench).
     const miroir = await startNode(
       'miroir-server.js',
       [dir, ...engines.slice(1).map((e) => e.url)],
       'url',
       [],
-      { ...process.env, BENCH_SHARDS: '16', BENCH_NODE_KEY: NODE_KEY },
+      { ...process.env, BENCH_SHARDS: '16', BENCH_NODE_KEY: NODE_KEY, BENCH_SHARED_READS: '0' },
     );
     const direct: Target = { name: 'direct (1 node)', url: engines[0]!.url, key: NODE_KEY };
     const viaMiroir: Target = { name: 'miroir (3 nodes)', url: miroir.info.url as string, key: BENCH_MASTER_KEY };

@@ -5,7 +5,9 @@
  *
  * `node miroir-server.js <state-dir> <upstream-url>…` (env BENCH_SHARDS, default 64; BENCH_NODE_KEY,
  * the nodes' key; BENCH_REDIS_PREFIX: the Redis state store at BENCH_REDIS_URL under that key
- * prefix instead of SQLite); prints `{"url":…}` when listening. Run it
+ * prefix instead of SQLite; BENCH_SHARED_READS=0: query coalescing and the result cache off, `coalescing`
+ * or `cache`: only that one on) prints
+ * `{"url":…}` when listening. Run it
  * with `--cpu-prof` to profile the hot path (`BENCH_PROFILE=1` in the proxy benchmark).
  */
 import { join } from 'node:path';
@@ -15,6 +17,14 @@ import { startMiroir } from '../src/main.js';
 
 /** The client key every proxy-benchmark target receives (ignored by all but Miroir). */
 export const BENCH_MASTER_KEY = 'bench-master-key';
+
+/** BENCH_SHARED_READS: `0` both off, `coalescing` or `cache` only that one on; unset: the defaults (both on). */
+function sharedReads(mode: string | undefined): Record<string, unknown> {
+  if (mode === '0') return { query_coalescing: { enabled: false }, result_cache: { enabled: false } };
+  if (mode === 'coalescing') return { result_cache: { enabled: false } };
+  if (mode === 'cache') return { query_coalescing: { enabled: false } };
+  return {};
+}
 
 async function main(): Promise<void> {
   const [dir, ...upstreams] = process.argv.slice(2);
@@ -30,6 +40,7 @@ async function main(): Promise<void> {
         : { backend: 'sqlite', path: join(dir, 'miroir.db') },
       server: { port: 0, bind: '127.0.0.1' },
       log: { level: 'warn' },
+      ...sharedReads(process.env.BENCH_SHARED_READS),
       // Metrics stay on (their cost is part of a request's); only the listener's port is free.
       metrics: { port: 0, bind: '127.0.0.1' },
     },

@@ -66,6 +66,10 @@ add('added p99 at half max rate, fan-out 1 (ms)', proxy?.latency['fan-out 1']?.a
 add('added p50 at half max rate, fan-out 3 (ms)', proxy?.latency['fan-out 3']?.addedP50, '<= 0.5', (v) => v <= 0.5);
 add('added p99 at half max rate, fan-out 3 (ms)', proxy?.latency['fan-out 3']?.addedP99, '<= 3', (v) => v <= 3);
 add('orchestrator peak RSS under load (MB)', rss, '<= 300', (v) => v <= 300);
+// Query coalescing and the result cache (S13.10) at fan-out 3, against the same run with both off.
+add('shared reads on/off, CPU per unique search', proxy?.cpuRatios?.['unique shared / not shared'], '<= 1.05', (v) => v <= 1.05);
+add('shared reads on/off, unique searches (req/s)', proxy?.ratios['unique shared / not shared'], 'reported', () => true);
+add('cached search / uncached (req/s)', proxy?.ratios['cached / not shared'], 'reported', () => true);
 add('e2e search p50, miroir / direct', e2e?.search.p50Ratio, '< 2', (v) => v < 2);
 add('e2e ingest, miroir / direct', e2e?.ingest.ratio, '> 0.8', (v) => v > 0.8);
 add('rebalance: documents migrated / s (3 → 4 nodes)', rebalance?.docsPerSecond, 'reported', () => true);

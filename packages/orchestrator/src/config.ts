@@ -216,6 +216,27 @@ export const configSchema = z
       interval_s: z.number().positive().default(300),
       auto_repair: z.boolean().default(true),
     }),
+    /**
+     * Identical searches arriving while one is in flight share its scatter (spec S13.10), per process
+     * (docs/guarantees.md#coalesced-and-cached-reads).
+     */
+    query_coalescing: block({
+      enabled: z.boolean().default(true),
+      /** A search joins an identical one in flight only if that one started less than this long ago. */
+      window_ms: z.int().min(1).max(60_000).default(50),
+      /** Callers joined to one scatter; past it, the next identical search starts a scatter of its own. */
+      max_subscribers: z.int().min(1).default(1000),
+      /** Distinct searches open for joining at once; past it, a new search runs alone. */
+      max_pending_queries: z.int().min(1).default(10_000),
+    }),
+    /** Short-lived per-process LRU of complete merged search answers (spec S13.10.1). */
+    result_cache: block({
+      enabled: z.boolean().default(true),
+      /** How long an answer is served again: document writes are not seen for up to this long. */
+      ttl_ms: z.int().min(250).max(2000).default(500),
+      /** Answers kept; the least recently used goes first. */
+      max_size: z.int().min(1).default(1000),
+    }),
     /** OpenTelemetry tracing (spec S4.3 `tracing.*`), off by default. */
     tracing: block({
       enabled: z.boolean().default(false),

@@ -14,6 +14,7 @@ import { Cluster } from './cluster.js';
 import type { Config } from './config.js';
 import { loadHasher } from './core/hash.js';
 import { KeyCache } from './api/keys.js';
+import { ReadCache } from './api/read-cache.js';
 import { RedisStore } from './state/redis.js';
 import { SqliteStore } from './state/sqlite.js';
 import type { StateStore } from './state/store.js';
@@ -169,6 +170,7 @@ export async function startMiroir(config: Readonly<Config>, opts: StartOptions =
     leaseWaitMs: 2 * le.lease_ttl_s * 1000,
   });
   const rebalancer = new Rebalancer({ cluster, log, metrics, handoff, fence, leases: background.leases });
+  const reads = new ReadCache(config, versions, metrics, (uid) => catalog.generation(uid));
   const idempotency = new Idempotency({ store: cluster.store, config: config.idempotency, registry: metrics.registry, log });
   const ctx: AppContext = {
     cluster,
@@ -190,6 +192,7 @@ export async function startMiroir(config: Readonly<Config>, opts: StartOptions =
     sessions: new Sessions(cluster, tasks, metrics),
     background,
     idempotency,
+    reads,
   };
   registerMetricsRoute(app, metrics, auth);
   registerRoutes(app, ctx);

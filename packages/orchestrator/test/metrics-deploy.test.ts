@@ -18,6 +18,8 @@ import { Metrics, registerBackgroundMetrics } from '../src/obs/metrics.js';
 import { Background } from '../src/work/background.js';
 import { SqliteStore } from '../src/state/sqlite.js';
 import { TaskRegistry } from '../src/work/tasks.js';
+import { ReadCache } from '../src/api/read-cache.js';
+import { SettingsVersions } from '../src/work/settings-versions.js';
 
 import { AntiEntropy } from '../src/work/anti-entropy.js';
 import { Handoff } from '../src/work/handoff.js';
@@ -51,6 +53,7 @@ before(async () => {
   new Rebalancer({ cluster, log, metrics, handoff, fence });
   new AntiEntropy({ cluster, ownership: soleOwner, log, metrics, fence });
   registerBackgroundMetrics(metrics, cluster, background);
+  new ReadCache(config, new SettingsVersions(store), metrics, () => 0);
   // The queue depth is read from the store per job type this process runs.
   background.jobs.handle('probe', async () => undefined);
   await new Promise((r) => setTimeout(r, 50));

@@ -58,6 +58,12 @@ const CORE_FAMILIES: Record<string, string> = {
   miroir_background_queue_depth: 'gauge',
   // Present while idempotency keys are enabled, which is the default.
   miroir_idempotency_requests_total: 'counter',
+  // Query coalescing and the result cache (S13.10): their families exist whether or not they are on.
+  miroir_result_cache_requests_total: 'counter',
+  miroir_result_cache_evictions_total: 'counter',
+  miroir_result_cache_size: 'gauge',
+  miroir_coalesced_requests_total: 'counter',
+  miroir_coalescing_pending_queries: 'gauge',
 };
 
 let c: ObservedCluster;
@@ -93,8 +99,9 @@ before(async () => {
   assert.equal(added.status, 202);
   await waitTask(added.body.taskUid);
 
+  // Each search its own query (a `limit` of its own): every one scatters, none is a cached answer.
   for (let i = 0; i < SEARCHES; i++) {
-    const r = await http(url, 'POST', '/indexes/books/search', { key: MASTER, body: { q: 'book', limit: 100 } });
+    const r = await http(url, 'POST', '/indexes/books/search', { key: MASTER, body: { q: 'book', limit: 100 + i } });
     assert.equal(r.status, 200);
     assert.equal(r.body.estimatedTotalHits, 60);
   }
@@ -103,7 +110,7 @@ before(async () => {
   await c.engines[2]!.kill();
   await waitFor('node-2 to be failed', async () => !c.miroir.cluster.health.isHealthy('node-2'));
   for (let i = 0; i < DEGRADED_SEARCHES; i++) {
-    const r = await http(url, 'POST', '/indexes/books/search', { key: MASTER, body: { q: 'book', limit: 100 } });
+    const r = await http(url, 'POST', '/indexes/books/search', { key: MASTER, body: { q: 'book', limit: 200 + i } });
     assert.equal(r.status, 200);
     assert.match(r.headers.get('x-miroir-degraded') ?? '', /^shards=/);
   }

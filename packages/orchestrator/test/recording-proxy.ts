@@ -12,6 +12,8 @@ export interface RecordedRequest {
 
 export class RecordingProxy {
   readonly requests: RecordedRequest[] = [];
+  /** Milliseconds each request is held before it is passed on (0: none). */
+  delayMs = 0;
   readonly #server: Server;
   #port = 0;
 
@@ -22,15 +24,19 @@ export class RecordingProxy {
       req.on('end', () => {
         const body = Buffer.concat(chunks);
         this.requests.push({ method: req.method ?? 'GET', path: req.url ?? '/', body: body.toString('utf8') });
-        const up = request(
-          { host: target.hostname, port: Number(target.port), method: req.method, path: req.url, headers: req.headers },
-          (r) => {
-            res.writeHead(r.statusCode ?? 502, r.headers);
-            r.pipe(res);
-          },
-        );
-        up.on('error', () => res.destroy());
-        up.end(body);
+        const pass = () => {
+          const up = request(
+            { host: target.hostname, port: Number(target.port), method: req.method, path: req.url, headers: req.headers },
+            (r) => {
+              res.writeHead(r.statusCode ?? 502, r.headers);
+              r.pipe(res);
+            },
+          );
+          up.on('error', () => res.destroy());
+          up.end(body);
+        };
+        if (this.delayMs > 0) setTimeout(pass, this.delayMs);
+        else pass();
       });
     });
     this.#server.keepAliveTimeout = 60_000;

@@ -22,6 +22,7 @@ import type { TaskRegistry } from '../work/tasks.js';
 import type { Authenticator } from './auth.js';
 import type { Idempotency } from './idempotency.js';
 import type { KeyCache } from './keys.js';
+import type { ReadCache } from './read-cache.js';
 
 /** Everything a route handler may use. */
 export interface AppContext {
@@ -53,6 +54,8 @@ export interface AppContext {
   readonly writeTokens: WriteTokens;
   /** Index aliases (spec S13.7), resolved wherever a client names an index. */
   readonly aliases: Aliases;
+  /** Query coalescing and the result cache for searches (spec S13.10). */
+  readonly reads: ReadCache;
   /** Ownership (Mode A), leases (Mode B) and jobs (Mode C) shared with the other orchestrators. */
   readonly background: Background;
   /** `Idempotency-Key` on client writes (spec S13.10), applied by api/writes.ts. */

@@ -27,6 +27,7 @@ import { aliasReservedParams, checkReservedFilter, mayMatchReserved, mentionsRes
 import { withoutReservedFilterable, withoutReservedInMessage } from '../core/reserved-settings.js';
 import { mergeFacetDistributions, mergeFacetSearch, mergeFacetStats } from '../core/facets.js';
 import { mergeFederated, nodeFederatedBody, type FederatedQueryInput, type IndexFacetsInput } from '../core/federated.js';
+import { ReadRoute } from '../core/read-key.js';
 import { andShardFilter, mergeSearch, nodeSearchBody, type NodeSearchResponse, type SearchContext } from '../core/search-merge.js';
 import { withClusterTiming, type NodeTiming } from '../core/timing.js';
 import { miroirError } from '../errors.js';
@@ -39,6 +40,7 @@ import { awaitWrite, gatedCover, readGate, type ReadGate } from './settings-cons
 import { enc, uidParam } from './indexes.js';
 import { aliasedQueries, multiAliasOf } from '../aliases/routes.js';
 import type { AliasRow } from '../aliases/registry.js';
+import { CACHE_HEADER, type ReadAnswer, type ReadOutcome } from './read-cache.js';
 
 /** Per index snapshot: an IndexInfo is replaced, never mutated, when its settings change. */
 const contexts = new WeakMap<IndexInfo, SearchContext>();
@@ -241,7 +243,10 @@ export async function indexFor(ctx: AppContext, uid: string): Promise<IndexInfo>
   return info;
 }
 
-/** One search against one index, merged; `degraded` lists shards nobody answered for. */
+/**
+ * One search against one index, merged; `missing` lists shards nobody answered for. With `req`, the
+ * answer may be shared with identical searches (api/read-cache.ts; `outcome` says how it was served).
+ */
 export async function searchIndex(
   ctx: AppContext,
   uid: string,
@@ -249,8 +254,23 @@ export async function searchIndex(
   access: Access,
   metadata = false,
   gate?: ReadGate,
-): Promise<{ response: SearchResponse; missing: number[] }> {
+  req?: FastifyRequest,
+): Promise<ReadAnswer<SearchResponse> & { outcome?: ReadOutcome }> {
   const info = await indexFor(ctx, uid);
+  const run = () => searchOnce(ctx, info, query, access, metadata, gate);
+  if (req === undefined || !ctx.reads.active) return run();
+  return ctx.reads.read(req, ReadRoute.search, info, query, access, metadata, run);
+}
+
+async function searchOnce(
+  ctx: AppContext,
+  info: IndexInfo,
+  query: SearchQuery,
+  access: Access,
+  metadata: boolean,
+  gate: ReadGate | undefined,
+): Promise<ReadAnswer<SearchResponse>> {
+  const uid = info.uid;
   const tenant = access.searchFilter(uid);
   const filtered = tenant === null || tenant === undefined ? query : withParam(query, 'filter', fuseFilters(query.filter, tenant));
   const { query: q, restore } = await nodeQuery(ctx, info, filtered);
@@ -266,40 +286,16 @@ export async function searchIndex(
   return { response, missing };
 }
 
-export function degrade(reply: FastifyReply, missing: readonly number[]): void {
-  if (missing.length > 0) reply.header('x-miroir-degraded', `shards=${missing.join(',')}`);
-}
-
-export function registerSearchRoutes(app: FastifyInstance, ctx: AppContext): void {
-  /** The key is checked before the query is read, as Meilisearch's extractors do. */
-  const run = async (req: FastifyRequest, reply: FastifyReply, readQuery: () => SearchQuery) => {
-    const uid = uidParam(req);
-    const multi = multiAliasOf(req);
-    if (multi !== undefined) return searchMultiAlias(ctx, req, reply, multi, readQuery);
-    const access = await ctx.auth.client(req, 'search', uid);
-    const query = readQuery();
-    const gate = await readGate(ctx, req, uid);
-    const { response, missing } = await searchIndex(ctx, uid, query, access, wantsSearchMetadata(req.headers['meili-include-metadata']), gate);
-    degrade(reply, missing);
-    return response;
-  };
-
-  app.post('/indexes/:uid/search', async (req, reply) => {
-    return run(req, reply, () => parseSearchQuery(jsonBody(req)));
-  });
-
-  app.get('/indexes/:uid/search', async (req, reply) => {
-    return run(req, reply, () => searchQueryFromGet(req.query as Record<string, string>));
-  });
-
-  app.post('/indexes/:uid/facet-search', async (req, reply) => {
-    const uid = uidParam(req);
-    const access = await ctx.auth.client(req, 'search', uid);
-    const query: FacetSearchQuery = parseFacetSearchQuery(jsonBody(req));
-    const info = await indexFor(ctx, uid);
+/**
+ * One facet search, merged. Shared with identical facet searches like a search (facet polling is
+ * what the result cache is for).
+ */
+async function facetSearch(ctx: AppContext, req: FastifyRequest, uid: string, query: FacetSearchQuery, access: Access): Promise<ReadAnswer<FacetSearchResponse> & { outcome?: ReadOutcome }> {
+  const info = await indexFor(ctx, uid);
+  const gate = await readGate(ctx, req, uid);
+  const run = async (): Promise<ReadAnswer<FacetSearchResponse>> => {
     const filter = fuseFilters(query.filter, access.searchFilter(uid));
     const forNodes = await nodeQuery(ctx, info, query);
-    const gate = await readGate(ctx, req, uid);
     const { answers, missing } = await restoring(forNodes.restore, () =>
       scatter<FacetSearchResponse>(
         ctx,
@@ -315,8 +311,52 @@ export function registerSearchRoutes(app: FastifyInstance, ctx: AppContext): voi
         gate,
       ),
     );
+    return { response: timedMerge(answers, () => mergeFacetSearch(query.facetName, query.facetQuery, answers, searchContext(info), 0)), missing };
+  };
+  if (!ctx.reads.active) return run();
+  return ctx.reads.read(req, ReadRoute.facetSearch, info, query, access, false, run);
+}
+
+/** The diagnostic header of a shared read (api/read-cache.ts). */
+function noteOutcome(reply: FastifyReply, outcome: ReadOutcome | undefined): void {
+  if (outcome !== undefined) reply.header(CACHE_HEADER, outcome);
+}
+
+export function degrade(reply: FastifyReply, missing: readonly number[]): void {
+  if (missing.length > 0) reply.header('x-miroir-degraded', `shards=${missing.join(',')}`);
+}
+
+export function registerSearchRoutes(app: FastifyInstance, ctx: AppContext): void {
+  /** The key is checked before the query is read, as Meilisearch's extractors do. */
+  const run = async (req: FastifyRequest, reply: FastifyReply, readQuery: () => SearchQuery) => {
+    const uid = uidParam(req);
+    const multi = multiAliasOf(req);
+    if (multi !== undefined) return searchMultiAlias(ctx, req, reply, multi, readQuery);
+    const access = await ctx.auth.client(req, 'search', uid);
+    const query = readQuery();
+    const gate = await readGate(ctx, req, uid);
+    const { response, missing, outcome } = await searchIndex(ctx, uid, query, access, wantsSearchMetadata(req.headers['meili-include-metadata']), gate, req);
     degrade(reply, missing);
-    return timedMerge(answers, () => mergeFacetSearch(query.facetName, query.facetQuery, answers, searchContext(info), 0));
+    noteOutcome(reply, outcome);
+    return response;
+  };
+
+  app.post('/indexes/:uid/search', async (req, reply) => {
+    return run(req, reply, () => parseSearchQuery(jsonBody(req)));
+  });
+
+  app.get('/indexes/:uid/search', async (req, reply) => {
+    return run(req, reply, () => searchQueryFromGet(req.query as Record<string, string>));
+  });
+
+  app.post('/indexes/:uid/facet-search', async (req, reply) => {
+    const uid = uidParam(req);
+    const access = await ctx.auth.client(req, 'search', uid);
+    const query: FacetSearchQuery = parseFacetSearchQuery(jsonBody(req));
+    const { response, missing, outcome } = await facetSearch(ctx, req, uid, query, access);
+    degrade(reply, missing);
+    noteOutcome(reply, outcome);
+    return response;
   });
 
   /**
@@ -337,7 +377,7 @@ export function registerSearchRoutes(app: FastifyInstance, ctx: AppContext): voi
           run(i, async () => {
             const { indexUid, federationOptions: _f, ...query } = q;
             const access = await ctx.auth.multiSearchQuery(req, indexUid);
-            const { response, missing } = await searchIndex(ctx, indexUid, query, access, metadata, await readGate(ctx, req, indexUid));
+            const { response, missing } = await searchIndex(ctx, indexUid, query, access, metadata, await readGate(ctx, req, indexUid), req);
             for (const s of missing) missingAll.add(s);
             return { indexUid, ...response };
           }),

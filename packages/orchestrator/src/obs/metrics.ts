@@ -64,6 +64,12 @@ export class Metrics {
   readonly scatterPartial: Counter;
   readonly scatterRetries: Counter;
 
+  /** Spec S13.10.1: searches looked up in the result cache, by outcome (`hit`, `miss`). */
+  readonly resultCacheRequests: Counter<'outcome'>;
+  readonly resultCacheEvictions: Counter;
+  /** Spec S13.10: searches answered by another identical search's scatter. */
+  readonly coalescedRequests: Counter;
+
   /** Spec S13.5: the phase of each index's settings broadcast (0 idle, 1 propose, 2 verify, 3 repair, 4 commit). */
   readonly settingsBroadcastPhase: Gauge<'index'>;
   readonly settingsHashMismatch: Counter<'index'>;
@@ -242,6 +248,23 @@ export class Metrics {
       registers,
     });
 
+    this.resultCacheRequests = new Counter({
+      name: 'miroir_result_cache_requests_total',
+      help: 'Searches and facet searches looked up in the result cache: hit (answered from it) or miss (scattered).',
+      labelNames: ['outcome'],
+      registers,
+    });
+    this.resultCacheEvictions = new Counter({
+      name: 'miroir_result_cache_evictions_total',
+      help: 'Cached answers dropped to make room (max_size), not counting those that expired.',
+      registers,
+    });
+    this.coalescedRequests = new Counter({
+      name: 'miroir_coalesced_requests_total',
+      help: 'Searches and facet searches answered by an identical one already in flight (no scatter of their own).',
+      registers,
+    });
+
     this.settingsBroadcastPhase = new Gauge({
       name: 'miroir_settings_broadcast_phase',
       help: 'Phase of the settings broadcast in flight per index: 0 idle, 1 propose, 2 verify, 3 repair, 4 commit.',
@@ -343,6 +366,35 @@ export function registerBackgroundMetrics(metrics: Metrics, cluster: Cluster, ba
       let n = 0;
       for (const m of metas) for (let s = 0; s < m.shards; s++) if (background.ownership.owns(shardItem(m.uid, s))) n++;
       this.set(n);
+    },
+  });
+}
+
+/** What the read-sharing gauges read at scrape time. */
+export interface ReadSharingState {
+  /** Answers in the result cache. */
+  readonly cacheSize: number;
+  /** Distinct searches open for joining. */
+  readonly pendingQueries: number;
+}
+
+/** `miroir_result_cache_size` and `miroir_coalescing_pending_queries` (spec S13.10), read at scrape time. */
+export function registerReadSharingMetrics(metrics: Metrics, state: ReadSharingState): void {
+  const registers = [metrics.registry];
+  new Gauge({
+    name: 'miroir_result_cache_size',
+    help: 'Answers held in the result cache (expired ones included until they are looked up or evicted).',
+    registers,
+    collect() {
+      this.set(state.cacheSize);
+    },
+  });
+  new Gauge({
+    name: 'miroir_coalescing_pending_queries',
+    help: 'Distinct searches in flight that identical searches may join.',
+    registers,
+    collect() {
+      this.set(state.pendingQueries);
     },
   });
 }
