@@ -129,7 +129,8 @@ describe('tracing on', () => {
   test('a node call that fails is an error span with its error type', async () => {
     exporter.reset();
     await env.c.engines[1]!.kill();
-    const r = await http(env.c.miroir.url, 'POST', '/indexes/songs/search', { body: { q: 'x' }, headers: { 'x-request-id': 'trace-3' } });
+    // A query not sent before: not an answer the result cache kept.
+    const r = await http(env.c.miroir.url, 'POST', '/indexes/songs/search', { body: { q: 'x', limit: 7 }, headers: { 'x-request-id': 'trace-3' } });
     assert.equal(r.status, 200);
     await waitForSpan(exporter, (s) => s.attributes['miroir.request_id'] === 'trace-3');
     const failed = exporter.getFinishedSpans().filter((s) => s.kind === SpanKind.CLIENT && s.attributes['error.type'] !== undefined);
