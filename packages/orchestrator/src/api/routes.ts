@@ -50,10 +50,16 @@ function fenceReads(app: FastifyInstance, ctx: AppContext): void {
   });
 }
 
-/** `X-Miroir-Session` (spec S13.6): checked before anything runs, echoed on the answer. */
+/**
+ * `X-Miroir-Session` (spec S13.6): checked before anything runs, echoed on the answer, on the
+ * routes of indexes and `/multi-search` (elsewhere it means nothing and is ignored, as a node
+ * ignores it).
+ */
 function sessionHeader(app: FastifyInstance, ctx: AppContext): void {
   app.addHook('onRequest', async (req, reply) => {
     if (req.headers[SESSION_HEADER] === undefined) return;
+    const url = req.routeOptions.url;
+    if (url === undefined || !(url.startsWith('/indexes') || url === '/multi-search')) return;
     const id = ctx.sessions.id(req);
     if (id !== undefined) reply.header(SESSION_HEADER, id);
   });
