@@ -130,6 +130,12 @@ export const configSchema = z
       /** How long a read waits for its nodes to process the write it names; it is served anyway after. */
       max_wait_ms: z.int().min(0).default(5000),
     }),
+    /** The shard-aware query planner (spec S13.4): reads whose filter pins primary keys ask only their shards. */
+    query_planner: block({
+      enabled: z.boolean().default(true),
+      /** Past this many pinned keys, every shard is asked. */
+      max_pk_literals_narrowable: z.int().min(1).default(128),
+    }),
     /** Index aliases (spec S13.7, docs/aliases.md): names that resolve to one index or several. */
     aliases: block({
       enabled: z.boolean().default(true),

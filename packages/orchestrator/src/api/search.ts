@@ -39,6 +39,7 @@ import { jsonBody } from './http.js';
 import { awaitWrite, gatedCover, readGate, type ReadGate } from './settings-consistency.js';
 import { enc, uidParam } from './indexes.js';
 import { aliasedQueries, multiAliasOf } from '../aliases/routes.js';
+import { PlanCache, planShards } from '../core/planner.js';
 import type { AliasRow } from '../aliases/registry.js';
 import { CACHE_HEADER, type ReadAnswer, type ReadOutcome } from './read-cache.js';
 
@@ -175,12 +176,14 @@ export async function scatter<T>(
   body: (shards: readonly number[] | null) => Record<string, unknown>,
   path: string,
   gate?: ReadGate,
+  /** The shards the read needs (the query planner's); default all. */
+  needed?: readonly number[],
 ): Promise<Scatter<T>> {
   const { cluster } = ctx;
   const placement = cluster.placement(info.shards);
   const floor = gate?.floor;
   // Nodes whose settings are known to be the committed ones first (spec S13.5).
-  const cover: CoveringSet = gatedCover(ctx, placement, info.uid, gate);
+  const cover: CoveringSet = gatedCover(ctx, placement, info.uid, gate, needed === undefined ? {} : { shards: needed });
   const nodeIds = [...cover.nodes.keys()];
   await awaitWrite(ctx, gate, nodeIds);
   // Nodes answering for every shard they hold all get the same body: built and encoded once.
@@ -276,7 +279,7 @@ async function searchOnce(
   const { query: q, restore } = await nodeQuery(ctx, info, filtered);
   const sctx = searchContext(info);
   const { answers, missing } = await restoring(restore, () =>
-    scatter<NodeSearchResponse>(ctx, info, (shards) => nodeSearchBody(q, sctx, shards), `/indexes/${enc(uid)}/search`, gate),
+    scatter<NodeSearchResponse>(ctx, info, (shards) => nodeSearchBody(q, sctx, shards), `/indexes/${enc(uid)}/search`, gate, neededShards(ctx, info, filtered.filter)),
   );
   const response = timedMerge(
     answers,
@@ -309,6 +312,7 @@ async function facetSearch(ctx: AppContext, req: FastifyRequest, uid: string, qu
         },
         `/indexes/${enc(uid)}/facet-search`,
         gate,
+        neededShards(ctx, info, filter),
       ),
     );
     return { response: timedMerge(answers, () => mergeFacetSearch(query.facetName, query.facetQuery, answers, searchContext(info), 0)), missing };
@@ -478,6 +482,7 @@ async function federatedSearch(
             },
             `/indexes/${enc(indexUid)}/search`,
             gate,
+            neededShards(ctx, info, query.filter),
           ),
         );
         for (const s of missing) missingAll.add(s);
@@ -518,3 +523,24 @@ async function federatedSearch(
   return timedMerge(all, () => mergeFederated(federation, inputs, 0, facetsOfIndexes()), federation.showPerformanceDetails === true ? {} : undefined);
 }
 
+
+/** Per cluster (one per running Miroir): the query planner's cached plans (spec S13.4). */
+const plans = new WeakMap<object, PlanCache>();
+
+/**
+ * The shards a read of `info` with this filter needs (spec S13.4): only those its pinned primary
+ * keys hash to, when it pins them; undefined: every shard. The other shards hold no document the
+ * filter can match, so the merged answer is the full fan-out's.
+ */
+function neededShards(ctx: AppContext, info: IndexInfo, filter: unknown): number[] | undefined {
+  const cfg = ctx.cluster.config.query_planner;
+  const pk = info.primaryKey;
+  if (!cfg.enabled || pk === null || filter === undefined || filter === null) return undefined;
+  let cache = plans.get(ctx.cluster);
+  if (cache === undefined) plans.set(ctx.cluster, (cache = new PlanCache()));
+  const plan = cache.get(`${info.uid}\u0000${pk}`, info.shards, filter, () =>
+    planShards(filter, pk, info.shards, ctx.cluster.hasher, { enabled: true, maxPkLiterals: cfg.max_pk_literals_narrowable }),
+  );
+  // A filter that can match nothing still asks every shard: the merge of no answer is not built.
+  return plan.shards === null || plan.shards.length === 0 ? undefined : plan.shards;
+}

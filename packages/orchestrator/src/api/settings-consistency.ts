@@ -88,7 +88,13 @@ export async function readGate(ctx: AppContext, req: FastifyRequest, uid: string
  * if they cover more shards), and never a node below the client's floor — when the floor leaves a
  * shard that healthy nodes could serve uncovered: 503 `miroir_settings_version_stale`.
  */
-export function gatedCover(ctx: AppContext, placement: Placement, uid: string, gate: ReadGate | undefined, opts: { stable?: boolean } = {}): CoveringSet {
+export function gatedCover(
+  ctx: AppContext,
+  placement: Placement,
+  uid: string,
+  gate: ReadGate | undefined,
+  opts: { stable?: boolean; shards?: readonly number[] } = {},
+): CoveringSet {
   const { cluster } = ctx;
   const floor = gate?.floor;
   // `stable`: the same replicas while they are healthy (not rotated per request).
@@ -100,6 +106,7 @@ export function gatedCover(ctx: AppContext, placement: Placement, uid: string, g
       eligible: (id) => cluster.health.isHealthy(id) && (!settledOnly || gate!.settled(id)) && (floor === undefined || floor(id)),
       groupFallback: true,
       migrationInFlight: cluster.migrating,
+      ...(opts.shards === undefined ? {} : { shards: opts.shards }),
     });
   let cover = pick(gate !== undefined);
   if (gate !== undefined && cover.uncovered.length > 0) {
