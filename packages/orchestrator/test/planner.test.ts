@@ -1,7 +1,7 @@
 /**
- * The shard-aware query planner wired into reads (spec S13.4): a search, a facet search and a
- * federated query whose filter pins primary keys ask only the nodes of the shards those keys hash
- * to (counted at the nodes), and answer exactly as a full fan-out. The full fan-out is the same
+ * The shard-aware query planner wired into reads (spec S13.4): a search, a facet search, a
+ * federated query and a document fetch whose filter pins primary keys ask only the nodes of the
+ * shards those keys hash to (counted at the nodes), and answer exactly as a full fan-out. The full fan-out is the same
  * filter ORed with a branch that matches nothing and is not on the primary key, which the planner
  * does not narrow (property test over random filters).
  */
@@ -55,6 +55,25 @@ test('a search pinned to primary keys asks only their shards and answers as a fu
       assert.ok(asked <= Math.min(4, keys), `${filter}: ${asked} nodes asked`);
     }),
     { numRuns: 40, seed: 16 },
+  );
+});
+
+test('a document fetch pinned to primary keys asks only their shards and answers as a full listing', async () => {
+  const FETCH = '/indexes/items/documents/fetch';
+  const fetchCalls = () => [...c.recorders.values()].reduce((n, r) => n + r.requests.filter((q) => q.path === FETCH).length, 0);
+  await fc.assert(
+    fc.asyncProperty(pinned, fc.integer({ min: 0, max: 3 }), async (filter, offset) => {
+      clear();
+      const narrow = await http(c.url, 'POST', FETCH, { body: { filter, offset, limit: 3 } });
+      const asked = new Set([...c.recorders.entries()].filter(([, r]) => r.requests.some((q) => q.path === FETCH)).map(([i]) => i)).size;
+      clear();
+      const full = await http(c.url, 'POST', FETCH, { body: { filter: `(${filter}) OR color = "never-there"`, offset, limit: 3 } });
+      assert.equal(narrow.status, 200, JSON.stringify(narrow.body));
+      assert.deepEqual(narrow.body, full.body, filter);
+      assert.ok(fetchCalls() >= 4, 'the full listing asks every node');
+      assert.ok(asked <= Math.min(4, filter.match(/\d+/g)!.length), `${filter}: ${asked} nodes asked`);
+    }),
+    { numRuns: 25, seed: 18 },
   );
 });
 

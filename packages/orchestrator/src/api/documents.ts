@@ -25,6 +25,7 @@ import { newMarker } from '../work/handoff.js';
 import { NodeHttpError, NodeTransportError, type NodeRequest } from '../nodes/node-client.js';
 import { firstAnswer } from './fanout.js';
 import { awaitWrite, gatedCover, readGate } from './settings-consistency.js';
+import { neededShards } from './search.js';
 import { jsonBody, jsonObjectBody, rawBody } from './http.js';
 import { enc, queryString, uidParam } from './indexes.js';
 import { broadcastWrite, localTask, markedWrite, routedWrite } from './writes.js';
@@ -262,7 +263,9 @@ export function registerDocumentRoutes(app: FastifyInstance, ctx: AppContext): v
     // The same replicas for every page: each lists a shard in its own order (its internal
     // document ids), which another replica of the shard need not share.
     const gate = await readGate(ctx, req, uid);
-    const cover = gatedCover(ctx, placement, uid, gate, { stable: true });
+    // Only the shards a primary-key filter pins (spec S13.4): the others hold nothing it matches.
+    const needed = neededShards(ctx, info, params.filter);
+    const cover = gatedCover(ctx, placement, uid, gate, needed === undefined ? { stable: true } : { stable: true, shards: needed });
     await awaitWrite(ctx, gate, cover.nodes.keys());
     const ownerOf = new Map<number, string>();
     for (const [nodeId, shards] of cover.nodes) for (const sh of shards) ownerOf.set(sh, nodeId);

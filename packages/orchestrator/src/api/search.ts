@@ -532,7 +532,7 @@ const plans = new WeakMap<object, PlanCache>();
  * keys hash to, when it pins them; undefined: every shard. The other shards hold no document the
  * filter can match, so the merged answer is the full fan-out's.
  */
-function neededShards(ctx: AppContext, info: IndexInfo, filter: unknown): number[] | undefined {
+export function neededShards(ctx: AppContext, info: IndexInfo, filter: unknown): number[] | undefined {
   const cfg = ctx.cluster.config.query_planner;
   const pk = info.primaryKey;
   if (!cfg.enabled || pk === null || filter === undefined || filter === null) return undefined;
