@@ -175,7 +175,11 @@ export class RoutingFence {
   async enter(shards: number | null, index: string | null = null): Promise<Ticket> {
     // Not surely registered now (renewals late: a loaded or paused process): barriers may have
     // passed without this process, so the routing (and the nodes behind) is read again first.
-    if (this.#lapsed || Date.now() >= this.#validUntil) await this.refresh();
+    if (this.#lapsed || Date.now() >= this.#validUntil) {
+      const before = this.#epoch;
+      await this.refresh();
+      if (this.#epoch !== before) this.#d.log.info({ from: before, epoch: this.#epoch }, 'the routing was read again before planning a write: this process may have been paused');
+    }
     const deadline = Date.now() + this.#o.freezeTimeoutMs;
     let polls = 0;
     for (;;) {
