@@ -154,7 +154,7 @@ export async function startMiroir(config: Readonly<Config>, opts: StartOptions =
   let antiEntropy: AntiEntropy | undefined;
   handoff = new Handoff({ cluster, log, metrics, fence, leases: background.leases, resync: () => antiEntropy?.run() ?? Promise.resolve() });
   antiEntropy = config.anti_entropy.enabled
-    ? new AntiEntropy({ cluster, ownership: background.ownership, log, metrics, fence, busy: (id) => handoff.behind(id) })
+    ? new AntiEntropy({ cluster, ownership: background.ownership, log, metrics, fence, busy: (id) => handoff.pending(id) })
     : undefined;
   const versions = new SettingsVersions(store);
   const broadcasts = new SettingsBroadcaster({ cluster, catalog, tasks, versions, metrics, log, leases: background.leases, self: background.peers.self, fence });

@@ -184,13 +184,11 @@ export class Handoff {
     for (const id of before.keys()) if (!queues.has(id)) this.#d.cluster.health.recheck(id);
   }
 
-  /** Whether writes for the node must join its queue rather than go to it (it is behind). */
+  /**
+   * Whether the node is behind: writes for it join its queue rather than go to it, and
+   * anti-entropy leaves it alone until it has applied them.
+   */
   pending(nodeId: string): boolean {
-    return this.#behind.has(nodeId);
-  }
-
-  /** Whether the node has queued writes to apply (anti-entropy leaves it alone until then). */
-  behind(nodeId: string): boolean {
     return this.#behind.has(nodeId);
   }
 
