@@ -136,6 +136,55 @@ export const configSchema = z
       /** Past this many pinned keys, every shard is asked. */
       max_pk_literals_narrowable: z.int().min(1).default(128),
     }),
+    /** How a read picks one replica of each shard (spec S13.3, docs/read-path.md). */
+    replica_selection: block({
+      /** `adaptive`: the lowest score (p95 latency, reads in flight, errors); `round_robin`; `random`. */
+      strategy: z.enum(['adaptive', 'round_robin', 'random']).default('adaptive'),
+      /** Score per ms of estimated p95 read latency. */
+      latency_weight: z.number().min(0).default(1.0),
+      /** Score per read in flight on the node. */
+      inflight_weight: z.number().min(0).default(2.0),
+      /** Score per percent of recent reads that failed. */
+      error_weight: z.number().min(0).default(10.0),
+      /** Latency and error averages lose half their weight this often. */
+      ewma_half_life_ms: z.int().min(1).default(5000),
+      /** Share of reads whose replicas are picked uniformly instead (so a healed replica is seen again). */
+      exploration_epsilon: z.number().min(0).max(1).default(0.05),
+    }),
+    /** Hedged reads (spec S13.2, docs/read-path.md): a slow replica's shards asked of another replica. */
+    hedging: block({
+      enabled: z.boolean().default(true),
+      /** A node call is hedged after `max(min_trigger_ms, p95_trigger_multiplier × p95)`. */
+      p95_trigger_multiplier: z.number().min(1).default(1.2),
+      min_trigger_ms: z.int().min(1).default(15),
+      /** Hedges one search, listing or document read may send; past it, `miroir_hedge_budget_exhausted_total`. */
+      max_hedges_per_query: z.int().min(0).default(2),
+      /** A hedge may go to a replica in another group. */
+      cross_group_fallback: z.boolean().default(true),
+    }),
+    /** Tenant-to-group affinity (spec S13.15, docs/read-path.md): one tenant's reads kept to one replica group. */
+    tenant_affinity: block({
+      enabled: z.boolean().default(true),
+      /** `header`: the tenant is `header_name`; `api_key`: the tenant map keyed by the key's sha256; `explicit`: `static_map` only. */
+      mode: z.enum(['header', 'api_key', 'explicit']).default('header'),
+      header_name: z
+        .string()
+        .regex(/^[A-Za-z0-9-]+$/, 'an HTTP header name')
+        .default('X-Miroir-Tenant'),
+      /** Tenants not mapped to a group: hashed or random among the shared groups, or refused (403 `miroir_tenant_unknown`). */
+      fallback: z.enum(['hash', 'random', 'reject']).default('hash'),
+      /** Tenant id → replica group id. */
+      static_map: z.record(z.string(), z.int().min(0)).default({}),
+      /** Groups that serve only the tenants mapped to them. */
+      dedicated_groups: z.array(z.int().min(0)).default([]),
+    }),
+    /** `POST /indexes/{uid}/explain` (spec S13.20, docs/read-path.md): a search's plan without running it. */
+    explain: block({
+      enabled: z.boolean().default(true),
+      max_warnings: z.int().min(0).default(20),
+      /** `?execute=true` also runs the search and returns its answer. */
+      allow_execute_parameter: z.boolean().default(true),
+    }),
     /** Index aliases (spec S13.7, docs/aliases.md): names that resolve to one index or several. */
     aliases: block({
       enabled: z.boolean().default(true),

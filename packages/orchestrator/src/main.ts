@@ -15,6 +15,8 @@ import type { Config } from './config.js';
 import { loadHasher } from './core/hash.js';
 import { KeyCache } from './api/keys.js';
 import { ReadCache } from './api/read-cache.js';
+import { ReadPath } from './reads/read-path.js';
+import { Tenants } from './reads/tenants.js';
 import { RedisStore } from './state/redis.js';
 import { SqliteStore } from './state/sqlite.js';
 import type { StateStore } from './state/store.js';
@@ -193,6 +195,8 @@ export async function startMiroir(config: Readonly<Config>, opts: StartOptions =
     background,
     idempotency,
     reads,
+    readPath: new ReadPath(cluster, metrics),
+    tenants: new Tenants(config.tenant_affinity, cluster.store, hasher, metrics),
   };
   registerMetricsRoute(app, metrics, auth);
   registerRoutes(app, ctx);

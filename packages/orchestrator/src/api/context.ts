@@ -23,6 +23,8 @@ import type { Authenticator } from './auth.js';
 import type { Idempotency } from './idempotency.js';
 import type { KeyCache } from './keys.js';
 import type { ReadCache } from './read-cache.js';
+import type { ReadPath } from '../reads/read-path.js';
+import type { Tenants } from '../reads/tenants.js';
 
 /** Everything a route handler may use. */
 export interface AppContext {
@@ -60,4 +62,8 @@ export interface AppContext {
   readonly background: Background;
   /** `Idempotency-Key` on client writes (spec S13.10), applied by api/writes.ts. */
   readonly idempotency: Idempotency;
+  /** Replica selection and hedged reads (spec S13.2, S13.3). */
+  readonly readPath: ReadPath;
+  /** Tenant-to-group affinity of reads (spec S13.15). */
+  readonly tenants: Tenants;
 }

@@ -24,7 +24,8 @@ import type { AppContext } from './context.js';
 import { newMarker } from '../work/handoff.js';
 import { NodeHttpError, NodeTransportError, type NodeRequest } from '../nodes/node-client.js';
 import { firstAnswer } from './fanout.js';
-import { awaitWrite, gatedCover, readGate } from './settings-consistency.js';
+import type { NodeCall } from '../reads/read-path.js';
+import { awaitWrite, gatedCover, hedgeCover, readGate } from './settings-consistency.js';
 import { neededShards } from './search.js';
 import { jsonBody, jsonObjectBody, rawBody } from './http.js';
 import { enc, queryString, uidParam } from './indexes.js';
@@ -273,11 +274,25 @@ export function registerDocumentRoutes(app: FastifyInstance, ctx: AppContext): v
     checkReservedFilter(params.filter, withoutReservedFilterable(info.settings.filterableAttributes), null, 'invalid_document_filter');
     // Every read is a `POST /fetch`: the shard filter makes the request longer than the client's,
     // and a body has no URL length limit.
-    const request = (nodeId: string, shards: number[], override: Record<string, unknown>): Promise<DocsPage> =>
-      cluster
-        .node(nodeId)
-        .request<DocsPage>({ method: 'POST', path: `${docsPath(uid)}/fetch`, body: { ...params, ...override, filter: andShardFilter(params.filter, shards) } })
-        .then((r) => r.body);
+    const fetchCall = (nodeId: string, shards: number[], override: Record<string, unknown>): NodeCall => ({
+      nodeId,
+      req: { method: 'POST', path: `${docsPath(uid)}/fetch`, body: { ...params, ...override, filter: andShardFilter(params.filter, shards) } },
+    });
+    // A read slower than its trigger is asked of another replica that holds the same shards (spec S13.2).
+    const budget = ctx.readPath.budget();
+    const hedges = ctx.readPath.canHedge(placement);
+    const request = async (nodeId: string, shards: number[], override: Record<string, unknown>): Promise<DocsPage> => {
+      const hedge = async () => {
+        const alt = hedgeCover(ctx, placement, uid, gate, shards, nodeId, true);
+        // One page comes from one node: a hedge that needs several is not sent.
+        if (alt === undefined || alt.nodes.size !== 1) return undefined;
+        const other = [...alt.nodes.keys()][0]!;
+        await awaitWrite(ctx, gate, [other]);
+        return [fetchCall(other, shards, override)];
+      };
+      const [page] = await ctx.readPath.hedged<DocsPage>(fetchCall(nodeId, shards, override), budget, hedges ? hedge : undefined);
+      return page!;
+    };
     // A GET is checked as the GET it is (its query string as it arrived) by one node: its validation
     // is the answer for all.
     const checkedGet = (nodeId: string): Promise<DocsPage> =>
@@ -323,7 +338,11 @@ export function registerDocumentRoutes(app: FastifyInstance, ctx: AppContext): v
   app.get('/indexes/:uid/documents', (req) => list(req, 'get'));
   app.post('/indexes/:uid/documents/fetch', (req) => list(req, 'post'));
 
-  /** One owner of the id's shard answers; the other owners (any group) are tried if it is down. */
+  /**
+   * One owner of the id's shard answers, chosen like a search's replica (adaptive, tenant and
+   * session groups) and hedged when slow (spec S13.2); the other owners (any group) are tried if it
+   * cannot be reached.
+   */
   app.get('/indexes/:uid/documents/:id', async (req) => {
     const uid = uidParam(req);
     await ctx.auth.client(req, 'documents.get', uid);
@@ -331,22 +350,41 @@ export function registerDocumentRoutes(app: FastifyInstance, ctx: AppContext): v
     const meta = (await cluster.store.getIndexMeta(uid)) ?? { shards: cluster.config.shards };
     const placement = cluster.placement(meta.shards);
     const shard = cluster.hasher.shardOf(id, meta.shards);
+    const gate = await readGate(ctx, req, uid);
+    const get = (nodeId: string): NodeCall => ({ nodeId, req: { method: 'GET', path: `${docsPath(uid)}/${enc(id)}${queryString(req)}` } });
+    const tried = new Set<string>();
+    let last: unknown;
+    const first = [...gatedCover(ctx, placement, uid, gate, { shards: [shard] }).nodes.keys()][0];
+    if (first !== undefined) {
+      tried.add(first);
+      await awaitWrite(ctx, gate, [first]);
+      const hedge = ctx.readPath.canHedge(placement)
+        ? async () => {
+            const alt = [...(hedgeCover(ctx, placement, uid, gate, [shard], first)?.nodes.keys() ?? [])];
+            if (alt.length === 0) return undefined;
+            await awaitWrite(ctx, gate, alt);
+            return alt.map(get);
+          }
+        : undefined;
+      try {
+        const [doc] = await ctx.readPath.hedged<Doc>(get(first), ctx.readPath.budget(), hedge);
+        return stripDocument(doc!);
+      } catch (e) {
+        if (!(e instanceof NodeTransportError)) throw e;
+        last = e;
+      }
+    }
+    // The first choice could not be reached: every other owner in turn, healthy ones first.
     const owners: string[] = [];
     for (let gi = 0; gi < placement.groupCount; gi++) owners.push(...placement.owners(gi, shard));
-    const healthy = owners.filter((o) => cluster.health.isHealthy(o));
-    const order = [...healthy, ...owners.filter((o) => !healthy.includes(o))];
-    const start = cluster.nextSeq() % Math.max(1, healthy.length);
-    const rotated = [...order.slice(start, healthy.length), ...order.slice(0, start), ...order.slice(healthy.length)];
-    let last: unknown;
-    const after = ctx.writeTokens.read(req, uid) ?? (await ctx.sessions.pin(req, uid))?.after;
-    for (const nodeId of rotated.length > 0 ? rotated : [...cluster.nodes.keys()]) {
+    const rest = owners.filter((o) => !tried.has(o));
+    const order = [...rest.filter((o) => cluster.health.isHealthy(o)), ...rest.filter((o) => !cluster.health.isHealthy(o))];
+    for (const nodeId of order.length > 0 || first !== undefined ? order : [...cluster.nodes.keys()]) {
       try {
-        if (after !== undefined) await ctx.writeTokens.wait(after, [nodeId]);
-        const res = await cluster.node(nodeId).request<Doc>({ method: 'GET', path: `${docsPath(uid)}/${enc(id)}${queryString(req)}` });
-        return stripDocument(res.body);
+        await awaitWrite(ctx, gate, [nodeId]);
+        return stripDocument(await ctx.readPath.call<Doc>(get(nodeId)));
       } catch (e) {
-        if (e instanceof NodeHttpError) throw e;
-        if (e instanceof NodeTransportError) cluster.health.reportFailure(nodeId, e.message);
+        if (!(e instanceof NodeTransportError)) throw e;
         last = e;
       }
     }

@@ -32,11 +32,12 @@ import { andShardFilter, mergeSearch, nodeSearchBody, type NodeSearchResponse, t
 import { withClusterTiming, type NodeTiming } from '../core/timing.js';
 import { miroirError } from '../errors.js';
 import type { AppContext } from './context.js';
-import { NodeHttpError } from '../nodes/node-client.js';
+import { NodeHttpError, type NodeRequest } from '../nodes/node-client.js';
+import type { NodeCall } from '../reads/read-path.js';
 import { noteAlias, type Access } from './auth.js';
 import { callEach } from './fanout.js';
 import { jsonBody } from './http.js';
-import { awaitWrite, gatedCover, readGate, type ReadGate } from './settings-consistency.js';
+import { awaitWrite, gatedCover, hedgeCover, readGate, type ReadGate } from './settings-consistency.js';
 import { enc, uidParam } from './indexes.js';
 import { aliasedQueries, multiAliasOf } from '../aliases/routes.js';
 import { PlanCache, planShards } from '../core/planner.js';
@@ -186,18 +187,38 @@ export async function scatter<T>(
   const cover: CoveringSet = gatedCover(ctx, placement, info.uid, gate, needed === undefined ? {} : { shards: needed });
   const nodeIds = [...cover.nodes.keys()];
   await awaitWrite(ctx, gate, nodeIds);
+  ctx.metrics.scatterFanOut.observe(nodeIds.length);
   // Nodes answering for every shard they hold all get the same body: built and encoded once.
   let shared: string | undefined;
-  const results = await callEach<T>(cluster, nodeIds, (id) => {
-    if (cover.needsShardFilter(id)) return { method: 'POST', path, body: body(cover.nodes.get(id)!) };
+  const requestOf = (set: CoveringSet, id: string): NodeRequest => {
+    if (set.needsShardFilter(id)) return { method: 'POST', path, body: body(set.nodes.get(id)!) };
     shared ??= JSON.stringify(body(null));
     return { method: 'POST', path, raw: shared };
-  });
+  };
+  const readPath = ctx.readPath;
+  const budget = readPath.budget();
+  // A hedge asks the same shards of other replicas (spec S13.2), under the same settings gate.
+  const hedges = readPath.canHedge(placement);
+  const hedgeFor = (id: string) => async (): Promise<NodeCall[] | undefined> => {
+    const alt = hedgeCover(ctx, placement, info.uid, gate, cover.nodes.get(id)!, id);
+    if (alt === undefined) return undefined;
+    await awaitWrite(ctx, gate, alt.nodes.keys());
+    return [...alt.nodes.keys()].map((a) => ({ nodeId: a, req: requestOf(alt, a) }));
+  };
+  const results = await Promise.all(
+    nodeIds.map(async (nodeId) => {
+      try {
+        return { nodeId, ok: await readPath.hedged<T>({ nodeId, req: requestOf(cover, nodeId) }, budget, hedges ? hedgeFor(nodeId) : undefined), error: undefined };
+      } catch (error) {
+        return { nodeId, ok: undefined, error };
+      }
+    }),
+  );
   const answers: T[] = [];
   let lost: number[] = [];
   const failed = new Set<string>();
   for (const r of results) {
-    if (r.ok) answers.push(r.ok.body);
+    if (r.ok) answers.push(...r.ok);
     else if (r.error instanceof NodeHttpError) throw r.error;
     else {
       failed.add(r.nodeId);
@@ -214,10 +235,17 @@ export async function scatter<T>(
       migrationInFlight: cluster.migrating,
       shards: lost,
     });
-    const again = await callEach<T>(cluster, [...retry.nodes.keys()], (id) => ({ method: 'POST', path, body: body(retry.nodes.get(id)!) }));
+    const again = await Promise.all(
+      [...retry.nodes.keys()].map((id) =>
+        readPath.call<T>({ nodeId: id, req: { method: 'POST', path, body: body(retry.nodes.get(id)!) } }).then(
+          (ok) => ({ nodeId: id, ok, error: undefined }),
+          (error: unknown) => ({ nodeId: id, ok: undefined, error }),
+        ),
+      ),
+    );
     lost = [...retry.uncovered];
     for (const r of again) {
-      if (r.ok) answers.push(r.ok.body);
+      if (r.ok !== undefined) answers.push(r.ok);
       else if (r.error instanceof NodeHttpError) throw r.error;
       else lost.push(...retry.nodes.get(r.nodeId)!);
     }

@@ -7,12 +7,15 @@
  */
 import type { FastifyInstance, FastifyRequest } from 'fastify';
 import { MeiliError } from '@miroir/protocol';
-import { coveringSet, type CoveringSet } from '../core/covering.js';
+import { coveringSet, servingGroups, type CoveringSet } from '../core/covering.js';
 import type { Placement } from '../core/placement.js';
 import { miroirError } from '../errors.js';
 import type { AppContext } from './context.js';
 import { SettingsVersions, type IndexSettingsView } from '../work/settings-versions.js';
 import type { WriteToken } from '../guarantees/write-token.js';
+import type { GroupChoiceReason } from '../core/explain.js';
+import type { TenantRoute } from '../reads/tenants.js';
+import { bearer } from './auth.js';
 
 const MIN_HEADER = 'x-miroir-min-settings-version';
 
@@ -53,8 +56,12 @@ export interface ReadGate {
   readonly floor: ((nodeId: string) => boolean) | undefined;
   /** `X-Miroir-Read-After` (or the session's pending write): what the nodes read from must have processed first. */
   readonly after?: WriteToken;
-  /** The replica group a session's read is pinned to (spec S13.6). */
+  /** The replica group a session's read is pinned to (spec S13.6), else its tenant's (S13.15). */
   readonly group?: number;
+  /** The rule that chose {@link group}. */
+  readonly groupReason: GroupChoiceReason;
+  /** The read's tenant and the groups it may use (spec S13.15). */
+  readonly tenant: TenantRoute;
 }
 
 /** Waits, when the read carries a write token, until the nodes it reads from processed that write. */
@@ -75,12 +82,38 @@ export async function readGate(ctx: AppContext, req: FastifyRequest, uid: string
   const committed = view?.fingerprint !== undefined;
   const pin = await ctx.sessions.pin(req, uid);
   const after = ctx.writeTokens.read(req, uid) ?? pin?.after;
+  const tenant = await ctx.tenants.route(req, bearer(req), () => servingGroupIds(ctx));
+  if (pin?.group !== undefined && tenant.groupId !== undefined && pin.group !== tenant.groupId) ctx.tenants.pinOverride(tenant);
+  const group = pin?.group ?? tenant.groupId;
   return {
     settled: (id) => ctx.drift.serves(id) && (!committed || view!.nodes.has(id)),
     floor: min === 0 ? undefined : (id) => SettingsVersions.nodeVersion(view, id) >= min,
     ...(after === undefined ? {} : { after }),
-    ...(pin === undefined ? {} : { group: pin.group }),
+    ...(group === undefined ? {} : { group }),
+    groupReason: pin?.group !== undefined ? 'session' : tenant.groupId !== undefined ? 'tenant' : 'round_robin',
+    tenant,
   };
+}
+
+/** Ids of the replica groups that take reads, ascending. */
+function servingGroupIds(ctx: AppContext): number[] {
+  // Group states are the topology's, the same under every shard count.
+  const placement = ctx.cluster.placement(ctx.cluster.config.shards);
+  return servingGroups(placement).map((gi) => placement.groupIds[gi]!);
+}
+
+/** Options of {@link gatedCover}. */
+export interface CoverOptions {
+  /** The same replicas for every call while they are healthy (listings' pages). */
+  readonly stable?: boolean;
+  /** Only these shards (the planner's, or a hedged node's); default all. */
+  readonly shards?: readonly number[];
+  /** Nodes not to use (the replica a hedge replaces). */
+  readonly exclude?: ReadonlySet<string>;
+  /** Other groups may serve shards the chosen group cannot (default true). */
+  readonly groupFallback?: boolean;
+  /** Only the read's own group (its session's or tenant's): no rotation to, or fallback on, others. */
+  readonly groupOnly?: boolean;
 }
 
 /**
@@ -93,18 +126,25 @@ export function gatedCover(
   placement: Placement,
   uid: string,
   gate: ReadGate | undefined,
-  opts: { stable?: boolean; shards?: readonly number[] } = {},
+  opts: CoverOptions = {},
 ): CoveringSet {
   const { cluster } = ctx;
   const floor = gate?.floor;
-  // `stable`: the same replicas while they are healthy (not rotated per request).
-  const seq = opts.stable === true ? 0 : cluster.nextSeq();
+  const exclude = opts.exclude;
+  // Adaptive, round-robin or random (spec S13.3); `stable`: the same replicas while they are healthy.
+  const choice = ctx.readPath.choice(opts.stable === true);
+  const groupIds = opts.groupOnly === true && gate?.group !== undefined ? [gate.group] : gate?.tenant.groupIds;
   const pick = (settledOnly: boolean) =>
     coveringSet(placement, {
-      seq,
+      ...choice,
       ...(gate?.group === undefined ? {} : { groupId: gate.group }),
-      eligible: (id) => cluster.health.isHealthy(id) && (!settledOnly || gate!.settled(id)) && (floor === undefined || floor(id)),
-      groupFallback: true,
+      ...(groupIds === undefined ? {} : { groupIds }),
+      eligible: (id) =>
+        cluster.health.isHealthy(id) &&
+        (!settledOnly || gate!.settled(id)) &&
+        (floor === undefined || floor(id)) &&
+        (exclude === undefined || !exclude.has(id)),
+      groupFallback: opts.groupFallback ?? true,
       migrationInFlight: cluster.migrating,
       ...(opts.shards === undefined ? {} : { shards: opts.shards }),
     });
@@ -115,7 +155,7 @@ export function gatedCover(
   }
   if (floor !== undefined && cover.uncovered.length > 0) {
     const without = coveringSet(placement, {
-      seq,
+      seq: choice.seq,
       eligible: (id) => cluster.health.isHealthy(id),
       groupFallback: true,
       migrationInFlight: cluster.migrating,
@@ -128,5 +168,31 @@ export function gatedCover(
       );
     }
   }
+  if (gate !== undefined && gate.tenant.tenant !== null && cover.groupId >= 0 && exclude === undefined) ctx.tenants.served(gate.tenant, cover.groupId);
   return cover;
+}
+
+/**
+ * Where a hedge of a node's read goes (spec S13.2): the same shards on other replicas, under the
+ * same gate, or undefined when some shard has no other eligible replica. A read whose group was
+ * chosen by its session or its tenant is hedged inside that group only: another group may not have
+ * the session's write yet, and a tenant's slowness is not spread over other tenants' groups.
+ */
+export function hedgeCover(
+  ctx: AppContext,
+  placement: Placement,
+  uid: string,
+  gate: ReadGate | undefined,
+  shards: readonly number[],
+  exclude: string,
+  stable = false,
+): CoveringSet | undefined {
+  const crossGroup = ctx.readPath.crossGroupHedges && (gate === undefined || gate.groupReason === 'round_robin');
+  let alt: CoveringSet;
+  try {
+    alt = gatedCover(ctx, placement, uid, gate, { stable, shards, exclude: new Set([exclude]), groupFallback: crossGroup, groupOnly: !crossGroup });
+  } catch {
+    return undefined; // no replica at the client's settings floor: no hedge
+  }
+  return alt.uncovered.length > 0 || alt.nodes.size === 0 ? undefined : alt;
 }

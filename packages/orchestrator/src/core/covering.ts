@@ -18,6 +18,17 @@ export interface CoveringOptions {
   readonly groupFallback?: boolean;
   /** Pinned group id (session pin, tenant affinity); used when that group is serving. */
   readonly groupId?: number;
+  /**
+   * The group ids reads may rotate over and fall back to (tenant affinity keeps unmapped tenants
+   * out of dedicated groups); default every serving group. A pinned `groupId` is used even when
+   * it is not listed.
+   */
+  readonly groupIds?: readonly number[];
+  /**
+   * Replicas to use only when no group has another eligible owner of the shard (spec S13.3: a
+   * shard whose replicas all score far above the fleet are served by another group).
+   */
+  readonly avoid?: (nodeId: string) => boolean;
   /** Only these shards are needed (PK-narrowed filter); default all shards. */
   readonly shards?: readonly number[];
   /** A migration is in flight: nodes may hold copies beyond their placement, so always filter. */
@@ -62,12 +73,13 @@ function pickOwner(
   shard: number,
   seq: number,
   opts: CoveringOptions,
+  avoid: ((nodeId: string) => boolean) | undefined,
 ): string | undefined {
   const owners = placement.owners(gi, shard);
   const eligible = opts.eligible;
-  if (owners.length === 1 && opts.choose === undefined) return eligible(owners[0], shard) ? owners[0] : undefined;
+  if (owners.length === 1 && opts.choose === undefined && avoid === undefined) return eligible(owners[0], shard) ? owners[0] : undefined;
   let ok: string[] | undefined;
-  for (const id of owners) if (eligible(id, shard)) (ok ??= []).push(id);
+  for (const id of owners) if (eligible(id, shard) && (avoid === undefined || !avoid(id))) (ok ??= []).push(id);
   if (ok === undefined) return undefined;
   return opts.choose !== undefined ? opts.choose(ok, shard) : ok[seq % ok.length];
 }
@@ -75,7 +87,10 @@ function pickOwner(
 /** Builds the covering set for one search. Pure: the same inputs give the same set on every pod. */
 export function coveringSet(placement: Placement, opts: CoveringOptions): CoveringSet {
   const seq = Math.max(0, Math.trunc(opts.seq));
-  const groups = servingGroups(placement);
+  const pinned = opts.groupId === undefined ? -1 : placement.groupIndex(opts.groupId);
+  const allowed = opts.groupIds;
+  const groups =
+    allowed === undefined ? servingGroups(placement) : servingGroups(placement).filter((gi) => gi === pinned || allowed.includes(placement.groupIds[gi]));
   const needed = opts.shards ?? rangeOf(placement.shards);
   const nodes = new Map<string, number[]>();
   const uncovered: number[] = [];
@@ -84,8 +99,7 @@ export function coveringSet(placement: Placement, opts: CoveringOptions): Coveri
     return finish(placement, -1, nodes, [...needed].sort(byNumber), fallbackShards, opts);
   }
   let gPos = seq % groups.length;
-  if (opts.groupId !== undefined) {
-    const pinned = placement.groupIndex(opts.groupId);
+  if (pinned >= 0) {
     const at = groups.indexOf(pinned);
     if (at >= 0) gPos = at;
   }
@@ -93,13 +107,20 @@ export function coveringSet(placement: Placement, opts: CoveringOptions): Coveri
   const sorted = opts.shards === undefined ? needed : [...new Set(needed)].sort(byNumber);
   for (const shard of sorted) {
     if (!Number.isInteger(shard) || shard < 0 || shard >= placement.shards) throw new RangeError(`shard ${shard} out of range`);
-    let node = pickOwner(placement, gi, shard, seq, opts);
-    if (node === undefined && opts.groupFallback === true) {
-      for (let k = 1; k < groups.length && node === undefined; k++) {
-        node = pickOwner(placement, groups[(gPos + k) % groups.length], shard, seq, opts);
+    let node: string | undefined;
+    let fellBack = false;
+    // With replicas to avoid: another group's owner first, the avoided ones only as a last resort.
+    for (const avoid of opts.avoid === undefined ? [undefined] : [opts.avoid, undefined]) {
+      node = pickOwner(placement, gi, shard, seq, opts, avoid);
+      if (node === undefined && (opts.groupFallback === true || avoid !== undefined)) {
+        for (let k = 1; k < groups.length && node === undefined; k++) {
+          node = pickOwner(placement, groups[(gPos + k) % groups.length], shard, seq, opts, avoid);
+        }
+        fellBack = node !== undefined;
       }
-      if (node !== undefined) fallbackShards.push(shard);
+      if (node !== undefined) break;
     }
+    if (fellBack) fallbackShards.push(shard);
     if (node === undefined) {
       uncovered.push(shard);
       continue;
