@@ -29,6 +29,7 @@ export const MIROIR_ERRORS = {
   miroir_settings_rolled_back: { status: 503, type: 'system' },
   miroir_settings_busy: { status: 503, type: 'system' },
   miroir_tenant_unknown: { status: 403, type: 'auth' },
+  miroir_invalid_tenant_mapping: { status: 400, type: 'invalid_request' },
   miroir_not_supported: { status: 501, type: 'invalid_request' },
   miroir_network_managed: { status: 400, type: 'invalid_request' },
   miroir_node_unavailable: { status: 503, type: 'system' },

@@ -48,12 +48,19 @@ const INDEX_ITSELF = new Set(['DELETE /indexes/:uid', 'PATCH /indexes/:uid']);
 /** Reads a multi alias serves (through the federated merge). */
 const MULTI_READS = new Set(['GET /indexes/:uid/search', 'POST /indexes/:uid/search']);
 /** Client routes that read with a POST (the others are writes). */
-const READ_POSTS = new Set(['/indexes/:uid/search', '/indexes/:uid/facet-search', '/indexes/:uid/similar', '/indexes/:uid/documents/fetch', '/indexes/:uid/fields']);
+const READ_POSTS = new Set(['/indexes/:uid/search', '/indexes/:uid/explain', '/indexes/:uid/facet-search', '/indexes/:uid/similar', '/indexes/:uid/documents/fetch', '/indexes/:uid/fields']);
 /** Routes with an `indexUids` filter. */
 const TASK_FILTERS = new Set(['GET /tasks', 'GET /batches', 'POST /tasks/cancel', 'DELETE /tasks']);
 
 /** The targets of the multi alias a request named, for the routes that serve one. */
 const multiTargets = new WeakMap<FastifyRequest, AliasRow>();
+
+/** The single alias a request named for its `{uid}`, if any (explain shows the resolution). */
+const singleAliases = new WeakMap<FastifyRequest, AliasRow>();
+
+export function singleAliasOf(req: FastifyRequest): AliasRow | undefined {
+  return singleAliases.get(req);
+}
 
 /** The multi alias a search request named (the search route merges its indexes), if any. */
 export function multiAliasOf(req: FastifyRequest): AliasRow | undefined {
@@ -106,6 +113,7 @@ export function registerAliasRoutes(app: FastifyInstance, ctx: AppContext): void
     }
     if (row.kind === 'single') {
       noteAlias(req, row.name, row.currentUid!);
+      singleAliases.set(req, row);
       params.uid = row.currentUid!;
       return;
     }

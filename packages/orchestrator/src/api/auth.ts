@@ -185,6 +185,21 @@ export class Authenticator {
     return access;
   }
 
+  /**
+   * `POST /indexes/{uid}/explain` (spec S13.20): the admin key (`operator`, who sees every
+   * warning) or the master key (`client`); Meilisearch's errors otherwise, as for a key that
+   * does not exist.
+   */
+  explain(req: FastifyRequest): 'operator' | 'client' {
+    try {
+      this.admin(req);
+      return 'operator';
+    } catch {
+      authorize({ masterKey: this.#masterKey, keys: NO_KEYS }, req.headers.authorization, '*', null);
+      return 'client';
+    }
+  }
+
   /** `/_miroir/*`: the admin key (bearer or `X-Admin-Key`); open only when no key at all is set. */
   admin(req: FastifyRequest): void {
     const expected = this.#adminKey || this.#masterKey;

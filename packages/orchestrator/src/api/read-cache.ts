@@ -102,6 +102,12 @@ export class ReadCache {
     });
   }
 
+  /** Whether a read with these headers may join an identical one in flight, and be answered from the cache. */
+  sharing(req: FastifyRequest): { coalescing: boolean; cache: boolean } {
+    const bypass = BYPASS_HEADERS.some((h) => req.headers[h] !== undefined);
+    return { coalescing: !bypass && this.#inFlight !== undefined, cache: !bypass && this.#cache !== undefined };
+  }
+
   /**
    * The key of a read (core/read-key.ts), or undefined when it must not be shared: a bypass header,
    * or both features off. Called after the request was authorized and its query parsed.

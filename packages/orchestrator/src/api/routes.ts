@@ -14,6 +14,8 @@ import { registerKeyRoutes } from './keys.js';
 import { registerMiscRoutes } from './misc.js';
 import { registerNetworkRoutes } from './network.js';
 import { registerSearchRoutes } from './search.js';
+import { registerExplainRoute } from '../reads/explain-route.js';
+import { registerTenantRoutes } from '../reads/tenants.js';
 import { registerSettingsRoutes } from './settings.js';
 import { registerSimilarRoutes } from './similar.js';
 import { registerSettingsHeaders } from './settings-consistency.js';
@@ -34,6 +36,7 @@ const FENCED_READS: ReadonlySet<string> = new Set([
   'GET /indexes/:uid/documents',
   'POST /indexes/:uid/documents/fetch',
   'GET /indexes/:uid/documents/:id',
+  'POST /indexes/:uid/explain',
 ]);
 
 /**
@@ -78,6 +81,8 @@ export function registerRoutes(app: FastifyInstance, ctx: AppContext): void {
   registerSettingsRoutes(app, ctx);
   registerDocumentRoutes(app, ctx);
   registerSearchRoutes(app, ctx);
+  registerExplainRoute(app, ctx);
+  registerTenantRoutes(app, ctx);
   registerFieldRoutes(app, ctx);
   registerSimilarRoutes(app, ctx);
   registerTaskRoutes(app, ctx);

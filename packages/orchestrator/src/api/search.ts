@@ -40,7 +40,7 @@ import { jsonBody } from './http.js';
 import { awaitWrite, gatedCover, hedgeCover, readGate, type ReadGate } from './settings-consistency.js';
 import { enc, uidParam } from './indexes.js';
 import { aliasedQueries, multiAliasOf } from '../aliases/routes.js';
-import { PlanCache, planShards } from '../core/planner.js';
+import { PlanCache, planShards, type ShardPlan } from '../core/planner.js';
 import type { AliasRow } from '../aliases/registry.js';
 import { CACHE_HEADER, type ReadAnswer, type ReadOutcome } from './read-cache.js';
 
@@ -561,14 +561,20 @@ const plans = new WeakMap<object, PlanCache>();
  * filter can match, so the merged answer is the full fan-out's.
  */
 export function neededShards(ctx: AppContext, info: IndexInfo, filter: unknown): number[] | undefined {
-  const cfg = ctx.cluster.config.query_planner;
-  const pk = info.primaryKey;
-  if (!cfg.enabled || pk === null || filter === undefined || filter === null) return undefined;
-  let cache = plans.get(ctx.cluster);
-  if (cache === undefined) plans.set(ctx.cluster, (cache = new PlanCache()));
-  const plan = cache.get(`${info.uid}\u0000${pk}`, info.shards, filter, () =>
-    planShards(filter, pk, info.shards, ctx.cluster.hasher, { enabled: true, maxPkLiterals: cfg.max_pk_literals_narrowable }),
-  );
+  const plan = shardPlan(ctx, info, filter);
   // A filter that can match nothing still asks every shard: the merge of no answer is not built.
   return plan.shards === null || plan.shards.length === 0 ? undefined : plan.shards;
+}
+
+/** The query planner's plan for a read of `info` with this filter (cached per index and filter). */
+export function shardPlan(ctx: AppContext, info: IndexInfo, filter: unknown): ShardPlan {
+  const cfg = ctx.cluster.config.query_planner;
+  const pk = info.primaryKey;
+  if (!cfg.enabled) return { shards: null, pinnedKeys: null, reason: 'disabled' };
+  if (pk === null || filter === undefined || filter === null) return { shards: null, pinnedKeys: null, reason: 'no_filter' };
+  let cache = plans.get(ctx.cluster);
+  if (cache === undefined) plans.set(ctx.cluster, (cache = new PlanCache()));
+  return cache.get(`${info.uid}\u0000${pk}`, info.shards, filter, () =>
+    planShards(filter, pk, info.shards, ctx.cluster.hasher, { enabled: true, maxPkLiterals: cfg.max_pk_literals_narrowable }),
+  );
 }

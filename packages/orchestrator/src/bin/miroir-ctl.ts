@@ -285,6 +285,57 @@ alias
     print(g, { deleted: name }, () => `deleted alias ${name}`);
   });
 
+interface ExplainOut {
+  resolved_uid: string;
+  plan: {
+    alias_resolution: { from: string; to: string; version: number } | null;
+    narrowed: boolean;
+    narrowing_reason: string;
+    target_shards: number[];
+    chosen_group: { id: number; reason: string };
+    target_nodes: Record<string, string>;
+    hedging_armed: boolean;
+    hedge_trigger_ms: number | null;
+    estimated_p95_ms: number | null;
+    settings_version: number;
+    broadcast_pending: boolean;
+  };
+  warnings: { code: string; message: string }[];
+  result?: { hits: unknown[]; estimatedTotalHits?: number; totalHits?: number; processingTimeMs: number };
+}
+
+program
+  .command('explain')
+  .description('how a search would be routed (planner, group, replicas, hedging), without running it')
+  .requiredOption('--index <uid>', 'index or alias')
+  .option('--q <text>', 'query text')
+  .option('--filter <filter>', 'filter expression')
+  .option('--execute', 'also run the search and show its hit count')
+  .action(async (o: { index: string; q?: string; filter?: string; execute?: boolean }) => {
+    const g = globals();
+    const body: Record<string, unknown> = {};
+    if (o.q !== undefined) body.q = o.q;
+    if (o.filter !== undefined) body.filter = o.filter;
+    const path = `/indexes/${encodeURIComponent(o.index)}/explain${o.execute ? '?execute=true' : ''}`;
+    const e = (await call(g, path, 'POST', body)) as ExplainOut;
+    print(g, e, () => {
+      const p = e.plan;
+      const nodes = new Map<string, number[]>();
+      for (const [shard, node] of Object.entries(p.target_nodes)) nodes.set(node, [...(nodes.get(node) ?? []), Number(shard)]);
+      const lines = [
+        `index: ${e.resolved_uid}${p.alias_resolution ? ` (alias ${p.alias_resolution.from}, version ${p.alias_resolution.version})` : ''}`,
+        `shards: ${p.narrowed ? `${p.target_shards.join(', ')} (narrowed: ${p.narrowing_reason})` : `all ${p.target_shards.length} (${p.narrowing_reason})`}`,
+        `group: ${p.chosen_group.id} (${p.chosen_group.reason})`,
+        ...[...nodes].map(([node, shards]) => `  ${node}: ${shards.length} shard(s)`),
+        `hedging: ${p.hedging_armed ? `after ${p.hedge_trigger_ms} ms` : 'off'}; estimated p95 ${p.estimated_p95_ms ?? '-'} ms`,
+        `settings version: ${p.settings_version}${p.broadcast_pending ? ' (a broadcast is in flight)' : ''}`,
+        ...e.warnings.map((w) => `warning ${w.code}: ${w.message}`),
+      ];
+      if (e.result) lines.push(`result: ${e.result.hits.length} hit(s) of ${e.result.estimatedTotalHits ?? e.result.totalHits ?? '?'} in ${e.result.processingTimeMs} ms`);
+      return lines.join('\n');
+    });
+  });
+
 program.parseAsync(process.argv).catch((e: unknown) => {
   process.stderr.write(`miroir-ctl: ${(e as Error).message}\n`);
   process.exit(1);

@@ -14,7 +14,10 @@
  * routed as usual among the shared groups.
  */
 import { createHash } from 'node:crypto';
-import type { FastifyRequest } from 'fastify';
+import type { FastifyInstance, FastifyRequest } from 'fastify';
+import { z } from 'zod';
+import type { AppContext } from '../api/context.js';
+import { jsonBody } from '../api/http.js';
 import { Counter, Gauge } from 'prom-client';
 import type { Config } from '../config.js';
 import { tenantGroupId } from '../core/covering.js';
@@ -189,4 +192,48 @@ export class Tenants {
     this.#labels.add(t);
     return t;
   }
+}
+
+const mappingBody = z
+  .strictObject({
+    api_key: z.string().min(1).optional(),
+    api_key_hash: z.string().regex(/^[0-9a-f]{64}$/).optional(),
+    tenant_id: z.string().min(1).max(256),
+    group_id: z.int().min(0).nullable().default(null),
+  })
+  .refine((b) => (b.api_key === undefined) !== (b.api_key_hash === undefined));
+
+/** A tenant map row as the admin API shows it. */
+const mappingView = (r: TenantMapRow) => ({ api_key_hash: r.apiKeyHash, tenant_id: r.tenantId, group_id: r.groupId });
+
+/**
+ * The tenant map of `mode: api_key` (spec S4.1 table `tenant_map`), under the admin key:
+ * `GET /_miroir/tenants`, `PUT /_miroir/tenants` (`{api_key | api_key_hash, tenant_id, group_id}`;
+ * the key itself is never stored, only its sha256), `DELETE /_miroir/tenants/{api_key_hash}`.
+ * Orchestrators read a changed row within {@link MAP_TTL_MS}.
+ */
+export function registerTenantRoutes(app: FastifyInstance, ctx: AppContext): void {
+  const guard = { onRequest: async (req: FastifyRequest) => ctx.auth.admin(req) };
+  const store = ctx.cluster.store;
+  app.get('/_miroir/tenants', guard, async () => ({ results: (await store.listRows('tenant_map')).map(mappingView) }));
+  app.put('/_miroir/tenants', guard, async (req) => {
+    const r = mappingBody.safeParse(jsonBody(req));
+    if (!r.success) {
+      throw miroirError(
+        'miroir_invalid_tenant_mapping',
+        'The body must be `{"api_key": "<key>" or "api_key_hash": "<sha256 hex>", "tenant_id": "<id>", "group_id": <group id or null>}`.',
+      );
+    }
+    const b = r.data;
+    const row: TenantMapRow = { apiKeyHash: b.api_key_hash ?? apiKeyHash(b.api_key!), tenantId: b.tenant_id, groupId: b.group_id };
+    await store.putRow('tenant_map', row);
+    ctx.tenants.forget(row.apiKeyHash);
+    return mappingView(row);
+  });
+  app.delete('/_miroir/tenants/:hash', guard, async (req, reply) => {
+    const hash = (req.params as { hash: string }).hash;
+    await store.deleteRow('tenant_map', hash);
+    ctx.tenants.forget(hash);
+    return reply.code(204).send();
+  });
 }
