@@ -14,7 +14,12 @@
  *   weighted by 1 − ratio (keyword) and ratio (semantic), ties going to the semantic hit; seen
  *   documents (and, with distinct, indistinct ones) are skipped, then offset/limit apply;
  * - `semanticHitCount` counts the returned hits coming from the semantic list; the candidate
- *   count is the union of both lists' candidates. Shown scores stay unweighted.
+ *   count is the union of both lists' candidates. Shown scores stay unweighted;
+ * - the ratio is an `f32` (meilisearch `SemanticRatio(f32)`), and the keyword weight is
+ *   `1.0 - ratio` computed in `f32`, both widened to `f64` only to multiply a score
+ *   ({@link hybridWeights});
+ * - a query text of only spaces is a placeholder: with `hybrid` and a vector it is a semantic
+ *   search, as without `q`.
  */
 import type { SearchQuery } from '@miroir/protocol';
 import type { SortValue } from './rules/sort.js';
@@ -34,10 +39,25 @@ export function searchKind(q: SearchQuery): SearchKind | 'missingHybrid' {
   if (vector === undefined && (text === undefined || text.trim() === '')) return { kind: 'keyword' };
   if (h !== undefined && h.semanticRatio === 1) return { kind: 'semantic', embedder: h.embedder };
   if (h !== undefined && h.semanticRatio === 0) return { kind: 'keyword' };
-  if (h !== undefined && text === undefined) return { kind: 'semantic', embedder: h.embedder };
+  if (h !== undefined && (text === undefined || text.trim() === '')) return { kind: 'semantic', embedder: h.embedder };
   if (h === undefined && vector === undefined) return { kind: 'keyword' };
   if (h !== undefined) return { kind: 'hybrid', embedder: h.embedder, ratio: h.semanticRatio };
   return 'missingHybrid';
+}
+
+/**
+ * The semantic and keyword weights of a hybrid search: the ratio rounded to `f32`, and its
+ * complement computed in `f32` (milli `hybrid.rs`: `ScoreWithRatioResult::new(.., 1.0 - semantic_ratio)`
+ * with `semantic_ratio: f32`). At 0.7 they are 0.699999988… and 0.300000011…, not 0.7 and 0.3.
+ */
+export function hybridWeights(ratio: number): [semantic: number, keyword: number] {
+  const s = Math.fround(ratio);
+  return [s, Math.fround(1 - s)];
+}
+
+/** milli `results_good_enough` for one keyword hit: its global score × the keyword weight ≥ 0.45. */
+export function keywordGoodEnough(score: number, ratio: number): boolean {
+  return score * hybridWeights(ratio)[1] >= 0.45;
 }
 
 /**
@@ -99,6 +119,7 @@ export function mergeHybrid<T>(
   limit: number,
   distinctKeys: ((iid: number) => string[]) | null,
 ): { hits: Array<SideHit<T> & { semantic: boolean }>; semanticHitCount: number } {
+  const [ws, wk] = hybridWeights(ratio);
   const seen = new Set<number>();
   const seenKeys = new Set<string>();
   const hits: Array<SideHit<T> & { semantic: boolean }> = [];
@@ -110,7 +131,7 @@ export function mergeHybrid<T>(
     let fromSemantic: boolean;
     if (i >= semantic.length) fromSemantic = false;
     else if (j >= keyword.length) fromSemantic = true;
-    else fromSemantic = compareScores(semantic[i].values, ratio, keyword[j].values, 1 - ratio) >= 0;
+    else fromSemantic = compareScores(semantic[i].values, ws, keyword[j].values, wk) >= 0;
     const h = fromSemantic ? semantic[i++] : keyword[j++];
     if (seen.has(h.iid)) continue;
     seen.add(h.iid);
