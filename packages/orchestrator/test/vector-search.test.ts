@@ -228,3 +228,37 @@ describe('X-Miroir-Over-Fetch', () => {
     assert.ok(over !== null && Number(over[1]) >= 3, text.slice(0, 200));
   });
 });
+
+describe('vector_search.hybrid_alpha_default', () => {
+  let one: TestCluster;
+  before(async () => {
+    one = await startCluster({
+      nodes: 1,
+      rf: 1,
+      shards: 2,
+      recorded: true,
+      config: { vector_search: { hybrid_alpha_default: 0.8 }, result_cache: { enabled: false }, query_coalescing: { enabled: false } },
+    });
+    await setUp(one.client);
+  });
+  after(async () => one?.stop());
+
+  const ratiosSent = (): unknown[] =>
+    one.recorders
+      .get(0)!
+      .requests.filter((r) => r.method === 'POST' && r.path.endsWith('/search'))
+      .map((r) => (JSON.parse(r.body) as { hybrid?: { semanticRatio: number } }).hybrid?.semanticRatio);
+
+  test('is the ratio of a hybrid query that gives none (POST and GET); a given ratio is kept', async () => {
+    const vec = [0.1, 0.2, 0.3, 0.4];
+    one.recorders.get(0)!.clear();
+    const omitted = await http(one.url, 'POST', `/indexes/${INDEX}/search`, { body: { q: 'river', vector: vec, hybrid: { embedder: EMBEDDER } } });
+    assert.equal(omitted.status, 200, JSON.stringify(omitted.body));
+    const given = await http(one.url, 'POST', `/indexes/${INDEX}/search`, { body: { q: 'river', vector: vec, hybrid: { embedder: EMBEDDER, semanticRatio: 0.5 } } });
+    assert.equal(given.status, 200, JSON.stringify(given.body));
+    const get = await http(one.url, 'GET', `/indexes/${INDEX}/search?q=river&vector=${vec.join(',')}&hybridEmbedder=${EMBEDDER}`);
+    assert.equal(get.status, 200, JSON.stringify(get.body));
+    // Each hybrid search sends its hybrid half (with the ratio) and its keyword half (without).
+    assert.deepEqual(ratiosSent().filter((r) => r !== undefined), [0.8, 0.5, 0.8]);
+  });
+});
