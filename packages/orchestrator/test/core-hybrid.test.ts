@@ -15,7 +15,8 @@ import {
   type NodeSearchResponse,
   type SearchContext,
 } from '../src/core/search-merge.js';
-import { compareAcrossSides, HitComparator, hybridWeights, scoreValues } from '../src/core/hit-order.js';
+import { hybridWeights } from '@miroir/protocol';
+import { compareAcrossSides, HitComparator, scoreValues } from '../src/core/hit-order.js';
 
 const ctx: SearchContext = {
   primaryKey: 'id',

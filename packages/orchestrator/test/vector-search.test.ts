@@ -16,24 +16,13 @@ import { join } from 'node:path';
 import { after, before, describe, test } from 'node:test';
 import { Meilisearch, type SearchParams, type SearchResponse } from 'meilisearch';
 import { startEngineProcess, type EngineProcess } from '../src/demo/engine-process.js';
+import { mulberry32 as rng } from './chaos-model.js';
 import { http, startCluster, type TestCluster } from './harness.js';
 
 const KEY = 'vector-search-master-key-0001';
 const INDEX = 'vec';
 const EMBEDDER = 'manual';
 const DIMS = 4;
-
-/** mulberry32: a seeded generator, so a failure replays. */
-function rng(seed: number): () => number {
-  let a = seed >>> 0;
-  return () => {
-    a = (a + 0x6d2b79f5) >>> 0;
-    let t = a;
-    t = Math.imul(t ^ (t >>> 15), t | 1);
-    t ^= t + Math.imul(t ^ (t >>> 7), t | 61);
-    return ((t ^ (t >>> 14)) >>> 0) / 4294967296;
-  };
-}
 
 const WORDS = ['river', 'stone', 'light', 'forest', 'silver', 'harbor', 'garden', 'winter', 'copper', 'meadow'];
 const GENRES = ['drama', 'comedy', 'horror'];

@@ -17,11 +17,11 @@
  *   count is the union of both lists' candidates. Shown scores stay unweighted;
  * - the ratio is an `f32` (meilisearch `SemanticRatio(f32)`), and the keyword weight is
  *   `1.0 - ratio` computed in `f32`, both widened to `f64` only to multiply a score
- *   ({@link hybridWeights});
+ *   (`hybridWeights`, @miroir/protocol);
  * - a query text of only spaces is a placeholder: with `hybrid` and a vector it is a semantic
  *   search, as without `q`.
  */
-import type { SearchQuery } from '@miroir/protocol';
+import { hybridWeights, type SearchQuery } from '@miroir/protocol';
 import type { SortValue } from './rules/sort.js';
 import { compareSortValues } from './rules/sort.js';
 
@@ -43,21 +43,6 @@ export function searchKind(q: SearchQuery): SearchKind | 'missingHybrid' {
   if (h === undefined && vector === undefined) return { kind: 'keyword' };
   if (h !== undefined) return { kind: 'hybrid', embedder: h.embedder, ratio: h.semanticRatio };
   return 'missingHybrid';
-}
-
-/**
- * The semantic and keyword weights of a hybrid search: the ratio rounded to `f32`, and its
- * complement computed in `f32` (milli `hybrid.rs`: `ScoreWithRatioResult::new(.., 1.0 - semantic_ratio)`
- * with `semantic_ratio: f32`). At 0.7 they are 0.699999988… and 0.300000011…, not 0.7 and 0.3.
- */
-export function hybridWeights(ratio: number): [semantic: number, keyword: number] {
-  const s = Math.fround(ratio);
-  return [s, Math.fround(1 - s)];
-}
-
-/** milli `results_good_enough` for one keyword hit: its global score × the keyword weight ≥ 0.45. */
-export function keywordGoodEnough(score: number, ratio: number): boolean {
-  return score * hybridWeights(ratio)[1] >= 0.45;
 }
 
 /**

@@ -16,6 +16,7 @@ import {
   type FilterNode,
 } from '@miroir/filter';
 import {
+  keywordScoreGoodEnough,
   MeiliError,
   SEARCH_DEFAULTS,
   setResultWindow,
@@ -51,7 +52,7 @@ import { haversineMeters } from './geo.js';
 import { MAX_QUERY_WORDS, Scratch } from './scratch.js';
 import { SortStore } from './sort-store.js';
 import { VectorStore } from './vectors.js';
-import { keywordGoodEnough, mergeHybrid, searchKind, type ScoreValue, type SearchKind, type SideHit } from './hybrid.js';
+import { mergeHybrid, searchKind, type ScoreValue, type SearchKind, type SideHit } from './hybrid.js';
 
 export type { Document } from './fields.js';
 
@@ -1302,7 +1303,7 @@ export class SearchIndex {
         hits = keywordPage();
       } else if (
         q.vector === undefined ||
-        (ranked.order.length >= offset + limit && ranked.order.every((ev) => keywordGoodEnough(ev.score, kind.ratio)))
+        (ranked.order.length >= offset + limit && ranked.order.every((ev) => keywordScoreGoodEnough(ev.score, kind.ratio)))
       ) {
         // Keyword results good enough, or no vector to search with (user-provided embedders
         // cannot embed the query): the semantic side is skipped.

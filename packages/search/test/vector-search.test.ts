@@ -4,10 +4,10 @@
  */
 import { test } from 'node:test';
 import { strict as assert } from 'node:assert';
-import { MeiliError, type Settings } from '@miroir/protocol';
+import { hybridWeights, keywordScoreGoodEnough, MeiliError, type Settings } from '@miroir/protocol';
 import { makeIndex } from './helpers.js';
 import { parseEmbeddings, shiftScore, similarityOfCosine, validateVectors } from '../src/vectors.js';
-import { compareScores, hybridWeights, keywordGoodEnough, mergeHybrid, searchKind } from '../src/hybrid.js';
+import { compareScores, mergeHybrid, searchKind } from '../src/hybrid.js';
 
 function fails(fn: () => unknown, code: string, message: string): void {
   assert.throws(fn, (e: unknown) => {
@@ -338,7 +338,7 @@ test('hybrid weights are f32, as meilisearch SemanticRatio(f32) and its f32 comp
   assert.deepEqual(merged.hits.map((h) => h.item), ['keyword', 'semantic']);
   // "Good enough" with the f32 complement: at ratio 0.1 a keyword score of 0.5 weighs
   // 0.5 × 0.8999999762 < 0.45 (not 0.5 × 0.9 = 0.45), so the semantic side still runs.
-  assert.equal(keywordGoodEnough(0.5, 0.1), false);
-  assert.equal(keywordGoodEnough(0.5, 0.0999), true);
-  assert.equal(keywordGoodEnough(0.9, 0.5), true);
+  assert.equal(keywordScoreGoodEnough(0.5, 0.1), false);
+  assert.equal(keywordScoreGoodEnough(0.5, 0.0999), true);
+  assert.equal(keywordScoreGoodEnough(0.9, 0.5), true);
 });

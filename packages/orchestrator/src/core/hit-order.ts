@@ -7,7 +7,7 @@
  * relevancy rules, the bucket order is lexicographic over the rules, and the global score folds
  * the sort away. Comparing each rule's entry in `order` reproduces the bucket order exactly.
  */
-import type { Hit } from '@miroir/protocol';
+import { hybridWeights, type Hit } from '@miroir/protocol';
 
 type Details = Record<string, Record<string, unknown>>;
 
@@ -215,16 +215,6 @@ export type ScoreValue =
   | { readonly kind: 'score'; readonly score: number }
   | { readonly kind: 'sort'; readonly dir: 1 | -1; readonly value: unknown }
   | { readonly kind: 'geo'; readonly dir: 1 | -1; readonly distance: number | undefined };
-
-/**
- * The weights of the semantic and keyword sides of a hybrid query: Meilisearch holds the ratio as
- * an `f32` and computes `1.0 - ratio` in `f32` (milli `hybrid.rs`), so 0.7 weighs 0.699999988…
- * and its complement 0.300000011…, which decides near-ties.
- */
-export function hybridWeights(ratio: number): [semantic: number, keyword: number] {
-  const s = Math.fround(ratio);
-  return [s, Math.fround(1 - s)];
-}
 
 /**
  * A hit's score values from its `_rankingScoreDetails` (milli `score_values`), or null when they

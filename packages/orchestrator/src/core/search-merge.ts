@@ -4,11 +4,11 @@
  *
  * @see https://www.meilisearch.com/docs/reference/api/search/search-with-post
  */
-import { SEARCH_DEFAULTS, setResultWindow } from '@miroir/protocol';
+import { keywordScoreGoodEnough, SEARCH_DEFAULTS, setResultWindow } from '@miroir/protocol';
 import type { FacetStats, Hit, ProgressTrace, SearchQuery, SearchResponse } from '@miroir/protocol';
 import { isReservedField, SHARD_FIELD, stripDocument } from './documents.js';
 import { mergeFacetDistributions, mergeFacetStats, type FacetingContext } from './facets.js';
-import { HitComparator, hybridWeights, type HitKey } from './hit-order.js';
+import { HitComparator, type HitKey } from './hit-order.js';
 
 /** Index facts the scatter and the merge depend on. */
 export interface SearchContext extends FacetingContext {
@@ -468,18 +468,14 @@ export function keywordSideQuery(query: SearchQuery): SearchQuery {
   return out as SearchQuery;
 }
 
-/** milli `GOOD_ENOUGH_SCORE`: a keyword score of 0.9 at semantic ratio 0.5. */
-const GOOD_ENOUGH_SCORE = 0.45;
-
 /**
- * milli `results_good_enough`: the keyword search returned the whole window (`want` hits) and
- * every one of them has `_rankingScore × (1 − ratio) ≥ 0.45` (ratio complement in `f32`). Then a
- * node answers the keyword results alone, with `semanticHitCount: 0`.
+ * milli `results_good_enough` over a merged keyword window: it is whole (`want` hits) and every
+ * hit's `_rankingScore` is good enough ({@link keywordScoreGoodEnough}). Then a node answers the
+ * keyword results alone, with `semanticHitCount: 0`.
  */
 export function keywordGoodEnough(hits: readonly Hit[], want: number, ratio: number): boolean {
   if (hits.length < want) return false;
-  const wk = hybridWeights(ratio)[1];
-  for (const h of hits) if ((h._rankingScore ?? 0) * wk < GOOD_ENOUGH_SCORE) return false;
+  for (const h of hits) if (!keywordScoreGoodEnough(h._rankingScore ?? 0, ratio)) return false;
   return true;
 }
 
