@@ -15,6 +15,9 @@ const nodeSchema = z.strictObject({
   replica_group: z.int().min(0).default(0),
 });
 
+/** Largest over-fetch factor, in the config and in `X-Miroir-Over-Fetch`. */
+export const MAX_OVER_FETCH_FACTOR = 100;
+
 /** A config block: every key has a default, so an absent block parses as `{}`. */
 const block = <T extends z.ZodRawShape>(shape: T) =>
   z.strictObject(shape).prefault({} as z.input<z.ZodObject<T, z.core.$strict>>);
@@ -291,6 +294,29 @@ export const configSchema = z
       ttl_ms: z.int().min(250).max(2000).default(500),
       /** Answers kept; the least recently used goes first. */
       max_size: z.int().min(1).default(1000),
+    }),
+    /**
+     * Semantic and hybrid search across shards (spec S13.12, docs/read-path.md#vector-and-hybrid-search).
+     * `merge_strategy: rrf` and `rrf_k` are not offered: the nodes' hybrid answers do not carry the
+     * ranks that reciprocal rank fusion needs (docs/read-path.md says why).
+     */
+    vector_search: block({
+      /**
+       * Hybrid queries get Meilisearch's "keyword results good enough" decision taken over the
+       * whole index (a keyword scatter beside the hybrid one), and semantic and hybrid queries are
+       * over-fetched. Off: the hybrid answers of the nodes are merged as they are.
+       */
+      enabled: z.boolean().default(true),
+      /**
+       * Per-node window of semantic and hybrid queries: `(offset + limit) × factor` (keyword
+       * queries never). 1 asks nodes for exactly the client's window, which is already exact; a
+       * larger factor only costs node work (docs/read-path.md). `X-Miroir-Over-Fetch` overrides it.
+       */
+      over_fetch_factor: z.number().min(1).max(MAX_OVER_FETCH_FACTOR).default(3),
+      /** How hits of several nodes are merged; `convex` is the only strategy (single-node order). */
+      merge_strategy: z.enum(['convex']).default('convex'),
+      /** The semantic ratio of a hybrid query that gives none (Meilisearch's own default, 0.5). */
+      hybrid_alpha_default: z.number().min(0).max(1).default(0.5),
     }),
     /** OpenTelemetry tracing (spec S4.3 `tracing.*`), off by default. */
     tracing: block({

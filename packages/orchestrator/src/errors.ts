@@ -18,6 +18,7 @@ export const MIROIR_ERRORS = {
   miroir_invalid_alias: { status: 400, type: 'invalid_request' },
   miroir_invalid_write_token: { status: 400, type: 'invalid_request' },
   miroir_invalid_session: { status: 400, type: 'invalid_request' },
+  miroir_invalid_over_fetch: { status: 400, type: 'invalid_request' },
   miroir_alias_not_found: { status: 404, type: 'invalid_request' },
   miroir_alias_already_exists: { status: 409, type: 'invalid_request' },
   miroir_alias_name_conflict: { status: 409, type: 'invalid_request' },

@@ -106,3 +106,16 @@ test('lease and claim timings must leave room to renew', () => {
   assert.deepEqual(p, ['jobs.heartbeat_interval_s: must be below `claim_ttl_s`', 'leader_election.renew_interval_s: must be below `lease_ttl_s`']);
   assert.match(problems(`${nodes}peer_discovery: {mode: static, self: "http://c:1", peers: ["http://a:1"]}\ntask_store: {backend: redis}\n`)[0]!, /^peer_discovery\.self: /);
 });
+
+test('vector_search keys (S13.12): defaults, overrides, bad values; rrf is not offered', () => {
+  const c = loadConfig({ text: nodes, env: {} });
+  assert.deepEqual({ ...c.vector_search }, { enabled: true, over_fetch_factor: 3, merge_strategy: 'convex', hybrid_alpha_default: 0.5 });
+  const o = loadConfig({ text: `${nodes}vector_search: {over_fetch_factor: 1.5}\n`, env: { MIROIR_VECTOR_SEARCH__HYBRID_ALPHA_DEFAULT: '0.7' } });
+  assert.deepEqual([o.vector_search.over_fetch_factor, o.vector_search.hybrid_alpha_default], [1.5, 0.7]);
+  const p = problems(`${nodes}vector_search: {over_fetch_factor: 0.5, merge_strategy: rrf, hybrid_alpha_default: 2, rrf_k: 60}\n`);
+  assert.equal(p.length, 4);
+  assert.match(p[0]!, /^vector_search\.hybrid_alpha_default: /);
+  assert.match(p[1]!, /^vector_search\.merge_strategy: /);
+  assert.match(p[2]!, /^vector_search\.over_fetch_factor: /);
+  assert.equal(p[3], 'vector_search.rrf_k: unknown key');
+});

@@ -470,7 +470,9 @@ describe('nodeSearchBody', () => {
 
   it('over-fetches semantic queries only', () => {
     const c = { ...ctx, overFetchFactor: 3 };
-    assert.equal(nodeSearchBody({ limit: 10, hybrid: { embedder: 'e', semanticRatio: 0.5 } }, c, null).limit, 30);
+    assert.equal(nodeSearchBody({ q: 'a', limit: 10, hybrid: { embedder: 'e', semanticRatio: 0.5 } }, c, null).limit, 30);
+    // `hybrid` without query text nor vector is a placeholder keyword search (meilisearch search_kind).
+    assert.equal(nodeSearchBody({ limit: 10, hybrid: { embedder: 'e', semanticRatio: 0.5 } }, c, null).limit, 10);
     assert.equal(nodeSearchBody({ limit: 10 }, c, null).limit, 10);
   });
 

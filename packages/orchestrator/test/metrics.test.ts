@@ -33,6 +33,8 @@ const CORE_FAMILIES: Record<string, string> = {
   miroir_scatter_fan_out_size: 'histogram',
   miroir_scatter_partial_responses_total: 'counter',
   miroir_scatter_retries_total: 'counter',
+  miroir_vector_search_over_fetched_total: 'counter',
+  miroir_vector_merge_strategy: 'gauge',
   miroir_handoff_queued_writes: 'gauge',
   miroir_handoff_replayed_total: 'counter',
   miroir_alias_flips_total: 'counter',

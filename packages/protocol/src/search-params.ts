@@ -70,6 +70,27 @@ export const SEARCH_DEFAULTS = Object.freeze({
   semanticRatio: 0.5,
 });
 
+/**
+ * The semantic and keyword weights of a hybrid search. Meilisearch holds the ratio as an `f32`
+ * (`SemanticRatio(f32)`) and computes the keyword weight `1.0 - ratio` in `f32` (milli
+ * `search/hybrid.rs`), widening both to `f64` only to multiply a score: at 0.7 the weights are
+ * 0.699999988… and 0.300000011…, not 0.7 and 0.3, which decides near-ties and the "good enough"
+ * threshold.
+ */
+export function hybridWeights(ratio: number): [semantic: number, keyword: number] {
+  const s = Math.fround(ratio);
+  return [s, Math.fround(1 - s)];
+}
+
+/**
+ * milli `results_good_enough`, for one hit of a hybrid search's keyword side: its global score
+ * × the keyword weight ({@link hybridWeights}) reaches 0.45 (a score of 0.9 at ratio 0.5). When
+ * the keyword search fills the window with such hits, the semantic side is skipped.
+ */
+export function keywordScoreGoodEnough(score: number, ratio: number): boolean {
+  return score * hybridWeights(ratio)[1] >= 0.45;
+}
+
 export interface FederationOptions {
   weight?: number;
   remote?: string;

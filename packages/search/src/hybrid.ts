@@ -14,9 +14,14 @@
  *   weighted by 1 − ratio (keyword) and ratio (semantic), ties going to the semantic hit; seen
  *   documents (and, with distinct, indistinct ones) are skipped, then offset/limit apply;
  * - `semanticHitCount` counts the returned hits coming from the semantic list; the candidate
- *   count is the union of both lists' candidates. Shown scores stay unweighted.
+ *   count is the union of both lists' candidates. Shown scores stay unweighted;
+ * - the ratio is an `f32` (meilisearch `SemanticRatio(f32)`), and the keyword weight is
+ *   `1.0 - ratio` computed in `f32`, both widened to `f64` only to multiply a score
+ *   (`hybridWeights`, @miroir/protocol);
+ * - a query text of only spaces is a placeholder: with `hybrid` and a vector it is a semantic
+ *   search, as without `q`.
  */
-import type { SearchQuery } from '@miroir/protocol';
+import { hybridWeights, type SearchQuery } from '@miroir/protocol';
 import type { SortValue } from './rules/sort.js';
 import { compareSortValues } from './rules/sort.js';
 
@@ -34,7 +39,7 @@ export function searchKind(q: SearchQuery): SearchKind | 'missingHybrid' {
   if (vector === undefined && (text === undefined || text.trim() === '')) return { kind: 'keyword' };
   if (h !== undefined && h.semanticRatio === 1) return { kind: 'semantic', embedder: h.embedder };
   if (h !== undefined && h.semanticRatio === 0) return { kind: 'keyword' };
-  if (h !== undefined && text === undefined) return { kind: 'semantic', embedder: h.embedder };
+  if (h !== undefined && (text === undefined || text.trim() === '')) return { kind: 'semantic', embedder: h.embedder };
   if (h === undefined && vector === undefined) return { kind: 'keyword' };
   if (h !== undefined) return { kind: 'hybrid', embedder: h.embedder, ratio: h.semanticRatio };
   return 'missingHybrid';
@@ -99,6 +104,7 @@ export function mergeHybrid<T>(
   limit: number,
   distinctKeys: ((iid: number) => string[]) | null,
 ): { hits: Array<SideHit<T> & { semantic: boolean }>; semanticHitCount: number } {
+  const [ws, wk] = hybridWeights(ratio);
   const seen = new Set<number>();
   const seenKeys = new Set<string>();
   const hits: Array<SideHit<T> & { semantic: boolean }> = [];
@@ -110,7 +116,7 @@ export function mergeHybrid<T>(
     let fromSemantic: boolean;
     if (i >= semantic.length) fromSemantic = false;
     else if (j >= keyword.length) fromSemantic = true;
-    else fromSemantic = compareScores(semantic[i].values, ratio, keyword[j].values, 1 - ratio) >= 0;
+    else fromSemantic = compareScores(semantic[i].values, ws, keyword[j].values, wk) >= 0;
     const h = fromSemantic ? semantic[i++] : keyword[j++];
     if (seen.has(h.iid)) continue;
     seen.add(h.iid);

@@ -16,6 +16,7 @@ import {
   type FilterNode,
 } from '@miroir/filter';
 import {
+  keywordScoreGoodEnough,
   MeiliError,
   SEARCH_DEFAULTS,
   setResultWindow,
@@ -1302,7 +1303,7 @@ export class SearchIndex {
         hits = keywordPage();
       } else if (
         q.vector === undefined ||
-        (ranked.order.length >= offset + limit && ranked.order.every((ev) => ev.score * (1 - kind.ratio) >= 0.45))
+        (ranked.order.length >= offset + limit && ranked.order.every((ev) => keywordScoreGoodEnough(ev.score, kind.ratio)))
       ) {
         // Keyword results good enough, or no vector to search with (user-provided embedders
         // cannot embed the query): the semantic side is skipped.

@@ -4,10 +4,10 @@
  */
 import { test } from 'node:test';
 import { strict as assert } from 'node:assert';
-import { MeiliError, type Settings } from '@miroir/protocol';
+import { hybridWeights, keywordScoreGoodEnough, MeiliError, type Settings } from '@miroir/protocol';
 import { makeIndex } from './helpers.js';
 import { parseEmbeddings, shiftScore, similarityOfCosine, validateVectors } from '../src/vectors.js';
-import { compareScores, searchKind } from '../src/hybrid.js';
+import { compareScores, mergeHybrid, searchKind } from '../src/hybrid.js';
 
 function fails(fn: () => unknown, code: string, message: string): void {
   assert.throws(fn, (e: unknown) => {
@@ -180,7 +180,9 @@ test('search kinds follow meilisearch search_kind', () => {
   assert.deepEqual(searchKind({ vector: [1], hybrid: h(0) }), { kind: 'keyword' });
   assert.deepEqual(searchKind({ vector: [1], hybrid: h(0.3) }), { kind: 'semantic', embedder: 'e' });
   assert.deepEqual(searchKind({ q: 'a', vector: [1], hybrid: h(0.3) }), { kind: 'hybrid', embedder: 'e', ratio: 0.3 });
-  assert.deepEqual(searchKind({ q: '', vector: [1], hybrid: h(0.3) }), { kind: 'hybrid', embedder: 'e', ratio: 0.3 });
+  // A blank query text is a placeholder (`q.trim().is_empty()`): with a vector, a semantic search.
+  assert.deepEqual(searchKind({ q: '', vector: [1], hybrid: h(0.3) }), { kind: 'semantic', embedder: 'e' });
+  assert.deepEqual(searchKind({ q: '  ', vector: [1], hybrid: h(0.3) }), { kind: 'semantic', embedder: 'e' });
   assert.equal(searchKind({ q: 'a', vector: [1] }), 'missingHybrid');
 });
 
@@ -307,13 +309,13 @@ test('distinct applies to semantic and hybrid results', () => {
   assert.deepEqual([hyb.hits.map((h) => h.id), hyb.semanticHitCount, hyb.estimatedTotalHits], [[1, 2, 4], 2, 3]);
 });
 
-test('empty query with a vector: placeholder results count as score 1 (milli global score of no rule)', () => {
+test('empty query with a vector is a semantic search (meilisearch search_kind: `q.trim().is_empty()` is a placeholder)', () => {
   const { index } = makeIndex(DOCS, SETTINGS);
+  // Not a hybrid search with a placeholder keyword side (no "good enough" page of placeholder
+  // hits): the semantic ranking alone, every hit counted as semantic.
   const half = index.search({ q: '', vector: [1, 0], hybrid: { embedder: 'emb', semanticRatio: 0.5 }, limit: 2 }, 'm');
-  // A full page with 1 × 0.5 ≥ 0.45 for every placeholder hit: the placeholder order is kept.
-  assert.deepEqual([half.hits.map((h) => h.id), half.semanticHitCount], [[1, 2], 0]);
-  const more = index.search({ q: '', vector: [1, 0], hybrid: { embedder: 'emb', semanticRatio: 0.5 } }, 'm');
-  // Placeholder hits have no score value: any semantic hit ranks before them.
+  assert.deepEqual([half.hits.map((h) => h.id), half.semanticHitCount], [[1, 3], 2]);
+  const more = index.search({ q: '  ', vector: [1, 0], hybrid: { embedder: 'emb', semanticRatio: 0.5 } }, 'm');
   assert.deepEqual([more.hits.map((h) => h.id), more.semanticHitCount], [[1, 3, 2, 4], 4]);
 });
 
@@ -322,4 +324,21 @@ test('similar ignores custom ranking rules', () => {
   assert.deepEqual(index.similar({ id: '1', embedder: 'emb' }, 0, 'm').hits.map((h) => h.id), [3, 2]);
   // A semantic search keeps them: price first (2 has price 1).
   assert.deepEqual(index.search(semantic(), 'm').hits.map((h) => h.id), [2, 3, 4, 1]);
+});
+
+test('hybrid weights are f32, as meilisearch SemanticRatio(f32) and its f32 complement', () => {
+  assert.deepEqual(hybridWeights(0.7), [0.699999988079071, 0.30000001192092896]);
+  assert.deepEqual(hybridWeights(0.5), [0.5, 0.5]);
+  // At ratio 0.7 a semantic hit of similarity f32(0.3) against a keyword hit of score 0.7: in f64
+  // the semantic side would win (0.2100000083 vs 0.2100000000), in f32 weights the keyword side
+  // does (0.2100000048 vs 0.2100000083), as in milli.
+  const sem = [{ iid: 1, values: [{ kind: 'score' as const, score: Math.fround(0.3) }], item: 'semantic' }];
+  const kw = [{ iid: 2, values: [{ kind: 'score' as const, score: 0.7 }], item: 'keyword' }];
+  const merged = mergeHybrid(sem, kw, 0.7, 0, 2, null);
+  assert.deepEqual(merged.hits.map((h) => h.item), ['keyword', 'semantic']);
+  // "Good enough" with the f32 complement: at ratio 0.1 a keyword score of 0.5 weighs
+  // 0.5 × 0.8999999762 < 0.45 (not 0.5 × 0.9 = 0.45), so the semantic side still runs.
+  assert.equal(keywordScoreGoodEnough(0.5, 0.1), false);
+  assert.equal(keywordScoreGoodEnough(0.5, 0.0999), true);
+  assert.equal(keywordScoreGoodEnough(0.9, 0.5), true);
 });

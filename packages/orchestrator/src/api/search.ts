@@ -28,7 +28,18 @@ import { withoutReservedFilterable, withoutReservedInMessage } from '../core/res
 import { mergeFacetDistributions, mergeFacetSearch, mergeFacetStats } from '../core/facets.js';
 import { mergeFederated, nodeFederatedBody, type FederatedQueryInput, type IndexFacetsInput } from '../core/federated.js';
 import { ReadRoute } from '../core/read-key.js';
-import { andShardFilter, mergeSearch, nodeSearchBody, type NodeSearchResponse, type SearchContext } from '../core/search-merge.js';
+import {
+  andShardFilter,
+  keywordSideQuery,
+  mergeHybridSearch,
+  mergeSearch,
+  nodeSearchBody,
+  SearchKind,
+  searchKind,
+  type NodeSearchResponse,
+  type SearchContext,
+} from '../core/search-merge.js';
+import { MAX_OVER_FETCH_FACTOR } from '../config.js';
 import { withClusterTiming, type NodeTiming } from '../core/timing.js';
 import { miroirError } from '../errors.js';
 import type { AppContext } from './context.js';
@@ -160,6 +171,38 @@ function buildSearchContext(info: IndexInfo): SearchContext {
   };
 }
 
+/** Per-request override of `vector_search.over_fetch_factor` (spec S5.4, S13.12). */
+export const OVER_FETCH_HEADER = 'x-miroir-over-fetch';
+
+/**
+ * The over-fetch factor of a search: `X-Miroir-Over-Fetch` when given (a number from 1 to
+ * {@link MAX_OVER_FETCH_FACTOR}, else 400 `miroir_invalid_over_fetch`), else the configured one;
+ * undefined while `vector_search` is disabled. Only semantic and hybrid queries use it.
+ */
+export function overFetchFactor(ctx: AppContext, req: FastifyRequest | undefined): number | undefined {
+  const raw = req?.headers[OVER_FETCH_HEADER];
+  let given: number | undefined;
+  if (raw !== undefined) {
+    const text = Array.isArray(raw) ? '' : raw.trim();
+    given = text === '' ? NaN : Number(text);
+    if (!Number.isFinite(given) || given < 1 || given > MAX_OVER_FETCH_FACTOR) {
+      throw miroirError('miroir_invalid_over_fetch', `\`X-Miroir-Over-Fetch\` must be one number from 1 to ${MAX_OVER_FETCH_FACTOR}, got \`${String(raw)}\`.`);
+    }
+  }
+  const vs = ctx.cluster.config.vector_search;
+  return vs.enabled ? (given ?? vs.over_fetch_factor) : undefined;
+}
+
+/**
+ * A search query whose `hybrid` gives no `semanticRatio` takes `vector_search.hybrid_alpha_default`
+ * (the parsed query holds Meilisearch's 0.5 then; `given` says whether the client sent one).
+ */
+function withAlphaDefault(ctx: AppContext, query: SearchQuery, given: boolean): SearchQuery {
+  const alpha = ctx.cluster.config.vector_search.hybrid_alpha_default;
+  if (query.hybrid === undefined || given || query.hybrid.semanticRatio === alpha) return query;
+  return withParam(query, 'hybrid', { ...query.hybrid, semanticRatio: alpha });
+}
+
 export interface Scatter<T> {
   answers: T[];
   /** Shards no node answered for. */
@@ -288,7 +331,8 @@ export async function searchIndex(
   req?: FastifyRequest,
 ): Promise<ReadAnswer<SearchResponse> & { outcome?: ReadOutcome }> {
   const info = await indexFor(ctx, uid);
-  const run = () => searchOnce(ctx, info, query, access, metadata, gate);
+  const overFetch = overFetchFactor(ctx, req);
+  const run = () => searchOnce(ctx, info, query, access, metadata, gate, overFetch);
   if (req === undefined || !ctx.reads.active) return run();
   return ctx.reads.read(req, ReadRoute.search, info, query, access, metadata, run);
 }
@@ -300,20 +344,30 @@ async function searchOnce(
   access: Access,
   metadata: boolean,
   gate: ReadGate | undefined,
+  overFetch: number | undefined,
 ): Promise<ReadAnswer<SearchResponse>> {
   const uid = info.uid;
   const tenant = access.searchFilter(uid);
   const filtered = tenant === null || tenant === undefined ? query : withParam(query, 'filter', fuseFilters(query.filter, tenant));
   const { query: q, restore } = await nodeQuery(ctx, info, filtered);
-  const sctx = searchContext(info);
-  const { answers, missing } = await restoring(restore, () =>
-    scatter<NodeSearchResponse>(ctx, info, (shards) => nodeSearchBody(q, sctx, shards), `/indexes/${enc(uid)}/search`, gate, neededShards(ctx, info, filtered.filter)),
-  );
-  const response = timedMerge(
-    answers,
-    () => mergeSearch(query, sctx, answers, { processingTimeMs: 0, ...(metadata ? { metadata: searchMetadata(uid, info.primaryKey) } : {}) }),
-    query.showPerformanceDetails === true ? { before: 'semanticHitCount' } : undefined,
-  );
+  const kind = searchKind(q);
+  const base = searchContext(info);
+  // Spec S13.12: semantic and hybrid queries are over-fetched, keyword queries never.
+  const sctx = overFetch === undefined || kind === SearchKind.keyword ? base : { ...base, overFetchFactor: overFetch };
+  if (sctx.overFetchFactor !== undefined && sctx.overFetchFactor > 1) ctx.metrics?.vectorOverFetched.inc();
+  const needed = neededShards(ctx, info, filtered.filter);
+  const path = `/indexes/${enc(uid)}/search`;
+  const run = (nq: SearchQuery) => scatter<NodeSearchResponse>(ctx, info, (shards) => nodeSearchBody(nq, sctx, shards), path, gate, needed);
+  const extras = { processingTimeMs: 0, ...(metadata ? { metadata: searchMetadata(uid, info.primaryKey) } : {}) };
+  const timing = query.showPerformanceDetails === true ? { before: 'semanticHitCount' } : undefined;
+  if (kind === SearchKind.hybrid && ctx.cluster.config.vector_search.enabled) {
+    // The keyword half beside the hybrid search: the "good enough" decision is the index's.
+    const [hy, kw] = await restoring(restore, () => Promise.all([run(q), run(keywordSideQuery(q))]));
+    const response = timedMerge([...hy.answers, ...kw.answers], () => mergeHybridSearch(query, sctx, hy.answers, kw.answers, extras), timing);
+    return { response, missing: [...new Set([...hy.missing, ...kw.missing])].sort((a, b) => a - b) };
+  }
+  const { answers, missing } = await restoring(restore, () => run(q));
+  const response = timedMerge(answers, () => mergeSearch(query, sctx, answers, extras), timing);
   return { response, missing };
 }
 
@@ -374,11 +428,15 @@ export function registerSearchRoutes(app: FastifyInstance, ctx: AppContext): voi
   };
 
   app.post('/indexes/:uid/search', async (req, reply) => {
-    return run(req, reply, () => parseSearchQuery(jsonBody(req)));
+    return run(req, reply, () => {
+      const raw = jsonBody(req) as { hybrid?: { semanticRatio?: unknown } } | null;
+      return withAlphaDefault(ctx, parseSearchQuery(raw), raw?.hybrid?.semanticRatio !== undefined);
+    });
   });
 
   app.get('/indexes/:uid/search', async (req, reply) => {
-    return run(req, reply, () => searchQueryFromGet(req.query as Record<string, string>));
+    const params = req.query as Record<string, string>;
+    return run(req, reply, () => withAlphaDefault(ctx, searchQueryFromGet(params), params.hybridSemanticRatio !== undefined));
   });
 
   app.post('/indexes/:uid/facet-search', async (req, reply) => {

@@ -7,7 +7,7 @@
  * relevancy rules, the bucket order is lexicographic over the rules, and the global score folds
  * the sort away. Comparing each rule's entry in `order` reproduces the bucket order exactly.
  */
-import type { Hit } from '@miroir/protocol';
+import { hybridWeights, type Hit } from '@miroir/protocol';
 
 type Details = Record<string, Record<string, unknown>>;
 
@@ -206,12 +206,92 @@ function extract(rule: Rule, e: Record<string, unknown>): unknown {
   }
 }
 
+/**
+ * One comparable value of a hybrid hit, as milli's `ScoreDetails::score_values` gives them: a run
+ * of consecutive relevancy rules folded into one score, a vector similarity (a score too), a sort
+ * value or a geo distance.
+ */
+export type ScoreValue =
+  | { readonly kind: 'score'; readonly score: number }
+  | { readonly kind: 'sort'; readonly dir: 1 | -1; readonly value: unknown }
+  | { readonly kind: 'geo'; readonly dir: 1 | -1; readonly distance: number | undefined };
+
+/**
+ * A hit's score values from its `_rankingScoreDetails` (milli `score_values`), or null when they
+ * cannot be rebuilt: a run of relevancy rules is folded from each rule's rank and maximum, which
+ * the details do not carry; only a single run is known, as the hit's `_rankingScore` (the fold of
+ * every rank, sort values aside). A `skipped` entry (search cut-off) is a rank of 0 out of 1.
+ * Similarities are `f32` in Meilisearch (shown as the shortest `f32` text): `Math.fround` gives the
+ * value the node compared.
+ */
+export function scoreValues(details: Readonly<Record<string, Readonly<Record<string, unknown>>>>, rankingScore: number | undefined, sortHint?: readonly string[]): ScoreValue[] | null {
+  const out: ScoreValue[] = [];
+  let runs = 0;
+  let inRun = false;
+  for (const name of orderedRuleNames(details, sortHint)) {
+    const rule = ruleOf(name);
+    const e = details[name];
+    if (rule.kind === RuleKind.Score || name === 'skipped') {
+      if (!inRun) {
+        runs++;
+        out.push({ kind: 'score', score: rankingScore ?? 0 });
+      }
+      inRun = true;
+      continue;
+    }
+    inRun = false;
+    if (rule.kind === RuleKind.Vector) out.push({ kind: 'score', score: Math.fround(num(e.similarity) ?? 0) });
+    else if (rule.kind === RuleKind.Sort) out.push({ kind: 'sort', dir: rule.dir, value: typeof e.value === 'boolean' ? String(e.value) : e.value });
+    else if (rule.kind === RuleKind.Geo) out.push({ kind: 'geo', dir: rule.dir, distance: num(e.distance) });
+  }
+  return runs > 1 ? null : out;
+}
+
+/**
+ * milli `hybrid.rs` `compare_scores` between the values of a semantic hit and a keyword hit:
+ * negative when `a` ranks first. Scores are weighted by their side's {@link hybridWeights} and
+ * equal within `f64::EPSILON`; sort values compare in their direction; a score against a sort
+ * value wins unless it is 0; the shorter list ranks last. 0 is a tie (Meilisearch then takes the
+ * semantic hit first).
+ */
+export function compareAcrossSides(a: readonly ScoreValue[], b: readonly ScoreValue[], aSemantic: boolean, ratio: number): number {
+  const [ws, wk] = hybridWeights(ratio);
+  const ra = aSemantic ? ws : wk;
+  const rb = aSemantic ? wk : ws;
+  for (let i = 0; ; i++) {
+    const x = a[i];
+    const y = b[i];
+    if (x === undefined) return y === undefined ? 0 : 1;
+    if (y === undefined) return -1;
+    if (x.kind === 'score' && y.kind === 'score') {
+      const l = x.score * ra;
+      const r = y.score * rb;
+      if (Math.abs(l - r) <= Number.EPSILON) continue;
+      return l > r ? -1 : 1;
+    }
+    if (x.kind === 'sort' && y.kind === 'sort') {
+      const c = compareSortValues(x.value, y.value, x.dir);
+      if (c !== 0) return c;
+      continue;
+    }
+    if (x.kind === 'geo' && y.kind === 'geo') {
+      const c = compareSortValues(x.distance, y.distance, x.dir);
+      if (c !== 0) return c;
+      continue;
+    }
+    if (x.kind === 'score') return x.score === 0 ? 1 : -1;
+    if (y.kind === 'score') return y.score === 0 ? -1 : 1;
+    return 0;
+  }
+}
+
 /** Options of {@link HitComparator}. */
 export interface HitOrderOptions {
   readonly primaryKey: string;
   /**
    * Semantic ratio of a hybrid query. When a keyword hit meets a semantic hit, Meilisearch
-   * interleaves them by `score × (1 − ratio)` against `score × ratio`.
+   * interleaves them by their score values weighted by `1 − ratio` and `ratio` (see
+   * {@link compareAcrossSides}).
    */
   readonly semanticRatio?: number;
   /** The query's `sort`, to place sort entries whose `order` was overwritten (see {@link orderedRuleNames}). */
@@ -247,11 +327,8 @@ export class HitComparator {
     if (da !== undefined && db !== undefined) {
       const semA = da.vectorSort !== undefined;
       const semB = db.vectorSort !== undefined;
-      if (semA !== semB && this.#ratio !== undefined) {
-        const wa = (a._rankingScore ?? 0) * (semA ? this.#ratio : 1 - this.#ratio);
-        const wb = (b._rankingScore ?? 0) * (semB ? this.#ratio : 1 - this.#ratio);
-        if (wa !== wb) return wb - wa;
-      } else {
+      if (semA !== semB && this.#ratio !== undefined) return this.#crossSide(a, da, semA, b, db);
+      else {
         const c = this.#walk(da, db);
         if (c !== 0) return c;
       }
@@ -327,6 +404,23 @@ export class HitComparator {
     }
     if (a.score !== b.score) return b.score - a.score;
     return comparePk(a.hit[this.#pk], b.hit[this.#pk]);
+  }
+
+  /** A keyword hit against a semantic hit of a hybrid search (never 0: ties go to the semantic hit). */
+  #crossSide(a: Hit, da: Details, semA: boolean, b: Hit, db: Details): number {
+    const va = scoreValues(da, a._rankingScore, this.#sort);
+    const vb = scoreValues(db, b._rankingScore, this.#sort);
+    if (va === null || vb === null) {
+      // A keyword hit whose relevancy rules a sort rule splits: its runs' scores are not in the
+      // details (they hold each rule's score, not its rank and maximum), so the global scores decide.
+      const [ws, wk] = hybridWeights(this.#ratio as number);
+      const wa = (a._rankingScore ?? 0) * (semA ? ws : wk);
+      const wb = (b._rankingScore ?? 0) * (semA ? wk : ws);
+      if (Math.abs(wa - wb) > Number.EPSILON) return wb - wa;
+      return semA ? -1 : 1;
+    }
+    const c = compareAcrossSides(va, vb, semA, this.#ratio as number);
+    return c !== 0 ? c : semA ? -1 : 1;
   }
 
   #setRules(d: Details): Rule[] {

@@ -4,7 +4,7 @@
  *
  * @see https://www.meilisearch.com/docs/reference/api/search/search-with-post
  */
-import { SEARCH_DEFAULTS, setResultWindow } from '@miroir/protocol';
+import { keywordScoreGoodEnough, SEARCH_DEFAULTS, setResultWindow } from '@miroir/protocol';
 import type { FacetStats, Hit, ProgressTrace, SearchQuery, SearchResponse } from '@miroir/protocol';
 import { isReservedField, SHARD_FIELD, stripDocument } from './documents.js';
 import { mergeFacetDistributions, mergeFacetStats, type FacetingContext } from './facets.js';
@@ -119,6 +119,27 @@ function isSemantic(query: SearchQuery): boolean {
   return query.hybrid !== undefined || query.vector !== undefined || query.media !== undefined;
 }
 
+/** What a node runs for a query: Meilisearch's `SearchKind`. */
+export const SearchKind = { keyword: 'keyword', semantic: 'semantic', hybrid: 'hybrid' } as const;
+export type SearchKind = (typeof SearchKind)[keyof typeof SearchKind];
+
+/**
+ * meilisearch `routes/indexes/search.rs` `search_kind`, case for case: `semanticRatio` 0 and a
+ * placeholder without vector or media are keyword searches; `semanticRatio` 1, or a `hybrid` with
+ * no query text, semantic; a query text with `hybrid`, hybrid. A combination the node refuses
+ * (`vector` or `media` without `hybrid`, media with a vector) counts as keyword: it is never
+ * over-fetched, and the node's error is relayed.
+ */
+export function searchKind(query: SearchQuery): SearchKind {
+  const h = query.hybrid;
+  const media = query.media !== undefined;
+  if (h === undefined || (media && query.vector !== undefined) || h.semanticRatio === 0) return SearchKind.keyword;
+  const placeholder = query.q === undefined || query.q.trim() === '';
+  if (placeholder && !media && query.vector === undefined) return SearchKind.keyword;
+  if (h.semanticRatio === 1 || placeholder) return SearchKind.semantic;
+  return SearchKind.hybrid;
+}
+
 /**
  * Whether the merge needs `_rankingScoreDetails` to order hits. With relevancy rules only (no sort
  * in the query, no custom sort rule, not semantic) `_rankingScore` order is the bucket order
@@ -150,7 +171,7 @@ export function nodeSearchBody(query: SearchQuery, ctx: SearchContext, shards: r
   const src = query as Record<string, unknown>;
   for (const k in src) if (!(w.paged && (k === 'offset' || k === 'limit'))) body[k] = src[k];
   let want = w.offset + w.limit;
-  if (isSemantic(query) && ctx.overFetchFactor !== undefined && ctx.overFetchFactor > 1) {
+  if (ctx.overFetchFactor !== undefined && ctx.overFetchFactor > 1 && searchKind(query) !== SearchKind.keyword) {
     want = Math.ceil(want * ctx.overFetchFactor);
   }
   if (w.paged) {
@@ -432,5 +453,69 @@ export function mergeSearch(
   if (extras.requestUid !== undefined) res.requestUid = extras.requestUid;
   if (extras.metadata !== undefined) res.metadata = extras.metadata;
   if (semantic !== undefined) res.semanticHitCount = semantic;
+  return res;
+}
+
+/**
+ * The keyword half of a hybrid query: the same query without `hybrid`, `vector` and `media`, which
+ * a node answers exactly as the keyword search its hybrid search starts with (milli
+ * `execute_hybrid`: same filter, sort, distinct, window and threshold).
+ */
+export function keywordSideQuery(query: SearchQuery): SearchQuery {
+  const out: Record<string, unknown> = {};
+  const src = query as Record<string, unknown>;
+  for (const k in src) if (k !== 'hybrid' && k !== 'vector' && k !== 'media') out[k] = src[k];
+  return out as SearchQuery;
+}
+
+/**
+ * milli `results_good_enough` over a merged keyword window: it is whole (`want` hits) and every
+ * hit's `_rankingScore` is good enough ({@link keywordScoreGoodEnough}). Then a node answers the
+ * keyword results alone, with `semanticHitCount: 0`.
+ */
+export function keywordGoodEnough(hits: readonly Hit[], want: number, ratio: number): boolean {
+  if (hits.length < want) return false;
+  for (const h of hits) if (!keywordScoreGoodEnough(h._rankingScore ?? 0, ratio)) return false;
+  return true;
+}
+
+/**
+ * Merges a hybrid search (spec S13.12) from the nodes' hybrid answers and their answers to the
+ * {@link keywordSideQuery}, so that Meilisearch's "keyword results good enough" decision is taken
+ * over the whole index, as one node takes it, instead of by each node over its own shards.
+ *
+ * A node decides from its own keyword results: a node whose top hits all score high skips its
+ * semantic side while the index as a whole would not, and a node holding few of the index's
+ * strong matches runs it while the index would not. Either way its hits and its
+ * `estimatedTotalHits` (the keyword matches alone when skipped, keyword ∪ semantic candidates
+ * otherwise) differ from what the one node would answer. Here the global keyword top window is
+ * merged first: when it is good enough the answer is the keyword merge with `semanticHitCount: 0`
+ * (what one node returns then); otherwise the hybrid answers are merged.
+ *
+ * Without sort rules a node skips only when the whole index does (its top window, all good, is
+ * at least as good as the global one), so the hybrid answers hold no skipped node. With a sort
+ * rule, keyword hits are not in score order and a node can still skip alone; its answer is then
+ * merged as it is (docs/read-path.md).
+ */
+export function mergeHybridSearch(
+  query: SearchQuery,
+  ctx: SearchContext,
+  hybrid: readonly NodeSearchResponse[],
+  keyword: readonly NodeSearchResponse[],
+  extras: MergeExtras,
+): MergedSearchResponse {
+  const w = searchWindow(query, ctx.maxTotalHits);
+  const want = w.offset + w.limit;
+  const cmp = new HitComparator({ primaryKey: ctx.primaryKey, sort: query.sort });
+  const top = mergeHits(
+    keyword.map((r) => r.hits),
+    want,
+    cmp,
+    query.distinct ?? ctx.distinctAttribute,
+  );
+  const ratio = query.hybrid?.semanticRatio ?? SEARCH_DEFAULTS.semanticRatio;
+  if (!keywordGoodEnough(top, want, ratio)) return mergeSearch(query, ctx, hybrid, extras);
+  const res = mergeSearch(query, ctx, keyword, extras);
+  res.semanticHitCount = 0;
   return res;
 }

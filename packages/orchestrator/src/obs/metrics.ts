@@ -70,6 +70,11 @@ export class Metrics {
   /** Spec S13.10: searches answered by another identical search's scatter. */
   readonly coalescedRequests: Counter;
 
+  /** Spec S13.12: semantic and hybrid searches sent to nodes with a window over-fetched (factor > 1). */
+  readonly vectorOverFetched: Counter;
+  /** Spec S13.12: 1 for the configured `vector_search.merge_strategy` (0 while vector_search is disabled). */
+  readonly vectorMergeStrategy: Gauge<'strategy'>;
+
   /** Spec S13.5: the phase of each index's settings broadcast (0 idle, 1 propose, 2 verify, 3 repair, 4 commit). */
   readonly settingsBroadcastPhase: Gauge<'index'>;
   readonly settingsHashMismatch: Counter<'index'>;
@@ -264,6 +269,20 @@ export class Metrics {
       help: 'Searches and facet searches answered by an identical one already in flight (no scatter of their own).',
       registers,
     });
+
+    this.vectorOverFetched = new Counter({
+      name: 'miroir_vector_search_over_fetched_total',
+      help: 'Semantic and hybrid searches whose node window was over-fetched (vector_search.over_fetch_factor or X-Miroir-Over-Fetch above 1).',
+      registers,
+    });
+    this.vectorMergeStrategy = new Gauge({
+      name: 'miroir_vector_merge_strategy',
+      help: 'The merge strategy of semantic and hybrid searches: 1 for the configured one (0 while vector_search is disabled).',
+      labelNames: ['strategy'],
+      registers,
+    });
+    const vs = cluster.config.vector_search;
+    this.vectorMergeStrategy.labels(vs.merge_strategy).set(vs.enabled ? 1 : 0);
 
     this.settingsBroadcastPhase = new Gauge({
       name: 'miroir_settings_broadcast_phase',
