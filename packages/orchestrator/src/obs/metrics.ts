@@ -25,6 +25,9 @@ const TASK_AGE_BUCKETS = [0.05, 0.1, 0.25, 0.5, 1, 2.5, 5, 10, 30, 60, 300, 900,
 /** Fan-out is a node count: bounded by the fleet size. */
 const FAN_OUT_BUCKETS = [1, 2, 3, 4, 6, 8, 12, 16, 24, 32, 48, 64, 128];
 
+/** Queries per multi-search batch: 1 up to `multi_search.max_queries_per_batch` (100 by default). */
+const BATCH_BUCKETS = [1, 2, 3, 5, 10, 20, 50, 100, 200, 500];
+
 /** Label value of a request that matched no route: raw paths never become labels. */
 export const UNMATCHED_ROUTE = 'unmatched';
 
@@ -69,6 +72,13 @@ export class Metrics {
   readonly resultCacheEvictions: Counter;
   /** Spec S13.10: searches answered by another identical search's scatter. */
   readonly coalescedRequests: Counter;
+
+  /** Spec S13.11 (absent while `multi_search.enabled` is false): queries of each `/multi-search` batch. */
+  readonly multisearchQueriesPerBatch: Histogram | undefined;
+  /** Batches by form (`plain`, `federated`). */
+  readonly multisearchBatches: Counter<'mode'> | undefined;
+  /** Batches failed as a whole by one of their queries (its error, or its timeout). */
+  readonly multisearchPartialFailures: Counter | undefined;
 
   /** Spec S13.5: the phase of each index's settings broadcast (0 idle, 1 propose, 2 verify, 3 repair, 4 commit). */
   readonly settingsBroadcastPhase: Gauge<'index'>;
@@ -264,6 +274,30 @@ export class Metrics {
       help: 'Searches and facet searches answered by an identical one already in flight (no scatter of their own).',
       registers,
     });
+
+    if (cluster.config.multi_search.enabled) {
+      this.multisearchQueriesPerBatch = new Histogram({
+        name: 'miroir_multisearch_queries_per_batch',
+        help: 'Queries in each /multi-search batch.',
+        buckets: BATCH_BUCKETS,
+        registers,
+      });
+      this.multisearchBatches = new Counter({
+        name: 'miroir_multisearch_batches_total',
+        help: '/multi-search batches by form: plain (one result per query) or federated (one merged result).',
+        labelNames: ['mode'],
+        registers,
+      });
+      this.multisearchPartialFailures = new Counter({
+        name: 'miroir_multisearch_partial_failures_total',
+        help: '/multi-search batches failed as a whole by one query (its error, or its per-query or batch timeout).',
+        registers,
+      });
+    } else {
+      this.multisearchQueriesPerBatch = undefined;
+      this.multisearchBatches = undefined;
+      this.multisearchPartialFailures = undefined;
+    }
 
     this.settingsBroadcastPhase = new Gauge({
       name: 'miroir_settings_broadcast_phase',
