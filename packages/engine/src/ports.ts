@@ -4,8 +4,9 @@
  * processor depend on these interfaces only; `index.ts` plugs in the implementations.
  */
 import type { FastifyInstance } from 'fastify';
-import type { SimilarQuery, SimilarResponse } from '@miroir/search';
+import type { SearchMatches, SimilarQuery, SimilarResponse } from '@miroir/search';
 import type {
+  ComputedFacets,
   FacetSearchQuery,
   TaskView,
   FacetSearchResponse,
@@ -25,6 +26,10 @@ export interface SearchCore {
   /** Moves buffered additions into the search structures (reads do it on their own too). */
   flush(): void;
   search(q: SearchQuery, indexUid: string): SearchResponse;
+  /** A search with the internal ids of the documents it matched and of its hits (federated search). */
+  searchMatches(q: SearchQuery, indexUid: string): SearchMatches;
+  /** The facet distribution and stats of `facets` over the documents `iids`, as a search gives them. */
+  facetsOf(facets: readonly string[], iids: ArrayLike<number>): ComputedFacets;
   facetSearch(q: FacetSearchQuery, indexUid: string): FacetSearchResponse;
   /** Documents similar to the one of internal id `iid` (`undefined` when it does not exist). */
   similar(q: SimilarQuery, iid: number | undefined, indexUid: string): SimilarResponse;

@@ -152,15 +152,49 @@ test('federated facetsByIndex and mergeFacets', async () => {
     queries: [{ indexUid: 'books', q: '' }, { indexUid: 'movies', q: 'hobbit' }],
   }, master);
   assert.equal(r.status, 200, JSON.stringify(r.body));
-  assert.deepEqual(r.body.facetsByIndex, { books: { distribution: { genre: { fantasy: 2, scifi: 2 } }, stats: {} } });
+  // Merged facets replace `facetsByIndex` (meilisearch `FacetOrder::merge` leaves it empty, and
+  // an empty one is not serialized).
+  assert.equal(r.body.facetsByIndex, undefined);
   assert.deepEqual(r.body.facetDistribution, { genre: { fantasy: 2, scifi: 2 } });
   assert.deepEqual(r.body.facetStats, {});
+  const byIndex = await http(e.url, 'POST', '/multi-search', {
+    federation: { facetsByIndex: { books: ['genre'] } },
+    queries: [{ indexUid: 'books', q: '' }, { indexUid: 'movies', q: 'hobbit' }],
+  }, master);
+  assert.deepEqual(byIndex.body.facetsByIndex, { books: { distribution: { genre: { fantasy: 2, scifi: 2 } }, stats: {} } });
   const unused = await http(e.url, 'POST', '/multi-search', {
     federation: { facetsByIndex: { movies: ['genre'] } },
     queries: [{ indexUid: 'books' }],
   }, master);
   assert.equal(unused.status, 400);
   assert.equal(unused.body.code, 'invalid_multi_search_facets_by_index');
+});
+
+// Meilisearch (crates/meilisearch/src/search/federated/perform.rs) runs the queries of one index
+// together: `candidates |= query_candidates`, the index's `estimatedTotalHits` is the size of that
+// union and its facets are computed over it; a document two of its queries return is shown once
+// (`documents_seen`), at its best place.
+test('federated queries of one index: union of matches for the total and the facets, each document once', async () => {
+  const queries = [
+    { indexUid: 'books', filter: 'genre = fantasy', sort: ['year:asc'] },
+    { indexUid: 'books', filter: 'year > 1960', sort: ['year:asc'] },
+  ];
+  const r = await http(e.url, 'POST', '/multi-search', { federation: { facetsByIndex: { books: ['genre', 'year'] } }, queries }, master);
+  assert.equal(r.status, 200, JSON.stringify(r.body));
+  // fantasy: 1, 3; after 1960: 2, 3, 4. The Silmarillion (3) is matched by both.
+  assert.equal(r.body.estimatedTotalHits, 4);
+  assert.deepEqual(ids(r.body.hits).sort(), [1, 2, 3, 4]);
+  assert.deepEqual(r.body.facetsByIndex, {
+    books: { distribution: { genre: { fantasy: 2, scifi: 2 }, year: { '1937': 1, '1965': 1, '1977': 1, '1989': 1 } }, stats: { year: { min: 1937, max: 1989 } } },
+  });
+  const merged = await http(e.url, 'POST', '/multi-search', { federation: { facetsByIndex: { books: ['genre'] }, mergeFacets: {} }, queries: [...queries, { indexUid: 'books', q: 'dune' }] }, master);
+  assert.equal(merged.status, 200, JSON.stringify(merged.body));
+  assert.equal(merged.body.estimatedTotalHits, 4);
+  assert.deepEqual(merged.body.facetDistribution, { genre: { fantasy: 2, scifi: 2 } });
+  const bad = await http(e.url, 'POST', '/multi-search', { federation: { facetsByIndex: { books: ['title'] } }, queries }, master);
+  assert.equal(bad.status, 400);
+  assert.equal(bad.body.code, 'invalid_search_facets');
+  assert.match(bad.body.message, /^Inside `\.queries\[0\]`: /);
 });
 
 test('CONTAINS needs the containsFilter experimental feature', async () => {

@@ -318,6 +318,17 @@ export const configSchema = z
       /** The semantic ratio of a hybrid query that gives none (Meilisearch's own default, 0.5). */
       hybrid_alpha_default: z.number().min(0).max(1).default(0.5),
     }),
+    /** `POST /multi-search` (spec S13.11): plain and federated batches of searches. */
+    multi_search: block({
+      /** false: the route answers 501 `miroir_not_supported`. */
+      enabled: z.boolean().default(true),
+      /** A batch with more queries is refused with 400 `miroir_multi_search_too_many_queries`. */
+      max_queries_per_batch: z.int().min(1).default(100),
+      /** The whole batch must be answered within this; past it, 504 `miroir_multi_search_timeout`. */
+      total_timeout_ms: z.int().min(1).default(30_000),
+      /** Each query (its scatter and merge) must finish within this; past it, the batch fails with 504 `miroir_multi_search_timeout`. */
+      per_query_timeout_ms: z.int().min(1).default(30_000),
+    }),
     /** OpenTelemetry tracing (spec S4.3 `tracing.*`), off by default. */
     tracing: block({
       enabled: z.boolean().default(false),

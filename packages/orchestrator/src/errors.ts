@@ -32,6 +32,8 @@ export const MIROIR_ERRORS = {
   miroir_tenant_unknown: { status: 403, type: 'auth' },
   miroir_invalid_tenant_mapping: { status: 400, type: 'invalid_request' },
   miroir_not_supported: { status: 501, type: 'invalid_request' },
+  miroir_multi_search_too_many_queries: { status: 400, type: 'invalid_request' },
+  miroir_multi_search_timeout: { status: 504, type: 'system' },
   miroir_network_managed: { status: 400, type: 'invalid_request' },
   miroir_node_unavailable: { status: 503, type: 'system' },
   miroir_store_unavailable: { status: 503, type: 'system' },

@@ -221,6 +221,51 @@ describe('multi-search', () => {
 });
 
 /**
+ * Several queries of a federated search on one index (spec S13.11): one node counts the union of
+ * their matches in `estimatedTotalHits`, computes the index's facets over that union, and shows a
+ * document two of them return once. Miroir asks each node one federated search holding the
+ * index's queries (restricted to its shards) and adds up the nodes' counts. The queries overlap
+ * (a document matched by two of them would be counted twice by a sum).
+ */
+describe('federated: several queries on one index', () => {
+  const facets = ['genre', 'rating', 'tags', 'year'];
+  const two = [
+    { indexUid: 'movies', q: 'river' },
+    { indexUid: 'movies', q: 'river storm', filter: 'genre = drama OR rating > 6' },
+  ];
+  const three = [
+    { indexUid: 'movies', q: 'storm' },
+    { indexUid: 'movies', q: 'storm garden', filter: 'year > 1975', federationOptions: { weight: 0.8 } },
+    { indexUid: 'movies', q: 'garden', filter: 'tags = classic' },
+  ];
+
+  test('two queries: totals, hits and facetsByIndex as one node', async () => {
+    const { ref } = await same('POST', '/multi-search', { federation: { limit: 30, facetsByIndex: { movies: facets } }, queries: two });
+    // The queries overlap: the sum of their own totals is more than the union's.
+    const plain = await same('POST', '/multi-search', { queries: two });
+    const sum = plain.ref.body.results.reduce((n: number, r: { estimatedTotalHits: number }) => n + r.estimatedTotalHits, 0);
+    assert.ok(sum > ref.body.estimatedTotalHits, `${sum} > ${ref.body.estimatedTotalHits}`);
+    const genres = Object.values(ref.body.facetsByIndex.movies.distribution.genre as Record<string, number>).reduce((a, b) => a + b, 0);
+    assert.equal(genres, ref.body.estimatedTotalHits, 'every matched document counted once in the facets');
+    await same('POST', '/multi-search', { federation: { offset: 3, limit: 6, facetsByIndex: { movies: ['genre'] } }, queries: two });
+    await same('POST', '/multi-search', { federation: { page: 2, hitsPerPage: 4, facetsByIndex: { movies: facets } }, queries: two });
+    await same('POST', '/multi-search', { federation: { limit: 0, facetsByIndex: { movies: [] } }, queries: two });
+  });
+
+  test('three queries, with and without mergeFacets', async () => {
+    await same('POST', '/multi-search', { federation: { limit: 12, facetsByIndex: { movies: facets } }, queries: three });
+    await same('POST', '/multi-search', { federation: { limit: 12, facetsByIndex: { movies: facets }, mergeFacets: {} }, queries: three });
+    await same('POST', '/multi-search', { federation: { limit: 5, facetsByIndex: { movies: ['*'] }, mergeFacets: { maxValuesPerFacet: 2 } }, queries: three });
+    // Without facets the total is the union's too.
+    await same('POST', '/multi-search', { federation: { limit: 40 }, queries: [...three, ...two] });
+  });
+
+  test('a facet one node refuses is refused inside the first query of the index', async () => {
+    await refuses('POST', '/multi-search', 400, 'invalid_search_facets', { federation: { facetsByIndex: { movies: ['title'] } }, queries: two });
+  });
+});
+
+/**
  * `showPerformanceDetails`: Miroir forwards the flag and answers the slowest node's trace, at the
  * place one node puts it (docs/search.md, "Processing time"). The durations are masked: the step
  * names, the key order and the value types still compare.

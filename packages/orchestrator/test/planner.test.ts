@@ -89,3 +89,28 @@ test('facet search and federated queries are narrowed too', async () => {
   assert.deepEqual(fed.body.hits.map((h: { id: number }) => h.id).sort(), [4, 5]);
   assert.ok(searchCalls() <= 2);
 });
+
+test('federated queries of one index pinned to primary keys ask only their shards for the union of their matches', async () => {
+  const MULTI = '/multi-search';
+  const unionCalls = () => [...c.recorders.values()].reduce((n, r) => n + r.requests.filter((q) => q.path === MULTI).length, 0);
+  const body = (a: string, b: string) => ({
+    federation: { facetsByIndex: { items: ['color', 'n'] } },
+    queries: [
+      { indexUid: 'items', filter: a },
+      { indexUid: 'items', filter: b },
+    ],
+  });
+  clear();
+  const narrow = await http(c.url, 'POST', MULTI, { body: body('id IN [4, 5]', 'id = 5 OR id = 9') });
+  const asked = unionCalls();
+  clear();
+  const full = await http(c.url, 'POST', MULTI, { body: body('id IN [4, 5] OR color = "never-there"', '(id = 5 OR id = 9) OR color = "never-there"') });
+  assert.equal(narrow.status, 200, JSON.stringify(narrow.body));
+  assert.equal(narrow.body.estimatedTotalHits, 3);
+  assert.deepEqual(narrow.body.facetsByIndex.items.distribution.n, { '4': 1, '5': 1, '9': 1 });
+  const { processingTimeMs: _a, ...n } = narrow.body;
+  const { processingTimeMs: _b, ...f } = full.body;
+  assert.deepEqual(n, f);
+  assert.equal(unionCalls(), 4, 'the full union asks every node');
+  assert.ok(asked <= 3, `${asked} nodes asked`);
+});

@@ -17,6 +17,11 @@ export interface FederatedSource {
   weight: number;
   response: SearchResponse;
   remote?: string;
+  /**
+   * Each hit's document within its index (e.g. its internal id), in `response.hits` order: a
+   * document two queries of one index both return is shown once, at its best place.
+   */
+  hitKeys?: readonly (number | string)[];
 }
 
 export interface FederationPaging {
@@ -134,9 +139,15 @@ function compareWeighted(a: WeightedValue[], b: WeightedValue[], ga: number, gb:
 export function federatedMerge(
   sources: readonly FederatedSource[],
   paging: FederationPaging,
-  opts: { showRankingScore?: boolean; showRankingScoreDetails?: boolean; processingTimeMs?: number } = {},
+  opts: {
+    showRankingScore?: boolean;
+    showRankingScoreDetails?: boolean;
+    processingTimeMs?: number;
+    /** The total to report (the sum of the indexes' union of matches); default: the sum of the sources' totals. */
+    estimatedTotalHits?: number;
+  } = {},
 ): FederatedResponse {
-  const all: Array<{ hit: Hit; values: WeightedValue[]; global: number; q: number; i: number; src: FederatedSource }> = [];
+  let all: Array<{ hit: Hit; values: WeightedValue[]; global: number; q: number; i: number; src: FederatedSource }> = [];
   for (const src of sources) {
     src.response.hits.forEach((hit, i) => {
       const global = (hit._rankingScore ?? 0) * src.weight;
@@ -144,12 +155,23 @@ export function federatedMerge(
     });
   }
   all.sort((a, b) => compareWeighted(a.values, b.values, a.global, b.global) || a.q - b.q || a.i - b.i);
+  if (sources.some((src) => src.hitKeys !== undefined)) {
+    const seen = new Set<string>();
+    all = all.filter(({ src, i }) => {
+      const key = src.hitKeys?.[i];
+      if (key === undefined) return true;
+      const id = `${src.remote ?? ''}\u0000${src.indexUid}\u0000${typeof key}:${key}`;
+      if (seen.has(id)) return false;
+      seen.add(id);
+      return true;
+    });
+  }
   const finite = paging.page !== undefined || paging.hitsPerPage !== undefined;
   const hitsPerPage = paging.hitsPerPage ?? 20;
   const page = paging.page ?? 1;
   const offset = finite ? (page === 0 ? 0 : (page - 1) * hitsPerPage) : (paging.offset ?? 0);
   const limit = finite ? (page === 0 ? 0 : hitsPerPage) : (paging.limit ?? 20);
-  const total = sources.reduce((s, x) => s + (x.response.totalHits ?? x.response.estimatedTotalHits ?? x.response.hits.length), 0);
+  const total = opts.estimatedTotalHits ?? sources.reduce((s, x) => s + (x.response.totalHits ?? x.response.estimatedTotalHits ?? x.response.hits.length), 0);
   const hits = all.slice(offset, offset + limit).map(({ hit, global, src }) => {
     const { _rankingScore, _rankingScoreDetails, ...rest } = hit;
     const out: Hit = { ...rest };

@@ -4,7 +4,7 @@
 export { SearchIndex } from './search-index.js';
 export { topK } from './heap.js';
 export { haversineMeters } from './geo.js';
-export type { Document, SearchIndexOptions, SimilarQuery, SimilarResponse } from './search-index.js';
+export type { Document, SearchIndexOptions, SearchMatches, SimilarQuery, SimilarResponse } from './search-index.js';
 export { validateVectors, parseEmbeddings } from './vectors.js';
 export { federatedMerge } from './federated.js';
 export type { FederatedSource, FederatedResponse, FederationPaging } from './federated.js';

@@ -115,6 +115,15 @@ function ticks(list: readonly string[]): string {
 /**
  * In-memory search structures for one index.
  */
+/** A search's answer with the internal ids of the documents it matched and of its hits. */
+export interface SearchMatches {
+  readonly response: SearchResponse;
+  /** Every document the search matched (not only the page's). */
+  readonly candidates: ArrayLike<number>;
+  /** The internal id of each hit, in `response.hits` order. */
+  readonly hitIids: readonly number[];
+}
+
 export class SearchIndex {
   #settings!: Settings;
   readonly #getDocument: (iid: number) => Document | undefined;
@@ -1236,6 +1245,22 @@ export class SearchIndex {
    * @see https://www.meilisearch.com/docs/reference/api/search/search-with-post
    */
   search(q: SearchQuery, indexUid: string): SearchResponse {
+    return this.#search(q, indexUid).response;
+  }
+
+  /**
+   * A search, with what a federated search needs of it (meilisearch `federated/perform.rs`): the
+   * internal ids of every document it matched (`candidates`, whose union over the queries of one
+   * index gives that index's total and facets) and of each hit (hits two queries of one index both
+   * return are shown once).
+   */
+  searchMatches(q: SearchQuery, indexUid: string): SearchMatches {
+    const m = this.#search(q, indexUid);
+    // The candidates may live in scratch memory the next search reuses.
+    return { response: m.response, candidates: Int32Array.from(m.candidates), hitIids: m.hitIids };
+  }
+
+  #search(q: SearchQuery, indexUid: string): SearchMatches {
     const started = performance.now();
     this.#flush();
     const s = this.#settings;
@@ -1281,11 +1306,14 @@ export class SearchIndex {
     let candidates: ArrayLike<number>;
     let semanticHitCount: number | undefined;
     let queryVector: number[] | undefined;
+    let hitIids: number[] = [];
     if (kind.kind === 'semantic') {
       // Semantic only: no query words, hence nothing highlighted.
       const sem = this.#semanticRank(kind.embedder, q.vector!, pred, sortParam, opts);
       const matcher = this.#matcher(this.#prepare(undefined));
-      hits = sem.order.slice(offset, offset + limit).map((h) => this.#hit(h.ev, q, sem.plan, matcher, h.details));
+      const page = sem.order.slice(offset, offset + limit);
+      hits = page.map((h) => this.#hit(h.ev, q, sem.plan, matcher, h.details));
+      hitIids = page.map((h) => h.ev.iid);
       total = sem.total;
       candidates = sem.candidates;
       semanticHitCount = hits.length;
@@ -1298,7 +1326,11 @@ export class SearchIndex {
       const matcher = this.#matcher(pq);
       total = ranked.total;
       candidates = ranked.candidates;
-      const keywordPage = (): Hit[] => ranked.order.slice(offset, offset + limit).map((ev) => this.#hit(ev, q, ranked.plan, matcher));
+      const keywordPage = (): Hit[] => {
+        const page = ranked.order.slice(offset, offset + limit);
+        hitIids = page.map((ev) => ev.iid);
+        return page.map((ev) => this.#hit(ev, q, ranked.plan, matcher));
+      };
       if (kind.kind === 'keyword') {
         hits = keywordPage();
       } else if (
@@ -1325,6 +1357,7 @@ export class SearchIndex {
         const distinctKeys = distinct === null ? null : (iid: number) => this.#distinctKeys(distinct, iid);
         const merged = mergeHybrid(semantic, keyword, kind.ratio, offset, limit, distinctKeys);
         hits = merged.hits.map((h) => h.item());
+        hitIids = merged.hits.map((h) => h.iid);
         semanticHitCount = merged.semanticHitCount;
         queryVector = q.vector;
         const union = new Set<number>(keywordCandidates);
@@ -1348,7 +1381,16 @@ export class SearchIndex {
     }
     if (semanticHitCount !== undefined) res.semanticHitCount = semanticHitCount;
     res.processingTimeMs = Math.floor(performance.now() - started);
-    return res;
+    return { response: res, candidates, hitIids };
+  }
+
+  /**
+   * The facet distribution and stats of `facets` over the documents `iids` (a federated search's
+   * union of the matches of an index's queries), as a search with these `facets` gives them.
+   */
+  facetsOf(facets: readonly string[], iids: ArrayLike<number>): { distribution: Record<string, Record<string, number>>; stats: Record<string, FacetStats> } {
+    this.#flush();
+    return this.#facetDistribution(this.#facetNames(facets), iids);
   }
 
   #attributesToSearchOn(list: readonly string[] | undefined, prefix: string): Uint8Array | null {

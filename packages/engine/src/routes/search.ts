@@ -20,7 +20,8 @@ import {
 } from '@miroir/protocol';
 import type { Federation, SearchQuery, SearchQueryWithIndex, SearchResponse } from '@miroir/protocol';
 import { federatedMerge } from '@miroir/search';
-import type { FederatedSource } from '@miroir/search';
+import type { FederatedResponse, FederatedSource, SearchMatches } from '@miroir/search';
+import type { EngineIndex } from '../registry.js';
 import type { EngineContext } from '../context.js';
 import { checkIndexUid, jsonBody, param } from '../http.js';
 import type { QueryParams } from '../http.js';
@@ -78,49 +79,101 @@ export function registerSearchRoutes(app: FastifyInstance, ctx: EngineContext): 
     const multi = parseMultiSearch(jsonBody(req));
     const auth = req.authCtx;
     const metadata = multi.federation === undefined && wantsSearchMetadata(req.headers['meili-include-metadata']);
-    const run = (q: SearchQueryWithIndex, i: number): SearchResponse => {
+    const inside = <T>(i: number, f: () => T): T => {
       try {
-        if (auth !== null && !auth.allowsIndex(q.indexUid)) {
-          throw new MeiliError('invalid_api_key', 'The provided API key is invalid.');
-        }
-        const { indexUid, federationOptions: _f, ...query } = q;
-        return search(indexUid, query, auth, metadata);
+        return f();
       } catch (err) {
         throw err instanceof MeiliError ? insideQuery(i, err) : err;
       }
     };
+    const allowed = (uid: string): void => {
+      if (auth !== null && !auth.allowsIndex(uid)) throw new MeiliError('invalid_api_key', 'The provided API key is invalid.');
+    };
     if (multi.federation === undefined) {
+      const run = (q: SearchQueryWithIndex, i: number): SearchResponse =>
+        inside(i, () => {
+          allowed(q.indexUid);
+          const { indexUid, federationOptions: _f, ...query } = q;
+          return search(indexUid, query, auth, metadata);
+        });
       return { results: multi.queries.map((q, i) => ({ indexUid: q.indexUid, ...run(q, i) })) };
     }
+    const part = (q: SearchQueryWithIndex, i: number): QueryPart =>
+      inside(i, () => {
+        allowed(q.indexUid);
+        const { indexUid, federationOptions: _f, ...query } = q;
+        checkFilterFeatures(ctx, query.filter);
+        const idx = registry.require(indexUid);
+        const matches = idx.search.searchMatches(withRules(query, auth, indexUid), indexUid);
+        presentHits(matches.response.hits, query.retrieveVectors === true, Object.keys(idx.settings.embedders));
+        return { position: i, index: idx, matches };
+      });
     const timer = new ProgressTimer();
     const fed = multi.federation;
     const answer = timer.step('search', () => {
-      const merged = federated(multi.queries, fed, run, Date.now() - started) as Record<string, unknown>;
-      const facets = federatedFacets(multi.queries, fed, run);
-      return { ...merged, ...facets, processingTimeMs: Date.now() - started };
+      // Every query is asked for enough hits to fill the federation's page, with ranking details.
+      const want = federationWant(fed);
+      const parts = multi.queries.map((q, i) => part({ ...q, offset: 0, limit: want, showRankingScore: true, showRankingScoreDetails: true }, i));
+      const merged = federated(multi.queries, fed, parts, Date.now() - started);
+      return { ...merged, ...federatedFacets(fed, parts, inside), processingTimeMs: Date.now() - started };
     });
     return fed.showPerformanceDetails === true ? withPerformanceDetails(answer, timer.trace()) : answer;
   });
 }
 
-/**
- * A federated multi-search: every query is asked for enough hits to fill the federation's page,
- * with ranking details so the hits can be merged in the order one index would give them.
- */
-function federated(
-  queries: SearchQueryWithIndex[],
-  fed: Federation,
-  run: (q: SearchQueryWithIndex, i: number) => SearchResponse,
-  elapsed: number,
-): unknown {
+/** One query of a federated search, run: its index and what it matched. */
+interface QueryPart {
+  position: number;
+  index: EngineIndex;
+  matches: SearchMatches;
+}
+
+/** Each index's queries, in query order. */
+function partsByIndex(parts: readonly QueryPart[]): Map<string, QueryPart[]> {
+  const out = new Map<string, QueryPart[]>();
+  for (const p of parts) {
+    const list = out.get(p.index.uid);
+    if (list === undefined) out.set(p.index.uid, [p]);
+    else list.push(p);
+  }
+  return out;
+}
+
+/** The documents the queries of one index matched, together (meilisearch `candidates |= query_candidates`). */
+function unionOf(parts: readonly QueryPart[]): Int32Array {
+  const set = new Set<number>();
+  for (const p of parts) for (let i = 0; i < p.matches.candidates.length; i++) set.add(p.matches.candidates[i]);
+  return Int32Array.from(set).sort();
+}
+
+/** Hits each query of a federated search must give to fill the federation's page. */
+function federationWant(fed: Federation): number {
   const finite = fed.page !== undefined || fed.hitsPerPage !== undefined;
-  const want = finite ? (fed.page ?? 1) * (fed.hitsPerPage ?? 20) : (fed.offset ?? 0) + (fed.limit ?? 20);
-  const sources: FederatedSource[] = queries.map((q, i) => ({
-    indexUid: q.indexUid,
-    queryPosition: q.federationOptions?.queryPosition ?? i,
-    weight: q.federationOptions?.weight ?? 1,
-    response: run({ ...q, offset: 0, limit: want, showRankingScore: true, showRankingScoreDetails: true }, i),
+  return finite ? (fed.page ?? 1) * (fed.hitsPerPage ?? 20) : (fed.offset ?? 0) + (fed.limit ?? 20);
+}
+
+/**
+ * A federated multi-search (meilisearch `federated/perform.rs`) from its queries' answers, merged
+ * in the order one index would give them. A document several queries of one index return is
+ * shown once, and such an index counts the union of the queries' matches in the total.
+ */
+function federated(queries: SearchQueryWithIndex[], fed: Federation, parts: readonly QueryPart[], elapsed: number): FederatedResponse {
+  const finite = fed.page !== undefined || fed.hitsPerPage !== undefined;
+  const sources: FederatedSource[] = parts.map((p, i) => ({
+    indexUid: queries[i].indexUid,
+    queryPosition: queries[i].federationOptions?.queryPosition ?? i,
+    weight: queries[i].federationOptions?.weight ?? 1,
+    response: p.matches.response,
+    hitKeys: p.matches.hitIids,
   }));
+  let total = 0;
+  for (const list of partsByIndex(parts).values()) {
+    const r = list[0].matches.response;
+    total +=
+      list.length === 1
+        ? (r.totalHits ?? r.estimatedTotalHits ?? 0)
+        : Math.min(unionOf(list).length, list[0].index.settings.pagination.maxTotalHits);
+  }
   const paging = finite
     ? { ...(fed.page === undefined ? {} : { page: fed.page }), ...(fed.hitsPerPage === undefined ? {} : { hitsPerPage: fed.hitsPerPage }) }
     : { ...(fed.offset === undefined ? {} : { offset: fed.offset }), ...(fed.limit === undefined ? {} : { limit: fed.limit }) };
@@ -128,27 +181,37 @@ function federated(
     showRankingScore: queries.some((q) => q.showRankingScore === true),
     showRankingScoreDetails: queries.some((q) => q.showRankingScoreDetails === true),
     processingTimeMs: elapsed,
+    estimatedTotalHits: total,
   });
 }
 
 type Distribution = Record<string, Record<string, number>>;
 type Stats = Record<string, { min: number; max: number }>;
 
+/** Code-point order of two strings (Rust's `str` order). */
+function byCodePoint(a: string, b: string): number {
+  return a < b ? -1 : a > b ? 1 : 0;
+}
+
 /**
- * `facetsByIndex` (and, with `mergeFacets`, the merged `facetDistribution`/`facetStats`) of a
- * federated search: each index's facets are computed on the first query that targets it.
+ * `facetsByIndex` of a federated search, or with `mergeFacets` the merged `facetDistribution` and
+ * `facetStats` instead: each index's facets are computed over the union of the documents matched
+ * by the queries that target it (meilisearch `federated/perform.rs`); merged, counts add up per
+ * value, values are ordered as the facet's `sortFacetValuesBy` says and cut to
+ * `mergeFacets.maxValuesPerFacet` only when it is given (`federated/types.rs`).
  */
 function federatedFacets(
-  queries: SearchQueryWithIndex[],
   fed: Federation,
-  run: (q: SearchQueryWithIndex, i: number) => SearchResponse,
+  parts: readonly QueryPart[],
+  inside: <T>(i: number, f: () => T) => T,
 ): Record<string, unknown> {
   const byIndex = fed.facetsByIndex;
   if (byIndex === undefined || byIndex === null) return {};
+  const ofIndex = partsByIndex(parts);
   const out: Record<string, { distribution: Distribution; stats: Stats }> = {};
   for (const [uid, names] of Object.entries(byIndex)) {
-    const i = queries.findIndex((q) => q.indexUid === uid);
-    if (i < 0) {
+    const list = ofIndex.get(uid);
+    if (list === undefined) {
       throw new MeiliError(
         'invalid_multi_search_facets_by_index',
         `Inside \`.federation.facetsByIndex.${uid}\`: Index \`${uid}\` is not used in queries.`,
@@ -158,16 +221,17 @@ function federatedFacets(
       out[uid] = { distribution: {}, stats: {} };
       continue;
     }
-    const { federationOptions: _f, ...q } = queries[i];
-    const res = run({ ...q, facets: names, offset: 0, limit: 0 } as SearchQueryWithIndex, i);
-    out[uid] = { distribution: res.facetDistribution ?? {}, stats: (res.facetStats ?? {}) as Stats };
+    out[uid] = inside(list[0].position, () => list[0].index.search.facetsOf(names, unionOf(list)));
   }
   if (fed.mergeFacets === undefined || fed.mergeFacets === null) return { facetsByIndex: out };
-  const max = fed.mergeFacets.maxValuesPerFacet ?? 100;
+  const max = fed.mergeFacets.maxValuesPerFacet;
   const dist: Distribution = {};
   const stats: Stats = {};
-  for (const { distribution, stats: st } of Object.values(out)) {
+  const order = new Map<string, 'alpha' | 'count'>();
+  for (const [uid, { distribution, stats: st }] of Object.entries(out)) {
+    const sortBy = ofIndex.get(uid)![0].index.settings.faceting.sortFacetValuesBy;
     for (const [facet, values] of Object.entries(distribution)) {
+      if (!order.has(facet)) order.set(facet, sortBy[facet] ?? sortBy['*'] ?? 'alpha');
       const d = (dist[facet] ??= {});
       for (const [v, n] of Object.entries(values)) d[v] = (d[v] ?? 0) + n;
     }
@@ -176,11 +240,14 @@ function federatedFacets(
       stats[facet] = cur === undefined ? { min, max: mx } : { min: Math.min(cur.min, min), max: Math.max(cur.max, mx) };
     }
   }
-  for (const facet of Object.keys(dist)) {
-    const sorted = Object.keys(dist[facet]).sort((a, b) => (a < b ? -1 : a > b ? 1 : 0)).slice(0, max);
-    const capped: Record<string, number> = {};
-    for (const v of sorted) capped[v] = dist[facet][v];
-    dist[facet] = capped;
+  const sorted: Distribution = {};
+  for (const facet of Object.keys(dist).sort(byCodePoint)) {
+    const entries = Object.entries(dist[facet]);
+    if (order.get(facet) === 'count') entries.sort((a, b) => b[1] - a[1] || byCodePoint(a[0], b[0]));
+    else entries.sort((a, b) => byCodePoint(a[0], b[0]));
+    sorted[facet] = Object.fromEntries(max === undefined ? entries : entries.slice(0, max));
   }
-  return { facetsByIndex: out, facetDistribution: dist, facetStats: stats };
+  const sortedStats: Stats = {};
+  for (const facet of Object.keys(stats).sort(byCodePoint)) sortedStats[facet] = stats[facet];
+  return { facetDistribution: sorted, facetStats: sortedStats };
 }

@@ -1,6 +1,7 @@
 /**
  * Documents (spec S2.3, S2.4, S3.2): writes routed by primary-key hash to the owners of each shard,
- * deletes by id likewise, deletes by filter and clears broadcast, reads by id from one owner.
+ * deletes by id likewise, deletes by filter broadcast (narrowed to the owners of the shards a primary-key
+ * filter pins, spec S13.4) and clears broadcast, reads by id from one owner.
  */
 import type { FastifyInstance, FastifyReply, FastifyRequest } from 'fastify';
 import {
@@ -13,7 +14,7 @@ import {
   unknownParameterError,
   jsonOrText,
 } from '@miroir/protocol';
-import { checkReservedFields, routeDeleteIds, routeDocuments, stripDocument } from '../core/documents.js';
+import { checkReservedFields, routeDeleteIds, routeDocuments, shardWriteTargets, stripDocument } from '../core/documents.js';
 import { assembleDocuments, mergeSortedDocuments, parseSortCriteria, planDocumentReads, wholeIndexHolder } from '../core/documents-list.js';
 import type { WriteRouter } from '../core/placement.js';
 import { checkReservedFilter } from '../core/reserved-search.js';
@@ -218,7 +219,11 @@ export function registerDocumentRoutes(app: FastifyInstance, ctx: AppContext): v
     }
   };
 
-  /** Every node deletes the matching documents of the shards it holds. */
+  /**
+   * Every node deletes the matching documents of the shards it holds. A filter that pins primary
+   * keys (spec S13.4) goes only to the owners of the shards those keys hash to: no other shard
+   * holds a document it matches.
+   */
   app.post('/indexes/:uid/documents/delete', async (req, reply) => {
     const uid = uidParam(req);
     await ctx.auth.client(req, 'documents.delete', uid);
@@ -233,10 +238,15 @@ export function registerDocumentRoutes(app: FastifyInstance, ctx: AppContext): v
       const intent = { indexUid: uid, type: 'documentDeletion', details: { ...details, deletedDocuments: 0 }, customMetadata } as const;
       return reply.code(202).send(await localTask(ctx, intent, refused, req));
     }
-    const summary = await broadcastWrite(ctx, reply, { indexUid: uid, type: 'documentDeletion', details, customMetadata }, [
-      { method: 'POST', path: `${docsPath(uid)}/delete${query}`, body },
-    ]);
-    return reply.code(202).send(summary);
+    const intent = { indexUid: uid, type: 'documentDeletion', details, customMetadata } as const;
+    const request: NodeRequest = { method: 'POST', path: `${docsPath(uid)}/delete${query}`, body };
+    const info = await catalog.get(uid);
+    const needed = info === undefined ? undefined : neededShards(ctx, info, filter);
+    if (info !== undefined && needed !== undefined) {
+      const route = (router: WriteRouter) => ({ shards: needed, batches: new Map(shardWriteTargets(needed, router).map((id) => [id, request])) });
+      return reply.code(202).send((await routedWrite(ctx, reply, intent, info.shards, route, { setupIndex: false })).summary);
+    }
+    return reply.code(202).send(await broadcastWrite(ctx, reply, intent, [request]));
   });
 
   app.delete('/indexes/:uid/documents', async (req, reply) => {

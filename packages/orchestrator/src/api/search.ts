@@ -15,7 +15,7 @@ import {
   wantsSearchMetadata,
   type FacetSearchQuery,
   type FacetSearchResponse,
-  type FacetStats,
+  type ComputedFacets,
   type SearchQuery,
   type SearchResponse,
   fuseFilters,
@@ -25,8 +25,8 @@ import type { IndexInfo } from '../catalog.js';
 import { coveringSet, type CoveringSet } from '../core/covering.js';
 import { aliasReservedParams, checkReservedFilter, mayMatchReserved, mentionsReserved, nodeSearchOn, type ReservedAliases } from '../core/reserved-search.js';
 import { withoutReservedFilterable, withoutReservedInMessage } from '../core/reserved-settings.js';
-import { mergeFacetDistributions, mergeFacetSearch, mergeFacetStats } from '../core/facets.js';
-import { mergeFederated, nodeFederatedBody, type FederatedQueryInput, type IndexFacetsInput } from '../core/federated.js';
+import { mergeFacetSearch } from '../core/facets.js';
+import { indexFacetsOf, mergeFederated, nodeFederatedBody, type FederatedQueryInput, type IndexFacetsInput } from '../core/federated.js';
 import { ReadRoute } from '../core/read-key.js';
 import {
   andShardFilter,
@@ -54,6 +54,7 @@ import { aliasedQueries, multiAliasOf } from '../aliases/routes.js';
 import { PlanCache, planShards, type ShardPlan } from '../core/planner.js';
 import type { AliasRow } from '../aliases/registry.js';
 import { CACHE_HEADER, type ReadAnswer, type ReadOutcome } from './read-cache.js';
+import { BatchDeadline, type QueryRunner } from './batch-deadline.js';
 
 /** Per index snapshot: an IndexInfo is replaced, never mutated, when its settings change. */
 const contexts = new WeakMap<IndexInfo, SearchContext>();
@@ -452,31 +453,53 @@ export function registerSearchRoutes(app: FastifyInstance, ctx: AppContext): voi
   /**
    * Plain form: each query is its own scatter/gather, answers in query order. Federated form: each
    * query is merged across its nodes, then the queries are merged by weighted score values, as one
-   * node merges them. The first failing query fails the whole request.
+   * node merges them. The first failing query fails the whole request. Each query runs within
+   * `multi_search.per_query_timeout_ms`, the batch within `total_timeout_ms` (api/batch-deadline.ts).
    */
   app.post('/multi-search', async (req, reply) => {
     await ctx.auth.multiSearch(req);
+    const limits = ctx.cluster.config.multi_search;
+    if (!limits.enabled) throw miroirError('miroir_not_supported', 'Multi-search is disabled (`multi_search.enabled: false`).');
     const body = parseMultiSearch(jsonBody(req));
+    const count = body.queries.length;
+    if (count > limits.max_queries_per_batch) {
+      throw miroirError(
+        'miroir_multi_search_too_many_queries',
+        `A multi-search holds at most ${limits.max_queries_per_batch} queries (\`multi_search.max_queries_per_batch\`); this one holds ${count}. Send them in several requests.`,
+      );
+    }
     const missingAll = new Set<number>();
     const federation = body.federation ?? null;
-    const run = inQuery;
-    if (federation === null) {
+    const metrics = ctx.metrics;
+    metrics?.multisearchQueriesPerBatch?.observe(count);
+    metrics?.multisearchBatches?.labels(federation === null ? 'plain' : 'federated').inc();
+    const deadline = new BatchDeadline(limits);
+    try {
+      if (federation !== null) {
+        return await federatedSearch(ctx, req, reply, federation, aliasedQueries(ctx, req, body.queries, true), (uid) => ctx.auth.multiSearchQuery(req, uid), deadline.run);
+      }
       const metadata = wantsSearchMetadata(req.headers['meili-include-metadata']);
       const results = await Promise.all(
         aliasedQueries(ctx, req, body.queries, false).map((q, i) =>
-          run(i, async () => {
-            const { indexUid, federationOptions: _f, ...query } = q;
-            const access = await ctx.auth.multiSearchQuery(req, indexUid);
-            const { response, missing } = await searchIndex(ctx, indexUid, query, access, metadata, await readGate(ctx, req, indexUid), req);
-            for (const s of missing) missingAll.add(s);
-            return { indexUid, ...response };
-          }),
+          deadline.run(i, () =>
+            inQuery(i, async () => {
+              const { indexUid, federationOptions: _f, ...query } = q;
+              const access = await ctx.auth.multiSearchQuery(req, indexUid);
+              const { response, missing } = await searchIndex(ctx, indexUid, query, access, metadata, await readGate(ctx, req, indexUid), req);
+              for (const s of missing) missingAll.add(s);
+              return { indexUid, ...response };
+            }),
+          ),
         ),
       );
       degrade(reply, [...missingAll].sort((a, b) => a - b));
       return { results };
+    } catch (e) {
+      metrics?.multisearchPartialFailures?.inc();
+      throw e;
+    } finally {
+      deadline.close();
     }
-    return federatedSearch(ctx, req, reply, federation, aliasedQueries(ctx, req, body.queries, true), (uid) => ctx.auth.multiSearchQuery(req, uid));
   });
 }
 
@@ -521,10 +544,30 @@ async function inQuery<T>(i: number, f: () => Promise<T>): Promise<T> {
   }
 }
 
+/** Runs a query's work without a time limit (a search through a multi-index alias). */
+const unlimited: QueryRunner = (_i, work) => work();
+
+/** One query of a federated search, as sent to its nodes and answered. */
+interface PreparedQuery {
+  /** Position in the request. */
+  readonly position: number;
+  readonly info: IndexInfo;
+  readonly gate: ReadGate | undefined;
+  /** The query as the nodes get it (reserved names under stand-ins, the tenant's filter fused). */
+  readonly forNodes: SearchQuery;
+  /** The client's filter fused with the tenant's (what the query planner reads). */
+  readonly filter: unknown;
+  /** Turns a node's message back into the client's names. */
+  readonly restore: (message: string) => string;
+  /** The index's `facetsByIndex` list as the nodes get it. */
+  readonly facets: string[] | null | undefined;
+  readonly input: FederatedQueryInput;
+}
+
 /**
  * A federated search: each query is merged across its nodes, then the queries are merged by
- * weighted score values, as one node merges them. `accessOf` decides each query's index. The first
- * failing query fails the whole request.
+ * weighted score values, as one node merges them. `accessOf` decides each query's index, `limit`
+ * runs each query under its time limits. The first failing query fails the whole request.
  */
 async function federatedSearch(
   ctx: AppContext,
@@ -533,72 +576,96 @@ async function federatedSearch(
   federation: NonNullable<MultiSearch['federation']>,
   queries: MultiSearch['queries'],
   accessOf: (indexUid: string) => Promise<Access>,
+  limit: QueryRunner = unlimited,
 ) {
   const missingAll = new Set<number>();
-  const run = inQuery;
   const facetsByIndex = federation.facetsByIndex ?? {};
-  const inputs: FederatedQueryInput[] = await Promise.all(
+  const targeted = new Map<string, number>();
+  for (const q of queries) targeted.set(q.indexUid, (targeted.get(q.indexUid) ?? 0) + 1);
+  const prepared: PreparedQuery[] = await Promise.all(
     queries.map((q, i) =>
-      run(i, async () => {
-        const { indexUid, federationOptions, ...rest } = q;
-        const access = await accessOf(indexUid);
-        const info = await indexFor(ctx, indexUid);
-        const query: SearchQuery = { ...rest, filter: fuseFilters(rest.filter, access.searchFilter(indexUid)) };
-        if (query.filter === undefined) delete query.filter;
-        const forNodes = await nodeQuery(ctx, info, query);
-        // The index's `facetsByIndex` list is sent as the query's `facets`: reserved names get stand-ins too.
-        const byIndex = facetsByIndex[indexUid];
-        const facetsFor =
-          byIndex !== undefined && byIndex !== null && mentionsReserved(byIndex)
-            ? aliasReservedParams({ facets: byIndex }, withoutReservedFilterable(info.settings.filterableAttributes), info.settings.filterableAttributes)
-            : undefined;
-        const facets = facetsFor?.query.facets ?? byIndex;
-        const restore = facetsFor === undefined ? forNodes.restore : (m: string) => facetsFor.restore(forNodes.restore(m));
-        const sctx = searchContext(info);
-        const gate = await readGate(ctx, req, indexUid);
-        const { answers, missing } = await restoring(restore, () =>
-          scatter<NodeSearchResponse>(
-            ctx,
+      limit(i, () =>
+        inQuery(i, async (): Promise<PreparedQuery> => {
+          const { indexUid, federationOptions, ...rest } = q;
+          const access = await accessOf(indexUid);
+          const info = await indexFor(ctx, indexUid);
+          const query: SearchQuery = { ...rest, filter: fuseFilters(rest.filter, access.searchFilter(indexUid)) };
+          if (query.filter === undefined) delete query.filter;
+          const forNodes = await nodeQuery(ctx, info, query);
+          // The index's `facetsByIndex` list is sent as the query's `facets`: reserved names get stand-ins too.
+          const byIndex = facetsByIndex[indexUid];
+          const facetsFor =
+            byIndex !== undefined && byIndex !== null && mentionsReserved(byIndex)
+              ? aliasReservedParams({ facets: byIndex }, withoutReservedFilterable(info.settings.filterableAttributes), info.settings.filterableAttributes)
+              : undefined;
+          const facets = facetsFor?.query.facets ?? byIndex;
+          const restore = facetsFor === undefined ? forNodes.restore : (m: string) => facetsFor.restore(forNodes.restore(m));
+          // An index several queries target gets its facets from the union of their matches (below).
+          const ownFacets = targeted.get(indexUid) === 1 ? facets : undefined;
+          const sctx = searchContext(info);
+          const gate = await readGate(ctx, req, indexUid);
+          const { answers, missing } = await restoring(restore, () =>
+            scatter<NodeSearchResponse>(
+              ctx,
+              info,
+              (shards) => {
+                const b = nodeFederatedBody({ query: forNodes.query, ctx: sctx }, federation, shards);
+                if (ownFacets) b.facets = ownFacets;
+                if (federation.showPerformanceDetails === true) b.showPerformanceDetails = true;
+                return b;
+              },
+              `/indexes/${enc(indexUid)}/search`,
+              gate,
+              neededShards(ctx, info, query.filter),
+            ),
+          );
+          for (const s of missing) missingAll.add(s);
+          return {
+            position: i,
             info,
-            (shards) => {
-              const b = nodeFederatedBody({ query: forNodes.query, ctx: sctx }, federation, shards);
-              if (facets) b.facets = facets;
-              if (federation.showPerformanceDetails === true) b.showPerformanceDetails = true;
-              return b;
-            },
-            `/indexes/${enc(indexUid)}/search`,
             gate,
-            neededShards(ctx, info, query.filter),
-          ),
-        );
-        for (const s of missing) missingAll.add(s);
-        return {
-          indexUid,
-          queriesPosition: federationOptions?.queryPosition ?? i,
-          weight: federationOptions?.weight ?? 1,
-          query,
-          ctx: sctx,
-          responses: answers,
-        };
-      }),
+            forNodes: forNodes.query,
+            filter: query.filter,
+            restore,
+            facets,
+            input: {
+              indexUid,
+              queriesPosition: federationOptions?.queryPosition ?? i,
+              weight: federationOptions?.weight ?? 1,
+              query,
+              ctx: sctx,
+              responses: answers,
+            },
+          };
+        }),
+      ),
     ),
   );
-  // Facets per index: exact when one query targets the index (several would need the union of
-  // their matches, which node answers do not give).
+  const inputs = prepared.map((p) => p.input);
+  // An index several queries target: its share of the total and its facets come from the union of
+  // the documents the queries match, as one node computes them (asked of its nodes in one request).
+  const byIndex = new Map<string, PreparedQuery[]>();
+  for (const p of prepared) if ((targeted.get(p.input.indexUid) ?? 0) > 1) byIndex.set(p.input.indexUid, [...(byIndex.get(p.input.indexUid) ?? []), p]);
+  const unions = new Map<string, IndexUnion>();
+  await Promise.all(
+    [...byIndex].map(async ([uid, parts]) => {
+      const union = await limit(parts[0].position, () => indexUnion(ctx, parts, uid in facetsByIndex));
+      for (const s of union.missing) missingAll.add(s);
+      unions.set(uid, union);
+    }),
+  );
   const facetsOfIndexes = (): Record<string, IndexFacetsInput> => {
     const indexFacets: Record<string, IndexFacetsInput> = {};
     for (const uid of Object.keys(facetsByIndex)) {
-      const ofIndex = inputs.filter((x) => x.indexUid === uid);
-      if (ofIndex.length > 1) {
-        throw miroirError('miroir_not_supported', `Federated facets for an index targeted by several queries (\`${uid}\`) are not supported by Miroir yet.`);
-      }
-      const input = ofIndex[0];
+      const input = inputs.find((x) => x.indexUid === uid);
       if (input === undefined) continue;
+      const union = unions.get(uid);
+      const responses: readonly NodeSearchResponse[] =
+        union === undefined
+          ? input.responses
+          : union.answers.map((a) => ({ hits: [], facetDistribution: a.facetsByIndex?.[uid]?.distribution, facetStats: a.facetsByIndex?.[uid]?.stats }));
       indexFacets[uid] = {
-        facets: {
-          distribution: mergeFacetDistributions(input.responses.map((r) => r.facetDistribution), input.ctx),
-          stats: mergeFacetStats(input.responses.map((r) => r.facetStats as Record<string, FacetStats> | undefined)),
-        },
+        facets: indexFacetsOf(responses, input.ctx),
         sortFacetValuesBy: input.ctx.sortFacetValuesBy,
       };
     }
@@ -606,9 +673,74 @@ async function federatedSearch(
   };
   degrade(reply, [...missingAll].sort((a, b) => a - b));
   const all = inputs.flatMap((x) => x.responses);
-  return timedMerge(all, () => mergeFederated(federation, inputs, 0, facetsOfIndexes()), federation.showPerformanceDetails === true ? {} : undefined);
+  const indexTotals = new Map([...unions].map(([uid, u]) => [uid, u.total]));
+  return timedMerge(
+    all,
+    () => mergeFederated(federation, inputs, 0, facetsOfIndexes(), { indexTotals }),
+    federation.showPerformanceDetails === true ? {} : undefined,
+  );
 }
 
+/** What a node answers to the federated search of one index's queries (`limit: 0`). */
+interface NodeUnionAnswer {
+  estimatedTotalHits?: number;
+  facetsByIndex?: Record<string, Partial<ComputedFacets>>;
+}
+
+/** The union of the matches of an index's queries: nodes' answers, the exact total, shards nobody answered for. */
+interface IndexUnion {
+  readonly answers: readonly NodeUnionAnswer[];
+  readonly total: number;
+  readonly missing: readonly number[];
+}
+
+/** The prefix a node gives the error of one query of a multi-search. */
+const INSIDE_QUERY = /^Inside `\.queries\[(\d+)\]`: /;
+
+/**
+ * Asks each node of the covering set one federated search holding all `parts` (the queries of one
+ * index, each restricted to the node's shards) with `limit: 0`: its total and facets are those of
+ * the union of the queries' matches on its shards. A document lives on one shard, so the nodes'
+ * totals add up to the union's and their facet counts merge as a search's do.
+ */
+async function indexUnion(ctx: AppContext, parts: readonly PreparedQuery[], withFacets: boolean): Promise<IndexUnion> {
+  const { info, gate, input } = parts[0];
+  const uid = input.indexUid;
+  const facets = parts[0].facets;
+  let needed: number[] | undefined = [];
+  for (const p of parts) {
+    const shards = neededShards(ctx, info, p.filter);
+    needed = needed === undefined || shards === undefined ? undefined : [...new Set([...needed, ...shards])].sort((a, b) => a - b);
+  }
+  const restore = (m: string) => parts.reduce((acc, p) => p.restore(acc), m);
+  try {
+    const { answers, missing } = await scatter<NodeUnionAnswer>(
+      ctx,
+      info,
+      (shards) => ({
+        federation: { offset: 0, limit: 0, ...(withFacets ? { facetsByIndex: { [uid]: facets ?? null } } : {}) },
+        queries: parts.map((p) => {
+          const q: Record<string, unknown> = { indexUid: uid, ...p.forNodes };
+          if (shards !== null) q.filter = andShardFilter(p.forNodes.filter, shards);
+          return q;
+        }),
+      }),
+      '/multi-search',
+      gate,
+      needed,
+    );
+    let total = 0;
+    for (const a of answers) total += a.estimatedTotalHits ?? 0;
+    return { answers, total: Math.min(total, input.ctx.maxTotalHits), missing };
+  } catch (e) {
+    if (!(e instanceof NodeHttpError)) throw e;
+    // The node names a query by its place in the request it got: the client's is the part's.
+    const inside = INSIDE_QUERY.exec(e.body.message);
+    const part = inside === null ? parts[0] : (parts[Number(inside[1])] ?? parts[0]);
+    const message = withoutReservedInMessage(restore(inside === null ? e.body.message : e.body.message.slice(inside[0].length)));
+    throw insideQuery(part.position, new MeiliError(e.body.code, message, { status: e.status, type: e.body.type }));
+  }
+}
 
 /** Per cluster (one per running Miroir): the query planner's cached plans (spec S13.4). */
 const plans = new WeakMap<object, PlanCache>();

@@ -162,6 +162,17 @@ function route<T>(
   return { batches, shardOfItem, shards };
 }
 
+/**
+ * The nodes a write to `shards` goes to (every owner in every replica group, as
+ * {@link WriteRouter.writeTargets} lists them), each once, in first-seen order: a write that only
+ * these shards' documents can be touched by (a delete whose filter pins primary keys).
+ */
+export function shardWriteTargets(shards: readonly number[], router: WriteRouter): string[] {
+  const nodes = new Set<string>();
+  for (const s of shards) for (const id of router.writeTargets(s)) nodes.add(id);
+  return [...nodes];
+}
+
 /** `majority`: floor(RF/2)+1 ACKs per group; `one`: a single ACK satisfies a group (spec S2.5). */
 export type WriteQuorumMode = 'majority' | 'one';
 

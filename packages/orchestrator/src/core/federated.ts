@@ -297,7 +297,15 @@ export function mergeFederated(
   inputs: readonly FederatedQueryInput[],
   processingTimeMs: number,
   indexFacets?: Readonly<Record<string, IndexFacetsInput>>,
-  extras: { readonly requestUid?: string; readonly metadata?: readonly Readonly<Record<string, unknown>>[] } = {},
+  extras: {
+    readonly requestUid?: string;
+    readonly metadata?: readonly Readonly<Record<string, unknown>>[];
+    /**
+     * The estimated total of each index several queries target: the size of the union of their
+     * matches (a document two queries match counts once), in place of the sum of the queries'.
+     */
+    readonly indexTotals?: ReadonlyMap<string, number>;
+  } = {},
 ): FederatedSearchResponse {
   const w = federationWindow(federation);
   const want = w.offset + w.limit;
@@ -316,12 +324,16 @@ export function mergeFederated(
       cmp,
       input.query.distinct ?? input.ctx.distinctAttribute,
     );
-    let t = 0;
-    for (const r of input.responses) t += r.estimatedTotalHits ?? r.totalHits ?? 0;
-    total += Math.min(t, input.ctx.maxTotalHits);
+    if (extras.indexTotals?.has(input.indexUid) !== true) {
+      let t = 0;
+      for (const r of input.responses) t += r.estimatedTotalHits ?? r.totalHits ?? 0;
+      total += Math.min(t, input.ctx.maxTotalHits);
+    }
     if (input.query.hybrid !== undefined || input.query.vector !== undefined) semantic = true;
     if (hits.length > 0) cursors.push({ input, hits, pos: 0, head: undefined });
   }
+
+  for (const t of extras.indexTotals?.values() ?? []) total += t;
 
   const seen = new Map<string, Set<string>>();
   const merged: { hit: Hit; input: FederatedQueryInput }[] = [];

@@ -25,6 +25,9 @@ const TASK_AGE_BUCKETS = [0.05, 0.1, 0.25, 0.5, 1, 2.5, 5, 10, 30, 60, 300, 900,
 /** Fan-out is a node count: bounded by the fleet size. */
 const FAN_OUT_BUCKETS = [1, 2, 3, 4, 6, 8, 12, 16, 24, 32, 48, 64, 128];
 
+/** Queries per multi-search batch: 1 up to `multi_search.max_queries_per_batch` (100 by default). */
+const BATCH_BUCKETS = [1, 2, 3, 5, 10, 20, 50, 100, 200, 500];
+
 /** Label value of a request that matched no route: raw paths never become labels. */
 export const UNMATCHED_ROUTE = 'unmatched';
 
@@ -74,6 +77,12 @@ export class Metrics {
   readonly vectorOverFetched: Counter;
   /** Spec S13.12: 1 for the configured `vector_search.merge_strategy` (0 while vector_search is disabled). */
   readonly vectorMergeStrategy: Gauge<'strategy'>;
+  /** Spec S13.11 (absent while `multi_search.enabled` is false): queries of each `/multi-search` batch. */
+  readonly multisearchQueriesPerBatch: Histogram | undefined;
+  /** Batches by form (`plain`, `federated`). */
+  readonly multisearchBatches: Counter<'mode'> | undefined;
+  /** Batches failed as a whole by one of their queries (its error, or its timeout). */
+  readonly multisearchPartialFailures: Counter | undefined;
 
   /** Spec S13.5: the phase of each index's settings broadcast (0 idle, 1 propose, 2 verify, 3 repair, 4 commit). */
   readonly settingsBroadcastPhase: Gauge<'index'>;
@@ -283,6 +292,29 @@ export class Metrics {
     });
     const vs = cluster.config.vector_search;
     this.vectorMergeStrategy.labels(vs.merge_strategy).set(vs.enabled ? 1 : 0);
+    if (cluster.config.multi_search.enabled) {
+      this.multisearchQueriesPerBatch = new Histogram({
+        name: 'miroir_multisearch_queries_per_batch',
+        help: 'Queries in each /multi-search batch.',
+        buckets: BATCH_BUCKETS,
+        registers,
+      });
+      this.multisearchBatches = new Counter({
+        name: 'miroir_multisearch_batches_total',
+        help: '/multi-search batches by form: plain (one result per query) or federated (one merged result).',
+        labelNames: ['mode'],
+        registers,
+      });
+      this.multisearchPartialFailures = new Counter({
+        name: 'miroir_multisearch_partial_failures_total',
+        help: '/multi-search batches failed as a whole by one query (its error, or its per-query or batch timeout).',
+        registers,
+      });
+    } else {
+      this.multisearchQueriesPerBatch = undefined;
+      this.multisearchBatches = undefined;
+      this.multisearchPartialFailures = undefined;
+    }
 
     this.settingsBroadcastPhase = new Gauge({
       name: 'miroir_settings_broadcast_phase',
