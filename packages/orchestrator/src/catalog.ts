@@ -44,6 +44,14 @@ export class Catalog {
     return p;
   }
 
+  /**
+   * The description of the index this process last read, past its expiry but not after a change
+   * was announced, without asking a node (the explain route plans without node calls).
+   */
+  peek(uid: string): IndexInfo | undefined {
+    return this.#cache.get(uid)?.info;
+  }
+
   invalidate(uid: string): void {
     this.#cache.delete(uid);
     this.#generations.set(uid, this.generation(uid) + 1);

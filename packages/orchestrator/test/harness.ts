@@ -18,6 +18,8 @@ export interface ClusterSpec {
   rf?: number;
   shards?: number;
   masterKey?: string;
+  /** `MIROIR_ADMIN_API_KEY` (else the master key opens the admin API). */
+  adminKey?: string;
   nodeMasterKey?: string;
   config?: Record<string, unknown>;
   /** Node indexes reached through a {@link FaultProxy} (see `TestCluster.proxies`). */
@@ -66,6 +68,7 @@ export async function startCluster(spec: ClusterSpec): Promise<TestCluster> {
   const perGroup = Math.ceil(spec.nodes / groups);
   const env: NodeJS.ProcessEnv = { MIROIR_NODE_MASTER_KEY: nodeKey };
   if (spec.masterKey) env.MIROIR_MASTER_KEY = spec.masterKey;
+  if (spec.adminKey) env.MIROIR_ADMIN_API_KEY = spec.adminKey;
   const config = loadConfig({
     env,
     overrides: {

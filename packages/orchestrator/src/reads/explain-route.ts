@@ -6,13 +6,13 @@
 import type { FastifyInstance } from 'fastify';
 import { Counter } from 'prom-client';
 import { checkFilterable, FilterError, parseFilter } from '@miroir/filter';
-import { MeiliError, parseSearchQuery, type SearchQuery } from '@miroir/protocol';
+import { defaultSettings, indexNotFound, MeiliError, parseSearchQuery, type SearchQuery } from '@miroir/protocol';
 import { singleAliasOf } from '../aliases/routes.js';
 import { FULL_ACCESS } from '../api/auth.js';
 import type { AppContext } from '../api/context.js';
 import { jsonBody } from '../api/http.js';
 import { uidParam } from '../api/indexes.js';
-import { indexFor, searchIndex, shardPlan } from '../api/search.js';
+import { searchIndex, shardPlan } from '../api/search.js';
 import { gatedCover, readGate, type ReadGate } from '../api/settings-consistency.js';
 import type { IndexInfo } from '../catalog.js';
 import { explainRouting, explainWarnings, type ExplainWarning } from '../core/explain.js';
@@ -42,7 +42,7 @@ export function registerExplainRoute(app: FastifyInstance, ctx: AppContext): voi
       throw new MeiliError('bad_request', '`execute=true` is disabled on this cluster (`explain.allow_execute_parameter: false`).');
     }
     const query = parseSearchQuery(jsonBody(req));
-    const info = await indexFor(ctx, uid);
+    const info = await describedIndex(ctx, uid);
     const gate = await readGate(ctx, req, uid);
     const explained = await explainSearch(ctx, req, info, query, gate, role === 'operator');
     const warnings = explained.warnings.slice(0, cfg.max_warnings);
@@ -60,6 +60,18 @@ export function registerExplainRoute(app: FastifyInstance, ctx: AppContext): voi
   });
 }
 
+/**
+ * The index as this orchestrator last read it (no node call), else from the state store's record
+ * (shard count, primary key) with default settings: the settings warnings are then skipped.
+ */
+async function describedIndex(ctx: AppContext, uid: string): Promise<IndexInfo & { settingsKnown: boolean }> {
+  const seen = ctx.catalog.peek(uid);
+  if (seen !== undefined) return { ...seen, settingsKnown: true };
+  const meta = await ctx.cluster.store.getIndexMeta(uid);
+  if (meta === undefined) throw indexNotFound(uid);
+  return { uid, primaryKey: meta.primaryKey, shards: meta.shards, createdAt: '', updatedAt: '', settings: defaultSettings(), settingsKnown: false };
+}
+
 function executeParam(v: unknown): boolean {
   if (v === undefined) return false;
   if (v === 'true' || v === 'false') return v === 'true';
@@ -69,7 +81,7 @@ function executeParam(v: unknown): boolean {
 async function explainSearch(
   ctx: AppContext,
   req: Parameters<typeof singleAliasOf>[0],
-  info: IndexInfo,
+  info: IndexInfo & { settingsKnown: boolean },
   query: SearchQuery,
   gate: ReadGate,
   operator: boolean,
@@ -106,8 +118,12 @@ async function explainSearch(
   if (pending) {
     warnings.push({ code: 'settings_broadcast_in_flight', message: 'A settings change is being broadcast to the nodes: until it commits, nodes may answer with the old or the new settings.' });
   }
-  const unfilterable = unfilterableWarning(query.filter, info);
-  if (unfilterable !== undefined) warnings.push(unfilterable);
+  if (info.settingsKnown) {
+    const unfilterable = unfilterableWarning(query.filter, info);
+    if (unfilterable !== undefined) warnings.push(unfilterable);
+  } else {
+    warnings.push({ code: 'settings_unknown', message: 'This orchestrator has not read the index’s settings yet: the warnings that depend on them were skipped.' });
+  }
   if (cover.uncovered.length > 0) {
     warnings.push({ code: 'shards_uncovered', message: `No eligible node serves shard(s) ${cover.uncovered.join(', ')}: the answer would miss their documents.` });
   }
