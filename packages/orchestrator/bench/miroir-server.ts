@@ -6,7 +6,8 @@
  * `node miroir-server.js <state-dir> <upstream-url>…` (env BENCH_SHARDS, default 64; BENCH_NODE_KEY,
  * the nodes' key; BENCH_REDIS_PREFIX: the Redis state store at BENCH_REDIS_URL under that key
  * prefix instead of SQLite; BENCH_SHARED_READS=0: query coalescing and the result cache off, `coalescing`
- * or `cache`: only that one on) prints
+ * or `cache`: only that one on; BENCH_RF: replication factor, default 1; BENCH_CONFIG: a JSON object
+ * merged over the config) prints
  * `{"url":…}` when listening. Run it
  * with `--cpu-prof` to profile the hot path (`BENCH_PROFILE=1` in the proxy benchmark).
  */
@@ -33,7 +34,7 @@ async function main(): Promise<void> {
     env: { MIROIR_MASTER_KEY: BENCH_MASTER_KEY, MIROIR_NODE_MASTER_KEY: process.env.BENCH_NODE_KEY ?? 'bench-node-key' },
     overrides: {
       shards: Number(process.env.BENCH_SHARDS ?? 64),
-      replication_factor: 1,
+      replication_factor: Number(process.env.BENCH_RF ?? 1),
       nodes: upstreams.map((address, i) => ({ id: `node-${i}`, address })),
       task_store: process.env.BENCH_REDIS_PREFIX
         ? { backend: 'redis', url: process.env.BENCH_REDIS_URL ?? '', key_prefix: process.env.BENCH_REDIS_PREFIX }
@@ -43,6 +44,7 @@ async function main(): Promise<void> {
       ...sharedReads(process.env.BENCH_SHARED_READS),
       // Metrics stay on (their cost is part of a request's); only the listener's port is free.
       metrics: { port: 0, bind: '127.0.0.1' },
+      ...(process.env.BENCH_CONFIG ? (JSON.parse(process.env.BENCH_CONFIG) as Record<string, unknown>) : {}),
     },
   });
   // Logs go to stderr: stdout carries the one line the benchmark reads.

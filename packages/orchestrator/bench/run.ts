@@ -5,6 +5,8 @@
  * 2. proxy overhead with instant nodes (`proxy-bench.js` → bench/results/proxy.json);
  * 3. end to end with engine nodes (`e2e-bench.js` → bench/results/e2e.json);
  * 4. adding a node to a 100,000-document index (`rebalance-bench.js` → bench/results/rebalance.json).
+ * 4b. one of two replicas 500 ms slow, adaptive selection and hedging on and off
+ *    (`slow-replica-bench.js` → bench/results/slowreplica.json).
  * 5. SQLite vs. Redis state store, write-heavy and searches (`store-bench.js` → bench/results/store.json;
  *    needs Redis, so it runs only when asked: `BENCH_PARTS=store`).
  * Then a summary of the figures against their targets, and search-latency regressions above 20 %
@@ -24,9 +26,10 @@ const PARTS = [
   ['proxy', 'proxy overhead with instant nodes', 'proxy-bench.js'],
   ['e2e', 'end to end with engine nodes', 'e2e-bench.js'],
   ['rebalance', 'adding a node (rebalance)', 'rebalance-bench.js'],
+  ['slowreplica', 'one slow replica (adaptive selection, hedging)', 'slow-replica-bench.js'],
   ['store', 'SQLite vs. Redis state store', 'store-bench.js'],
 ] as const;
-const wanted = new Set((process.env.BENCH_PARTS ?? 'core,proxy,e2e,rebalance').split(','));
+const wanted = new Set((process.env.BENCH_PARTS ?? 'core,proxy,e2e,rebalance,slowreplica').split(','));
 
 const started = performance.now();
 for (const [id, title, script] of PARTS) {
@@ -44,6 +47,7 @@ const core = read('core.json');
 const proxy = read('proxy.json');
 const e2e = read('e2e.json');
 const rebalance = read('rebalance.json');
+const slowReplica = read('slowreplica.json');
 const coreOps = (prefix: string): number | undefined =>
   core?.results.find((r: { name: string }) => r.name.startsWith(prefix))?.opsPerSec;
 const coreUnits = (prefix: string): number | undefined =>
@@ -72,6 +76,8 @@ add('shared reads on/off, unique searches (req/s)', proxy?.ratios['unique shared
 add('cached search / uncached (req/s)', proxy?.ratios['cached / not shared'], 'reported', () => true);
 add('e2e search p50, miroir / direct', e2e?.search.p50Ratio, '< 2', (v) => v < 2);
 add('e2e ingest, miroir / direct', e2e?.ingest.ratio, '> 0.8', (v) => v > 0.8);
+// Spec S13.2/S13.3: one of two replicas 500 ms slow; p99 against the same run's healthy p99.
+add('slow replica: search p99 / healthy p99', slowReplica?.p99Ratio, '<= 2', (v) => v <= 2);
 add('rebalance: documents migrated / s (3 → 4 nodes)', rebalance?.docsPerSecond, 'reported', () => true);
 // Rendezvous moves only what changes owner: about 1/(N+1) of the documents (S2.7).
 add('rebalance: share of documents moved / 1/(N+1)', rebalance === undefined ? undefined : rebalance.shareOfDocumentsMoved / rebalance.theoreticalShare, '0.6 – 1.4', (v) => v > 0.6 && v < 1.4);

@@ -116,7 +116,7 @@ test('document reads by id and listings are hedged away from a delayed replica',
 });
 
 test('hedging off: no hedge is sent, the metrics family is absent', async () => {
-  const off = await startCluster({ nodes: 2, rf: 2, shards: 2, recorded: true, config: { hedging: { enabled: false }, replica_selection: { strategy: 'round_robin' } } });
+  const off = await startCluster({ nodes: 2, rf: 2, shards: 2, recorded: true, config: { hedging: { enabled: false }, replica_selection: { strategy: 'round_robin' }, result_cache: { enabled: false }, query_coalescing: { enabled: false } } });
   try {
     const r = await http(off.url, 'POST', '/indexes/x/documents?primaryKey=id', { body: [{ id: 1 }] });
     assert.equal((await off.client.tasks.waitForTask(r.body.taskUid)).status, 'succeeded');

@@ -159,14 +159,17 @@ export class ReadPath {
 
   /**
    * After how many ms a read of `nodeId` is hedged: `max(min_trigger_ms, multiplier × p95)`, where
-   * the p95 is the lower of the node's own and the fleet's median p95. The node's own alone would
-   * never hedge the one replica that needs it: a slow node's p95 is its slowness.
+   * the p95 is the lower of the node's own and the best p95 in the fleet: what the read would
+   * likely take elsewhere. The node's own alone would never hedge the one replica that needs it: a
+   * slow node's p95 is its slowness.
    */
   hedgeTriggerMs(nodeId: string): number {
     const stats = this.stats;
-    const own = stats.p95(nodeId);
-    const fleet = ReplicaStats.median(this.#cluster.nodes.keys(), (id) => stats.p95(id));
-    const p95 = fleet > 0 ? Math.min(own, fleet) : own;
+    let p95 = stats.p95(nodeId);
+    for (const id of this.#cluster.nodes.keys()) {
+      const other = stats.p95(id);
+      if (other > 0 && other < p95) p95 = other;
+    }
     return Math.max(this.#hedge.min_trigger_ms, this.#hedge.p95_trigger_multiplier * p95);
   }
 
