@@ -51,7 +51,7 @@ export const SETTING_ROUTES: readonly [name: string, update: 'PUT' | 'PATCH'][] 
 ];
 
 function r(method: RouteSpec['method'], path: string, action: string | null, on: Side = Side.both): RouteSpec {
-  const writes = method !== 'GET' && action !== 'search' && !path.endsWith('/documents/fetch');
+  const writes = method !== 'GET' && action !== 'search' && action !== 'explain' && !path.endsWith('/documents/fetch');
   return { method, path, on, action, writes };
 }
 
@@ -102,6 +102,8 @@ export const ROUTES: readonly RouteSpec[] = [
   r('GET', `${I}/similar`, 'search'),
   r('POST', `${I}/compact`, 'indexes.compact', Side.miroir),
   r('POST', '/multi-search', 'search'),
+  // The master key or the admin key only (docs/read-path.md#explain).
+  r('POST', `${I}/explain`, 'explain', Side.miroir),
   r('GET', '/tasks', 'tasks.get'),
   r('GET', '/tasks/:task', 'tasks.get'),
   r('POST', '/tasks/cancel', 'tasks.cancel'),
@@ -146,6 +148,9 @@ export const ROUTES: readonly RouteSpec[] = [
   r('GET', '/_miroir/aliases/:index', 'admin', Side.miroir),
   r('PUT', '/_miroir/aliases/:index', 'admin', Side.miroir),
   r('DELETE', '/_miroir/aliases/:index', 'admin', Side.miroir),
+  r('GET', '/_miroir/tenants', 'admin', Side.miroir),
+  r('PUT', '/_miroir/tenants', 'admin', Side.miroir),
+  r('DELETE', '/_miroir/tenants/:key', 'admin', Side.miroir),
 ];
 
 /** The routes one server serves. */

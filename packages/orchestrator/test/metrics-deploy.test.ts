@@ -3,6 +3,9 @@
  * query metric families the orchestrator exposes, with the label names those families have.
  * (`promtool check rules` / `promtool test rules` validate the rule file itself; see docs/observability.md.)
  */
+import { ReadPath } from '../src/reads/read-path.js';
+import { Tenants } from '../src/reads/tenants.js';
+import { registerExplainMetrics } from '../src/reads/explain-route.js';
 import { before, test } from 'node:test';
 import * as assert from 'node:assert/strict';
 import { execFileSync } from 'node:child_process';
@@ -54,6 +57,9 @@ before(async () => {
   new AntiEntropy({ cluster, ownership: soleOwner, log, metrics, fence });
   registerBackgroundMetrics(metrics, cluster, background);
   new ReadCache(config, new SettingsVersions(store), metrics, () => 0);
+  new ReadPath(cluster, metrics);
+  new Tenants(config.tenant_affinity, store, hasher, metrics);
+  registerExplainMetrics(metrics);
   // The queue depth is read from the store per job type this process runs.
   background.jobs.handle('probe', async () => undefined);
   await new Promise((r) => setTimeout(r, 50));

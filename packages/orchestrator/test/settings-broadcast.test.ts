@@ -198,6 +198,14 @@ describe('two-phase broadcast (3 nodes, RF 3)', () => {
     assert.ok(s.nodes.every((n) => n.matches === true));
   });
 
+  test('an embedder added out of band on one node is counted as embedder drift and removed', async () => {
+    const drifts = await metric(c, 'miroir_vector_embedder_drift_total');
+    const direct = await c.nodeClient(1).index('movies').updateEmbedders({ stray: { source: 'userProvided', dimensions: 3 } });
+    await c.nodeClient(1).tasks.waitForTask(direct.taskUid);
+    await until('the embedder drift to be counted', async () => (await metric(c, 'miroir_vector_embedder_drift_total')) > drifts);
+    await until('node-1 to be repaired', async () => Object.keys((await nodeSettings(c, 1, 'movies')).embedders ?? {}).length === 0);
+  });
+
   test('a node down during a change gets the committed settings when it comes back', async () => {
     const committed = (await status(c, 'movies')).settings_version;
     await c.engines[1]!.kill();

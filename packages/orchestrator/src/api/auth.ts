@@ -186,16 +186,18 @@ export class Authenticator {
   }
 
   /**
-   * `POST /indexes/{uid}/explain` (spec S13.20): the admin key (`operator`, who sees every
-   * warning) or the master key (`client`); Meilisearch's errors otherwise, as for a key that
-   * does not exist.
+   * `POST /indexes/{uid}/explain` (spec S13.20): Miroir's admin key (`operator`, who sees every
+   * warning), else a key that may both search the index and read its settings — what an explain
+   * reveals — such as the master key or Meilisearch's Default Admin API Key (`client`).
+   * Meilisearch's errors otherwise.
    */
-  explain(req: FastifyRequest): 'operator' | 'client' {
+  async explain(req: FastifyRequest, indexUid: string): Promise<'operator' | 'client'> {
     try {
       this.admin(req);
       return 'operator';
     } catch {
-      authorize({ masterKey: this.#masterKey, keys: NO_KEYS }, req.headers.authorization, '*', null);
+      await this.client(req, 'search', indexUid);
+      await this.client(req, 'settings.get', indexUid);
       return 'client';
     }
   }

@@ -77,7 +77,8 @@ function pickOwner(
 ): string | undefined {
   const owners = placement.owners(gi, shard);
   const eligible = opts.eligible;
-  if (owners.length === 1 && opts.choose === undefined && avoid === undefined) return eligible(owners[0], shard) ? owners[0] : undefined;
+  // One owner (RF 1): nothing to choose between.
+  if (owners.length === 1) return eligible(owners[0], shard) && (avoid === undefined || !avoid(owners[0])) ? owners[0] : undefined;
   let ok: string[] | undefined;
   for (const id of owners) if (eligible(id, shard) && (avoid === undefined || !avoid(id))) (ok ??= []).push(id);
   if (ok === undefined) return undefined;

@@ -75,6 +75,8 @@ export class Metrics {
 
   /** Spec S13.12: semantic and hybrid searches sent to nodes with a window over-fetched (factor > 1). */
   readonly vectorOverFetched: Counter;
+  /** Spec S13.12: nodes found with embedders that differ from the reference (a settings drift on `embedders`). */
+  readonly vectorEmbedderDrift: Counter;
   /** Spec S13.12: 1 for the configured `vector_search.merge_strategy` (0 while vector_search is disabled). */
   readonly vectorMergeStrategy: Gauge<'strategy'>;
   /** Spec S13.11 (absent while `multi_search.enabled` is false): queries of each `/multi-search` batch. */
@@ -282,6 +284,11 @@ export class Metrics {
     this.vectorOverFetched = new Counter({
       name: 'miroir_vector_search_over_fetched_total',
       help: 'Semantic and hybrid searches whose node window was over-fetched (vector_search.over_fetch_factor or X-Miroir-Over-Fetch above 1).',
+      registers,
+    });
+    this.vectorEmbedderDrift = new Counter({
+      name: 'miroir_vector_embedder_drift_total',
+      help: 'Nodes the settings drift check found with embedders that differ from the committed settings (repaired like any drift).',
       registers,
     });
     this.vectorMergeStrategy = new Gauge({

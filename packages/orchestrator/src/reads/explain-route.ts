@@ -17,26 +17,29 @@ import { gatedCover, readGate, type ReadGate } from '../api/settings-consistency
 import type { IndexInfo } from '../catalog.js';
 import { explainRouting, explainWarnings, type ExplainWarning } from '../core/explain.js';
 import type { CoveringSet } from '../core/covering.js';
+import type { Metrics } from '../obs/metrics.js';
 
 /** Warnings only the admin key sees: they describe the fleet, not the query. */
 const OPERATOR_WARNINGS = new Set(['settings_drift', 'node_not_verified', 'tenant_mismatch']);
 
+/** The explain families of spec S10.2 (13.20), registered with the route. */
+export function registerExplainMetrics(metrics: Metrics): { requests: Counter; executed: Counter; warned: Counter<'warning_type'> } {
+  const registers = [metrics.registry];
+  return {
+    requests: new Counter({ name: 'miroir_explain_requests_total', help: 'Explain requests answered.', registers }),
+    executed: new Counter({ name: 'miroir_explain_execute_total', help: 'Explain requests that also ran their search (`?execute=true`).', registers }),
+    warned: new Counter({ name: 'miroir_explain_warnings_total', help: 'Warnings in explain answers, by kind.', labelNames: ['warning_type'], registers }),
+  };
+}
+
 export function registerExplainRoute(app: FastifyInstance, ctx: AppContext): void {
   const cfg = ctx.cluster.config.explain;
   if (!cfg.enabled) return;
-  const registers = [ctx.metrics.registry];
-  const requests = new Counter({ name: 'miroir_explain_requests_total', help: 'Explain requests answered.', registers });
-  const executed = new Counter({ name: 'miroir_explain_execute_total', help: 'Explain requests that also ran their search (`?execute=true`).', registers });
-  const warned = new Counter({
-    name: 'miroir_explain_warnings_total',
-    help: 'Warnings in explain answers, by kind.',
-    labelNames: ['warning_type'],
-    registers,
-  });
+  const { requests, executed, warned } = registerExplainMetrics(ctx.metrics);
 
   app.post('/indexes/:uid/explain', async (req, reply) => {
     const uid = uidParam(req);
-    const role = ctx.auth.explain(req);
+    const role = await ctx.auth.explain(req, uid);
     const execute = executeParam((req.query as Record<string, unknown>).execute);
     if (execute && !cfg.allow_execute_parameter) {
       throw new MeiliError('bad_request', '`execute=true` is disabled on this cluster (`explain.allow_execute_parameter: false`).');

@@ -19,6 +19,7 @@ import { ReplicaStats } from './replica-stats.js';
 
 /** A shard is served by another group when all its replicas score above this many fleet medians. */
 const SLOW_FACTOR = 5;
+const SLOW_RECHECK_MS = 50;
 
 /** One node call of a read. */
 export interface NodeCall {
@@ -88,6 +89,8 @@ export class ReadPath {
   readonly #hedge: Config['hedging'];
   readonly #metrics: ReadPathMetrics;
   readonly #random: () => number;
+  #slow: Set<string> | undefined;
+  #slowAt = -Infinity;
 
   constructor(cluster: Cluster, metrics: Metrics, random: () => number = Math.random) {
     this.#cluster = cluster;
@@ -101,11 +104,6 @@ export class ReadPath {
       halfLifeMs: this.#sel.ewma_half_life_ms,
     });
     this.#metrics = new ReadPathMetrics(metrics, this.stats, cluster, this.#sel.strategy === 'adaptive', this.#hedge.enabled);
-  }
-
-  /** Whether a hedge may fire (hedging on). */
-  get hedging(): boolean {
-    return this.#hedge.enabled;
   }
 
   get crossGroupHedges(): boolean {
@@ -146,14 +144,20 @@ export class ReadPath {
     };
   }
 
-  /** Nodes scoring above {@link SLOW_FACTOR} × the fleet median, or undefined when none does. */
+  /**
+   * Nodes scoring above {@link SLOW_FACTOR} × the fleet median, or undefined when none does.
+   * Computed at most every {@link SLOW_RECHECK_MS}: scores move with samples, not per request.
+   */
   #slowNodes(): Set<string> | undefined {
+    const now = performance.now();
+    if (now - this.#slowAt < SLOW_RECHECK_MS) return this.#slow;
+    this.#slowAt = now;
     const ids = [...this.#cluster.nodes.keys()];
-    if (ids.length < 2) return undefined;
     const stats = this.stats;
-    const median = ReplicaStats.median(ids, (id) => stats.score(id));
+    const median = ids.length < 2 ? 0 : ReplicaStats.median(ids, (id) => stats.score(id));
     let slow: Set<string> | undefined;
-    for (const id of ids) if (stats.score(id) > SLOW_FACTOR * median && median > 0) (slow ??= new Set()).add(id);
+    if (median > 0) for (const id of ids) if (stats.score(id) > SLOW_FACTOR * median) (slow ??= new Set()).add(id);
+    this.#slow = slow;
     return slow;
   }
 

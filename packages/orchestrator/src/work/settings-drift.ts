@@ -10,6 +10,7 @@
  * A node that comes back from `failed` is checked as soon as it answers again, and does not serve
  * reads ({@link SettingsDriftReconciler.serves}) until its settings have been checked.
  */
+import { canonicalQueryJson } from '../core/read-key.js';
 import type { Logger } from 'pino';
 import type { Catalog } from '../catalog.js';
 import type { Cluster } from '../cluster.js';
@@ -147,6 +148,9 @@ export class SettingsDriftReconciler {
       report.drifted.push({ index: uid, nodeId });
       unsettled++;
       metrics.settingsHashMismatch.labels(uid).inc();
+      if (j.reference !== undefined && canonicalQueryJson(read.settings.embedders ?? {}) !== canonicalQueryJson(j.reference.settings.embedders ?? {})) {
+        metrics.vectorEmbedderDrift.inc();
+      }
       log.warn({ index: uid, node: nodeId, committed: meta.settingsFingerprint ?? null, found: j.fingerprints.get(nodeId) ?? null }, 'settings drift');
       if (!cluster.config.settings_drift_check.auto_repair || j.reference === undefined) continue;
       const error = await applyAndWait(cluster, nodeId, [settingsPatch(uid, repairBody(j.reference.settings, read.settings))], wait);
