@@ -649,9 +649,12 @@ export function splitSortParam(raw: string): string[] {
  * Parse `GET /indexes/{uid}/search` query parameters into the POST shape.
  * @throws MeiliError with Meilisearch's query-parameter messages.
  */
-export function searchQueryFromGet(query: Record<string, string>): SearchQuery {
+export function searchQueryFromGet(query: Readonly<Record<string, string | readonly string[] | undefined>>): SearchQuery {
   const raw: Record<string, unknown> = {};
-  for (const [k, v] of Object.entries(query)) {
+  for (const [k, given] of Object.entries(query)) {
+    // A repeated parameter keeps its last value, as Meilisearch's query-string reader does.
+    const v = typeof given === 'string' ? given : given?.[given.length - 1];
+    if (v === undefined) continue;
     const f = GET_SPEC.get(k);
     if (f === undefined) {
       throw new MeiliError(

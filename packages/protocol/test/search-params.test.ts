@@ -107,6 +107,8 @@ test('GET parameters: lists, filter JSON, hybrid, and query-param messages', () 
     },
   );
   assert.equal(searchQueryFromGet({ filter: 'a = 1' }).filter, 'a = 1');
+  // A repeated parameter keeps its last value (a query string reader gives a list).
+  assert.deepEqual(searchQueryFromGet({ q: ['a', 'b'], limit: ['3', '4'] }), { q: 'b', limit: 4 });
   fails(() => searchQueryFromGet({ offset: 'doggo' }), 'invalid_search_offset', 'Invalid value in parameter `offset`: could not parse `doggo` as a positive integer');
   fails(() => searchQueryFromGet({ hitsPerPage: 'doggo' }), 'invalid_search_hits_per_page', 'Invalid value in parameter `hitsPerPage`: could not parse `doggo` as a positive integer');
   fails(() => searchQueryFromGet({ retrieveVectors: '' }), 'invalid_search_retrieve_vectors', 'Invalid value in parameter `retrieveVectors`: could not parse `` as a boolean, expected either `true` or `false`');

@@ -23,7 +23,7 @@ import { federatedMerge } from '@miroir/search';
 import type { FederatedResponse, FederatedSource, SearchMatches } from '@miroir/search';
 import type { EngineIndex } from '../registry.js';
 import type { EngineContext } from '../context.js';
-import { checkIndexUid, jsonBody, param } from '../http.js';
+import { checkIndexUid, jsonBody } from '../http.js';
 import type { QueryParams } from '../http.js';
 import { presentHits } from '../documents-view.js';
 import { checkFilterFeatures } from '../features.js';
@@ -61,10 +61,7 @@ export function registerSearchRoutes(app: FastifyInstance, ctx: EngineContext): 
 
   app.get<{ Params: UidParams }>('/indexes/:indexUid/search', { config: { action: 'search' } }, async (req) => {
     const uid = checkIndexUid(req.params.indexUid);
-    const raw = req.query as QueryParams;
-    const flat: Record<string, string> = {};
-    for (const k of Object.keys(raw)) flat[k] = param(raw, k)!;
-    return search(uid, searchQueryFromGet(flat), req.authCtx, wantsSearchMetadata(req.headers['meili-include-metadata']));
+    return search(uid, searchQueryFromGet(req.query as QueryParams), req.authCtx, wantsSearchMetadata(req.headers['meili-include-metadata']));
   });
 
   app.post<{ Params: UidParams }>('/indexes/:indexUid/facet-search', { config: { action: 'search' } }, async (req) => {

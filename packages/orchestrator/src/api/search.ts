@@ -436,7 +436,7 @@ export function registerSearchRoutes(app: FastifyInstance, ctx: AppContext): voi
   });
 
   app.get('/indexes/:uid/search', async (req, reply) => {
-    const params = req.query as Record<string, string>;
+    const params = req.query as Record<string, string | string[] | undefined>;
     return run(req, reply, () => withAlphaDefault(ctx, searchQueryFromGet(params), params.hybridSemanticRatio !== undefined));
   });
 
