@@ -82,7 +82,8 @@ export async function readGate(ctx: AppContext, req: FastifyRequest, uid: string
   const committed = view?.fingerprint !== undefined;
   const pin = await ctx.sessions.pin(req, uid);
   const after = ctx.writeTokens.read(req, uid) ?? pin?.after;
-  const tenant = await ctx.tenants.route(req, bearer(req), () => servingGroupIds(ctx));
+  const routed = ctx.tenants.route(req, () => bearer(req), () => servingGroupIds(ctx));
+  const tenant = routed instanceof Promise ? await routed : routed;
   if (pin?.group !== undefined && tenant.groupId !== undefined && pin.group !== tenant.groupId) ctx.tenants.pinOverride(tenant);
   const group = pin?.group ?? tenant.groupId;
   return {

@@ -135,14 +135,15 @@ export class ReadPath {
       if (strategy === 'adaptive') this.#metrics.exploration.inc();
       return { seq: Math.floor(this.#random() * 1_000_000) };
     }
-    const stats = this.stats;
     const slow = this.#slowNodes();
-    return {
-      seq: this.#cluster.nextSeq(),
-      choose: (eligible) => chooseAdaptive(eligible, (id) => stats.score(id), 1, 0),
-      ...(slow === undefined ? {} : { avoid: (id: string) => slow.has(id) }),
-    };
+    const seq = this.#cluster.nextSeq();
+    return slow === undefined ? { seq, choose: this.#best } : { seq, choose: this.#best, avoid: this.#isSlow };
   }
+
+  /** The lowest-scoring of a shard's eligible replicas (ties: the better rendezvous rank). */
+  readonly #best = (eligible: readonly string[]): string => chooseAdaptive(eligible, this.#score, 1, 0);
+  readonly #score = (id: string): number => this.stats.score(id);
+  readonly #isSlow = (id: string): boolean => this.#slow?.has(id) === true;
 
   /**
    * Nodes scoring above {@link SLOW_FACTOR} × the fleet median, or undefined when none does.

@@ -107,16 +107,22 @@ export class Tenants {
   }
 
   /**
-   * The groups a read of `req` (sent with API key `key`) may use, `servingGroups` giving the ids of
+   * The groups a read of `req` (sent with the API key `key` returns) may use, `servingGroups` giving the ids of
    * the groups that take reads (ascending). Throws 403 `miroir_tenant_unknown` per `fallback: reject`.
    */
-  async route(req: FastifyRequest, key: string | undefined, servingGroups: () => readonly number[]): Promise<TenantRoute> {
+  route(req: FastifyRequest, key: () => string | undefined, servingGroups: () => readonly number[]): TenantRoute | Promise<TenantRoute> {
     const cfg = this.#cfg;
     if (!cfg.enabled) return OPEN;
+    // The common case costs one header lookup and no promise: no tenant named, no dedicated group.
+    if (cfg.mode !== 'api_key' && this.#dedicated.size === 0 && req.headers[this.#header] === undefined) return OPEN;
+    return this.#route(req, key, servingGroups);
+  }
+
+  async #route(req: FastifyRequest, keyOf: () => string | undefined, servingGroups: () => readonly number[]): Promise<TenantRoute> {
+    const cfg = this.#cfg;
     const dedicated = this.#dedicated;
     const apiKeyMode = cfg.mode === 'api_key';
-    // The common case costs one header lookup: no tenant named, no dedicated group.
-    if (!apiKeyMode && dedicated.size === 0 && req.headers[this.#header] === undefined) return OPEN;
+    const key = apiKeyMode ? keyOf() : undefined;
     const serving = servingGroups();
     const shared = serving.filter((g) => !dedicated.has(g));
     let tenant: string | null;
