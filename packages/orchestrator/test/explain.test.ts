@@ -81,6 +81,9 @@ test('?execute=true returns the hits /search returns', async () => {
 test('warnings: an unfilterable attribute, an invalid filter, a deep page, an unbounded wildcard', async () => {
   const codes = async (body: unknown) => (await explain(body)).body.warnings.map((w: { code: string }) => w.code);
   assert.deepEqual(await codes({ q: 'x', filter: 'title = a' }), ['not_narrowed', 'unfilterable_attribute']);
+  const unfilterable = (await explain({ q: 'x', filter: 'title = a' })).body.warnings[1].message as string;
+  assert.ok(!unfilterable.includes('_miroir'), `Miroir's own fields are not named: ${unfilterable}`);
+  assert.match(unfilterable, /Attribute `title` is not filterable\. Available filterable attribute patterns are: `color`, `id`\./);
   const invalid = await codes({ q: 'x', filter: 'id = ' });
   assert.ok(invalid.includes('invalid_filter'), `${invalid}`);
   assert.deepEqual(await codes({ q: 'x', offset: 900, limit: 100 }), ['large_window']);

@@ -17,6 +17,7 @@ import { gatedCover, readGate, type ReadGate } from '../api/settings-consistency
 import type { IndexInfo } from '../catalog.js';
 import { explainRouting, explainWarnings, type ExplainWarning } from '../core/explain.js';
 import type { CoveringSet } from '../core/covering.js';
+import { withoutReservedFilterable } from '../core/reserved-settings.js';
 import type { Metrics } from '../obs/metrics.js';
 
 /** Warnings only the admin key sees: they describe the fleet, not the query. */
@@ -107,7 +108,7 @@ async function explainSearch(
     alias_resolution: alias === undefined ? null : { from: alias.name, to: uid, version: alias.version },
     ...routing,
     hedging_armed: hedging,
-    hedge_trigger_ms: hedging && nodes.length > 0 ? Math.max(...nodes.map((n) => readPath.hedgeTriggerMs(n))) : null,
+    hedge_trigger_ms: hedging && nodes.length > 0 ? round(Math.max(...nodes.map((n) => readPath.hedgeTriggerMs(n)))) : null,
     coalescing_eligible: sharing.coalescing,
     cache_candidate: sharing.cache,
     tenant_affinity_pinned: gate.groupReason === 'tenant',
@@ -158,7 +159,8 @@ function unfilterableWarning(filter: unknown, info: IndexInfo): ExplainWarning |
   }
   if (ast === null) return undefined;
   try {
-    checkFilterable(ast, info.settings.filterableAttributes);
+    // As the client sees the settings: Miroir's own filterable field is not named.
+    checkFilterable(ast, withoutReservedFilterable(info.settings.filterableAttributes));
     return undefined;
   } catch (e) {
     return e instanceof FilterError ? { code: 'unfilterable_attribute', message: e.message } : undefined;
