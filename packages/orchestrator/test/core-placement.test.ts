@@ -289,15 +289,15 @@ describe('covering sets', () => {
     }
   });
 
-  it('adaptive selection picks the lowest score, explores with probability ε', () => {
+  it('adaptive selection picks the lowest score, ties to the better rendezvous rank', () => {
     const scores: Record<string, number> = { a: 50, b: 10, c: 30 };
     const score = (id: string): number => scores[id];
-    assert.equal(chooseAdaptive(['a', 'b', 'c'], score, 0.5, 0.05), 'b');
-    assert.equal(chooseAdaptive(['a', 'b', 'c'], score, 0.0, 0.05), 'a');
-    assert.equal(chooseAdaptive(['a', 'b', 'c'], score, 0.049, 0.05), 'c');
-    assert.equal(chooseAdaptive(['a', 'b'], () => 1, 0.9, 0.05), 'a');
+    assert.equal(chooseAdaptive(['a', 'b', 'c'], score), 'b');
+    assert.equal(chooseAdaptive(['a', 'c'], score), 'c');
+    assert.equal(chooseAdaptive(['a', 'b'], () => 1), 'a');
+    assert.equal(chooseAdaptive(['c'], score), 'c');
     const p = new Placement(topo([node('a'), node('b'), node('c')], 8, 3), hasher);
-    const cs = coveringSet(p, { seq: 0, eligible: () => true, choose: (ok) => chooseAdaptive(ok, score, 0.9, 0.05) });
+    const cs = coveringSet(p, { seq: 0, eligible: () => true, choose: (ok) => chooseAdaptive(ok, score) });
     assert.deepEqual([...cs.nodes.keys()], ['b']);
     assert.equal(cs.needsShardFilter('b'), false);
   });

@@ -362,11 +362,9 @@ export function registerDocumentRoutes(app: FastifyInstance, ctx: AppContext): v
     const shard = cluster.hasher.shardOf(id, meta.shards);
     const gate = await readGate(ctx, req, uid);
     const get = (nodeId: string): NodeCall => ({ nodeId, req: { method: 'GET', path: `${docsPath(uid)}/${enc(id)}${queryString(req)}` } });
-    const tried = new Set<string>();
     let last: unknown;
     const first = [...gatedCover(ctx, placement, uid, gate, { shards: [shard] }).nodes.keys()][0];
     if (first !== undefined) {
-      tried.add(first);
       await awaitWrite(ctx, gate, [first]);
       const hedge = ctx.readPath.canHedge(placement)
         ? async () => {
@@ -387,7 +385,7 @@ export function registerDocumentRoutes(app: FastifyInstance, ctx: AppContext): v
     // The first choice could not be reached: every other owner in turn, healthy ones first.
     const owners: string[] = [];
     for (let gi = 0; gi < placement.groupCount; gi++) owners.push(...placement.owners(gi, shard));
-    const rest = owners.filter((o) => !tried.has(o));
+    const rest = owners.filter((o) => o !== first);
     const order = [...rest.filter((o) => cluster.health.isHealthy(o)), ...rest.filter((o) => !cluster.health.isHealthy(o))];
     for (const nodeId of order.length > 0 || first !== undefined ? order : [...cluster.nodes.keys()]) {
       try {

@@ -1,20 +1,12 @@
 /**
  * The three ways the API reaches nodes: any one node (reads every node can answer), every node
  * (broadcasts), or a chosen set in parallel (scatter). Transport failures feed node health; the
- * calls count towards the current request's fan-out, and search scatters feed the scatter metrics.
+ * calls count towards the current request's fan-out (search scatters: api/search.ts, reads/read-path.ts).
  */
 import type { Cluster } from '../cluster.js';
 import { NodeTransportError, type NodeRequest, type NodeResponse } from '../nodes/node-client.js';
 import { metricsOf } from '../obs/metrics.js';
 import { addFanOut } from '../obs/request-scope.js';
-
-/**
- * A search scatter: a POST to an index's search or facet-search route. The scatter metrics
- * (`miroir_scatter_*`) describe these, not broadcasts of writes or stats.
- */
-function isSearchScatter(req: NodeRequest): boolean {
-  return req.method === 'POST' && (req.path.endsWith('/search') || req.path.endsWith('/facet-search'));
-}
 
 /**
  * Calls one node after another (healthy first) until one answers; its HTTP answer wins, error or
@@ -53,11 +45,9 @@ export async function callEach<T = unknown>(
   req: NodeRequest | ((nodeId: string) => NodeRequest),
 ): Promise<{ nodeId: string; ok: NodeAnswer<T> | undefined; error: unknown }[]> {
   addFanOut(nodeIds.length);
-  let scatter = false;
   const results = await Promise.all(
-    nodeIds.map(async (nodeId, i) => {
+    nodeIds.map(async (nodeId) => {
       const r = typeof req === 'function' ? req(nodeId) : req;
-      if (i === 0) scatter = isSearchScatter(r);
       try {
         const res = await cluster.node(nodeId).request<T>(r);
         cluster.health.reportSuccess(nodeId);
@@ -68,7 +58,6 @@ export async function callEach<T = unknown>(
       }
     }),
   );
-  if (scatter) metricsOf(cluster)?.scatterFanOut.observe(nodeIds.length);
   return results;
 }
 

@@ -190,19 +190,12 @@ export function readDegradedHeader(uncovered: readonly number[]): string | null 
 }
 
 /**
- * Adaptive replica selection (spec S13.3): the eligible replica with the lowest score, except
- * with probability `epsilon` a uniformly chosen one (exploration, so a healed replica is noticed).
- * `u` is a uniform random number in [0, 1) supplied by the caller (the core draws none); ties go
- * to the earlier candidate (better rendezvous rank).
+ * Adaptive replica selection (spec S13.3): the eligible replica with the lowest score; ties go to
+ * the earlier candidate (better rendezvous rank). Exploration is decided once per read by the
+ * caller (reads/read-path.ts), which then rotates replicas instead of calling this.
  */
-export function chooseAdaptive(
-  candidates: readonly string[],
-  scoreOf: (nodeId: string) => number,
-  u: number,
-  epsilon: number,
-): string {
+export function chooseAdaptive(candidates: readonly string[], scoreOf: (nodeId: string) => number): string {
   if (candidates.length === 1) return candidates[0];
-  if (u < epsilon) return candidates[Math.min(candidates.length - 1, Math.floor((u / epsilon) * candidates.length))];
   let best = candidates[0];
   let bestScore = scoreOf(best);
   for (let i = 1; i < candidates.length; i++) {

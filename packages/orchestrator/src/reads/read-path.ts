@@ -141,7 +141,7 @@ export class ReadPath {
   }
 
   /** The lowest-scoring of a shard's eligible replicas (ties: the better rendezvous rank). */
-  readonly #best = (eligible: readonly string[]): string => chooseAdaptive(eligible, this.#score, 1, 0);
+  readonly #best = (eligible: readonly string[]): string => chooseAdaptive(eligible, this.#score);
   readonly #score = (id: string): number => this.stats.score(id);
   readonly #isSlow = (id: string): boolean => this.#slow?.has(id) === true;
 
